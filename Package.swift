@@ -1,0 +1,49 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Solvent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "solvent", targets: ["solvent"]),
+        .library(name: "SolventCore", targets: ["SolventCore"]),
+        .library(name: "SolventRisk", targets: ["SolventRisk"]),
+        .library(name: "SolventEngine", targets: ["SolventEngine"]),
+        .library(name: "SolventJournal", targets: ["SolventJournal"]),
+        .library(name: "SolventServer", targets: ["SolventServer"]),
+        .library(name: "SolventLab", targets: ["SolventLab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .target(name: "SolventCore", swiftSettings: strict),
+        .target(name: "SolventRisk", dependencies: ["SolventCore"], swiftSettings: strict),
+        .target(name: "SolventEngine", dependencies: ["SolventCore", "SolventRisk"], swiftSettings: strict),
+        .target(name: "SolventJournal", dependencies: ["SolventCore", "SolventEngine"], swiftSettings: strict),
+        .target(name: "SolventServer", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"], swiftSettings: strict),
+        .target(name: "SolventLab", dependencies: ["SolventCore", "SolventRisk", "SolventEngine"], swiftSettings: strict),
+        .executableTarget(
+            name: "solvent",
+            dependencies: [
+                "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal", "SolventServer", "SolventLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .target(name: "SolventTestSupport", dependencies: ["SolventCore", "SolventRisk"], swiftSettings: strict),
+        .testTarget(name: "SolventCoreTests", dependencies: ["SolventCore", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
+        .testTarget(name: "SolventRiskTests", dependencies: ["SolventCore", "SolventRisk", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
+        .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
+        .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
+        .testTarget(name: "SolventServerTests", dependencies: ["SolventCore", "SolventServer"], swiftSettings: strict),
+        .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab"], swiftSettings: strict),
+        .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,254 @@
+/// An exact fixed-point decimal number: `raw / 10^18`, stored in an `Int128`.
+///
+/// Money, prices, quantities and ratios in Solvent are all `FixedDecimal`. There are
+/// exactly 18 fractional digits, so a price like `0.00000001` and a ratio like
+/// `0.0000123` are exact. The range is about ±1.7 × 10^20.
+///
+/// - Addition and subtraction are exact and trap on overflow.
+/// - Multiplication and division are computed on a 256-bit intermediate and rounded
+///   once to 18 fractional digits with **round half to even** (banker's rounding).
+/// - The operators trap on overflow (a programmer error: values from user input are
+///   range-checked first, or go through the `throws` variants such as
+///   ``multipliedChecked(by:)``, which report ``DecimalError/overflow``).
+public struct FixedDecimal: Sendable, Hashable, Comparable {
+    /// Number of fractional digits.
+    public static let scale = 18
+    /// `10^scale` as a raw value: the raw representation of `1`.
+    public static let unitRaw: Int128 = 1_000_000_000_000_000_000
+
+    /// The scaled integer: the value times `10^18`.
+    public var raw: Int128
+
+    /// Makes a decimal from its scaled integer (`raw / 10^18`).
+    @inlinable public init(raw: Int128) { self.raw = raw }
+
+    /// Makes a decimal from an integer; traps if it is out of range.
+    @inlinable public init(_ integer: Int) { self.raw = Int128(integer) * Self.unitRaw }
+
+    public static let zero = FixedDecimal(raw: 0)
+    public static let one = FixedDecimal(raw: unitRaw)
+    /// The smallest positive value, `10^-18`.
+    public static let ulp = FixedDecimal(raw: 1)
+    public static let max = FixedDecimal(raw: .max)
+    public static let min = FixedDecimal(raw: .min)
+
+    @inlinable public var isZero: Bool { raw == 0 }
+    @inlinable public var isNegative: Bool { raw < 0 }
+    @inlinable public var isPositive: Bool { raw > 0 }
+    /// `-1`, `0` or `1`.
+    @inlinable public var signum: Int { raw == 0 ? 0 : (raw < 0 ? -1 : 1) }
+    @inlinable public var magnitude: FixedDecimal { FixedDecimal(raw: raw < 0 ? -raw : raw) }
+
+    @inlinable public static func < (a: FixedDecimal, b: FixedDecimal) -> Bool { a.raw < b.raw }
+    @inlinable public static func + (a: FixedDecimal, b: FixedDecimal) -> FixedDecimal { FixedDecimal(raw: a.raw + b.raw) }
+    @inlinable public static func - (a: FixedDecimal, b: FixedDecimal) -> FixedDecimal { FixedDecimal(raw: a.raw - b.raw) }
+    @inlinable public static prefix func - (a: FixedDecimal) -> FixedDecimal { FixedDecimal(raw: -a.raw) }
+    @inlinable public static func += (a: inout FixedDecimal, b: FixedDecimal) { a.raw += b.raw }
+    @inlinable public static func -= (a: inout FixedDecimal, b: FixedDecimal) { a.raw -= b.raw }
+
+    /// Product rounded half-even to 18 digits; traps on overflow.
+    @inlinable public static func * (a: FixedDecimal, b: FixedDecimal) -> FixedDecimal {
+        guard let product = a.multiplied(by: b, rounding: .halfEven) else {
+            preconditionFailure("FixedDecimal overflow in \(a) * \(b)")
+        }
+        return product
+    }
+
+    /// Quotient rounded half-even to 18 digits; traps on overflow or division by zero.
+    @inlinable public static func / (a: FixedDecimal, b: FixedDecimal) -> FixedDecimal {
+        precondition(!b.isZero, "FixedDecimal division by zero")
+        guard let quotient = a.divided(by: b, rounding: .halfEven) else {
+            preconditionFailure("FixedDecimal overflow in \(a) / \(b)")
+        }
+        return quotient
+    }
+
+    @inlinable public static func *= (a: inout FixedDecimal, b: FixedDecimal) { a = a * b }
+
+    /// The larger of two values.
+    @inlinable public static func maximum(_ a: FixedDecimal, _ b: FixedDecimal) -> FixedDecimal { a < b ? b : a }
+    /// The smaller of two values.
+    @inlinable public static func minimum(_ a: FixedDecimal, _ b: FixedDecimal) -> FixedDecimal { a < b ? a : b }
+}
+
+/// How an inexact result is brought to 18 fractional digits.
+public enum RoundingRule: Sendable, Hashable {
+    /// Nearest; ties to the even last digit (the default everywhere).
+    case halfEven
+    /// Toward zero.
+    case towardZero
+    /// Away from zero.
+    case awayFromZero
+    /// Toward negative infinity.
+    case down
+    /// Toward positive infinity.
+    case up
+}
+
+/// Errors from decimal arithmetic on user-supplied values.
+public enum DecimalError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The result does not fit in the representable range (±1.7 × 10^20).
+    case overflow
+    /// A division by zero.
+    case divisionByZero
+
+    public var description: String {
+        switch self {
+        case .overflow: return "arithmetic overflow (beyond ±1.7e20)"
+        case .divisionByZero: return "division by zero"
+        }
+    }
+}
+
+extension FixedDecimal {
+    /// Sum; throws ``DecimalError/overflow`` instead of trapping.
+    @inlinable public func addingChecked(_ other: FixedDecimal) throws(DecimalError) -> FixedDecimal {
+        let (sum, overflow) = raw.addingReportingOverflow(other.raw)
+        if overflow { throw .overflow }
+        return FixedDecimal(raw: sum)
+    }
+
+    /// Difference; throws ``DecimalError/overflow`` instead of trapping.
+    @inlinable public func subtractingChecked(_ other: FixedDecimal) throws(DecimalError) -> FixedDecimal {
+        let (difference, overflow) = raw.subtractingReportingOverflow(other.raw)
+        if overflow { throw .overflow }
+        return FixedDecimal(raw: difference)
+    }
+
+    /// Product (half-even); throws ``DecimalError/overflow`` instead of trapping.
+    @inlinable public func multipliedChecked(by other: FixedDecimal) throws(DecimalError) -> FixedDecimal {
+        guard let product = multiplied(by: other, rounding: .halfEven) else { throw .overflow }
+        return product
+    }
+
+    /// Quotient (half-even); throws instead of trapping.
+    @inlinable public func dividedChecked(by other: FixedDecimal) throws(DecimalError) -> FixedDecimal {
+        if other.isZero { throw .divisionByZero }
+        guard let quotient = divided(by: other, rounding: .halfEven) else { throw .overflow }
+        return quotient
+    }
+
+    /// Product rounded by `rule`, or `nil` when it does not fit.
+    public func multiplied(by other: FixedDecimal, rounding rule: RoundingRule) -> FixedDecimal? {
+        let negative = (raw < 0) != (other.raw < 0)
+        let product = UInt256.multiply(raw.magnitude, other.raw.magnitude)
+        let (quotient, remainder) = product.dividedByScale()
+        guard let q = quotient else { return nil }
+        let rounded = Self.round(quotient: q, remainder: remainder, divisor: UInt128(Self.unitRaw), negative: negative, rule: rule)
+        return Self.signed(rounded, negative: negative)
+    }
+
+    /// Quotient rounded by `rule`, or `nil` when it does not fit (or `other` is zero).
+    public func divided(by other: FixedDecimal, rounding rule: RoundingRule) -> FixedDecimal? {
+        if other.isZero { return nil }
+        let negative = (raw < 0) != (other.raw < 0)
+        let numerator = UInt256.multiply(raw.magnitude, UInt128(Self.unitRaw))
+        let divisor = other.raw.magnitude
+        guard numerator.high < divisor else { return nil }
+        let (q, r) = divisor.dividingFullWidth((high: numerator.high, low: numerator.low))
+        let rounded = Self.round(quotient: q, remainder: r, divisor: divisor, negative: negative, rule: rule)
+        return Self.signed(rounded, negative: negative)
+    }
+
+    /// This value rounded to `digits` fractional digits (0...18) by `rule`.
+    public func rounded(toDigits digits: Int, rule: RoundingRule = .halfEven) -> FixedDecimal {
+        precondition((0...Self.scale).contains(digits), "digits must be in 0...18")
+        if digits == Self.scale { return self }
+        var step: UInt128 = 1
+        for _ in 0..<(Self.scale - digits) { step *= 10 }
+        let negative = raw < 0
+        let magnitude = raw.magnitude
+        let (q, r) = magnitude.quotientAndRemainder(dividingBy: step)
+        guard let rounded = Self.round(quotient: q, remainder: r, divisor: step, negative: negative, rule: rule),
+              let result = Self.signed(rounded * step, negative: negative) else {
+            preconditionFailure("FixedDecimal overflow while rounding \(self)")
+        }
+        return result
+    }
+
+    @usableFromInline
+    static func round(quotient q: UInt128, remainder r: UInt128, divisor: UInt128, negative: Bool, rule: RoundingRule) -> UInt128? {
+        if r == 0 { return q }
+        let up: Bool
+        switch rule {
+        case .towardZero: up = false
+        case .awayFromZero: up = true
+        case .down: up = negative
+        case .up: up = !negative
+        case .halfEven:
+            let twice = r.multipliedReportingOverflow(by: 2)
+            if twice.overflow || twice.partialValue > divisor { up = true }
+            else if twice.partialValue < divisor { up = false }
+            else { up = q & 1 == 1 }
+        }
+        if !up { return q }
+        let (next, overflow) = q.addingReportingOverflow(1)
+        return overflow ? nil : next
+    }
+
+    @usableFromInline
+    static func signed(_ magnitude: UInt128?, negative: Bool) -> FixedDecimal? {
+        guard let magnitude else { return nil }
+        if negative {
+            if magnitude == UInt128(Int128.max) + 1 { return FixedDecimal(raw: .min) }
+            guard magnitude <= UInt128(Int128.max) else { return nil }
+            return FixedDecimal(raw: -Int128(magnitude))
+        }
+        guard magnitude <= UInt128(Int128.max) else { return nil }
+        return FixedDecimal(raw: Int128(magnitude))
+    }
+}
+
+/// A 256-bit unsigned intermediate for exact products.
+@usableFromInline
+struct UInt256 {
+    @usableFromInline var high: UInt128
+    @usableFromInline var low: UInt128
+
+    @usableFromInline
+    static func multiply(_ a: UInt128, _ b: UInt128) -> UInt256 {
+        let (high, low) = a.multipliedFullWidth(by: b)
+        return UInt256(high: high, low: low)
+    }
+
+    /// Divides by `10^18` in two steps of `10^9` on 64-bit limbs (fast hardware
+    /// division), returning the quotient (nil when it exceeds 128 bits) and remainder.
+    @usableFromInline
+    func dividedByScale() -> (quotient: UInt128?, remainder: UInt128) {
+        if high == 0 {
+            let (q, r) = low.quotientAndRemainder(dividingBy: UInt128(FixedDecimal.unitRaw))
+            return (q, r)
+        }
+        var limbs: (UInt64, UInt64, UInt64, UInt64) = (
+            UInt64(truncatingIfNeeded: high >> 64), UInt64(truncatingIfNeeded: high),
+            UInt64(truncatingIfNeeded: low >> 64), UInt64(truncatingIfNeeded: low))
+        let billion: UInt64 = 1_000_000_000
+        func divide(_ l: inout (UInt64, UInt64, UInt64, UInt64), by d: UInt64) -> UInt64 {
+            var r: UInt64 = 0
+            (l.0, r) = d.dividingFullWidth((high: r, low: l.0))
+            (l.1, r) = d.dividingFullWidth((high: r, low: l.1))
+            (l.2, r) = d.dividingFullWidth((high: r, low: l.2))
+            (l.3, r) = d.dividingFullWidth((high: r, low: l.3))
+            return r
+        }
+        let r1 = divide(&limbs, by: billion)
+        let r2 = divide(&limbs, by: billion)
+        let remainder = UInt128(r2) * UInt128(billion) + UInt128(r1)
+        guard limbs.0 == 0, limbs.1 == 0 else { return (nil, remainder) }
+        return ((UInt128(limbs.2) << 64) | UInt128(limbs.3), remainder)
+    }
+}
+
+extension FixedDecimal {
+    /// Exact comparison of two products: the sign (-1, 0, 1) of `a·b − c·d`, with no rounding.
+    ///
+    /// Status thresholds use it so that "exactly at the warning ratio" is decided exactly,
+    /// not after rounding a ratio.
+    public static func compareProducts(_ a: FixedDecimal, _ b: FixedDecimal, _ c: FixedDecimal, _ d: FixedDecimal) -> Int {
+        let left = a.raw.multipliedFullWidth(by: b.raw)
+        let right = c.raw.multipliedFullWidth(by: d.raw)
+        if left.high != right.high { return left.high < right.high ? -1 : 1 }
+        if left.low != right.low { return left.low < right.low ? -1 : 1 }
+        return 0
+    }
+}

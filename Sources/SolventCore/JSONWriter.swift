@@ -1,0 +1,62 @@
+/// Appends compact JSON to a byte buffer. Decimals are written as JSON strings.
+public struct JSONWriter: Sendable {
+    /// The bytes written so far.
+    public var bytes: [UInt8] = []
+    private var needsComma: [Bool] = [false]
+
+    public init(reservingCapacity capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+
+    /// The document as a string.
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    private mutating func separator() {
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+    }
+
+    public mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    public mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+
+    /// Writes a member name; the next value written is its value.
+    public mutating func key(_ name: String) {
+        separator()
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma[needsComma.count - 1] = false
+    }
+
+    public mutating func string(_ value: String) { separator(); appendQuoted(value) }
+    public mutating func decimal(_ value: FixedDecimal) { separator(); appendQuoted(value.description) }
+    public mutating func optionalDecimal(_ value: FixedDecimal?) { if let value { decimal(value) } else { null() } }
+    public mutating func integer<T: BinaryInteger>(_ value: T) { separator(); bytes.append(contentsOf: Array(String(value).utf8)) }
+    public mutating func bool(_ value: Bool) { separator(); bytes.append(contentsOf: Array((value ? "true" : "false").utf8)) }
+    public mutating func null() { separator(); bytes.append(contentsOf: Array("null".utf8)) }
+
+    /// Writes `"name": "decimal"`.
+    public mutating func member(_ name: String, _ value: FixedDecimal) { key(name); decimal(value) }
+    /// Writes `"name": "text"`.
+    public mutating func member(_ name: String, _ value: String) { key(name); string(value) }
+
+    /// Writes an already-encoded JSON value verbatim.
+    public mutating func raw(_ json: String) { separator(); bytes.append(contentsOf: Array(json.utf8)) }
+
+    private mutating func appendQuoted(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(byte)
+            case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(byte)
+            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,4 @@
+/// The version of the engine's state format; snapshots carry it.
+public enum EngineVersion {
+    public static let stateFormat = 1
+}

@@ -1,0 +1,75 @@
+public import SolventCore
+
+/// Writes the output document of the evaluation contract.
+public enum EvaluateOutput {
+    /// Evaluates every account and returns `{"accounts":[...]}` (accounts in input order).
+    public static func render(_ input: EvaluateInput) -> [UInt8] {
+        var document: [UInt8] = []
+        render(input) { document.append(contentsOf: $0) }
+        return document
+    }
+
+    /// Evaluates every account and streams the document to `sink` in chunks of about
+    /// `chunkBytes`, so a million-position output never sits whole in memory.
+    public static func render(_ input: EvaluateInput, chunkBytes: Int = 1 << 20, sink: ([UInt8]) -> Void) {
+        let evaluator = MarginEvaluator(market: input.market, policy: input.policy)
+        var writer = JSONWriter(reservingCapacity: chunkBytes + 4096)
+        writer.beginObject()
+        writer.key("accounts")
+        writer.beginArray()
+        for account in input.accounts {
+            write(account, evaluator.evaluate(account), market: input.market, into: &writer)
+            if writer.bytes.count >= chunkBytes {
+                sink(writer.bytes)
+                writer.bytes.removeAll(keepingCapacity: true)
+            }
+        }
+        writer.endArray()
+        writer.endObject()
+        writer.bytes.append(0x0A)
+        sink(writer.bytes)
+    }
+
+    /// Writes one account's evaluation object.
+    public static func write(_ account: Account, _ evaluation: AccountEvaluation, market: Market, into writer: inout JSONWriter) {
+        let symbol = { (i: Int) in market.instruments[account.positions[i].instrument].symbol }
+        writer.beginObject()
+        writer.member("id", account.id)
+        writer.member("status", evaluation.status.name)
+        writer.key("pools")
+        writer.beginArray()
+        for pool in evaluation.pools {
+            writer.beginObject()
+            writer.member("pool", pool.pool.name(symbol: symbol))
+            writer.member("equity", pool.equity)
+            writer.member("initial_margin", pool.initialMargin)
+            writer.member("maintenance_margin", pool.maintenanceMargin)
+            writer.key("margin_ratio")
+            writer.optionalDecimal(pool.marginRatio)
+            writer.member("available", pool.available)
+            writer.member("status", pool.status.name)
+            writer.member("call_amount", pool.callAmount)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("positions")
+        writer.beginArray()
+        for (i, position) in evaluation.positions.enumerated() {
+            writer.beginObject()
+            writer.member("symbol", symbol(i))
+            writer.member("pool", position.pool.name(symbol: symbol))
+            writer.member("notional", position.notional)
+            writer.member("unrealized_pnl", position.unrealizedPnl)
+            writer.member("initial_margin", position.initialMargin)
+            writer.member("maintenance_margin", position.maintenanceMargin)
+            writer.member("mmr", position.maintenanceMarginRate)
+            writer.key("liquidation_price")
+            writer.optionalDecimal(position.liquidationPrice)
+            writer.key("bankruptcy_price")
+            writer.optionalDecimal(position.bankruptcyPrice)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+    }
+}

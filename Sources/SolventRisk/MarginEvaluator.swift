@@ -1,0 +1,129 @@
+public import SolventCore
+
+/// Evaluates accounts by the contract in DESIGN.md: collateral with haircuts, cross and
+/// isolated pools, brackets, statuses, call amounts, liquidation and bankruptcy prices.
+///
+/// This is the one evaluation path: the `evaluate` command, the engine's pre-trade and
+/// withdrawal checks, the at-risk index and the liquidation executor all call it.
+public struct MarginEvaluator: Sendable {
+    public var market: Market
+    public var policy: MarginPolicy
+
+    public init(market: Market, policy: MarginPolicy) {
+        self.market = market
+        self.policy = policy
+    }
+
+    /// Value of one collateral balance in units of `settle`:
+    /// positive: `amount·price/price_settle·(1 − haircut)`; negative: `amount·price/price_settle`.
+    @inlinable public func collateralValue(_ balance: CollateralBalance, settle: Int) -> FixedDecimal {
+        let asset = market.assets[balance.asset]
+        let weight = balance.amount.isPositive ? FixedDecimal.one - asset.haircut : FixedDecimal.one
+        if balance.asset == settle { return balance.amount * weight }
+        return (balance.amount * asset.price * weight) / market.assets[settle].price
+    }
+
+    /// Total haircut collateral value of the cross pool, in units of `settle`.
+    public func collateralValue(of account: Account) -> FixedDecimal {
+        var total = FixedDecimal.zero
+        for balance in account.collateral { total += collateralValue(balance, settle: account.settle) }
+        return total
+    }
+
+    /// Status of a pool from its equity and maintenance margin, decided by exact
+    /// comparisons (no rounded ratio): bankrupt if equity ≤ 0, liquidatable if MM ≥ equity,
+    /// margin call if MM ≥ equity·call, warning if MM ≥ equity·warning, else healthy.
+    /// A pool with no positions is healthy.
+    public static func status(equity: FixedDecimal, maintenance: FixedDecimal, policy: MarginPolicy, hasPositions: Bool) -> MarginStatus {
+        guard hasPositions else { return .healthy }
+        if !equity.isPositive { return .bankrupt }
+        if maintenance >= equity { return .liquidatable }
+        if FixedDecimal.compareProducts(maintenance, .one, equity, policy.callRatio) >= 0 { return .marginCall }
+        if FixedDecimal.compareProducts(maintenance, .one, equity, policy.warningRatio) >= 0 { return .warning }
+        return .healthy
+    }
+
+    /// Evaluates one account. Every position's instrument must have a mark (the input
+    /// decoder and the engine guarantee it).
+    public func evaluate(_ account: Account) -> AccountEvaluation {
+        var positions: [PositionEvaluation] = []
+        positions.reserveCapacity(account.positions.count)
+        var crossPnl = FixedDecimal.zero
+        var crossMM = FixedDecimal.zero
+        var crossIM = FixedDecimal.zero
+        var crossCount = 0
+        var sizes: [FixedDecimal] = []
+        sizes.reserveCapacity(account.positions.count)
+        for (index, position) in account.positions.enumerated() {
+            let instrument = market.instruments[position.instrument]
+            guard let mark = market.marks[position.instrument] else {
+                preconditionFailure("no mark for \(instrument.symbol)")
+            }
+            let inverse = instrument.isInverse
+            let size = PositionMath.size(position, instrument)
+            let notional = PositionMath.notional(size: size, mark: mark, inverse: inverse)
+            let bracketIndex = instrument.brackets.index(forNotional: notional)
+            let bracket = instrument.brackets.brackets[bracketIndex]
+            let pnl = PositionMath.unrealizedPnl(side: position.side, size: size, entry: position.entryPrice, mark: mark, inverse: inverse)
+            let maintenance = bracket.maintenanceMargin(notional: notional)
+            let initial = PositionMath.initialMargin(notional: notional, leverage: position.leverage, bracket: bracket)
+            let pool: PoolID = position.marginMode.isCross ? .cross : .isolated(position: index)
+            if position.marginMode.isCross {
+                crossPnl += pnl
+                crossMM += maintenance
+                crossIM += initial
+                crossCount += 1
+            }
+            sizes.append(size)
+            positions.append(PositionEvaluation(pool: pool, notional: notional, unrealizedPnl: pnl, initialMargin: initial,
+                                                maintenanceMargin: maintenance, bracket: bracketIndex,
+                                                maintenanceMarginRate: bracket.maintenanceMarginRate,
+                                                liquidationPrice: nil, bankruptcyPrice: nil))
+        }
+        let collateral = collateralValue(of: account)
+        var pools: [PoolEvaluation] = [makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount)]
+        for (index, position) in account.positions.enumerated() {
+            let instrument = market.instruments[position.instrument]
+            let inverse = instrument.isInverse
+            let evaluation = positions[index]
+            let rest: FixedDecimal
+            let restWithoutMaintenance: FixedDecimal
+            switch position.marginMode {
+            case .cross:
+                let others = collateral + (crossPnl - evaluation.unrealizedPnl)
+                restWithoutMaintenance = others
+                rest = others - (crossMM - evaluation.maintenanceMargin)
+            case .isolated(let margin):
+                pools.append(makePool(.isolated(position: index), collateral: margin, pnl: evaluation.unrealizedPnl,
+                                      mm: evaluation.maintenanceMargin, im: evaluation.initialMargin, count: 1))
+                rest = margin
+                restWithoutMaintenance = margin
+            }
+            positions[index].liquidationPrice = PositionMath.liquidationPrice(
+                rest: rest, side: position.side, size: sizes[index], entry: position.entryPrice, inverse: inverse,
+                brackets: instrument.brackets, startBracket: evaluation.bracket)
+            positions[index].bankruptcyPrice = PositionMath.bankruptcyPrice(
+                rest: restWithoutMaintenance, side: position.side, size: sizes[index], entry: position.entryPrice, inverse: inverse)
+        }
+        let worst = pools.map(\.status).max() ?? .healthy
+        return AccountEvaluation(status: worst, pools: pools, positions: positions)
+    }
+
+    func makePool(_ pool: PoolID, collateral: FixedDecimal, pnl: FixedDecimal, mm: FixedDecimal, im: FixedDecimal, count: Int) -> PoolEvaluation {
+        let equity = collateral + pnl
+        let status = Self.status(equity: equity, maintenance: mm, policy: policy, hasPositions: count > 0)
+        let ratio: FixedDecimal? = equity.isPositive ? (mm.divided(by: equity, rounding: .halfEven) ?? .max) : nil
+        var call = FixedDecimal.zero
+        if status >= .marginCall {
+            if let target = mm.divided(by: policy.restoreRatio, rounding: .halfEven),
+               let shortfall = try? target.subtractingChecked(equity) {
+                call = FixedDecimal.maximum(.zero, shortfall)
+            } else {
+                call = .max  // beyond the representable range: saturated for display only
+            }
+        }
+        return PoolEvaluation(pool: pool, collateral: collateral, equity: equity, initialMargin: im, maintenanceMargin: mm,
+                              marginRatio: ratio, available: FixedDecimal.maximum(.zero, equity - im), status: status,
+                              callAmount: call, positionCount: count)
+    }
+}

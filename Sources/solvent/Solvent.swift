@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Solvent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "solvent",
+        abstract: "Solvent: a real-time margin, margin-call and liquidation engine for leveraged crypto derivatives.",
+        subcommands: [EvaluateCommand.self, DemoCommand.self])
+}

@@ -21,11 +21,20 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(name: "SolventCore", swiftSettings: strict),
         .target(name: "SolventRisk", dependencies: ["SolventCore"], swiftSettings: strict),
-        .target(name: "SolventEngine", dependencies: ["SolventCore", "SolventRisk"], swiftSettings: strict),
+        .target(
+            name: "SolventEngine",
+            dependencies: [
+                "SolventCore", "SolventRisk",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(name: "SolventJournal", dependencies: ["SolventCore", "SolventEngine"], swiftSettings: strict),
         .target(name: "SolventServer", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"], swiftSettings: strict),
         .target(name: "SolventLab", dependencies: ["SolventCore", "SolventRisk", "SolventEngine"], swiftSettings: strict),

@@ -1,0 +1,452 @@
+public import SolventCore
+public import SolventRisk
+
+extension Engine {
+    /// Executes one command; validates everything before changing anything.
+    /// Returns the accounts it touched (to re-evaluate).
+    mutating func execute(_ command: EngineCommand) throws(RejectReason) -> [Int] {
+        switch command {
+        case let .deposit(account, asset, amount, settle): return try deposit(account, asset, amount, settle)
+        case let .withdraw(account, asset, amount): return try withdraw(account, asset, amount)
+        case let .placeOrder(id, account, symbol, quantity, price, reduceOnly):
+            return try placeOrder(id: id, account, symbol, quantity, price, reduceOnly)
+        case .cancelOrder(let id):
+            guard let order = state.orders[id] else { throw RejectReason(.unknownOrder, field: "id", "unknown order \"\(id)\"") }
+            removeOrder(id)
+            emit(.orderCancelled, account: order.account, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin))])
+            return [order.account]
+        case let .fill(account, symbol, quantity, price, fee, orderID): return try fill(account, symbol, quantity, price, fee, orderID)
+        case let .markPrice(symbol, price, sourceTime): return try markPrice(symbol, price, sourceTime)
+        case let .indexPrice(symbol, price, sourceTime):
+            let i = try instrumentIndex(symbol)
+            guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
+            state.indexPrices[i] = SourcedPrice(price: price, sourceTime: sourceTime)
+            return []
+        case let .assetPrice(asset, price):
+            let a = try assetIndex(asset)
+            guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
+            state.market.assets[a].price = price
+            return state.accounts.indices.filter { k in state.accounts[k].account.collateral.contains { $0.asset == a && !$0.amount.isZero } || state.accounts[k].account.settle == a }
+        case let .book(symbol, bids, asks):
+            let i = try instrumentIndex(symbol)
+            try validateBook(bids, descending: true, field: "bids")
+            try validateBook(asks, descending: false, field: "asks")
+            state.books[i] = (bids, asks)
+            return []
+        case let .funding(symbol, rate): return try funding(symbol, rate)
+        case let .setLeverage(account, symbol, leverage): return try setLeverage(account, symbol, leverage)
+        case let .setMarginMode(account, symbol, isolated):
+            let a = try accountIndex(account)
+            let i = try instrumentIndex(symbol)
+            let record = state.accounts[a]
+            if record.positionIndex(i) != nil || record.orders.contains(where: { state.orders[$0]?.instrument == i }) {
+                throw RejectReason(.modeChangeWithPosition, field: "symbol", "cannot change margin mode with an open position or orders in \(symbol)")
+            }
+            if isolated { state.accounts[a].isolated.insert(i) } else { state.accounts[a].isolated.remove(i) }
+            emit(.marginModeSet, account: a, [("symbol", .text(symbol)), ("mode", .text(isolated ? "isolated" : "cross"))])
+            return [a]
+        case let .moveIsolatedMargin(account, symbol, amount): return try moveIsolatedMargin(account, symbol, amount)
+        case let .changeParameters(change, effectiveTime): return try scheduleChange(change, effectiveTime)
+        case .tick: return []
+        }
+    }
+
+    func validateBook(_ levels: [BookLevel], descending: Bool, field: String) throws(RejectReason) {
+        for (k, level) in levels.enumerated() {
+            guard level.price.isPositive, level.quantity.isPositive else {
+                throw RejectReason(.invalidInput, field: "\(field)[\(k)]", "price and quantity must be positive")
+            }
+            if k > 0 {
+                let ordered = descending ? level.price < levels[k - 1].price : level.price > levels[k - 1].price
+                guard ordered else { throw RejectReason(.invalidInput, field: "\(field)[\(k)].price", descending ? "bids must fall strictly" : "asks must rise strictly") }
+            }
+        }
+    }
+
+    mutating func deposit(_ id: String, _ assetSymbol: String, _ amount: FixedDecimal, _ settle: String?) throws(RejectReason) -> [Int] {
+        let asset = try assetIndex(assetSymbol)
+        guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
+        var a = state.accountIndex[id]
+        if a == nil {
+            guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "account", "must not be empty") }
+            let settleAsset = try settle.map { s throws(RejectReason) in try assetIndex(s, field: "settle") } ?? asset
+            state.accountIndex[id] = state.accounts.count
+            state.accounts.append(EngineAccount(account: Account(id: id, settle: settleAsset, collateral: [], positions: [])))
+            a = state.accounts.count - 1
+            emit(.accountOpened, account: a, [("settle", .text(state.market.assets[settleAsset].symbol))])
+        }
+        state.accounts[a!].credit(asset, amount)
+        state.totals[asset].deposited += amount
+        emit(.deposited, account: a, [("asset", .text(assetSymbol)), ("amount", .decimal(amount)),
+                                      ("balance", .decimal(state.accounts[a!].balance(asset)))])
+        return [a!]
+    }
+
+    mutating func withdraw(_ id: String, _ assetSymbol: String, _ amount: FixedDecimal) throws(RejectReason) -> [Int] {
+        let a = try accountIndex(id)
+        let asset = try assetIndex(assetSymbol)
+        guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
+        let record = state.accounts[a]
+        if let pool = record.procedures.first(where: { if case .called = $0.value { return true }; return $0.value == .liquidating }) {
+            throw RejectReason(.withdrawalInMarginCall, field: "account", "withdrawals are blocked while pool \(poolName(pool.key)) is in a margin call")
+        }
+        guard record.balance(asset) >= amount else {
+            throw RejectReason(.insufficientBalance, field: "amount", "balance \(record.balance(asset)) \(assetSymbol) is below \(amount)")
+        }
+        var after = record
+        after.credit(asset, -amount)
+        let evaluation = evaluator.evaluate(after.account)
+        let free = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
+        if free.isNegative {
+            throw RejectReason(.insufficientMargin, field: "amount", "would leave the cross pool \(free.magnitude) below initial margin plus open-order margin")
+        }
+        state.accounts[a] = after
+        state.totals[asset].withdrawn += amount
+        emit(.withdrew, account: a, [("asset", .text(assetSymbol)), ("amount", .decimal(amount)), ("balance", .decimal(after.balance(asset)))])
+        return [a]
+    }
+
+    /// Margin reserved by the account's open orders (settle units).
+    func reservedMargin(_ a: Int) -> FixedDecimal {
+        var total = FixedDecimal.zero
+        for id in state.accounts[a].orders { total += state.orders[id]?.reservedMargin ?? .zero }
+        return total
+    }
+
+    func isInCall(_ a: Int) -> Bool {
+        state.accounts[a].procedures.values.contains { if case .called = $0 { return true }; return $0 == .liquidating }
+    }
+
+    func notional(_ quantity: FixedDecimal, _ instrument: Instrument, price: FixedDecimal) -> FixedDecimal {
+        PositionMath.notional(size: quantity.magnitude * instrument.contractSize, mark: price, inverse: instrument.isInverse)
+    }
+
+    mutating func placeOrder(id: String, _ accountID: String, _ symbol: String, _ quantity: FixedDecimal, _ price: FixedDecimal,
+                             _ reduceOnly: Bool) throws(RejectReason) -> [Int] {
+        guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "id", "must not be empty") }
+        guard state.orders[id] == nil else { throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists") }
+        let a = try accountIndex(accountID)
+        let i = try instrumentIndex(symbol)
+        guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
+        guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
+        let instrument = state.market.instruments[i]
+        let record = state.accounts[a]
+        guard state.market.assets[record.account.settle].symbol == instrument.settle else {
+            throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(instrument.settle), the account in \(state.market.assets[record.account.settle].symbol)")
+        }
+        _ = try mark(i)
+        let position = record.positionIndex(i).map { record.account.positions[$0].quantity } ?? .zero
+        let pendingReduce = record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && $0.reduceOnly }.reduce(FixedDecimal.zero) { $0 + $1.quantity }
+        let reduces = !position.isZero && position.signum != quantity.signum && (pendingReduce + quantity).magnitude <= position.magnitude
+        if reduceOnly || isInCall(a) {
+            guard reduces else {
+                if isInCall(a) { throw RejectReason(.reduceOnlyInMarginCall, field: "quantity", "the account is in a margin call: only orders that reduce a position are accepted") }
+                throw RejectReason(.wouldNotReduce, field: "quantity", "a reduce-only order must reduce the \(symbol) position (\(position))")
+            }
+        }
+        var reserved = FixedDecimal.zero
+        if !reduces {
+            if isStale(i) { throw RejectReason(.staleMark, field: "symbol", "the mark of \(symbol) is stale: risk-increasing orders are frozen") }
+            let sameSide = record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
+                .reduce(FixedDecimal.zero) { $0 + $1.quantity }
+            let exposure = (position.signum == quantity.signum ? position : .zero) + sameSide + quantity
+            let newNotional = notional(exposure, instrument, price: price)
+            let table = instrument.brackets
+            if newNotional >= table.brackets[table.brackets.count - 1].notionalCap {
+                throw RejectReason(.positionLimit, field: "quantity", "notional \(newNotional) reaches the position limit \(table.brackets[table.brackets.count - 1].notionalCap)")
+            }
+            let bracket = table.bracket(forNotional: newNotional)
+            let leverage = record.leverage[i] ?? bracket.maxLeverage
+            if leverage > bracket.maxLeverage {
+                throw RejectReason(.leverageAboveBracket, field: "quantity", "leverage \(leverage) is above \(bracket.maxLeverage), the maximum for notional \(newNotional)")
+            }
+            reserved = notional(quantity, instrument, price: price) / leverage
+            let evaluation = evaluator.evaluate(record.account)
+            let free = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
+            if free < reserved {
+                throw RejectReason(.insufficientMargin, field: "quantity", "needs \(reserved) initial margin, \(FixedDecimal.maximum(.zero, free)) available")
+            }
+        }
+        state.orders[id] = OpenOrder(id: id, account: a, instrument: i, quantity: quantity, price: price, reduceOnly: reduceOnly || reduces && isInCall(a), reservedMargin: reserved)
+        state.accounts[a].orders.append(id)
+        emit(.orderAccepted, account: a, [("order", .text(id)), ("symbol", .text(symbol)), ("quantity", .decimal(quantity)),
+                                          ("price", .decimal(price)), ("reserved_margin", .decimal(reserved))])
+        return [a]
+    }
+
+    mutating func removeOrder(_ id: String) {
+        guard let order = state.orders.removeValue(forKey: id) else { return }
+        state.accounts[order.account].orders.removeAll { $0 == id }
+    }
+
+    mutating func fill(_ accountID: String, _ symbol: String, _ quantity: FixedDecimal, _ price: FixedDecimal, _ fee: FixedDecimal,
+                       _ orderID: String?) throws(RejectReason) -> [Int] {
+        let a = try accountIndex(accountID)
+        let i = try instrumentIndex(symbol)
+        guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
+        guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
+        let instrument = state.market.instruments[i]
+        let settle = state.accounts[a].account.settle
+        guard state.market.assets[settle].symbol == instrument.settle else {
+            throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(instrument.settle)")
+        }
+        if let orderID {
+            guard let order = state.orders[orderID], order.account == a, order.instrument == i else {
+                throw RejectReason(.unknownOrder, field: "order_id", "no open order \"\(orderID)\" of this account in \(symbol)")
+            }
+            guard order.quantity.signum == quantity.signum else { throw RejectReason(.invalidInput, field: "quantity", "fill side differs from order \(orderID)") }
+            let remaining = order.quantity - quantity
+            if remaining.isZero || remaining.signum != order.quantity.signum {
+                removeOrder(orderID)
+            } else {
+                state.orders[orderID]!.reservedMargin = order.reservedMargin * (remaining / order.quantity)
+                state.orders[orderID]!.quantity = remaining
+            }
+        }
+        let realized = applyTrade(a, i, quantity: quantity, price: price)
+        state.accounts[a].credit(settle, -fee)
+        state.totals[settle].fees += fee
+        emit(.filled, account: a, [("symbol", .text(symbol)), ("quantity", .decimal(quantity)), ("price", .decimal(price)),
+                                   ("fee", .decimal(fee)), ("realized_pnl", .decimal(realized)),
+                                   ("position", .decimal(positionQuantity(a, i)))])
+        return [a]
+    }
+
+    func positionQuantity(_ a: Int, _ i: Int) -> FixedDecimal {
+        state.accounts[a].positionIndex(i).map { state.accounts[a].account.positions[$0].quantity } ?? .zero
+    }
+
+    /// Realized PnL of closing `closed` contracts (magnitude) of a position with `side` and `entry` at `price`.
+    func realizedPnl(side: Int, closed: FixedDecimal, entry: FixedDecimal, price: FixedDecimal, instrument: Instrument) -> FixedDecimal {
+        PositionMath.unrealizedPnl(side: side, size: closed * instrument.contractSize, entry: entry, mark: price, inverse: instrument.isInverse)
+    }
+
+    /// Applies a trade of signed `quantity` at `price` to the account's position: realizes
+    /// PnL on the closed part (against the external clearing side), averages the entry on
+    /// the opened part, and moves initial margin into an isolated pool as it opens.
+    /// Returns the realized PnL (settle units).
+    @discardableResult
+    mutating func applyTrade(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal) -> FixedDecimal {
+        let instrument = state.market.instruments[i]
+        let settle = state.accounts[a].account.settle
+        let isolated = state.accounts[a].isolated.contains(i)
+        var record = state.accounts[a]
+        var realized = FixedDecimal.zero
+        var opened = quantity
+        if let k = record.positionIndex(i) {
+            var position = record.account.positions[k]
+            if position.quantity.signum != quantity.signum {
+                let closed = FixedDecimal.minimum(position.quantity.magnitude, quantity.magnitude)
+                realized = realizedPnl(side: position.side, closed: closed, entry: position.entryPrice, price: price, instrument: instrument)
+                opened = quantity.magnitude > closed ? quantity + (quantity.isNegative ? closed : -closed) : .zero
+                position.quantity += quantity.isNegative ? -closed : closed
+                if case .isolated(let margin) = position.marginMode { position.marginMode = .isolated(margin: margin + realized) } else { record.credit(settle, realized) }
+                if position.quantity.isZero {
+                    if case .isolated(let margin) = position.marginMode { record.credit(settle, margin) }
+                    record.account.positions.remove(at: k)
+                } else {
+                    record.account.positions[k] = position
+                }
+            }
+            if !opened.isZero, let k = record.positionIndex(i) {
+                var position = record.account.positions[k]
+                let total = position.quantity + opened
+                if instrument.isInverse {
+                    // Harmonic average: contracts / Σ(contracts / price).
+                    position.entryPrice = total.magnitude / (position.quantity.magnitude / position.entryPrice + opened.magnitude / price)
+                } else {
+                    position.entryPrice = (position.quantity.magnitude * position.entryPrice + opened.magnitude * price) / total.magnitude
+                }
+                position.quantity = total
+                record.account.positions[k] = position
+                opened = .zero
+                if isolated { moveOpeningMargin(&record, k, quantity: quantity, price: price, instrument: instrument) }
+            }
+        }
+        if !opened.isZero {
+            let mode: MarginMode = isolated ? .isolated(margin: .zero) : .cross
+            record.account.positions.append(Position(instrument: i, quantity: opened, entryPrice: price, leverage: record.leverage[i], marginMode: mode))
+            if isolated { moveOpeningMargin(&record, record.account.positions.count - 1, quantity: opened, price: price, instrument: instrument) }
+        }
+        state.accounts[a] = record
+        state.totals[settle].external -= realized
+        return realized
+    }
+
+    /// Moves the initial margin of an opening trade from the wallet into the isolated pool.
+    func moveOpeningMargin(_ record: inout EngineAccount, _ k: Int, quantity: FixedDecimal, price: FixedDecimal, instrument: Instrument) {
+        let tradeNotional = notional(quantity, instrument, price: price)
+        let bracket = instrument.brackets.bracket(forNotional: tradeNotional)
+        let margin = PositionMath.initialMargin(notional: tradeNotional, leverage: record.account.positions[k].leverage, bracket: bracket)
+        if case .isolated(let current) = record.account.positions[k].marginMode {
+            record.account.positions[k].marginMode = .isolated(margin: current + margin)
+            record.credit(record.account.settle, -margin)
+        }
+    }
+
+    mutating func markPrice(_ symbol: String, _ price: FixedDecimal, _ sourceTime: Int64) throws(RejectReason) -> [Int] {
+        let i = try instrumentIndex(symbol)
+        guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
+        if let previous = state.markSources[i], sourceTime < previous.sourceTime {
+            throw RejectReason(.invalidInput, field: "source_time", "older than the current mark's source time \(previous.sourceTime)")
+        }
+        guard sourceTime <= state.time else { throw RejectReason(.invalidInput, field: "source_time", "is in the future of engine time \(state.time)") }
+        let old = state.market.marks[i]
+        state.market.marks[i] = price
+        state.markSources[i] = SourcedPrice(price: price, sourceTime: sourceTime)
+        guard let old else { return holders(of: i) }
+        return index.crossed(instrument: i, from: old, to: price)
+    }
+
+    /// Accounts with a position in instrument `i`.
+    func holders(of i: Int) -> [Int] {
+        state.accounts.indices.filter { state.accounts[$0].positionIndex(i) != nil }
+    }
+
+    mutating func funding(_ symbol: String, _ rate: FixedDecimal) throws(RejectReason) -> [Int] {
+        let i = try instrumentIndex(symbol)
+        let mark = try mark(i)
+        guard rate.magnitude < .one else { throw RejectReason(.invalidInput, field: "rate", "must be within (−1, 1)") }
+        let instrument = state.market.instruments[i]
+        let settle = try assetIndex(instrument.settle)
+        var touched: [Int] = []
+        var net = FixedDecimal.zero
+        for a in holders(of: i) {
+            let k = state.accounts[a].positionIndex(i)!
+            let position = state.accounts[a].account.positions[k]
+            let payment = notional(position.quantity, instrument, price: mark) * rate * FixedDecimal(position.side)
+            if case .isolated(let margin) = position.marginMode {
+                state.accounts[a].account.positions[k].marginMode = .isolated(margin: margin - payment)
+            } else {
+                state.accounts[a].credit(settle, -payment)
+            }
+            net += payment
+            touched.append(a)
+            emit(.funding, account: a, [("symbol", .text(symbol)), ("rate", .decimal(rate)), ("mark", .decimal(mark)), ("payment", .decimal(-payment))])
+        }
+        state.totals[settle].external += net
+        return touched
+    }
+
+    mutating func setLeverage(_ accountID: String, _ symbol: String, _ leverage: FixedDecimal) throws(RejectReason) -> [Int] {
+        let a = try accountIndex(accountID)
+        let i = try instrumentIndex(symbol)
+        guard leverage.isPositive else { throw RejectReason(.invalidInput, field: "leverage", "must be positive") }
+        let instrument = state.market.instruments[i]
+        var record = state.accounts[a]
+        if let k = record.positionIndex(i) {
+            let current = notional(record.account.positions[k].quantity, instrument, price: try mark(i))
+            let bracket = instrument.brackets.bracket(forNotional: current)
+            if leverage > bracket.maxLeverage {
+                throw RejectReason(.leverageAboveBracket, field: "leverage", "\(leverage) is above \(bracket.maxLeverage), the maximum for the position's notional \(current)")
+            }
+            record.account.positions[k].leverage = leverage
+            let evaluation = evaluator.evaluate(record.account)
+            if record.account.positions[k].marginMode.isCross, evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a) < .zero {
+                throw RejectReason(.insufficientMargin, field: "leverage", "the cross pool cannot hold the initial margin at leverage \(leverage)")
+            }
+        } else if leverage > instrument.brackets.brackets[0].maxLeverage {
+            throw RejectReason(.leverageAboveBracket, field: "leverage", "\(leverage) is above the instrument's maximum \(instrument.brackets.brackets[0].maxLeverage)")
+        }
+        record.leverage[i] = leverage
+        state.accounts[a] = record
+        emit(.leverageSet, account: a, [("symbol", .text(symbol)), ("leverage", .decimal(leverage))])
+        return [a]
+    }
+
+    mutating func moveIsolatedMargin(_ accountID: String, _ symbol: String, _ amount: FixedDecimal) throws(RejectReason) -> [Int] {
+        let a = try accountIndex(accountID)
+        let i = try instrumentIndex(symbol)
+        guard !amount.isZero else { throw RejectReason(.invalidInput, field: "amount", "must not be zero") }
+        var record = state.accounts[a]
+        guard let k = record.positionIndex(i), case .isolated(let margin) = record.account.positions[k].marginMode else {
+            throw RejectReason(.invalidInput, field: "symbol", "no isolated position in \(symbol)")
+        }
+        let settle = record.account.settle
+        if amount.isPositive {
+            let evaluation = evaluator.evaluate(record.account)
+            let free = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
+            guard free >= amount, record.balance(settle) >= amount else {
+                throw RejectReason(.insufficientMargin, field: "amount", "only \(FixedDecimal.maximum(.zero, FixedDecimal.minimum(free, record.balance(settle)))) can move out of the cross pool")
+            }
+        } else {
+            if isInCall(a) { throw RejectReason(.withdrawalInMarginCall, field: "amount", "margin cannot leave a pool during a margin call") }
+            let evaluation = evaluator.evaluate(record.account)
+            let pool = evaluation.pools.first { $0.pool == .isolated(position: k) }!
+            guard pool.available >= amount.magnitude else {
+                throw RejectReason(.insufficientMargin, field: "amount", "only \(pool.available) is above the isolated position's initial margin")
+            }
+        }
+        record.account.positions[k].marginMode = .isolated(margin: margin + amount)
+        record.credit(settle, -amount)
+        state.accounts[a] = record
+        emit(.isolatedMarginMoved, account: a, [("symbol", .text(symbol)), ("amount", .decimal(amount)), ("isolated_margin", .decimal(margin + amount))])
+        return [a]
+    }
+
+    mutating func scheduleChange(_ change: ParameterChange, _ effectiveTime: Int64) throws(RejectReason) -> [Int] {
+        for symbol in change.brackets.keys.sorted() { _ = try instrumentIndex(symbol, field: "brackets.\(symbol)") }
+        for (asset, haircut) in change.haircuts.sorted(by: { $0.key < $1.key }) {
+            _ = try assetIndex(asset, field: "haircuts.\(asset)")
+            guard !haircut.isNegative, haircut <= .one else { throw RejectReason(.invalidInput, field: "haircuts.\(asset)", "must be in [0, 1]") }
+        }
+        if let p = change.parameters, let problem = p.validationError() {
+            throw RejectReason(.invalidInput, field: "parameters.\(problem.field)", problem.reason)
+        }
+        guard effectiveTime >= state.time else { throw RejectReason(.invalidInput, field: "effective_time", "is in the past") }
+        let k = state.pendingChanges.firstIndex { $0.time > effectiveTime } ?? state.pendingChanges.count
+        state.pendingChanges.insert((effectiveTime, change), at: k)
+        emit(.parametersScheduled, [("effective_time", .integer(effectiveTime)), ("brackets", .text(change.brackets.keys.sorted().joined(separator: ","))),
+                                    ("haircuts", .text(change.haircuts.keys.sorted().joined(separator: ","))),
+                                    ("policy", .flag(change.parameters != nil))])
+        return []
+    }
+
+    /// Applies scheduled parameter changes whose time has come; every account is re-evaluated.
+    mutating func applyDueParameterChanges(_ touched: inout [Int]) {
+        var applied = false
+        while let first = state.pendingChanges.first, first.time <= state.time {
+            state.pendingChanges.removeFirst()
+            state = Self.applying(first.change, to: state)
+            state.parameterVersion += 1
+            applied = true
+            emit(.parametersApplied, [("version", .integer(state.parameterVersion))])
+        }
+        if applied { touched = Array(state.accounts.indices) }
+    }
+
+    /// The state with a parameter change applied (used by the dry run too).
+    static func applying(_ change: ParameterChange, to state: EngineState) -> EngineState {
+        var next = state
+        for (symbol, table) in change.brackets {
+            if let i = next.market.instruments.firstIndex(where: { $0.symbol == symbol }) { next.market.instruments[i].brackets = table }
+        }
+        for (asset, haircut) in change.haircuts {
+            if let k = next.market.assets.firstIndex(where: { $0.symbol == asset }) { next.market.assets[k].haircut = haircut }
+        }
+        if let p = change.parameters { next.parameters = p }
+        return next
+    }
+
+    /// Dry run of a parameter change: the status every account's pools would have under
+    /// it, for the accounts whose status would change (from, to), in account order.
+    public func dryRun(_ change: ParameterChange) -> [(account: String, from: MarginStatus, to: MarginStatus)] {
+        let after = Self.applying(change, to: state)
+        let before = evaluator
+        let next = MarginEvaluator(market: after.market, policy: after.parameters.policy)
+        var result: [(String, MarginStatus, MarginStatus)] = []
+        for record in state.accounts where !record.account.positions.isEmpty {
+            let from = before.evaluate(record.account).status
+            let to = next.evaluate(record.account).status
+            if from != to { result.append((record.id, from, to)) }
+        }
+        return result
+    }
+
+    func poolName(_ pool: PoolKey) -> String {
+        switch pool {
+        case .cross: return "cross"
+        case .isolated(let i): return "isolated:\(state.market.instruments[i].symbol)"
+        }
+    }
+}

@@ -1,0 +1,344 @@
+public import SolventCore
+public import SolventRisk
+
+extension Engine {
+    /// Works the liquidation backlog: at most `liquidationStepsPerCommand` steps, worst
+    /// accounts first (highest MM / equity; non-positive equity first of all). Accounts
+    /// on paused or throttled instruments wait, visibly, for a later command.
+    mutating func drainLiquidations() {
+        var steps = 0
+        var waiting = Set<Int>()
+        while steps < state.parameters.liquidationStepsPerCommand {
+            let candidates = state.backlog.subtracting(waiting)
+            guard let a = worst(candidates) else { break }
+            steps += 1
+            if !liquidationStep(a) { waiting.insert(a) }
+        }
+    }
+
+    /// The account furthest under maintenance.
+    func worst(_ candidates: Set<Int>) -> Int? {
+        var best: (Int, FixedDecimal, Bool)? = nil
+        for a in candidates.sorted() {
+            let pool = worstPool(a, evaluator.evaluate(state.accounts[a].account))
+            let bankrupt = !pool.equity.isPositive
+            let severity = bankrupt ? -pool.equity : (pool.maintenanceMargin.divided(by: pool.equity, rounding: .halfEven) ?? .max)
+            if let b = best {
+                if (bankrupt && !b.2) || (bankrupt == b.2 && severity > b.1) { best = (a, severity, bankrupt) }
+            } else {
+                best = (a, severity, bankrupt)
+            }
+        }
+        return best?.0
+    }
+
+    func worstPool(_ a: Int, _ evaluation: AccountEvaluation) -> PoolEvaluation {
+        evaluation.pools.max { l, r in l.status != r.status ? l.status < r.status : l.equity > r.equity } ?? evaluation.cross
+    }
+
+    /// One step of the waterfall for account `a`. Returns false when it cannot act now
+    /// (paused instrument, throttle, no liquidity).
+    mutating func liquidationStep(_ a: Int) -> Bool {
+        // 1. Cancel open orders, release their margin, re-evaluate.
+        if !state.accounts[a].orders.isEmpty {
+            let ids = state.accounts[a].orders
+            var released = FixedDecimal.zero
+            for id in ids { released += state.orders[id]?.reservedMargin ?? .zero; removeOrder(id) }
+            emit(.ordersCancelledForLiquidation, account: a, [("orders", .integer(Int64(ids.count))), ("released_margin", .decimal(released))])
+            evaluateAndAdvance(a, emit: true)
+            return true
+        }
+        let record = state.accounts[a]
+        let evaluation = evaluator.evaluate(record.account)
+        // The liquidating pool and its riskiest position (largest maintenance margin).
+        guard let (key, _) = record.procedures.filter({ $0.value == .liquidating }).min(by: { $0.key < $1.key }) else {
+            state.backlog.remove(a)
+            return true
+        }
+        let members = record.account.positions.indices.filter { record.pool(of: record.account.positions[$0].instrument) == key }
+        guard let k = members.max(by: { evaluation.positions[$0].maintenanceMargin < evaluation.positions[$1].maintenanceMargin }) else {
+            settleEmptyPool(a, key)
+            evaluateAndAdvance(a, emit: true)
+            return true
+        }
+        let position = record.account.positions[k]
+        let i = position.instrument
+        let instrument = state.market.instruments[i]
+        if !state.breakers[i].pausedReasons.isEmpty { return false }
+        let pool = evaluation.pools.first { $0.pool == evaluation.positions[k].pool }!
+        let mark = state.market.marks[i]!
+        // 2. Step size: a fraction of the position, or all of it when the pool is bankrupt or the rest would be dust.
+        var quantity = position.quantity.magnitude
+        if pool.equity.isPositive {
+            let part = (quantity * state.parameters.liquidationStepFraction).rounded(toDigits: 8, rule: .up)
+            if part * 2 < quantity { quantity = part }
+        }
+        // Throttle: the notional cap per instrument per interval.
+        if let cap = state.parameters.liquidationNotionalCap {
+            let room = cap - state.breakers[i].capUsed
+            let stepNotional = notional(quantity, instrument, price: mark)
+            if stepNotional > room {
+                let fitting = room.isPositive ? (quantity * (room / stepNotional)).rounded(toDigits: 8, rule: .down) : .zero
+                if fitting.isZero {
+                    if !state.breakers[i].throttleReported {
+                        state.breakers[i].throttleReported = true
+                        emit(.liquidationThrottled, [("symbol", .text(instrument.symbol)), ("cap", .decimal(cap)),
+                                                     ("backlog", .integer(Int64(state.backlog.count)))])
+                    }
+                    return false
+                }
+                quantity = fitting
+            }
+        }
+        let bankruptcy = evaluation.positions[k].bankruptcyPrice
+        return execute(a, k, quantity: quantity, bankruptcy: bankruptcy, mark: mark)
+    }
+
+    /// Loss per contract of closing at `price` instead of at the bankruptcy price (settle units; > 0 is a loss).
+    func lossPerContract(side: Int, price: FixedDecimal, bankruptcy: FixedDecimal, instrument: Instrument) -> FixedDecimal {
+        // Closing a long at price p realizes s·cs·(p − EP); versus at BP the difference is s·cs·(p − BP) (linear).
+        let gain = PositionMath.unrealizedPnl(side: side, size: instrument.contractSize, entry: bankruptcy, mark: price, inverse: instrument.isInverse)
+        return -gain
+    }
+
+    /// Executes a liquidation step of `quantity` contracts: the book (within the price band)
+    /// as far as the insurance fund can cover fills worse than bankruptcy, auto-deleveraging
+    /// for the rest (or the backstop), then fee/fund/ADL/socialized-loss settlement.
+    mutating func execute(_ a: Int, _ k: Int, quantity: FixedDecimal, bankruptcy: FixedDecimal?, mark: FixedDecimal) -> Bool {
+        let record = state.accounts[a]
+        let position = record.account.positions[k]
+        let i = position.instrument
+        let instrument = state.market.instruments[i]
+        let settle = record.account.settle
+        let closing = position.isLongSide ? -quantity : quantity
+        let reference = state.indexPrices[i]?.price ?? mark
+        let bandLow = reference * (FixedDecimal.one - state.parameters.priceBand)
+        let bandHigh = reference * (FixedDecimal.one + state.parameters.priceBand)
+        let bp = bankruptcy ?? (position.isLongSide ? .zero : mark)
+        var fills: [(price: FixedDecimal, quantity: FixedDecimal, executor: String)] = []
+        var remaining = quantity
+        var fundLeft = state.totals[settle].insuranceFund
+        var adlQuantity = FixedDecimal.zero
+        if state.parameters.execution == .depth {
+            var levels = position.isLongSide ? state.books[i].bids : state.books[i].asks
+            var consumed = 0
+            while remaining.isPositive, consumed < levels.count {
+                let level = levels[consumed]
+                guard level.price >= bandLow, level.price <= bandHigh else { break }
+                var take = FixedDecimal.minimum(remaining, level.quantity)
+                let loss = lossPerContract(side: position.side, price: level.price, bankruptcy: bp, instrument: instrument)
+                if loss.isPositive && state.parameters.adlEnabled {
+                    let affordable = (fundLeft / loss).rounded(toDigits: 8, rule: .down)
+                    if affordable < take {
+                        take = affordable
+                        adlQuantity = remaining - take
+                    }
+                    fundLeft -= take * loss
+                }
+                if take.isPositive { fills.append((level.price, take, "depth")) }
+                remaining -= take
+                levels[consumed].quantity -= take
+                if levels[consumed].quantity.isZero { consumed += 1 }
+                if adlQuantity.isPositive { remaining = .zero; break }
+            }
+            levels.removeFirst(consumed)
+            if position.isLongSide { state.books[i].bids = levels } else { state.books[i].asks = levels }
+        }
+        if remaining.isPositive && (state.parameters.execution == .backstop || state.parameters.backstopEnabled) {
+            fills.append((bp, remaining, "backstop"))
+            remaining = .zero
+        }
+        if fills.isEmpty && adlQuantity.isZero {
+            emit(.liquidationThrottled, account: a, [("symbol", .text(instrument.symbol)), ("reason", .text("no liquidity within the price band")),
+                                                     ("band_low", .decimal(bandLow)), ("band_high", .decimal(bandHigh))])
+            return false
+        }
+        var closedNotional = FixedDecimal.zero
+        for fill in fills {
+            let realized = applyTrade(a, i, quantity: position.isLongSide ? -fill.quantity : fill.quantity, price: fill.price)
+            closedNotional += notional(fill.quantity, instrument, price: fill.price)
+            emit(.liquidationFill, account: a, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(position.isLongSide ? -fill.quantity : fill.quantity)),
+                                                ("price", .decimal(fill.price)), ("executor", .text(fill.executor)),
+                                                ("bankruptcy_price", .optionalDecimal(bankruptcy)), ("realized_pnl", .decimal(realized))])
+        }
+        state.breakers[i].capUsed += closedNotional
+        _ = closing
+        if adlQuantity.isPositive { autoDeleverage(a, i, quantity: adlQuantity, price: bp, worstBookPrice: fills.last?.price ?? mark) }
+        chargeLiquidationFee(a, i, closedNotional: closedNotional)
+        let key = record.pool(of: i)
+        if state.accounts[a].positionIndex(i) == nil || !state.accounts[a].account.positions.contains(where: { record.pool(of: $0.instrument) == key }) {
+            settleEmptyPool(a, key)
+        } else if case .isolated = key {
+            // An isolated pool still open keeps its own margin.
+        }
+        evaluateAndAdvance(a, emit: true)
+        return true
+    }
+
+    /// The liquidation fee (a fraction of the closed notional) goes to the insurance fund,
+    /// out of the pool's surplus only: never pushing its equity below zero.
+    mutating func chargeLiquidationFee(_ a: Int, _ i: Int, closedNotional: FixedDecimal) {
+        let settle = state.accounts[a].account.settle
+        let evaluation = evaluator.evaluate(state.accounts[a].account)
+        let key = state.accounts[a].pool(of: i)
+        let equity: FixedDecimal
+        if case .isolated = key, let k = state.accounts[a].positionIndex(i) {
+            equity = evaluation.pools.first { $0.pool == .isolated(position: k) }?.equity ?? .zero
+        } else if case .isolated = key {
+            equity = state.accounts[a].balance(settle)  // the closed isolated margin went back to the wallet
+        } else {
+            equity = evaluation.cross.equity
+        }
+        let fee = FixedDecimal.minimum(closedNotional * state.parameters.liquidationFeeRate, FixedDecimal.maximum(.zero, equity))
+        guard fee.isPositive else { return }
+        if case .isolated = key, let k = state.accounts[a].positionIndex(i), case .isolated(let margin) = state.accounts[a].account.positions[k].marginMode {
+            state.accounts[a].account.positions[k].marginMode = .isolated(margin: margin - fee)
+        } else {
+            state.accounts[a].credit(settle, -fee)
+        }
+        state.totals[settle].insuranceFund += fee
+        emit(.insuranceFundContribution, account: a, [("amount", .decimal(fee)), ("fund", .decimal(state.totals[settle].insuranceFund))])
+    }
+
+    /// Closes opposite positions, highest ADL rank first, at the bankruptcy price, only
+    /// as much as needed; what no one can take is closed in the book (or at the mark) and socialized.
+    mutating func autoDeleverage(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal, worstBookPrice: FixedDecimal) {
+        let instrument = state.market.instruments[i]
+        let bankruptSide = state.accounts[a].account.positions[state.accounts[a].positionIndex(i)!].side
+        var remaining = quantity
+        for (counterparty, _) in adlRanking(i) where counterparty != a {
+            guard remaining.isPositive else { break }
+            let k = state.accounts[counterparty].positionIndex(i)!
+            let theirs = state.accounts[counterparty].account.positions[k]
+            guard theirs.side == -bankruptSide else { continue }
+            let take = FixedDecimal.minimum(remaining, theirs.quantity.magnitude)
+            let covered = FixedDecimal.maximum(.zero, lossPerContract(side: bankruptSide, price: worstBookPrice, bankruptcy: price, instrument: instrument)) * take
+            applyTrade(a, i, quantity: bankruptSide > 0 ? -take : take, price: price)
+            let realized = applyTrade(counterparty, i, quantity: bankruptSide > 0 ? take : -take, price: price)
+            remaining -= take
+            emit(.autoDeleveraged, account: counterparty, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(bankruptSide > 0 ? take : -take)),
+                                                          ("price", .decimal(price)), ("bankrupt_account", .text(state.accounts[a].id)),
+                                                          ("realized_pnl", .decimal(realized)), ("deficit_covered", .decimal(covered))])
+            evaluateAndAdvance(counterparty, emit: true)
+        }
+        if remaining.isPositive {
+            // Nobody left to deleverage: close the rest at the worst book price; the deficit is socialized.
+            applyTrade(a, i, quantity: bankruptSide > 0 ? -remaining : remaining, price: worstBookPrice)
+            emit(.liquidationFill, account: a, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(bankruptSide > 0 ? -remaining : remaining)),
+                                                ("price", .decimal(worstBookPrice)), ("executor", .text("depth_after_adl")),
+                                                ("bankruptcy_price", .decimal(price)), ("realized_pnl", .decimal(.zero))])
+        }
+    }
+
+    /// ADL ranking of positions in instrument `i`: profitable positions by
+    /// `PnL% × effective leverage`, then losing ones by `PnL% / effective leverage`;
+    /// highest first, ties by account order. Effective leverage = notional / pool equity.
+    public func adlRanking(_ i: Int) -> [(account: Int, score: FixedDecimal)] {
+        guard let mark = state.market.marks[i] else { return [] }
+        let instrument = state.market.instruments[i]
+        var scored: [(Int, FixedDecimal)] = []
+        for a in holders(of: i) {
+            let record = state.accounts[a]
+            let k = record.positionIndex(i)!
+            let position = record.account.positions[k]
+            let evaluation = evaluator.evaluate(record.account)
+            let pool = evaluation.pools.first { $0.pool == evaluation.positions[k].pool }!
+            let cost = notional(position.quantity, instrument, price: position.entryPrice)
+            guard cost.isPositive, pool.equity.isPositive else { continue }
+            let pnlPercent = evaluation.positions[k].unrealizedPnl / cost
+            let leverage = notional(position.quantity, instrument, price: mark) / pool.equity
+            let score = pnlPercent.isPositive ? pnlPercent * leverage : pnlPercent / leverage
+            scored.append((a, score))
+        }
+        return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+    }
+
+    /// The ADL quantile (1 = last to be deleveraged … 5 = first) of every position in `i`.
+    public func adlQuantiles(_ i: Int) -> [String: Int] {
+        let ranking = adlRanking(i)
+        var result: [String: Int] = [:]
+        for (rank, entry) in ranking.enumerated() {
+            result[state.accounts[entry.account].id] = 5 - (rank * 5) / Swift.max(ranking.count, 1)
+        }
+        return result
+    }
+
+    /// A pool with no positions left: an isolated pool returns its margin to the wallet;
+    /// a negative settle balance is covered by converting other collateral, then the
+    /// insurance fund, then socialized loss; what remains is recorded as bad debt.
+    mutating func settleEmptyPool(_ a: Int, _ key: PoolKey) {
+        let settle = state.accounts[a].account.settle
+        if !state.accounts[a].account.positions.isEmpty, key == .cross {
+            // Cross positions remain only in other pools' keys: nothing to settle for cross yet.
+            if state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) { return }
+        }
+        var deficit = -state.accounts[a].balance(settle)
+        guard deficit.isPositive else { return }
+        // Convert other collateral at its haircut price (the buyer is outside the engine).
+        for balance in state.accounts[a].account.collateral where balance.asset != settle && balance.amount.isPositive && deficit.isPositive {
+            let asset = state.market.assets[balance.asset]
+            let unitValue = asset.price * (FixedDecimal.one - asset.haircut) / state.market.assets[settle].price
+            guard unitValue.isPositive else { continue }
+            let sold = FixedDecimal.minimum(balance.amount, (deficit / unitValue).rounded(toDigits: 18, rule: .up))
+            let proceeds = sold * unitValue
+            state.accounts[a].credit(balance.asset, -sold)
+            state.totals[balance.asset].external += sold
+            state.accounts[a].credit(settle, proceeds)
+            state.totals[settle].external -= proceeds
+            deficit -= proceeds
+            emit(.collateralConverted, account: a, [("asset", .text(asset.symbol)), ("sold", .decimal(sold)), ("proceeds", .decimal(proceeds))])
+        }
+        guard deficit.isPositive else { return }
+        let draw = FixedDecimal.minimum(deficit, state.totals[settle].insuranceFund)
+        if draw.isPositive {
+            state.totals[settle].insuranceFund -= draw
+            state.accounts[a].credit(settle, draw)
+            deficit -= draw
+            emit(.insuranceFundDraw, account: a, [("amount", .decimal(draw)), ("fund", .decimal(state.totals[settle].insuranceFund))])
+        }
+        guard deficit.isPositive else { return }
+        deficit -= socialize(deficit, from: a, settle: settle)
+        if deficit.isPositive {
+            state.accounts[a].badDebt += deficit
+            emit(.badDebt, account: a, [("amount", .decimal(deficit)), ("asset", .text(state.market.assets[settle].symbol))])
+        }
+    }
+
+    /// Charges `amount` pro rata to the policy's base; returns what was charged.
+    mutating func socialize(_ amount: FixedDecimal, from bankrupt: Int, settle: Int) -> FixedDecimal {
+        var weights: [(Int, FixedDecimal)] = []
+        for (b, record) in state.accounts.enumerated() where b != bankrupt && record.account.settle == settle {
+            switch state.parameters.socializeOver {
+            case .profitable:
+                let evaluation = evaluator.evaluate(record.account)
+                let profit = evaluation.positions.reduce(FixedDecimal.zero) { $0 + FixedDecimal.maximum(.zero, $1.unrealizedPnl) }
+                if profit.isPositive { weights.append((b, profit)) }
+            case .all:
+                let balance = record.balance(settle)
+                if balance.isPositive { weights.append((b, balance)) }
+            }
+        }
+        let total = weights.reduce(FixedDecimal.zero) { $0 + $1.1 }
+        guard total.isPositive else { return .zero }
+        let charged = FixedDecimal.minimum(amount, total)
+        var left = charged
+        for (n, (b, weight)) in weights.enumerated() {
+            let share = n == weights.count - 1 ? left : FixedDecimal.minimum(left, (charged * weight / total).rounded(toDigits: 18, rule: .down))
+            guard share.isPositive else { continue }
+            state.accounts[b].credit(settle, -share)
+            state.accounts[b].socializedLoss += share
+            left -= share
+            emit(.socializedLoss, account: b, [("amount", .decimal(share)), ("bankrupt_account", .text(state.accounts[bankrupt].id)),
+                                               ("base", .text(state.parameters.socializeOver.rawValue)), ("weight", .decimal(weight))])
+        }
+        state.accounts[bankrupt].credit(settle, charged)
+        state.totals[settle].socializedLoss += charged
+        for b in weights.map(\.0) { evaluateAndAdvance(b, emit: true) }
+        return charged
+    }
+}
+
+extension Position {
+    /// Whether the position is long.
+    var isLongSide: Bool { quantity.isPositive }
+}

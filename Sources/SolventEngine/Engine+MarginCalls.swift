@@ -1,0 +1,119 @@
+public import SolventCore
+public import SolventRisk
+
+extension Engine {
+    /// Re-evaluates the touched accounts (or all, in full-rescan mode), advances every
+    /// pool's margin-call procedure, and re-registers the accounts in the at-risk index.
+    mutating func reevaluate(_ touched: [Int]) {
+        var set = Set(touched)
+        // Expired calls: deadlines are checked on every command (time moved).
+        for (a, record) in state.accounts.enumerated() {
+            for state in record.procedures.values { if case .called(let deadline, _) = state, self.state.time > deadline { set.insert(a) } }
+        }
+        if fullRescan { set = Set(state.accounts.indices) }
+        for a in set.sorted() { _ = evaluateAndAdvance(a, emit: true) }
+    }
+
+    /// Evaluates account `a`, advances each pool's procedure (emitting transitions),
+    /// updates the backlog and the index. Returns the evaluation.
+    @discardableResult
+    mutating func evaluateAndAdvance(_ a: Int, emit shouldEmit: Bool) -> AccountEvaluation {
+        let record = state.accounts[a]
+        let evaluation = evaluator.evaluate(record.account)
+        var pools: [(PoolKey, PoolEvaluation)] = [(.cross, evaluation.cross)]
+        for pool in evaluation.pools.dropFirst() {
+            if case .isolated(let k) = pool.pool { pools.append((.isolated(instrument: record.account.positions[k].instrument), pool)) }
+        }
+        var liquidating = false
+        var next: [PoolKey: ProcedureState] = [:]
+        for (key, pool) in pools {
+            let current = record.procedures[key] ?? .normal
+            let updated = advance(a, key, pool, evaluation, from: current, emit: shouldEmit)
+            if updated != .normal { next[key] = updated }
+            if updated == .liquidating { liquidating = true }
+        }
+        // Pools that disappeared (isolated position closed) end their procedure quietly.
+        state.accounts[a].procedures = next
+        if liquidating { state.backlog.insert(a) } else { state.backlog.remove(a) }
+        state.accounts[a].indexVersion += 1
+        index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, pools))
+        return evaluation
+    }
+
+    /// One step of the procedure for one pool (DESIGN.md "The margin-call procedure").
+    mutating func advance(_ a: Int, _ key: PoolKey, _ pool: PoolEvaluation, _ evaluation: AccountEvaluation,
+                          from current: ProcedureState, emit shouldEmit: Bool) -> ProcedureState {
+        let policy = state.parameters.policy
+        let equity = pool.equity, mm = pool.maintenanceMargin
+        func atLeast(_ ratio: FixedDecimal) -> Bool { FixedDecimal.compareProducts(mm, .one, equity, ratio) >= 0 }
+        func report(_ kind: EventKind, _ extra: [(String, EventValue)]) {
+            guard shouldEmit else { return }
+            let fields = [("pool", EventValue.text(poolName(key)))] + explanation(a, key, pool, evaluation) + extra
+            emit(kind, account: a, fields)
+        }
+        func openCall() -> ProcedureState {
+            let deadline = state.time + state.parameters.gracePeriodMs
+            report(.marginCall, [("call_amount", .decimal(pool.callAmount)), ("deadline", .integer(deadline)),
+                                 ("grace_period_ms", .integer(state.parameters.gracePeriodMs))])
+            return .called(deadline: deadline, amount: pool.callAmount)
+        }
+        if pool.positionCount == 0 {
+            if case .called = current { report(.marginCallCured, [("reason", .text("no positions left"))]) }
+            if current == .liquidating { report(.liquidationEnded, [("reason", .text("no positions left"))]) }
+            return .normal
+        }
+        if pool.status >= .liquidatable {
+            if current != .liquidating { report(.liquidationStarted, [("reason", .text(pool.status == .bankrupt ? "equity_not_positive" : "ratio_at_or_above_1"))]) }
+            return .liquidating
+        }
+        let cured = FixedDecimal.compareProducts(mm, .one, equity, policy.restoreRatio) <= 0
+        let belowWarning = !atLeast(policy.warningRatio)
+        switch current {
+        case .called(let deadline, _):
+            if cured {
+                report(.marginCallCured, [])
+                return belowWarning ? .normal : .warning
+            }
+            if state.time > deadline {
+                report(.liquidationStarted, [("reason", .text("margin_call_deadline_passed")), ("deadline", .integer(deadline))])
+                return .liquidating
+            }
+            return current
+        case .liquidating:
+            report(.liquidationEnded, [("reason", .text("pool back above maintenance"))])
+            if atLeast(policy.callRatio) { return openCall() }
+            return belowWarning ? .normal : .warning
+        case .normal, .warning:
+            if atLeast(policy.callRatio) { return openCall() }
+            if !belowWarning {
+                if current == .normal { report(.marginWarning, []) }
+                return .warning
+            }
+            if current == .warning {
+                if atLeast(policy.warningRatio - state.parameters.hysteresis) { return .warning }
+                report(.warningCleared, [])
+            }
+            return .normal
+        }
+    }
+
+    /// Everything an account holder needs to recompute a transition: equity, MM, ratio,
+    /// the thresholds, and per position its MM, mark and the mark's source time.
+    func explanation(_ a: Int, _ key: PoolKey, _ pool: PoolEvaluation, _ evaluation: AccountEvaluation) -> [(String, EventValue)] {
+        let policy = state.parameters.policy
+        let record = state.accounts[a]
+        var positions: [[(String, EventValue)]] = []
+        for (k, position) in record.account.positions.enumerated() where record.pool(of: position.instrument) == key {
+            let i = position.instrument
+            positions.append([("symbol", .text(state.market.instruments[i].symbol)), ("quantity", .decimal(position.quantity)),
+                              ("entry_price", .decimal(position.entryPrice)), ("mark", .optionalDecimal(state.market.marks[i])),
+                              ("mark_source_time", .integer(state.markSources[i]?.sourceTime ?? 0)),
+                              ("maintenance_margin", .decimal(evaluation.positions[k].maintenanceMargin)),
+                              ("unrealized_pnl", .decimal(evaluation.positions[k].unrealizedPnl))])
+        }
+        return [("equity", .decimal(pool.equity)), ("maintenance_margin", .decimal(pool.maintenanceMargin)),
+                ("margin_ratio", .optionalDecimal(pool.marginRatio)), ("status", .text(pool.status.name)),
+                ("warning_ratio", .decimal(policy.warningRatio)), ("call_ratio", .decimal(policy.callRatio)),
+                ("restore_ratio", .decimal(policy.restoreRatio)), ("positions", .list(positions))]
+    }
+}

@@ -1,0 +1,108 @@
+public import SolventCore
+public import SolventRisk
+
+/// The deterministic margin engine. `apply` is the only way its state changes; time
+/// arrives in commands. The same commands always give the same events and state hash.
+public struct Engine: Sendable {
+    public internal(set) var state: EngineState
+    /// When true, every account is re-evaluated after every command (the oracle the
+    /// at-risk index is tested against); when false, only touched and flagged accounts.
+    public var fullRescan: Bool
+    var index: AtRiskIndex
+    var events: [EngineEvent] = []
+
+    public init(market: Market, parameters: EngineParameters = .exchange, fullRescan: Bool = false) {
+        precondition(parameters.validationError() == nil, "invalid engine parameters")
+        state = EngineState(market: market, parameters: parameters)
+        self.fullRescan = fullRescan
+        index = AtRiskIndex(instruments: market.instruments.count)
+    }
+
+    /// The evaluator over the current market and policy: the one evaluation path.
+    public var evaluator: MarginEvaluator { MarginEvaluator(market: state.market, policy: state.parameters.policy) }
+
+    /// Adds an account with opening balances and positions (scenario start state). Its
+    /// balances count as `opening` in the totals.
+    public mutating func openAccount(_ account: Account, leverage: [Int: FixedDecimal] = [:]) throws(RejectReason) {
+        guard state.accountIndex[account.id] == nil else { throw RejectReason(.invalidInput, field: "id", "duplicate account \"\(account.id)\"") }
+        var record = EngineAccount(account: account)
+        for position in account.positions where !position.marginMode.isCross { record.isolated.insert(position.instrument) }
+        for position in account.positions { if let l = position.leverage { record.leverage[position.instrument] = l } }
+        record.leverage.merge(leverage) { $1 }
+        for balance in account.collateral { state.totals[balance.asset].opening += balance.amount }
+        for position in account.positions {
+            if case .isolated(let margin) = position.marginMode { state.totals[account.settle].opening += margin }
+        }
+        state.accountIndex[account.id] = state.accounts.count
+        state.accounts.append(record)
+        let a = state.accounts.count - 1
+        _ = evaluateAndAdvance(a, emit: false)
+    }
+
+    /// Applies one command and returns the events it caused (a rejection is an event).
+    public mutating func apply(_ timed: TimedCommand) -> [EngineEvent] {
+        events = []
+        if timed.time < state.time {
+            reject(RejectReason(.timeWentBackwards, field: "time", "\(timed.time) is before engine time \(state.time)"))
+            state.commandsApplied += 1
+            return events
+        }
+        state.time = timed.time
+        state.commandsApplied += 1
+        var touched: [Int] = []
+        do {
+            touched = try execute(timed.command)
+        } catch {
+            reject(error)
+        }
+        applyDueParameterChanges(&touched)
+        refreshBreakers()
+        reevaluate(touched)
+        drainLiquidations()
+        return events
+    }
+
+    mutating func emit(_ kind: EventKind, account: Int? = nil, _ fields: [(String, EventValue)]) {
+        state.eventSequence += 1
+        events.append(EngineEvent(sequence: state.eventSequence, time: state.time, kind: kind,
+                                  account: account.map { state.accounts[$0].id }, fields: fields))
+    }
+
+    mutating func reject(_ reason: RejectReason) {
+        emit(.rejected, [("code", .integer(Int64(reason.code.rawValue))), ("field", .text(reason.field)), ("reason", .text(reason.message))])
+    }
+
+    // MARK: lookups
+
+    func accountIndex(_ id: String, field: String = "account") throws(RejectReason) -> Int {
+        guard let a = state.accountIndex[id] else { throw RejectReason(.unknownAccount, field: field, "unknown account \"\(id)\"") }
+        return a
+    }
+
+    func instrumentIndex(_ symbol: String, field: String = "symbol") throws(RejectReason) -> Int {
+        guard let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) else {
+            throw RejectReason(.unknownInstrument, field: field, "unknown instrument \"\(symbol)\"")
+        }
+        return i
+    }
+
+    func assetIndex(_ symbol: String, field: String = "asset") throws(RejectReason) -> Int {
+        guard let i = state.market.assets.firstIndex(where: { $0.symbol == symbol }) else {
+            throw RejectReason(.unknownAsset, field: field, "unknown asset \"\(symbol)\"")
+        }
+        return i
+    }
+
+    func mark(_ instrument: Int) throws(RejectReason) -> FixedDecimal {
+        guard let mark = state.market.marks[instrument] else {
+            throw RejectReason(.noMark, field: "symbol", "no mark price for \(state.market.instruments[instrument].symbol) yet")
+        }
+        return mark
+    }
+
+    /// Whether the instrument's mark is older than the staleness limit.
+    public func isStale(_ instrument: Int) -> Bool {
+        guard let source = state.markSources[instrument] else { return true }
+        return state.time - source.sourceTime > state.parameters.markStalenessMs
+    }
+}

@@ -1,0 +1,177 @@
+public import SolventCore
+
+/// A margin pool of an engine account: the cross pool, or the isolated pool of one instrument.
+public enum PoolKey: Sendable, Hashable, Comparable, Codable {
+    case cross
+    case isolated(instrument: Int)
+
+    public static func < (a: PoolKey, b: PoolKey) -> Bool {
+        switch (a, b) {
+        case (.cross, .isolated): return true
+        case let (.isolated(x), .isolated(y)): return x < y
+        default: return false
+        }
+    }
+}
+
+/// Where a pool is in the margin-call procedure.
+public enum ProcedureState: Sendable, Hashable, Codable {
+    case normal
+    case warning
+    /// Called: `amount` demanded (settle units) by `deadline` (ms).
+    case called(deadline: Int64, amount: FixedDecimal)
+    /// Being liquidated (ratio ≥ 1, or an expired call).
+    case liquidating
+
+    public var name: String {
+        switch self {
+        case .normal: return "normal"
+        case .warning: return "warning"
+        case .called: return "margin_call"
+        case .liquidating: return "liquidating"
+        }
+    }
+}
+
+/// An accepted, resting order.
+public struct OpenOrder: Sendable, Hashable, Codable {
+    public var id: String
+    public var account: Int
+    public var instrument: Int
+    /// Remaining signed contracts.
+    public var quantity: FixedDecimal
+    public var price: FixedDecimal
+    public var reduceOnly: Bool
+    /// Initial margin reserved by the remaining quantity (settle units).
+    public var reservedMargin: FixedDecimal
+}
+
+/// An account as the engine keeps it.
+public struct EngineAccount: Sendable, Hashable {
+    /// Balances (collateral) and positions, in the evaluator's shape. At most one position per instrument.
+    public var account: Account
+    /// Chosen leverage per instrument.
+    public var leverage: [Int: FixedDecimal] = [:]
+    /// Instruments traded in isolated mode.
+    public var isolated: Set<Int> = []
+    /// Open order ids, in placement order.
+    public var orders: [String] = []
+    /// Procedure state per pool (absent = normal).
+    public var procedures: [PoolKey: ProcedureState] = [:]
+    /// Total socialized loss charged to this account (settle units, ≥ 0).
+    public var socializedLoss: FixedDecimal = .zero
+    /// Bad debt left on this account after the waterfall (settle units, ≥ 0).
+    public var badDebt: FixedDecimal = .zero
+    /// Version stamp of the at-risk index entries.
+    var indexVersion: Int64 = 0
+
+    public var id: String { account.id }
+
+    /// Balance of asset `asset` (0 when none).
+    public func balance(_ asset: Int) -> FixedDecimal {
+        account.collateral.first { $0.asset == asset }?.amount ?? .zero
+    }
+
+    /// Adds `delta` to the balance of `asset`, keeping balances sorted by asset.
+    mutating func credit(_ asset: Int, _ delta: FixedDecimal) {
+        if let k = account.collateral.firstIndex(where: { $0.asset == asset }) {
+            account.collateral[k].amount += delta
+        } else {
+            let k = account.collateral.firstIndex { $0.asset > asset } ?? account.collateral.count
+            account.collateral.insert(CollateralBalance(asset: asset, amount: delta), at: k)
+        }
+    }
+
+    /// Index of the position in `instrument`, if any.
+    public func positionIndex(_ instrument: Int) -> Int? {
+        account.positions.firstIndex { $0.instrument == instrument }
+    }
+
+    /// The pool a position in `instrument` belongs to.
+    public func pool(of instrument: Int) -> PoolKey { isolated.contains(instrument) ? .isolated(instrument: instrument) : .cross }
+}
+
+/// A price with the time its source published it.
+public struct SourcedPrice: Sendable, Hashable, Codable {
+    public var price: FixedDecimal
+    public var sourceTime: Int64
+}
+
+/// Circuit-breaker state of one instrument.
+public struct BreakerState: Sendable, Hashable, Codable {
+    /// Why liquidations are paused (empty = running): `stale_mark`, `oracle_divergence`, `index_move`.
+    public var pausedReasons: [String] = []
+    public var capWindowStart: Int64 = 0
+    /// Notional liquidated in the current cap window (settle units).
+    public var capUsed: FixedDecimal = .zero
+    public var indexWindowStart: Int64 = 0
+    public var indexWindowReference: FixedDecimal? = nil
+    /// Whether a throttle event was emitted in this window.
+    public var throttleReported = false
+}
+
+/// Money totals per asset; the conservation identity is
+/// `opening + deposited − withdrawn = balances + insurance_fund + fees + external`.
+public struct AssetTotals: Sendable, Hashable, Codable {
+    public var opening: FixedDecimal = .zero
+    public var deposited: FixedDecimal = .zero
+    public var withdrawn: FixedDecimal = .zero
+    public var insuranceFund: FixedDecimal = .zero
+    public var fees: FixedDecimal = .zero
+    /// Net paid to counterparties outside the engine (the venue's clearing side).
+    public var external: FixedDecimal = .zero
+    /// Losses charged to accounts by socialization (memo: already inside balances).
+    public var socializedLoss: FixedDecimal = .zero
+}
+
+/// The whole state of the engine: a pure function of the commands applied.
+public struct EngineState: Sendable {
+    public var time: Int64 = 0
+    public var commandsApplied: Int64 = 0
+    public var eventSequence: Int64 = 0
+    public var parameters: EngineParameters
+    public var parameterVersion: Int64 = 1
+    public var market: Market
+    public var markSources: [SourcedPrice?]
+    public var indexPrices: [SourcedPrice?]
+    public var books: [(bids: [BookLevel], asks: [BookLevel])]
+    public var breakers: [BreakerState]
+    public var accounts: [EngineAccount] = []
+    public var accountIndex: [String: Int] = [:]
+    public var orders: [String: OpenOrder] = [:]
+    public var totals: [AssetTotals]
+    /// Accounts waiting for a liquidation step.
+    public var backlog: Set<Int> = []
+    /// Scheduled parameter changes, in order of effective time then arrival.
+    public var pendingChanges: [(time: Int64, change: ParameterChange)] = []
+
+    public init(market: Market, parameters: EngineParameters) {
+        self.market = market
+        self.parameters = parameters
+        self.markSources = market.marks.map { $0.map { SourcedPrice(price: $0, sourceTime: 0) } }
+        self.indexPrices = [SourcedPrice?](repeating: nil, count: market.instruments.count)
+        self.books = [(bids: [BookLevel], asks: [BookLevel])](repeating: ([], []), count: market.instruments.count)
+        self.breakers = [BreakerState](repeating: BreakerState(), count: market.instruments.count)
+        self.totals = [AssetTotals](repeating: AssetTotals(), count: market.assets.count)
+    }
+
+    /// Sum over accounts of balances (collateral and isolated margins) of `asset`.
+    public func balances(of asset: Int) -> FixedDecimal {
+        var total = FixedDecimal.zero
+        for account in accounts {
+            total += account.balance(asset)
+            if account.account.settle == asset {
+                for position in account.account.positions {
+                    if case .isolated(let margin) = position.marginMode { total += margin }
+                }
+            }
+        }
+        return total
+    }
+
+    /// `opening + deposited − withdrawn − (balances + fund + fees + external)`: zero when money is conserved.
+    public func conservationGap(of asset: Int) -> FixedDecimal {
+        let t = totals[asset]
+        return t.opening + t.deposited - t.withdrawn - (balances(of: asset) + t.insuranceFund + t.fees + t.external)
+    }
+}

@@ -1,0 +1,39 @@
+/// Why a command was rejected: a stable numeric code (grouped by domain, as
+/// exchange-core does) and a message naming the field and the reason.
+public struct RejectReason: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: Int, Sendable, Hashable, Codable {
+        // 1xxx: input
+        case invalidInput = 1001
+        case unknownAccount = 1002
+        case unknownInstrument = 1003
+        case unknownAsset = 1004
+        case unknownOrder = 1005
+        case duplicateOrder = 1006
+        case timeWentBackwards = 1007
+        case settleMismatch = 1008
+        // 2xxx: risk
+        case insufficientMargin = 2001
+        case leverageAboveBracket = 2002
+        case positionLimit = 2003
+        case reduceOnlyInMarginCall = 2004
+        case withdrawalInMarginCall = 2005
+        case insufficientBalance = 2006
+        case staleMark = 2007
+        case noMark = 2008
+        case wouldNotReduce = 2009
+        case modeChangeWithPosition = 2010
+    }
+
+    public var code: Code
+    /// The field at fault (command field name), when there is one.
+    public var field: String
+    public var message: String
+
+    public init(_ code: Code, field: String, _ message: String) {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}

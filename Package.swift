@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
         .testTarget(name: "SolventServerTests", dependencies: ["SolventCore", "SolventServer"], swiftSettings: strict),
         .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab"], swiftSettings: strict),
-        .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore"], swiftSettings: strict),
+        .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,6 +39,12 @@ public struct JSONWriter: Sendable {
     /// Writes `"name": "text"`.
     public mutating func member(_ name: String, _ value: String) { key(name); string(value) }
 
+    /// Ends a JSON-lines record: a newline, and the next value starts a new document.
+    public mutating func endLine() {
+        bytes.append(0x0A)
+        needsComma = [false]
+    }
+
     /// Writes an already-encoded JSON value verbatim.
     public mutating func raw(_ json: String) { separator(); bytes.append(contentsOf: Array(json.utf8)) }
 

@@ -87,7 +87,7 @@ extension Engine {
         let asset = try assetIndex(assetSymbol)
         guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
         let record = state.accounts[a]
-        if let pool = record.procedures.first(where: { if case .called = $0.value { return true }; return $0.value == .liquidating }) {
+        if let pool = record.procedures.sorted(by: { $0.key < $1.key }).first(where: { if case .called = $0.value { return true }; return $0.value == .liquidating }) {
             throw RejectReason(.withdrawalInMarginCall, field: "account", "withdrawals are blocked while pool \(poolName(pool.key)) is in a margin call")
         }
         guard record.balance(asset) >= amount else {
@@ -185,6 +185,7 @@ extension Engine {
         let i = try instrumentIndex(symbol)
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
+        _ = try mark(i)
         let instrument = state.market.instruments[i]
         let settle = state.accounts[a].account.settle
         guard state.market.assets[settle].symbol == instrument.settle else {

@@ -69,7 +69,8 @@ extension Engine {
         let mark = state.market.marks[i]!
         // 2. Step size: a fraction of the position, or all of it when the pool is bankrupt or the rest would be dust.
         var quantity = position.quantity.magnitude
-        if pool.equity.isPositive {
+        // Only positions above the first tier are reduced in steps (as venues do); small ones close whole.
+        if pool.equity.isPositive, evaluation.positions[k].bracket > 0 {
             let part = (quantity * state.parameters.liquidationStepFraction).rounded(toDigits: 8, rule: .up)
             if part * 2 < quantity { quantity = part }
         }

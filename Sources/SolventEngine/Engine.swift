@@ -25,6 +25,11 @@ public struct Engine: Sendable {
     /// balances count as `opening` in the totals.
     public mutating func openAccount(_ account: Account, leverage: [Int: FixedDecimal] = [:]) throws(RejectReason) {
         guard state.accountIndex[account.id] == nil else { throw RejectReason(.invalidInput, field: "id", "duplicate account \"\(account.id)\"") }
+        // The engine keeps one position per instrument per account (one-way mode).
+        var seen = Set<Int>()
+        for (k, position) in account.positions.enumerated() where !seen.insert(position.instrument).inserted {
+            throw RejectReason(.invalidInput, field: "positions[\(k)].symbol", "a second position in \(state.market.instruments[position.instrument].symbol): the engine holds one position per instrument")
+        }
         var record = EngineAccount(account: account)
         for position in account.positions where !position.marginMode.isCross { record.isolated.insert(position.instrument) }
         for position in account.positions { if let l = position.leverage { record.leverage[position.instrument] = l } }

@@ -77,8 +77,8 @@ public struct EngineParameters: Sendable, Hashable, Codable {
 
     /// Exchange preset: no grace period.
     public static let exchange = EngineParameters()
-    /// Lender preset: 4 hours to cure a call, backstop liquidation.
-    public static let lender = EngineParameters(gracePeriodMs: 4 * 3_600_000, execution: .backstop, backstopEnabled: true)
+    /// Lender preset: 4 hours to cure a call; an uncured call is closed whole by the backstop.
+    public static let lender = EngineParameters(gracePeriodMs: 4 * 3_600_000, liquidationStepFraction: .one, execution: .backstop, backstopEnabled: true)
 
     /// Checks ranges; returns the name of the faulty field and why, or nil.
     public func validationError() -> (field: String, reason: String)? {

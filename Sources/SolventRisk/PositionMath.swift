@@ -41,28 +41,40 @@ public enum PositionMath {
         precondition(side == 1 || side == -1, "side must be ±1")
         precondition(size.isPositive, "size must be positive")
         let count = brackets.brackets.count
+        func candidate(_ index: Int) -> FixedDecimal? {
+            let bracket = brackets.brackets[index]
+            return solve(rest: rest + bracket.maintenanceAmount, side: side, size: size, entry: entry,
+                         inverse: inverse, rate: bracket.maintenanceMarginRate)
+        }
+        func notional(_ price: FixedDecimal) -> FixedDecimal { inverse ? size / price : size * price }
+        // Fast path: walk from the current bracket toward the solution (1–2 solves usually).
         var index = startBracket
         var lastDirection = 0
-        var best: FixedDecimal? = nil
-        for _ in 0...count {
-            let bracket = brackets.brackets[index]
-            guard let price = solve(rest: rest + bracket.maintenanceAmount, side: side, size: size, entry: entry,
-                                    inverse: inverse, rate: bracket.maintenanceMarginRate) else {
-                // No positive root in this bracket's line; try the neighbour in the
-                // direction of larger notional first, then give up.
-                return best
-            }
-            best = price
-            let notional = inverse ? size / price : size * price
+        for _ in 0..<count {
+            guard let price = candidate(index) else { break }
             var direction = 0
-            if notional < bracket.notionalFloor, index > 0 { direction = -1 }
-            else if index < count - 1, notional >= bracket.notionalCap { direction = 1 }
+            let n = notional(price)
+            if n < brackets.brackets[index].notionalFloor, index > 0 { direction = -1 }
+            else if index < count - 1, n >= brackets.brackets[index].notionalCap { direction = 1 }
             if direction == 0 { return price }
-            if lastDirection != 0, direction != lastDirection { return price }  // rounding at a boundary
+            if lastDirection != 0, direction != lastDirection { break }
             lastDirection = direction
             index += direction
         }
-        return best
+        // Exhaustive: every bracket's solution, kept when it lies in its own bracket
+        // (the highest such bracket when hand-set maintenance amounts allow several).
+        var nearest: (price: FixedDecimal, distance: FixedDecimal)? = nil
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            guard let price = candidate(index) else { continue }
+            let n = notional(price)
+            if brackets.contains(n, inBracket: index) { return price }
+            // Rounding can put an exact boundary solution one unit outside both brackets.
+            let b = brackets.brackets[index]
+            let distance = n < b.notionalFloor ? b.notionalFloor - n : n - b.notionalCap
+            if nearest == nil || distance < nearest!.distance { nearest = (price, distance) }
+        }
+        if let nearest, nearest.distance <= FixedDecimal(raw: 1_000) { return nearest.price }
+        return nil
     }
 
     /// The mark at which the pool's equity is zero: `K + pnl(P) = 0`, where `K` is

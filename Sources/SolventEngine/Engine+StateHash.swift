@@ -1,0 +1,106 @@
+import Crypto
+public import SolventCore
+
+extension Engine {
+    /// The canonical bytes of the state: everything that decides future behaviour, in a
+    /// fixed order (accounts in creation order, dictionaries by sorted key). The at-risk
+    /// index is derived data and is not part of it.
+    public func canonicalState() -> [UInt8] {
+        var w = JSONWriter(reservingCapacity: 4096)
+        let s = state
+        w.beginObject()
+        w.key("time"); w.integer(s.time)
+        w.key("commands"); w.integer(s.commandsApplied)
+        w.key("events"); w.integer(s.eventSequence)
+        w.key("parameter_version"); w.integer(s.parameterVersion)
+        w.key("parameters"); w.string(String(describing: s.parameters))
+        w.key("assets"); w.beginArray()
+        for asset in s.market.assets { w.beginArray(); w.string(asset.symbol); w.decimal(asset.price); w.decimal(asset.haircut); w.endArray() }
+        w.endArray()
+        w.key("instruments"); w.beginArray()
+        for (i, instrument) in s.market.instruments.enumerated() {
+            w.beginObject()
+            w.member("symbol", instrument.symbol)
+            w.key("brackets"); w.beginArray()
+            for b in instrument.brackets.brackets {
+                w.beginArray(); w.decimal(b.notionalFloor); w.decimal(b.notionalCap); w.decimal(b.maxLeverage); w.decimal(b.maintenanceMarginRate); w.decimal(b.maintenanceAmount); w.endArray()
+            }
+            w.endArray()
+            w.key("mark"); w.optionalDecimal(s.market.marks[i])
+            w.key("mark_time"); w.integer(s.markSources[i]?.sourceTime ?? -1)
+            w.key("index"); w.optionalDecimal(s.indexPrices[i]?.price)
+            w.key("index_time"); w.integer(s.indexPrices[i]?.sourceTime ?? -1)
+            w.key("bids"); w.beginArray(); for l in s.books[i].bids { w.decimal(l.price); w.decimal(l.quantity) }; w.endArray()
+            w.key("asks"); w.beginArray(); for l in s.books[i].asks { w.decimal(l.price); w.decimal(l.quantity) }; w.endArray()
+            let b = s.breakers[i]
+            w.key("breaker"); w.beginArray()
+            w.string(b.pausedReasons.joined(separator: ",")); w.integer(b.capWindowStart); w.decimal(b.capUsed)
+            w.integer(b.indexWindowStart); w.optionalDecimal(b.indexWindowReference); w.bool(b.throttleReported)
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.key("accounts"); w.beginArray()
+        for record in s.accounts {
+            w.beginObject()
+            w.member("id", record.id)
+            w.key("settle"); w.integer(record.account.settle)
+            w.key("balances"); w.beginArray(); for c in record.account.collateral { w.integer(c.asset); w.decimal(c.amount) }; w.endArray()
+            w.key("positions"); w.beginArray()
+            for p in record.account.positions {
+                w.beginArray(); w.integer(p.instrument); w.decimal(p.quantity); w.decimal(p.entryPrice); w.optionalDecimal(p.leverage)
+                if case .isolated(let m) = p.marginMode { w.decimal(m) } else { w.null() }
+                w.endArray()
+            }
+            w.endArray()
+            w.key("leverage"); w.beginArray(); for (i, l) in record.leverage.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(l) }; w.endArray()
+            w.key("isolated"); w.beginArray(); for i in record.isolated.sorted() { w.integer(i) }; w.endArray()
+            w.key("orders"); w.beginArray(); for o in record.orders { w.string(o) }; w.endArray()
+            w.key("procedures"); w.beginArray()
+            for (key, p) in record.procedures.sorted(by: { $0.key < $1.key }) {
+                switch key { case .cross: w.integer(-1); case .isolated(let i): w.integer(i) }
+                switch p {
+                case .called(let deadline, let amount): w.string("called"); w.integer(deadline); w.decimal(amount)
+                default: w.string(p.name)
+                }
+            }
+            w.endArray()
+            w.member("socialized_loss", record.socializedLoss)
+            w.member("bad_debt", record.badDebt)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("orders"); w.beginArray()
+        for (id, o) in s.orders.sorted(by: { $0.key < $1.key }) {
+            w.beginArray(); w.string(id); w.integer(o.account); w.integer(o.instrument); w.decimal(o.quantity); w.decimal(o.price); w.bool(o.reduceOnly); w.decimal(o.reservedMargin); w.endArray()
+        }
+        w.endArray()
+        w.key("totals"); w.beginArray()
+        for t in s.totals {
+            w.beginArray(); w.decimal(t.opening); w.decimal(t.deposited); w.decimal(t.withdrawn); w.decimal(t.insuranceFund); w.decimal(t.fees); w.decimal(t.external); w.decimal(t.socializedLoss); w.endArray()
+        }
+        w.endArray()
+        w.key("backlog"); w.beginArray(); for a in s.backlog.sorted() { w.integer(a) }; w.endArray()
+        w.key("pending"); w.beginArray()
+        for p in s.pendingChanges {
+            w.integer(p.time)
+            for (symbol, table) in p.change.brackets.sorted(by: { $0.key < $1.key }) {
+                w.string(symbol)
+                for b in table.brackets { w.decimal(b.notionalFloor); w.decimal(b.notionalCap); w.decimal(b.maxLeverage); w.decimal(b.maintenanceMarginRate); w.decimal(b.maintenanceAmount) }
+            }
+            for (asset, haircut) in p.change.haircuts.sorted(by: { $0.key < $1.key }) { w.string(asset); w.decimal(haircut) }
+            w.string(p.change.parameters.map { String(describing: $0) } ?? "")
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    /// SHA-256 of the canonical state, lower-case hex.
+    public func stateHash() -> String {
+        SHA256.hash(data: canonicalState()).map { byte in
+            let hex = Array("0123456789abcdef")
+            return String([hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        }.joined()
+    }
+}

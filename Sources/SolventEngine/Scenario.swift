@@ -1,0 +1,167 @@
+public import SolventCore
+public import SolventRisk
+
+/// A simulation scenario: a starting book (the evaluate input shape), engine
+/// parameters, an opening insurance fund, and timed commands (docs/scenarios.md).
+public struct Scenario: Sendable {
+    public var start: EvaluateInput
+    public var startTime: Int64
+    public var parameters: EngineParameters
+    /// Opening insurance fund per asset symbol.
+    public var insuranceFund: [(asset: String, amount: FixedDecimal)]
+    public var commands: [TimedCommand]
+
+    /// A fresh engine holding the starting book (marks sourced at the start time).
+    public func makeEngine(fullRescan: Bool = false) throws(InputError) -> Engine {
+        var engine = Engine(market: start.market, parameters: parameters, fullRescan: fullRescan)
+        engine.state.time = startTime
+        for i in engine.state.markSources.indices where engine.state.markSources[i] != nil {
+            engine.state.markSources[i]!.sourceTime = startTime
+        }
+        for (asset, amount) in insuranceFund {
+            let a = start.market.assets.firstIndex { $0.symbol == asset }!
+            engine.state.totals[a].insuranceFund += amount
+            engine.state.totals[a].opening += amount
+        }
+        for (n, account) in start.accounts.enumerated() {
+            do { try engine.openAccount(account) } catch { throw InputError(path: "start.accounts[\(n)]", reason: error.message) }
+        }
+        return engine
+    }
+
+    /// Decodes a scenario document; every rejection names the JSON path.
+    public static func decode(_ json: JSONValue) throws(InputError) -> Scenario {
+        let root = JSONReader(json, path: "")
+        let startReader = try root.required("start")
+        let start = try EvaluateInput.decode(startReader.value)
+        let startTime = try startReader.optional("time")?.time() ?? 0
+        var parameters = try decodeParameters(root.optional("parameters"), policy: start.policy)
+        parameters.policy = start.policy
+        var fund: [(String, FixedDecimal)] = []
+        if let fundReader = try root.optional("insurance_fund") {
+            for (asset, value) in try fundReader.members() {
+                let reader = JSONReader(value, path: fundReader.childPath(asset))
+                guard start.market.assets.contains(where: { $0.symbol == asset }) else { throw reader.error("unknown asset \"\(asset)\"") }
+                fund.append((asset, try reader.nonNegativeDecimal()))
+            }
+        }
+        let assetIndex = Dictionary(uniqueKeysWithValues: start.market.assets.enumerated().map { ($1.symbol, $0) })
+        var commands: [TimedCommand] = []
+        let list = try root.required("commands")
+        var last = startTime
+        for (n, value) in try list.elements().enumerated() {
+            let reader = JSONReader(value, path: "commands[\(n)]")
+            let command = try decodeCommand(reader, assetIndex: assetIndex, defaultTime: last)
+            last = command.time
+            commands.append(command)
+        }
+        return Scenario(start: start, startTime: startTime, parameters: parameters, insuranceFund: fund, commands: commands)
+    }
+
+    /// Decodes engine parameters (snake_case fields, all optional, defaults of the exchange preset).
+    public static func decodeParameters(_ reader: JSONReader?, policy: MarginPolicy) throws(InputError) -> EngineParameters {
+        var p = EngineParameters()
+        p.policy = policy
+        guard let reader else { return p }
+        if let preset = try reader.optional("preset") {
+            switch try preset.string() {
+            case "exchange": p = .exchange
+            case "lender": p = .lender
+            default: throw preset.error("must be \"exchange\" or \"lender\"")
+            }
+            p.policy = policy
+        }
+        if let v = try reader.optional("grace_period_ms") { p.gracePeriodMs = try v.integer() }
+        if let v = try reader.optional("hysteresis") { p.hysteresis = try v.nonNegativeDecimal() }
+        if let v = try reader.optional("liquidation_fee_rate") { p.liquidationFeeRate = try v.nonNegativeDecimal() }
+        if let v = try reader.optional("liquidation_step_fraction") { p.liquidationStepFraction = try v.positiveDecimal() }
+        if let v = try reader.optional("liquidation_steps_per_command") { p.liquidationStepsPerCommand = Int(try v.integer()) }
+        if let v = try reader.optional("liquidation_notional_cap") { p.liquidationNotionalCap = try v.positiveDecimal() }
+        if let v = try reader.optional("liquidation_cap_interval_ms") { p.liquidationCapIntervalMs = try v.integer() }
+        if let v = try reader.optional("price_band") { p.priceBand = try v.positiveDecimal() }
+        if let v = try reader.optional("oracle_divergence_limit") { p.oracleDivergenceLimit = try v.positiveDecimal() }
+        if let v = try reader.optional("index_move_limit") { p.indexMoveLimit = try v.positiveDecimal() }
+        if let v = try reader.optional("index_move_window_ms") { p.indexMoveWindowMs = try v.integer() }
+        if let v = try reader.optional("mark_staleness_ms") { p.markStalenessMs = try v.integer() }
+        if let v = try reader.optional("execution") {
+            guard let e = LiquidationExecution(rawValue: try v.string()) else { throw v.error("must be \"depth\" or \"backstop\"") }
+            p.execution = e
+        }
+        if let v = try reader.optional("backstop") { p.backstopEnabled = try v.bool() }
+        if let v = try reader.optional("adl") { p.adlEnabled = try v.bool() }
+        if let v = try reader.optional("socialize_over") {
+            guard let s = SocializationBase(rawValue: try v.string()) else { throw v.error("must be \"profitable\" or \"all\"") }
+            p.socializeOver = s
+        }
+        if let problem = p.validationError() { throw InputError(path: reader.childPath(problem.field), reason: problem.reason) }
+        return p
+    }
+
+    static func levels(_ reader: JSONReader?) throws(InputError) -> [BookLevel] {
+        guard let reader else { return [] }
+        var result: [BookLevel] = []
+        for (n, value) in try reader.elements().enumerated() {
+            let level = JSONReader(value, path: "\(reader.path)[\(n)]")
+            let pair = try level.elements()
+            guard pair.count == 2 else { throw level.error("expected [price, quantity]") }
+            result.append(BookLevel(price: try JSONReader(pair[0], path: level.path + "[0]").positiveDecimal(),
+                                    quantity: try JSONReader(pair[1], path: level.path + "[1]").positiveDecimal()))
+        }
+        return result
+    }
+
+    /// Decodes one timed command: `{"time": …, "type": …, fields…}`.
+    public static func decodeCommand(_ r: JSONReader, assetIndex: [String: Int], defaultTime: Int64) throws(InputError) -> TimedCommand {
+        let time = try r.optional("time")?.time() ?? defaultTime
+        let key = try r.optional("key")?.string() ?? ""
+        let typeReader = try r.required("type")
+        let type = try typeReader.string()
+        func text(_ name: String) throws(InputError) -> String { try r.required(name).nonEmptyString() }
+        func decimal(_ name: String) throws(InputError) -> FixedDecimal { try r.required(name).decimal() }
+        let command: EngineCommand
+        switch type {
+        case "deposit": command = .deposit(account: try text("account"), asset: try text("asset"), amount: try decimal("amount"), settle: try r.optional("settle")?.string())
+        case "withdraw": command = .withdraw(account: try text("account"), asset: try text("asset"), amount: try decimal("amount"))
+        case "place_order":
+            command = .placeOrder(id: try text("id"), account: try text("account"), symbol: try text("symbol"), quantity: try decimal("quantity"),
+                                  price: try decimal("price"), reduceOnly: try r.optional("reduce_only")?.bool() ?? false)
+        case "cancel_order": command = .cancelOrder(id: try text("id"))
+        case "fill":
+            command = .fill(account: try text("account"), symbol: try text("symbol"), quantity: try decimal("quantity"), price: try decimal("price"),
+                            fee: try r.optional("fee")?.decimal() ?? .zero, orderID: try r.optional("order_id")?.string())
+        case "mark": command = .markPrice(symbol: try text("symbol"), price: try decimal("price"), sourceTime: try r.optional("source_time")?.time() ?? time)
+        case "index": command = .indexPrice(symbol: try text("symbol"), price: try decimal("price"), sourceTime: try r.optional("source_time")?.time() ?? time)
+        case "asset_price": command = .assetPrice(asset: try text("asset"), price: try decimal("price"))
+        case "book": command = .book(symbol: try text("symbol"), bids: try levels(r.optional("bids")), asks: try levels(r.optional("asks")))
+        case "funding": command = .funding(symbol: try text("symbol"), rate: try decimal("rate"))
+        case "set_leverage": command = .setLeverage(account: try text("account"), symbol: try text("symbol"), leverage: try decimal("leverage"))
+        case "set_margin_mode":
+            let mode = try text("mode")
+            guard mode == "cross" || mode == "isolated" else { throw InputError(path: r.childPath("mode"), reason: "must be \"cross\" or \"isolated\"") }
+            command = .setMarginMode(account: try text("account"), symbol: try text("symbol"), isolated: mode == "isolated")
+        case "move_isolated_margin": command = .moveIsolatedMargin(account: try text("account"), symbol: try text("symbol"), amount: try decimal("amount"))
+        case "change_parameters":
+            var change = ParameterChange()
+            if let brackets = try r.optional("brackets") {
+                for (symbol, value) in try brackets.members() {
+                    change.brackets[symbol] = try EvaluateInput.decodeBrackets(JSONReader(value, path: brackets.childPath(symbol)))
+                }
+            }
+            if let haircuts = try r.optional("haircuts") {
+                for (asset, value) in try haircuts.members() { change.haircuts[asset] = try JSONReader(value, path: haircuts.childPath(asset)).fraction() }
+            }
+            if let params = try r.optional("parameters") {
+                var policy = MarginPolicy.standard
+                if let w = try params.optional("warning_ratio") { policy.warningRatio = try w.positiveDecimal() }
+                if let c = try params.optional("call_ratio") { policy.callRatio = try c.positiveDecimal() }
+                if let s = try params.optional("restore_ratio") { policy.restoreRatio = try s.positiveDecimal() }
+                change.parameters = try decodeParameters(params, policy: policy)
+            }
+            command = .changeParameters(change, effectiveTime: try r.optional("effective_time")?.time() ?? time)
+        case "tick": command = .tick
+        default:
+            throw typeReader.error("unknown command type \"\(type)\"")
+        }
+        return TimedCommand(time: time, command: command, key: key)
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import SolventCore
+import SolventEngine
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Apply a scenario's commands to the engine; print events as JSON lines and a summary line.",
+        discussion: "The scenario format is in docs/scenarios.md. Invalid scenario files exit with status 2.")
+
+    @Option(name: .long, help: "The scenario JSON file, or - for standard input.")
+    var scenario: String
+
+    @Option(name: .long, help: "Apply only the first K commands.")
+    var limit: Int?
+
+    @Flag(name: .long, help: "Re-evaluate every account after every command (the oracle of the at-risk index).")
+    var fullRescan = false
+
+    func run() throws {
+        let bytes: [UInt8]
+        do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
+        let parsed: Scenario
+        var engine: Engine
+        do {
+            let json = try JSONParser.parse(bytes)
+            parsed = try Scenario.decode(json)
+            engine = try parsed.makeEngine(fullRescan: fullRescan)
+        } catch let error as InputError {
+            ProcessIO.fail(error.description, status: 2)
+        } catch {
+            ProcessIO.fail("\(error)", status: 2)
+        }
+        if let limit, limit < 0 { ProcessIO.fail("--limit: must not be negative", status: 2) }
+        var out = JSONWriter(reservingCapacity: 1 << 16)
+        for command in parsed.commands.prefix(limit ?? parsed.commands.count) {
+            for event in engine.apply(command) {
+                event.write(into: &out)
+                out.endLine()
+                out = Self.flushIfLarge(out)
+            }
+        }
+        out.bytes.append(contentsOf: Array(engine.summaryJSON().utf8))
+        out.bytes.append(0x0A)
+        ProcessIO.writeStdout(out.bytes)
+    }
+
+    static func flushIfLarge(_ writer: JSONWriter) -> JSONWriter {
+        guard writer.bytes.count > 1 << 20 else { return writer }
+        ProcessIO.writeStdout(writer.bytes)
+        return JSONWriter(reservingCapacity: 1 << 16)
+    }
+}

@@ -111,7 +111,6 @@ extension Engine {
         let i = position.instrument
         let instrument = state.market.instruments[i]
         let settle = record.account.settle
-        let closing = position.isLongSide ? -quantity : quantity
         let reference = state.indexPrices[i]?.price ?? mark
         let bandLow = reference * (FixedDecimal.one - state.parameters.priceBand)
         let bandHigh = reference * (FixedDecimal.one + state.parameters.priceBand)
@@ -163,14 +162,11 @@ extension Engine {
                                                 ("bankruptcy_price", .optionalDecimal(bankruptcy)), ("realized_pnl", .decimal(realized))])
         }
         state.breakers[i].capUsed += closedNotional
-        _ = closing
         if adlQuantity.isPositive { autoDeleverage(a, i, quantity: adlQuantity, price: bp, worstBookPrice: fills.last?.price ?? mark) }
         chargeLiquidationFee(a, i, closedNotional: closedNotional)
         let key = record.pool(of: i)
         if state.accounts[a].positionIndex(i) == nil || !state.accounts[a].account.positions.contains(where: { record.pool(of: $0.instrument) == key }) {
             settleEmptyPool(a, key)
-        } else if case .isolated = key {
-            // An isolated pool still open keeps its own margin.
         }
         evaluateAndAdvance(a, emit: true)
         return true

@@ -112,26 +112,22 @@ def gen_brackets(rng, lo_hi):
     # explicit maintenance amounts, sometimes
     r = rng.random()
     if r < 0.25:
-        amount = Fraction(0)
-        prev_mmr = None
-        for j, b in enumerate(brackets):
-            m = Fraction(b["mmr"])
-            if j > 0:
-                amount += Fraction(b["notional_floor"]) * (m - prev_mmr)
-            prev_mmr = m
+        for b, amount in zip(brackets, derived_amounts(brackets)):
             if rng.random() < 0.7:
                 b["maintenance_amount"] = s(amount)
     elif r < 0.30 and len(brackets) >= 2:
         # a discontinuous (hand-set) maintenance amount on the last bracket only
-        amount = Fraction(0)
-        prev_mmr = None
-        for j, b in enumerate(brackets):
-            m = Fraction(b["mmr"])
-            if j > 0:
-                amount += Fraction(b["notional_floor"]) * (m - prev_mmr)
-            prev_mmr = m
+        amount = derived_amounts(brackets)[-1]
         brackets[-1]["maintenance_amount"] = s(q(amount * Fraction(rng.uniform(0.9, 1.1)), 4))
     return brackets
+
+
+def derived_amounts(brackets):
+    """The contract's continuous maintenance amounts: a[0] = 0, a[i] = a[i-1] + floor[i]·(mmr[i] − mmr[i-1])."""
+    amounts = [Fraction(0)]
+    for prev, b in zip(brackets, brackets[1:]):
+        amounts.append(amounts[-1] + Fraction(b["notional_floor"]) * (Fraction(b["mmr"]) - Fraction(prev["mmr"])))
+    return amounts
 
 
 def gen_prices(rng):

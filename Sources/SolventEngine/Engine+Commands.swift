@@ -87,7 +87,7 @@ extension Engine {
         let asset = try assetIndex(assetSymbol)
         guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
         let record = state.accounts[a]
-        if let pool = record.procedures.sorted(by: { $0.key < $1.key }).first(where: { if case .called = $0.value { return true }; return $0.value == .liquidating }) {
+        if let pool = record.procedures.sorted(by: { $0.key < $1.key }).first(where: { $0.value.restrictsAccount }) {
             throw RejectReason(.withdrawalInMarginCall, field: "account", "withdrawals are blocked while pool \(poolName(pool.key)) is in a margin call")
         }
         guard record.balance(asset) >= amount else {
@@ -114,7 +114,7 @@ extension Engine {
     }
 
     func isInCall(_ a: Int) -> Bool {
-        state.accounts[a].procedures.values.contains { if case .called = $0 { return true }; return $0 == .liquidating }
+        state.accounts[a].procedures.values.contains { $0.restrictsAccount }
     }
 
     func notional(_ quantity: FixedDecimal, _ instrument: Instrument, price: FixedDecimal) -> FixedDecimal {

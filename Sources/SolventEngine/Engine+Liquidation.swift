@@ -51,7 +51,7 @@ extension Engine {
         let record = state.accounts[a]
         let evaluation = evaluator.evaluate(record.account)
         // The liquidating pool and its riskiest position (largest maintenance margin).
-        guard let (key, _) = record.procedures.filter({ $0.value == .liquidating }).min(by: { $0.key < $1.key }) else {
+        guard let (key, _) = record.procedures.filter({ $0.value.isLiquidating }).min(by: { $0.key < $1.key }) else {
             state.backlog.remove(a)
             return true
         }
@@ -114,7 +114,10 @@ extension Engine {
         let reference = state.indexPrices[i]?.price ?? mark
         let bandLow = reference * (FixedDecimal.one - state.parameters.priceBand)
         let bandHigh = reference * (FixedDecimal.one + state.parameters.priceBand)
-        let bp = bankruptcy ?? (position.isLongSide ? .zero : mark)
+        // Without a positive bankruptcy price a long cannot run a deficit at any price, and a
+        // short is under water at every price: both are measured against (and taken at) the mark.
+        let bp = bankruptcy ?? mark
+        let deficitPossible = bankruptcy != nil || !position.isLongSide
         var fills: [(price: FixedDecimal, quantity: FixedDecimal, executor: String)] = []
         var remaining = quantity
         var fundLeft = state.totals[settle].insuranceFund
@@ -126,7 +129,7 @@ extension Engine {
                 let level = levels[consumed]
                 guard level.price >= bandLow, level.price <= bandHigh else { break }
                 var take = FixedDecimal.minimum(remaining, level.quantity)
-                let loss = lossPerContract(side: position.side, price: level.price, bankruptcy: bp, instrument: instrument)
+                let loss = deficitPossible ? lossPerContract(side: position.side, price: level.price, bankruptcy: bp, instrument: instrument) : .zero
                 if loss.isPositive && state.parameters.adlEnabled {
                     let affordable = (fundLeft / loss).rounded(toDigits: 8, rule: .down)
                     if affordable < take {
@@ -242,9 +245,12 @@ extension Engine {
             let pool = evaluation.pools.first { $0.pool == evaluation.positions[k].pool }!
             let cost = notional(position.quantity, instrument, price: position.entryPrice)
             guard cost.isPositive, pool.equity.isPositive else { continue }
-            let pnlPercent = evaluation.positions[k].unrealizedPnl / cost
-            let leverage = notional(position.quantity, instrument, price: mark) / pool.equity
-            let score = pnlPercent.isPositive ? pnlPercent * leverage : pnlPercent / leverage
+            // Saturating arithmetic: a near-zero equity gives a huge leverage, never a trap.
+            let pnlPercent = evaluation.positions[k].unrealizedPnl.divided(by: cost, rounding: .halfEven) ?? .max
+            let leverage = notional(position.quantity, instrument, price: mark).divided(by: pool.equity, rounding: .halfEven) ?? .max
+            let score = pnlPercent.isPositive
+                ? (pnlPercent.multiplied(by: leverage, rounding: .halfEven) ?? .max)
+                : (pnlPercent.divided(by: leverage, rounding: .halfEven) ?? .zero)
             scored.append((a, score))
         }
         return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }

@@ -30,7 +30,7 @@ extension Engine {
             let current = record.procedures[key] ?? .normal
             let updated = advance(a, key, pool, evaluation, from: current, emit: shouldEmit)
             if updated != .normal { next[key] = updated }
-            if updated == .liquidating { liquidating = true }
+            if updated.isLiquidating { liquidating = true }
         }
         // Pools that disappeared (isolated position closed) end their procedure quietly.
         state.accounts[a].procedures = next
@@ -59,12 +59,13 @@ extension Engine {
         }
         if pool.positionCount == 0 {
             if case .called = current { report(.marginCallCured, [("reason", .text("no positions left"))]) }
-            if current == .liquidating { report(.liquidationEnded, [("reason", .text("no positions left"))]) }
+            if current.isLiquidating { report(.liquidationEnded, [("reason", .text("no positions left"))]) }
             return .normal
         }
         if pool.status >= .liquidatable {
-            if current != .liquidating { report(.liquidationStarted, [("reason", .text(pool.status == .bankrupt ? "equity_not_positive" : "ratio_at_or_above_1"))]) }
-            return .liquidating
+            if case .liquidating(let untilCured) = current { return .liquidating(untilCured: untilCured) }
+            report(.liquidationStarted, [("reason", .text(pool.status == .bankrupt ? "equity_not_positive" : "ratio_at_or_above_1"))])
+            return .liquidating(untilCured: false)
         }
         let cured = FixedDecimal.compareProducts(mm, .one, equity, policy.restoreRatio) <= 0
         let belowWarning = !atLeast(policy.warningRatio)
@@ -76,10 +77,15 @@ extension Engine {
             }
             if state.time > deadline {
                 report(.liquidationStarted, [("reason", .text("margin_call_deadline_passed")), ("deadline", .integer(deadline))])
-                return .liquidating
+                return .liquidating(untilCured: true)
             }
             return current
-        case .liquidating:
+        case .liquidating(let untilCured):
+            if untilCured {
+                guard cured else { return current }
+                report(.liquidationEnded, [("reason", .text("margin call cured by the liquidation"))])
+                return belowWarning ? .normal : .warning
+            }
             report(.liquidationEnded, [("reason", .text("pool back above maintenance"))])
             if atLeast(policy.callRatio) { return openCall() }
             return belowWarning ? .normal : .warning

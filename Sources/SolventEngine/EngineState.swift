@@ -20,15 +20,23 @@ public enum ProcedureState: Sendable, Hashable, Codable {
     case warning
     /// Called: `amount` demanded (settle units) by `deadline` (ms).
     case called(deadline: Int64, amount: FixedDecimal)
-    /// Being liquidated (ratio ≥ 1, or an expired call).
-    case liquidating
+    /// Being liquidated. Started by ratio ≥ 1, it ends when the pool is back above
+    /// maintenance; started by an expired call (`untilCured`), it goes on until the call
+    /// would be cured (ratio ≤ restore ratio), so an uncured call cannot flap back to a call.
+    case liquidating(untilCured: Bool)
+
+    /// Whether the pool is being liquidated.
+    public var isLiquidating: Bool { if case .liquidating = self { return true } else { return false } }
+
+    /// Whether the pool is in a call or being liquidated (reduce-only, no withdrawals).
+    public var restrictsAccount: Bool { if case .normal = self { return false } else { return self != .warning } }
 
     public var name: String {
         switch self {
         case .normal: return "normal"
         case .warning: return "warning"
         case .called: return "margin_call"
-        case .liquidating: return "liquidating"
+        case .liquidating(let untilCured): return untilCured ? "liquidating_expired_call" : "liquidating"
         }
     }
 }

@@ -79,3 +79,19 @@ func randomCommands(seed: UInt64, engine: Engine, count: Int) -> [TimedCommand] 
     }
     return commands
 }
+
+/// Exchange, lender, or a throttled backstop venue without ADL, by seed: property tests
+/// cover every waterfall path.
+func mixedParameters(_ seed: UInt64) -> EngineParameters {
+    switch seed % 3 {
+    case 0: return .lender
+    case 1:
+        var p = EngineParameters.exchange
+        p.liquidationNotionalCap = 200_000
+        p.backstopEnabled = true
+        p.adlEnabled = false
+        p.socializeOver = .all
+        return p
+    default: return .exchange
+    }
+}

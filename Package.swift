@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SolventJournal", targets: ["SolventJournal"]),
         .library(name: "SolventServer", targets: ["SolventServer"]),
         .library(name: "SolventLab", targets: ["SolventLab"]),
+        .library(name: "SolventTestSupport", targets: ["SolventTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -41,8 +41,19 @@ extension FixedDecimal: CustomStringConvertible, LosslessStringConvertible {
     /// separators; at least one digit before or after the point; at most 18
     /// fractional digits unless the extra digits are zeros.
     public init(parsing text: some StringProtocol) throws(DecimalParseError) {
-        let string = String(text)
-        var utf8 = Array(string.utf8)
+        var string = String(text)
+        let result: Result<FixedDecimal, DecimalParseError> = string.withUTF8 { utf8 in
+            do throws(DecimalParseError) {
+                return .success(try FixedDecimal.parse(utf8, text: { String(decoding: utf8, as: UTF8.self) }))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
+    /// Parses ASCII digits from a UTF-8 buffer (no allocation on success).
+    static func parse(_ utf8: UnsafeBufferPointer<UInt8>, text: () -> String) throws(DecimalParseError) -> FixedDecimal {
         var negative = false
         var index = 0
         if let first = utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
@@ -58,16 +69,16 @@ extension FixedDecimal: CustomStringConvertible, LosslessStringConvertible {
             let byte = utf8[index]
             index += 1
             if byte == UInt8(ascii: ".") {
-                if sawPoint { throw .malformed(string) }
+                if sawPoint { throw .malformed(text()) }
                 sawPoint = true
                 continue
             }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .malformed(string) }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .malformed(text()) }
             let digit = UInt128(byte - UInt8(ascii: "0"))
             digitsSeen += 1
             if sawPoint {
                 if fractionDigits == FixedDecimal.scale {
-                    if digit != 0 { throw .tooPrecise(string) }
+                    if digit != 0 { throw .tooPrecise(text()) }
                     continue
                 }
                 fraction = fraction * 10 + digit
@@ -75,17 +86,16 @@ extension FixedDecimal: CustomStringConvertible, LosslessStringConvertible {
             } else {
                 let (times10, o1) = integer.multipliedReportingOverflow(by: 10)
                 let (next, o2) = times10.addingReportingOverflow(digit)
-                if o1 || o2 || next > UInt128(Int128.max) / UInt128(FixedDecimal.unitRaw) + 1 { throw .outOfRange(string) }
+                if o1 || o2 || next > UInt128(Int128.max) / UInt128(FixedDecimal.unitRaw) + 1 { throw .outOfRange(text()) }
                 integer = next
             }
         }
-        utf8.removeAll()
-        if digitsSeen == 0 { throw .malformed(string) }
+        if digitsSeen == 0 { throw .malformed(text()) }
         for _ in fractionDigits..<FixedDecimal.scale { fraction *= 10 }
         let (scaled, o1) = integer.multipliedReportingOverflow(by: UInt128(FixedDecimal.unitRaw))
         let (magnitude, o2) = scaled.addingReportingOverflow(fraction)
-        guard !o1, !o2, let value = FixedDecimal.signed(magnitude, negative: negative) else { throw .outOfRange(string) }
-        self = value
+        guard !o1, !o2, let value = FixedDecimal.signed(magnitude, negative: negative) else { throw .outOfRange(text()) }
+        return value
     }
 
     /// Parses like ``init(parsing:)``; `nil` when the text is not a decimal.
@@ -111,6 +121,44 @@ extension FixedDecimal: CustomStringConvertible, LosslessStringConvertible {
             text += "." + String(repeating: "0", count: digits - body.count) + body
         }
         return text
+    }
+
+    /// Appends the canonical text (the same bytes as ``description``) to a byte buffer,
+    /// without building a `String` (the output path of `evaluate` writes millions).
+    public func appendCanonicalText(to bytes: inout [UInt8]) {
+        let magnitude = raw.magnitude
+        let unit = UInt128(FixedDecimal.unitRaw)
+        let integerPart = magnitude / unit
+        guard integerPart <= UInt128(UInt64.max) else {
+            bytes.append(contentsOf: Array(description.utf8))
+            return
+        }
+        if raw < 0 { bytes.append(UInt8(ascii: "-")) }
+        var integer = UInt64(integerPart)
+        var fraction = UInt64(magnitude % unit)
+        // Integer digits, most significant first.
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var n = 0
+            repeat {
+                buffer[19 - n] = UInt8(truncatingIfNeeded: integer % 10) + 0x30
+                integer /= 10
+                n += 1
+            } while integer != 0
+            bytes.append(contentsOf: buffer[(20 - n)...])
+        }
+        guard fraction != 0 else { return }
+        bytes.append(UInt8(ascii: "."))
+        var width = FixedDecimal.scale
+        while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+        var divisor: UInt64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor != 0 {
+            bytes.append(UInt8(truncatingIfNeeded: (fraction / divisor) % 10) + 0x30)
+            divisor /= 10
+        }
     }
 
     /// Text with exactly `digits` fractional digits, rounded half-even (for display).

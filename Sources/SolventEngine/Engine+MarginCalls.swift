@@ -7,8 +7,10 @@ extension Engine {
     mutating func reevaluate(_ touched: [Int]) {
         var set = Set(touched)
         // Expired calls: deadlines are checked on every command (time moved).
-        for (a, record) in state.accounts.enumerated() {
-            for state in record.procedures.values { if case .called(let deadline, _) = state, self.state.time > deadline { set.insert(a) } }
+        for a in state.calledAccounts {
+            for procedure in state.accounts[a].procedures.values {
+                if case .called(let deadline, _) = procedure, state.time > deadline { set.insert(a) }
+            }
         }
         if fullRescan { set = Set(state.accounts.indices) }
         for a in set.sorted() { _ = evaluateAndAdvance(a, emit: true) }
@@ -35,6 +37,11 @@ extension Engine {
         // Pools that disappeared (isolated position closed) end their procedure quietly.
         state.accounts[a].procedures = next
         if liquidating { state.backlog.insert(a) } else { state.backlog.remove(a) }
+        if next.values.contains(where: { if case .called = $0 { return true } else { return false } }) {
+            state.calledAccounts.insert(a)
+        } else {
+            state.calledAccounts.remove(a)
+        }
         state.accounts[a].indexVersion += 1
         index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, pools))
         return evaluation

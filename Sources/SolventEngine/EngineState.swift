@@ -150,6 +150,9 @@ public struct EngineState: Sendable {
     public var totals: [AssetTotals]
     /// Accounts waiting for a liquidation step.
     public var backlog: Set<Int> = []
+    /// Accounts with a pool in a margin call (derived from the procedures; kept so that
+    /// deadlines are checked without scanning every account).
+    public var calledAccounts: Set<Int> = []
     /// Scheduled parameter changes, in order of effective time then arrival.
     public var pendingChanges: [(time: Int64, change: ParameterChange)] = []
 

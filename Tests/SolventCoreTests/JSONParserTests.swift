@@ -1,3 +1,4 @@
+import PropertyBased
 import SolventCore
 import Testing
 
@@ -41,5 +42,23 @@ import Testing
         let parsed = try JSONParser.parse(writer.bytes)
         #expect(parsed["text"] == .string("quote \" backslash \\ tab \t"))
         #expect(parsed["price"] == .string("65000.5"))
+    }
+}
+
+@Suite struct DecimalTextBytesTests {
+    /// The byte writer gives exactly `description` for every value, including the extremes.
+    @Test func bytesMatchDescription() async {
+        let samples: [Int128] = [0, 1, -1, 10, 1_000_000_000_000_000_000, -1_500_000_000_000_000_000, .max, .min,
+                                 Int128(UInt64.max) * FixedDecimal.unitRaw, 123_456_789_000_000_000_000_000_001]
+        for raw in samples {
+            var bytes: [UInt8] = []
+            FixedDecimal(raw: raw).appendCanonicalText(to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == FixedDecimal(raw: raw).description)
+        }
+        await propertyCheck(input: Gen.int128(in: Int128.min...Int128.max)) { raw in
+            var bytes: [UInt8] = []
+            FixedDecimal(raw: raw).appendCanonicalText(to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == FixedDecimal(raw: raw).description)
+        }
     }
 }

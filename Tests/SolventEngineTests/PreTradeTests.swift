@@ -102,3 +102,29 @@ private func code(_ events: [EngineEvent]) -> Int64? {
         #expect(e.state.market.instruments[0].brackets.brackets.count == 1)
     }
 }
+
+@Suite struct StalePriceTests {
+    /// A stale mark never liquidates: a price from a source 60 s old makes the pool
+    /// liquidatable, but nothing is closed until a fresh mark arrives; then the waterfall runs.
+    @Test func staleMarkNeverLiquidates() {
+        let table = try! BracketTable(rows: [.init(floor: 0, cap: 3_000_000, maxLeverage: 100, mmr: dec("0.005"))])
+        let market = Market(assets: [Asset(symbol: "USDT", price: 1, haircut: 0)],
+                            instruments: [Instrument(symbol: "BTCUSDT", kind: .perpetual(.linear), base: "BTC", settle: "USDT", contractSize: 1, brackets: table)],
+                            marks: [dec("50000")])
+        var e = Engine(market: market)
+        try! e.openAccount(Account(id: "a", settle: 0, collateral: [CollateralBalance(asset: 0, amount: 1000)],
+                                   positions: [Position(instrument: 0, quantity: 1, entryPrice: 50_000, leverage: 50, marginMode: .cross)]))
+        _ = e.apply(TimedCommand(time: 0, command: .book(symbol: "BTCUSDT", bids: [BookLevel(price: 49_100, quantity: 5)], asks: [])))
+        // At 49100 equity is 100 and MM 245.5: liquidatable — but the quote is 60 s old.
+        let stale = e.apply(TimedCommand(time: 60_000, command: .markPrice(symbol: "BTCUSDT", price: 49_100, sourceTime: 0)))
+        #expect(stale.contains { $0.kind == .liquidationsPaused && $0.text("reasons") == "stale_mark" })
+        #expect(stale.contains { $0.kind == .liquidationStarted })
+        #expect(!stale.contains { $0.kind == .liquidationFill })
+        #expect(e.state.accounts[0].account.positions.count == 1)
+        let fresh = e.apply(TimedCommand(time: 60_001, command: .markPrice(symbol: "BTCUSDT", price: 49_100, sourceTime: 60_001)))
+        #expect(fresh.contains { $0.kind == .liquidationsResumed })
+        #expect(fresh.contains { $0.kind == .liquidationFill })
+        #expect(e.state.accounts[0].account.positions.isEmpty)
+        #expect(conserved(e))
+    }
+}

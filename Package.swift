@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(name: "SolventCore", swiftSettings: strict),
@@ -36,7 +37,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
-        .target(name: "SolventJournal", dependencies: ["SolventCore", "SolventEngine"], swiftSettings: strict),
+        .target(
+            name: "SolventJournal",
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .target(name: "SolventServer", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"], swiftSettings: strict),
         .target(name: "SolventLab", dependencies: ["SolventCore", "SolventRisk", "SolventEngine"], swiftSettings: strict),
         .executableTarget(
@@ -50,10 +54,10 @@ let package = Package(
         .testTarget(name: "SolventCoreTests", dependencies: ["SolventCore", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventRiskTests", dependencies: ["SolventCore", "SolventRisk", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
-        .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
+        .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal", "SolventTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "SolventServerTests", dependencies: ["SolventCore", "SolventServer"], swiftSettings: strict),
         .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab"], swiftSettings: strict),
-        .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine"], swiftSettings: strict),
+        .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

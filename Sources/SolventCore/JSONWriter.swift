@@ -81,3 +81,26 @@ public struct JSONWriter: Sendable {
         }
     }
 }
+
+extension JSONWriter {
+    /// Writes a parsed JSON value back out (members in their order; numbers as written).
+    public mutating func value(_ json: JSONValue) {
+        switch json {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .number(let text): raw(text)
+        case .string(let text): string(text)
+        case .array(let elements):
+            beginArray()
+            for element in elements { value(element) }
+            endArray()
+        case .object(let members):
+            beginObject()
+            for member in members {
+                key(member.key)
+                value(member.value)
+            }
+            endObject()
+        }
+    }
+}

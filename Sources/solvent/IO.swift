@@ -26,6 +26,16 @@ enum ProcessIO {
 
     static func writeStdout(_ text: String) { writeStdout(Array(text.utf8)) }
 
+    /// Creates a folder (and its parents) if it does not exist.
+    static func makeDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// Prints one line on standard error.
+    static func writeStderr(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
     /// Prints one line on standard error and exits with `status`.
     static func fail(_ message: String, status: Int32) -> Never {
         FileHandle.standardError.write(Data((message.replacingOccurrences(of: "\n", with: " ") + "\n").utf8))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SolventCore
 import SolventEngine
+import SolventJournal
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,11 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .long, help: "Re-evaluate every account after every command (the oracle of the at-risk index).")
     var fullRescan = false
 
+    @Option(name: .long, help: "Journal every command into this folder (SQLite) before applying it; `solvent replay` rebuilds from it.")
+    var data: String?
+
     func run() throws {
+        if let data { return try runJournaled(data) }
         let bytes: [UInt8]
         do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
         let parsed: Scenario
@@ -43,6 +48,36 @@ struct SimulateCommand: ParsableCommand {
         out.bytes.append(contentsOf: Array(engine.summaryJSON().utf8))
         out.bytes.append(0x0A)
         ProcessIO.writeStdout(out.bytes)
+    }
+
+    /// Journals each command (SQLite, in `directory`) before applying it.
+    func runJournaled(_ directory: String) throws {
+        let bytes: [UInt8]
+        do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
+        var journaled: JournaledEngine
+        let commands: [JSONValue]
+        do {
+            let json = try JSONParser.parse(bytes)
+            _ = try Scenario.decode(json)  // validates the whole file before anything is written
+            guard case .array(let list)? = json["commands"] else { throw InputError(path: "commands", reason: "expected an array") }
+            commands = list
+            try ProcessIO.makeDirectory(directory)
+            journaled = try JournaledEngine.create(scenario: json, journal: SQLiteJournal(directory: directory))
+        } catch let error as InputError {
+            ProcessIO.fail(error.description, status: 2)
+        } catch {
+            ProcessIO.fail("\(error)", status: 2)
+        }
+        if let limit, limit < 0 { ProcessIO.fail("--limit: must not be negative", status: 2) }
+        for (n, command) in commands.prefix(limit ?? commands.count).enumerated() {
+            var out = JSONWriter()
+            for event in try journaled.submit(command, path: "commands[\(n)]").events {
+                event.write(into: &out)
+                out.endLine()
+            }
+            ProcessIO.writeStdout(out.bytes)
+        }
+        ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
     }
 
     static func flushIfLarge(_ writer: JSONWriter) -> JSONWriter {

@@ -1,0 +1,51 @@
+import ArgumentParser
+import SolventCore
+import SolventEngine
+import SolventJournal
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Rebuild the engine from a data folder's journal and print the summary line of `simulate`.",
+        discussion: "Recovery stops at the last complete command: a torn or damaged tail is reported on stderr and left out.")
+
+    @Option(name: .long, help: "The data folder written by `solvent simulate --data`.")
+    var data: String
+
+    func run() throws {
+        do {
+            let (journaled, discarded) = try JournaledEngine.recover(journal: SQLiteJournal(directory: data))
+            if discarded > 0 { ProcessIO.writeStderr("replay: \(discarded) damaged or incomplete journal record(s) at the tail were left out") }
+            ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
+        } catch {
+            ProcessIO.fail("replay: \(error)", status: 1)
+        }
+    }
+}
+
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal", abstract: "Look into a data folder's journal.", subcommands: [Inspect.self])
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the journaled commands (sequence, key, checksum, command).")
+
+        @Option(name: .long, help: "The data folder.")
+        var data: String
+
+        @Option(name: .long, help: "Show at most this many commands.")
+        var limit: Int = 100
+
+        func run() throws {
+            let contents: JournalContents
+            do { contents = try SQLiteJournal(directory: data).read() } catch { ProcessIO.fail("journal: \(error)", status: 1) }
+            var out = "genesis: \(contents.genesis.map { "\($0.count) bytes" } ?? "none")\n"
+            out += "commands: \(contents.entries.count) intact, \(contents.discardedTail) damaged at the tail\n"
+            out += "snapshots: none (recovery replays from genesis)\n"
+            for entry in contents.entries.prefix(max(0, limit)) {
+                out += "\(entry.sequence)\t\(entry.key)\tcrc32c=\(String(entry.checksum, radix: 16))\t\(String(decoding: entry.body, as: UTF8.self))\n"
+            }
+            ProcessIO.writeStdout(out)
+        }
+    }
+}

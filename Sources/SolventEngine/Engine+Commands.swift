@@ -31,7 +31,7 @@ extension Engine {
             let i = try instrumentIndex(symbol)
             try validateBook(bids, descending: true, field: "bids")
             try validateBook(asks, descending: false, field: "asks")
-            state.books[i] = (bids, asks)
+            state.books[i] = OrderBook(bids: bids, asks: asks)
             return []
         case let .funding(symbol, rate): return try funding(symbol, rate)
         case let .setLeverage(account, symbol, leverage): return try setLeverage(account, symbol, leverage)
@@ -396,7 +396,7 @@ extension Engine {
         }
         guard effectiveTime >= state.time else { throw RejectReason(.invalidInput, field: "effective_time", "is in the past") }
         let k = state.pendingChanges.firstIndex { $0.time > effectiveTime } ?? state.pendingChanges.count
-        state.pendingChanges.insert((effectiveTime, change), at: k)
+        state.pendingChanges.insert(PendingChange(time: effectiveTime, change: change), at: k)
         emit(.parametersScheduled, [("effective_time", .integer(effectiveTime)), ("brackets", .text(change.brackets.keys.sorted().joined(separator: ","))),
                                     ("haircuts", .text(change.haircuts.keys.sorted().joined(separator: ","))),
                                     ("policy", .flag(change.parameters != nil))])

@@ -22,10 +22,7 @@ extension Engine {
     mutating func evaluateAndAdvance(_ a: Int, emit shouldEmit: Bool) -> AccountEvaluation {
         let record = state.accounts[a]
         let evaluation = evaluator.evaluate(record.account)
-        var pools: [(PoolKey, PoolEvaluation)] = [(.cross, evaluation.cross)]
-        for pool in evaluation.pools.dropFirst() {
-            if case .isolated(let k) = pool.pool { pools.append((.isolated(instrument: record.account.positions[k].instrument), pool)) }
-        }
+        let pools = Self.poolsByKey(record, evaluation)
         var liquidating = false
         var next: [PoolKey: ProcedureState] = [:]
         for (key, pool) in pools {

@@ -55,7 +55,7 @@ public struct OpenOrder: Sendable, Hashable, Codable {
 }
 
 /// An account as the engine keeps it.
-public struct EngineAccount: Sendable, Hashable {
+public struct EngineAccount: Sendable, Hashable, Codable {
     /// Balances (collateral) and positions, in the evaluator's shape. At most one position per instrument.
     public var account: Account
     /// Chosen leverage per instrument.
@@ -133,7 +133,25 @@ public struct AssetTotals: Sendable, Hashable, Codable {
 }
 
 /// The whole state of the engine: a pure function of the commands applied.
-public struct EngineState: Sendable {
+/// The last order-book snapshot of an instrument (for the liquidation depth model).
+public struct OrderBook: Sendable, Hashable, Codable {
+    /// Bids, best (highest) first.
+    public var bids: [BookLevel] = []
+    /// Asks, best (lowest) first.
+    public var asks: [BookLevel] = []
+    public init(bids: [BookLevel] = [], asks: [BookLevel] = []) {
+        self.bids = bids
+        self.asks = asks
+    }
+}
+
+/// A parameter change waiting for its effective time (ms).
+public struct PendingChange: Sendable, Hashable, Codable {
+    public var time: Int64
+    public var change: ParameterChange
+}
+
+public struct EngineState: Sendable, Codable {
     public var time: Int64 = 0
     public var commandsApplied: Int64 = 0
     public var eventSequence: Int64 = 0
@@ -142,7 +160,7 @@ public struct EngineState: Sendable {
     public var market: Market
     public var markSources: [SourcedPrice?]
     public var indexPrices: [SourcedPrice?]
-    public var books: [(bids: [BookLevel], asks: [BookLevel])]
+    public var books: [OrderBook]
     public var breakers: [BreakerState]
     public var accounts: [EngineAccount] = []
     public var accountIndex: [String: Int] = [:]
@@ -154,14 +172,14 @@ public struct EngineState: Sendable {
     /// deadlines are checked without scanning every account).
     public var calledAccounts: Set<Int> = []
     /// Scheduled parameter changes, in order of effective time then arrival.
-    public var pendingChanges: [(time: Int64, change: ParameterChange)] = []
+    public var pendingChanges: [PendingChange] = []
 
     public init(market: Market, parameters: EngineParameters) {
         self.market = market
         self.parameters = parameters
         self.markSources = market.marks.map { $0.map { SourcedPrice(price: $0, sourceTime: 0) } }
         self.indexPrices = [SourcedPrice?](repeating: nil, count: market.instruments.count)
-        self.books = [(bids: [BookLevel], asks: [BookLevel])](repeating: ([], []), count: market.instruments.count)
+        self.books = [OrderBook](repeating: OrderBook(), count: market.instruments.count)
         self.breakers = [BreakerState](repeating: BreakerState(), count: market.instruments.count)
         self.totals = [AssetTotals](repeating: AssetTotals(), count: market.assets.count)
     }

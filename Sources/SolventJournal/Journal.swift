@@ -61,4 +61,30 @@ public protocol Journal: Sendable {
     func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome]
     /// Reads the genesis and every intact command, in order.
     func read() throws -> JournalContents
+    /// Stores a snapshot of the whole engine state taken after command `sequence`.
+    func writeSnapshot(_ snapshot: Snapshot) throws
+    /// Every intact snapshot, newest first (damaged ones are skipped).
+    func snapshots() throws -> [Snapshot]
+}
+
+/// The whole engine state after a command, with its state hash (checked on restore).
+public struct Snapshot: Sendable, Hashable {
+    /// The last command included.
+    public var sequence: Int64
+    /// `Engine.stateHash()` of the state.
+    public var stateHash: String
+    /// Format version of `body` (the engine's state format).
+    public var version: Int
+    /// The encoded state.
+    public var body: [UInt8]
+
+    public init(sequence: Int64, stateHash: String, version: Int, body: [UInt8]) {
+        self.sequence = sequence
+        self.stateHash = stateHash
+        self.version = version
+        self.body = body
+    }
+
+    /// CRC-32C over the header and body.
+    public var checksum: UInt32 { CRC32C.checksum(Array("\(sequence)\n\(stateHash)\n\(version)\n".utf8) + body) }
 }

@@ -1,28 +1,48 @@
+import Foundation
 public import SolventCore
 public import SolventEngine
 
-/// An engine whose every command is journaled before it is applied, and which can be
-/// rebuilt from its journal (genesis + the intact commands, in order).
+/// An engine whose every command is journaled before it is applied, snapshotted every
+/// `snapshotEvery` commands, and which can be rebuilt from its journal (latest valid
+/// snapshot + the intact commands after it).
 public struct JournaledEngine: Sendable {
     public private(set) var engine: Engine
     public let journal: any Journal
+    /// Take a snapshot after every this many commands (0 = only when asked).
+    public var snapshotEvery: Int
+    /// Sequence number of the last journaled command.
+    public private(set) var lastSequence: Int64
     private let assetIndex: [String: Int]
 
-    private init(engine: Engine, journal: any Journal) {
+    private init(engine: Engine, journal: any Journal, lastSequence: Int64, snapshotEvery: Int) {
         self.engine = engine
         self.journal = journal
+        self.lastSequence = lastSequence
+        self.snapshotEvery = snapshotEvery
         self.assetIndex = Dictionary(uniqueKeysWithValues: engine.state.market.assets.enumerated().map { ($1.symbol, $0) })
     }
 
     /// Starts a new journal: `scenario` is a scenario document (docs/scenarios.md); its
     /// starting book and parameters become the genesis (its `commands` are not journaled).
-    public static func create(scenario: JSONValue, journal: any Journal) throws -> JournaledEngine {
+    public static func create(scenario: JSONValue, journal: any Journal, snapshotEvery: Int = 1000) throws -> JournaledEngine {
         let genesis = genesisDocument(scenario)
         let engine = try Scenario.decode(genesis).makeEngine()
+        try journal.writeGenesis(genesisBytes(scenario))
+        return JournaledEngine(engine: engine, journal: journal, lastSequence: 0, snapshotEvery: snapshotEvery)
+    }
+
+    /// Starts a new SQLite journal in `directory` whose file appears atomically with its genesis.
+    public static func create(scenario: JSONValue, sqliteDirectory directory: String, snapshotEvery: Int = 1000) throws -> JournaledEngine {
+        let engine = try Scenario.decode(genesisDocument(scenario)).makeEngine()
+        let journal = try SQLiteJournal.create(directory: directory, genesis: genesisBytes(scenario))
+        return JournaledEngine(engine: engine, journal: journal, lastSequence: 0, snapshotEvery: snapshotEvery)
+    }
+
+    /// The genesis document as bytes.
+    static func genesisBytes(_ scenario: JSONValue) -> [UInt8] {
         var writer = JSONWriter()
-        writer.value(genesis)
-        try journal.writeGenesis(writer.bytes)
-        return JournaledEngine(engine: engine, journal: journal)
+        writer.value(genesisDocument(scenario))
+        return writer.bytes
     }
 
     /// The scenario document with an empty command list.
@@ -38,8 +58,11 @@ public struct JournaledEngine: Sendable {
         var writer = JSONWriter()
         writer.value(Self.withTime(command, timed.time))
         let outcome = try journal.append(key: timed.key, body: writer.bytes)
-        guard case .appended = outcome else { return (outcome, []) }
-        return (outcome, engine.apply(timed))
+        guard case .appended(let sequence) = outcome else { return (outcome, []) }
+        lastSequence = sequence
+        let events = engine.apply(timed)
+        if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { try snapshot() }
+        return (outcome, events)
     }
 
     static func withTime(_ command: JSONValue, _ time: Int64) -> JSONValue {
@@ -47,20 +70,40 @@ public struct JournaledEngine: Sendable {
         return .object([(key: "time", value: .number(String(time)))] + members.filter { $0.key != "time" })
     }
 
-    /// Rebuilds the engine from the journal. Returns it with the number of records of a
-    /// damaged tail that were left out (recovery stops at the last complete command).
-    public static func recover(journal: any Journal, limit: Int? = nil) throws -> (engine: JournaledEngine, discardedTail: Int) {
+    /// Saves the whole state after the last journaled command.
+    public func snapshot() throws {
+        let body = try JSONEncoder().encode(engine.state)
+        try journal.writeSnapshot(Snapshot(sequence: lastSequence, stateHash: engine.stateHash(), version: EngineVersion.stateFormat, body: [UInt8](body)))
+    }
+
+    /// Rebuilds the engine: the newest snapshot that decodes and whose state hash checks
+    /// out (at or before `limit` commands), then the intact commands after it. Returns the
+    /// number of damaged tail records left out, and the snapshot used (0 = genesis).
+    public static func recover(journal: any Journal, limit: Int? = nil, snapshotEvery: Int = 1000)
+        throws -> (engine: JournaledEngine, discardedTail: Int, fromSnapshot: Int64) {
         let contents = try journal.read()
         guard let genesisBytes = contents.genesis else { throw JournalError("the journal has no genesis document") }
-        let genesis = try JSONParser.parse(genesisBytes)
-        var recovered = JournaledEngine(engine: try Scenario.decode(genesis).makeEngine(), journal: journal)
-        for entry in contents.entries.prefix(limit ?? contents.entries.count) {
+        let entries = Array(contents.entries.prefix(limit ?? contents.entries.count))
+        let last = entries.last?.sequence ?? 0
+        var start: (engine: Engine, sequence: Int64)? = nil
+        for snapshot in try journal.snapshots() where snapshot.sequence <= last && snapshot.version == EngineVersion.stateFormat {
+            guard let state = try? JSONDecoder().decode(EngineState.self, from: Data(snapshot.body)) else { continue }
+            let restored = Engine(restoring: state)
+            if restored.stateHash() == snapshot.stateHash {
+                start = (restored, snapshot.sequence)
+                break
+            }
+        }
+        let engine = try start?.engine ?? Scenario.decode(JSONParser.parse(genesisBytes)).makeEngine()
+        var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
+        for entry in entries where entry.sequence > recovered.lastSequence {
             let json = try JSONParser.parse(entry.body)
             var timed = try Scenario.decodeCommand(JSONReader(json, path: "journal[\(entry.sequence)]"), assetIndex: recovered.assetIndex,
                                                    defaultTime: recovered.engine.state.time)
             timed.key = entry.key
             _ = recovered.engine.apply(timed)
+            recovered.lastSequence = entry.sequence
         }
-        return (recovered, contents.discardedTail)
+        return (recovered, contents.discardedTail, start?.sequence ?? 0)
     }
 }

@@ -5,8 +5,36 @@ import GRDB
 public final class SQLiteJournal: Journal {
     private let database: DatabaseQueue
 
-    /// Opens (or creates) `journal.sqlite` in `directory`.
-    public init(directory: String) throws {
+    /// Creates a new journal in `directory` holding `genesis`. The file appears under its
+    /// final name only once the genesis is committed (written as a temporary file, then
+    /// renamed), so a crash at any moment leaves either no journal or one with its genesis.
+    public static func create(directory: String, genesis: [UInt8]) throws -> SQLiteJournal {
+        let path = directory + "/journal.sqlite"
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw JournalError("\(directory) already holds a journal")
+        }
+        let temporary = path + ".creating"
+        try? FileManager.default.removeItem(atPath: temporary)
+        do {
+            let queue = try DatabaseQueue(path: temporary)
+            try migrator.migrate(queue)
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO genesis (id, body, checksum) VALUES (1, ?, ?)",
+                               arguments: [Data(genesis), Int64(CRC32C.checksum(genesis))])
+            }
+            try queue.close()
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch {
+            throw JournalError("cannot create the journal in \(directory): \(error)")
+        }
+        return try SQLiteJournal(directory: directory, create: false)
+    }
+
+    /// Opens `journal.sqlite` in `directory`; creates an empty one only when `create` is true.
+    public init(directory: String, create: Bool = true) throws {
+        if !create, !FileManager.default.fileExists(atPath: directory + "/journal.sqlite") {
+            throw JournalError("no journal in \(directory) (no genesis written yet)")
+        }
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -35,7 +63,32 @@ public final class SQLiteJournal: Journal {
                 t.column("checksum", .integer).notNull()
             }
         }
+        migrator.registerMigration("v2-snapshots") { db in
+            try db.create(table: "snapshot") { t in
+                t.column("sequence", .integer).primaryKey()
+                t.column("state_hash", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("body", .blob).notNull()
+                t.column("checksum", .integer).notNull()
+            }
+        }
         return migrator
+    }
+
+    public func writeSnapshot(_ snapshot: Snapshot) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO snapshot (sequence, state_hash, version, body, checksum) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [snapshot.sequence, snapshot.stateHash, snapshot.version, Data(snapshot.body), Int64(snapshot.checksum)])
+        }
+    }
+
+    public func snapshots() throws -> [Snapshot] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT sequence, state_hash, version, body, checksum FROM snapshot ORDER BY sequence DESC").compactMap { row in
+                let snapshot = Snapshot(sequence: row["sequence"], stateHash: row["state_hash"], version: row["version"], body: [UInt8](row["body"] as Data))
+                return UInt32(truncatingIfNeeded: row["checksum"] as Int64) == snapshot.checksum ? snapshot : nil
+            }
+        }
     }
 
     public func writeGenesis(_ body: [UInt8]) throws {

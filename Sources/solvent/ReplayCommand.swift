@@ -14,7 +14,7 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let (journaled, discarded) = try JournaledEngine.recover(journal: SQLiteJournal(directory: data))
+            let (journaled, discarded, _) = try JournaledEngine.recover(journal: SQLiteJournal(directory: data, create: false))
             if discarded > 0 { ProcessIO.writeStderr("replay: \(discarded) damaged or incomplete journal record(s) at the tail were left out") }
             ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
         } catch {
@@ -38,10 +38,19 @@ struct JournalCommand: ParsableCommand {
 
         func run() throws {
             let contents: JournalContents
-            do { contents = try SQLiteJournal(directory: data).read() } catch { ProcessIO.fail("journal: \(error)", status: 1) }
+            let snapshots: [Snapshot]
+            do {
+                let journal = try SQLiteJournal(directory: data, create: false)
+                contents = try journal.read()
+                snapshots = try journal.snapshots()
+            } catch {
+                ProcessIO.fail("journal: \(error)", status: 1)
+            }
             var out = "genesis: \(contents.genesis.map { "\($0.count) bytes" } ?? "none")\n"
             out += "commands: \(contents.entries.count) intact, \(contents.discardedTail) damaged at the tail\n"
-            out += "snapshots: none (recovery replays from genesis)\n"
+            out += "snapshots: \(snapshots.count) intact"
+            out += snapshots.isEmpty ? " (recovery replays from genesis)\n" : ", newest after command \(snapshots[0].sequence) (state hash \(snapshots[0].stateHash))\n"
+            for snapshot in snapshots { out += "snapshot\t\(snapshot.sequence)\t\(snapshot.stateHash)\t\(snapshot.body.count) bytes\n" }
             for entry in contents.entries.prefix(max(0, limit)) {
                 out += "\(entry.sequence)\t\(entry.key)\tcrc32c=\(String(entry.checksum, radix: 16))\t\(String(decoding: entry.body, as: UTF8.self))\n"
             }

@@ -21,6 +21,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Journal every command into this folder (SQLite) before applying it; `solvent replay` rebuilds from it.")
     var data: String?
 
+    @Option(name: .long, help: "With --data: snapshot the whole state every N commands (and at the end).")
+    var snapshotEvery: Int = 1000
+
     func run() throws {
         if let data { return try runJournaled(data) }
         let bytes: [UInt8]
@@ -62,7 +65,8 @@ struct SimulateCommand: ParsableCommand {
             guard case .array(let list)? = json["commands"] else { throw InputError(path: "commands", reason: "expected an array") }
             commands = list
             try ProcessIO.makeDirectory(directory)
-            journaled = try JournaledEngine.create(scenario: json, journal: SQLiteJournal(directory: directory))
+            if snapshotEvery < 0 { throw InputError(path: "--snapshot-every", reason: "must not be negative") }
+            journaled = try JournaledEngine.create(scenario: json, sqliteDirectory: directory, snapshotEvery: snapshotEvery)
         } catch let error as InputError {
             ProcessIO.fail(error.description, status: 2)
         } catch {
@@ -77,6 +81,7 @@ struct SimulateCommand: ParsableCommand {
             }
             ProcessIO.writeStdout(out.bytes)
         }
+        try journaled.snapshot()  // a snapshot on shutdown
         ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
     }
 

@@ -28,7 +28,7 @@ import Testing
 
     /// SIGKILL at any moment: `replay` succeeds and its state hash equals that of
     /// `simulate --limit commands_applied` on the same scenario.
-    @Test(arguments: [0.15, 0.4, 0.9])
+    @Test(arguments: [0.0, 0.05, 0.3, 0.8])
     func killAndReplay(after seconds: Double) throws {
         let directory = NSTemporaryDirectory() + "solvent-crash-\(UUID().uuidString)"
         let file = directory + ".json"
@@ -38,6 +38,11 @@ import Testing
         process.arguments = ["simulate", "--scenario", file, "--data", directory]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        // "Any moment" of journaling: once the journal exists (before that there is nothing to recover).
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: directory + "/journal.sqlite-wal"), Date().timeIntervalSince(start) < 30 {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
         Thread.sleep(forTimeInterval: seconds)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -49,5 +54,17 @@ import Testing
         let lastLine = try #require(reference.stdout.split(separator: "\n").last)
         let expected = try JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any]
         #expect(summary?["state_hash"] as? String == expected?["state_hash"] as? String, "after \(applied) commands")
+    }
+}
+
+@Suite struct ReplayErrorTests {
+    /// Replaying a folder with no journal is a clear error, not a crash.
+    @Test func emptyFolder() throws {
+        let directory = NSTemporaryDirectory() + "solvent-empty-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let result = try runSolvent(["replay", "--data", directory])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no genesis"))
+        #expect(result.stdout.isEmpty)
     }
 }

@@ -62,7 +62,7 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         // Flip one byte of the third command's body, as a torn write would.
         let queue = try DatabaseQueue(path: directory + "/journal.sqlite")
         try queue.write { db in try db.execute(sql: "UPDATE command SET body = CAST(REPLACE(CAST(body AS TEXT), 'index', 'indey') AS BLOB) WHERE sequence = 3") }
-        let (recovered, discarded) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory))
+        let (recovered, discarded, _) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory))
         #expect(discarded == commands.count - 2)
         #expect(recovered.engine.stateHash() == hashes[2])
         #expect(recovered.engine.state.commandsApplied == 2)
@@ -74,7 +74,8 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
     func replayEqualsOriginal(name: String) throws {
         let directory = try temporaryDirectory()
         let document = try scenario(name)
-        var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory))
+        // A snapshot every 2 commands: odd prefixes recover from a snapshot plus one command.
+        var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory), snapshotEvery: 2)
         var hashes: [String] = [engine.engine.stateHash()]
         guard case .array(let commands)? = document["commands"] else { Issue.record("no commands"); return }
         for command in commands {
@@ -82,13 +83,51 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
             hashes.append(engine.engine.stateHash())
         }
         for k in 0...commands.count {
-            let (recovered, discarded) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory), limit: k)
+            let (recovered, discarded, from) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory), limit: k)
             #expect(discarded == 0)
+            #expect(from == Int64(k - k % 2))
             #expect(recovered.engine.stateHash() == hashes[k], "\(name) prefix \(k)")
         }
         // And the plain simulation (no journal) agrees.
         var plain = try Scenario.decode(document).makeEngine()
         for command in try Scenario.decode(document).commands { _ = plain.apply(command) }
         #expect(plain.stateHash() == hashes.last)
+    }
+}
+
+@Suite struct SnapshotTests {
+    /// A damaged snapshot is skipped: recovery falls back to an older one (or genesis)
+    /// and still reaches the same state.
+    @Test func damagedSnapshotFallsBack() throws {
+        let directory = try temporaryDirectory()
+        let document = try scenario("short-squeeze-socialized.json")
+        var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory), snapshotEvery: 2)
+        guard case .array(let commands)? = document["commands"] else { Issue.record("no commands"); return }
+        for command in commands { _ = try engine.submit(command) }
+        let queue = try DatabaseQueue(path: directory + "/journal.sqlite")
+        try queue.write { db in try db.execute(sql: "UPDATE snapshot SET state_hash = 'forged' WHERE sequence = 4") }
+        let (recovered, _, from) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory))
+        #expect(from == 2)
+        #expect(recovered.engine.stateHash() == engine.engine.stateHash())
+    }
+
+    /// A snapshot whose body was altered but whose checksum was recomputed still fails the
+    /// state-hash check and is not used.
+    @Test func forgedBodyIsRejectedByStateHash() throws {
+        let directory = try temporaryDirectory()
+        let document = try scenario("crash-adl.json")
+        var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory), snapshotEvery: 0)
+        guard case .array(let commands)? = document["commands"] else { Issue.record("no commands"); return }
+        for command in commands { _ = try engine.submit(command) }
+        try engine.snapshot()
+        let journal = try SQLiteJournal(directory: directory)
+        var snapshot = try #require(try journal.snapshots().first)
+        var state = try JSONDecoder().decode(EngineState.self, from: Data(snapshot.body))
+        state.totals[0].fees += FixedDecimal(1)  // money out of nowhere
+        snapshot.body = [UInt8](try JSONEncoder().encode(state))
+        try journal.writeSnapshot(snapshot)
+        let (recovered, _, from) = try JournaledEngine.recover(journal: journal)
+        #expect(from == 0)
+        #expect(recovered.engine.stateHash() == engine.engine.stateHash())
     }
 }

@@ -1,0 +1,32 @@
+public import SolventCore
+public import SolventRisk
+
+extension Engine {
+    /// An engine continuing from a saved state (a snapshot). The at-risk index is derived
+    /// data: it is rebuilt from the accounts without advancing any procedure.
+    public init(restoring state: EngineState, fullRescan: Bool = false) {
+        precondition(state.parameters.validationError() == nil, "invalid engine parameters in a restored state")
+        self.state = state
+        self.fullRescan = fullRescan
+        index = AtRiskIndex(instruments: state.market.instruments.count)
+        for a in state.accounts.indices { reindex(a) }
+    }
+
+    /// Registers account `a`'s current bands in the index (no transition, no event).
+    mutating func reindex(_ a: Int) {
+        let record = state.accounts[a]
+        let evaluation = evaluator.evaluate(record.account)
+        let pools = Self.poolsByKey(record, evaluation)
+        state.accounts[a].indexVersion += 1
+        index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, pools))
+    }
+
+    /// The evaluation's pools under the engine's keys (cross, isolated by instrument).
+    static func poolsByKey(_ record: EngineAccount, _ evaluation: AccountEvaluation) -> [(PoolKey, PoolEvaluation)] {
+        var pools: [(PoolKey, PoolEvaluation)] = [(.cross, evaluation.cross)]
+        for pool in evaluation.pools.dropFirst() {
+            if case .isolated(let k) = pool.pool { pools.append((.isolated(instrument: record.account.positions[k].instrument), pool)) }
+        }
+        return pools
+    }
+}

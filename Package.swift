@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(name: "SolventCore", swiftSettings: strict),
@@ -39,7 +42,14 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "SolventJournal",
-            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SolventCore", "SolventRisk", "SolventEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(name: "SolventServer", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"], swiftSettings: strict),
         .target(name: "SolventLab", dependencies: ["SolventCore", "SolventRisk", "SolventEngine"], swiftSettings: strict),

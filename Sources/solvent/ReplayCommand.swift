@@ -10,11 +10,18 @@ struct ReplayCommand: ParsableCommand {
         discussion: "Recovery stops at the last complete command: a torn or damaged tail is reported on stderr and left out.")
 
     @Option(name: .long, help: "The data folder written by `solvent simulate --data`.")
-    var data: String
+    var data: String = "."
+
+    @Option(name: .long, help: "Read the journal from PostgreSQL instead (postgres://user@host:port/database).")
+    var postgres: String?
+
+    @Option(name: .long, help: "With --postgres: the schema holding the journal.")
+    var schema: String = "solvent"
 
     func run() throws {
         do {
-            let (journaled, discarded, _) = try JournaledEngine.recover(journal: SQLiteJournal(directory: data, create: false))
+            let journal: any Journal = try postgres.map { try PostgresJournal(url: $0, schema: schema) } ?? SQLiteJournal(directory: data, create: false)
+            let (journaled, discarded, _) = try JournaledEngine.recover(journal: journal)
             if discarded > 0 { ProcessIO.writeStderr("replay: \(discarded) damaged or incomplete journal record(s) at the tail were left out") }
             ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
         } catch {

@@ -24,8 +24,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "With --data: snapshot the whole state every N commands (and at the end).")
     var snapshotEvery: Int = 1000
 
+    @Option(name: .long, help: "With --data: journal into PostgreSQL (postgres://user@host:port/database) instead of SQLite.")
+    var postgres: String?
+
+    @Option(name: .long, help: "With --postgres: the schema to create the journal in (must be new).")
+    var schema: String = "solvent"
+
     func run() throws {
-        if let data { return try runJournaled(data) }
+        if data != nil || postgres != nil { return try runJournaled(data) }
         let bytes: [UInt8]
         do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
         let parsed: Scenario
@@ -53,8 +59,8 @@ struct SimulateCommand: ParsableCommand {
         ProcessIO.writeStdout(out.bytes)
     }
 
-    /// Journals each command (SQLite, in `directory`) before applying it.
-    func runJournaled(_ directory: String) throws {
+    /// Journals each command (SQLite in `directory`, or PostgreSQL) before applying it.
+    func runJournaled(_ directory: String?) throws {
         let bytes: [UInt8]
         do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
         var journaled: JournaledEngine
@@ -64,9 +70,15 @@ struct SimulateCommand: ParsableCommand {
             _ = try Scenario.decode(json)  // validates the whole file before anything is written
             guard case .array(let list)? = json["commands"] else { throw InputError(path: "commands", reason: "expected an array") }
             commands = list
-            try ProcessIO.makeDirectory(directory)
             if snapshotEvery < 0 { throw InputError(path: "--snapshot-every", reason: "must not be negative") }
-            journaled = try JournaledEngine.create(scenario: json, sqliteDirectory: directory, snapshotEvery: snapshotEvery)
+            if let postgres {
+                journaled = try JournaledEngine.create(scenario: json, journal: PostgresJournal(url: postgres, schema: schema), snapshotEvery: snapshotEvery)
+            } else if let directory {
+                try ProcessIO.makeDirectory(directory)
+                journaled = try JournaledEngine.create(scenario: json, sqliteDirectory: directory, snapshotEvery: snapshotEvery)
+            } else {
+                throw InputError(path: "--data", reason: "give a data folder or --postgres")
+            }
         } catch let error as InputError {
             ProcessIO.fail(error.description, status: 2)
         } catch {

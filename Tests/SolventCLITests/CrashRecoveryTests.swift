@@ -68,3 +68,20 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 }
+
+@Suite struct PostgresCLITests {
+    static let url = ProcessInfo.processInfo.environment["SOLVENT_TEST_POSTGRES_URL"]
+    static let enabled = url != nil || ProcessInfo.processInfo.environment["CI"] != nil
+
+    /// `simulate --postgres` journals into PostgreSQL and `replay --postgres` rebuilds the same state.
+    @Test(.enabled(if: enabled)) func simulateAndReplayThroughPostgres() throws {
+        let url = try #require(Self.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+        let schema = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let scenario = packageRoot.appendingPathComponent("Examples/scenarios/short-squeeze-socialized.json").path
+        let simulated = try runSolvent(["simulate", "--scenario", scenario, "--postgres", url, "--schema", schema])
+        #expect(simulated.status == 0, "\(simulated.stderr)")
+        let replayed = try runSolvent(["replay", "--postgres", url, "--schema", schema])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(simulated.stdout.split(separator: "\n").last.map(String.init) == replayed.stdout.split(separator: "\n").last.map(String.init))
+    }
+}

@@ -2,12 +2,65 @@ import Foundation
 import GRDB
 import SolventCore
 import SolventEngine
-import SolventJournal
+@testable import SolventJournal
 import Testing
+
+/// The two journal backends; every journal test runs against both. PostgreSQL comes from
+/// `SOLVENT_TEST_POSTGRES_URL` (scripts/test starts a throwaway cluster); under CI a
+/// missing URL is a failure, never a silent skip.
+enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+    var description: String { rawValue }
+
+    static let postgresURL = ProcessInfo.processInfo.environment["SOLVENT_TEST_POSTGRES_URL"]
+    static var available: [Backend] {
+        postgresURL != nil || ProcessInfo.processInfo.environment["CI"] != nil ? [.sqlite, .postgres] : [.sqlite]
+    }
+
+    /// A fresh, empty journal, a way to reopen it, and ways to damage its records.
+    func make() throws -> TestJournal {
+        switch self {
+        case .sqlite:
+            let directory = try temporaryDirectory()
+            return TestJournal(
+                open: { try SQLiteJournal(directory: directory) },
+                corruptCommand: { sequence in
+                    let queue = try DatabaseQueue(path: directory + "/journal.sqlite")
+                    try queue.write { db in
+                        try db.execute(sql: "UPDATE command SET body = CAST(REPLACE(CAST(body AS TEXT), 'e', 'E') AS BLOB) WHERE sequence = ?", arguments: [sequence])
+                    }
+                },
+                forgeSnapshotHash: { sequence in
+                    let queue = try DatabaseQueue(path: directory + "/journal.sqlite")
+                    try queue.write { db in try db.execute(sql: "UPDATE snapshot SET state_hash = 'forged' WHERE sequence = ?", arguments: [sequence]) }
+                })
+        case .postgres:
+            guard let url = Self.postgresURL else {
+                throw JournalError("SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+            }
+            let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            return TestJournal(
+                open: { try PostgresJournal(url: url, schema: schema) },
+                corruptCommand: { sequence in
+                    try PostgresJournal(url: url, schema: schema).execute(
+                        "UPDATE \(schema).command SET body = convert_to(replace(convert_from(body, 'UTF8'), 'e', 'E'), 'UTF8') WHERE sequence = \(sequence)")
+                },
+                forgeSnapshotHash: { sequence in
+                    try PostgresJournal(url: url, schema: schema).execute("UPDATE \(schema).snapshot SET state_hash = 'forged' WHERE sequence = \(sequence)")
+                })
+        }
+    }
+}
+
+struct TestJournal {
+    var open: () throws -> any Journal
+    var corruptCommand: (Int64) throws -> Void
+    var forgeSnapshotHash: (Int64) throws -> Void
+}
 
 private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-private func temporaryDirectory() throws -> String {
+func temporaryDirectory() throws -> String {
     let path = NSTemporaryDirectory() + "solvent-journal-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
@@ -22,8 +75,8 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
 
 @Suite struct JournalTests {
     /// Commands come back in order with intact checksums; the genesis is stored once.
-    @Test func roundTrip() throws {
-        let journal = try SQLiteJournal(directory: try temporaryDirectory())
+    @Test(arguments: Backend.available) func roundTrip(backend: Backend) throws {
+        let journal = try backend.make().open()
         try journal.writeGenesis(Array("{}".utf8))
         #expect(throws: JournalError.self) { try journal.writeGenesis(Array("{}".utf8)) }
         let outcomes = try journal.append(batch: [("a", Array("1".utf8)), ("b", Array("2".utf8)), ("", Array("3".utf8))])
@@ -36,9 +89,9 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
     }
 
     /// A repeated idempotency key stores nothing and applies nothing.
-    @Test func idempotency() throws {
-        let directory = try temporaryDirectory()
-        var engine = try JournaledEngine.create(scenario: scenario("lender-call-cured.json"), journal: SQLiteJournal(directory: directory))
+    @Test(arguments: Backend.available) func idempotency(backend: Backend) throws {
+        let test = try backend.make()
+        var engine = try JournaledEngine.create(scenario: scenario("lender-call-cured.json"), journal: test.open())
         let deposit = try JSONParser.parse(#"{"time": "2024-01-01T00:01:00Z", "type": "deposit", "account": "borrower", "asset": "USDT", "amount": "5", "key": "dep-1"}"#)
         let first = try engine.submit(deposit)
         let again = try engine.submit(deposit)
@@ -46,23 +99,22 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         #expect(again.outcome == .duplicate(sequence: 1))
         #expect(again.events.isEmpty)
         #expect(engine.engine.state.totals[0].deposited == FixedDecimal(5))
-        #expect(try SQLiteJournal(directory: directory).read().entries.count == 1)
+        #expect(try test.open().read().entries.count == 1)
     }
 
     /// A corrupt record ends recovery at the last complete command before it.
-    @Test func corruptTailIsDetected() throws {
-        let directory = try temporaryDirectory()
-        var engine = try JournaledEngine.create(scenario: scenario("crash-adl.json"), journal: SQLiteJournal(directory: directory))
+    @Test(arguments: Backend.available) func corruptTailIsDetected(backend: Backend) throws {
+        let test = try backend.make()
+        var engine = try JournaledEngine.create(scenario: scenario("crash-adl.json"), journal: test.open(), snapshotEvery: 0)
         var hashes: [String] = [engine.engine.stateHash()]
         guard case .array(let commands)? = try scenario("crash-adl.json")["commands"] else { Issue.record("no commands"); return }
         for command in commands {
             _ = try engine.submit(command)
             hashes.append(engine.engine.stateHash())
         }
-        // Flip one byte of the third command's body, as a torn write would.
-        let queue = try DatabaseQueue(path: directory + "/journal.sqlite")
-        try queue.write { db in try db.execute(sql: "UPDATE command SET body = CAST(REPLACE(CAST(body AS TEXT), 'index', 'indey') AS BLOB) WHERE sequence = 3") }
-        let (recovered, discarded, _) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory))
+        // Alter the third command's body, as a torn write or a bit flip would.
+        try test.corruptCommand(3)
+        let (recovered, discarded, _) = try JournaledEngine.recover(journal: test.open())
         #expect(discarded == commands.count - 2)
         #expect(recovered.engine.stateHash() == hashes[2])
         #expect(recovered.engine.state.commandsApplied == 2)
@@ -70,12 +122,12 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
 
     /// Recovery from the journal gives the state hash of the original run, for every
     /// prefix of every example scenario.
-    @Test(arguments: names)
-    func replayEqualsOriginal(name: String) throws {
-        let directory = try temporaryDirectory()
+    @Test(arguments: Backend.available, names)
+    func replayEqualsOriginal(backend: Backend, name: String) throws {
+        let test = try backend.make()
         let document = try scenario(name)
         // A snapshot every 2 commands: odd prefixes recover from a snapshot plus one command.
-        var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory), snapshotEvery: 2)
+        var engine = try JournaledEngine.create(scenario: document, journal: test.open(), snapshotEvery: 2)
         var hashes: [String] = [engine.engine.stateHash()]
         guard case .array(let commands)? = document["commands"] else { Issue.record("no commands"); return }
         for command in commands {
@@ -83,7 +135,7 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
             hashes.append(engine.engine.stateHash())
         }
         for k in 0...commands.count {
-            let (recovered, discarded, from) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory), limit: k)
+            let (recovered, discarded, from) = try JournaledEngine.recover(journal: test.open(), limit: k)
             #expect(discarded == 0)
             #expect(from == Int64(k - k % 2))
             #expect(recovered.engine.stateHash() == hashes[k], "\(name) prefix \(k)")
@@ -98,29 +150,28 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
 @Suite struct SnapshotTests {
     /// A damaged snapshot is skipped: recovery falls back to an older one (or genesis)
     /// and still reaches the same state.
-    @Test func damagedSnapshotFallsBack() throws {
-        let directory = try temporaryDirectory()
+    @Test(arguments: Backend.available) func damagedSnapshotFallsBack(backend: Backend) throws {
+        let test = try backend.make()
         let document = try scenario("short-squeeze-socialized.json")
-        var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory), snapshotEvery: 2)
+        var engine = try JournaledEngine.create(scenario: document, journal: test.open(), snapshotEvery: 2)
         guard case .array(let commands)? = document["commands"] else { Issue.record("no commands"); return }
         for command in commands { _ = try engine.submit(command) }
-        let queue = try DatabaseQueue(path: directory + "/journal.sqlite")
-        try queue.write { db in try db.execute(sql: "UPDATE snapshot SET state_hash = 'forged' WHERE sequence = 4") }
-        let (recovered, _, from) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory))
+        try test.forgeSnapshotHash(4)
+        let (recovered, _, from) = try JournaledEngine.recover(journal: test.open())
         #expect(from == 2)
         #expect(recovered.engine.stateHash() == engine.engine.stateHash())
     }
 
     /// A snapshot whose body was altered but whose checksum was recomputed still fails the
     /// state-hash check and is not used.
-    @Test func forgedBodyIsRejectedByStateHash() throws {
-        let directory = try temporaryDirectory()
+    @Test(arguments: Backend.available) func forgedBodyIsRejectedByStateHash(backend: Backend) throws {
+        let test = try backend.make()
         let document = try scenario("crash-adl.json")
-        var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory), snapshotEvery: 0)
+        var engine = try JournaledEngine.create(scenario: document, journal: test.open(), snapshotEvery: 0)
         guard case .array(let commands)? = document["commands"] else { Issue.record("no commands"); return }
         for command in commands { _ = try engine.submit(command) }
         try engine.snapshot()
-        let journal = try SQLiteJournal(directory: directory)
+        let journal = try test.open()
         var snapshot = try #require(try journal.snapshots().first)
         var state = try JSONDecoder().decode(EngineState.self, from: Data(snapshot.body))
         state.totals[0].fees += FixedDecimal(1)  // money out of nowhere

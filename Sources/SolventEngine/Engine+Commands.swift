@@ -48,6 +48,10 @@ extension Engine {
         case let .moveIsolatedMargin(account, symbol, amount): return try moveIsolatedMargin(account, symbol, amount)
         case let .changeParameters(change, effectiveTime): return try scheduleChange(change, effectiveTime)
         case .tick: return []
+        case let .chainDeposit(account, asset, amount, settle, chain, height, blockHash):
+            return try chainDeposit(account, asset, amount, settle, chain: chain, height: height, hash: blockHash)
+        case let .chainTip(chain, height): return try chainTip(chain, height)
+        case let .chainReorg(chain, forkHeight, newHashes): return try chainReorg(chain, forkHeight, newHashes)
         }
     }
 
@@ -66,20 +70,24 @@ extension Engine {
     mutating func deposit(_ id: String, _ assetSymbol: String, _ amount: FixedDecimal, _ settle: String?) throws(RejectReason) -> [Int] {
         let asset = try assetIndex(assetSymbol)
         guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
-        var a = state.accountIndex[id]
-        if a == nil {
-            guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "account", "must not be empty") }
-            let settleAsset = try settle.map { s throws(RejectReason) in try assetIndex(s, field: "settle") } ?? asset
-            state.accountIndex[id] = state.accounts.count
-            state.accounts.append(EngineAccount(account: Account(id: id, settle: settleAsset, collateral: [], positions: [])))
-            a = state.accounts.count - 1
-            emit(.accountOpened, account: a, [("settle", .text(state.market.assets[settleAsset].symbol))])
-        }
-        state.accounts[a!].credit(asset, amount)
+        let a = try openAccountIfNeeded(id, settle: settle, defaultSettle: asset)
+        state.accounts[a].credit(asset, amount)
         state.totals[asset].deposited += amount
         emit(.deposited, account: a, [("asset", .text(assetSymbol)), ("amount", .decimal(amount)),
-                                      ("balance", .decimal(state.accounts[a!].balance(asset)))])
-        return [a!]
+                                      ("balance", .decimal(state.accounts[a].balance(asset)))])
+        return [a]
+    }
+
+    /// The account's index, opening it (settled in `settle`, else `defaultSettle`) when new.
+    mutating func openAccountIfNeeded(_ id: String, settle: String?, defaultSettle: Int) throws(RejectReason) -> Int {
+        if let a = state.accountIndex[id] { return a }
+        guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "account", "must not be empty") }
+        let settleAsset = try settle.map { s throws(RejectReason) in try assetIndex(s, field: "settle") } ?? defaultSettle
+        state.accountIndex[id] = state.accounts.count
+        state.accounts.append(EngineAccount(account: Account(id: id, settle: settleAsset, collateral: [], positions: [])))
+        let a = state.accounts.count - 1
+        emit(.accountOpened, account: a, [("settle", .text(state.market.assets[settleAsset].symbol))])
+        return a
     }
 
     mutating func withdraw(_ id: String, _ assetSymbol: String, _ amount: FixedDecimal) throws(RejectReason) -> [Int] {

@@ -80,6 +80,14 @@ extension Engine {
             w.beginArray(); w.decimal(t.opening); w.decimal(t.deposited); w.decimal(t.withdrawn); w.decimal(t.insuranceFund); w.decimal(t.fees); w.decimal(t.external); w.decimal(t.socializedLoss); w.endArray()
         }
         w.endArray()
+        w.key("chain_deposits"); w.beginArray()
+        for d in s.chainDeposits {
+            w.beginArray(); w.integer(d.account); w.integer(d.asset); w.decimal(d.amount); w.string(d.identity); w.integer(d.sequence)
+            w.decimal(d.credited); w.bool(d.isFinal); w.endArray()
+        }
+        w.endArray()
+        w.key("chain_tips"); w.beginArray(); for (chain, tip) in s.chainTips.sorted(by: { $0.key < $1.key }) { w.string(chain); w.integer(tip) }; w.endArray()
+        w.key("orphaned"); w.beginArray(); for o in s.orphanedDeposits.sorted() { w.string(o) }; w.endArray()
         w.key("backlog"); w.beginArray(); for a in s.backlog.sorted() { w.integer(a) }; w.endArray()
         w.key("pending"); w.beginArray()
         for p in s.pendingChanges {

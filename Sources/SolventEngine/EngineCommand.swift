@@ -57,6 +57,15 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     case changeParameters(ParameterChange, effectiveTime: Int64)
     /// Time passes.
     case tick
+    /// A deposit seen on a blockchain in block `height` with hash `blockHash`. It counts as
+    /// collateral once `finality_depth` blocks confirm it; before that only at
+    /// `1 − unconfirmed_haircut` when the policy sets one (otherwise not at all).
+    case chainDeposit(account: String, asset: String, amount: FixedDecimal, settle: String?, chain: String, height: Int64, blockHash: String)
+    /// The chain's current tip height: deposits reaching the finality depth become final.
+    case chainTip(chain: String, height: Int64)
+    /// A reorganization: blocks from `forkHeight` on are replaced by `newHashes` (height →
+    /// hash); deposits in replaced blocks are orphaned and their credit is reversed.
+    case chainReorg(chain: String, forkHeight: Int64, newHashes: [Int64: String])
 }
 
 /// A command with its time (ms since epoch) and client idempotency key.

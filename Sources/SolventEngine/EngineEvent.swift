@@ -56,7 +56,10 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable {
          liquidationEnded = "liquidation_ended", insuranceFundContribution = "insurance_fund_contribution",
          insuranceFundDraw = "insurance_fund_draw", autoDeleveraged = "auto_deleveraged", socializedLoss = "socialized_loss",
          badDebt = "bad_debt", liquidationsPaused = "liquidations_paused", liquidationsResumed = "liquidations_resumed",
-         liquidationThrottled = "liquidation_throttled", collateralConverted = "collateral_converted"
+         liquidationThrottled = "liquidation_throttled", collateralConverted = "collateral_converted",
+         chainDepositSeen = "chain_deposit_seen", chainDepositFinal = "chain_deposit_final",
+         chainDepositOrphaned = "chain_deposit_orphaned", chainReorganized = "chain_reorganized",
+         marginRestated = "margin_restated"
 }
 
 /// One event. `sequence` is the engine's event sequence number (gap-free, from 1).

@@ -47,6 +47,10 @@ public struct EngineParameters: Sendable, Hashable, Codable {
     /// Whether the backstop takes what the book cannot.
     public var backstopEnabled: Bool
     public var adlEnabled: Bool
+    /// Blocks (including the deposit's own) after which an on-chain deposit is final.
+    public var finalityDepth: Int64 = 6
+    /// When set, an unconfirmed deposit counts at `amount·(1 − haircut)` until final; when nil, not at all.
+    public var unconfirmedHaircut: FixedDecimal? = nil
     public var socializeOver: SocializationBase
 
     public init(policy: MarginPolicy = .standard, gracePeriodMs: Int64 = 0, hysteresis: FixedDecimal = FixedDecimal("0.05")!,
@@ -94,6 +98,8 @@ public struct EngineParameters: Sendable, Hashable, Codable {
         if !indexMoveLimit.isPositive { return ("index_move_limit", "must be positive") }
         if indexMoveWindowMs <= 0 { return ("index_move_window_ms", "must be positive") }
         if markStalenessMs <= 0 { return ("mark_staleness_ms", "must be positive") }
+        if finalityDepth < 1 { return ("finality_depth", "must be at least 1") }
+        if let h = unconfirmedHaircut, h.isNegative || h > .one { return ("unconfirmed_haircut", "must be in [0, 1]") }
         return nil
     }
 }

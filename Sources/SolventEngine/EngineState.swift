@@ -145,6 +145,23 @@ public struct OrderBook: Sendable, Hashable, Codable {
     }
 }
 
+/// An on-chain deposit and where it stands.
+public struct ChainDeposit: Sendable, Hashable, Codable {
+    public var account: Int
+    public var asset: Int
+    public var amount: FixedDecimal
+    public var chain: String
+    public var height: Int64
+    public var blockHash: String
+    /// The engine command count when it was applied (its journal sequence number).
+    public var sequence: Int64
+    /// Credited so far: the haircut share while unconfirmed, the full amount once final.
+    public var credited: FixedDecimal
+    public var isFinal: Bool
+    /// `chain:height:hash`, how reorganizations name it.
+    public var identity: String { "\(chain):\(height):\(blockHash)" }
+}
+
 /// A parameter change waiting for its effective time (ms).
 public struct PendingChange: Sendable, Hashable, Codable {
     public var time: Int64
@@ -171,6 +188,12 @@ public struct EngineState: Sendable, Codable {
     /// Accounts with a pool in a margin call (derived from the procedures; kept so that
     /// deadlines are checked without scanning every account).
     public var calledAccounts: Set<Int> = []
+    /// On-chain deposits not orphaned (pending and final), in arrival order.
+    public var chainDeposits: [ChainDeposit] = []
+    /// Latest tip height per chain.
+    public var chainTips: [String: Int64] = [:]
+    /// Deposits removed by reorganizations (`chain:height:hash`), so a rebuild can skip them.
+    public var orphanedDeposits: Set<String> = []
     /// Scheduled parameter changes, in order of effective time then arrival.
     public var pendingChanges: [PendingChange] = []
 

@@ -89,6 +89,8 @@ public struct Scenario: Sendable {
         }
         if let v = try reader.optional("backstop") { p.backstopEnabled = try v.bool() }
         if let v = try reader.optional("adl") { p.adlEnabled = try v.bool() }
+        if let v = try reader.optional("finality_depth") { p.finalityDepth = try v.integer() }
+        if let v = try reader.optional("unconfirmed_haircut") { p.unconfirmedHaircut = try v.fraction() }
         if let v = try reader.optional("socialize_over") {
             guard let s = SocializationBase(rawValue: try v.string()) else { throw v.error("must be \"profitable\" or \"all\"") }
             p.socializeOver = s
@@ -159,6 +161,21 @@ public struct Scenario: Sendable {
             }
             command = .changeParameters(change, effectiveTime: try r.optional("effective_time")?.time() ?? time)
         case "tick": command = .tick
+        case "chain_deposit":
+            command = .chainDeposit(account: try text("account"), asset: try text("asset"), amount: try decimal("amount"),
+                                    settle: try r.optional("settle")?.string(), chain: try text("chain"),
+                                    height: try r.required("height").integer(), blockHash: try text("block_hash"))
+        case "chain_tip": command = .chainTip(chain: try text("chain"), height: try r.required("height").integer())
+        case "chain_reorg":
+            var hashes: [Int64: String] = [:]
+            if let reader = try r.optional("new_hashes") {
+                for (height, value) in try reader.members() {
+                    let hashReader = JSONReader(value, path: reader.childPath(height))
+                    guard let h = Int64(height) else { throw hashReader.error("block height must be an integer") }
+                    hashes[h] = try hashReader.nonEmptyString()
+                }
+            }
+            command = .chainReorg(chain: try text("chain"), forkHeight: try r.required("fork_height").integer(), newHashes: hashes)
         default:
             throw typeReader.error("unknown command type \"\(type)\"")
         }

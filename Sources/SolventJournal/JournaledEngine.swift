@@ -24,16 +24,18 @@ public struct JournaledEngine: Sendable {
 
     /// Starts a new journal: `scenario` is a scenario document (docs/scenarios.md); its
     /// starting book and parameters become the genesis (its `commands` are not journaled).
-    public static func create(scenario: JSONValue, journal: any Journal, snapshotEvery: Int = 1000) throws -> JournaledEngine {
+    public static func create(scenario: JSONValue, journal: any Journal, snapshotEvery: Int = 1000,
+                              fullRescan: Bool = false) throws -> JournaledEngine {
         let genesis = genesisDocument(scenario)
-        let engine = try Scenario.decode(genesis).makeEngine()
+        let engine = try Scenario.decode(genesis).makeEngine(fullRescan: fullRescan)
         try journal.writeGenesis(genesisBytes(scenario))
         return JournaledEngine(engine: engine, journal: journal, lastSequence: 0, snapshotEvery: snapshotEvery)
     }
 
     /// Starts a new SQLite journal in `directory` whose file appears atomically with its genesis.
-    public static func create(scenario: JSONValue, sqliteDirectory directory: String, snapshotEvery: Int = 1000) throws -> JournaledEngine {
-        let engine = try Scenario.decode(genesisDocument(scenario)).makeEngine()
+    public static func create(scenario: JSONValue, sqliteDirectory directory: String, snapshotEvery: Int = 1000,
+                              fullRescan: Bool = false) throws -> JournaledEngine {
+        let engine = try Scenario.decode(genesisDocument(scenario)).makeEngine(fullRescan: fullRescan)
         let journal = try SQLiteJournal.create(directory: directory, genesis: genesisBytes(scenario))
         return JournaledEngine(engine: engine, journal: journal, lastSequence: 0, snapshotEvery: snapshotEvery)
     }
@@ -60,7 +62,8 @@ public struct JournaledEngine: Sendable {
         let outcome = try journal.append(key: timed.key, body: writer.bytes)
         guard case .appended(let sequence) = outcome else { return (outcome, []) }
         lastSequence = sequence
-        let events = engine.apply(timed)
+        let journal = self.journal
+        let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read().entries })
         if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { try snapshot() }
         return (outcome, events)
     }
@@ -97,13 +100,59 @@ public struct JournaledEngine: Sendable {
         let engine = try start?.engine ?? Scenario.decode(JSONParser.parse(genesisBytes)).makeEngine()
         var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
         for entry in entries where entry.sequence > recovered.lastSequence {
-            let json = try JSONParser.parse(entry.body)
-            var timed = try Scenario.decodeCommand(JSONReader(json, path: "journal[\(entry.sequence)]"), assetIndex: recovered.assetIndex,
-                                                   defaultTime: recovered.engine.state.time)
-            timed.key = entry.key
-            _ = recovered.engine.apply(timed)
+            let timed = try recovered.decode(entry)
+            _ = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { entries })
             recovered.lastSequence = entry.sequence
         }
         return (recovered, contents.discardedTail, start?.sequence ?? 0)
+    }
+
+    /// The command of a journal entry.
+    func decode(_ entry: JournalEntry) throws -> TimedCommand {
+        let json = try JSONParser.parse(entry.body)
+        var timed = try Scenario.decodeCommand(JSONReader(json, path: "journal[\(entry.sequence)]"), assetIndex: assetIndex,
+                                               defaultTime: engine.state.time)
+        timed.key = entry.key
+        return timed
+    }
+
+    /// Applies a journaled command. A reorganization notice that orphans deposits rolls the
+    /// engine back to the newest snapshot taken before the first orphaned deposit (or the
+    /// genesis) and replays the journal up to the notice without the orphaned deposits
+    /// (each skipped deposit becomes a tick at its time, so command numbering is kept).
+    mutating func applyJournaled(_ timed: TimedCommand, sequence: Int64, history: () throws -> [JournalEntry]) throws -> [EngineEvent] {
+        guard case let .chainReorg(chain, forkHeight, newHashes) = timed.command else { return engine.apply(timed) }
+        let orphaned = engine.orphans(chain: chain, forkHeight: forkHeight, newHashes: newHashes)
+        guard let earliest = orphaned.map(\.sequence).min() else { return engine.apply(timed) }
+        let excluded = engine.state.orphanedDeposits.union(orphaned.map(\.identity))
+        var base: Engine? = nil
+        var baseSequence: Int64 = 0
+        for snapshot in try journal.snapshots() where snapshot.sequence < earliest && snapshot.version == EngineVersion.stateFormat {
+            guard let state = try? JSONDecoder().decode(EngineState.self, from: Data(snapshot.body)),
+                  !state.chainDeposits.contains(where: { excluded.contains($0.identity) }) else { continue }
+            let restored = Engine(restoring: state)
+            if restored.stateHash() == snapshot.stateHash {
+                base = restored
+                baseSequence = snapshot.sequence
+                break
+            }
+        }
+        guard let genesis = try journal.read().genesis else { throw JournalError("the journal has no genesis document") }
+        var replay = JournaledEngine(engine: try base ?? Scenario.decode(JSONParser.parse(genesis)).makeEngine(),
+                                     journal: journal, lastSequence: baseSequence, snapshotEvery: 0)
+        let affected = Set(orphaned.map { engine.state.accounts[$0.account].id })
+        var replayed: [EngineEvent] = []
+        for entry in try history() where entry.sequence > baseSequence && entry.sequence < sequence {
+            var command = try replay.decode(entry)
+            if case let .chainDeposit(_, _, _, _, depositChain, height, hash) = command.command, excluded.contains("\(depositChain):\(height):\(hash)") {
+                command.command = .tick
+            }
+            let events = try replay.applyJournaled(command, sequence: entry.sequence, history: history)
+            if entry.sequence >= earliest { replayed += events.filter { $0.account.map(affected.contains) ?? false } }
+        }
+        var rebuilt = replay.engine
+        let events = rebuilt.completeReorganization(replacing: engine, orphaned: orphaned, replayed: replayed, notice: timed)
+        engine = rebuilt
+        return events
     }
 }

@@ -31,36 +31,6 @@ struct SimulateCommand: ParsableCommand {
     var schema: String = "solvent"
 
     func run() throws {
-        if data != nil || postgres != nil { return try runJournaled(data) }
-        let bytes: [UInt8]
-        do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
-        let parsed: Scenario
-        var engine: Engine
-        do {
-            let json = try JSONParser.parse(bytes)
-            parsed = try Scenario.decode(json)
-            engine = try parsed.makeEngine(fullRescan: fullRescan)
-        } catch let error as InputError {
-            ProcessIO.fail(error.description, status: 2)
-        } catch {
-            ProcessIO.fail("\(error)", status: 2)
-        }
-        if let limit, limit < 0 { ProcessIO.fail("--limit: must not be negative", status: 2) }
-        var out = JSONWriter(reservingCapacity: 1 << 16)
-        for command in parsed.commands.prefix(limit ?? parsed.commands.count) {
-            for event in engine.apply(command) {
-                event.write(into: &out)
-                out.endLine()
-                out = Self.flushIfLarge(out)
-            }
-        }
-        out.bytes.append(contentsOf: Array(engine.summaryJSON().utf8))
-        out.bytes.append(0x0A)
-        ProcessIO.writeStdout(out.bytes)
-    }
-
-    /// Journals each command (SQLite in `directory`, or PostgreSQL) before applying it.
-    func runJournaled(_ directory: String?) throws {
         let bytes: [UInt8]
         do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
         var journaled: JournaledEngine
@@ -71,20 +41,23 @@ struct SimulateCommand: ParsableCommand {
             guard case .array(let list)? = json["commands"] else { throw InputError(path: "commands", reason: "expected an array") }
             commands = list
             if snapshotEvery < 0 { throw InputError(path: "--snapshot-every", reason: "must not be negative") }
+            if let limit, limit < 0 { throw InputError(path: "--limit", reason: "must not be negative") }
             if let postgres {
-                journaled = try JournaledEngine.create(scenario: json, journal: PostgresJournal(url: postgres, schema: schema), snapshotEvery: snapshotEvery)
-            } else if let directory {
-                try ProcessIO.makeDirectory(directory)
-                journaled = try JournaledEngine.create(scenario: json, sqliteDirectory: directory, snapshotEvery: snapshotEvery)
+                journaled = try JournaledEngine.create(scenario: json, journal: PostgresJournal(url: postgres, schema: schema),
+                                                       snapshotEvery: snapshotEvery, fullRescan: fullRescan)
+            } else if let data {
+                try ProcessIO.makeDirectory(data)
+                journaled = try JournaledEngine.create(scenario: json, sqliteDirectory: data, snapshotEvery: snapshotEvery, fullRescan: fullRescan)
             } else {
-                throw InputError(path: "--data", reason: "give a data folder or --postgres")
+                // No durability asked: an in-memory journal keeps the same semantics
+                // (idempotency keys, reorganization rollback) as a journaled run.
+                journaled = try JournaledEngine.create(scenario: json, journal: MemoryJournal(), snapshotEvery: snapshotEvery, fullRescan: fullRescan)
             }
         } catch let error as InputError {
             ProcessIO.fail(error.description, status: 2)
         } catch {
             ProcessIO.fail("\(error)", status: 2)
         }
-        if let limit, limit < 0 { ProcessIO.fail("--limit: must not be negative", status: 2) }
         for (n, command) in commands.prefix(limit ?? commands.count).enumerated() {
             var out = JSONWriter()
             for event in try journaled.submit(command, path: "commands[\(n)]").events {
@@ -93,13 +66,7 @@ struct SimulateCommand: ParsableCommand {
             }
             ProcessIO.writeStdout(out.bytes)
         }
-        try journaled.snapshot()  // a snapshot on shutdown
+        if data != nil || postgres != nil { try journaled.snapshot() }  // a snapshot on shutdown
         ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
-    }
-
-    static func flushIfLarge(_ writer: JSONWriter) -> JSONWriter {
-        guard writer.bytes.count > 1 << 20 else { return writer }
-        ProcessIO.writeStdout(writer.bytes)
-        return JSONWriter(reservingCapacity: 1 << 16)
     }
 }

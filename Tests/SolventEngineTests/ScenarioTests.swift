@@ -92,11 +92,12 @@ import Testing
 
     /// Every scenario gives the same events and hash with the index and with full rescans.
     @Test(arguments: ["lender-call-cured.json", "lender-call-uncured.json", "crash-adl.json", "oracle-spike.json",
-                      "partial-liquidation.json", "short-squeeze-socialized.json"])
+                      "partial-liquidation.json", "short-squeeze-socialized.json", "chain-reorg.json"])
     func indexMatchesRescan(name: String) throws {
         let (fast, a) = try runScenario(name)
         let (oracle, b) = try runScenario(name, fullRescan: true)
         #expect(a.map(\.json) == b.map(\.json))
         #expect(fast.stateHash() == oracle.stateHash())
+        #expect(conserved(fast))
     }
 }

@@ -98,8 +98,11 @@ extension Engine {
         if let pool = record.procedures.sorted(by: { $0.key < $1.key }).first(where: { $0.value.restrictsAccount }) {
             throw RejectReason(.withdrawalInMarginCall, field: "account", "withdrawals are blocked while pool \(poolName(pool.key)) is in a margin call")
         }
-        guard record.balance(asset) >= amount else {
-            throw RejectReason(.insufficientBalance, field: "amount", "balance \(record.balance(asset)) \(assetSymbol) is below \(amount)")
+        // Unconfirmed on-chain deposits may count as collateral (at a haircut) but never leave.
+        let unconfirmed = state.chainDeposits.filter { $0.account == a && $0.asset == asset && !$0.isFinal }.reduce(FixedDecimal.zero) { $0 + $1.credited }
+        guard record.balance(asset) - unconfirmed >= amount else {
+            throw RejectReason(.insufficientBalance, field: "amount",
+                               "withdrawable \(record.balance(asset) - unconfirmed) \(assetSymbol) (balance \(record.balance(asset)), unconfirmed \(unconfirmed)) is below \(amount)")
         }
         var after = record
         after.credit(asset, -amount)

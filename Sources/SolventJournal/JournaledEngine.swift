@@ -53,19 +53,39 @@ public struct JournaledEngine: Sendable {
         return .object(members.filter { $0.key != "commands" } + [(key: "commands", value: .array([]))])
     }
 
+    /// What submitting a command produced.
+    public struct Submission: Sendable {
+        public var outcome: AppendOutcome
+        /// The events of this application (empty for a duplicate).
+        public var events: [EngineEvent]
+        /// For a duplicate: the events the original application produced, as JSON lines.
+        public var originalResult: String?
+    }
+
     /// Validates a command (scenario command shape), journals it with its time made
-    /// explicit, then applies it. A repeated idempotency key applies nothing.
-    public mutating func submit(_ command: JSONValue, path: String = "command") throws -> (outcome: AppendOutcome, events: [EngineEvent]) {
+    /// explicit, then applies it and stores its events. A repeated idempotency key applies
+    /// nothing and returns the original events.
+    public mutating func submit(_ command: JSONValue, path: String = "command") throws -> Submission {
         let timed = try Scenario.decodeCommand(JSONReader(command, path: path), assetIndex: assetIndex, defaultTime: engine.state.time)
         var writer = JSONWriter()
         writer.value(Self.withTime(command, timed.time))
         let outcome = try journal.append(key: timed.key, body: writer.bytes)
-        guard case .appended(let sequence) = outcome else { return (outcome, []) }
+        guard case .appended(let sequence) = outcome else {
+            guard case .duplicate(let original) = outcome else { preconditionFailure("an append is appended or duplicate") }
+            let stored = try journal.result(sequence: original).map { String(decoding: $0, as: UTF8.self) }
+            return Submission(outcome: outcome, events: [], originalResult: stored)
+        }
         lastSequence = sequence
         let journal = self.journal
         let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read().entries })
+        var result = JSONWriter()
+        for event in events {
+            event.write(into: &result)
+            result.endLine()
+        }
+        try journal.recordResult(sequence: sequence, body: result.bytes)
         if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { try snapshot() }
-        return (outcome, events)
+        return Submission(outcome: outcome, events: events, originalResult: nil)
     }
 
     static func withTime(_ command: JSONValue, _ time: Int64) -> JSONValue {
@@ -101,8 +121,18 @@ public struct JournaledEngine: Sendable {
         var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
         for entry in entries where entry.sequence > recovered.lastSequence {
             let timed = try recovered.decode(entry)
-            _ = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { entries })
+            let events = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { entries })
             recovered.lastSequence = entry.sequence
+            // A crash between applying the last command and storing its result leaves it
+            // without one (results are stored in order): recompute it.
+            if entry.sequence == last, limit == nil, try journal.result(sequence: entry.sequence) == nil {
+                var result = JSONWriter()
+                for event in events {
+                    event.write(into: &result)
+                    result.endLine()
+                }
+                try journal.recordResult(sequence: entry.sequence, body: result.bytes)
+            }
         }
         return (recovered, contents.discardedTail, start?.sequence ?? 0)
     }

@@ -8,6 +8,15 @@ public final class MemoryJournal: Journal, @unchecked Sendable {
     private var entries: [JournalEntry] = []
     private var keys: [String: Int64] = [:]
     private var stored: [Int64: Snapshot] = [:]
+    private var results: [Int64: [UInt8]] = [:]
+
+    public func recordResult(sequence: Int64, body: [UInt8]) throws {
+        lock.withLock { results[sequence] = body }
+    }
+
+    public func result(sequence: Int64) throws -> [UInt8]? {
+        lock.withLock { results[sequence] }
+    }
 
     public init() {}
 

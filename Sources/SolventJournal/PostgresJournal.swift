@@ -62,6 +62,7 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS \(schema).command (sequence BIGINT PRIMARY KEY, key TEXT NOT NULL UNIQUE,
                 body BYTEA NOT NULL, checksum BIGINT NOT NULL)
                 """)
+            try run("CREATE TABLE IF NOT EXISTS \(schema).result (sequence BIGINT PRIMARY KEY, body BYTEA NOT NULL)")
             try run("""
                 CREATE TABLE IF NOT EXISTS \(schema).snapshot (sequence BIGINT PRIMARY KEY, state_hash TEXT NOT NULL,
                 version INTEGER NOT NULL, body BYTEA NOT NULL, checksum BIGINT NOT NULL)
@@ -156,6 +157,19 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
                 """,
                 [PostgresData(int64: snapshot.sequence), PostgresData(string: snapshot.stateHash), PostgresData(int64: Int64(snapshot.version)),
                  PostgresData(bytes: snapshot.body), PostgresData(int64: Int64(snapshot.checksum))])
+        }
+    }
+
+    public func recordResult(sequence: Int64, body: [UInt8]) throws {
+        try lock.withLock {
+            _ = try run("INSERT INTO \(schema).result (sequence, body) VALUES ($1, $2) ON CONFLICT (sequence) DO UPDATE SET body = EXCLUDED.body",
+                        [PostgresData(int64: sequence), PostgresData(bytes: body)])
+        }
+    }
+
+    public func result(sequence: Int64) throws -> [UInt8]? {
+        try lock.withLock {
+            try run("SELECT body FROM \(schema).result WHERE sequence = $1", [PostgresData(int64: sequence)]).first?.column("body")?.bytes
         }
     }
 

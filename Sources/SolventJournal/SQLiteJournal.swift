@@ -72,7 +72,25 @@ public final class SQLiteJournal: Journal {
                 t.column("checksum", .integer).notNull()
             }
         }
+        migrator.registerMigration("v3-results") { db in
+            try db.create(table: "result") { t in
+                t.column("sequence", .integer).primaryKey()
+                t.column("body", .blob).notNull()
+            }
+        }
         return migrator
+    }
+
+    public func recordResult(sequence: Int64, body: [UInt8]) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO result (sequence, body) VALUES (?, ?)", arguments: [sequence, Data(body)])
+        }
+    }
+
+    public func result(sequence: Int64) throws -> [UInt8]? {
+        try database.read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM result WHERE sequence = ?", arguments: [sequence]).map { [UInt8]($0) }
+        }
     }
 
     public func writeSnapshot(_ snapshot: Snapshot) throws {

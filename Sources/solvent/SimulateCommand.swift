@@ -30,6 +30,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "With --postgres: the schema to create the journal in (must be new).")
     var schema: String = "solvent"
 
+    @Flag(name: .long, help: "After each command is durable, print {\"type\":\"ack\",\"sequence\":N} (for crash tests and feeders).")
+    var ack = false
+
     func run() throws {
         let bytes: [UInt8]
         do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
@@ -60,7 +63,16 @@ struct SimulateCommand: ParsableCommand {
         }
         for (n, command) in commands.prefix(limit ?? commands.count).enumerated() {
             var out = JSONWriter()
-            for event in try journaled.submit(command, path: "commands[\(n)]").events {
+            let result = try journaled.submit(command, path: "commands[\(n)]")
+            if ack, case .appended(let sequence) = result.outcome {
+                out.beginObject()
+                out.member("type", "ack")
+                out.key("sequence")
+                out.integer(sequence)
+                out.endObject()
+                out.endLine()
+            }
+            for event in result.events {
                 event.write(into: &out)
                 out.endLine()
             }

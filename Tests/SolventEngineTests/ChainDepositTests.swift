@@ -44,6 +44,18 @@ private func deposit(_ height: Int64, _ hash: String, _ amount: FixedDecimal) ->
         #expect(conserved(e))
     }
 
+    /// A deposit under the finality depth cannot be withdrawn, even when it counts at a haircut.
+    @Test func unconfirmedNotWithdrawable() {
+        var e = chainEngine(unconfirmedHaircut: dec("0.3"))
+        _ = e.apply(TimedCommand(time: 1, command: deposit(10, "h10", 1000)))
+        let rejected = e.apply(TimedCommand(time: 2, command: .withdraw(account: "a", asset: "USDT", amount: 101)))
+        #expect(rejected.first?.kind == .rejected)
+        #expect(e.apply(TimedCommand(time: 3, command: .withdraw(account: "a", asset: "USDT", amount: 100))).first?.kind == .withdrew)
+        _ = e.apply(TimedCommand(time: 4, command: .chainTip(chain: "eth", height: 12)))
+        #expect(e.apply(TimedCommand(time: 5, command: .withdraw(account: "a", asset: "USDT", amount: 1000))).first?.kind == .withdrew)
+        #expect(conserved(e))
+    }
+
     /// A reorganization orphans deposits in replaced blocks only, and reverses their credit.
     @Test func reorgReversesOrphans() {
         var e = chainEngine(unconfirmedHaircut: dec("0.5"))

@@ -98,8 +98,15 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         #expect(first.outcome == .appended(sequence: 1))
         #expect(again.outcome == .duplicate(sequence: 1))
         #expect(again.events.isEmpty)
+        #expect(again.originalResult == first.events.map { $0.json + "\n" }.joined())
         #expect(engine.engine.state.totals[0].deposited == FixedDecimal(5))
         #expect(try test.open().read().entries.count == 1)
+        // Across a restart: the recovered engine still knows the key and the answer.
+        var restarted = try JournaledEngine.recover(journal: test.open()).engine
+        let afterRestart = try restarted.submit(deposit)
+        #expect(afterRestart.outcome == .duplicate(sequence: 1))
+        #expect(afterRestart.originalResult == again.originalResult)
+        #expect(restarted.engine.state.totals[0].deposited == FixedDecimal(5))
     }
 
     /// A corrupt record ends recovery at the last complete command before it.
@@ -213,5 +220,20 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         // Recovery from the journal (snapshots from before and after the fork) gives the same hash.
         let (recovered, _, _) = try JournaledEngine.recover(journal: test.open())
         #expect(recovered.engine.stateHash() == engine.engine.stateHash())
+    }
+}
+
+@Suite struct CrossBackendTests {
+    /// SQLite and PostgreSQL journals of the same commands recover to the same state hash.
+    @Test(.enabled(if: Backend.available.contains(.postgres))) func sameHashOnBothBackends() throws {
+        var hashes: [String] = []
+        for backend in [Backend.sqlite, .postgres] {
+            let test = try backend.make()
+            var engine = try JournaledEngine.create(scenario: scenario("short-squeeze-socialized.json"), journal: test.open(), snapshotEvery: 3)
+            guard case .array(let commands)? = try scenario("short-squeeze-socialized.json")["commands"] else { return }
+            for command in commands { _ = try engine.submit(command) }
+            hashes.append(try JournaledEngine.recover(journal: test.open()).engine.engine.stateHash())
+        }
+        #expect(hashes.count == 2 && hashes[0] == hashes[1])
     }
 }

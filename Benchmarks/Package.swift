@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "SolventRisk", package: "main"),
                 .product(name: "SolventEngine", package: "main"),
                 .product(name: "SolventTestSupport", package: "main"),
+                .product(name: "SolventJournal", package: "main"),
             ],
             path: "Benchmarks/SolventBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),

@@ -66,26 +66,59 @@ public struct JournaledEngine: Sendable {
     /// explicit, then applies it and stores its events. A repeated idempotency key applies
     /// nothing and returns the original events.
     public mutating func submit(_ command: JSONValue, path: String = "command") throws -> Submission {
-        let timed = try Scenario.decodeCommand(JSONReader(command, path: path), assetIndex: assetIndex, defaultTime: engine.state.time)
+        try submit(prepared: [prepare(command, path: path, defaultTime: engine.state.time)])[0]
+    }
+
+    /// Group commit: validates every command, journals them all in one transaction (one
+    /// fsync), then applies them in order. Nothing is journaled when one is malformed.
+    public mutating func submit(batch commands: [JSONValue], path: String = "commands") throws -> [Submission] {
+        var prepared: [(TimedCommand, [UInt8])] = []
+        var time = engine.state.time
+        for (n, command) in commands.enumerated() {
+            let next = try prepare(command, path: "\(path)[\(n)]", defaultTime: time)
+            time = next.0.time
+            prepared.append(next)
+        }
+        return try submit(prepared: prepared)
+    }
+
+    /// The decoded command and the bytes to journal (its JSON with the time made explicit).
+    func prepare(_ command: JSONValue, path: String, defaultTime: Int64) throws -> (TimedCommand, [UInt8]) {
+        let timed = try Scenario.decodeCommand(JSONReader(command, path: path), assetIndex: assetIndex, defaultTime: defaultTime)
         var writer = JSONWriter()
         writer.value(Self.withTime(command, timed.time))
-        let outcome = try journal.append(key: timed.key, body: writer.bytes)
-        guard case .appended(let sequence) = outcome else {
-            guard case .duplicate(let original) = outcome else { preconditionFailure("an append is appended or duplicate") }
-            let stored = try journal.result(sequence: original).map { String(decoding: $0, as: UTF8.self) }
-            return Submission(outcome: outcome, events: [], originalResult: stored)
+        return (timed, writer.bytes)
+    }
+
+    /// Journals the prepared commands in one append, then applies each new one and stores its result.
+    mutating func submit(prepared: [(TimedCommand, [UInt8])]) throws -> [Submission] {
+        let outcomes = try journal.append(batch: prepared.map { ($0.0.key, $0.1) })
+        var submissions: [Submission] = []
+        for ((timed, _), outcome) in zip(prepared, outcomes) {
+            switch outcome {
+            case .duplicate(let original):
+                let stored = try journal.result(sequence: original).map { String(decoding: $0, as: UTF8.self) }
+                submissions.append(Submission(outcome: outcome, events: [], originalResult: stored))
+            case .appended(let sequence):
+                lastSequence = sequence
+                let journal = self.journal
+                let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read().entries })
+                try journal.recordResult(sequence: sequence, body: Self.jsonLines(events))
+                if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { try snapshot() }
+                submissions.append(Submission(outcome: outcome, events: events, originalResult: nil))
+            }
         }
-        lastSequence = sequence
-        let journal = self.journal
-        let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read().entries })
-        var result = JSONWriter()
+        return submissions
+    }
+
+    /// Events as JSON lines.
+    static func jsonLines(_ events: [EngineEvent]) -> [UInt8] {
+        var writer = JSONWriter()
         for event in events {
-            event.write(into: &result)
-            result.endLine()
+            event.write(into: &writer)
+            writer.endLine()
         }
-        try journal.recordResult(sequence: sequence, body: result.bytes)
-        if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { try snapshot() }
-        return Submission(outcome: outcome, events: events, originalResult: nil)
+        return writer.bytes
     }
 
     static func withTime(_ command: JSONValue, _ time: Int64) -> JSONValue {
@@ -126,12 +159,7 @@ public struct JournaledEngine: Sendable {
             // A crash between applying the last command and storing its result leaves it
             // without one (results are stored in order): recompute it.
             if entry.sequence == last, limit == nil, try journal.result(sequence: entry.sequence) == nil {
-                var result = JSONWriter()
-                for event in events {
-                    event.write(into: &result)
-                    result.endLine()
-                }
-                try journal.recordResult(sequence: entry.sequence, body: result.bytes)
+                try journal.recordResult(sequence: entry.sequence, body: jsonLines(events))
             }
         }
         return (recovered, contents.discardedTail, start?.sequence ?? 0)

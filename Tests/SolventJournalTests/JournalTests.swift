@@ -237,3 +237,23 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         #expect(hashes.count == 2 && hashes[0] == hashes[1])
     }
 }
+
+@Suite struct GroupCommitTests {
+    /// A batch is journaled in one transaction and gives the same state as one-by-one submission;
+    /// a malformed command in a batch journals nothing.
+    @Test(arguments: Backend.available) func batchEqualsOneByOne(backend: Backend) throws {
+        let document = try scenario("crash-adl.json")
+        guard case .array(let commands)? = document["commands"] else { Issue.record("no commands"); return }
+        let test = try backend.make()
+        var batched = try JournaledEngine.create(scenario: document, journal: test.open())
+        var single = try JournaledEngine.create(scenario: document, journal: MemoryJournal())
+        let bad = commands + [try JSONParser.parse(#"{"type": "deposit", "account": "l1"}"#)]
+        #expect(throws: InputError.self) { try batched.submit(batch: bad) }
+        #expect(try test.open().read().entries.isEmpty)
+        let submissions = try batched.submit(batch: commands)
+        for command in commands { _ = try single.submit(command) }
+        #expect(submissions.count == commands.count)
+        #expect(batched.engine.stateHash() == single.engine.stateHash())
+        #expect(try JournaledEngine.recover(journal: test.open()).engine.engine.stateHash() == single.engine.stateHash())
+    }
+}

@@ -4,6 +4,7 @@ import SolventEngine
 import SolventRisk
 
 let benchmarks: @Sendable () -> Void = {
+    journalBenchmarks()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
         warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 30)

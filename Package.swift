@@ -28,10 +28,14 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
     ],
     targets: [
         .target(name: "SolventCore", swiftSettings: strict),
-        .target(name: "SolventRisk", dependencies: ["SolventCore"], swiftSettings: strict),
+        .target(
+            name: "SolventRisk",
+            dependencies: ["SolventCore", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
         .target(
             name: "SolventEngine",
             dependencies: [
@@ -62,7 +66,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "SolventTestSupport", dependencies: ["SolventCore", "SolventRisk"], swiftSettings: strict),
         .testTarget(name: "SolventCoreTests", dependencies: ["SolventCore", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
-        .testTarget(name: "SolventRiskTests", dependencies: ["SolventCore", "SolventRisk", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
+        .testTarget(name: "SolventRiskTests", dependencies: ["SolventCore", "SolventRisk", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict),
         .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal", "SolventTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "SolventServerTests", dependencies: ["SolventCore", "SolventServer"], swiftSettings: strict),

@@ -126,16 +126,20 @@ public final class SQLiteJournal: Journal {
     public func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome] {
         try database.write { db in
             var next = (try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM command") ?? 0) + 1
+            // Prepared once per connection; the unique key makes a duplicate a no-op insert.
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO command (sequence, key, body, checksum) VALUES (?, ?, ?, ?)")
+            let lookup = try db.cachedStatement(sql: "SELECT sequence FROM command WHERE key = ?")
             var outcomes: [AppendOutcome] = []
+            outcomes.reserveCapacity(batch.count)
             for (key, body) in batch {
                 let storedKey = key.isEmpty ? "seq-\(next)" : key
-                if let existing = try Int64.fetchOne(db, sql: "SELECT sequence FROM command WHERE key = ?", arguments: [storedKey]) {
+                let entry = JournalEntry(sequence: next, key: storedKey, body: body)
+                try insert.execute(arguments: [entry.sequence, entry.key, Data(body), Int64(entry.checksum)])
+                if db.changesCount == 0 {
+                    let existing = try Int64.fetchOne(lookup, arguments: [storedKey]) ?? 0
                     outcomes.append(.duplicate(sequence: existing))
                     continue
                 }
-                let entry = JournalEntry(sequence: next, key: storedKey, body: body)
-                try db.execute(sql: "INSERT INTO command (sequence, key, body, checksum) VALUES (?, ?, ?, ?)",
-                               arguments: [entry.sequence, entry.key, Data(body), Int64(entry.checksum)])
                 outcomes.append(.appended(sequence: next))
                 next += 1
             }

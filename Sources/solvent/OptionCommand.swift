@@ -1,0 +1,44 @@
+import ArgumentParser
+import SolventCore
+import SolventRisk
+
+struct OptionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "option",
+        abstract: "Black-76 price and greeks of a European option on a forward; with --price, the implied volatility.",
+        discussion: "Prints {\"price\",\"delta\",\"gamma\",\"vega\",\"theta\"[,\"implied_vol\"]} as decimal strings. Vega is per 1.00 of volatility, theta per year.")
+
+    @Option(name: .long, help: "Forward (or future) price, > 0.") var forward: String
+    @Option(name: .long, help: "Strike, > 0.") var strike: String
+    @Option(name: .long, help: "Time to expiry in years, > 0.") var years: String
+    @Option(name: .long, help: "Implied volatility per √year (0.6 = 60%), > 0.") var vol: String
+    @Option(name: .long, help: "Continuously compounded rate (0.05 = 5%).") var rate: String = "0"
+    @Option(name: .long, help: "call or put.") var right: String
+    @Option(name: .long, help: "An observed premium: also print the implied volatility.") var price: String?
+
+    func run() throws {
+        func number(_ text: String, _ name: String, positive: Bool) -> Double {
+            guard let value = FixedDecimal(text) else { ProcessIO.fail("--\(name): not a decimal: \"\(text)\"", status: 2) }
+            if positive && !value.isPositive { ProcessIO.fail("--\(name): must be positive, got \(value)", status: 2) }
+            return OptionBoundary.double(value)
+        }
+        guard right == "call" || right == "put" else { ProcessIO.fail("--right: must be call or put, got \"\(right)\"", status: 2) }
+        let model = Black76(forward: number(forward, "forward", positive: true), strike: number(strike, "strike", positive: true),
+                            years: number(years, "years", positive: true), volatility: number(vol, "vol", positive: true),
+                            rate: number(rate, "rate", positive: false), isCall: right == "call")
+        var writer = JSONWriter()
+        writer.beginObject()
+        for (name, value) in [("price", model.price), ("delta", model.delta), ("gamma", model.gamma), ("vega", model.vega), ("theta", model.theta)] {
+            writer.member(name, OptionBoundary.text(value))
+        }
+        if let price {
+            let observed = number(price, "price", positive: true)
+            let implied = Black76.impliedVolatility(price: observed, forward: model.forward, strike: model.strike, years: model.years,
+                                                    rate: model.rate, isCall: model.isCall)
+            writer.key("implied_vol")
+            if let implied { writer.string(OptionBoundary.text(implied)) } else { writer.null() }
+        }
+        writer.endObject()
+        ProcessIO.writeStdout(writer.string + "\n")
+    }
+}

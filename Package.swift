@@ -56,7 +56,10 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(name: "SolventServer", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"], swiftSettings: strict),
-        .target(name: "SolventLab", dependencies: ["SolventCore", "SolventRisk", "SolventEngine"], swiftSettings: strict),
+        .target(
+            name: "SolventLab",
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
         .executableTarget(
             name: "solvent",
             dependencies: [

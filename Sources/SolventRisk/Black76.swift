@@ -2,7 +2,7 @@ import RealModule
 
 /// Black-76: European options on a forward or future (crypto options settle on an index
 /// whose forward is the matching future). `Double` is allowed here (DESIGN.md principle 1);
-/// values cross into exact decimals only through ``OptionBoundary``.
+/// values cross into exact decimals only through ``DoubleBoundary``.
 ///
 /// Inputs: forward `F > 0`, strike `K > 0`, time to expiry `T > 0` in years, implied
 /// volatility `σ > 0` per √year, continuously compounded rate `r`; `DF = e^(−rT)`.

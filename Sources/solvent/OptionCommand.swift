@@ -20,7 +20,7 @@ struct OptionCommand: ParsableCommand {
         func number(_ text: String, _ name: String, positive: Bool) -> Double {
             guard let value = FixedDecimal(text) else { ProcessIO.fail("--\(name): not a decimal: \"\(text)\"", status: 2) }
             if positive && !value.isPositive { ProcessIO.fail("--\(name): must be positive, got \(value)", status: 2) }
-            return OptionBoundary.double(value)
+            return DoubleBoundary.double(value)
         }
         guard right == "call" || right == "put" else { ProcessIO.fail("--right: must be call or put, got \"\(right)\"", status: 2) }
         let model = Black76(forward: number(forward, "forward", positive: true), strike: number(strike, "strike", positive: true),
@@ -29,14 +29,14 @@ struct OptionCommand: ParsableCommand {
         var writer = JSONWriter()
         writer.beginObject()
         for (name, value) in [("price", model.price), ("delta", model.delta), ("gamma", model.gamma), ("vega", model.vega), ("theta", model.theta)] {
-            writer.member(name, OptionBoundary.text(value))
+            writer.member(name, DoubleBoundary.text(value))
         }
         if let price {
             let observed = number(price, "price", positive: true)
             let implied = Black76.impliedVolatility(price: observed, forward: model.forward, strike: model.strike, years: model.years,
                                                     rate: model.rate, isCall: model.isCall)
             writer.key("implied_vol")
-            if let implied { writer.string(OptionBoundary.text(implied)) } else { writer.null() }
+            if let implied { writer.string(DoubleBoundary.text(implied)) } else { writer.null() }
         }
         writer.endObject()
         ProcessIO.writeStdout(writer.string + "\n")

@@ -50,12 +50,12 @@ import Testing
 
     /// Doubles cross into decimals at one boundary, written without exponents.
     @Test func boundaryText() {
-        #expect(OptionBoundary.text(1.5e-7) == "0.00000015")
-        #expect(OptionBoundary.text(2.5e21) == "2500000000000000000000")
-        #expect(OptionBoundary.text(-3.25) == "-3.25")
-        #expect(OptionBoundary.text(42.0) == "42")
-        #expect(OptionBoundary.decimal(0.1) == FixedDecimal("0.1"))
-        #expect(OptionBoundary.double(FixedDecimal("65000.5")!) == 65000.5)
-        #expect(OptionBoundary.decimal(.infinity) == nil)
+        #expect(DoubleBoundary.text(1.5e-7) == "0.00000015")
+        #expect(DoubleBoundary.text(2.5e21) == "2500000000000000000000")
+        #expect(DoubleBoundary.text(-3.25) == "-3.25")
+        #expect(DoubleBoundary.text(42.0) == "42")
+        #expect(DoubleBoundary.decimal(0.1) == FixedDecimal("0.1"))
+        #expect(DoubleBoundary.double(FixedDecimal("65000.5")!) == 65000.5)
+        #expect(DoubleBoundary.decimal(.infinity) == nil)
     }
 }

@@ -2,7 +2,7 @@ public import SolventCore
 
 /// The one place where exact decimals and `Double` meet (DESIGN.md principle 1): option
 /// pricing and statistics work in `Double`; money stays `FixedDecimal`.
-public enum OptionBoundary {
+public enum DoubleBoundary {
     /// A decimal as the nearest `Double`.
     public static func double(_ value: FixedDecimal) -> Double {
         Double(value.raw) / 1e18

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import SolventCore
+import SolventLab
+import SolventRisk
+
+struct VolatilityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volatility",
+        abstract: "EWMA and GARCH(1,1) volatility of a price history (CSV of ../shared/data, .gz allowed).",
+        discussion: "Returns are percent log returns of closes. Prints JSON with the EWMA volatility and the GARCH(1,1) maximum-likelihood fit.")
+
+    @Option(name: .long, help: "CSV file: timestamp,open,high,low,close,volume (gzip when it ends in .gz).") var data: String
+    @Option(name: .long, help: "Use only the last N returns.") var last: Int?
+    @Option(name: .long, help: "EWMA decay λ.") var lambda: String = "0.94"
+
+    func run() throws {
+        let text: String
+        do { text = try Self.readText(data) } catch { ProcessIO.fail("--data: \(error)", status: 2) }
+        let bars: [Bar]
+        do { bars = try PriceHistory.parse(text) } catch { ProcessIO.fail("\(data): \(error.description)", status: 2) }
+        guard let l = FixedDecimal(lambda), l.isPositive, l < .one else { ProcessIO.fail("--lambda: must be a decimal in (0, 1)", status: 2) }
+        var returns = VolatilityModels.percentLogReturns(bars.map { DoubleBoundary.double($0.close) })
+        if let last { returns = Array(returns.suffix(max(0, last))) }
+        guard returns.count >= 20 else { ProcessIO.fail("--data: needs at least 20 returns, found \(returns.count)", status: 2) }
+        let garch = VolatilityModels.fitGarch(returns)
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("returns"); w.integer(returns.count)
+        w.key("inconsistent_bars"); w.integer(bars.filter { !$0.isConsistent }.count)
+        w.member("ewma_volatility_percent", DoubleBoundary.text(VolatilityModels.ewmaVariance(returns, lambda: DoubleBoundary.double(l)).squareRoot()))
+        w.key("garch"); w.beginObject()
+        w.member("omega", DoubleBoundary.text(garch.omega))
+        w.member("alpha", DoubleBoundary.text(garch.alpha))
+        w.member("beta", DoubleBoundary.text(garch.beta))
+        w.member("log_likelihood", DoubleBoundary.text(garch.logLikelihood))
+        w.member("long_run_volatility_percent", DoubleBoundary.text(garch.longRunVariance.squareRoot()))
+        w.endObject()
+        w.endObject()
+        ProcessIO.writeStdout(w.string + "\n")
+    }
+
+    /// The file's text; `.gz` files go through `gzip -dc`.
+    static func readText(_ path: String) throws -> String {
+        guard path.hasSuffix(".gz") else { return String(decoding: try ProcessIO.readInput(path), as: UTF8.self) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-dc", path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIError("cannot decompress \(path)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -65,9 +65,11 @@ public protocol Journal: Sendable {
     func writeSnapshot(_ snapshot: Snapshot) throws
     /// Every intact snapshot, newest first (damaged ones are skipped).
     func snapshots() throws -> [Snapshot]
-    /// Stores what applying command `sequence` produced (its events, JSON lines), so a
-    /// retry with the same idempotency key gets the original answer.
-    func recordResult(sequence: Int64, body: [UInt8]) throws
+    /// Stores what applying commands produced (their events, JSON lines), in one
+    /// transaction, so a retry with the same idempotency key gets the original answer.
+    func recordResults(_ results: [(sequence: Int64, body: [UInt8])]) throws
+    /// The highest sequence with a stored result (0 when none).
+    func lastResultSequence() throws -> Int64
     /// The stored result of command `sequence`, if any.
     func result(sequence: Int64) throws -> [UInt8]?
 }

@@ -94,6 +94,8 @@ public struct JournaledEngine: Sendable {
     mutating func submit(prepared: [(TimedCommand, [UInt8])]) throws -> [Submission] {
         let outcomes = try journal.append(batch: prepared.map { ($0.0.key, $0.1) })
         var submissions: [Submission] = []
+        var results: [(sequence: Int64, body: [UInt8])] = []
+        var snapshotDue = false
         for ((timed, _), outcome) in zip(prepared, outcomes) {
             switch outcome {
             case .duplicate(let original):
@@ -103,11 +105,15 @@ public struct JournaledEngine: Sendable {
                 lastSequence = sequence
                 let journal = self.journal
                 let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read().entries })
-                try journal.recordResult(sequence: sequence, body: Self.jsonLines(events))
-                if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { try snapshot() }
+                results.append((sequence, Self.jsonLines(events)))
+                if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { snapshotDue = true }
                 submissions.append(Submission(outcome: outcome, events: events, originalResult: nil))
             }
         }
+        // One more transaction for the whole batch's results; a crash before it is repaired by recovery.
+        try journal.recordResults(results)
+        // Snapshots only after the results they cover are stored (recovery recomputes results after its snapshot only).
+        if snapshotDue { try snapshot() }
         return submissions
     }
 
@@ -152,16 +158,17 @@ public struct JournaledEngine: Sendable {
         }
         let engine = try start?.engine ?? Scenario.decode(JSONParser.parse(genesisBytes)).makeEngine()
         var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
+        // A crash between journaling a batch and storing its results leaves the batch's
+        // commands without results (results are stored in order): recompute those.
+        let resultsUpTo = limit == nil ? try journal.lastResultSequence() : .max
+        var missing: [(sequence: Int64, body: [UInt8])] = []
         for entry in entries where entry.sequence > recovered.lastSequence {
             let timed = try recovered.decode(entry)
             let events = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { entries })
             recovered.lastSequence = entry.sequence
-            // A crash between applying the last command and storing its result leaves it
-            // without one (results are stored in order): recompute it.
-            if entry.sequence == last, limit == nil, try journal.result(sequence: entry.sequence) == nil {
-                try journal.recordResult(sequence: entry.sequence, body: jsonLines(events))
-            }
+            if entry.sequence > resultsUpTo { missing.append((entry.sequence, jsonLines(events))) }
         }
+        try journal.recordResults(missing)
         return (recovered, contents.discardedTail, start?.sequence ?? 0)
     }
 

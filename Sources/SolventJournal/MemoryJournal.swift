@@ -10,8 +10,12 @@ public final class MemoryJournal: Journal, @unchecked Sendable {
     private var stored: [Int64: Snapshot] = [:]
     private var results: [Int64: [UInt8]] = [:]
 
-    public func recordResult(sequence: Int64, body: [UInt8]) throws {
-        lock.withLock { results[sequence] = body }
+    public func recordResults(_ batch: [(sequence: Int64, body: [UInt8])]) throws {
+        lock.withLock { for (sequence, body) in batch { results[sequence] = body } }
+    }
+
+    public func lastResultSequence() throws -> Int64 {
+        lock.withLock { results.keys.max() ?? 0 }
     }
 
     public func result(sequence: Int64) throws -> [UInt8]? {

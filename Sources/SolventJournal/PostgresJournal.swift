@@ -160,11 +160,25 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         }
     }
 
-    public func recordResult(sequence: Int64, body: [UInt8]) throws {
+    public func recordResults(_ results: [(sequence: Int64, body: [UInt8])]) throws {
+        guard !results.isEmpty else { return }
         try lock.withLock {
-            _ = try run("INSERT INTO \(schema).result (sequence, body) VALUES ($1, $2) ON CONFLICT (sequence) DO UPDATE SET body = EXCLUDED.body",
-                        [PostgresData(int64: sequence), PostgresData(bytes: body)])
+            try run("BEGIN")
+            do {
+                for (sequence, body) in results {
+                    try run("INSERT INTO \(schema).result (sequence, body) VALUES ($1, $2) ON CONFLICT (sequence) DO UPDATE SET body = EXCLUDED.body",
+                            [PostgresData(int64: sequence), PostgresData(bytes: body)])
+                }
+                try run("COMMIT")
+            } catch {
+                _ = try? run("ROLLBACK")
+                throw error
+            }
         }
+    }
+
+    public func lastResultSequence() throws -> Int64 {
+        try lock.withLock { try run("SELECT COALESCE(MAX(sequence), 0) AS last FROM \(schema).result").first?.column("last")?.int64 ?? 0 }
     }
 
     public func result(sequence: Int64) throws -> [UInt8]? {

@@ -81,10 +81,16 @@ public final class SQLiteJournal: Journal {
         return migrator
     }
 
-    public func recordResult(sequence: Int64, body: [UInt8]) throws {
+    public func recordResults(_ results: [(sequence: Int64, body: [UInt8])]) throws {
+        guard !results.isEmpty else { return }
         try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO result (sequence, body) VALUES (?, ?)", arguments: [sequence, Data(body)])
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO result (sequence, body) VALUES (?, ?)")
+            for (sequence, body) in results { try statement.execute(arguments: [sequence, Data(body)]) }
         }
+    }
+
+    public func lastResultSequence() throws -> Int64 {
+        try database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM result") ?? 0 }
     }
 
     public func result(sequence: Int64) throws -> [UInt8]? {

@@ -104,7 +104,7 @@ public struct JournaledEngine: Sendable {
             case .appended(let sequence):
                 lastSequence = sequence
                 let journal = self.journal
-                let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read().entries })
+                let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read() })
                 results.append((sequence, Self.jsonLines(events)))
                 if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { snapshotDue = true }
                 submissions.append(Submission(outcome: outcome, events: events, originalResult: nil))
@@ -164,7 +164,7 @@ public struct JournaledEngine: Sendable {
         var missing: [(sequence: Int64, body: [UInt8])] = []
         for entry in entries where entry.sequence > recovered.lastSequence {
             let timed = try recovered.decode(entry)
-            let events = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { entries })
+            let events = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { contents })
             recovered.lastSequence = entry.sequence
             if entry.sequence > resultsUpTo { missing.append((entry.sequence, jsonLines(events))) }
         }
@@ -185,7 +185,8 @@ public struct JournaledEngine: Sendable {
     /// engine back to the newest snapshot taken before the first orphaned deposit (or the
     /// genesis) and replays the journal up to the notice without the orphaned deposits
     /// (each skipped deposit becomes a tick at its time, so command numbering is kept).
-    mutating func applyJournaled(_ timed: TimedCommand, sequence: Int64, history: () throws -> [JournalEntry]) throws -> [EngineEvent] {
+    /// `history` gives the journal's contents (read only when a rollback is needed).
+    mutating func applyJournaled(_ timed: TimedCommand, sequence: Int64, history: () throws -> JournalContents) throws -> [EngineEvent] {
         guard case let .chainReorg(chain, forkHeight, newHashes) = timed.command else { return engine.apply(timed) }
         let orphaned = engine.orphans(chain: chain, forkHeight: forkHeight, newHashes: newHashes)
         guard let earliest = orphaned.map(\.sequence).min() else { return engine.apply(timed) }
@@ -202,17 +203,18 @@ public struct JournaledEngine: Sendable {
                 break
             }
         }
-        guard let genesis = try journal.read().genesis else { throw JournalError("the journal has no genesis document") }
+        let contents = try history()
+        guard let genesis = contents.genesis else { throw JournalError("the journal has no genesis document") }
         var replay = JournaledEngine(engine: try base ?? Scenario.decode(JSONParser.parse(genesis)).makeEngine(),
                                      journal: journal, lastSequence: baseSequence, snapshotEvery: 0)
         let affected = Set(orphaned.map { engine.state.accounts[$0.account].id })
         var replayed: [EngineEvent] = []
-        for entry in try history() where entry.sequence > baseSequence && entry.sequence < sequence {
+        for entry in contents.entries where entry.sequence > baseSequence && entry.sequence < sequence {
             var command = try replay.decode(entry)
             if case let .chainDeposit(_, _, _, _, depositChain, height, hash) = command.command, excluded.contains("\(depositChain):\(height):\(hash)") {
                 command.command = .tick
             }
-            let events = try replay.applyJournaled(command, sequence: entry.sequence, history: history)
+            let events = try replay.applyJournaled(command, sequence: entry.sequence, history: { contents })
             if entry.sequence >= earliest { replayed += events.filter { $0.account.map(affected.contains) ?? false } }
         }
         var rebuilt = replay.engine

@@ -35,19 +35,7 @@ import Testing
         let directory = NSTemporaryDirectory() + "solvent-crash-\(UUID().uuidString)"
         let file = directory + ".json"
         try Self.longScenario(commands: 4000).write(toFile: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = solventExecutable()
-        process.arguments = ["simulate", "--scenario", file, "--data", directory]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // "Any moment" of journaling: once the journal exists (before that there is nothing to recover).
-        let start = Date()
-        while !FileManager.default.fileExists(atPath: directory + "/journal.sqlite-wal"), Date().timeIntervalSince(start) < 30 {
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        Thread.sleep(forTimeInterval: seconds)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = try KillLoopTests.killChild(scenario: file, directory: directory, delay: seconds)
         let replay = try runSolvent(["replay", "--data", directory])
         #expect(replay.status == 0, "\(replay.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any]
@@ -111,6 +99,7 @@ import Testing
         let out = Pipe()
         process.standardOutput = out
         try process.run()
+        // "Any moment" of journaling: once the journal exists (before that there is nothing to recover).
         let start = Date()
         while !FileManager.default.fileExists(atPath: directory + "/journal.sqlite"), Date().timeIntervalSince(start) < 30 {
             Thread.sleep(forTimeInterval: 0.002)

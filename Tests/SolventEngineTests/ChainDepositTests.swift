@@ -7,11 +7,7 @@ private func chainEngine(unconfirmedHaircut: FixedDecimal? = nil) -> Engine {
     var parameters = EngineParameters.exchange
     parameters.finalityDepth = 3
     parameters.unconfirmedHaircut = unconfirmedHaircut
-    let table = try! BracketTable(rows: [.init(floor: 0, cap: 3_000_000, maxLeverage: 100, mmr: dec("0.005"))])
-    let market = Market(assets: [Asset(symbol: "USDT", price: 1, haircut: 0)],
-                        instruments: [Instrument(symbol: "BTCUSDT", kind: .perpetual(.linear), base: "BTC", settle: "USDT", contractSize: 1, brackets: table)],
-                        marks: [dec("50000")])
-    var engine = Engine(market: market, parameters: parameters)
+    var engine = Engine(market: btcMarket([.init(floor: 0, cap: 3_000_000, maxLeverage: 100, mmr: dec("0.005"))]), parameters: parameters)
     try! engine.openAccount(Account(id: "a", settle: 0, collateral: [CollateralBalance(asset: 0, amount: 100)], positions: []))
     return engine
 }

@@ -5,14 +5,11 @@ import Testing
 
 /// An engine with one BTCUSDT market (DESIGN.md tiers, max 125×) and account "a" holding 1000 USDT.
 private func engine(parameters: EngineParameters = .exchange) -> Engine {
-    let table = try! BracketTable(rows: [
+    let market = btcMarket([
         .init(floor: 0, cap: 50_000, maxLeverage: 125, mmr: dec("0.004")),
         .init(floor: 50_000, cap: 600_000, maxLeverage: 100, mmr: dec("0.005")),
         .init(floor: 600_000, cap: 3_000_000, maxLeverage: 75, mmr: dec("0.0065")),
     ])
-    let market = Market(assets: [Asset(symbol: "USDT", price: 1, haircut: 0)],
-                        instruments: [Instrument(symbol: "BTCUSDT", kind: .perpetual(.linear), base: "BTC", settle: "USDT", contractSize: 1, brackets: table)],
-                        marks: [dec("50000")])
     var e = Engine(market: market, parameters: parameters)
     try! e.openAccount(Account(id: "a", settle: 0, collateral: [CollateralBalance(asset: 0, amount: 1000)], positions: []))
     return e
@@ -107,11 +104,7 @@ private func code(_ events: [EngineEvent]) -> Int64? {
     /// A stale mark never liquidates: a price from a source 60 s old makes the pool
     /// liquidatable, but nothing is closed until a fresh mark arrives; then the waterfall runs.
     @Test func staleMarkNeverLiquidates() {
-        let table = try! BracketTable(rows: [.init(floor: 0, cap: 3_000_000, maxLeverage: 100, mmr: dec("0.005"))])
-        let market = Market(assets: [Asset(symbol: "USDT", price: 1, haircut: 0)],
-                            instruments: [Instrument(symbol: "BTCUSDT", kind: .perpetual(.linear), base: "BTC", settle: "USDT", contractSize: 1, brackets: table)],
-                            marks: [dec("50000")])
-        var e = Engine(market: market)
+        var e = Engine(market: btcMarket([.init(floor: 0, cap: 3_000_000, maxLeverage: 100, mmr: dec("0.005"))]))
         try! e.openAccount(Account(id: "a", settle: 0, collateral: [CollateralBalance(asset: 0, amount: 1000)],
                                    positions: [Position(instrument: 0, quantity: 1, entryPrice: 50_000, leverage: 50, marginMode: .cross)]))
         _ = e.apply(TimedCommand(time: 0, command: .book(symbol: "BTCUSDT", bids: [BookLevel(price: 49_100, quantity: 5)], asks: [])))

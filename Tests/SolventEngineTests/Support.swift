@@ -95,3 +95,11 @@ func mixedParameters(_ seed: UInt64) -> EngineParameters {
     default: return .exchange
     }
 }
+
+/// A market of USDT and one linear BTCUSDT perpetual with `rows` as its brackets, marked at 50,000.
+func btcMarket(_ rows: [BracketTable.Row]) -> Market {
+    Market(assets: [Asset(symbol: "USDT", price: 1, haircut: 0)],
+           instruments: [Instrument(symbol: "BTCUSDT", kind: .perpetual(.linear), base: "BTC", settle: "USDT", contractSize: 1,
+                                    brackets: try! BracketTable(rows: rows))],
+           marks: [dec("50000")])
+}

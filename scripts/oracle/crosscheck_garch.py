@@ -11,11 +11,11 @@ import csv
 import gzip
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 from arch import arch_model
+
+from common import finish, record, run
 
 
 def closes(path):
@@ -41,21 +41,20 @@ def main():
     cases = [("btcusd-1d/BTCUSD.csv", 2000), ("btcusd-1d/BTCUSD.csv", 5000), ("binance-usdm-1h/BTCUSDT.csv.gz", 5000),
              ("binance-usdm-1h/ETHUSDT.csv.gz", 5000), ("binance-usdm-1h/SOLUSDT.csv.gz", 3000),
              ("btcusd-cccagg-1h/BTCUSD.csv.gz", 8000), ("ethusdt-spot-4h/ETHUSDT.csv.gz", 4000)]
-    passed = failed = 0
+    tally = [0, 0]
     for name, last in cases:
         path = os.path.join(args.data, name)
         if not os.path.exists(path):
-            print(f"{name}: missing data file {path}")
-            failed += 1
+            record(name, [f"missing data file {path}"], tally)
             continue
         returns = (100 * np.diff(np.log(closes(path))))[-last:]
         fit = arch_model(returns, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
-        out = subprocess.run([args.solvent, "volatility", "--data", path, "--last", str(last)], capture_output=True, text=True)
+        status, stdout, stderr = run([args.solvent, "volatility", "--data", path, "--last", str(last)])
         problems = []
-        if out.returncode != 0:
-            problems.append(f"exit {out.returncode}: {out.stderr.strip()}")
+        if status != 0:
+            problems.append(f"exit {status}: {stderr.strip()}")
         else:
-            got = json.loads(out.stdout)
+            got = json.loads(stdout)
             g = got["garch"]
             ll = float(g["log_likelihood"])
             if ll < fit.loglikelihood - 1e-3:
@@ -67,13 +66,8 @@ def main():
             expected = ewma(returns)
             if abs(float(got["ewma_volatility_percent"]) - expected) > 1e-10 * expected:
                 problems.append(f"ewma: solvent {got['ewma_volatility_percent']} numpy {expected}")
-        if problems:
-            failed += 1
-            print(f"{name} (last {last}): " + "; ".join(problems))
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        record(f"{name} (last {last})", problems, tally)
+    finish(tally)
 
 
 if __name__ == "__main__":

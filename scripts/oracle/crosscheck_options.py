@@ -10,10 +10,10 @@ import argparse
 import json
 import math
 import random
-import subprocess
-import sys
 
 import QuantLib as ql
+
+from common import finish, record, run
 
 REL = 1e-9
 
@@ -29,7 +29,7 @@ def main():
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    passed = failed = 0
+    tally = [0, 0]
     for n in range(args.cases):
         forward = round(rng.choice([rng.uniform(50, 500), rng.uniform(1000, 5000), rng.uniform(20000, 120000)]), 2)
         strike = round(forward * rng.uniform(0.5, 1.8), 2)
@@ -53,12 +53,12 @@ def main():
         check_iv = expected["price"] > 1e-7 * forward and expected["vega"] > 1e-6 * forward
         if check_iv:
             command += ["--price", f"{expected['price']:.18f}"]
-        out = subprocess.run(command, capture_output=True, text=True)
+        status, stdout, stderr = run(command)
         problems = []
-        if out.returncode != 0:
-            problems.append(f"exit {out.returncode}: {out.stderr.strip()}")
+        if status != 0:
+            problems.append(f"exit {status}: {stderr.strip()}")
         else:
-            got = json.loads(out.stdout)
+            got = json.loads(stdout)
             for key, value in expected.items():
                 if not isinstance(got.get(key), str) or not close(float(got[key]), value, forward):
                     problems.append(f"{key}: solvent {got.get(key)} QuantLib {value!r}")
@@ -71,13 +71,8 @@ def main():
                 allowed = max(REL * vol, (2 * price_gap + 4e-16 * expected["price"]) / expected["vega"])
                 if iv is None or abs(float(iv) - vol) > allowed:
                     problems.append(f"implied_vol: solvent {iv} expected {vol}")
-        if problems:
-            failed += 1
-            print(f"case {n}: {' '.join(command[2:])}\n  " + "\n  ".join(problems))
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        record(f"case {n}: {' '.join(command[2:])}", problems, tally)
+    finish(tally)
 
 
 if __name__ == "__main__":

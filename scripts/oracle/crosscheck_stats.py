@@ -7,12 +7,12 @@ scipy.stats.chi2.sf. Prints `N passed, M failed`; exits non-zero on any failure.
 import argparse
 import json
 import random
-import subprocess
-import sys
 import tempfile
 
 from scipy.special import xlogy
 from scipy.stats import chi2
+
+from common import finish, record, run
 
 REL = 1e-9
 
@@ -50,7 +50,7 @@ def main():
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    passed = failed = 0
+    tally = [0, 0]
     for case in range(args.cases):
         if case % 2 == 0:
             n = rng.choice([10, 250, 1000, 5000, 36940])
@@ -73,22 +73,17 @@ def main():
             file.close()
             command = [args.solvent, "stats", "christoffersen", "--series", file.name]
             label = f"christoffersen {file.name}"
-        out = subprocess.run(command, capture_output=True, text=True)
+        status, stdout, stderr = run(command)
         problems = []
-        if out.returncode != 0:
-            problems.append(f"exit {out.returncode}: {out.stderr.strip()}")
+        if status != 0:
+            problems.append(f"exit {status}: {stderr.strip()}")
         else:
-            got = json.loads(out.stdout)
+            got = json.loads(stdout)
             for key, value in zip(("lr", "p_value"), expected):
                 if not close(float(got[key]), value):
                     problems.append(f"{key}: solvent {got[key]} scipy {value!r}")
-        if problems:
-            failed += 1
-            print(label + ": " + "; ".join(problems))
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        record(label, problems, tally)
+    finish(tally)
 
 
 if __name__ == "__main__":

@@ -93,26 +93,50 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         try append(batch: [(key, body)])[0]
     }
 
+    /// Rows per multi-row statement (4 parameters a row, under PostgreSQL's 65,535).
+    static let rowsPerStatement = 10_000
+
     public func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome] {
         try lock.withLock {
             try run("BEGIN")
             do {
                 let last = try run("SELECT COALESCE(MAX(sequence), 0) AS last FROM \(schema).command")
                 var next = (last.first?.column("last")?.int64 ?? 0) + 1
+                // Keys already journaled, in one round trip per chunk.
+                var known: [String: Int64] = [:]
+                let explicitKeys = batch.map(\.key).filter { !$0.isEmpty }
+                for chunk in stride(from: 0, to: explicitKeys.count, by: Self.rowsPerStatement) {
+                    let keys = explicitKeys[chunk..<min(chunk + Self.rowsPerStatement, explicitKeys.count)]
+                    let placeholders = (1...keys.count).map { "$\($0)" }.joined(separator: ",")
+                    for row in try run("SELECT key, sequence FROM \(schema).command WHERE key IN (\(placeholders))", keys.map { PostgresData(string: $0) }) {
+                        known[row.column("key")?.string ?? ""] = row.column("sequence")?.int64
+                    }
+                }
                 var outcomes: [AppendOutcome] = []
+                var rows: [JournalEntry] = []
                 for (key, body) in batch {
                     let storedKey = key.isEmpty ? "seq-\(next)" : key
-                    let found = try run("SELECT sequence FROM \(schema).command WHERE key = $1", [PostgresData(string: storedKey)])
-                    if let sequence = found.first?.column("sequence")?.int64 {
-                        outcomes.append(.duplicate(sequence: sequence))
+                    if let existing = known[storedKey] {
+                        outcomes.append(.duplicate(sequence: existing))
                         continue
                     }
-                    let entry = JournalEntry(sequence: next, key: storedKey, body: body)
-                    try run("INSERT INTO \(schema).command (sequence, key, body, checksum) VALUES ($1, $2, $3, $4)",
-                            [PostgresData(int64: next), PostgresData(string: storedKey), PostgresData(bytes: body),
-                             PostgresData(int64: Int64(entry.checksum))])
+                    known[storedKey] = next
+                    rows.append(JournalEntry(sequence: next, key: storedKey, body: body))
                     outcomes.append(.appended(sequence: next))
                     next += 1
+                }
+                // New rows in multi-row inserts.
+                for chunk in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
+                    let slice = rows[chunk..<min(chunk + Self.rowsPerStatement, rows.count)]
+                    var binds: [PostgresData] = []
+                    binds.reserveCapacity(slice.count * 4)
+                    var values: [String] = []
+                    for (k, entry) in slice.enumerated() {
+                        values.append("($\(4 * k + 1), $\(4 * k + 2), $\(4 * k + 3), $\(4 * k + 4))")
+                        binds += [PostgresData(int64: entry.sequence), PostgresData(string: entry.key), PostgresData(bytes: entry.body),
+                                  PostgresData(int64: Int64(entry.checksum))]
+                    }
+                    try run("INSERT INTO \(schema).command (sequence, key, body, checksum) VALUES \(values.joined(separator: ","))", binds)
                 }
                 try run("COMMIT")
                 return outcomes
@@ -165,9 +189,11 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         try lock.withLock {
             try run("BEGIN")
             do {
-                for (sequence, body) in results {
-                    try run("INSERT INTO \(schema).result (sequence, body) VALUES ($1, $2) ON CONFLICT (sequence) DO UPDATE SET body = EXCLUDED.body",
-                            [PostgresData(int64: sequence), PostgresData(bytes: body)])
+                for chunk in stride(from: 0, to: results.count, by: Self.rowsPerStatement) {
+                    let slice = results[chunk..<min(chunk + Self.rowsPerStatement, results.count)]
+                    let values = slice.indices.map { k in "($\(2 * (k - chunk) + 1), $\(2 * (k - chunk) + 2))" }.joined(separator: ",")
+                    let binds = slice.flatMap { [PostgresData(int64: $0.sequence), PostgresData(bytes: $0.body)] }
+                    try run("INSERT INTO \(schema).result (sequence, body) VALUES \(values) ON CONFLICT (sequence) DO UPDATE SET body = EXCLUDED.body", binds)
                 }
                 try run("COMMIT")
             } catch {

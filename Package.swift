@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "SolventServer", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"], swiftSettings: strict),
         .target(
             name: "SolventLab",
-            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .executableTarget(
             name: "solvent",
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal", "SolventTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "SolventServerTests", dependencies: ["SolventCore", "SolventServer"], swiftSettings: strict),
-        .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab", "SolventRisk"], swiftSettings: strict),
+        .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

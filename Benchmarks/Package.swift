@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "SolventEngine", package: "main"),
                 .product(name: "SolventTestSupport", package: "main"),
                 .product(name: "SolventJournal", package: "main"),
+                .product(name: "SolventLab", package: "main"),
             ],
             path: "Benchmarks/SolventBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),

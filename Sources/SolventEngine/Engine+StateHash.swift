@@ -106,9 +106,6 @@ extension Engine {
 
     /// SHA-256 of the canonical state, lower-case hex.
     public func stateHash() -> String {
-        SHA256.hash(data: canonicalState()).map { byte in
-            let hex = Array("0123456789abcdef")
-            return String([hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-        }.joined()
+        Array(SHA256.hash(data: canonicalState())).hexString
     }
 }

@@ -1,4 +1,4 @@
-public import SolventCore
+import SolventCore
 public import SolventRisk
 
 /// A plain-text table of account margin states, for people.

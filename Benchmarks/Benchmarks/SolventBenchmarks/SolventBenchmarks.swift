@@ -6,6 +6,7 @@ import SolventRisk
 let benchmarks: @Sendable () -> Void = {
     journalBenchmarks()
     recoveryBenchmarks()
+    reservesBenchmarks()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
         warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 30)

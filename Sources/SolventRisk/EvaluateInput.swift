@@ -5,12 +5,26 @@ public struct EvaluateInput: Sendable {
     public var policy: MarginPolicy
     public var market: Market
     public var accounts: [Account]
+    /// Margin mode per account (same index).
+    public var modes: [AccountMode]
+    /// Valuation time, rate and vols for options.
+    public var options: OptionInputs
+    /// Scenario-margin parameters for portfolio accounts.
+    public var portfolio: PortfolioPolicy
 
-    public init(policy: MarginPolicy, market: Market, accounts: [Account]) {
+    public init(policy: MarginPolicy, market: Market, accounts: [Account], modes: [AccountMode]? = nil,
+                options: OptionInputs = OptionInputs(), portfolio: PortfolioPolicy = PortfolioPolicy()) {
         self.policy = policy
         self.market = market
         self.accounts = accounts
+        self.modes = modes ?? [AccountMode](repeating: .standard, count: accounts.count)
+        self.options = options
+        self.portfolio = portfolio
+        precondition(self.modes.count == accounts.count, "one mode per account")
     }
+
+    /// Whether any account is evaluated by scenario margin.
+    public var hasPortfolioAccounts: Bool { modes.contains(.portfolio) }
 
     /// Largest notional (or `Q·price`) accepted for one position.
     public static let positionLimit = FixedDecimal(raw: 1_000_000_000_000_000_000 * FixedDecimal.unitRaw)
@@ -35,8 +49,12 @@ public struct EvaluateInput: Sendable {
             }
         }
         let market = Market(assets: assets, instruments: instruments, marks: marks)
-        let accounts = try decodeAccounts(root.required("accounts"), market: market, assetIndex: assetIndex, instrumentIndex: instrumentIndex)
-        return EvaluateInput(policy: policy, market: market, accounts: accounts)
+        let options = try decodeOptionInputs(root, market: market, instrumentIndex: instrumentIndex)
+        let portfolio = try decodePortfolioPolicy(root.optional("portfolio_policy"))
+        let (accounts, modes) = try decodeAccounts(root.required("accounts"), market: market, assetIndex: assetIndex, instrumentIndex: instrumentIndex)
+        let input = EvaluateInput(policy: policy, market: market, accounts: accounts, modes: modes, options: options, portfolio: portfolio)
+        try input.checkOptions(root)
+        return input
     }
 
     static func decodePolicy(_ reader: JSONReader?) throws(InputError) -> MarginPolicy {
@@ -153,27 +171,38 @@ public struct EvaluateInput: Sendable {
     }
 
     static func decodeAccounts(_ reader: JSONReader, market: Market, assetIndex: [String: Int],
-                               instrumentIndex: [String: Int]) throws(InputError) -> [Account] {
+                               instrumentIndex: [String: Int]) throws(InputError) -> ([Account], [AccountMode]) {
         let elements = try reader.elements()
+        var modes: [AccountMode] = []
+        modes.reserveCapacity(elements.count)
         var accounts: [Account] = []
         accounts.reserveCapacity(elements.count)
         var ids: [String: Int] = [:]
         ids.reserveCapacity(elements.count)
         for (i, value) in elements.enumerated() {
             let item = JSONReader(value, path: "\(reader.path)[\(i)]")
-            let account = try decodeAccount(item, market: market, assetIndex: assetIndex, instrumentIndex: instrumentIndex)
+            var mode = AccountMode.standard
+            if let modeReader = try item.optional("mode") {
+                let name = try modeReader.string()
+                guard let parsed = AccountMode(rawValue: name) else { throw modeReader.error("must be \"standard\" or \"portfolio\", got \"\(name)\"") }
+                mode = parsed
+            }
+            modes.append(mode)
+            let account = try decodeAccount(item, market: market, assetIndex: assetIndex, instrumentIndex: instrumentIndex, mode: mode)
             if let first = ids[account.id] {
                 throw InputError(path: item.childPath("id"), reason: "duplicate account id \"\(account.id)\" (first at accounts[\(first)])")
             }
             ids[account.id] = i
             accounts.append(account)
         }
-        return accounts
+        return (accounts, modes)
     }
 
     /// Decodes one account and checks it against the market (symbols, marks, settle assets, ranges).
+    /// Portfolio accounts may hold options, never inverse contracts, and have one pool (cross);
+    /// their options are checked further by ``checkOptions(_:)``.
     public static func decodeAccount(_ item: JSONReader, market: Market, assetIndex: [String: Int],
-                                     instrumentIndex: [String: Int]) throws(InputError) -> Account {
+                                     instrumentIndex: [String: Int], mode accountMode: AccountMode = .standard) throws(InputError) -> Account {
         let id = try item.required("id").nonEmptyString()
         let settleReader = try item.required("settle")
         let settleName = try settleReader.nonEmptyString()
@@ -208,10 +237,19 @@ public struct EvaluateInput: Sendable {
             let symbol = try symbolReader.string()
             guard let instrumentID = instrumentIndex[symbol] else { throw symbolReader.error("unknown instrument \"\(symbol)\"") }
             let instrument = market.instruments[instrumentID]
-            if case .option = instrument.kind {
-                throw symbolReader.error("option \"\(symbol)\" needs scenario (portfolio) margin, which evaluate does not compute yet")
+            var isOption = false
+            var optionStrike = FixedDecimal.zero
+            if case .option(_, let strike, _, _) = instrument.kind {
+                if accountMode != .portfolio {
+                    throw symbolReader.error("option \"\(symbol)\" needs scenario margin: give the account \"mode\": \"portfolio\"")
+                }
+                isOption = true
+                optionStrike = strike
             }
-            guard let mark = market.marks[instrumentID] else {
+            if accountMode == .portfolio && instrument.isInverse {
+                throw symbolReader.error("inverse contract \"\(symbol)\" in a portfolio account (portfolio accounts are valued in a linear settle asset)")
+            }
+            guard let mark = market.marks[instrumentID] ?? (isOption ? optionStrike : nil) else {
                 throw InputError(path: "marks.\(symbol)", reason: "missing mark for instrument used by \(p.path)")
             }
             if assetIndex[instrument.settle] != settle {
@@ -226,6 +264,9 @@ public struct EvaluateInput: Sendable {
             let modeReader = try p.optional("margin_mode")
             let modeName = try modeReader?.string() ?? "cross"
             let mode: MarginMode
+            if accountMode == .portfolio && modeName != "cross" {
+                throw modeReader!.error("a portfolio account has one pool: margin_mode must be \"cross\" or absent")
+            }
             switch modeName {
             case "cross":
                 if let first = crossSymbols[instrumentID] {

@@ -13,12 +13,17 @@ public enum EvaluateOutput {
     /// `chunkBytes`, so a million-position output never sits whole in memory.
     public static func render(_ input: EvaluateInput, chunkBytes: Int = 1 << 20, sink: ([UInt8]) -> Void) {
         let evaluator = MarginEvaluator(market: input.market, policy: input.policy)
+        let portfolio = PortfolioMargin(market: input.market, policy: input.policy, portfolio: input.portfolio, options: input.options)
         var writer = JSONWriter(reservingCapacity: chunkBytes + 4096)
         writer.beginObject()
         writer.key("accounts")
         writer.beginArray()
-        for account in input.accounts {
-            write(account, evaluator.evaluate(account), market: input.market, into: &writer)
+        for (k, account) in input.accounts.enumerated() {
+            if input.modes[k] == .portfolio {
+                write(account, portfolio.evaluate(account), market: input.market, into: &writer)
+            } else {
+                write(account, evaluator.evaluate(account), market: input.market, into: &writer)
+            }
             if writer.bytes.count >= chunkBytes {
                 sink(writer.bytes)
                 writer.bytes.removeAll(keepingCapacity: true)
@@ -72,4 +77,82 @@ public enum EvaluateOutput {
         writer.endArray()
         writer.endObject()
     }
+
+    /// Writes one portfolio account's evaluation object (docs/evaluate.md, "Extra output").
+    public static func write(_ account: Account, _ evaluation: PortfolioEvaluation, market: Market, into writer: inout JSONWriter) {
+        let pool = evaluation.pool
+        writer.beginObject()
+        writer.member("id", account.id)
+        writer.member("mode", "portfolio")
+        writer.member("status", evaluation.status.name)
+        writer.key("pools")
+        writer.beginArray()
+        writer.beginObject()
+        writer.member("pool", "portfolio")
+        writer.member("equity", pool.equity)
+        writer.member("initial_margin", pool.initialMargin)
+        writer.member("maintenance_margin", pool.maintenanceMargin)
+        writer.key("margin_ratio")
+        writer.optionalDecimal(pool.marginRatio)
+        writer.member("available", pool.available)
+        writer.member("status", pool.status.name)
+        writer.member("call_amount", pool.callAmount)
+        writer.endObject()
+        writer.endArray()
+        writer.key("positions")
+        writer.beginArray()
+        for (i, position) in evaluation.positions.enumerated() {
+            writer.beginObject()
+            writer.member("symbol", market.instruments[account.positions[i].instrument].symbol)
+            writer.member("pool", "portfolio")
+            writer.member("notional", position.notional)
+            writer.member("unrealized_pnl", position.unrealizedPnl)
+            if let option = position.option {
+                writer.key("value"); writer.raw(quoted(option.value))
+                writer.key("implied_vol"); writer.raw(quoted(option.impliedVol))
+                writer.key("years"); writer.raw(quoted(option.years))
+                writer.key("delta"); writer.raw(quoted(option.delta))
+            }
+            writer.key("liquidation_price")
+            writer.null()
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("scenario_margin")
+        writer.beginObject()
+        writer.member("initial_margin", pool.initialMargin)
+        writer.member("maintenance_margin", pool.maintenanceMargin)
+        writer.member("correlation_credit", evaluation.correlationCredit)
+        writer.key("groups")
+        writer.beginArray()
+        for group in evaluation.groups {
+            writer.beginObject()
+            writer.member("underlying", group.underlying)
+            writer.member("price_range", group.priceRange)
+            writer.member("worst_loss", group.worstLoss)
+            let worst = group.scenarios[group.worstIndex]
+            writer.key("worst_scenario")
+            writer.beginObject()
+            writer.key("index"); writer.integer(group.worstIndex)
+            writer.member("move", worst.move)
+            writer.member("vol_shock", worst.volShock.rawValue)
+            writer.member("weight", worst.weight)
+            writer.endObject()
+            writer.member("short_option_minimum", group.shortOptionMinimum)
+            writer.member("basis_minimum", group.basisMinimum)
+            writer.member("initial_margin", group.initialMargin)
+            writer.member("delta_equivalent", group.deltaEquivalent)
+            writer.key("scenario_losses")
+            writer.beginArray()
+            for loss in group.losses { writer.decimal(loss) }
+            writer.endArray()
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        writer.endObject()
+    }
+
+    /// A `Double` as a JSON decimal string (shortest round-trip text, no exponent).
+    static func quoted(_ value: Double) -> String { "\"" + DoubleBoundary.text(value) + "\"" }
 }

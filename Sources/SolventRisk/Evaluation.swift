@@ -6,12 +6,15 @@ public enum PoolID: Sendable, Hashable, Codable {
     case cross
     /// The isolated pool of the position at this index in the account's list.
     case isolated(position: Int)
+    /// The single pool of a portfolio (scenario-margined) account.
+    case portfolio
 
     /// The contract's name: `cross` or `isolated:<symbol>:<position index>`.
     public func name(symbol: (Int) -> String) -> String {
         switch self {
         case .cross: return "cross"
         case .isolated(let index): return "isolated:\(symbol(index)):\(index)"
+        case .portfolio: return "portfolio"
         }
     }
 }

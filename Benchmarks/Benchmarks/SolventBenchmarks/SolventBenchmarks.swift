@@ -7,6 +7,7 @@ let benchmarks: @Sendable () -> Void = {
     journalBenchmarks()
     recoveryBenchmarks()
     reservesBenchmarks()
+    optionsBenchmarks()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
         warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 30)

@@ -170,6 +170,8 @@ def gen_policy(rng, groups):
     if rng.random() < 0.4:
         pol["short_option_minimum"] = rng.choice(["0", "0.005", "0.01", "0.02", "0.05"])
     if rng.random() < 0.4:
+        pol["basis_minimum"] = rng.choice(["0", "0.001", "0.005", "0.01", "0.02"])
+    if rng.random() < 0.4:
         pol["maintenance_fraction"] = rng.choice(["0.5", "0.6", "0.75", "0.8", "0.9"])
     if rng.random() < 0.4:
         pol["correlation_credit"] = rng.choice(["0.5", "0.6", "0.7", "0.85", "1"])
@@ -423,10 +425,15 @@ def show(v):
 class Cmp:
     def __init__(self):
         self.problems, self.notes, self.near_ties = [], [], 0
+        self.max_diff = 0.0   # largest min(abs, rel) difference of any compared number
 
     def leaf(self, e, g, path):
         if isinstance(e, Fraction):
             gv = ce.parse_dec(g)
+            if gv is not None:
+                d = abs(e - gv)
+                rel = d / max(abs(e), abs(gv)) if d else Fraction(0)
+                self.max_diff = max(self.max_diff, float(min(d, rel)))
             if gv is None or not within(e, gv):
                 extra = ""
                 if gv is not None:
@@ -470,6 +477,9 @@ class Cmp:
             losses = e["scenario_losses"]
             if within(losses[gi], losses[ws["index"]]):
                 self.near_ties += 1
+                self.notes.append(f"{path}.worst_scenario.index: near tie, oracle {ws['index']} "
+                                  f"(loss {s(losses[ws['index']])}), binary {gi} (oracle's loss there "
+                                  f"{s(losses[gi])})")
                 sc = e["_scenarios"][gi]
                 e = dict(e, worst_scenario={"index": gi, "move": sc["move"],
                                             "vol_shock": sc["vol_shock"], "weight": sc["weight"]})
@@ -673,13 +683,17 @@ def main():
     ap.add_argument("--max-report", type=int, default=8)
     ap.add_argument("--example-defaults", action="store_true",
                     help="portfolio_policy defaults include the example's price_ranges and correlations")
+    ap.add_argument("--years-clamped", action="store_true",
+                    help="expect years = max(T, 0) for expired options (spec: T)")
     ap.add_argument("--show-notes", action="store_true")
     args = ap.parse_args()
     pref.DEFAULT_MAPS_FROM_EXAMPLE = args.example_defaults
+    pref.YEARS_CLAMPED = args.years_clamped
     os.makedirs(FAIL_DIR, exist_ok=True)
     rng = random.Random(args.seed)
     tally = [0, 0]
-    notes_all, near_ties = {}, 0
+    notes_all, near_ties, max_diff = {}, 0, 0.0
+    tie_notes = []
     stats = {"groups": 0, "options": 0, "expired": 0, "credits": 0, "statuses": {}}
 
     def report(label, problems, path, name):
@@ -722,7 +736,11 @@ def main():
                         stats["expired"] += p["years"] <= 0
         problems, cmp, path, _ = check_valid(args.solvent, doc, use_stdin=(n % 5 == 4))
         near_ties += cmp.near_ties
+        max_diff = max(max_diff, cmp.max_diff)
+        tie_notes += [f"case {n}: {x}" for x in cmp.notes if "near tie" in x]
         for note in cmp.notes:
+            if "near tie" in note:
+                continue
             key = note.split(": ", 1)[0]
             key = ".".join(x.split("[")[0] for x in key.split("."))
             notes_all.setdefault(key, note)
@@ -746,7 +764,10 @@ def main():
           + ", ".join(f"{k}={v}" for k, v in sorted(stats["statuses"].items()))
           + f"), groups {stats['groups']}, option positions {stats['options']} "
           f"(expired {stats['expired']}), accounts with a correlation credit {stats['credits']}; "
-          f"worst_scenario near ties accepted: {near_ties}")
+          f"worst_scenario near ties accepted: {near_ties}; largest numeric difference "
+          f"(min of abs, rel) {max_diff:.3g}")
+    for t in tie_notes[:5]:
+        print(f"  {t}")
     if notes_all:
         print(f"notes (not failures), one example per kind: {len(notes_all)}")
         for k, v in list(notes_all.items())[:20]:

@@ -24,7 +24,8 @@ Interpretations of points the spec leaves open (see the report of the cross-chec
     and `correlations` {"BTC/ETH": "0.80"} are NOT defaults (DEFAULT_MAPS_FROM_EXAMPLE
     switches to the literal reading); an omitted map is empty.
   * position `value` of an option = V0 (the Black-76 value), even when a mark is given.
-  * `years` = (expiry - valuation_time)/365 days, negative after expiry (not clamped).
+  * `years` = (expiry - valuation_time)/365 days, negative after expiry (not clamped;
+    YEARS_CLAMPED switches to max(T, 0)).
   * expired delta: call 1 if F > K else 0; put -1 if F < K else 0.
 """
 from __future__ import annotations
@@ -44,6 +45,7 @@ import evaluate_reference as ref  # noqa: E402
 from evaluate_reference import EvaluateError, _dec, _obj, _arr, _str  # noqa: E402
 
 DEFAULT_MAPS_FROM_EXAMPLE = False
+YEARS_CLAMPED = False      # output `years` = max(T, 0) instead of T
 ONE = Fraction(1)
 E18 = 10 ** 18
 YEAR_SECONDS = 365 * 86400
@@ -56,7 +58,8 @@ def default_policy():
         "vol_shock": Fraction("0.20"), "vol_shock_cap": Fraction("0.50"),
         "vol_shock_reference_days": 30,
         "extreme_multiple": Fraction(2), "extreme_fraction": Fraction("0.35"),
-        "short_option_minimum": Fraction("0.01"), "maintenance_fraction": Fraction("0.75"),
+        "short_option_minimum": Fraction("0.01"), "basis_minimum": Fraction("0.005"),
+        "maintenance_fraction": Fraction("0.75"),
         "correlation_credit": Fraction("0.70"), "correlations": {},
     }
     if DEFAULT_MAPS_FROM_EXAMPLE:
@@ -220,7 +223,8 @@ def _parse_ext(doc):
         raw = _obj(doc["portfolio_policy"], "portfolio_policy")
         pp = "portfolio_policy"
         for key in ("price_range", "vol_shock", "vol_shock_cap", "extreme_multiple",
-                    "extreme_fraction", "short_option_minimum", "maintenance_fraction",
+                    "extreme_fraction", "short_option_minimum", "basis_minimum",
+                    "maintenance_fraction",
                     "correlation_credit"):
             if raw.get(key) is not None:
                 v = _dec(raw[key], f"{pp}.{key}")
@@ -382,7 +386,9 @@ def _portfolio_account(acc_raw, idx, std_parsed_acc, ext, assets, haircuts, mark
             pos.update({"F": F, "K": K, "T": T, "sigma": sigma, "V0": V0, "call": inst["call"],
                         "s": vol_shock(pol, float(T))})
             out.update({"notional": abs(q) * cs * F, "unrealized_pnl": upnl,
-                        "value": V0, "implied_vol": sigma, "years": T, "delta": d18(deltaf)})
+                        "value": V0, "implied_vol": sigma,
+                        "years": max(T, Fraction(0)) if YEARS_CLAMPED else T,
+                        "delta": d18(deltaf)})
         else:
             mark = marks[sym]
             upnl = q * cs * (mark - entry)
@@ -424,13 +430,15 @@ def _portfolio_account(acc_raw, idx, std_parsed_acc, ext, assets, haircuts, mark
         som = pol["short_option_minimum"] * sum(
             (abs(p["q"]) * p["cs"] * p["F"] for p in gpos if p["option"] and p["q"] < 0),
             Fraction(0))
+        bm = pol["basis_minimum"] * sum(
+            (abs(p["q"]) * p["cs"] * p["mark"] for p in gpos if not p["option"]), Fraction(0))
         worst = max(Fraction(0), mx)
-        gim = max(worst, som)
+        gim = max(worst, som, bm)
         gout = {"underlying": g, "price_range": R, "worst_loss": worst,
                 "worst_scenario": {"index": wi, "move": scen[wi]["move"],
                                    "vol_shock": scen[wi]["vol_shock"],
                                    "weight": scen[wi]["weight"]},
-                "short_option_minimum": som, "initial_margin": gim,
+                "short_option_minimum": som, "basis_minimum": bm, "initial_margin": gim,
                 "delta_equivalent": delta_eq, "scenario_losses": losses,
                 "_scenarios": scen}
         group_out.append(gout)

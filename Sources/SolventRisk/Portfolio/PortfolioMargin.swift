@@ -69,8 +69,8 @@ public struct PortfolioEvaluation: Sendable, Hashable {
 /// group, IM = worst loss (floored by a short-option minimum), SPAN-like correlation credits
 /// between groups, MM = a fraction of IM.
 ///
-/// Linear parts are exact decimals; option values are `Double` (Black-76) and cross into
-/// decimals once per position and scenario through ``DoubleBoundary``.
+/// Linear parts are exact decimals; option values are `Double` (Black-76), summed per group
+/// and scenario, and cross into decimals once per group and scenario through ``DoubleBoundary``.
 public struct PortfolioMargin: Sendable {
     public var market: Market
     public var policy: MarginPolicy
@@ -121,7 +121,7 @@ public struct PortfolioMargin: Sendable {
         var groups: [GroupRisk] = []
         var groupOf: [String: Int] = [:]
         var exposures: [[FixedDecimal]] = []  // per group: Σ linear exposure (settle units per unit move)
-        var optionMoves: [[FixedDecimal]] = []  // per group: Σ option value change per scenario (settle units)
+        var optionMoves: [[Double]] = []  // per group: Σ option value change per scenario (settle units, Double until the boundary)
         var positions: [PortfolioPositionEvaluation] = []
         positions.reserveCapacity(account.positions.count)
         var totalPnl = FixedDecimal.zero
@@ -134,7 +134,7 @@ public struct PortfolioMargin: Sendable {
             groups.append(GroupRisk(underlying: name, priceRange: range, scenarios: scenarios, losses: [], worstLoss: .zero, worstIndex: 0,
                                     shortOptionMinimum: .zero, basisMinimum: .zero, initialMargin: .zero, deltaEquivalent: .zero))
             exposures.append([.zero])
-            optionMoves.append([FixedDecimal](repeating: .zero, count: scenarios.count))
+            optionMoves.append([Double](repeating: 0, count: scenarios.count))
             return groups.count - 1
         }
 
@@ -170,7 +170,7 @@ public struct PortfolioMargin: Sendable {
                         previousMove = scenario.move
                     }
                     let value = growth > 0 ? grid.value(growth: growth, logGrowth: logGrowth, vol: vols[scenario.volShock.index]) : (right == .put ? grid.strike * grid.discount : 0)
-                    optionMoves[g][s] += DoubleBoundary.decimal(units * (value - base)) ?? .zero
+                    optionMoves[g][s] += units * (value - base)
                 }
                 let valueDecimal = DoubleBoundary.decimal(base) ?? .zero
                 let pnl = size * ((market.marks[position.instrument] ?? valueDecimal) - position.entryPrice)
@@ -190,11 +190,13 @@ public struct PortfolioMargin: Sendable {
         }
         for g in groups.indices {
             let exposure = exposures[g][0]
+            // The boundary: option value changes enter decimals once per group and scenario.
+            let optionChange = optionMoves[g].map { DoubleBoundary.decimal($0) ?? .zero }
             var losses: [FixedDecimal] = []
             losses.reserveCapacity(groups[g].scenarios.count)
             var worst = 0
             for (s, scenario) in groups[g].scenarios.enumerated() {
-                let raw = -(exposure * scenario.move + optionMoves[g][s])
+                let raw = -(exposure * scenario.move + optionChange[s])
                 let loss = scenario.weight == .one ? raw : raw * scenario.weight
                 losses.append(loss)
                 if loss > losses[worst] { worst = s }
@@ -204,9 +206,9 @@ public struct PortfolioMargin: Sendable {
             groups[g].worstLoss = FixedDecimal.maximum(.zero, losses[worst])
             groups[g].initialMargin = FixedDecimal.maximum(groups[g].worstLoss, FixedDecimal.maximum(groups[g].shortOptionMinimum, groups[g].basisMinimum))
             // Unweighted losses at −R and +R with vol unchanged: the first and last "none" scenarios.
-            let down = -(exposure * groups[g].scenarios[1].move + optionMoves[g][1])
+            let down = -(exposure * groups[g].scenarios[1].move + optionChange[1])
             let upIndex = 3 * (portfolio.priceSteps - 1) + 1
-            let up = -(exposure * groups[g].scenarios[upIndex].move + optionMoves[g][upIndex])
+            let up = -(exposure * groups[g].scenarios[upIndex].move + optionChange[upIndex])
             groups[g].deltaEquivalent = (down - up).divided(by: FixedDecimal(2), rounding: .halfEven)!
         }
         let credit = Self.correlationCredit(groups: groups, policy: portfolio)

@@ -3,9 +3,9 @@
 
 Written from docs/evaluate.md, section "Portfolio (scenario) margin: options and
 `"mode": "portfolio"`" only (not from the Swift sources).  Linear parts are exact
-(fractions.Fraction); Black-76 values are computed in float (scipy.special.ndtr) and cross
-into exact decimals once per position and scenario, rounded half-even to 18 digits, as the
-spec says.  Standard accounts are delegated to evaluate_reference.py (the standard oracle).
+(fractions.Fraction); Black-76 values are computed in float (scipy.special.ndtr); a group's
+option value changes are summed in float per scenario and cross into exact decimals once,
+rounded half-even to 18 digits (V0, value and delta once per position), as the spec says.  Standard accounts are delegated to evaluate_reference.py (the standard oracle).
 
     python3 portfolio_reference.py INPUT.json     # prints the output JSON
     python3 portfolio_reference.py -              # reads stdin
@@ -45,7 +45,7 @@ import evaluate_reference as ref  # noqa: E402
 from evaluate_reference import EvaluateError, _dec, _obj, _arr, _str  # noqa: E402
 
 DEFAULT_MAPS_FROM_EXAMPLE = False
-YEARS_CLAMPED = False      # output `years` = max(T, 0) instead of T
+YEARS_CLAMPED = True       # output `years` = max(T, 0) (the spec); False gives raw T
 ONE = Fraction(1)
 E18 = 10 ** 18
 YEAR_SECONDS = 365 * 86400
@@ -375,7 +375,7 @@ def _portfolio_account(acc_raw, idx, std_parsed_acc, ext, assets, haircuts, mark
         out = {"symbol": sym, "pool": "portfolio"}
         if pos["option"]:
             u = inst["underlying"]
-            F = marks[u] if u in marks else assets[u]
+            F = marks[u] if u in marks else assets[u] / assets[settle]
             K = inst["strike"]
             T = (inst["expiry"] - ext["vt"]) / YEAR_SECONDS
             sigma = ext["vols"][sym] if sym in ext["vols"] else smile_vol(ext["smiles"][u], K)
@@ -383,7 +383,8 @@ def _portfolio_account(acc_raw, idx, std_parsed_acc, ext, assets, haircuts, mark
             V0 = d18(v0f)
             price = ext["opt_marks"].get(sym, V0)
             upnl = q * cs * (price - entry)
-            pos.update({"F": F, "K": K, "T": T, "sigma": sigma, "V0": V0, "call": inst["call"],
+            pos.update({"F": F, "K": K, "T": T, "sigma": sigma, "V0": V0, "V0f": v0f,
+                        "call": inst["call"],
                         "s": vol_shock(pol, float(T))})
             out.update({"notional": abs(q) * cs * F, "unrealized_pnl": upnl,
                         "value": V0, "implied_vol": sigma,
@@ -411,14 +412,16 @@ def _portfolio_account(acc_raw, idx, std_parsed_acc, ext, assets, haircuts, mark
         for sc in scen:
             m = sc["move"]
             gain = Fraction(0)
+            opt_change = 0.0      # summed in Double, crosses into decimals once (spec)
             for p in gpos:
                 if p["option"]:
                     sig = shocked_vol(float(p["sigma"]), p["s"], sc["vol_shock"])
                     vf, _ = black76(float(p["F"] * (1 + m)), float(p["K"]), float(p["T"]),
                                     sig, r, p["call"])
-                    gain += p["q"] * p["cs"] * (d18(vf) - p["V0"])
+                    opt_change += float(p["q"] * p["cs"]) * (vf - p["V0f"])
                 else:
                     gain += p["q"] * p["cs"] * p["mark"] * m
+            gain += d18(opt_change)
             for a, amt in gcol:
                 gain += amt * assets[a] * m / price_settle
             losses.append(-gain * sc["weight"])

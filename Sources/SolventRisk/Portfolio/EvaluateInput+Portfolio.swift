@@ -113,7 +113,7 @@ extension EvaluateInput {
                 if options.valuationTime == nil {
                     throw InputError(path: "valuation_time", reason: "missing (required when an option is held, e.g. by \(path))")
                 }
-                if margin.underlyingPrice(underlying) == nil {
+                if margin.underlyingPrice(underlying, settle: account.settle) == nil {
                     throw InputError(path: path, reason: "option \"\(instrument.symbol)\": its underlying \"\(underlying)\" has no mark and is not an asset")
                 }
                 if margin.impliedVol(position.instrument) == nil {

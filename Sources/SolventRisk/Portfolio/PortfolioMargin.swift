@@ -92,11 +92,12 @@ public struct PortfolioMargin: Sendable {
         assetIndex = assets
     }
 
-    /// The price of an option's underlying: the mark of the instrument of that name, else the
-    /// price of the asset of that name; nil when neither exists.
-    public func underlyingPrice(_ underlying: String) -> FixedDecimal? {
+    /// The price of an option's underlying in units of asset `settle`: the mark of the
+    /// instrument of that name, else the price of the asset of that name over the settle
+    /// asset's price; nil when neither exists.
+    public func underlyingPrice(_ underlying: String, settle: Int) -> FixedDecimal? {
         if let k = instrumentIndex[underlying], let mark = market.marks[k] { return mark }
-        if let a = assetIndex[underlying] { return market.assets[a].price }
+        if let a = assetIndex[underlying] { return market.assets[a].price / market.assets[settle].price }
         return nil
     }
 
@@ -152,7 +153,7 @@ public struct PortfolioMargin: Sendable {
                 totalPnl += pnl
                 positions.append(PortfolioPositionEvaluation(notional: size.magnitude * mark, unrealizedPnl: pnl, option: nil))
             case let .option(right, strike, expiry, underlying):
-                guard let forward = underlyingPrice(underlying), let vol = impliedVol(position.instrument) else {
+                guard let forward = underlyingPrice(underlying, settle: account.settle), let vol = impliedVol(position.instrument) else {
                     preconditionFailure("option \(instrument.symbol) lacks an underlying price or a vol")
                 }
                 let grid = OptionGrid(forward: DoubleBoundary.double(forward), strike: DoubleBoundary.double(strike),

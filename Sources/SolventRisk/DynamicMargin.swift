@@ -1,0 +1,184 @@
+import RealModule
+
+/// Maintenance rates that follow volatility, with anti-procyclicality (docs/dynamic-margin.md).
+///
+/// At every bar `t` (using only bars up to `t`):
+/// 1. volatility `σ_t` of one-bar log returns: EWMA (`λ`) or GARCH(1,1) fitted on the training bars;
+/// 2. the quantile `z = max(Φ⁻¹(1 − (1−c)/2), q_c(|ε|))`: normal, or the empirical quantile of the
+///    standardized training residuals `|ε| = |r/σ|` when tails are fatter (filtered historical
+///    simulation); coverage `c` is of the absolute move, so longs and shorts are both covered;
+/// 3. per bracket `i`, a liquidation horizon `h_i = h₀ + floor_i / (participation · median bar
+///    notional volume)` bars, and the raw rate `m_i = e^{z·σ_t·√h_i} − 1` (the larger of the long
+///    and the short loss);
+/// 4. anti-procyclicality (EMIR RTS 153/2013 art. 28 in spirit): a stressed rate from a high
+///    quantile of the `σ` history so far weighs `stressed_weight` (`m = max(m, w·m_stress + (1−w)·m)`); a `buffer` on top,
+///    released while the market is stressed (`σ_t ≥ release·σ_stress`); a floor; and limits on how
+///    fast the rate may rise and fall per day.
+public struct DynamicMargin: Sendable {
+    public enum Model: String, Sendable, Hashable { case ewma, garch }
+
+    public struct Policy: Sendable, Hashable {
+        /// Coverage of the absolute horizon move, e.g. 0.995.
+        public var coverage = 0.995
+        /// Liquidation horizon of the first bracket, in bars.
+        public var horizonBars = 1.0
+        public var model = Model.ewma
+        /// EWMA decay.
+        public var lambda = 0.94
+        /// Bars used to fit GARCH and the empirical quantile (the backtest runs after them).
+        public var trainingBars = 8_760
+        /// Weight of the stressed rate, in [0, 1].
+        public var stressedWeight = 0.25
+        /// Quantile of the daily-sampled volatility history taken as the stressed volatility.
+        public var stressQuantile = 0.95
+        /// Buffer on top of the rate in calm markets, ≥ 0.
+        public var buffer = 0.25
+        /// The buffer is released while `σ_t ≥ release · σ_stress`.
+        public var release = 0.8
+        /// Largest relative rise of the rate per day (0.5 = +50 %/day), > 0.
+        public var maxRisePerDay = 1.0
+        /// Largest relative fall per day (0.05 = −5 %/day), in [0, 1).
+        public var maxFallPerDay = 0.1
+        /// Smallest rate of the first bracket.
+        public var floor = 0.004
+        /// Share of a bar's traded notional a liquidation may take.
+        public var participation = 0.1
+
+        public init() {}
+    }
+
+    /// The rates of every bracket at one bar.
+    public struct Step: Sendable, Hashable {
+        public var time: Int64
+        public var volatility: Double
+        /// Rates per bracket before anti-procyclicality.
+        public var raw: [Double]
+        /// Rates per bracket as proposed (after APC, floor and speed limits).
+        public var rates: [Double]
+    }
+
+    public let policy: Policy
+    /// Bracket notional floors (settle units), ascending from 0.
+    public let bracketFloors: [Double]
+    public let z: Double
+    public let zNormal: Double
+    public let zEmpirical: Double
+    /// Horizon in bars per bracket.
+    public let horizons: [Double]
+    public let garch: VolatilityModels.Garch?
+    /// One step per bar after the first (the rate known at the close of that bar).
+    public let steps: [Step]
+
+    /// Runs the model over closes (`prices`, at `times`, ms) with bar `volumes` in base units.
+    public init(times: [Int64], prices: [Double], volumes: [Double], bracketFloors: [Double], policy: Policy) {
+        precondition(prices.count == times.count && volumes.count == prices.count, "one time and volume per price")
+        precondition(prices.count >= 3, "needs at least three prices")
+        precondition(!bracketFloors.isEmpty && bracketFloors[0] == 0, "brackets start at 0")
+        self.policy = policy
+        self.bracketFloors = bracketFloors
+        // A return across a gap in the data (a missing bar) is not a one-bar return: it is left
+        // out (no volatility update, no residual), never interpolated.
+        let barMs = Self.barInterval(times)
+        let valid = (0..<(prices.count - 1)).map { times[$0 + 1] - times[$0] == barMs }
+        let returns = zip(prices, prices.dropFirst()).map { Double.log($1 / $0) }
+        let training = min(max(policy.trainingBars, 20), returns.count)
+        let trainingReturns = (0..<training).filter { valid[$0] }.map { returns[$0] }
+        // Volatility path: σ[t] is the forecast for return t, known at the close of bar t.
+        var sigma = [Double](repeating: 0, count: returns.count + 1)
+        let seed = VolatilityModels.backcast(trainingReturns)
+        var fitted: VolatilityModels.Garch? = nil
+        if policy.model == .garch {
+            let percent = trainingReturns.map { 100 * $0 }
+            let g = VolatilityModels.fitGarch(Array(percent))
+            fitted = g
+            var v = seed * 10_000
+            for (t, r) in returns.enumerated() {
+                sigma[t] = v.squareRoot() / 100
+                if valid[t] { v = g.omega + g.alpha * (100 * r) * (100 * r) + g.beta * v }
+            }
+            sigma[returns.count] = v.squareRoot() / 100
+        } else {
+            var v = seed
+            for (t, r) in returns.enumerated() {
+                sigma[t] = v.squareRoot()
+                if valid[t] { v = policy.lambda * v + (1 - policy.lambda) * r * r }
+            }
+            sigma[returns.count] = v.squareRoot()
+        }
+        garch = fitted
+        zNormal = NormalDistribution.quantile(1 - (1 - policy.coverage) / 2)
+        var standardized = (0..<training).compactMap { t in valid[t] && sigma[t] > 0 ? abs(returns[t]) / sigma[t] : nil }
+        standardized.sort()
+        zEmpirical = standardized.isEmpty ? 0 : standardized[min(standardized.count - 1, Int((Double(standardized.count) * policy.coverage).rounded(.up)) - 1)]
+        let zValue = max(zNormal, zEmpirical)
+        z = zValue
+        // Liquidation horizon per bracket from the median traded notional per bar.
+        let notional = zip(prices, volumes).prefix(training).map { $0 * $1 }.sorted()
+        let median = notional.isEmpty ? 0 : notional[notional.count / 2]
+        let perBar = max(policy.participation * median, 1e-9)
+        let horizonList = bracketFloors.map { policy.horizonBars + $0 / perBar }
+        horizons = horizonList
+        let weight = policy.stressedWeight, buffer = policy.buffer
+
+        let perDay = 86_400_000 / Double(barMs)
+        let rise = Double.pow(1 + policy.maxRisePerDay, 1 / perDay)
+        let fall = Double.pow(1 - policy.maxFallPerDay, 1 / perDay)
+        var steps: [Step] = []
+        steps.reserveCapacity(returns.count)
+        // The stressed volatility: a high quantile of the daily-sampled σ seen so far (a sorted
+        // sample; one insertion per day keeps it cheap), never the single worst hour.
+        var sample: [Double] = []
+        var stressed = 0.0
+        var previous: [Double]? = nil
+        let sampleEvery = max(1, Int(perDay.rounded()))
+        for t in 1...returns.count {
+            let s = sigma[t]
+            if t % sampleEvery == 1 || sampleEvery == 1 || sample.isEmpty {
+                let k = sample.firstIndex { $0 > s } ?? sample.count
+                sample.insert(s, at: k)
+                stressed = sample[min(sample.count - 1, Int(Double(sample.count) * policy.stressQuantile))]
+            }
+            stressed = max(stressed, 0)
+            let worst = stressed
+            let raw = horizonList.map { Double.exp(zValue * s * $0.squareRoot()) - 1 }
+            let stress = horizonList.map { Double.exp(zValue * worst * $0.squareRoot()) - 1 }
+            let calm = s < policy.release * stressed
+            var rates = zip(raw, stress).map { m, ms in max(m, weight * ms + (1 - weight) * m) * (calm ? 1 + buffer : 1) }
+            rates[0] = max(rates[0], policy.floor)
+            for i in 1..<rates.count { rates[i] = max(rates[i], rates[i - 1], policy.floor) }
+            if let previous {
+                for i in rates.indices { rates[i] = min(max(rates[i], previous[i] * fall), previous[i] * rise) }
+            }
+            previous = rates
+            steps.append(Step(time: times[t], volatility: s, raw: raw, rates: rates))
+        }
+        self.steps = steps
+    }
+
+    /// The bar interval: the most frequent difference between consecutive times (ms, ≥ 1).
+    public static func barInterval(_ times: [Int64]) -> Int64 {
+        var counts: [Int64: Int] = [:]
+        for (a, b) in zip(times, times.dropFirst()) { counts[b - a, default: 0] += 1 }
+        return max(1, counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? 1)
+    }
+
+    /// The exceedance series of bracket `bracket` over the bars after training: at the close of
+    /// bar `t` the rate is `m_t`; the next `h` bars' move breaches it when the long's loss
+    /// `1 − P_{t+h}/P_t` or the short's loss `P_{t+h}/P_t − 1` exceeds `m_t` (`h` = the bracket's
+    /// horizon rounded up, at least 1). `rates` overrides the model's (e.g. a static table).
+    /// Windows that span a gap in the data are left out.
+    public func exceedances(times: [Int64], prices: [Double], bracket: Int = 0, staticRate: Double? = nil) -> [Bool] {
+        let barMs = Self.barInterval(times)
+        let h = max(1, Int(horizons[bracket].rounded(.up)))
+        let start = min(max(policy.trainingBars, 20), prices.count - 1)
+        guard start + h < prices.count else { return [] }
+        var out: [Bool] = []
+        out.reserveCapacity(prices.count - h - start)
+        for t in start..<(prices.count - h) where times[t + h] - times[t] == Int64(h) * barMs {
+            let rate = staticRate ?? steps[t - 1].rates[bracket]
+            let ratio = prices[t + h] / prices[t]
+            out.append(max(1 - ratio, ratio - 1) > rate)
+        }
+        return out
+    }
+}

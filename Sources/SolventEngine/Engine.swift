@@ -44,6 +44,14 @@ public struct Engine: Sendable {
         _ = evaluateAndAdvance(a, emit: false)
     }
 
+    /// Adds `amount` (≥ 0) of asset `asset` to the insurance fund as opening money (scenario
+    /// and backtest start state).
+    public mutating func fundInsurance(asset: Int, amount: FixedDecimal) {
+        precondition(!amount.isNegative, "an opening insurance fund is not negative")
+        state.totals[asset].insuranceFund += amount
+        state.totals[asset].opening += amount
+    }
+
     /// Applies one command and returns the events it caused (a rejection is an event).
     public mutating func apply(_ timed: TimedCommand) -> [EngineEvent] {
         events = []

@@ -1,4 +1,5 @@
 import Foundation
+import SolventCore
 import SolventRisk
 import SolventTestSupport
 import Testing

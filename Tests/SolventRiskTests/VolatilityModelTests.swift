@@ -1,4 +1,5 @@
 import RealModule
+import SolventCore
 import SolventRisk
 import SolventTestSupport
 import Testing

@@ -8,28 +8,51 @@ extension Engine {
     mutating func drainLiquidations() {
         var steps = 0
         var waiting = Set<Int>()
+        // Severities are cached for the drain: within one command prices do not move, so a step
+        // changes only the stepped account and the counterparties it deleverages or socializes
+        // onto (their cached severities are dropped). Same order as a full re-evaluation per step.
+        var cache: [Int: Severity] = [:]
         while steps < state.parameters.liquidationStepsPerCommand {
-            let candidates = state.backlog.subtracting(waiting)
-            guard let a = worst(candidates) else { break }
+            guard let a = worst(state.backlog.subtracting(waiting), cache: &cache) else { break }
             steps += 1
+            let emitted = events.count
             if !liquidationStep(a) { waiting.insert(a) }
+            cache[a] = nil
+            for event in events[emitted...] where event.kind == .autoDeleveraged || event.kind == .socializedLoss {
+                if let id = event.account, let b = state.accountIndex[id] { cache[b] = nil }
+            }
         }
     }
 
-    /// The account furthest under maintenance.
-    func worst(_ candidates: Set<Int>) -> Int? {
-        var best: (Int, FixedDecimal, Bool)? = nil
-        for a in candidates.sorted() {
-            let pool = worstPool(a, evaluator.evaluate(state.accounts[a].account))
-            let bankrupt = !pool.equity.isPositive
-            let severity = bankrupt ? -pool.equity : (pool.maintenanceMargin.divided(by: pool.equity, rounding: .halfEven) ?? .max)
+    /// How far under maintenance an account is: bankrupt accounts (by deficit) before the others (by MM / equity).
+    struct Severity {
+        var bankrupt: Bool
+        var value: FixedDecimal
+
+        func isWorse(than other: Severity) -> Bool {
+            bankrupt != other.bankrupt ? bankrupt : value > other.value
+        }
+    }
+
+    func severity(_ a: Int) -> Severity {
+        let pool = worstPool(a, evaluator.evaluate(state.accounts[a].account, prices: false))
+        let bankrupt = !pool.equity.isPositive
+        return Severity(bankrupt: bankrupt, value: bankrupt ? -pool.equity : (pool.maintenanceMargin.divided(by: pool.equity, rounding: .halfEven) ?? .max))
+    }
+
+    /// The account furthest under maintenance (ties: the lowest index).
+    func worst(_ candidates: Set<Int>, cache: inout [Int: Severity]) -> Int? {
+        var best: (index: Int, severity: Severity)? = nil
+        for a in candidates {
+            let s: Severity
+            if let cached = cache[a] { s = cached } else { s = severity(a); cache[a] = s }
             if let b = best {
-                if (bankrupt && !b.2) || (bankrupt == b.2 && severity > b.1) { best = (a, severity, bankrupt) }
+                if s.isWorse(than: b.severity) || (!b.severity.isWorse(than: s) && a < b.index) { best = (a, s) }
             } else {
-                best = (a, severity, bankrupt)
+                best = (a, s)
             }
         }
-        return best?.0
+        return best?.index
     }
 
     func worstPool(_ a: Int, _ evaluation: AccountEvaluation) -> PoolEvaluation {
@@ -241,7 +264,7 @@ extension Engine {
             let record = state.accounts[a]
             let k = record.positionIndex(i)!
             let position = record.account.positions[k]
-            let evaluation = evaluator.evaluate(record.account)
+            let evaluation = evaluator.evaluate(record.account, prices: false)
             let pool = evaluation.pools.first { $0.pool == evaluation.positions[k].pool }!
             let cost = notional(position.quantity, instrument, price: position.entryPrice)
             guard cost.isPositive, pool.equity.isPositive else { continue }

@@ -45,7 +45,10 @@ public struct MarginEvaluator: Sendable {
 
     /// Evaluates one account. Every position's instrument must have a mark (the input
     /// decoder and the engine guarantee it).
-    public func evaluate(_ account: Account) -> AccountEvaluation {
+    ///
+    /// `prices: false` skips the liquidation and bankruptcy prices (left nil): for callers that
+    /// rank or classify accounts by pool numbers only (the liquidation queue, ADL ranking).
+    public func evaluate(_ account: Account, prices: Bool = true) -> AccountEvaluation {
         var positions: [PositionEvaluation] = []
         positions.reserveCapacity(account.positions.count)
         var crossPnl = FixedDecimal.zero
@@ -99,6 +102,7 @@ public struct MarginEvaluator: Sendable {
                 rest = margin
                 restWithoutMaintenance = margin
             }
+            guard prices else { continue }
             positions[index].liquidationPrice = PositionMath.liquidationPrice(
                 rest: rest, side: position.side, size: sizes[index], entry: position.entryPrice, inverse: inverse,
                 brackets: instrument.brackets, startBracket: evaluation.bracket)

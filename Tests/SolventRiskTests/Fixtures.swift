@@ -31,7 +31,7 @@ func document(accounts: String, btc: String = "65000", marks: String = #""BTCUSD
 func evaluate(_ text: String) throws -> (EvaluateInput, [AccountEvaluation]) {
     let input = try EvaluateInput.decode(JSONParser.parse(text))
     let evaluator = MarginEvaluator(market: input.market, policy: input.policy)
-    return (input, input.accounts.map(evaluator.evaluate))
+    return (input, input.accounts.map { evaluator.evaluate($0) })
 }
 
 /// The decoding error of a document, or nil when it is valid.

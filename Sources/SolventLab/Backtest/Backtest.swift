@@ -83,6 +83,9 @@ public struct BacktestResult: Sendable {
     /// The history's worst 24-hour fall and rise (fractions).
     public var worstFall = 0.0
     public var worstRise = 0.0
+    /// `opening + deposited − withdrawn − (balances + fund + fees + external)` per asset at the
+    /// end: zero when the engine conserved money through the whole backtest.
+    public var conservationGaps: [FixedDecimal] = []
     /// Engine state hash at the end (determinism checks).
     public var stateHash = ""
 
@@ -123,7 +126,9 @@ public enum Backtest {
         engine.fundInsurance(asset: usdt, amount: config.insuranceFund)
 
         // Dynamic rates: computed causally (each step uses bars up to it), applied once a day.
-        let dynamic = model.policy(base: config.dynamicPolicy).map {
+        var basePolicy = config.dynamicPolicy
+        basePolicy.trainingBars = min(basePolicy.trainingBars, max(20, bars.count / 3))
+        let dynamic = model.policy(base: basePolicy).map {
             DynamicMargin(times: times, prices: closes, volumes: bars.map { DoubleBoundary.double($0.volume) },
                           bracketFloors: table.brackets.map { DoubleBoundary.double($0.notionalFloor) }, policy: $0)
         }
@@ -285,9 +290,13 @@ public enum Backtest {
                         let quantity = FixedDecimal(raw: Int128((trader.notional / open * 1000).rounded()) * 1_000_000_000_000_000)
                         guard quantity.isPositive else { continue }
                         let notional = quantity * price
-                        let collateral = (notional / FixedDecimal(trader.leverage) * DoubleBoundary.decimal(1 + trader.buffer)!).rounded(toDigits: 2, rule: .up)
+                        // The venue caps leverage by the bracket in force: a trader takes at most that.
+                        let brackets = engine.state.market.instruments[0].brackets
+                        let cap = brackets.brackets[brackets.index(forNotional: notional)].maxLeverage
+                        let leverage = FixedDecimal.minimum(FixedDecimal(trader.leverage), cap)
+                        let collateral = (notional / leverage * DoubleBoundary.decimal(1 + trader.buffer)!).rounded(toDigits: 2, rule: .up)
                         _ = apply(time, .deposit(account: trader.id, asset: "USDT", amount: collateral + FixedDecimal(1), settle: "USDT"))
-                        _ = apply(time, .setLeverage(account: trader.id, symbol: symbol, leverage: FixedDecimal(trader.leverage)))
+                        _ = apply(time, .setLeverage(account: trader.id, symbol: symbol, leverage: leverage))
                         let fee = (notional * DoubleBoundary.decimal(config.feeRate)!).rounded(toDigits: 8, rule: .up)
                         let events = apply(time, .fill(account: trader.id, symbol: symbol, quantity: trader.side > 0 ? quantity : -quantity,
                                                        price: price, fee: fee, orderID: nil))
@@ -320,6 +329,7 @@ public enum Backtest {
         result.finalFund = DoubleBoundary.double(engine.state.totals[usdt].insuranceFund)
         result.meanMaintenanceRate = rateCount == 0 ? 0 : rateSum / Double(rateCount)
         result.stateHash = engine.stateHash()
+        result.conservationGaps = engine.state.market.assets.indices.map { engine.state.conservationGap(of: $0) }
         _ = btc
         return result
     }

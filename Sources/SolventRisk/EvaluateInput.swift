@@ -11,15 +11,18 @@ public struct EvaluateInput: Sendable {
     public var options: OptionInputs
     /// Scenario-margin parameters for portfolio accounts.
     public var portfolio: PortfolioPolicy
+    /// Per-account haircuts from the haircut model, when the document gives one.
+    public var haircuts: HaircutPolicy?
 
     public init(policy: MarginPolicy, market: Market, accounts: [Account], modes: [AccountMode]? = nil,
-                options: OptionInputs = OptionInputs(), portfolio: PortfolioPolicy = PortfolioPolicy()) {
+                options: OptionInputs = OptionInputs(), portfolio: PortfolioPolicy = PortfolioPolicy(), haircuts: HaircutPolicy? = nil) {
         self.policy = policy
         self.market = market
         self.accounts = accounts
         self.modes = modes ?? [AccountMode](repeating: .standard, count: accounts.count)
         self.options = options
         self.portfolio = portfolio
+        self.haircuts = haircuts
         precondition(self.modes.count == accounts.count, "one mode per account")
     }
 
@@ -52,7 +55,8 @@ public struct EvaluateInput: Sendable {
         let options = try decodeOptionInputs(root, market: market, instrumentIndex: instrumentIndex)
         let portfolio = try decodePortfolioPolicy(root.optional("portfolio_policy"))
         let (accounts, modes) = try decodeAccounts(root.required("accounts"), market: market, assetIndex: assetIndex, instrumentIndex: instrumentIndex)
-        let input = EvaluateInput(policy: policy, market: market, accounts: accounts, modes: modes, options: options, portfolio: portfolio)
+        let haircuts = try decodeHaircutPolicy(root.optional("haircut_model"), assetIndex: assetIndex)
+        let input = EvaluateInput(policy: policy, market: market, accounts: accounts, modes: modes, options: options, portfolio: portfolio, haircuts: haircuts)
         try input.checkOptions(root)
         return input
     }

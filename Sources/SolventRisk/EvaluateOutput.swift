@@ -19,7 +19,17 @@ public enum EvaluateOutput {
         writer.key("accounts")
         writer.beginArray()
         for (k, account) in input.accounts.enumerated() {
-            if input.modes[k] == .portfolio {
+            if let policy = input.haircuts {
+                // Per-account haircuts: the account's own market view, then the usual path.
+                let (market, breakdowns) = policy.market(for: account, base: input.market)
+                let ownEvaluator = MarginEvaluator(market: market, policy: input.policy)
+                let ownPortfolio = PortfolioMargin(market: market, policy: input.policy, portfolio: input.portfolio, options: input.options)
+                if input.modes[k] == .portfolio {
+                    write(account, ownPortfolio.evaluate(account), market: market, into: &writer, haircuts: breakdowns)
+                } else {
+                    write(account, ownEvaluator.evaluate(account), market: market, into: &writer, haircuts: breakdowns)
+                }
+            } else if input.modes[k] == .portfolio {
                 write(account, portfolio.evaluate(account), market: input.market, into: &writer)
             } else {
                 write(account, evaluator.evaluate(account), market: input.market, into: &writer)
@@ -36,7 +46,8 @@ public enum EvaluateOutput {
     }
 
     /// Writes one account's evaluation object.
-    public static func write(_ account: Account, _ evaluation: AccountEvaluation, market: Market, into writer: inout JSONWriter) {
+    public static func write(_ account: Account, _ evaluation: AccountEvaluation, market: Market, into writer: inout JSONWriter,
+                             haircuts: [Int: HaircutModel.Breakdown]? = nil) {
         let symbol = { (i: Int) in market.instruments[account.positions[i].instrument].symbol }
         writer.beginObject()
         writer.member("id", account.id)
@@ -75,11 +86,13 @@ public enum EvaluateOutput {
             writer.endObject()
         }
         writer.endArray()
+        if let haircuts { writeHaircuts(haircuts, market: market, into: &writer) }
         writer.endObject()
     }
 
     /// Writes one portfolio account's evaluation object (docs/evaluate.md, "Extra output").
-    public static func write(_ account: Account, _ evaluation: PortfolioEvaluation, market: Market, into writer: inout JSONWriter) {
+    public static func write(_ account: Account, _ evaluation: PortfolioEvaluation, market: Market, into writer: inout JSONWriter,
+                             haircuts: [Int: HaircutModel.Breakdown]? = nil) {
         let pool = evaluation.pool
         writer.beginObject()
         writer.member("id", account.id)
@@ -150,6 +163,25 @@ public enum EvaluateOutput {
         }
         writer.endArray()
         writer.endObject()
+        if let haircuts { writeHaircuts(haircuts, market: market, into: &writer) }
+        writer.endObject()
+    }
+
+    /// `"haircuts": {asset: {"haircut", "volatility", "liquidity", "concentration", "wrong_way"}}`.
+    static func writeHaircuts(_ haircuts: [Int: HaircutModel.Breakdown], market: Market, into writer: inout JSONWriter) {
+        writer.key("haircuts")
+        writer.beginObject()
+        for asset in haircuts.keys.sorted() {
+            let b = haircuts[asset]!
+            writer.key(market.assets[asset].symbol)
+            writer.beginObject()
+            writer.member("haircut", market.assets[asset].haircut)
+            writer.key("volatility"); writer.raw(quoted(b.volatility))
+            writer.key("liquidity"); writer.raw(quoted(b.liquidity))
+            writer.key("concentration"); writer.raw(quoted(b.concentration))
+            writer.key("wrong_way"); writer.raw(quoted(b.wrongWay))
+            writer.endObject()
+        }
         writer.endObject()
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SolventCore
 import SolventRisk
 import Testing
@@ -56,5 +57,49 @@ import Testing
         #expect(thinScore.concentration == 1)
         let (badInput, bad) = try book(collateral: "100")
         #expect(RiskScore.score(badInput.accounts[0], bad, market: badInput.market, dailyVolatility: vol).score == 100)
+    }
+}
+
+/// The haircut model inside `evaluate`: per-account haircuts from size and exposure.
+@Suite struct EvaluateHaircutModelTests {
+    private func output(_ accounts: String, model: String = #"{ "assets": { "BTC": { "daily_volatility": "0.03", "daily_volume": "20000" } } }"#) throws -> JSONValue {
+        let text = document(accounts: accounts, haircuts: #"{ "BTC": "0.05" }"#).replacingOccurrences(of: #""accounts":"#, with: "\"haircut_model\": \(model), \"accounts\":")
+        return try JSONParser.parse(EvaluateOutput.render(EvaluateInput.decode(JSONParser.parse(text))))
+    }
+
+    private func haircut(_ json: JSONValue, _ k: Int) -> FixedDecimal? {
+        guard case .array(let accounts)? = json["accounts"], case .string(let h)? = accounts[k]["haircuts"]?["BTC"]?["haircut"] else { return nil }
+        return FixedDecimal(h)
+    }
+
+    /// BTC collateral behind a long BTC perpetual takes the wrong-way add-on; behind a short it
+    /// is a hedge (no add-on); a 100× larger holding takes a larger haircut (liquidity and
+    /// concentration). Equity uses the account's own haircut.
+    @Test func perAccountHaircuts() throws {
+        let json = try output("""
+            [ { "id": "long", "settle": "USDT", "collateral": { "BTC": "1" }, "positions": [ { "symbol": "BTCUSDT", "quantity": "1", "entry_price": "65010" } ] },
+              { "id": "short", "settle": "USDT", "collateral": { "BTC": "1" }, "positions": [ { "symbol": "BTCUSDT", "quantity": "-1", "entry_price": "65010" } ] },
+              { "id": "flat", "settle": "USDT", "collateral": { "BTC": "1" } },
+              { "id": "whale", "settle": "USDT", "collateral": { "BTC": "100" } } ]
+            """)
+        let long = try #require(haircut(json, 0)), short = try #require(haircut(json, 1)), flat = try #require(haircut(json, 2)), whale = try #require(haircut(json, 3))
+        #expect(long > flat)
+        #expect(short == flat)
+        #expect(whale > flat)
+        // 1 BTC, σ 3 %/day, volume 20,000: h = 1 − e^(−2.576·0.03·√(1 + 0.00025)) ≈ 7.44 %, no concentration below 1M.
+        let expected = 1 - Foundation.exp(-2.576 * 0.03 * (1 + 1.0 / (0.1 * 20_000) / 2).squareRoot())
+        #expect(abs(DoubleBoundary.double(flat) - expected) < 2e-6)
+        guard case .array(let accounts)? = json["accounts"], case .string(let equity)? = accounts[2]["pools"].flatMap({ if case .array(let p) = $0 { return p[0]["equity"] } else { return nil } }) else {
+            Issue.record("no equity"); return
+        }
+        #expect(FixedDecimal(equity)! == FixedDecimal(65_000) * (.one - flat))
+    }
+
+    /// Bad model inputs name their path.
+    @Test func badModel() {
+        let bad = document(accounts: "[]").replacingOccurrences(of: #""accounts":"#, with: #""haircut_model": { "assets": { "DOGE": { "daily_volatility": "0.1", "daily_volume": "1" } } }, "accounts":"#)
+        #expect(inputError(bad)?.path == "haircut_model.assets.DOGE")
+        let negative = document(accounts: "[]").replacingOccurrences(of: #""accounts":"#, with: #""haircut_model": { "participation": "0", "assets": {} }, "accounts":"#)
+        #expect(inputError(negative)?.path == "haircut_model.participation")
     }
 }

@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 UNITS = {"ns": 1e-9, "μs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 EVALUATE_BENCH = re.compile(r"evaluate book of (\d+) accounts")
+FILE_BENCH = re.compile(r"evaluate file book, (\d+) positions")
 GRID_BENCH = re.compile(r"options scenario grid, (\d+) options x (\d+) scenarios")
 
 
@@ -92,6 +93,13 @@ def load_json(path):
         return json.load(fh)
 
 
+def count_rate(evals: dict) -> str:
+    from randombook_count import count_positions
+    accounts = max(evals)
+    positions = count_positions(accounts, seed=7)
+    return f"{positions / evals[accounts] / 1e6:.2f} M positions/s"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--numpy")
@@ -112,7 +120,14 @@ def main(argv=None) -> int:
             p50 = parse_benchmark_text(fh.read())
         sol_eval_desc = sol_grid_desc = "not in the benchmark output"
         evals = {int(m.group(1)): t for n, t in p50.items() if (m := EVALUATE_BENCH.fullmatch(n))}
-        if evals:
+        files = [(int(m.group(1)), t) for n, t in p50.items() if (m := FILE_BENCH.fullmatch(n))]
+        if files:
+            # The peers' own book (SOLVENT_BENCH_BOOK): the like-for-like comparison.
+            positions, seconds = files[0]
+            sol_eval = positions / seconds
+            sol_eval_desc = (f"the peers' gen_big_book.py book, {positions:,} positions, p50 {seconds:.3f} s per pass"
+                             + (f"; on its own RandomBook (400,000 accounts) {count_rate(evals)}" if evals else ""))
+        elif evals:
             from randombook_count import count_positions
             accounts = max(evals)
             positions = count_positions(accounts, seed=7)

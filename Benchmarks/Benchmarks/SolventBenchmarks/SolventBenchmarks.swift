@@ -1,3 +1,4 @@
+import Foundation
 import Benchmark
 import SolventCore
 import SolventEngine
@@ -8,6 +9,7 @@ let benchmarks: @Sendable () -> Void = {
     recoveryBenchmarks()
     reservesBenchmarks()
     optionsBenchmarks()
+    labBenchmarks()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
         warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 30)
@@ -25,6 +27,23 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
         } setup: {
             _ = Books.shared.input(accounts: accounts)
+        }
+    }
+
+    // The same book as the Python peers (scripts/bench-peers exports SOLVENT_BENCH_BOOK, a
+    // gen_big_book.py file): decoded once, outside the measurement; one iteration evaluates it all.
+    if let path = ProcessInfo.processInfo.environment["SOLVENT_BENCH_BOOK"],
+       let data = FileManager.default.contents(atPath: path),
+       let input = try? EvaluateInput.decode(JSONParser.parse([UInt8](data))) {
+        let positions = Books.positions(input)
+        Benchmark("evaluate file book, \(positions) positions",
+                  configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(20), maxIterations: 10)) { benchmark in
+            let evaluator = MarginEvaluator(market: input.market, policy: input.policy)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                for account in input.accounts { blackHole(evaluator.evaluate(account)) }
+            }
+            benchmark.stopMeasurement()
         }
     }
 

@@ -54,19 +54,7 @@ public enum EvaluateOutput {
         writer.member("status", evaluation.status.name)
         writer.key("pools")
         writer.beginArray()
-        for pool in evaluation.pools {
-            writer.beginObject()
-            writer.member("pool", pool.pool.name(symbol: symbol))
-            writer.member("equity", pool.equity)
-            writer.member("initial_margin", pool.initialMargin)
-            writer.member("maintenance_margin", pool.maintenanceMargin)
-            writer.key("margin_ratio")
-            writer.optionalDecimal(pool.marginRatio)
-            writer.member("available", pool.available)
-            writer.member("status", pool.status.name)
-            writer.member("call_amount", pool.callAmount)
-            writer.endObject()
-        }
+        for pool in evaluation.pools { writePool(pool, name: pool.pool.name(symbol: symbol), into: &writer) }
         writer.endArray()
         writer.key("positions")
         writer.beginArray()
@@ -100,17 +88,7 @@ public enum EvaluateOutput {
         writer.member("status", evaluation.status.name)
         writer.key("pools")
         writer.beginArray()
-        writer.beginObject()
-        writer.member("pool", "portfolio")
-        writer.member("equity", pool.equity)
-        writer.member("initial_margin", pool.initialMargin)
-        writer.member("maintenance_margin", pool.maintenanceMargin)
-        writer.key("margin_ratio")
-        writer.optionalDecimal(pool.marginRatio)
-        writer.member("available", pool.available)
-        writer.member("status", pool.status.name)
-        writer.member("call_amount", pool.callAmount)
-        writer.endObject()
+        writePool(pool, name: "portfolio", into: &writer)
         writer.endArray()
         writer.key("positions")
         writer.beginArray()
@@ -164,6 +142,21 @@ public enum EvaluateOutput {
         writer.endArray()
         writer.endObject()
         if let haircuts { writeHaircuts(haircuts, market: market, into: &writer) }
+        writer.endObject()
+    }
+
+    /// One pool object of the contract.
+    static func writePool(_ pool: PoolEvaluation, name: String, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("pool", name)
+        writer.member("equity", pool.equity)
+        writer.member("initial_margin", pool.initialMargin)
+        writer.member("maintenance_margin", pool.maintenanceMargin)
+        writer.key("margin_ratio")
+        writer.optionalDecimal(pool.marginRatio)
+        writer.member("available", pool.available)
+        writer.member("status", pool.status.name)
+        writer.member("call_amount", pool.callAmount)
         writer.endObject()
     }
 

@@ -9,7 +9,6 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
@@ -25,16 +24,6 @@ let package = Package(
             ],
             path: "Benchmarks/SolventBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
-        // Open-loop latency (HDR percentiles against offered rate): swift run -c release SolventLatency
-        .executableTarget(
-            name: "SolventLatency",
-            dependencies: [
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "SolventCore", package: "main"),
-                .product(name: "SolventRisk", package: "main"),
-                .product(name: "SolventEngine", package: "main"),
-            ],
-            path: "Latency"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -145,7 +145,7 @@ extension FixedDecimal {
         let numerator = UInt256.multiply(raw.magnitude, UInt128(Self.unitRaw))
         let divisor = other.raw.magnitude
         guard numerator.high < divisor else { return nil }
-        let (q, r) = divisor.dividingFullWidth((high: numerator.high, low: numerator.low))
+        let (q, r) = numerator.divided(by: divisor)
         let rounded = Self.round(quotient: q, remainder: r, divisor: divisor, negative: negative, rule: rule)
         return Self.signed(rounded, negative: negative)
     }
@@ -205,10 +205,101 @@ struct UInt256 {
     @usableFromInline var high: UInt128
     @usableFromInline var low: UInt128
 
-    @usableFromInline
+    /// The full 256-bit product, from four 64×64→128 hardware multiplies (the standard
+    /// library's generic `UInt128.multipliedFullWidth` is several times slower).
+    @usableFromInline @inline(__always)
     static func multiply(_ a: UInt128, _ b: UInt128) -> UInt256 {
-        let (high, low) = a.multipliedFullWidth(by: b)
-        return UInt256(high: high, low: low)
+        let a0 = UInt64(truncatingIfNeeded: a), a1 = UInt64(truncatingIfNeeded: a >> 64)
+        let b0 = UInt64(truncatingIfNeeded: b), b1 = UInt64(truncatingIfNeeded: b >> 64)
+        let p00 = a0.multipliedFullWidth(by: b0)
+        if a1 == 0 && b1 == 0 {
+            return UInt256(high: 0, low: UInt128(p00.high) << 64 | UInt128(p00.low))
+        }
+        let p01 = a0.multipliedFullWidth(by: b1)
+        let p10 = a1.multipliedFullWidth(by: b0)
+        let p11 = a1.multipliedFullWidth(by: b1)
+        var column = UInt128(p00.high) + UInt128(p01.low) + UInt128(p10.low)
+        let r1 = UInt64(truncatingIfNeeded: column)
+        column = (column >> 64) + UInt128(p01.high) + UInt128(p10.high) + UInt128(p11.low)
+        let r2 = UInt64(truncatingIfNeeded: column)
+        column = (column >> 64) + UInt128(p11.high)
+        let r3 = UInt64(truncatingIfNeeded: column)
+        return UInt256(high: UInt128(r3) << 64 | UInt128(r2), low: UInt128(r1) << 64 | UInt128(p00.low))
+    }
+
+    /// `self / divisor` and the remainder, for `high < divisor` (so the quotient fits 128 bits):
+    /// Knuth's algorithm D on 64-bit limbs with hardware 128/64 divisions (the standard
+    /// library's generic `UInt128.dividingFullWidth` is far slower).
+    @usableFromInline
+    func divided(by divisor: UInt128) -> (quotient: UInt128, remainder: UInt128) {
+        precondition(divisor != 0 && high < divisor, "quotient must fit in 128 bits")
+        let v1 = UInt64(truncatingIfNeeded: divisor >> 64), v0 = UInt64(truncatingIfNeeded: divisor)
+        let u3 = UInt64(truncatingIfNeeded: high >> 64), u2 = UInt64(truncatingIfNeeded: high)
+        let u1 = UInt64(truncatingIfNeeded: low >> 64), u0 = UInt64(truncatingIfNeeded: low)
+        if v1 == 0 {
+            // One-limb divisor: schoolbook, three hardware divisions (u3 == 0 since high < divisor).
+            var r = u2
+            let q1: UInt64, q0: UInt64
+            (q1, r) = v0.dividingFullWidth((high: r, low: u1))
+            (q0, r) = v0.dividingFullWidth((high: r, low: u0))
+            return (UInt128(q1) << 64 | UInt128(q0), UInt128(r))
+        }
+        // Normalize so that the divisor's top bit is set.
+        let shift = UInt64(v1.leadingZeroBitCount)
+        let d1 = shift == 0 ? v1 : (v1 << shift) | (v0 >> (64 - shift))
+        let d0 = v0 << shift
+        var n0 = u0 << shift
+        var n1 = shift == 0 ? u1 : (u1 << shift) | (u0 >> (64 - shift))
+        var n2 = shift == 0 ? u2 : (u2 << shift) | (u1 >> (64 - shift))
+        var n3 = shift == 0 ? u3 : (u3 << shift) | (u2 >> (64 - shift))
+        var n4 = shift == 0 ? 0 : u3 >> (64 - shift)
+        /// One quotient limb from the window (top, middle, bottom), which it reduces in place.
+        func step(_ top: inout UInt64, _ middle: inout UInt64, _ bottom: inout UInt64) -> UInt64 {
+            // Estimate q̂ from the top two limbs, then correct it (at most twice).
+            var qhat: UInt64, rhat: UInt64
+            var rhatOverflow = false
+            if top >= d1 {
+                qhat = .max
+                (rhat, rhatOverflow) = middle.addingReportingOverflow(d1)
+            } else {
+                (qhat, rhat) = d1.dividingFullWidth((high: top, low: middle))
+            }
+            while !rhatOverflow {
+                let product = qhat.multipliedFullWidth(by: d0)
+                guard product.high > rhat || (product.high == rhat && product.low > bottom) else { break }
+                qhat -= 1
+                (rhat, rhatOverflow) = rhat.addingReportingOverflow(d1)
+            }
+            // window −= q̂·d.
+            let p0 = qhat.multipliedFullWidth(by: d0), p1 = qhat.multipliedFullWidth(by: d1)
+            let (t0, b0) = bottom.subtractingReportingOverflow(p0.low)
+            var carry = UInt128(p0.high) + UInt128(p1.low) + (b0 ? 1 : 0)
+            let (t1, b1) = middle.subtractingReportingOverflow(UInt64(truncatingIfNeeded: carry))
+            carry = (carry >> 64) + UInt128(p1.high) + (b1 ? 1 : 0)
+            let (t2, b2) = top.subtractingReportingOverflow(UInt64(truncatingIfNeeded: carry))
+            bottom = t0
+            middle = t1
+            top = t2
+            if b2 || (carry >> 64) != 0 {
+                // q̂ was one too large: add the divisor back.
+                qhat -= 1
+                let (s0, c0) = bottom.addingReportingOverflow(d0)
+                let (s1a, c1a) = middle.addingReportingOverflow(d1)
+                let (s1, c1b) = s1a.addingReportingOverflow(c0 ? 1 : 0)
+                bottom = s0
+                middle = s1
+                top = top &+ ((c1a || c1b) ? 1 : 0)
+            }
+            return qhat
+        }
+        // The quotient's top limb is zero because high < divisor; the window starting at n2 still
+        // has to be reduced so that the remainder comes out right.
+        _ = step(&n4, &n3, &n2)
+        let q1 = step(&n3, &n2, &n1)
+        let q0 = step(&n2, &n1, &n0)
+        let quotient = (q1, q0)
+        let remainderShifted = UInt128(n1) << 64 | UInt128(n0)
+        return (UInt128(quotient.0) << 64 | UInt128(quotient.1), remainderShifted >> shift)
     }
 
     /// Divides by `10^18` in two steps of `10^9` on 64-bit limbs (fast hardware

@@ -3,7 +3,7 @@
 // no coordinated omission: every operation has a scheduled start `t0 + i/rate`, and its latency
 // is measured from that scheduled start, so time spent waiting behind a slow operation counts.
 //
-//   cd Benchmarks && swift run -c release SolventLatency [accounts]
+//   cd Benchmarks/Latency && swift run -c release SolventLatency [accounts]
 import Foundation
 import Histogram
 import SolventCore

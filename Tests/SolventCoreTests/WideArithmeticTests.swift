@@ -1,0 +1,51 @@
+import PropertyBased
+@testable import SolventCore
+import Testing
+
+/// The hand-written 128×128→256 multiply against the standard library's generic one.
+@Suite struct WideArithmeticTests {
+    @Test func multiplyMatchesStandardLibrary() async {
+        let edges: [UInt128] = [0, 1, 2, UInt128(UInt64.max), UInt128(UInt64.max) + 1, .max, .max - 1, UInt128(1) << 127, 1_000_000_000_000_000_000]
+        for a in edges {
+            for b in edges {
+                let product = UInt256.multiply(a, b)
+                let expected = a.multipliedFullWidth(by: b)
+                #expect(product.high == expected.high && product.low == expected.low, "\(a) × \(b)")
+            }
+        }
+        await propertyCheck(count: 2_000, input: Gen.uint64(), Gen.uint64(), Gen.uint64(), Gen.uint64()) { a0, a1, b0, b1 in
+            let a = UInt128(a1) << 64 | UInt128(a0), b = UInt128(b1 >> UInt64(a0 % 64)) << 64 | UInt128(b0)
+            let product = UInt256.multiply(a, b)
+            let expected = a.multipliedFullWidth(by: b)
+            #expect(product.high == expected.high && product.low == expected.low)
+        }
+    }
+}
+
+/// The hand-written 256/128 division against the standard library's generic one.
+@Suite struct WideDivisionTests {
+    private func check(_ high: UInt128, _ low: UInt128, _ divisor: UInt128) {
+        guard divisor != 0, high < divisor else { return }
+        let ours = UInt256(high: high, low: low).divided(by: divisor)
+        let theirs = divisor.dividingFullWidth((high: high, low: low))
+        #expect(ours.quotient == theirs.quotient && ours.remainder == theirs.remainder, "(\(high), \(low)) / \(divisor)")
+    }
+
+    @Test func edges() {
+        let values: [UInt128] = [0, 1, 2, 3, UInt128(UInt64.max), UInt128(UInt64.max) + 1, UInt128(UInt64.max) << 64, .max, .max - 1,
+                                 UInt128(1) << 127, (UInt128(1) << 127) - 1, 1_000_000_000_000_000_000, UInt128(1) << 64 | 1]
+        for high in values { for low in values { for divisor in values { check(high, low, divisor) } } }
+    }
+
+    @Test func random() async {
+        await propertyCheck(count: 5_000, input: Gen.uint64(), Gen.uint64(), Gen.uint64(), Gen.uint64(), Gen.uint64(), Gen.uint64()) { h1, h0, l1, l0, d1, d0 in
+            // Divisors of every width: shift the top limb away at random.
+            let divisor = UInt128(d1 >> (d0 % 65 == 64 ? 63 : d0 % 64)) << 64 | UInt128(d0)
+            let high = (UInt128(h1) << 64 | UInt128(h0)) % max(divisor, 1)
+            check(high, UInt128(l1) << 64 | UInt128(l0), divisor)
+            // And one-limb divisors.
+            let small = UInt128(max(d0, 1))
+            check((UInt128(h0) % small), UInt128(l1) << 64 | UInt128(l0), small)
+        }
+    }
+}

@@ -10,7 +10,7 @@ func labBenchmarks() {
     Benchmark("backtest, 2020-03 crash window, 10000 accounts, static",
               configuration: .init(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident], maxDuration: .seconds(60), maxIterations: 3)) { benchmark in
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Examples/data/BTCUSDT-1h-2020-03-crash.csv")
+            .deletingLastPathComponent().appendingPathComponent("Examples/data/BTCUSDT-1h-2020-03-crash.csv")
         let bars = try! PriceHistory.parse(String(contentsOf: url, encoding: .utf8))
         var config = BacktestConfig()
         config.accounts = 10_000

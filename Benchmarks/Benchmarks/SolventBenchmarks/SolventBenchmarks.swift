@@ -10,6 +10,7 @@ let benchmarks: @Sendable () -> Void = {
     reservesBenchmarks()
     optionsBenchmarks()
     labBenchmarks()
+    gateBenchmarks()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
         warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 30)

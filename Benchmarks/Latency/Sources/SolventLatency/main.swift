@@ -65,11 +65,19 @@ func format(_ ns: UInt64) -> String {
     return "\(ns) ns"
 }
 
-let accounts = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1])! : 1_000_000
+let accounts = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1_000_000 : 1_000_000
 print("building \(accounts) accounts…")
 let built = now()
 var engine = book(accounts)
 print(String(format: "built in %.1f s", Double(now() - built) / 1e9))
+if CommandLine.arguments.contains("--memory") {
+    // Resident memory of the engine with `accounts` one-position accounts (index included).
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map(String.init) ?? "VmRSS: ?"
+    let kilobytes = Double(rss.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+    print("\(rss.replacingOccurrences(of: "\t", with: " ")); ≈ \(Int(kilobytes * 1024 / Double(accounts))) bytes per account (one position each)")
+    exit(0)
+}
 var rows: [Row] = []
 var time: Int64 = 1_700_000_000_000
 let mark = FixedDecimal(60_000)

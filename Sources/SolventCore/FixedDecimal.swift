@@ -307,8 +307,12 @@ struct UInt256 {
     @usableFromInline
     func dividedByScale() -> (quotient: UInt128?, remainder: UInt128) {
         if high == 0 {
-            let (q, r) = low.quotientAndRemainder(dividingBy: UInt128(FixedDecimal.unitRaw))
-            return (q, r)
+            // Two hardware 128/64 divisions (10^18 < 2^64) instead of the generic UInt128 one.
+            let scale = UInt64(FixedDecimal.unitRaw)
+            let l1 = UInt64(truncatingIfNeeded: low >> 64), l0 = UInt64(truncatingIfNeeded: low)
+            let (q1, r1) = l1.quotientAndRemainder(dividingBy: scale)
+            let (q0, r0) = scale.dividingFullWidth((high: r1, low: l0))
+            return (UInt128(q1) << 64 | UInt128(q0), UInt128(r0))
         }
         var limbs: (UInt64, UInt64, UInt64, UInt64) = (
             UInt64(truncatingIfNeeded: high >> 64), UInt64(truncatingIfNeeded: high),

@@ -49,3 +49,21 @@ import Testing
         }
     }
 }
+
+/// Division of a 256-bit product by 10^18, against the standard library.
+@Suite struct ScaleDivisionTests {
+    @Test func matchesStandardLibrary() async {
+        let scale = UInt128(1_000_000_000_000_000_000)
+        for low in [UInt128(0), 1, scale - 1, scale, scale + 1, UInt128(UInt64.max), .max, .max - 1, UInt128(1) << 127] {
+            let ours = UInt256(high: 0, low: low).dividedByScale()
+            let theirs = low.quotientAndRemainder(dividingBy: scale)
+            #expect(ours.quotient == theirs.quotient && ours.remainder == theirs.remainder)
+        }
+        await propertyCheck(count: 3_000, input: Gen.uint64(), Gen.uint64()) { a, b in
+            let low = UInt128(a) << 64 | UInt128(b)
+            let ours = UInt256(high: 0, low: low).dividedByScale()
+            let theirs = low.quotientAndRemainder(dividingBy: scale)
+            #expect(ours.quotient == theirs.quotient && ours.remainder == theirs.remainder)
+        }
+    }
+}

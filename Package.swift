@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(name: "SolventCore", swiftSettings: strict),
@@ -55,7 +57,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .target(name: "SolventServer", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"], swiftSettings: strict),
+        .target(
+            name: "SolventServer",
+            dependencies: [
+                "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "SolventLab",
             dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics"), .product(name: "Crypto", package: "swift-crypto")],
@@ -65,6 +77,8 @@ let package = Package(
             dependencies: [
                 "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal", "SolventServer", "SolventLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(name: "SolventTestSupport", dependencies: ["SolventCore", "SolventRisk"], swiftSettings: strict),
@@ -72,7 +86,16 @@ let package = Package(
         .testTarget(name: "SolventRiskTests", dependencies: ["SolventCore", "SolventRisk", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict),
         .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal", "SolventTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .testTarget(name: "SolventServerTests", dependencies: ["SolventCore", "SolventServer"], swiftSettings: strict),
+        .testTarget(
+            name: "SolventServerTests",
+            dependencies: [
+                "SolventCore", "SolventServer", "SolventJournal", "SolventEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
     ],

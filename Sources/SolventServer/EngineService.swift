@@ -1,0 +1,110 @@
+import Foundation
+public import SolventCore
+public import SolventEngine
+public import SolventJournal
+import SolventRisk
+
+/// The engine behind the API: one journaled engine, commands applied one at a time (an actor),
+/// and the most recent events kept for the events endpoint and for clients re-syncing.
+public actor EngineService {
+    private var journaled: JournaledEngine
+    /// Recent events as (sequence, kind, account, JSON), oldest first; at most `retainedEvents`.
+    private var recent: [(sequence: Int64, kind: String, account: String?, json: String)] = []
+    public let retainedEvents: Int
+
+    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000) {
+        self.journaled = journaled
+        self.retainedEvents = retainedEvents
+    }
+
+    /// Opens the SQLite journal of `directory`, creating it from `genesis` (a scenario
+    /// document) when the folder holds none.
+    public static func open(directory: String, genesis: @autoclosure () throws -> JSONValue) throws -> EngineService {
+        if FileManager.default.fileExists(atPath: directory + "/journal.sqlite") {
+            let (engine, _, _) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory, create: false))
+            return EngineService(journaled: engine)
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return EngineService(journaled: try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory))
+    }
+
+    public var commandsApplied: Int64 { journaled.engine.state.commandsApplied }
+    public var eventSequence: Int64 { journaled.engine.state.eventSequence }
+
+    /// Validates, journals and applies one command (scenario command shape; `key` is its
+    /// idempotency key). A repeated key applies nothing and returns the original events.
+    public func submit(_ command: JSONValue, key: String) throws -> (sequence: Int64, duplicate: Bool, events: [String]) {
+        var keyed = command
+        if case .object(var members) = command {
+            members.removeAll { $0.key == "key" }
+            members.append((key: "key", value: .string(key)))
+            keyed = .object(members)
+        }
+        let submission = try journaled.submit(keyed, path: "command")
+        if let original = submission.originalResult {
+            return (journaled.lastSequence, true, original.split(separator: "\n").map(String.init))
+        }
+        var lines: [String] = []
+        for event in submission.events {
+            let json = event.json
+            lines.append(json)
+            recent.append((event.sequence, event.kind.rawValue, event.account, json))
+        }
+        if recent.count > retainedEvents { recent.removeFirst(recent.count - retainedEvents) }
+        return (journaled.lastSequence, false, lines)
+    }
+
+    /// Events after `after` (exclusive), optionally of one account and one kind, at most `limit`.
+    public func events(after: Int64, account: String?, kind: String?, limit: Int) -> (events: [String], oldest: Int64?) {
+        var out: [String] = []
+        for entry in recent where entry.sequence > after {
+            if let account, entry.account != account { continue }
+            if let kind, entry.kind != kind { continue }
+            out.append(entry.json)
+            if out.count >= limit { break }
+        }
+        return (out, recent.first?.sequence)
+    }
+
+    /// One account's state: balances, positions, pools and procedure, as JSON; nil when unknown.
+    public func account(_ id: String) -> String? {
+        let engine = journaled.engine
+        guard let index = engine.state.accountIndex[id] else { return nil }
+        let record = engine.state.accounts[index]
+        let evaluation = engine.evaluator.evaluate(record.account)
+        var w = JSONWriter()
+        EvaluateOutput.write(record.account, evaluation, market: engine.state.market, into: &w)
+        // Balances and procedure states alongside the contract's evaluation object.
+        var extra = JSONWriter()
+        extra.beginObject()
+        extra.key("balances"); extra.beginObject()
+        for balance in record.account.collateral { extra.member(engine.state.market.assets[balance.asset].symbol, balance.amount) }
+        extra.endObject()
+        extra.key("procedures"); extra.beginObject()
+        for (key, state) in record.procedures.sorted(by: { $0.key < $1.key }) {
+            let name: String
+            switch key {
+            case .cross: name = "cross"
+            case .isolated(let i): name = "isolated:\(engine.state.market.instruments[i].symbol)"
+            }
+            extra.member(name, state.name)
+        }
+        extra.endObject()
+        extra.key("engine_sequence"); extra.integer(engine.state.eventSequence)
+        extra.endObject()
+        return "{\"account\":\(w.string),\"state\":\(extra.string)}"
+    }
+
+    /// Insurance fund balance per asset.
+    public func insuranceFund() -> String {
+        let state = journaled.engine.state
+        var w = JSONWriter()
+        w.beginObject()
+        for (k, asset) in state.market.assets.enumerated() { w.member(asset.symbol, state.totals[k].insuranceFund) }
+        w.endObject()
+        return w.string
+    }
+
+    /// Snapshot on shutdown.
+    public func snapshot() throws { try journaled.snapshot() }
+}

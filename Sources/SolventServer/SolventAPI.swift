@@ -1,0 +1,157 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import NIOCore
+public import SolventCore
+import SolventRisk
+
+/// The HTTP API (docs/service.md): JSON in and out, decimals as strings, bearer API keys with
+/// roles, an idempotency key on every write, 4xx with the field and the reason on bad input.
+public enum SolventAPI {
+    /// Largest request body accepted (bytes).
+    public static let maximumBody = 1 << 20
+    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+
+    /// The router of the service over `engine` and `keys`.
+    public static func router(engine: EngineService, keys: APIKeyStore) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
+        router.get("/readyz") { _, _ in
+            json("{\"status\":\"ready\",\"commands_applied\":\(await engine.commandsApplied),\"engine_sequence\":\(await engine.eventSequence)}")
+        }
+        router.get("/openapi.json") { _, _ in json(OpenAPIDocument.json) }
+
+        router.get("/v1/accounts/:id") { request, context in
+            await handle {
+                let principal = try await authenticate(request, keys)
+                guard let id = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
+                try authorize(principal, .readAccount, account: id)
+                guard let body = await engine.account(id) else { throw ServiceError(status: 404, field: "id", reason: "unknown account \"\(id)\"") }
+                return json(body)
+            }
+        }
+
+        router.post("/v1/commands") { request, _ in
+            await handle {
+                let principal = try await authenticate(request, keys)
+                guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
+                    throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
+                }
+                let document = try await body(request)
+                let (action, account) = try classify(document)
+                try authorize(principal, action, account: account)
+                do {
+                    let result = try await engine.submit(document, key: key)
+                    return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.joined(separator: ","))]}")
+                } catch let error as InputError {
+                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
+                }
+            }
+        }
+
+        router.post("/v1/evaluate") { request, _ in
+            await handle {
+                _ = try await authenticate(request, keys)
+                let document = try await body(request)
+                do {
+                    let input = try EvaluateInput.decode(document)
+                    return json(String(decoding: EvaluateOutput.render(input), as: UTF8.self))
+                } catch let error as InputError {
+                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
+                }
+            }
+        }
+
+        router.get("/v1/events") { request, _ in
+            await handle {
+                let principal = try await authenticate(request, keys)
+                let query = request.uri.queryParameters
+                let after = try Int64(query.get("after") ?? "0").orThrow(ServiceError(status: 400, field: "after", reason: "an integer sequence number"))
+                let limit = try Int(query.get("limit") ?? "1000").orThrow(ServiceError(status: 400, field: "limit", reason: "an integer"))
+                guard (1...10_000).contains(limit) else { throw ServiceError(status: 400, field: "limit", reason: "must be in 1...10000") }
+                var account = query.get("account").map { String($0) }
+                if principal.role == .account {
+                    // An account key sees its own account's events only.
+                    if let requested = account, requested != principal.account {
+                        throw ServiceError(status: 403, field: "account", reason: "this key may only read account \"\(principal.account ?? "")\"")
+                    }
+                    account = principal.account
+                } else if principal.role != .operator_ {
+                    throw ServiceError(status: 403, field: "Authorization", reason: "the \(principal.role.rawValue) role cannot read events")
+                }
+                let (events, oldest) = await engine.events(after: after, account: account, kind: query.get("type").map { String($0) }, limit: limit)
+                return json("{\"oldest_retained\":\(oldest.map(String.init) ?? "null"),\"events\":[\(events.joined(separator: ","))]}")
+            }
+        }
+
+        router.get("/v1/insurance-fund") { request, _ in
+            await handle {
+                let principal = try await authenticate(request, keys)
+                try authorize(principal, .readAll, account: nil)
+                return json(await engine.insuranceFund())
+            }
+        }
+        return router
+    }
+
+    /// Which action a command is, and the account it concerns (for object-level authorization).
+    static func classify(_ document: JSONValue) throws -> (Action, String?) {
+        guard case .object = document else { throw ServiceError(status: 400, field: "", reason: "a command is a JSON object") }
+        guard case .string(let type)? = document["type"] else { throw ServiceError(status: 400, field: "type", reason: "missing") }
+        let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
+        switch type {
+        case "deposit", "withdraw", "move_isolated_margin": return (.moveCollateral, account)
+        case "place_order", "set_leverage", "set_margin_mode": return (.placeOrders, account)
+        case "cancel_order": return (.placeOrders, nil)
+        case "fill": return (.publishFills, account)
+        case "mark", "index", "asset_price", "book", "funding": return (.publishPrices, nil)
+        default: return (.changeParameters, nil)
+        }
+    }
+
+    static func authenticate(_ request: Request, _ keys: APIKeyStore) async throws -> Principal {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw ServiceError(status: 401, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>")
+        }
+        guard let principal = await keys.principal(for: String(header.dropFirst(7))) else {
+            throw ServiceError(status: 401, field: "Authorization", reason: "unknown API key")
+        }
+        return principal
+    }
+
+    static func authorize(_ principal: Principal, _ action: Action, account: String?) throws {
+        guard principal.role.permits(action, account: account, boundAccount: principal.account) else {
+            let target = account.map { " on account \"\($0)\"" } ?? ""
+            throw ServiceError(status: 403, field: "Authorization", reason: "the \(principal.role.rawValue) role may not \(action.rawValue)\(target)")
+        }
+    }
+
+    static func body(_ request: Request) async throws -> JSONValue {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: maximumBody) } catch {
+            throw ServiceError(status: 413, field: "body", reason: "larger than \(maximumBody) bytes")
+        }
+        do { return try JSONParser.parse(Array(buffer.readableBytesView)) } catch {
+            throw ServiceError(status: 400, field: "body", reason: error.description)
+        }
+    }
+
+    static func handle(_ work: () async throws -> Response) async -> Response {
+        do { return try await work() } catch let error as ServiceError {
+            return json(error.json, status: HTTPResponse.Status(code: error.status))
+        } catch {
+            return json(ServiceError(status: 500, field: "", reason: "\(error)").json, status: .internalServerError)
+        }
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
+        guard let self else { throw error() }
+        return self
+    }
+}

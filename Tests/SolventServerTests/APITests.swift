@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SolventCore
+import SolventServer
+import Testing
+
+/// A scenario start with USDT and BTC and one BTCUSDT perpetual, no accounts.
+let genesis = #"""
+{ "start": { "time": "2024-01-01T00:00:00Z",
+    "assets": { "USDT": "1", "BTC": "60000" },
+    "instruments": [ { "symbol": "BTCUSDT", "kind": "linear_perpetual", "base": "BTC", "settle": "USDT", "contract_size": "1",
+      "brackets": [ { "notional_floor": "0", "notional_cap": "10000000", "max_leverage": "100", "mmr": "0.005" } ] } ],
+    "marks": { "BTCUSDT": "60000" }, "accounts": [] },
+  "commands": [] }
+"""#
+
+/// A service over a fresh data folder, with one key per role.
+struct Fixture {
+    let app: Application<RouterResponder<BasicRequestContext>>
+    let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
+
+    init() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
+        let engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis))
+        let keys = try APIKeyStore(directory: folder)
+        operatorKey = try await keys.create(role: .operator_, account: nil)
+        priceKey = try await keys.create(role: .priceFeeder, account: nil)
+        fillKey = try await keys.create(role: .fillFeeder, account: nil)
+        aliceKey = try await keys.create(role: .account, account: "alice")
+        app = Application(router: SolventAPI.router(engine: engine, keys: keys))
+    }
+}
+
+func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String?, body: String? = nil,
+             idempotency: String? = nil) async throws -> (status: HTTPResponse.Status, json: JSONValue?) {
+    var headers: HTTPFields = [:]
+    if let key { headers[.authorization] = "Bearer \(key)" }
+    if let idempotency { headers[HTTPField.Name("Idempotency-Key")!] = idempotency }
+    return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+        (response.status, try? JSONParser.parse(Array(response.body.readableBytesView)))
+    }
+}
+
+@Suite struct APITests {
+    /// Health, readiness and the OpenAPI document (every route documented, valid JSON, 3.1).
+    @Test func operations() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            #expect(try await request(client, .get, "/healthz", key: nil).status == .ok)
+            #expect(try await request(client, .get, "/readyz", key: nil).json?["commands_applied"] == .number("0"))
+            let doc = try await request(client, .get, "/openapi.json", key: nil).json
+            #expect(doc?["openapi"] == .string("3.1.0"))
+            for path in ["/healthz", "/readyz", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund"] {
+                #expect(doc?["paths"]?[path] != nil, "\(path) not documented")
+            }
+        }
+    }
+
+    /// Without a key, or with an unknown one: 401 naming the header; nothing applied.
+    @Test func authentication() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            let none = try await request(client, .get, "/v1/insurance-fund", key: nil)
+            #expect(none.status == .unauthorized)
+            #expect(none.json?["error"]?["field"] == .string("Authorization"))
+            #expect(try await request(client, .get, "/v1/insurance-fund", key: "slv_nope").status == .unauthorized)
+            #expect(try await request(client, .get, "/v1/insurance-fund", key: f.operatorKey).status == .ok)
+        }
+    }
+
+    /// Object-level authorization: an account key reads and funds its own account only; a
+    /// price feeder publishes prices but cannot withdraw; a fill feeder fills but cannot withdraw.
+    @Test func roles() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            for (account, k) in [("alice", "d1"), ("bob", "d2")] {
+                let r = try await request(client, .post, "/v1/commands", key: f.operatorKey,
+                                          body: #"{"type":"deposit","account":"\#(account)","asset":"USDT","amount":"1000","settle":"USDT"}"#, idempotency: k)
+                #expect(r.status == .ok)
+            }
+            #expect(try await request(client, .get, "/v1/accounts/alice", key: f.aliceKey).status == .ok)
+            #expect(try await request(client, .get, "/v1/accounts/bob", key: f.aliceKey).status == .forbidden)
+            #expect(try await request(client, .post, "/v1/commands", key: f.aliceKey,
+                                      body: #"{"type":"deposit","account":"alice","asset":"USDT","amount":"5"}"#, idempotency: "a1").status == .ok)
+            #expect(try await request(client, .post, "/v1/commands", key: f.aliceKey,
+                                      body: #"{"type":"withdraw","account":"bob","asset":"USDT","amount":"5"}"#, idempotency: "a2").status == .forbidden)
+            #expect(try await request(client, .post, "/v1/commands", key: f.priceKey,
+                                      body: #"{"type":"mark","symbol":"BTCUSDT","price":"60100"}"#, idempotency: "p1").status == .ok)
+            #expect(try await request(client, .post, "/v1/commands", key: f.priceKey,
+                                      body: #"{"type":"withdraw","account":"alice","asset":"USDT","amount":"1"}"#, idempotency: "p2").status == .forbidden)
+            #expect(try await request(client, .post, "/v1/commands", key: f.fillKey,
+                                      body: #"{"type":"fill","account":"alice","symbol":"BTCUSDT","quantity":"0.01","price":"60100"}"#, idempotency: "f1").status == .ok)
+            #expect(try await request(client, .post, "/v1/commands", key: f.fillKey,
+                                      body: #"{"type":"withdraw","account":"alice","asset":"USDT","amount":"1"}"#, idempotency: "f2").status == .forbidden)
+            #expect(try await request(client, .get, "/v1/insurance-fund", key: f.aliceKey).status == .forbidden)
+            // An account key's events are its own only.
+            let own = try await request(client, .get, "/v1/events?after=0", key: f.aliceKey)
+            guard case .array(let events)? = own.json?["events"] else { Issue.record("no events"); return }
+            #expect(!events.isEmpty && events.allSatisfy { $0["account"] == .string("alice") })
+            #expect(try await request(client, .get, "/v1/events?account=bob", key: f.aliceKey).status == .forbidden)
+        }
+    }
+
+    /// A repeated idempotency key applies nothing and returns the original events; a missing
+    /// key, a bad command, a non-JSON body and an oversized body are 4xx and change nothing.
+    @Test func idempotencyAndBadInput() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            let deposit = #"{"type":"deposit","account":"alice","asset":"USDT","amount":"1000","settle":"USDT"}"#
+            let first = try await request(client, .post, "/v1/commands", key: f.operatorKey, body: deposit, idempotency: "same")
+            let second = try await request(client, .post, "/v1/commands", key: f.operatorKey, body: deposit, idempotency: "same")
+            #expect(first.json?["duplicate"] == .bool(false))
+            #expect(second.json?["duplicate"] == .bool(true))
+            #expect(first.json?["events"] == second.json?["events"])
+            let account = try await request(client, .get, "/v1/accounts/alice", key: f.operatorKey)
+            #expect(account.json?["state"]?["balances"]?["USDT"] == .string("1000"))
+            let applied = try await request(client, .get, "/readyz", key: nil).json?["commands_applied"]
+
+            let noKey = try await request(client, .post, "/v1/commands", key: f.operatorKey, body: deposit)
+            #expect(noKey.status == .badRequest && noKey.json?["error"]?["field"] == .string("Idempotency-Key"))
+            let bad = try await request(client, .post, "/v1/commands", key: f.operatorKey,
+                                        body: #"{"type":"deposit","account":"alice","asset":"USDT","amount":"1x"}"#, idempotency: "bad")
+            #expect(bad.status == .badRequest)
+            #expect(bad.json?["error"]?["field"] == .string("command.amount"))
+            #expect(try await request(client, .post, "/v1/commands", key: f.operatorKey, body: "{not json", idempotency: "x").status == .badRequest)
+            let huge = "{\"type\":\"tick\",\"pad\":\"" + String(repeating: "a", count: SolventAPI.maximumBody) + "\"}"
+            #expect(try await request(client, .post, "/v1/commands", key: f.operatorKey, body: huge, idempotency: "big").status == .contentTooLarge)
+            #expect(try await request(client, .get, "/readyz", key: nil).json?["commands_applied"] == applied)
+        }
+    }
+
+    /// POST /v1/evaluate is the evaluate contract; bad input names the path.
+    @Test func evaluate() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Examples/evaluate/portfolio.json")
+            let body = try String(contentsOf: url, encoding: .utf8)
+            let ok = try await request(client, .post, "/v1/evaluate", key: f.aliceKey, body: body)
+            #expect(ok.status == .ok)
+            guard case .array(let accounts)? = ok.json?["accounts"] else { Issue.record("no accounts"); return }
+            #expect(accounts.count == 2)
+            let bad = try await request(client, .post, "/v1/evaluate", key: f.aliceKey, body: #"{"assets":{"USDT":"1x"},"instruments":[],"accounts":[]}"#)
+            #expect(bad.status == .badRequest && bad.json?["error"]?["field"] == .string("assets.USDT"))
+        }
+    }
+}

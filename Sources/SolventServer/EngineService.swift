@@ -33,7 +33,7 @@ public actor EngineService {
 
     /// Validates, journals and applies one command (scenario command shape; `key` is its
     /// idempotency key). A repeated key applies nothing and returns the original events.
-    public func submit(_ command: JSONValue, key: String) throws -> (sequence: Int64, duplicate: Bool, events: [String]) {
+    public func submit(_ command: JSONValue, key: String) throws -> (sequence: Int64, duplicate: Bool, events: [String], kinds: [String]) {
         var keyed = command
         if case .object(var members) = command {
             members.removeAll { $0.key == "key" }
@@ -42,7 +42,7 @@ public actor EngineService {
         }
         let submission = try journaled.submit(keyed, path: "command")
         if let original = submission.originalResult {
-            return (journaled.lastSequence, true, original.split(separator: "\n").map(String.init))
+            return (journaled.lastSequence, true, original.split(separator: "\n").map(String.init), [])
         }
         var lines: [String] = []
         for event in submission.events {
@@ -51,7 +51,7 @@ public actor EngineService {
             recent.append((event.sequence, event.kind.rawValue, event.account, json))
         }
         if recent.count > retainedEvents { recent.removeFirst(recent.count - retainedEvents) }
-        return (journaled.lastSequence, false, lines)
+        return (journaled.lastSequence, false, lines, submission.events.map(\.kind.rawValue))
     }
 
     /// Events after `after` (exclusive), optionally of one account and one kind, at most `limit`.
@@ -103,6 +103,26 @@ public actor EngineService {
         for (k, asset) in state.market.assets.enumerated() { w.member(asset.symbol, state.totals[k].insuranceFund) }
         w.endObject()
         return w.string
+    }
+
+    /// The state gauges of `/metrics`.
+    public struct Gauges: Sendable {
+        public var accountsByStatus: [(String, Int)]
+        public var insuranceFund: [(String, Double)]
+        public var backlog: Int
+        public var journalSequence: Int64
+        public var eventSequence: Int64
+    }
+
+    /// Accounts by status (one evaluation per account), fund balances, backlog and sequences.
+    public func gauges() -> Gauges {
+        let engine = journaled.engine
+        let evaluator = engine.evaluator
+        var counts = [Int](repeating: 0, count: MarginStatus.allCases.count)
+        for record in engine.state.accounts { counts[evaluator.evaluate(record.account, prices: false).status.rawValue] += 1 }
+        return Gauges(accountsByStatus: MarginStatus.allCases.map { ($0.name, counts[$0.rawValue]) },
+                      insuranceFund: engine.state.market.assets.enumerated().map { ($1.symbol, DoubleBoundary.double(engine.state.totals[$0].insuranceFund)) },
+                      backlog: engine.state.backlog.count, journalSequence: journaled.lastSequence, eventSequence: engine.state.eventSequence)
     }
 
     /// Snapshot on shutdown.

@@ -1,7 +1,7 @@
 /// The OpenAPI 3.1 description of the API, served at `/openapi.json` (tests check that every
 /// route of the router is in it and nothing else).
 enum OpenAPIDocument {
-    static let paths = ["/healthz", "/readyz", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund"]
+    static let paths = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund"]
 
     static let json = #"""
     {"openapi":"3.1.0",
@@ -23,6 +23,7 @@ enum OpenAPIDocument {
      "paths":{
        "/healthz":{"get":{"summary":"Liveness","responses":{"200":{"description":"alive"}}}},
        "/readyz":{"get":{"summary":"Readiness, with the engine's command count and event sequence","responses":{"200":{"description":"ready"}}}},
+       "/metrics":{"get":{"summary":"Prometheus metrics (text exposition format)","responses":{"200":{"description":"metrics","content":{"text/plain":{"schema":{"type":"string"}}}}}}},
        "/openapi.json":{"get":{"summary":"This document","responses":{"200":{"description":"OpenAPI 3.1"}}}},
        "/v1/accounts/{id}":{"get":{"summary":"An account: pools, positions, balances, margin-call procedure","security":[{"apiKey":[]}],
          "parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],

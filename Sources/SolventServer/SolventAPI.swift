@@ -13,8 +13,12 @@ public enum SolventAPI {
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
 
     /// The router of the service over `engine` and `keys`.
-    public static func router(engine: EngineService, keys: APIKeyStore) -> Router<BasicRequestContext> {
+    public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(state: await engine.gauges()))))
+        }
         router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
             json("{\"status\":\"ready\",\"commands_applied\":\(await engine.commandsApplied),\"engine_sequence\":\(await engine.eventSequence)}")
@@ -41,7 +45,11 @@ public enum SolventAPI {
                 let (action, account) = try classify(document)
                 try authorize(principal, action, account: account)
                 do {
+                    let started = ContinuousClock.now
                     let result = try await engine.submit(document, key: key)
+                    if !result.duplicate, case .string(let type)? = document["type"] {
+                        metrics.record(commandType: type, duration: ContinuousClock.now - started, eventKinds: result.kinds)
+                    }
                     return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.joined(separator: ","))]}")
                 } catch let error as InputError {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)

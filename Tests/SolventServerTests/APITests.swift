@@ -53,7 +53,7 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             #expect(try await request(client, .get, "/readyz", key: nil).json?["commands_applied"] == .number("0"))
             let doc = try await request(client, .get, "/openapi.json", key: nil).json
             #expect(doc?["openapi"] == .string("3.1.0"))
-            for path in ["/healthz", "/readyz", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund"] {
+            for path in ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund"] {
                 #expect(doc?["paths"]?[path] != nil, "\(path) not documented")
             }
         }
@@ -129,6 +129,25 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             let huge = "{\"type\":\"tick\",\"pad\":\"" + String(repeating: "a", count: SolventAPI.maximumBody) + "\"}"
             #expect(try await request(client, .post, "/v1/commands", key: f.operatorKey, body: huge, idempotency: "big").status == .contentTooLarge)
             #expect(try await request(client, .get, "/readyz", key: nil).json?["commands_applied"] == applied)
+        }
+    }
+
+    /// /metrics: Prometheus text with commands by type, events by type, accounts by status,
+    /// the insurance fund and the sequences.
+    @Test func metrics() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            _ = try await request(client, .post, "/v1/commands", key: f.operatorKey,
+                                  body: #"{"type":"deposit","account":"alice","asset":"USDT","amount":"1000","settle":"USDT"}"#, idempotency: "m1")
+            _ = try await request(client, .post, "/v1/commands", key: f.priceKey, body: #"{"type":"mark","symbol":"BTCUSDT","price":"60010"}"#, idempotency: "m2")
+            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(text.contains(#"solvent_commands_applied_total{type="deposit"} 1"#))
+            #expect(text.contains(#"solvent_commands_applied_total{type="mark"} 1"#))
+            #expect(text.contains(#"solvent_events_total{type="deposited"} 1"#))
+            #expect(text.contains(#"solvent_accounts{status="healthy"} 1"#))
+            #expect(text.contains(#"solvent_insurance_fund{asset="USDT"} 0"#))
+            #expect(text.contains("solvent_journal_sequence 2"))
+            #expect(text.contains("solvent_command_duration_seconds_bucket"))
         }
     }
 

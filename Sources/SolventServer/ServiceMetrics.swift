@@ -1,0 +1,45 @@
+import Prometheus
+
+/// Prometheus metrics of the service (a registry of its own, no global bootstrap), served at
+/// `/metrics` in the text exposition format.
+public final class ServiceMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let commandDuration: DurationHistogram
+    let tickToMarginEvent: DurationHistogram
+    static let buckets: [Duration] = [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                                      .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100), .seconds(1)]
+
+    public init() {
+        commandDuration = registry.makeDurationHistogram(name: "solvent_command_duration_seconds", buckets: Self.buckets,
+                                                         help: "Time from receiving a command to its journaled, applied result")
+        tickToMarginEvent = registry.makeDurationHistogram(name: "solvent_tick_to_margin_event_seconds", buckets: Self.buckets,
+                                                           help: "Price command received to margin-call or liquidation events emitted")
+    }
+
+    /// Counts an applied command and the events it caused.
+    func record(commandType: String, duration: Duration, eventKinds: [String]) {
+        registry.makeCounter(name: "solvent_commands_applied_total", labels: [("type", commandType)],
+                             help: "Commands journaled and applied, by type").increment()
+        commandDuration.record(duration)
+        var marginEvent = false
+        for kind in eventKinds {
+            registry.makeCounter(name: "solvent_events_total", labels: [("type", kind)], help: "Engine events, by type").increment()
+            if kind == "margin_call" || kind == "liquidation_started" { marginEvent = true }
+        }
+        if marginEvent && ["mark", "index", "asset_price"].contains(commandType) { tickToMarginEvent.record(duration) }
+    }
+
+    /// Sets the state gauges (computed at scrape time) and returns the exposition text.
+    func exposition(state: EngineService.Gauges) -> String {
+        for (status, count) in state.accountsByStatus {
+            registry.makeGauge(name: "solvent_accounts", labels: [("status", status)], help: "Accounts by margin status").set(to: Double(count))
+        }
+        for (asset, balance) in state.insuranceFund {
+            registry.makeGauge(name: "solvent_insurance_fund", labels: [("asset", asset)], help: "Insurance fund balance").set(to: balance)
+        }
+        registry.makeGauge(name: "solvent_liquidation_backlog", help: "Accounts waiting for a liquidation step").set(to: Double(state.backlog))
+        registry.makeGauge(name: "solvent_journal_sequence", help: "Commands journaled").set(to: Double(state.journalSequence))
+        registry.makeGauge(name: "solvent_event_sequence", help: "Engine event sequence").set(to: Double(state.eventSequence))
+        return registry.emitToString()
+    }
+}

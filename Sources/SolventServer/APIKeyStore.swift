@@ -72,10 +72,13 @@ public struct ServiceError: Error, Sendable {
     public var status: Int
     public var field: String
     public var reason: String
-    public init(status: Int, field: String, reason: String) {
+    /// For 429: seconds until a request would be allowed (the Retry-After header).
+    public var retryAfter: Int?
+    public init(status: Int, field: String, reason: String, retryAfter: Int? = nil) {
         self.status = status
         self.field = field
         self.reason = reason
+        self.retryAfter = retryAfter
     }
 
     public var json: String {

@@ -13,7 +13,8 @@ public enum SolventAPI {
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
 
     /// The router of the service over `engine` and `keys`.
-    public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics()) -> Router<BasicRequestContext> {
+    public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
+                              limiter: RateLimiter = RateLimiter()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -27,7 +28,7 @@ public enum SolventAPI {
 
         router.get("/v1/accounts/:id") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys)
+                let principal = try await authenticate(request, keys, limiter)
                 guard let id = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
                 try authorize(principal, .readAccount, account: id)
                 guard let body = await engine.account(id) else { throw ServiceError(status: 404, field: "id", reason: "unknown account \"\(id)\"") }
@@ -37,7 +38,7 @@ public enum SolventAPI {
 
         router.post("/v1/commands") { request, _ in
             await handle {
-                let principal = try await authenticate(request, keys)
+                let principal = try await authenticate(request, keys, limiter)
                 guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
                     throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
                 }
@@ -59,7 +60,7 @@ public enum SolventAPI {
 
         router.post("/v1/evaluate") { request, _ in
             await handle {
-                _ = try await authenticate(request, keys)
+                _ = try await authenticate(request, keys, limiter)
                 let document = try await body(request)
                 do {
                     let input = try EvaluateInput.decode(document)
@@ -72,7 +73,7 @@ public enum SolventAPI {
 
         router.get("/v1/events") { request, _ in
             await handle {
-                let principal = try await authenticate(request, keys)
+                let principal = try await authenticate(request, keys, limiter)
                 let query = request.uri.queryParameters
                 let after = try Int64(query.get("after") ?? "0").orThrow(ServiceError(status: 400, field: "after", reason: "an integer sequence number"))
                 let limit = try Int(query.get("limit") ?? "1000").orThrow(ServiceError(status: 400, field: "limit", reason: "an integer"))
@@ -94,7 +95,7 @@ public enum SolventAPI {
 
         router.get("/v1/insurance-fund") { request, _ in
             await handle {
-                let principal = try await authenticate(request, keys)
+                let principal = try await authenticate(request, keys, limiter)
                 try authorize(principal, .readAll, account: nil)
                 return json(await engine.insuranceFund())
             }
@@ -115,6 +116,16 @@ public enum SolventAPI {
         case "mark", "index", "asset_price", "book", "funding": return (.publishPrices, nil)
         default: return (.changeParameters, nil)
         }
+    }
+
+    static func authenticate(_ request: Request, _ keys: APIKeyStore, _ limiter: RateLimiter) async throws -> Principal {
+        let principal = try await authenticate(request, keys)
+        if let wait = await limiter.take(principal.keyID) {
+            throw ServiceError(status: 429, field: "Authorization",
+                               reason: "rate limit of this key exceeded (\(Int(limiter.perSecond)) requests/s, burst \(Int(limiter.burst))): retry in \(Int((wait * 1000).rounded(.up))) ms",
+                               retryAfter: max(1, Int(wait.rounded(.up))))
+        }
+        return principal
     }
 
     static func authenticate(_ request: Request, _ keys: APIKeyStore) async throws -> Principal {
@@ -146,7 +157,9 @@ public enum SolventAPI {
 
     static func handle(_ work: () async throws -> Response) async -> Response {
         do { return try await work() } catch let error as ServiceError {
-            return json(error.json, status: HTTPResponse.Status(code: error.status))
+            var response = json(error.json, status: HTTPResponse.Status(code: error.status))
+            if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+            return response
         } catch {
             return json(ServiceError(status: 500, field: "", reason: "\(error)").json, status: .internalServerError)
         }

@@ -31,10 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on.") var port: Int = 8080
     @Option(name: .long, help: "The data folder (created when missing).") var data: String
+    @Option(name: .long, help: "Requests per second allowed per API key (token bucket).") var rateLimit: Double = 2_000
+    @Option(name: .long, help: "Burst of requests allowed per API key.") var burst: Double = 4_000
     @Option(name: .long, help: "Genesis of a new data folder: a scenario file (docs/scenarios.md). Default: the demo market, no accounts.") var config: String?
 
     func run() async throws {
         guard (1...65_535).contains(port) else { ProcessIO.fail("--port: must be in 1...65535", status: 2) }
+        guard rateLimit > 0, burst >= 1 else { ProcessIO.fail("--rate-limit must be positive and --burst at least 1", status: 2) }
         let engine: EngineService
         let keys: APIKeyStore
         do {
@@ -49,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "solvent")
         logger.logLevel = .info
-        let app = Application(router: SolventAPI.router(engine: engine, keys: keys),
+        let app = Application(router: SolventAPI.router(engine: engine, keys: keys, limiter: RateLimiter(perSecond: rateLimit, burst: burst)),
                               configuration: .init(address: .hostname(host, port: port), serverName: "solvent"), logger: logger)
         ProcessIO.writeStdout("listening on http://\(host):\(port)\n")
         try await app.runService()

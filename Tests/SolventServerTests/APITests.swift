@@ -22,7 +22,7 @@ struct Fixture {
     let app: Application<RouterResponder<BasicRequestContext>>
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
 
-    init() async throws {
+    init(limiter: RateLimiter = RateLimiter()) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
         let engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis))
         let keys = try APIKeyStore(directory: folder)
@@ -30,7 +30,7 @@ struct Fixture {
         priceKey = try await keys.create(role: .priceFeeder, account: nil)
         fillKey = try await keys.create(role: .fillFeeder, account: nil)
         aliceKey = try await keys.create(role: .account, account: "alice")
-        app = Application(router: SolventAPI.router(engine: engine, keys: keys))
+        app = Application(router: SolventAPI.router(engine: engine, keys: keys, limiter: limiter))
     }
 }
 
@@ -148,6 +148,19 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             #expect(text.contains(#"solvent_insurance_fund{asset="USDT"} 0"#))
             #expect(text.contains("solvent_journal_sequence 2"))
             #expect(text.contains("solvent_command_duration_seconds_bucket"))
+        }
+    }
+
+    /// Per-key rate limit: a burst of 3 at 0.001/s allows three requests, then 429 with
+    /// Retry-After for that key only; another key is unaffected.
+    @Test func rateLimit() async throws {
+        let f = try await Fixture(limiter: RateLimiter(perSecond: 0.001, burst: 3))
+        try await f.app.test(.router) { client in
+            for _ in 0..<3 { #expect(try await request(client, .get, "/v1/insurance-fund", key: f.operatorKey).status == .ok) }
+            let limited = try await client.execute(uri: "/v1/insurance-fund", method: .get, headers: [.authorization: "Bearer \(f.operatorKey)"]) { $0 }
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] != nil)
+            #expect(try await request(client, .get, "/v1/accounts/alice", key: f.aliceKey).status == .notFound)
         }
     }
 

@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "SolventServer",
             dependencies: [
-                "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal",
+                "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal", "SolventLab",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "SolventServerTests",
             dependencies: [
-                "SolventCore", "SolventServer", "SolventJournal", "SolventEngine",
+                "SolventCore", "SolventServer", "SolventJournal", "SolventEngine", "SolventLab",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,6 +2,7 @@ import Foundation
 public import SolventCore
 public import SolventEngine
 public import SolventJournal
+import SolventLab
 import SolventRisk
 
 /// The engine behind the API: one journaled engine, commands applied one at a time (an actor),
@@ -11,10 +12,14 @@ public actor EngineService {
     /// Recent events as (sequence, kind, account, JSON), oldest first; at most `retainedEvents`.
     private var recent: [(sequence: Int64, kind: String, account: String?, json: String)] = []
     public let retainedEvents: Int
+    /// The proof-of-liabilities secret (nil: the reserves endpoints are off).
+    let reservesSecret: [UInt8]?
+    private var reserves: (sequence: Int64, snapshot: ReservesSnapshot)?
 
-    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000) {
+    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil) {
         self.journaled = journaled
         self.retainedEvents = retainedEvents
+        self.reservesSecret = reservesSecret
     }
 
     /// Opens the SQLite journal of `directory`, creating it from `genesis` (a scenario
@@ -22,10 +27,11 @@ public actor EngineService {
     public static func open(directory: String, genesis: @autoclosure () throws -> JSONValue) throws -> EngineService {
         if FileManager.default.fileExists(atPath: directory + "/journal.sqlite") {
             let (engine, _, _) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory, create: false))
-            return EngineService(journaled: engine)
+            return EngineService(journaled: engine, reservesSecret: try ReservesSecret.load(path: directory + "/reserves.secret", create: true))
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return EngineService(journaled: try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory))
+        return EngineService(journaled: try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory),
+                             reservesSecret: try ReservesSecret.load(path: directory + "/reserves.secret", create: true))
     }
 
     public var commandsApplied: Int64 { journaled.engine.state.commandsApplied }
@@ -123,6 +129,27 @@ public actor EngineService {
         return Gauges(accountsByStatus: MarginStatus.allCases.map { ($0.name, counts[$0.rawValue]) },
                       insuranceFund: engine.state.market.assets.enumerated().map { ($1.symbol, DoubleBoundary.double(engine.state.totals[$0].insuranceFund)) },
                       backlog: engine.state.backlog.count, journalSequence: journaled.lastSequence, eventSequence: engine.state.eventSequence)
+    }
+
+    /// The liabilities commitment at the current state (rebuilt when the journal moved on).
+    func reservesSnapshot() throws -> ReservesSnapshot {
+        guard let secret = reservesSecret else { throw ServiceError(status: 404, field: "reserves", reason: "proof of reserves is not enabled") }
+        if let reserves, reserves.sequence == journaled.lastSequence { return reserves.snapshot }
+        let engine = journaled.engine
+        guard !engine.state.accounts.isEmpty else { throw ServiceError(status: 404, field: "reserves", reason: "no accounts yet") }
+        let snapshot = try ReservesSnapshot(state: engine.state, stateHash: engine.stateHash(), secret: secret)
+        reserves = (journaled.lastSequence, snapshot)
+        return snapshot
+    }
+
+    /// `root.json` of docs/reserves.md at the current state.
+    public func reservesRoot() throws -> String { try reservesSnapshot().rootJSON() }
+
+    /// The inclusion proof of `account`; nil when unknown.
+    public func reservesProof(_ account: String) throws -> String? {
+        let snapshot = try reservesSnapshot()
+        guard let k = snapshot.tree.claims.firstIndex(where: { $0.account == account }) else { return nil }
+        return snapshot.tree.proof(claimIndex: k).json()
     }
 
     /// Snapshot on shutdown.

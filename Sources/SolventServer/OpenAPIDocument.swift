@@ -1,7 +1,7 @@
 /// The OpenAPI 3.1 description of the API, served at `/openapi.json` (tests check that every
 /// route of the router is in it and nothing else).
 enum OpenAPIDocument {
-    static let paths = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund"]
+    static let paths = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund", "/v1/reserves/root", "/v1/reserves/proofs/{id}"]
 
     static let json = #"""
     {"openapi":"3.1.0",
@@ -38,6 +38,11 @@ enum OpenAPIDocument {
        "/v1/events":{"get":{"summary":"Recent events after a sequence number, by account and type","security":[{"apiKey":[]}],
          "parameters":[{"name":"after","in":"query","schema":{"type":"integer"}},{"name":"account","in":"query","schema":{"type":"string"}},{"name":"type","in":"query","schema":{"type":"string"}},{"name":"limit","in":"query","schema":{"type":"integer","minimum":1,"maximum":10000}}],
          "responses":{"200":{"description":"events","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Events"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"}}}},
+       "/v1/reserves/root":{"get":{"summary":"The liabilities commitment (Merkle-sum root, totals) at the current state (docs/reserves.md)","security":[{"apiKey":[]}],
+         "responses":{"200":{"description":"root.json"},"401":{"$ref":"#/components/responses/Unauthorized"},"404":{"description":"no accounts yet","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}}}},
+       "/v1/reserves/proofs/{id}":{"get":{"summary":"The inclusion proof of an account (an account key: its own only)","security":[{"apiKey":[]}],
+         "parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],
+         "responses":{"200":{"description":"the proof"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"description":"unknown account","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}}}},
        "/v1/insurance-fund":{"get":{"summary":"Insurance fund balance per asset","security":[{"apiKey":[]}],
          "responses":{"200":{"description":"balances"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"}}}}
      }}

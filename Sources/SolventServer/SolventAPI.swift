@@ -93,6 +93,23 @@ public enum SolventAPI {
             }
         }
 
+        router.get("/v1/reserves/root") { request, _ in
+            await handle {
+                _ = try await authenticate(request, keys, limiter)
+                return json(try await engine.reservesRoot())
+            }
+        }
+
+        router.get("/v1/reserves/proofs/:id") { request, context in
+            await handle {
+                let principal = try await authenticate(request, keys, limiter)
+                guard let id = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
+                try authorize(principal, .readAccount, account: id)
+                guard let proof = try await engine.reservesProof(id) else { throw ServiceError(status: 404, field: "id", reason: "no account \"\(id)\" in the tree") }
+                return json(proof)
+            }
+        }
+
         router.get("/v1/insurance-fund") { request, _ in
             await handle {
                 let principal = try await authenticate(request, keys, limiter)

@@ -75,21 +75,7 @@ struct ReservesCommand: ParsableCommand {
         }
 
         func loadSecret() throws -> [UInt8] {
-            let path = secretFile ?? data + "/reserves.secret"
-            if let contents = FileManager.default.contents(atPath: path) {
-                let text = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                guard let bytes = [UInt8](hexString: text), bytes.count >= 16 else {
-                    throw CLIError("secret file \(path): expected at least 16 bytes of hex")
-                }
-                return bytes
-            }
-            if secretFile != nil { throw CLIError("cannot read secret file \(path)") }
-            var generator = SystemRandomNumberGenerator()
-            let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            guard FileManager.default.createFile(atPath: path, contents: Data((bytes.hexString + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw CLIError("cannot create secret file \(path)")
-            }
-            return bytes
+            try ReservesSecret.load(path: secretFile ?? data + "/reserves.secret", create: secretFile == nil)
         }
 
         func write(_ text: String, to path: String) throws {

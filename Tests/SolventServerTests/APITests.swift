@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SolventCore
+import SolventLab
 import SolventServer
 import Testing
 
@@ -53,7 +54,7 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             #expect(try await request(client, .get, "/readyz", key: nil).json?["commands_applied"] == .number("0"))
             let doc = try await request(client, .get, "/openapi.json", key: nil).json
             #expect(doc?["openapi"] == .string("3.1.0"))
-            for path in ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund"] {
+            for path in ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund", "/v1/reserves/root", "/v1/reserves/proofs/{id}"] {
                 #expect(doc?["paths"]?[path] != nil, "\(path) not documented")
             }
         }
@@ -161,6 +162,30 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             #expect(limited.status == .tooManyRequests)
             #expect(limited.headers[.retryAfter] != nil)
             #expect(try await request(client, .get, "/v1/accounts/alice", key: f.aliceKey).status == .notFound)
+        }
+    }
+
+    /// Proof of reserves over the API: the root for any key; an account key gets its own proof
+    /// (which verifies against the root) and not another account's.
+    @Test func reserves() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            #expect(try await request(client, .get, "/v1/reserves/root", key: f.aliceKey).status == .notFound)  // no accounts yet
+            for (account, k) in [("alice", "r1"), ("bob", "r2")] {
+                _ = try await request(client, .post, "/v1/commands", key: f.operatorKey,
+                                      body: #"{"type":"deposit","account":"\#(account)","asset":"USDT","amount":"700","settle":"USDT"}"#, idempotency: k)
+            }
+            let root = try await request(client, .get, "/v1/reserves/root", key: f.aliceKey)
+            #expect(root.status == .ok)
+            #expect(root.json?["totals"]?["USDT"] == .string("1400"))
+            guard case .string(let rootHash)? = root.json?["root_hash"], let rootBytes = [UInt8](hexString: rootHash) else { Issue.record("no root"); return }
+            let proof = try await client.execute(uri: "/v1/reserves/proofs/alice", method: .get, headers: [.authorization: "Bearer \(f.aliceKey)"]) { $0 }
+            #expect(proof.status == .ok)
+            let parsed = try InclusionProof(json: Array(proof.body.readableBytesView))
+            let verified = try parsed.verify(root: rootBytes)
+            #expect(verified.balances == [FixedDecimal(700), .zero])
+            #expect(try await request(client, .get, "/v1/reserves/proofs/bob", key: f.aliceKey).status == .forbidden)
+            #expect(try await request(client, .get, "/v1/reserves/proofs/bob", key: f.operatorKey).status == .ok)
         }
     }
 

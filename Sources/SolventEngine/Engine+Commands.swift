@@ -455,7 +455,8 @@ extension Engine {
         return result
     }
 
-    func poolName(_ pool: PoolKey) -> String {
+    /// `cross` or `isolated:<symbol>`, as events and the API name a pool.
+    public func poolName(_ pool: PoolKey) -> String {
         switch pool {
         case .cross: return "cross"
         case .isolated(let i): return "isolated:\(state.market.instruments[i].symbol)"

@@ -106,7 +106,7 @@ public enum Cascade {
         var quiet = 0
         for round in 0..<config.rounds {
             time += config.roundSeconds * 1000
-            let levels = bookLevels(around: price, depth: depthLeft)
+            let levels = SyntheticBook.levels(around: price, depth: depthLeft, rounding: .down)
             _ = engine.apply(TimedCommand(time: time, command: .book(symbol: "BTCUSDT", bids: levels.bids, asks: levels.asks)))
             _ = engine.apply(TimedCommand(time: time, command: .indexPrice(symbol: "BTCUSDT", price: index, sourceTime: time)))
             let events = engine.apply(TimedCommand(time: time, command: .markPrice(symbol: "BTCUSDT", price: price, sourceTime: time)))
@@ -142,17 +142,5 @@ public enum Cascade {
         outcome.fundUsed = max(0, fund0 - outcome.fundLeft)
         outcome.backlog = engine.state.backlog.count
         return outcome
-    }
-
-    /// Five levels per side within ±2 %, `depth` BTC in all per side.
-    static func bookLevels(around price: FixedDecimal, depth: Double) -> (bids: [BookLevel], asks: [BookLevel]) {
-        let steps: [(Double, Double)] = [(0.0005, 0.1), (0.002, 0.15), (0.005, 0.2), (0.01, 0.25), (0.02, 0.3)]
-        func level(_ offset: Double, _ share: Double, _ side: Double) -> BookLevel? {
-            let quantity = (depth * share * 1000).rounded(.down) / 1000
-            guard quantity > 0 else { return nil }
-            return BookLevel(price: (price * DoubleBoundary.decimal(1 + side * offset)!).rounded(toDigits: 2, rule: .halfEven),
-                             quantity: DoubleBoundary.decimal(quantity)!)
-        }
-        return (steps.compactMap { level($0.0, $0.1, -1) }, steps.compactMap { level($0.0, $0.1, 1) })
     }
 }

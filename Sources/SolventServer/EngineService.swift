@@ -87,14 +87,7 @@ public actor EngineService {
         for balance in record.account.collateral { extra.member(engine.state.market.assets[balance.asset].symbol, balance.amount) }
         extra.endObject()
         extra.key("procedures"); extra.beginObject()
-        for (key, state) in record.procedures.sorted(by: { $0.key < $1.key }) {
-            let name: String
-            switch key {
-            case .cross: name = "cross"
-            case .isolated(let i): name = "isolated:\(engine.state.market.instruments[i].symbol)"
-            }
-            extra.member(name, state.name)
-        }
+        for (key, state) in record.procedures.sorted(by: { $0.key < $1.key }) { extra.member(engine.poolName(key), state.name) }
         extra.endObject()
         extra.key("engine_sequence"); extra.integer(engine.state.eventSequence)
         extra.endObject()

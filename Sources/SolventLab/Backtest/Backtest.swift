@@ -224,7 +224,7 @@ public enum Backtest {
                 var stress: [Double] = []
                 let mark = DoubleBoundary.double(engine.state.market.marks[0] ?? .zero)
                 for record in engine.state.accounts where !record.account.positions.isEmpty {
-                    let pool = evaluator.evaluate(record.account).cross
+                    let pool = evaluator.evaluate(record.account, prices: false).cross
                     ratios.append(pool.marginRatio.map(DoubleBoundary.double) ?? 10)
                     let position = record.account.positions[0]
                     let move = position.quantity.isPositive ? result.worstFall : result.worstRise
@@ -246,13 +246,8 @@ public enum Backtest {
         }
         func book(_ price: FixedDecimal, volume: Double) -> EngineCommand {
             // Depth within ±2 %: a fraction of the bar's volume, spread over five levels per side.
-            let total = max(0.01, volume * config.depthFraction)
-            let steps: [(offset: Double, share: Double)] = [(0.0005, 0.1), (0.002, 0.15), (0.005, 0.2), (0.01, 0.25), (0.02, 0.3)]
-            let level = { (offset: Double, share: Double, side: Double) -> BookLevel in
-                BookLevel(price: (price * DoubleBoundary.decimal(1 + side * offset)!).rounded(toDigits: 2, rule: .halfEven),
-                          quantity: DoubleBoundary.decimal((total * share * 1000).rounded() / 1000)!)
-            }
-            return .book(symbol: symbol, bids: steps.map { level($0.offset, $0.share, -1) }, asks: steps.map { level($0.offset, $0.share, 1) })
+            let levels = SyntheticBook.levels(around: price, depth: max(0.01, volume * config.depthFraction), rounding: .toNearestOrAwayFromZero)
+            return .book(symbol: symbol, bids: levels.bids, asks: levels.asks)
         }
 
         for (b, bar) in bars.enumerated() {

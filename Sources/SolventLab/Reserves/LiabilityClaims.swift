@@ -39,7 +39,7 @@ public enum LiabilityClaims {
             var net = [FixedDecimal](repeating: .zero, count: assetCount)
             for balance in account.collateral { net[balance.asset] += balance.amount }
             if !account.positions.isEmpty {
-                let evaluation = evaluator.evaluate(account)
+                let evaluation = evaluator.evaluate(account, prices: false)  // only the uPnL is read
                 for (k, position) in account.positions.enumerated() {
                     let pnl = evaluation.positions[k].unrealizedPnl
                     switch position.marginMode {

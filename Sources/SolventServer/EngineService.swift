@@ -15,11 +15,20 @@ public actor EngineService {
     /// The proof-of-liabilities secret (nil: the reserves endpoints are off).
     let reservesSecret: [UInt8]?
     private var reserves: (sequence: Int64, snapshot: ReservesSnapshot)?
+    /// Stream fan-out: events, prices and risk summaries to WebSocket clients.
+    public nonisolated let hub: EventHub
+    /// Volatility and fund history for the risk summary.
+    private var tracker: RiskTracker
+    /// Event sequence of the last risk summary published to streams.
+    private var riskPublishedAt: Int64 = -1
 
-    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil) {
+    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub()) {
         self.journaled = journaled
         self.retainedEvents = retainedEvents
         self.reservesSecret = reservesSecret
+        self.hub = hub
+        self.tracker = RiskTracker(instruments: journaled.engine.state.market.instruments.count)
+        tracker.observe(journaled.engine.state, sequence: journaled.engine.state.eventSequence)
     }
 
     /// Opens the SQLite journal of `directory`, creating it from `genesis` (a scenario
@@ -57,7 +66,44 @@ public actor EngineService {
             recent.append((event.sequence, event.kind.rawValue, event.account, json))
         }
         if recent.count > retainedEvents { recent.removeFirst(recent.count - retainedEvents) }
+        let state = journaled.engine.state
+        tracker.observe(state, sequence: state.eventSequence)
+        hub.publish(events: submission.events)
+        if case .string(let type)? = command["type"], ["mark", "index", "asset_price"].contains(type) {
+            hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state))
+        }
         return (journaled.lastSequence, false, lines, submission.events.map(\.kind.rawValue))
+    }
+
+    /// `"time":…,"marks":{symbol: price}` of the prices stream message.
+    static func pricesMembers(_ state: EngineState) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("time"); w.integer(state.time)
+        w.key("marks"); w.beginObject()
+        for (k, instrument) in state.market.instruments.enumerated() { if let mark = state.markSources[k]?.price { w.member(instrument.symbol, mark) } }
+        w.endObject()
+        w.endObject()
+        return String(w.string.dropFirst().dropLast())
+    }
+
+    /// The risk summary (docs/service.md) as a JSON object, with the fund history when asked.
+    public func riskSummary(includeHistory: Bool) -> String {
+        "{\"sequence\":\(journaled.engine.state.eventSequence)," + RiskSummary.members(engine: journaled.engine, tracker: tracker, includeHistory: includeHistory) + "}"
+    }
+
+    /// The risk summary's members (no fund history) and the event sequence they describe.
+    public func riskMembers() -> (sequence: Int64, members: String) {
+        (journaled.engine.state.eventSequence, RiskSummary.members(engine: journaled.engine, tracker: tracker, includeHistory: false))
+    }
+
+    /// Publishes a risk summary to the streams when the engine moved since the last one and
+    /// someone listens. Called by the service's timer (a few times per second at most).
+    public func publishRiskIfChanged() {
+        let sequence = journaled.engine.state.eventSequence
+        guard sequence != riskPublishedAt || journaled.lastSequence == 0, hub.subscriberCount > 0 else { return }
+        riskPublishedAt = sequence
+        hub.publish(channel: .risk, type: "risk", sequence: sequence, members: riskMembers().members)
     }
 
     /// Events after `after` (exclusive), optionally of one account and one kind, at most `limit`.

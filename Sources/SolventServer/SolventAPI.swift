@@ -1,7 +1,10 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
+public import HummingbirdWebSocket
+import Logging
 import NIOCore
+public import ServiceLifecycle
 public import SolventCore
 import SolventRisk
 
@@ -14,8 +17,12 @@ public enum SolventAPI {
 
     /// The router of the service over `engine` and `keys`.
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
-                              limiter: RateLimiter = RateLimiter()) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+                              limiter: RateLimiter = RateLimiter()) -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(state: await engine.gauges()))))
@@ -110,6 +117,16 @@ public enum SolventAPI {
             }
         }
 
+        router.get("/v1/risk") { request, _ in
+            await handle {
+                let principal = try await authenticate(request, keys, limiter)
+                try authorize(principal, .readAll, account: nil)
+                return json(await engine.riskSummary(includeHistory: true))
+            }
+        }
+
+        addStream(to: router, engine: engine, keys: keys, limiter: limiter)
+
         router.get("/v1/insurance-fund") { request, _ in
             await handle {
                 let principal = try await authenticate(request, keys, limiter)
@@ -118,6 +135,14 @@ public enum SolventAPI {
             }
         }
         return router
+    }
+
+    /// The server over `router`: HTTP/1.1 with the WebSocket upgrade of `/v1/stream`.
+    public static func application(router: Router<BasicWebSocketRequestContext>, host: String, port: Int, logger: Logger,
+                                   services: [any Service] = []) -> Application<RouterResponder<BasicWebSocketRequestContext>> {
+        Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "solvent"),
+                    services: services, logger: logger)
     }
 
     /// Which action a command is, and the account it concerns (for object-level authorization).
@@ -136,17 +161,22 @@ public enum SolventAPI {
     }
 
     static func authenticate(_ request: Request, _ keys: APIKeyStore, _ limiter: RateLimiter) async throws -> Principal {
-        let principal = try await authenticate(request, keys)
+        let principal = try await authenticate(header: request.headers[.authorization], keys)
+        try await limit(principal, limiter)
+        return principal
+    }
+
+    /// Takes a token from the key's bucket, or throws 429 with Retry-After.
+    static func limit(_ principal: Principal, _ limiter: RateLimiter) async throws {
         if let wait = await limiter.take(principal.keyID) {
             throw ServiceError(status: 429, field: "Authorization",
                                reason: "rate limit of this key exceeded (\(Int(limiter.perSecond)) requests/s, burst \(Int(limiter.burst))): retry in \(Int((wait * 1000).rounded(.up))) ms",
                                retryAfter: max(1, Int(wait.rounded(.up))))
         }
-        return principal
     }
 
-    static func authenticate(_ request: Request, _ keys: APIKeyStore) async throws -> Principal {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+    static func authenticate(header: String?, _ keys: APIKeyStore) async throws -> Principal {
+        guard let header, header.hasPrefix("Bearer ") else {
             throw ServiceError(status: 401, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>")
         }
         guard let principal = await keys.principal(for: String(header.dropFirst(7))) else {

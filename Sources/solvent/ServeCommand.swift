@@ -52,8 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "solvent")
         logger.logLevel = .info
-        let app = Application(router: SolventAPI.router(engine: engine, keys: keys, limiter: RateLimiter(perSecond: rateLimit, burst: burst)),
-                              configuration: .init(address: .hostname(host, port: port), serverName: "solvent"), logger: logger)
+        let router = SolventAPI.router(engine: engine, keys: keys, limiter: RateLimiter(perSecond: rateLimit, burst: burst))
+        let risk = PeriodicTask(name: "risk-stream", interval: .milliseconds(250)) { await engine.publishRiskIfChanged() }
+        let app = SolventAPI.application(router: router, host: host, port: port, logger: logger, services: [risk])
         ProcessIO.writeStdout("listening on http://\(host):\(port)\n")
         try await app.runService()
         try await engine.snapshot()

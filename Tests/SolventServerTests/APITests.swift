@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWebSocket
+import Logging
 import NIOCore
 import SolventCore
 import SolventLab
@@ -20,18 +22,20 @@ let genesis = #"""
 
 /// A service over a fresh data folder, with one key per role.
 struct Fixture {
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<BasicWebSocketRequestContext>>
+    let engine: EngineService
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
 
     init(limiter: RateLimiter = RateLimiter()) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
-        let engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis))
+        engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis))
         let keys = try APIKeyStore(directory: folder)
         operatorKey = try await keys.create(role: .operator_, account: nil)
         priceKey = try await keys.create(role: .priceFeeder, account: nil)
         fillKey = try await keys.create(role: .fillFeeder, account: nil)
         aliceKey = try await keys.create(role: .account, account: "alice")
-        app = Application(router: SolventAPI.router(engine: engine, keys: keys, limiter: limiter))
+        app = SolventAPI.application(router: SolventAPI.router(engine: engine, keys: keys, limiter: limiter), host: "127.0.0.1", port: 0,
+                                     logger: Logger(label: "test"))
     }
 }
 

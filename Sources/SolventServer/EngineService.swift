@@ -191,6 +191,15 @@ public actor EngineService {
         return snapshot.tree.proof(claimIndex: k).json()
     }
 
+    /// Stored results (event JSON lines) of journaled commands after `after`, at most `limit`:
+    /// the webhook outbox's source, durable before any delivery is created from it.
+    public func results(after: Int64, limit: Int) throws -> [(sequence: Int64, lines: [UInt8])] {
+        let journal = journaled.journal
+        let last = min(try journal.lastResultSequence(), after + Int64(limit))
+        guard last > after else { return [] }
+        return try (after + 1...last).map { ($0, try journal.result(sequence: $0) ?? []) }
+    }
+
     /// Snapshot on shutdown.
     public func snapshot() throws { try journaled.snapshot() }
 }

@@ -17,7 +17,7 @@ public enum SolventAPI {
 
     /// The router of the service over `engine` and `keys`.
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
-                              limiter: RateLimiter = RateLimiter()) -> Router<BasicWebSocketRequestContext> {
+                              limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
@@ -126,6 +126,7 @@ public enum SolventAPI {
         }
 
         addStream(to: router, engine: engine, keys: keys, limiter: limiter)
+        addWebhooks(to: router, webhooks: webhooks, keys: keys, limiter: limiter)
 
         router.get("/v1/insurance-fund") { request, _ in
             await handle {

@@ -24,12 +24,13 @@ let genesis = #"""
 struct Fixture {
     let app: Application<RouterResponder<BasicWebSocketRequestContext>>
     let engine: EngineService
+    let keys: APIKeyStore
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
 
     init(limiter: RateLimiter = RateLimiter()) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
         engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis))
-        let keys = try APIKeyStore(directory: folder)
+        keys = try APIKeyStore(directory: folder)
         operatorKey = try await keys.create(role: .operator_, account: nil)
         priceKey = try await keys.create(role: .priceFeeder, account: nil)
         fillKey = try await keys.create(role: .fillFeeder, account: nil)

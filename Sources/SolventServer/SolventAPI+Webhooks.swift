@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import SolventCore
+
+extension SolventAPI {
+    /// Operator routes of the webhook outbox: subscriptions and counts, deliveries by status
+    /// (dead letters included), and putting a dead letter back in the queue.
+    static func addWebhooks(to router: Router<BasicWebSocketRequestContext>, webhooks: WebhookDispatcher?, keys: APIKeyStore, limiter: RateLimiter) {
+        router.get("/v1/webhooks") { request, _ in
+            await handle {
+                let principal = try await authenticate(request, keys, limiter)
+                try authorize(principal, .readAll, account: nil)
+                var w = JSONWriter()
+                w.beginObject()
+                w.key("subscriptions"); w.beginArray()
+                for subscription in webhooks?.subscriptions ?? [] {
+                    w.beginObject()
+                    w.member("name", subscription.name)
+                    w.member("url", subscription.url)
+                    w.key("events"); w.beginArray(); for type in subscription.events.sorted() { w.string(type) }; w.endArray()
+                    w.key("accounts")
+                    if let accounts = subscription.accounts { w.beginArray(); for a in accounts.sorted() { w.string(a) }; w.endArray() } else { w.null() }
+                    w.endObject()
+                }
+                w.endArray()
+                w.key("deliveries"); w.beginObject()
+                let counts = try webhooks?.outbox.counts() ?? [:]
+                for status in WebhookDelivery.Status.allCases { w.key(status.rawValue); w.integer(counts[status] ?? 0) }
+                w.endObject()
+                w.key("journal_cursor"); w.integer(try webhooks?.outbox.cursor() ?? 0)
+                w.endObject()
+                return json(w.string)
+            }
+        }
+
+        router.get("/v1/webhooks/deliveries") { request, _ in
+            await handle {
+                let principal = try await authenticate(request, keys, limiter)
+                try authorize(principal, .readAll, account: nil)
+                let query = request.uri.queryParameters
+                var status: WebhookDelivery.Status? = nil
+                if let name = query.get("status") {
+                    status = try WebhookDelivery.Status(rawValue: String(name)).orThrow(
+                        ServiceError(status: 400, field: "status", reason: "one of pending, delivered, dead"))
+                }
+                let after = try Int64(query.get("after") ?? "0").orThrow(ServiceError(status: 400, field: "after", reason: "an integer delivery id"))
+                let limit = try Int(query.get("limit") ?? "100").orThrow(ServiceError(status: 400, field: "limit", reason: "an integer"))
+                guard (1...1000).contains(limit) else { throw ServiceError(status: 400, field: "limit", reason: "must be in 1...1000") }
+                let deliveries = try webhooks?.outbox.list(status: status, after: after, limit: limit) ?? []
+                return json("{\"deliveries\":[" + deliveries.map(\.json).joined(separator: ",") + "]}")
+            }
+        }
+
+        router.post("/v1/webhooks/deliveries/:id/retry") { request, context in
+            await handle {
+                let principal = try await authenticate(request, keys, limiter)
+                try authorize(principal, .changeParameters, account: nil)
+                guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
+                    throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
+                }
+                let id = try context.parameters.get("id").flatMap { Int64($0) }.orThrow(ServiceError(status: 400, field: "id", reason: "an integer delivery id"))
+                guard let webhooks else { throw ServiceError(status: 404, field: "id", reason: "no webhooks are configured") }
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                if try webhooks.outbox.retry(id: id, now: now) { return json("{\"id\":\(id),\"status\":\"pending\"}") }
+                guard let delivery = try webhooks.outbox.list(status: nil, after: id - 1, limit: 1).first, delivery.id == id else {
+                    throw ServiceError(status: 404, field: "id", reason: "no delivery \(id)")
+                }
+                // Retrying what is already queued or delivered changes nothing (a repeated request is harmless).
+                return json("{\"id\":\(id),\"status\":\"\(delivery.status.rawValue)\"}")
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+
+/// Sends one HTTP POST; returns the response status, throws when there was no response.
+public protocol WebhookTransport: Sendable {
+    func post(url: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int64) async throws -> Int
+}
+
+/// The transport over Foundation's URLSession (libcurl on Linux).
+public struct URLSessionWebhookTransport: WebhookTransport {
+    public init() {}
+
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int64) async throws -> Int {
+        guard let target = URL(string: url) else { throw WebhookDeliveryError("invalid URL \(url)") }
+        var request = URLRequest(url: target, timeoutInterval: Double(timeoutMilliseconds) / 1000)
+        request.httpMethod = "POST"
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = Data(body)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw WebhookDeliveryError("not an HTTP response") }
+        return http.statusCode
+    }
+}
+
+public struct WebhookDeliveryError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Moves events from the journal into the outbox and delivers what is due: signed POSTs,
+/// `concurrency` at a time; a 2xx response is a delivery, anything else a failure retried
+/// with backoff until it becomes a dead letter (docs/service.md "Webhooks").
+public struct WebhookDispatcher: Sendable {
+    public let outbox: WebhookOutbox
+    public let subscriptions: [WebhookSubscription]
+    public let policy: WebhookRetryPolicy
+    let transport: any WebhookTransport
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+
+    public init(outbox: WebhookOutbox, subscriptions: [WebhookSubscription], policy: WebhookRetryPolicy = WebhookRetryPolicy(),
+                transport: any WebhookTransport = URLSessionWebhookTransport(), logger: Logger = Logger(label: "solvent.webhooks"),
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.outbox = outbox
+        self.subscriptions = subscriptions
+        self.policy = policy
+        self.transport = transport
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// One round: enqueue the journal's new results, then attempt every due delivery once.
+    /// Returns (deliveries created, attempts made).
+    @discardableResult
+    public func round(engine: EngineService) async throws -> (created: Int, attempted: Int) {
+        var created = 0
+        while true {
+            let batch = try await engine.results(after: try outbox.cursor(), limit: 500)
+            guard !batch.isEmpty else { break }
+            created += try outbox.enqueue(results: batch, subscriptions: subscriptions, now: clock())
+        }
+        var attempted = 0
+        while true {
+            let due = try outbox.due(now: clock(), limit: policy.concurrency * 4)
+            guard !due.isEmpty else { break }
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                for delivery in due {
+                    if running == policy.concurrency { await group.next(); running -= 1 }
+                    group.addTask { await attempt(delivery) }
+                    running += 1
+                }
+            }
+            attempted += due.count
+        }
+        return (created, attempted)
+    }
+
+    /// One attempt of one delivery, recorded in the outbox.
+    func attempt(_ delivery: WebhookDelivery) async {
+        guard let subscription = subscriptions.first(where: { $0.name == delivery.subscription }) else {
+            try? outbox.markFailed(id: delivery.id, error: "subscription \(delivery.subscription) is no longer configured", httpStatus: nil,
+                                   now: clock(), policy: WebhookRetryPolicy(maxAttempts: 1))
+            return
+        }
+        let body = Array(delivery.body.utf8)
+        let timestamp = clock() / 1000
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("User-Agent", "Solvent-Webhooks/1"),
+            ("Solvent-Event-Id", delivery.eventID),
+            ("Solvent-Event-Type", delivery.eventType),
+            ("Solvent-Subscription", subscription.name),
+            ("Solvent-Delivery-Id", String(delivery.id)),
+            ("Solvent-Delivery-Attempt", String(delivery.attempts + 1)),
+            ("Solvent-Timestamp", String(timestamp)),
+            ("Solvent-Signature", WebhookSignature.sign(secret: subscription.secret, timestamp: timestamp, body: body)),
+        ]
+        do {
+            let status = try await transport.post(url: subscription.url, headers: headers, body: body, timeoutMilliseconds: policy.timeoutMilliseconds)
+            if (200..<300).contains(status) {
+                try outbox.markDelivered(id: delivery.id, httpStatus: status, now: clock())
+            } else {
+                logger.warning("webhook \(subscription.name) \(delivery.eventID): HTTP \(status)")
+                try outbox.markFailed(id: delivery.id, error: "HTTP \(status)", httpStatus: status, now: clock(), policy: policy)
+            }
+        } catch {
+            logger.warning("webhook \(subscription.name) \(delivery.eventID): \(error)")
+            try? outbox.markFailed(id: delivery.id, error: "\(error)", httpStatus: nil, now: clock(), policy: policy)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import GRDB
+import SolventCore
+
+/// When a failed delivery is tried again: exponential backoff with deterministic jitter, a
+/// cap, and a number of attempts after which the delivery is a dead letter.
+public struct WebhookRetryPolicy: Sendable, Hashable {
+    /// Delay after the first failure (ms); doubles after each further failure.
+    public var baseMilliseconds: Int64
+    /// Longest delay between two attempts (ms).
+    public var maxMilliseconds: Int64
+    /// Attempts before a delivery becomes a dead letter (≥ 1).
+    public var maxAttempts: Int
+    /// Time allowed for one HTTP attempt (ms).
+    public var timeoutMilliseconds: Int64
+    /// Deliveries in flight at once.
+    public var concurrency: Int
+
+    public init(baseMilliseconds: Int64 = 1_000, maxMilliseconds: Int64 = 600_000, maxAttempts: Int = 10,
+                timeoutMilliseconds: Int64 = 10_000, concurrency: Int = 8) {
+        precondition(baseMilliseconds > 0 && maxMilliseconds >= baseMilliseconds && maxAttempts >= 1 && timeoutMilliseconds > 0 && concurrency >= 1,
+                     "invalid webhook retry policy")
+        self.baseMilliseconds = baseMilliseconds
+        self.maxMilliseconds = maxMilliseconds
+        self.maxAttempts = maxAttempts
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.concurrency = concurrency
+    }
+
+    /// Delay before attempt `attempts + 1` after `attempts` failures: base·2^(attempts−1),
+    /// capped, times a jitter in [0.8, 1.2] drawn from the delivery id (so retries of many
+    /// deliveries spread out, and the same delivery always waits the same).
+    public func delay(afterFailures attempts: Int, deliveryID: Int64) -> Int64 {
+        let exponent = min(max(attempts - 1, 0), 40)
+        let raw = min(maxMilliseconds, baseMilliseconds.multipliedReportingOverflow(by: Int64(1) << exponent).overflow ? maxMilliseconds : baseMilliseconds << exponent)
+        var random = SplitMix64(seed: UInt64(bitPattern: deliveryID) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(attempts))
+        let jitter = 800 + Int64(random.next() % 401)  // per mille
+        return min(maxMilliseconds, raw * jitter / 1000)
+    }
+}
+
+/// One delivery of one event to one subscription.
+public struct WebhookDelivery: Sendable, Hashable {
+    public enum Status: String, Sendable, CaseIterable { case pending, delivered, dead }
+    public var id: Int64
+    public var subscription: String
+    /// `evt_<engine event sequence>`: the same event always has the same id (receivers de-duplicate on it).
+    public var eventID: String
+    public var eventType: String
+    public var account: String?
+    /// The JSON body posted.
+    public var body: String
+    public var attempts: Int
+    /// Unix ms of the next attempt (pending only).
+    public var nextAttempt: Int64
+    public var status: Status
+    public var lastError: String?
+    /// HTTP status of the last attempt (nil: no response).
+    public var lastHTTPStatus: Int?
+    public var created: Int64
+    public var delivered: Int64?
+}
+
+/// The webhook outbox: the delivery state of every (event, subscription) pair, in SQLite
+/// (`DATA/outbox.sqlite`, WAL, synchronous FULL). Events themselves come from the journal's
+/// stored results, read from a cursor; a crash at any point re-reads from the cursor and
+/// `INSERT OR IGNORE` keeps one delivery per pair: delivery is at least once.
+public final class WebhookOutbox: Sendable {
+    private let database: DatabaseQueue
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "cursor") { t in
+                t.column("id", .integer).primaryKey()
+                t.column("journal_sequence", .integer).notNull()
+            }
+            try db.execute(sql: "INSERT INTO cursor (id, journal_sequence) VALUES (1, 0)")
+            try db.create(table: "delivery") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("subscription", .text).notNull()
+                t.column("event_id", .text).notNull()
+                t.column("event_type", .text).notNull()
+                t.column("account", .text)
+                t.column("body", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("next_attempt", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("last_error", .text)
+                t.column("last_http_status", .integer)
+                t.column("created", .integer).notNull()
+                t.column("delivered", .integer)
+                t.uniqueKey(["subscription", "event_id"])
+            }
+            try db.create(index: "delivery_due", on: "delivery", columns: ["status", "next_attempt"])
+        }
+        try migrator.migrate(database)
+    }
+
+    /// The journal sequence up to which results have been turned into deliveries.
+    public func cursor() throws -> Int64 {
+        try database.read { db in try Int64.fetchOne(db, sql: "SELECT journal_sequence FROM cursor WHERE id = 1") ?? 0 }
+    }
+
+    /// Turns the events of journal results (command sequence, JSON lines) into deliveries
+    /// for the subscriptions that want them, and moves the cursor, in one transaction.
+    /// Returns the number of deliveries created.
+    @discardableResult
+    public func enqueue(results: [(sequence: Int64, lines: [UInt8])], subscriptions: [WebhookSubscription], now: Int64) throws -> Int {
+        guard let last = results.last?.sequence else { return 0 }
+        return try database.write { db in
+            var created = 0
+            for result in results {
+                for line in result.lines.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+                    guard let event = try? JSONParser.parse(Array(line)), case .string(let type)? = event["type"],
+                          case .number(let seq)? = event["seq"] else { continue }
+                    let account: String? = { if case .string(let a)? = event["account"] { return a } else { return nil } }()
+                    let eventID = "evt_" + seq
+                    for subscription in subscriptions where subscription.wants(type: type, account: account) {
+                        var w = JSONWriter()
+                        w.beginObject()
+                        w.member("id", eventID)
+                        w.member("subscription", subscription.name)
+                        w.key("event"); w.raw(String(decoding: line, as: UTF8.self))
+                        w.endObject()
+                        try db.execute(sql: """
+                            INSERT OR IGNORE INTO delivery (subscription, event_id, event_type, account, body, attempts, next_attempt, status, created)
+                            VALUES (?, ?, ?, ?, ?, 0, ?, 'pending', ?)
+                            """, arguments: [subscription.name, eventID, type, account, w.string, now, now])
+                        created += db.changesCount
+                    }
+                }
+            }
+            try db.execute(sql: "UPDATE cursor SET journal_sequence = MAX(journal_sequence, ?) WHERE id = 1", arguments: [last])
+            return created
+        }
+    }
+
+    /// Pending deliveries due at `now`, oldest first.
+    public func due(now: Int64, limit: Int) throws -> [WebhookDelivery] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE status = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
+                             arguments: [now, limit]).map(Self.delivery)
+        }
+    }
+
+    /// Records a successful attempt.
+    public func markDelivered(id: Int64, httpStatus: Int, now: Int64) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE delivery SET status = 'delivered', attempts = attempts + 1, last_http_status = ?, last_error = NULL, delivered = ? WHERE id = ? AND status = 'pending'",
+                           arguments: [httpStatus, now, id])
+        }
+    }
+
+    /// Records a failed attempt: retried later, or a dead letter after the last attempt.
+    public func markFailed(id: Int64, error: String, httpStatus: Int?, now: Int64, policy: WebhookRetryPolicy) throws {
+        try database.write { db in
+            guard let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM delivery WHERE id = ? AND status = 'pending'", arguments: [id]) else { return }
+            let failures = attempts + 1
+            let dead = failures >= policy.maxAttempts
+            try db.execute(sql: "UPDATE delivery SET attempts = ?, last_error = ?, last_http_status = ?, status = ?, next_attempt = ? WHERE id = ?",
+                           arguments: [failures, String(error.prefix(500)), httpStatus, dead ? "dead" : "pending",
+                                       dead ? now : now + policy.delay(afterFailures: failures, deliveryID: id), id])
+        }
+    }
+
+    /// Puts a dead letter back in the queue (attempts reset); false when `id` is not a dead letter.
+    public func retry(id: Int64, now: Int64) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "UPDATE delivery SET status = 'pending', attempts = 0, next_attempt = ? WHERE id = ? AND status = 'dead'", arguments: [now, id])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Deliveries of one status (all when nil) with id > `after`, by id, at most `limit`.
+    public func list(status: WebhookDelivery.Status?, after: Int64, limit: Int) throws -> [WebhookDelivery] {
+        try database.read { db in
+            if let status {
+                return try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+                                        arguments: [status.rawValue, after, limit]).map(Self.delivery)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit]).map(Self.delivery)
+        }
+    }
+
+    /// Deliveries by status.
+    public func counts() throws -> [WebhookDelivery.Status: Int] {
+        try database.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: WebhookDelivery.Status.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM delivery GROUP BY status") {
+                if let status = WebhookDelivery.Status(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    static func delivery(_ row: Row) -> WebhookDelivery {
+        WebhookDelivery(id: row["id"], subscription: row["subscription"], eventID: row["event_id"], eventType: row["event_type"],
+                        account: row["account"], body: row["body"], attempts: row["attempts"], nextAttempt: row["next_attempt"],
+                        status: WebhookDelivery.Status(rawValue: row["status"]) ?? .pending, lastError: row["last_error"],
+                        lastHTTPStatus: row["last_http_status"], created: row["created"], delivered: row["delivered"])
+    }
+}
+
+extension WebhookDelivery {
+    /// The API's JSON of a delivery (the body as an object).
+    public var json: String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("id"); w.integer(id)
+        w.member("subscription", subscription)
+        w.member("event_id", eventID)
+        w.member("event_type", eventType)
+        w.key("account"); if let account { w.string(account) } else { w.null() }
+        w.member("status", status.rawValue)
+        w.key("attempts"); w.integer(attempts)
+        w.key("next_attempt"); w.integer(nextAttempt)
+        w.key("last_error"); if let lastError { w.string(lastError) } else { w.null() }
+        w.key("last_http_status"); if let lastHTTPStatus { w.integer(lastHTTPStatus) } else { w.null() }
+        w.key("created"); w.integer(created)
+        w.key("delivered"); if let delivered { w.integer(delivered) } else { w.null() }
+        w.key("body"); w.raw(body)
+        w.endObject()
+        return w.string
+    }
+}

@@ -109,7 +109,7 @@ enum DashboardPage {
     tbody tr:hover { background: #18202a; }
     tr.empty td { color: var(--faint); text-align: center; padding: 14px; height: auto; border: 0; }
     .pill { display: inline-block; padding: 0 6px; border-radius: 2px; font-size: 10.5px; line-height: 16px; border: 1px solid currentColor; }
-    .s-healthy { color: var(--ok); } .s-warning { color: var(--warn); } .s-margin_call { color: var(--call); }
+    .s-healthy { color: #5f9e6c; border-color: transparent; } .s-warning { color: var(--warn); } .s-margin_call { color: var(--call); }
     .s-liquidatable { color: var(--liq); } .s-bankrupt { color: #fff; background: var(--bk); border-color: var(--bk); }
     .ratio { display: flex; align-items: center; justify-content: flex-end; gap: 7px; }
     .rbar { width: 46px; height: 5px; background: var(--line2); border-radius: 1px; overflow: hidden; flex: none; }
@@ -542,7 +542,7 @@ enum DashboardPage {
           case "hello":
             S.helloAt = Date.now();
             S.gapFree = msg.role === "operator" || msg.role === undefined;
-            setConn("live", "live", msg.role ? "role " + msg.role : "");
+            setConn("live", "live", msg.role ? msg.role + (msg.account ? " " + msg.account : "") : "");
             if (S.lastSeq !== null && typeof msg.sequence === "number" && msg.sequence > S.lastSeq) fillGap(gen);
             break;
           case "event": onStreamEvent(msg.event, gen); break;

@@ -31,16 +31,27 @@ public actor EngineService {
         tracker.observe(journaled.engine.state, sequence: journaled.engine.state.eventSequence)
     }
 
-    /// Opens the SQLite journal of `directory`, creating it from `genesis` (a scenario
-    /// document) when the folder holds none.
-    public static func open(directory: String, genesis: @autoclosure () throws -> JSONValue) throws -> EngineService {
-        if FileManager.default.fileExists(atPath: directory + "/journal.sqlite") {
-            let (engine, _, _) = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory, create: false))
-            return EngineService(journaled: engine, reservesSecret: try ReservesSecret.load(path: directory + "/reserves.secret", create: true))
-        }
+    /// Opens the journal, creating it from `genesis` (a scenario document) when there is none:
+    /// SQLite in `directory`, or PostgreSQL at `postgres` (schema `schema`). `directory` also
+    /// holds the reserves secret.
+    public static func open(directory: String, genesis: @autoclosure () throws -> JSONValue, postgres: String? = nil,
+                            schema: String = "solvent", snapshotEvery: Int = 1000, hub: EventHub = EventHub()) throws -> EngineService {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return EngineService(journaled: try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory),
-                             reservesSecret: try ReservesSecret.load(path: directory + "/reserves.secret", create: true))
+        let secret = try ReservesSecret.load(path: directory + "/reserves.secret", create: true)
+        let journaled: JournaledEngine
+        if let postgres {
+            let journal = try PostgresJournal(url: postgres, schema: schema)
+            if try journal.read().genesis != nil {
+                journaled = try JournaledEngine.recover(journal: journal, snapshotEvery: snapshotEvery).engine
+            } else {
+                journaled = try JournaledEngine.create(scenario: genesis(), journal: journal, snapshotEvery: snapshotEvery)
+            }
+        } else if FileManager.default.fileExists(atPath: directory + "/journal.sqlite") {
+            journaled = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory, create: false), snapshotEvery: snapshotEvery).engine
+        } else {
+            journaled = try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory, snapshotEvery: snapshotEvery)
+        }
+        return EngineService(journaled: journaled, reservesSecret: secret, hub: hub)
     }
 
     public var commandsApplied: Int64 { journaled.engine.state.commandsApplied }

@@ -21,44 +21,70 @@ enum DefaultGenesis {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the HTTP API over a journaled engine (docs/service.md).",
+        abstract: "Run the HTTP API, WebSocket streams, webhooks and dashboard over a journaled engine (docs/service.md).",
         discussion: """
-            The data folder holds the SQLite journal, snapshots and the API keys (hashed). At the first \
-            start of a new folder an operator key is printed once, on a line of its own: `operator key: KEY`. \
-            SIGTERM or Ctrl-C stop accepting requests, finish the ones in flight and write a snapshot.
+            Settings come from (highest first) these flags, SOLVENT_* environment variables, the JSON file of \
+            --config, and defaults. Every setting, its file key and its variable:
+
+            \(ServiceConfiguration.helpText)
+
+            The data folder holds the SQLite journal and snapshots (unless --postgres), the API keys (hashed), \
+            the webhook outbox and the proof-of-reserves secret. At the first start of a new folder an operator \
+            key is printed once, on a line of its own: `operator key: KEY`. SIGTERM or Ctrl-C: stop accepting, \
+            finish requests in flight, close streams, flush the webhook outbox, write a snapshot.
             """)
 
-    @Option(name: .long, help: "Address to listen on.") var host: String = "127.0.0.1"
-    @Option(name: .long, help: "Port to listen on.") var port: Int = 8080
-    @Option(name: .long, help: "The data folder (created when missing).") var data: String
-    @Option(name: .long, help: "Requests per second allowed per API key (token bucket).") var rateLimit: Double = 2_000
-    @Option(name: .long, help: "Burst of requests allowed per API key.") var burst: Double = 4_000
-    @Option(name: .long, help: "Genesis of a new data folder: a scenario file (docs/scenarios.md). Default: the demo market, no accounts.") var config: String?
+    @Option(name: .long, help: "Address to listen on.") var host: String?
+    @Option(name: .long, help: "Port to listen on (0: any free port).") var port: Int?
+    @Option(name: .long, help: "The data folder (created when missing).") var data: String?
+    @Option(name: .long, help: "Journal in PostgreSQL (postgres://user@host:port/database) instead of SQLite.") var postgres: String?
+    @Option(name: .long, help: "With --postgres: the schema of the journal.") var schema: String?
+    @Option(name: .long, help: "Scenario file starting a new journal (default: the demo market, no accounts).") var genesis: String?
+    @Option(name: .long, help: "Requests per second allowed per API key (token bucket).") var rateLimit: Double?
+    @Option(name: .long, help: "Burst of requests allowed per API key.") var burst: Double?
+    @Option(name: .long, help: "Log level (trace … critical).") var logLevel: String?
+    @Option(name: .long, help: "A JSON configuration file (keys above).") var config: String?
 
     func run() async throws {
-        guard (1...65_535).contains(port) else { ProcessIO.fail("--port: must be in 1...65535", status: 2) }
-        guard rateLimit > 0, burst >= 1 else { ProcessIO.fail("--rate-limit must be positive and --burst at least 1", status: 2) }
-        let engine: EngineService
-        let keys: APIKeyStore
+        let configuration = resolve()
+        let service: SolventService
         do {
-            engine = try EngineService.open(directory: data, genesis: try config.map { try JSONParser.parse(ProcessIO.readInput($0)) } ?? DefaultGenesis.document())
-            keys = try APIKeyStore(directory: data)
-            if await keys.isEmpty {
-                let key = try await keys.create(role: .operator_, account: nil)
-                ProcessIO.writeStdout("operator key: \(key)\n")
-            }
+            service = try await SolventService(configuration: configuration,
+                                               genesis: try configuration.genesis.map { try JSONParser.parse(ProcessIO.readInput($0)) } ?? DefaultGenesis.document())
         } catch {
             ProcessIO.fail("serve: \(error)", status: 1)
         }
-        var logger = Logger(label: "solvent")
-        logger.logLevel = .info
-        let router = SolventAPI.router(engine: engine, keys: keys, limiter: RateLimiter(perSecond: rateLimit, burst: burst))
-        let risk = PeriodicTask(name: "risk-stream", interval: .milliseconds(250)) { await engine.publishRiskIfChanged() }
-        let app = SolventAPI.application(router: router, host: host, port: port, logger: logger, services: [risk])
-        ProcessIO.writeStdout("listening on http://\(host):\(port)\n")
+        if let key = service.newOperatorKey { ProcessIO.writeStdout("operator key: \(key)\n") }
+        let app = service.application { port in ProcessIO.writeStdout("listening on http://\(configuration.host):\(port)\n") }
         try await app.runService()
-        try await engine.snapshot()
+        try await service.shutdown()
         ProcessIO.writeStderr("serve: stopped cleanly, snapshot written")
+    }
+
+    /// Defaults, then the file, then the environment, then flags.
+    func resolve() -> ServiceConfiguration {
+        var c = ServiceConfiguration()
+        do {
+            if let config { try c.apply(file: try JSONParser.parse(ProcessIO.readInput(config)), name: config) }
+            try c.apply(environment: ProcessInfo.processInfo.environment)
+        } catch let error as InputError {
+            ProcessIO.fail("serve: \(error.path): \(error.reason)", status: 2)
+        } catch {
+            ProcessIO.fail("serve: \(config ?? "config"): \(error)", status: 2)
+        }
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let data { c.data = data }
+        if let postgres { c.postgres = postgres }
+        if let schema { c.schema = schema }
+        if let genesis { c.genesis = genesis }
+        if let rateLimit { c.rateLimit = rateLimit }
+        if let burst { c.burst = burst }
+        if let logLevel { c.logLevel = logLevel }
+        guard (0...65_535).contains(c.port) else { ProcessIO.fail("serve: --port: must be in 0...65535", status: 2) }
+        guard c.rateLimit > 0, c.burst >= 1 else { ProcessIO.fail("serve: --rate-limit must be positive and --burst at least 1", status: 2) }
+        guard c.data != nil else { ProcessIO.fail("serve: --data (or SOLVENT_DATA, or \"data\" in --config): the data folder is required", status: 2) }
+        return c
     }
 }
 

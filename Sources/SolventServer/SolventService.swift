@@ -1,0 +1,64 @@
+import Foundation
+public import Hummingbird
+public import HummingbirdWebSocket
+public import Logging
+public import ServiceLifecycle
+import SolventCore
+
+/// `solvent serve` assembled: the journaled engine, API keys, webhook outbox, streams and the
+/// HTTP server, from a `ServiceConfiguration`.
+public struct SolventService: Sendable {
+    public let configuration: ServiceConfiguration
+    public let engine: EngineService
+    public let keys: APIKeyStore
+    public let webhooks: WebhookDispatcher?
+    public let metrics: ServiceMetrics
+    /// The first operator key, when this start created the folder's key store (shown once, never stored).
+    public let newOperatorKey: String?
+    public let logger: Logger
+
+    /// Opens (or creates) everything in the data folder. `genesis` is used for a new journal.
+    public init(configuration: ServiceConfiguration, genesis: @autoclosure () throws -> JSONValue) async throws {
+        guard let data = configuration.data else { throw ServiceError(status: 400, field: "data", reason: "the data folder is required") }
+        self.configuration = configuration
+        var logger = Logger(label: "solvent")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        self.logger = logger
+        engine = try EngineService.open(directory: data, genesis: try genesis(), postgres: configuration.postgres, schema: configuration.schema,
+                                        snapshotEvery: configuration.snapshotEvery, hub: EventHub(queueLimit: configuration.streamQueue))
+        keys = try APIKeyStore(directory: data)
+        newOperatorKey = await keys.isEmpty ? try await keys.create(role: .operator_, account: nil) : nil
+        webhooks = configuration.webhooks.isEmpty ? nil
+            : WebhookDispatcher(outbox: try WebhookOutbox(path: data + "/outbox.sqlite"), subscriptions: configuration.webhooks,
+                                policy: configuration.webhookRetry, logger: logger)
+        metrics = ServiceMetrics()
+    }
+
+    /// The HTTP server with its timers (risk summaries; webhook rounds) and `extra` services.
+    /// `onRunning` receives the bound port (useful with port 0).
+    public func application(extra: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> Application<RouterResponder<BasicWebSocketRequestContext>> {
+        let engine = self.engine
+        let router = SolventAPI.router(engine: engine, keys: keys, metrics: metrics,
+                                       limiter: RateLimiter(perSecond: configuration.rateLimit, burst: configuration.burst), webhooks: webhooks)
+        var services: [any Service] = extra
+        services.append(PeriodicTask(name: "risk-stream", interval: .milliseconds(configuration.riskInterval)) { await engine.publishRiskIfChanged() })
+        if let webhooks {
+            let logger = self.logger
+            services.append(PeriodicTask(name: "webhooks", interval: .milliseconds(configuration.webhookInterval)) {
+                do { try await webhooks.round(engine: engine) } catch { logger.error("webhook outbox: \(error)") }
+            })
+        }
+        return Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "solvent"),
+                           services: services,
+                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+                           logger: logger)
+    }
+
+    /// After the server stopped: close streams, write a snapshot (the journal is already durable).
+    public func shutdown() async throws {
+        engine.hub.closeAll(reason: "server shutting down")
+        try await engine.snapshot()
+    }
+}

@@ -124,7 +124,7 @@ enum DashboardPage {
     tr.d-med td:first-child { box-shadow: inset 3px 0 var(--warn); }
     td.left.urgent { color: var(--liq); font-weight: 700; }
     td.left.soon { color: var(--call); }
-    td.left.later { color: var(--warn); }
+    body[data-conn="reconnecting"] main, body[data-conn="closed"] main { opacity: .62; }
 
     #feed-body td { height: 20px; }
     #feed-body td.t { font-family: var(--mono); color: var(--dim); }
@@ -450,6 +450,7 @@ enum DashboardPage {
       function setConn(state, text, reason) {
         const b = $("conn");
         b.dataset.state = state;
+        document.body.dataset.conn = state;
         b.textContent = text;
         if (reason !== undefined) setText("conn-reason", reason);
       }
@@ -678,6 +679,7 @@ enum DashboardPage {
         const r = S.risk, box = $("marks");
         const marks = r.marks || {}, vol = r.volatility || {};
         const syms = Object.keys(marks).sort();
+        if (unchanged("marks", [marks, vol, S.markDir])) return;
         const nodes = syms.map((sym) => {
           const c = el("span", "mark");
           c.dataset.symbol = sym;
@@ -767,9 +769,17 @@ enum DashboardPage {
         box.replaceChildren(...nodes);
       }
       const PROC_SHORT = { normal: "—", warning: "warn", margin_call: "call", liquidating: "liq." };
+      const drawn = {};
+      function unchanged(name, value) {
+        const sig = JSON.stringify(value);
+        if (drawn[name] === sig) return true;
+        drawn[name] = sig;
+        return false;
+      }
       function renderClosest() {
         const r = S.risk, body = $("closest-body");
         const rows = Array.isArray(r.closest) ? r.closest.slice() : [];
+        if (unchanged("closest", rows)) return;
         if (!rows.length) { body.replaceChildren(emptyRow(11, "no account with open positions")); return; }
         const out = rows.map((c) => {
           const tr = el("tr");
@@ -804,13 +814,14 @@ enum DashboardPage {
         const r = S.risk, body = $("calls-body");
         const calls = (Array.isArray(r.margin_calls) ? r.margin_calls.slice() : []).sort((a, b) => (num(a.deadline) || 0) - (num(b.deadline) || 0));
         const now = S.engineTime;
+        if (unchanged("calls", [calls, now])) return;
         if (!calls.length) { body.replaceChildren(emptyRow(5, "no open margin calls")); return; }
         const out = calls.map((c) => {
           const tr = el("tr");
           tr.dataset.account = String(c.account);
           const dl = num(c.deadline);
           const left = dl !== null && now !== null ? (dl - now) / 1000 : num(c.seconds_left);
-          const lc = left === null ? "" : left < 600 ? " urgent" : left < 1800 ? " soon" : " later";
+          const lc = left === null ? "" : left < 600 ? " urgent" : left < 1800 ? " soon" : "";
           tr.append(td(c.account, "acct"), td(c.pool, "dim"), td(fmtAmt(c.amount), "n"), td(dl === null ? "—" : mdhms(dl), "n"),
             td(left === null ? "—" : duration(left), "n left" + lc));
           return tr;
@@ -821,6 +832,7 @@ enum DashboardPage {
       function renderBreakers() {
         const list = Array.isArray(S.risk.breakers) ? S.risk.breakers : [];
         const box = $("breakers");
+        if (unchanged("breakers", list)) return;
         if (!list.length) { box.replaceChildren(el("span", "none", "no breakers")); return; }
         box.replaceChildren(...list.map((b) => {
           const c = el("span", "chip");
@@ -885,6 +897,7 @@ enum DashboardPage {
       function renderFeed() {
         const list = S.filter === "all" ? S.feedAll : S.feedRisk;
         const body = $("feed-body");
+        if (unchanged("feed", [S.filter, list.length, list.length ? list[0].seq : null])) return;
         setText("feed-meta", list.length + " newest first" + (list.length >= FEED_CAP ? " (capped)" : ""));
         if (!list.length) { body.replaceChildren(emptyRow(5, S.filter === "all" ? "no events yet" : "no margin, liquidation, ADL, fund or breaker events yet")); return; }
         const out = list.map((e) => {

@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import SolventCore
+import Synchronization
 import Testing
 
 /// `solvent serve` as a process: the operator key printed once at the first start, a write
@@ -19,10 +23,11 @@ import Testing
     }
 
     /// Starts the server and waits for its "listening" line; returns the process and its output so far.
-    func start(data: String, port: Int) throws -> (Process, Pipe, String) {
+    func start(data: String, port: Int, extra: [String] = [], environment: [String: String] = [:]) throws -> (Process, Pipe, String) {
         let process = Process()
         process.executableURL = solventExecutable()
-        process.arguments = ["serve", "--data", data, "--port", "\(port)"]
+        process.arguments = ["serve", "--data", data, "--port", "\(port)"] + extra
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -60,5 +65,121 @@ import Testing
         let repeatAck = try JSONParser.parse(try curl(["-H", "Authorization: Bearer \(key)", "-H", "Idempotency-Key: w1", "-X", "POST", "http://127.0.0.1:\(port)/v1/commands",
                                                        "-d", #"{"type":"deposit","account":"alice","asset":"USDT","amount":"250","settle":"USDT"}"#]))
         #expect(repeatAck["duplicate"] == .bool(true))
+    }
+
+    /// SIGTERM while eight clients keep writing: the server stops cleanly, and after a restart
+    /// every command it acknowledged is there (a repeat of its idempotency key is a duplicate,
+    /// and each account holds at least the deposits acknowledged to it).
+    @Test func sigtermUnderLoadLosesNoAcknowledgedCommand() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-sigterm-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let (server, _, output) = try start(data: folder, port: port, extra: ["--rate-limit", "100000", "--burst", "100000"])
+        let key = try #require(output.split(separator: "\n").first { $0.hasPrefix("operator key: ") }.map { String($0.dropFirst("operator key: ".count)) })
+        let acknowledged = Acknowledged()
+        let pid = server.processIdentifier
+        await withTaskGroup(of: Void.self) { group in
+            for client in 0..<8 {
+                group.addTask {
+                    var failures = 0
+                    for n in 0..<100_000 where failures < 3 {
+                        if await Self.deposit(port: port, key: key, client: client, n: n, into: acknowledged) { failures = 0 } else { failures += 1 }
+                    }
+                }
+            }
+            group.addTask {
+                // Let the load build up, then SIGTERM mid-stream.
+                while acknowledged.count < 400 { try? await Task.sleep(for: .milliseconds(20)) }
+                kill(pid, SIGTERM)
+            }
+        }
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0, "a clean stop under load")
+        let acks = acknowledged.all
+        #expect(acks.count >= 400)
+
+        let (restarted, _, _) = try start(data: folder, port: port)
+        defer { restarted.terminate(); restarted.waitUntilExit() }
+        var perClient = [Int](repeating: 0, count: 8)
+        for ack in acks { perClient[ack.client] += 1 }
+        for client in 0..<8 where perClient[client] > 0 {
+            let account = try JSONParser.parse(try curl(["-H", "Authorization: Bearer \(key)", "http://127.0.0.1:\(port)/v1/accounts/load-\(client)"]))
+            guard case .string(let text)? = account["state"]?["balances"]?["USDT"], let balance = Int(text.split(separator: ".")[0]) else {
+                Issue.record("no balance for load-\(client)"); continue
+            }
+            #expect(balance >= perClient[client], "load-\(client): \(balance) < \(perClient[client]) acknowledged")
+        }
+        // A sample of acknowledged keys, repeated: each one is already in the journal.
+        for ack in acks.suffix(20) {
+            let repeated = try JSONParser.parse(try curl(["-H", "Authorization: Bearer \(key)", "-H", "Idempotency-Key: \(ack.key)", "-X", "POST",
+                                                          "http://127.0.0.1:\(port)/v1/commands", "-d", #"{"type":"deposit","account":"load-\#(ack.client)","asset":"USDT","amount":"1"}"#]))
+            #expect(repeated["duplicate"] == .bool(true), "\(ack.key) was acknowledged but is not in the journal")
+        }
+    }
+
+    /// Commands the server answered 200 (not duplicate) to.
+    final class Acknowledged: Sendable {
+        let list = Mutex<[(client: Int, key: String)]>([])
+        var count: Int { list.withLock { $0.count } }
+        var all: [(client: Int, key: String)] { list.withLock { $0 } }
+        func add(_ client: Int, _ key: String) { list.withLock { $0.append((client, key)) } }
+    }
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 5
+        return URLSession(configuration: configuration)
+    }()
+
+    /// One deposit of 1 USDT to `load-<client>` with key `c<client>-<n>`; true when acknowledged.
+    static func deposit(port: Int, key: String, client: Int, n: Int, into acknowledged: Acknowledged) async -> Bool {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/commands")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.setValue("c\(client)-\(n)", forHTTPHeaderField: "Idempotency-Key")
+        request.httpBody = Data(#"{"type":"deposit","account":"load-\#(client)","asset":"USDT","amount":"1"}"#.utf8)
+        guard let (data, response) = try? await session.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200,
+              (try? JSONParser.parse(Array(data)))?["duplicate"] == .bool(false) else { return false }
+        acknowledged.add(client, "c\(client)-\(n)")
+        return true
+    }
+
+    /// Configuration precedence: flags over environment over file; a bad setting exits 2 naming it.
+    @Test func configurationSources() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let filePort = 20_000 + Int.random(in: 0..<10_000)
+        let envPort = filePort + 10_000
+        let file = folder + "/solvent.json"
+        try #"{"port": \#(filePort), "rate_limit": 50, "log_level": "warning"}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        // The environment's port wins over the file's; the file's rate limit holds.
+        let process = Process()
+        process.executableURL = solventExecutable()
+        process.arguments = ["serve", "--config", file]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SOLVENT_PORT": "\(envPort)", "SOLVENT_DATA": folder + "/data"]) { _, new in new }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("listening on"), Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) } else { text += String(decoding: chunk, as: UTF8.self) }
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(text.contains("listening on http://127.0.0.1:\(envPort)"))
+
+        try #"{"port": "eighty", "colour": 1}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try runSolvent(["serve", "--config", file, "--data", folder + "/data"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("port: expected an integer"))
+        let badEnv = try runSolvent(["serve", "--data", folder + "/data"], environment: ["SOLVENT_WEBHOOKS": #"[{"name":"x","url":"ftp://a","secret":"0123456789abcdef"}]"#])
+        #expect(badEnv.status == 2)
+        #expect(badEnv.stderr.contains("SOLVENT_WEBHOOKS[0].url: an http:// or https:// URL"))
+        let help = try runSolvent(["serve", "--help"])
+        for name in ["SOLVENT_PORT", "SOLVENT_WEBHOOKS", "webhook_retry", "stream_queue", "SOLVENT_POSTGRES"] { #expect(help.stdout.contains(name)) }
     }
 }

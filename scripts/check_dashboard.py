@@ -180,7 +180,7 @@ def render(base, key, png, timeout):
             if state.get("loaded") == "1" and state.get("conn") == "live" or state.get("keyForm"):
                 break
             time.sleep(0.25)
-        time.sleep(1.5)  # one more render flush (the page coalesces renders; the fund chart redraws at most once a second)
+        time.sleep(1.0)  # let pending renders land (the page coalesces them; the fund chart redraws at most every 0.4 s)
         value = devtools.call("Runtime.evaluate", {"expression": STATE_JS, "returnByValue": True}, session)
         state = json.loads(value.get("result", {}).get("value") or "{}")
         dom = devtools.call("Runtime.evaluate", {"expression": "document.documentElement.outerHTML", "returnByValue": True}, session)

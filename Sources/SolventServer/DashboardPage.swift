@@ -60,19 +60,19 @@ enum DashboardPage {
     .badge[data-state="closed"]::before { background: var(--liq); }
 
     main { flex: 1; min-height: 0; display: grid; grid-template-rows: auto minmax(0, 1fr); gap: 8px; padding: 8px; }
-    .tiles { display: grid; grid-template-columns: 2.3fr 1.6fr 1fr 1.15fr 0.9fr 1.7fr; gap: 8px; }
+    .tiles { display: grid; grid-template-columns: 2.2fr 1.85fr 1fr 1.15fr 0.85fr 1.6fr; gap: 8px; }
     .tile { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 7px 10px 8px; min-width: 0; overflow: hidden; }
-    .tile h3 { margin: 0 0 5px; font-size: 10px; font-weight: 600; color: var(--dim); text-transform: uppercase; letter-spacing: .08em; display: flex; justify-content: space-between; }
+    .tile h3 { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; margin: 0 0 5px; font-size: 10px; font-weight: 600; color: var(--dim); text-transform: uppercase; letter-spacing: .08em; display: flex; justify-content: space-between; }
     .tile h3 span { text-transform: none; letter-spacing: 0; font-weight: 400; }
     .big { font-size: 24px; line-height: 1.1; color: var(--bright); }
     .sub { color: var(--dim); font-size: 11px; margin-top: 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     .sub .num { color: var(--text); }
     .bar { display: flex; height: 8px; border-radius: 2px; overflow: hidden; background: var(--line2); margin: 2px 0 7px; gap: 1px; }
     .bar i { display: block; min-width: 0; }
-    .legend { display: grid; grid-template-columns: repeat(5, auto); gap: 2px 12px; }
-    .legend4 { grid-template-columns: repeat(4, auto); }
+    .legend { display: grid; grid-template-columns: repeat(5, minmax(0, auto)); gap: 2px 10px; justify-content: space-between; }
+    .legend4 { grid-template-columns: repeat(4, minmax(0, auto)); }
     .legend div { display: flex; flex-direction: column; min-width: 0; }
-    .legend span { font-size: 10px; color: var(--dim); white-space: nowrap; }
+    .legend span { font-size: 10px; color: var(--dim); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     .legend span::before { content: ""; display: inline-block; width: 7px; height: 7px; border-radius: 1px; margin-right: 5px; background: var(--c, var(--faint)); }
     .legend b { font-family: var(--mono); font-weight: 400; font-size: 15px; color: var(--bright); }
     .legend b.zero { color: var(--faint); }
@@ -164,6 +164,10 @@ enum DashboardPage {
     #keyform input { font: 12px var(--mono); color: var(--bright); background: var(--bg); border: 1px solid var(--line); border-radius: 3px; padding: 6px 8px; }
     #keyform .err { color: var(--liq); min-height: 1em; }
 
+    @media (max-width: 1520px) {
+      .opt, #conn-reason { display: none; }
+      header { gap: 12px; }
+    }
     @media (max-width: 1180px), (max-height: 720px) {
       body { height: auto; overflow: auto; }
       .cols { grid-template-columns: minmax(0, 1fr); }
@@ -235,7 +239,7 @@ enum DashboardPage {
             <div class="ph"><h2>Closest to liquidation</h2><span class="meta">top 20 by margin ratio (MM / equity) · distance to the largest position's liquidation price</span></div>
             <div class="pb">
               <table>
-                <thead><tr><th>Account</th><th>Status</th><th>Proc.</th><th class="n">Ratio</th><th class="n">Equity</th><th class="n">Maint. margin</th><th>Position</th><th class="n">Mark</th><th class="n">Liq. price</th><th class="n">Dist.</th><th class="n">σ 1d</th></tr></thead>
+                <thead><tr><th>Account</th><th>Status</th><th class="opt">Proc.</th><th class="n">Ratio</th><th class="n">Equity</th><th class="n">Maint. margin</th><th>Position</th><th class="n opt">Mark</th><th class="n">Liq. price</th><th class="n">Dist.</th><th class="n">σ 1d</th></tr></thead>
                 <tbody id="closest-body"></tbody>
               </table>
             </div>
@@ -476,6 +480,7 @@ enum DashboardPage {
             if (S.lastSeq === null) S.lastSeq = seq;
             if (n) markDirty("feed");
           } else {
+            skipAhead(num(risk.sequence));
             const from = S.lastSeq;
             const n = await fetchEventsAfter(from, gen);
             if (gen !== S.gen) return;
@@ -544,7 +549,8 @@ enum DashboardPage {
             S.helloAt = Date.now();
             S.gapFree = msg.role === "operator" || msg.role === undefined;
             setConn("live", "live", msg.role ? msg.role + (msg.account ? " " + msg.account : "") : "");
-            if (S.lastSeq !== null && typeof msg.sequence === "number" && msg.sequence > S.lastSeq) fillGap(gen);
+            if (S.lastSeq !== null && typeof msg.sequence === "number" && msg.sequence > S.lastSeq) fillGap(gen, !S.everLive, msg.sequence);
+            S.everLive = true;
             break;
           case "event": onStreamEvent(msg.event, gen); break;
           case "prices": applyPrices(msg); break;
@@ -560,12 +566,19 @@ enum DashboardPage {
         if (!e || typeof e.seq !== "number") return;
         if (S.filling) { S.pending.push(e); return; }
         if (S.lastSeq !== null && e.seq <= S.lastSeq) return;
-        if (S.gapFree && S.lastSeq !== null && e.seq > S.lastSeq + 1) { S.pending.push(e); fillGap(gen); return; }
+        if (S.gapFree && S.lastSeq !== null && e.seq > S.lastSeq + 1) { S.pending.push(e); fillGap(gen, false, e.seq - 1); return; }
         ingest(e, true);
       }
-      async function fillGap(gen) {
+      // After a long gap only the newest events matter to the feed: fetch at most the last 3000.
+      function skipAhead(target) {
+        if (S.lastSeq === null || target === null || target - S.lastSeq <= 6000) return;
+        note("skipped " + fmtInt(target - 3000 - S.lastSeq) + " older events (feed shows the newest)", true);
+        S.lastSeq = target - 3000;
+      }
+      async function fillGap(gen, quiet, target) {
         if (S.filling) return;
         S.filling = true;
+        skipAhead(typeof target === "number" ? target : null);
         const from = S.lastSeq;
         let n = 0, failed = null;
         try { n = await fetchEventsAfter(from, gen); } catch (err) { failed = err; }
@@ -574,7 +587,7 @@ enum DashboardPage {
         S.pending = [];
         if (gen !== S.gen) return;
         if (failed) note("resync failed: " + (failed.message || failed), true);
-        else if (n) note("resynced " + n + " event" + (n === 1 ? "" : "s") + " after #" + from);
+        else if (n && !quiet) note("resynced " + n + " event" + (n === 1 ? "" : "s") + " after #" + from);
         for (const e of pending) if (S.lastSeq === null || e.seq > S.lastSeq) ingest(e, true);
       }
       function ingest(e, live) {
@@ -664,7 +677,7 @@ enum DashboardPage {
         if (d.has("calls") || d.has("time")) renderCalls();
         if (d.has("feed")) renderFeed();
         if (d.has("fund")) {
-          if (Date.now() - S.fundRenderedAt >= 1000) renderFund();
+          if (Date.now() - S.fundRenderedAt >= 400) renderFund();
           else markDirty("fund");
         }
       }
@@ -801,10 +814,10 @@ enum DashboardPage {
           const pos = el("td");
           if (c.symbol) pos.append(el("span", null, c.symbol + " "), el("span", "side-" + c.side, c.side || ""));
           else pos.append(el("span", "dim", "—"));
-          const proc = td(PROC_SHORT[c.procedure] || human(c.procedure), "dim");
+          const proc = td(PROC_SHORT[c.procedure] || human(c.procedure), "dim opt");
           proc.title = human(c.procedure);
           tr.append(td(c.account, "acct"), st, proc, rc, td(fmtAmt(c.equity), "n"), td(fmtAmt(c.maintenance_margin), "n"), pos,
-            td(fmtPx(c.mark), "n"), td(fmtPx(c.liquidation_price), "n"), td(dist === null ? "—" : fmtPct(dist, 2), "n dist"),
+            td(fmtPx(c.mark), "n opt"), td(fmtPx(c.liquidation_price), "n"), td(dist === null ? "—" : fmtPct(dist, 2), "n dist"),
             td(sig === null ? "—" : nf(2).format(sig) + "σ", "n dist"));
           return tr;
         });
@@ -815,6 +828,7 @@ enum DashboardPage {
         const calls = (Array.isArray(r.margin_calls) ? r.margin_calls.slice() : []).sort((a, b) => (num(a.deadline) || 0) - (num(b.deadline) || 0));
         const now = S.engineTime;
         if (unchanged("calls", [calls, now])) return;
+        setText("calls-meta", "by deadline · time left against engine time " + (now === null ? "—" : hms(now)));
         if (!calls.length) { body.replaceChildren(emptyRow(5, "no open margin calls")); return; }
         const out = calls.map((c) => {
           const tr = el("tr");
@@ -827,7 +841,6 @@ enum DashboardPage {
           return tr;
         });
         body.replaceChildren(...out);
-        setText("calls-meta", "by deadline · time left against engine time " + (now === null ? "—" : hms(now)));
       }
       function renderBreakers() {
         const list = Array.isArray(S.risk.breakers) ? S.risk.breakers : [];
@@ -934,6 +947,7 @@ enum DashboardPage {
       function renderFund() {
         S.fundRenderedAt = Date.now();
         const chart = $("fund-chart"), wrap = $("fund-wrap");
+        chartSize = wrap.clientWidth + "x" + wrap.clientHeight;
         const W = Math.max(240, Math.floor(wrap.clientWidth)), H = Math.max(120, Math.floor(wrap.clientHeight));
         chart.setAttribute("viewBox", "0 0 " + W + " " + H);
         chart.setAttribute("width", W);
@@ -1009,8 +1023,14 @@ enum DashboardPage {
         const dv = fs[fs.length - 1][1] - fs[0][1];
         setText("fund-meta", first + " " + fmtAmt(fs[fs.length - 1][1]) + " · " + (dv >= 0 ? "+" : "−") + fmtAmt(Math.abs(dv)) + " since " + isoTime(fs[0][0]).slice(5, 16));
       }
-      let resizeTimer = null;
-      window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (S.risk) renderFund(); }, 150); });
+      // Redraw the chart at its box's size whenever that changes (window resize, layout settling).
+      let chartSize = "";
+      const redrawOnResize = () => {
+        const w = $("fund-wrap"), size = w.clientWidth + "x" + w.clientHeight;
+        if (size !== chartSize && S.risk) { chartSize = size; renderFund(); }
+      };
+      if (typeof ResizeObserver === "function") new ResizeObserver(redrawOnResize).observe($("fund-wrap"));
+      window.addEventListener("resize", redrawOnResize);
 
       // Quiet stream: say how long since the last message (wall clock) once it exceeds 10 s.
       setInterval(() => {

@@ -151,6 +151,13 @@ public actor EngineService {
         return "{\"account\":\(w.string),\"state\":\(extra.string)}"
     }
 
+    /// The signed quantity of `account`'s position in `symbol` (nil: unknown account or symbol; 0: none).
+    public func positionQuantity(account: String, symbol: String) -> FixedDecimal? {
+        let state = journaled.engine.state
+        guard let a = state.accountIndex[account], let k = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) else { return nil }
+        return state.accounts[a].account.positions.first { $0.instrument == k }?.quantity ?? .zero
+    }
+
     /// Insurance fund balance per asset.
     public func insuranceFund() -> String {
         let state = journaled.engine.state

@@ -12,7 +12,10 @@ struct HistoryOptions: ParsableArguments {
     @Option(name: .long, help: "Use bars from this time on (ISO 8601).") var from: String?
     @Option(name: .long, help: "Use bars before this time (ISO 8601).") var to: String?
 
-    func bars() -> [Bar] {
+    func bars() -> [Bar] { Self.load(path: data, from: from, to: to) }
+
+    /// The bars of `path` within [from, to); exits 2 with the reason on bad input.
+    static func load(path data: String, from: String?, to: String?) -> [Bar] {
         let text: String
         do { text = try VolatilityCommand.readText(data) } catch { ProcessIO.fail("--data: \(error)", status: 2) }
         var bars: [Bar]

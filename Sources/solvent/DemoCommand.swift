@@ -1,22 +1,113 @@
 import ArgumentParser
+import Foundation
+import Hummingbird
+import ServiceLifecycle
 import SolventCore
 import SolventLab
 import SolventRisk
+import SolventServer
 
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Evaluate the bundled example book and print a table of account margin states.")
+        abstract: "The live demo: the server with a dashboard, a few hundred traders, and a real crash replayed (docs/service.md).",
+        discussion: """
+            Starts `solvent serve` on 127.0.0.1 with an SQLite journal in a temporary folder, opens a seeded \
+            population of traders on the BTCUSDT perpetual, and replays the shipped March 2020 window ("Black \
+            Thursday", Binance hourly bars) through the engine. Open the printed URL to watch warnings, margin \
+            calls, cures, liquidations, ADL and the insurance fund. Ctrl-C stops it cleanly. `--book` prints the \
+            older static table of the bundled example book instead.
+            """)
 
-    @Flag(name: .long, help: "Print the example input JSON instead of the table.")
-    var printInput = false
+    @Flag(name: .long, help: "Print the margin table of the bundled example book and exit (no server).") var book = false
+    @Flag(name: .long, help: "With --book: print the example input JSON instead of the table.") var printInput = false
+    @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(name: .long, help: "Port to listen on (0: any free port).") var port = 8080
+    @Option(name: .long, help: "Traders in the population.") var accounts = 300
+    @Option(name: .long, help: "Replay pace in hourly bars per second (0: as fast as the engine goes).") var speed = 4.0
+    @Option(name: .long, help: "CSV of hourly bars (timestamp,open,high,low,close,volume).") var history = "Examples/data/BTCUSDT-1h-2020-03-crash.csv"
+    @Option(name: .long, help: "First bar replayed (ISO 8601).") var from = "2020-03-05T00:00:00Z"
+    @Option(name: .long, help: "Replay bars before this time (ISO 8601).") var to = "2020-03-26T00:00:00Z"
+    @Option(name: .long, help: "Keep the journal in this folder instead of a temporary one.") var data: String?
+    @Option(name: .long, help: "Seed of the trader population.") var seed: UInt64 = 20200312
+    @Flag(name: .long, help: "Stop the server when the replay ends (default: keep serving until Ctrl-C).") var exitWhenDone = false
 
-    func run() throws {
-        if printInput {
-            ProcessIO.writeStdout(DemoPortfolio.json + "\n")
+    func run() async throws {
+        if book || printInput {
+            if printInput { ProcessIO.writeStdout(DemoPortfolio.json + "\n"); return }
+            let input = try EvaluateInput.decode(JSONParser.parse(DemoPortfolio.json))
+            ProcessIO.writeStdout(DemoTable.render(input))
             return
         }
-        let input = try EvaluateInput.decode(JSONParser.parse(DemoPortfolio.json))
-        ProcessIO.writeStdout(DemoTable.render(input))
+        guard (0...65_535).contains(port) else { ProcessIO.fail("--port: must be in 0...65535", status: 2) }
+        guard (1...100_000).contains(accounts) else { ProcessIO.fail("--accounts: must be in 1...100000", status: 2) }
+        guard speed >= 0, speed.isFinite else { ProcessIO.fail("--speed: must be 0 or a positive number of bars per second", status: 2) }
+        let bars = HistoryOptions.load(path: history, from: from, to: to)
+        let demo = LiveDemo(bars: bars, accounts: accounts, seed: seed)
+        let temporary = data == nil
+        let folder = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("solvent-demo-\(UUID().uuidString)").path
+        defer { if temporary { try? FileManager.default.removeItem(atPath: folder) } }
+
+        var configuration = ServiceConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.data = folder
+        configuration.logLevel = "warning"
+        configuration.rateLimit = 100_000
+        configuration.burst = 100_000
+        let service: SolventService
+        let key: String
+        do {
+            service = try await SolventService(configuration: configuration, genesis: demo.genesis())
+            if let fresh = service.newOperatorKey { key = fresh } else { key = try await service.keys.create(role: .operator_, account: nil) }
+        } catch {
+            ProcessIO.fail("demo: \(error)", status: 1)
+        }
+        let engine = service.engine
+        let host = self.host
+        let first = Timestamp.formatISO8601(bars[0].time), last = Timestamp.formatISO8601(bars[bars.count - 1].time)
+        let pace = speed > 0 ? "\(speed) bars/s" : "full speed"
+        let feeder = DemoFeeder(demo: demo, engine: engine, barsPerSecond: speed > 0 ? speed : nil, exitWhenDone: exitWhenDone)
+        let app = service.application(extra: [feeder]) { port in
+            ProcessIO.writeStdout("""
+                Solvent demo: \(demo.traders.count) traders on BTCUSDT, \(first) to \(last), \(bars.count) hourly bars at \(pace)
+                dashboard:    http://\(host):\(port)/#key=\(key)
+                operator key: \(key)
+                try:          curl -H "Authorization: Bearer \(key)" http://\(host):\(port)/v1/risk
+                journal:      \(folder)/journal.sqlite\(temporary ? " (temporary)" : "")
+                Ctrl-C stops it.
+
+                """)
+        }
+        try await app.runService()
+        try await service.shutdown()
+        ProcessIO.writeStderr("demo: stopped cleanly")
+    }
+}
+
+/// Replays the demo window as a service of the server's group; then waits for shutdown
+/// (or asks for it with --exit-when-done).
+struct DemoFeeder: Service {
+    let demo: LiveDemo
+    let engine: EngineService
+    let barsPerSecond: Double?
+    let exitWhenDone: Bool
+
+    func run() async throws {
+        // Let the server bind and print its URL before the first command.
+        try? await Task.sleep(for: .milliseconds(200))
+        let tally = try? await cancelWhenGracefulShutdown {
+            try await demo.run(engine: engine, barsPerSecond: barsPerSecond) { bar, count, time in
+                if bar % 24 == 0 || bar == count {
+                    ProcessIO.writeStdout("bar \(bar)/\(count)  \(Timestamp.formatISO8601(time))\n")
+                }
+            }
+        }
+        if let tally {
+            let names = ["margin_warning", "margin_call", "margin_call_cured", "liquidation_started", "auto_deleveraged", "insurance_fund_draw", "socialized_loss"]
+            ProcessIO.writeStdout("replay finished: " + names.map { "\($0) \(tally[$0] ?? 0)" }.joined(separator: ", ") + "\n")
+        }
+        if exitWhenDone && tally != nil { kill(getpid(), SIGTERM) }
+        try? await gracefulShutdown()
     }
 }

@@ -85,7 +85,7 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 
     /// The demo prints a table with every status.
     @Test func demoTable() throws {
-        let result = try runSolvent(["demo"])
+        let result = try runSolvent(["demo", "--book"])
         #expect(result.status == 0)
         for word in ["healthy", "warning", "margin_call", "liquidatable", "bankrupt"] { #expect(result.stdout.contains(word)) }
     }

@@ -1,0 +1,142 @@
+import Foundation
+public import SolventCore
+public import SolventLab
+import SolventRisk
+import SolventEngine
+
+/// The live demo (`solvent demo`): a seeded population of traders on the BTCUSDT perpetual,
+/// opened over the first day of a real price window, then the window replayed bar by bar
+/// through the journaled engine, so that warnings, margin calls, cures, liquidations, ADL and
+/// the insurance fund play out as they would have (docs/service.md "The live demo").
+public struct LiveDemo: Sendable {
+    public let bars: [Bar]
+    public let traders: [SyntheticTrader]
+    /// Grace period of a margin call (engine time, ms).
+    public static let gracePeriodMs: Int64 = 2 * 3_600_000
+    /// Insurance fund at the start (USDT).
+    public static let insuranceFund = "250000"
+    /// Share of a bar's volume quoted within ±2 % of the price (liquidation depth).
+    public static let depthFraction = 0.002
+    public static let feeRate = FixedDecimal("0.0004")!
+    public static let symbol = "BTCUSDT"
+
+    /// `accounts` traders (seed `seed`), opening during the first 24 bars, holding for days.
+    public init(bars: [Bar], accounts: Int, seed: UInt64 = 20200312) {
+        precondition(bars.count >= 48, "the demo needs at least 48 bars")
+        self.bars = bars
+        let barMs = max(60_000, bars[1].time - bars[0].time)
+        traders = TraderPopulation.generate(count: accounts, bars: bars.count, barMs: barMs, gracePeriodMs: Self.gracePeriodMs, seed: seed,
+                                            responsiveShare: 0.5, meanHoldingHours: 240).map { trader in
+            var t = trader
+            // Open within the first day so the crash finds them in the market; keep the holding time.
+            t.openBar = trader.openBar % 24
+            t.closeBar = min(bars.count - 1, t.openBar + (trader.closeBar - trader.openBar))
+            return t
+        }
+    }
+
+    /// The genesis scenario: USDT and BTC, the BTCUSDT perpetual with Binance-like tiers, the
+    /// first bar's open as mark, the fund, a grace period, staleness allowing hourly bars.
+    public func genesis() -> JSONValue {
+        let open = bars[0].open.description
+        let tiers = Backtest.staticTiers.brackets.map {
+            #"{"notional_floor":"\#($0.notionalFloor)","notional_cap":"\#($0.notionalCap)","max_leverage":"\#($0.maxLeverage)","mmr":"\#($0.maintenanceMarginRate)"}"#
+        }.joined(separator: ",")
+        let text = """
+            {"description":"solvent demo: \(traders.count) traders on \(Self.symbol), \(Timestamp.formatISO8601(bars[0].time)) to \(Timestamp.formatISO8601(bars[bars.count - 1].time))",
+             "start":{"time":"\(Timestamp.formatISO8601(bars[0].time))","policy":{"warning_ratio":"0.7","call_ratio":"0.85","restore_ratio":"0.7"},
+               "assets":{"USDT":"1","BTC":"\(open)"},"haircuts":{"BTC":"0.05"},
+               "instruments":[{"symbol":"\(Self.symbol)","kind":"linear_perpetual","base":"BTC","settle":"USDT","contract_size":"1","brackets":[\(tiers)]}],
+               "marks":{"\(Self.symbol)":"\(open)"},"accounts":[]},
+             "parameters":{"preset":"exchange","grace_period_ms":\(Self.gracePeriodMs),"mark_staleness_ms":\(4 * 3_600_000)},
+             "insurance_fund":{"USDT":"\(Self.insuranceFund)"},
+             "commands":[]}
+            """
+        return try! JSONParser.parse(Array(text.utf8))
+    }
+
+    /// Progress of a replay: bars done, and the last bar's time.
+    public typealias Progress = @Sendable (_ bar: Int, _ of: Int, _ time: Int64) async -> Void
+
+    /// Replays the window through `engine`: per bar four price points (open, the nearer
+    /// extreme, the other, close), each a book, an index and a mark; traders open and close
+    /// on schedule, and responsive ones answer margin calls after their delay.
+    /// `barsPerSecond` paces it in wall-clock time (nil: as fast as the engine goes).
+    /// Returns the number of events of each kind the replay produced.
+    @discardableResult
+    public func run(engine: EngineService, barsPerSecond: Double?, progress: Progress? = nil) async throws -> [String: Int] {
+        var tally: [String: Int] = [:]
+        var opening = [[Int]](repeating: [], count: bars.count)
+        var closing = [[Int]](repeating: [], count: bars.count)
+        for (k, t) in traders.enumerated() {
+            opening[t.openBar].append(k)
+            closing[t.closeBar].append(k)
+        }
+        let index = Dictionary(uniqueKeysWithValues: traders.enumerated().map { ($1.id, $0) })
+        var scheduled: [(time: Int64, account: String, amount: FixedDecimal)] = []
+        var serial = 0
+        let barMs = max(60_000, bars[1].time - bars[0].time)
+        let pause = barsPerSecond.map { Duration.seconds(1 / (4 * $0)) }
+
+        func submit(_ text: String) async throws {
+            serial += 1
+            let result = try await engine.submit(try JSONParser.parse(Array(text.utf8)), key: "demo-\(serial)")
+            for kind in result.kinds { tally[kind, default: 0] += 1 }
+            for line in result.events where line.contains("\"type\":\"margin_call\"") {
+                guard let event = try? JSONParser.parse(Array(line.utf8)), case .string(let account)? = event["account"],
+                      let k = index[account], traders[k].responsive, case .number(let time)? = event["time"], let at = Int64(time),
+                      case .string(let amount)? = event["call_amount"], let call = FixedDecimal(amount), call.isPositive else { continue }
+                let deposit = (call * FixedDecimal("1.1")!).rounded(toDigits: 2, rule: .up)
+                scheduled.append((at + traders[k].cureDelayMs, account, deposit))
+                scheduled.sort { $0.time < $1.time }
+            }
+        }
+
+        for (b, bar) in bars.enumerated() {
+            let up = bar.close >= bar.open
+            let path = [bar.open, up ? bar.low : bar.high, up ? bar.high : bar.low, bar.close]
+            let volume = DoubleBoundary.double(bar.volume)
+            for (p, price) in path.enumerated() {
+                let time = bar.time + Int64(p) * (barMs / 4)
+                while let first = scheduled.first, first.time <= time {
+                    scheduled.removeFirst()
+                    try await submit(#"{"time":\#(first.time),"type":"deposit","account":"\#(first.account)","asset":"USDT","amount":"\#(first.amount)"}"#)
+                }
+                let levels = SyntheticBook.levels(around: price, depth: max(0.01, volume * Self.depthFraction), rounding: .toNearestOrAwayFromZero)
+                let bids = levels.bids.map { #"["\#($0.price)","\#($0.quantity)"]"# }.joined(separator: ",")
+                let asks = levels.asks.map { #"["\#($0.price)","\#($0.quantity)"]"# }.joined(separator: ",")
+                try await submit(#"{"time":\#(time),"type":"book","symbol":"\#(Self.symbol)","bids":[\#(bids)],"asks":[\#(asks)]}"#)
+                try await submit(#"{"time":\#(time),"type":"index","symbol":"\#(Self.symbol)","price":"\#(price)"}"#)
+                try await submit(#"{"time":\#(time),"type":"mark","symbol":"\#(Self.symbol)","price":"\#(price)"}"#)
+                if p == 0 {
+                    for k in opening[b] { try await open(traders[k], at: price, time: time, submit: submit) }
+                }
+                if p == 3 {
+                    for k in closing[b] {
+                        guard let quantity = await engine.positionQuantity(account: traders[k].id, symbol: Self.symbol), !quantity.isZero else { continue }
+                        let fee = (quantity.magnitude * price * Self.feeRate).rounded(toDigits: 8, rule: .up)
+                        try await submit(#"{"time":\#(time),"type":"fill","account":"\#(traders[k].id)","symbol":"\#(Self.symbol)","quantity":"\#(-quantity)","price":"\#(price)","fee":"\#(fee)"}"#)
+                    }
+                }
+                if let pause { try await Task.sleep(for: pause) }
+            }
+            await progress?(b + 1, bars.count, bar.time)
+        }
+        return tally
+    }
+
+    /// A trader's opening: collateral (IM × (1 + buffer), the leverage capped by the bracket), leverage, the fill.
+    func open(_ trader: SyntheticTrader, at price: FixedDecimal, time: Int64, submit: (String) async throws -> Void) async throws {
+        let quantity = FixedDecimal(raw: Int128((trader.notional / DoubleBoundary.double(price) * 1000).rounded()) * 1_000_000_000_000_000)
+        guard quantity.isPositive else { return }
+        let notional = quantity * price
+        let brackets = Backtest.staticTiers
+        let cap = brackets.brackets[brackets.index(forNotional: notional)].maxLeverage
+        let leverage = FixedDecimal.minimum(FixedDecimal(trader.leverage), cap)
+        let collateral = (notional / leverage * DoubleBoundary.decimal(1 + trader.buffer)!).rounded(toDigits: 2, rule: .up) + FixedDecimal(1)
+        let fee = (notional * Self.feeRate).rounded(toDigits: 8, rule: .up)
+        try await submit(#"{"time":\#(time),"type":"deposit","account":"\#(trader.id)","asset":"USDT","amount":"\#(collateral)"}"#)
+        try await submit(#"{"time":\#(time),"type":"set_leverage","account":"\#(trader.id)","symbol":"\#(Self.symbol)","leverage":"\#(leverage)"}"#)
+        try await submit(#"{"time":\#(time),"type":"fill","account":"\#(trader.id)","symbol":"\#(Self.symbol)","quantity":"\#(trader.side > 0 ? quantity : -quantity)","price":"\#(price)","fee":"\#(fee)"}"#)
+    }
+}

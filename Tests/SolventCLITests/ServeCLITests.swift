@@ -182,4 +182,17 @@ import Testing
         let help = try runSolvent(["serve", "--help"])
         for name in ["SOLVENT_PORT", "SOLVENT_WEBHOOKS", "webhook_retry", "stream_queue", "SOLVENT_POSTGRES"] { #expect(help.stdout.contains(name)) }
     }
+
+    /// The live demo replays the crash through the server and stops cleanly: liquidations
+    /// happen on Black Thursday, the dashboard URL carries the key in its fragment.
+    @Test func liveDemo() throws {
+        let result = try runSolvent(["demo", "--port", "0", "--speed", "0", "--exit-when-done", "--accounts", "80",
+                                     "--from", "2020-03-10T00:00:00Z", "--to", "2020-03-14T00:00:00Z"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("/#key=slv_"))
+        let summary = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("replay finished: ") })
+        let liquidations = summary.split(separator: ",").first { $0.contains("liquidation_started") }?.split(separator: " ").last.flatMap { Int($0) }
+        #expect((liquidations ?? 0) > 0, "\(summary)")
+        #expect(result.stderr.contains("demo: stopped cleanly"))
+    }
 }

@@ -538,10 +538,11 @@ enum DashboardPage {
       function onMessage(msg, gen) {
         S.lastMsgAt = Date.now();
         if (typeof msg.stream_seq === "number") {
-          if (S.streamSeq !== null && msg.stream_seq !== S.streamSeq + 1 && msg.type !== "hello") {
+          // A jump means the server dropped messages for this client (the first risk summary repeats stream_seq 0).
+          if (S.streamSeq !== null && msg.stream_seq > S.streamSeq + 1 && msg.type !== "hello") {
             note("stream skipped " + (msg.stream_seq - S.streamSeq - 1) + " message(s): resyncing", true);
           }
-          S.streamSeq = msg.stream_seq;
+          if (msg.type === "hello" || S.streamSeq === null || msg.stream_seq > S.streamSeq) S.streamSeq = msg.stream_seq;
         }
         if (typeof msg.sequence === "number") setSequence(msg.sequence);
         switch (msg.type) {

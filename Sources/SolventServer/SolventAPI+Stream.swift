@@ -17,6 +17,9 @@ extension SolventAPI {
         router.ws("/v1/stream", shouldUpgrade: { request, _ in
             do {
                 _ = try await streamFilter(request, keys, limiter)
+                guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                    throw ServiceError(status: 426, field: "Upgrade", reason: "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)")
+                }
                 return .upgrade([:])
             } catch let error as ServiceError {
                 throw ServiceHTTPError(error: error)

@@ -19,6 +19,7 @@ public enum SolventAPI {
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
                               limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
@@ -215,6 +216,20 @@ public enum SolventAPI {
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Turns the router's own errors (no such route, method not allowed) into the API's JSON error body.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as ServiceHTTPError {
+            throw error
+        } catch let error as HTTPError {
+            let reason = error.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
+            return SolventAPI.json(ServiceError(status: error.status.code, field: "path", reason: reason).json, status: error.status)
+        }
     }
 }
 

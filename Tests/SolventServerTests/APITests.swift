@@ -59,9 +59,25 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             #expect(try await request(client, .get, "/readyz", key: nil).json?["commands_applied"] == .number("0"))
             let doc = try await request(client, .get, "/openapi.json", key: nil).json
             #expect(doc?["openapi"] == .string("3.1.0"))
-            for path in ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events", "/v1/insurance-fund", "/v1/reserves/root", "/v1/reserves/proofs/{id}"] {
+            for path in ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events",
+                         "/v1/insurance-fund", "/v1/risk", "/v1/stream", "/v1/reserves/root", "/v1/reserves/proofs/{id}", "/v1/webhooks",
+                         "/v1/webhooks/deliveries", "/v1/webhooks/deliveries/{id}/retry"] {
                 #expect(doc?["paths"]?[path] != nil, "\(path) not documented")
             }
+            // Every documented operation is routed (its answer is not the router's "no route").
+            guard case .object(let paths)? = doc?["paths"] else { Issue.record("no paths"); return }
+            for (path, item) in paths {
+                guard case .object(let operations) = item else { continue }
+                for (method, _) in operations {
+                    let uri = path.replacingOccurrences(of: "{id}", with: "1")
+                    let response = try await request(client, method == "post" ? .post : .get, uri, key: f.operatorKey, body: "{}", idempotency: "doc-\(path)")
+                    let reason: String? = { if case .string(let r)? = response.json?["error"]?["reason"] { return r } else { return nil } }()
+                    #expect(!(reason ?? "").hasPrefix("no route"), "\(method) \(path) is documented but not routed")
+                }
+            }
+            let missing = try await request(client, .get, "/v1/nothing-here", key: f.operatorKey)
+            #expect(missing.status == .notFound)
+            #expect(missing.json?["error"]?["reason"] == .string("no route GET /v1/nothing-here"))
         }
     }
 

@@ -676,7 +676,7 @@ enum DashboardPage {
         if (d.has("marks")) renderMarks();
         if (d.has("time")) renderTime();
         if (d.has("calls") || d.has("time")) renderCalls();
-        if (d.has("feed")) renderFeed();
+        if (d.has("feed") || d.has("time")) renderFeed();
         if (d.has("fund")) {
           if (Date.now() - S.fundRenderedAt >= 400) renderFund();
           else markDirty("fund");
@@ -799,6 +799,7 @@ enum DashboardPage {
           const tr = el("tr");
           tr.dataset.account = String(c.account);
           tr.dataset.status = String(c.status);
+          if (c.pool) tr.title = "pool " + c.pool;
           const dist = num(c.distance_pct), sig = num(c.distance_sigma), ratio = num(c.margin_ratio);
           const crit = c.status === "bankrupt" || c.status === "liquidatable";
           tr.className = crit || (dist !== null && dist < 2) ? "d-crit" : dist === null ? "" : dist < 5 ? "d-high" : dist < 10 ? "d-med" : "d-low";
@@ -911,7 +912,7 @@ enum DashboardPage {
       function renderFeed() {
         const list = S.filter === "all" ? S.feedAll : S.feedRisk;
         const body = $("feed-body");
-        if (unchanged("feed", [S.filter, list.length, list.length ? list[0].seq : null])) return;
+        if (unchanged("feed", [S.filter, list.length, list.length ? list[0].seq : null, S.engineTime === null ? 0 : Math.floor(S.engineTime / 864e5)])) return;
         setText("feed-meta", list.length + " newest first" + (list.length >= FEED_CAP ? " (capped)" : ""));
         if (!list.length) { body.replaceChildren(emptyRow(5, S.filter === "all" ? "no events yet" : "no margin, liquidation, ADL, fund or breaker events yet")); return; }
         const out = list.map((e) => {
@@ -919,7 +920,8 @@ enum DashboardPage {
           tr.dataset.seq = String(e.seq);
           tr.dataset.type = String(e.type);
           const meta = EVENTS[e.type];
-          const t = td(typeof e.time === "number" ? hms(e.time) : "—", "t");
+          const sameDay = S.engineTime !== null && typeof e.time === "number" && Math.floor(e.time / 864e5) === Math.floor(S.engineTime / 864e5);
+          const t = td(typeof e.time === "number" ? (sameDay ? hms(e.time) : mdhms(e.time)) : "—", "t");
           if (typeof e.time === "number") t.title = isoTime(e.time) + " UTC";
           const tagCell = el("td");
           const tag = el("span", "tag " + (meta ? meta[1] : "ev-routine"), meta ? meta[0] : human(e.type));
@@ -944,6 +946,15 @@ enum DashboardPage {
         const raw = span / Math.max(1, count), mag = 10 ** Math.floor(Math.log10(raw)), r = raw / mag;
         return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10) * mag;
       }
+      // Axis labels in one unit (k, M, B) with just the decimals the step needs, so ticks never repeat.
+      function tickFormat(lo, hi, step) {
+        const a = Math.max(Math.abs(lo), Math.abs(hi));
+        const [div, suffix] = a >= 1e9 ? [1e9, "B"] : a >= 1e6 ? [1e6, "M"] : a >= 1e4 ? [1e3, "k"] : [1, ""];
+        const x = step / div;
+        let dp = 0;
+        for (let y = x; dp < 8 && Math.abs(Math.round(y) - y) > 1e-6 * Math.max(1, Math.abs(y)); y = x * 10 ** dp) dp++;
+        return (v) => Math.abs(v) < step / 1e6 ? "0" : nf(dp).format(v / div) + suffix;
+      }
       const TIME_STEPS = [60e3, 300e3, 900e3, 1800e3, 3600e3, 7200e3, 10800e3, 21600e3, 43200e3, 86400e3, 172800e3, 604800e3, 2592000e3];
       function renderFund() {
         S.fundRenderedAt = Date.now();
@@ -953,7 +964,10 @@ enum DashboardPage {
         chart.setAttribute("viewBox", "0 0 " + W + " " + H);
         chart.setAttribute("width", W);
         chart.setAttribute("height", H);
-        const assets = fundAssets().filter((a) => S.fund.get(a).length);
+        // Assets whose fund never held anything get no band (the tile still lists them).
+        let assets = fundAssets().filter((a) => S.fund.get(a).length);
+        const held = assets.filter((a) => S.fund.get(a).some((p) => p[1] !== 0));
+        if (held.length) assets = held;
         const nodes = [];
         if (!assets.length) {
           nodes.push(svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "no insurance fund data"));
@@ -964,17 +978,16 @@ enum DashboardPage {
         let t0 = Infinity, t1 = -Infinity;
         for (const a of assets) { const s = S.fund.get(a); t0 = Math.min(t0, s[0][0]); t1 = Math.max(t1, s[s.length - 1][0]); }
         if (t1 <= t0) t1 = t0 + 60000;
-        const L = 58, R = 92, T = 4, B = 18;
+        const L = 58, R = 86, T = 4, B = 18;
         const pw = W - L - R, band = (H - T - B) / assets.length;
         const X = (t) => L + (t - t0) / (t1 - t0) * pw;
         // time axis
         const tstep = TIME_STEPS.find((s) => (t1 - t0) / s <= Math.max(2, pw / 110)) || TIME_STEPS[TIME_STEPS.length - 1];
-        const showDate = tstep >= 86400e3 || (t1 - t0) > 86400e3;
         for (let t = Math.ceil(t0 / tstep) * tstep; t <= t1; t += tstep) {
           const x = X(t).toFixed(1);
           nodes.push(svg("line", { x1: x, x2: x, y1: T, y2: H - B, class: "grid" }));
           const iso = isoTime(t);
-          nodes.push(svg("text", { x, y: H - 5, "text-anchor": "middle" }, tstep >= 86400e3 ? iso.slice(5, 10) : showDate && iso.slice(11, 16) === "00:00" ? iso.slice(5, 10) : iso.slice(11, 16)));
+          nodes.push(svg("text", { x, y: H - 5, "text-anchor": "middle" }, tstep >= 86400e3 || iso.slice(11, 16) === "00:00" ? iso.slice(5, 10) : iso.slice(11, 16)));
         }
         nodes.push(svg("line", { x1: L, x2: L + pw, y1: H - B + 0.5, y2: H - B + 0.5, class: "axis" }));
         assets.forEach((asset, k) => {
@@ -987,10 +1000,11 @@ enum DashboardPage {
           lo = Math.floor(lo / step) * step;
           hi = Math.ceil(hi / step) * step;
           const Y = (v) => bottom - (v - lo) / (hi - lo) * (bottom - top);
+          const tick = tickFormat(lo, hi, step);
           for (let v = lo; v <= hi + step / 2; v += step) {
             const y = Y(v).toFixed(1);
             nodes.push(svg("line", { x1: L, x2: L + pw, y1: y, y2: y, class: "grid" }));
-            nodes.push(svg("text", { x: L - 6, y: +y + 3, "text-anchor": "end" }, compact(v)));
+            nodes.push(svg("text", { x: L - 6, y: +y + 3, "text-anchor": "end" }, tick(v)));
           }
           if (k > 0) nodes.push(svg("line", { x1: 0, x2: W, y1: T + k * band, y2: T + k * band, class: "axis" }));
           nodes.push(svg("text", { x: L + 4, y: top - 3, class: "asset" }, asset));
@@ -1017,7 +1031,7 @@ enum DashboardPage {
           nodes.push(line);
           const last = s[s.length - 1][1];
           nodes.push(svg("circle", { cx: xEnd, cy: lastY, r: 2.8, fill: color }));
-          nodes.push(svg("text", { x: +xEnd + 7, y: +lastY + 3.5, class: "last" }, compact(last)));
+          nodes.push(svg("text", { x: +xEnd + 7, y: +lastY + 3.5, class: "last" }, Math.abs(last) >= 1e7 ? compact(last) : fmtAmt(last)));
         });
         chart.replaceChildren(...nodes);
         const first = assets[0], fs = S.fund.get(first);

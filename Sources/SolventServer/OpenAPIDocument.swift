@@ -14,7 +14,7 @@ enum OpenAPIDocument {
      "components":{
        "securitySchemes":{"apiKey":{"type":"http","scheme":"bearer","description":"API key (roles: operator, price-feeder, fill-feeder, account)"}},
        "parameters":{
-         "AccountID":{"name":"id","in":"path","required":true,"schema":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_.:-]+$"}},
+         "AccountID":{"name":"id","in":"path","required":true,"example":"t1","schema":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_.:-]+$"}},
          "IdempotencyKey":{"name":"Idempotency-Key","in":"header","required":true,"schema":{"type":"string","minLength":1,"maxLength":200,"pattern":"^[A-Za-z0-9_.:-]+$"}}
        },
        "schemas":{

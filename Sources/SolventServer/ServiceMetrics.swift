@@ -1,4 +1,5 @@
-import Prometheus
+public import Prometheus
+public import SolventCore
 
 /// Prometheus metrics of the service (a registry of its own, no global bootstrap), served at
 /// `/metrics` in the text exposition format.
@@ -16,6 +17,17 @@ public final class ServiceMetrics: Sendable {
                                                            help: "Price command received to margin-call or liquidation events emitted")
     }
 
+    /// Submits a command to `engine`, timing it and counting it and its events.
+    public func submit(_ command: JSONValue, key: String, to engine: EngineService) async throws
+        -> (sequence: Int64, duplicate: Bool, events: [String], kinds: [String]) {
+        let started = ContinuousClock.now
+        let result = try await engine.submit(command, key: key)
+        if !result.duplicate, case .string(let type)? = command["type"] {
+            record(commandType: type, duration: ContinuousClock.now - started, eventKinds: result.kinds)
+        }
+        return result
+    }
+
     /// Counts an applied command and the events it caused.
     func record(commandType: String, duration: Duration, eventKinds: [String]) {
         registry.makeCounter(name: "solvent_commands_applied_total", labels: [("type", commandType)],
@@ -30,7 +42,17 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Sets the state gauges (computed at scrape time) and returns the exposition text.
-    func exposition(state: EngineService.Gauges) -> String {
+    func exposition(state: EngineService.Gauges, hub: EventHub, webhooks: (counts: [WebhookDelivery.Status: Int], cursor: Int64)?) -> String {
+        registry.makeGauge(name: "solvent_stream_clients", help: "WebSocket clients connected").set(to: Double(hub.subscriberCount))
+        registry.makeGauge(name: "solvent_stream_clients_dropped", help: "WebSocket clients cut off as slow consumers since start").set(to: Double(hub.droppedSubscribers))
+        if let webhooks {
+            for status in WebhookDelivery.Status.allCases {
+                registry.makeGauge(name: "solvent_webhook_deliveries", labels: [("status", status.rawValue)], help: "Webhook deliveries by status")
+                    .set(to: Double(webhooks.counts[status] ?? 0))
+            }
+            registry.makeGauge(name: "solvent_webhook_journal_lag", help: "Journaled commands not yet turned into webhook deliveries")
+                .set(to: Double(max(0, state.journalSequence - webhooks.cursor)))
+        }
         for (status, count) in state.accountsByStatus {
             registry.makeGauge(name: "solvent_accounts", labels: [("status", status)], help: "Accounts by margin status").set(to: Double(count))
         }

@@ -26,7 +26,9 @@ public enum SolventAPI {
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(state: await engine.gauges()))))
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(
+                        state: await engine.gauges(), hub: engine.hub,
+                        webhooks: try webhooks.map { (try $0.outbox.counts(), try $0.outbox.cursor()) }))))
         }
         router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
@@ -54,11 +56,7 @@ public enum SolventAPI {
                 let (action, account) = try classify(document)
                 try authorize(principal, action, account: account)
                 do {
-                    let started = ContinuousClock.now
-                    let result = try await engine.submit(document, key: key)
-                    if !result.duplicate, case .string(let type)? = document["type"] {
-                        metrics.record(commandType: type, duration: ContinuousClock.now - started, eventKinds: result.kinds)
-                    }
+                    let result = try await metrics.submit(document, key: key, to: engine)
                     return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.joined(separator: ","))]}")
                 } catch let error as InputError {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)

@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
         let host = self.host
         let first = Timestamp.formatISO8601(bars[0].time), last = Timestamp.formatISO8601(bars[bars.count - 1].time)
         let pace = speed > 0 ? "\(speed) bars/s" : "full speed"
-        let feeder = DemoFeeder(demo: demo, engine: engine, barsPerSecond: speed > 0 ? speed : nil, exitWhenDone: exitWhenDone)
+        let feeder = DemoFeeder(demo: demo, engine: engine, metrics: service.metrics, barsPerSecond: speed > 0 ? speed : nil, exitWhenDone: exitWhenDone)
         let app = service.application(extra: [feeder]) { port in
             ProcessIO.writeStdout("""
                 Solvent demo: \(demo.traders.count) traders on BTCUSDT, \(first) to \(last), \(bars.count) hourly bars at \(pace)
@@ -90,6 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
 struct DemoFeeder: Service {
     let demo: LiveDemo
     let engine: EngineService
+    let metrics: ServiceMetrics
     let barsPerSecond: Double?
     let exitWhenDone: Bool
 
@@ -97,7 +98,7 @@ struct DemoFeeder: Service {
         // Let the server bind and print its URL before the first command.
         try? await Task.sleep(for: .milliseconds(200))
         let tally = try? await cancelWhenGracefulShutdown {
-            try await demo.run(engine: engine, barsPerSecond: barsPerSecond) { bar, count, time in
+            try await demo.run(engine: engine, metrics: metrics, barsPerSecond: barsPerSecond) { bar, count, time in
                 if bar % 24 == 0 || bar == count {
                     ProcessIO.writeStdout("bar \(bar)/\(count)  \(Timestamp.formatISO8601(time))\n")
                 }

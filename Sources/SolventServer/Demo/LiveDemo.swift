@@ -64,7 +64,7 @@ public struct LiveDemo: Sendable {
     /// `barsPerSecond` paces it in wall-clock time (nil: as fast as the engine goes).
     /// Returns the number of events of each kind the replay produced.
     @discardableResult
-    public func run(engine: EngineService, barsPerSecond: Double?, progress: Progress? = nil) async throws -> [String: Int] {
+    public func run(engine: EngineService, metrics: ServiceMetrics? = nil, barsPerSecond: Double?, progress: Progress? = nil) async throws -> [String: Int] {
         var tally: [String: Int] = [:]
         var opening = [[Int]](repeating: [], count: bars.count)
         var closing = [[Int]](repeating: [], count: bars.count)
@@ -80,7 +80,9 @@ public struct LiveDemo: Sendable {
 
         func submit(_ text: String) async throws {
             serial += 1
-            let result = try await engine.submit(try JSONParser.parse(Array(text.utf8)), key: "demo-\(serial)")
+            let command = try JSONParser.parse(Array(text.utf8))
+            let result = if let metrics { try await metrics.submit(command, key: "demo-\(serial)", to: engine) }
+                else { try await engine.submit(command, key: "demo-\(serial)") }
             for kind in result.kinds { tally[kind, default: 0] += 1 }
             for line in result.events where line.contains("\"type\":\"margin_call\"") {
                 guard let event = try? JSONParser.parse(Array(line.utf8)), case .string(let account)? = event["account"],

@@ -91,7 +91,7 @@ enum DashboardPage {
     .ph { flex: none; display: flex; align-items: center; gap: 10px; padding: 5px 10px; border-bottom: 1px solid var(--line); min-height: 29px; }
     .ph h2 { margin: 0; font-size: 11px; font-weight: 600; text-transform: uppercase; letter-spacing: .08em; color: #a9b4c1; }
     .ph .meta { color: var(--dim); font-size: 11px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-    .ph .right { margin-left: auto; display: flex; gap: 8px; align-items: center; }
+    .ph .right { margin-left: auto; display: flex; gap: 8px; align-items: center; flex: none; }
     .pb { flex: 1; min-height: 0; overflow: auto; }
     #p-closest { flex: 1 1 0; }
     #p-calls { flex: 0 0 262px; }
@@ -236,7 +236,7 @@ enum DashboardPage {
       <section class="cols">
         <div class="col">
           <div class="panel" id="p-closest">
-            <div class="ph"><h2>Closest to liquidation</h2><span class="meta">top 20 by margin ratio (MM / equity) · distance to the largest position's liquidation price</span></div>
+            <div class="ph"><h2>Closest to liquidation</h2><span class="meta">top 20 by margin ratio (MM / equity) · distance to the largest position's liquidation price</span><span class="meta right" id="closest-asof"></span></div>
             <div class="pb">
               <table>
                 <thead><tr><th>Account</th><th>Status</th><th class="opt">Proc.</th><th class="n">Ratio</th><th class="n">Equity</th><th class="n">Maint. margin</th><th>Position</th><th class="n opt">Mark</th><th class="n">Liq. price</th><th class="n">Dist.</th><th class="n">σ 1d</th></tr></thead>
@@ -752,6 +752,7 @@ enum DashboardPage {
         $("backlog").className = "big" + (bl ? " amber" : " zero");
 
         renderFundTile();
+        setText("closest-asof", "as of " + (typeof r.time === "number" ? hms(r.time) : "—") + " · seq " + fmtInt(r.sequence));
         renderClosest();
         renderBreakers();
         const bad = (num(bs.liquidatable) || 0) + (num(bs.bankrupt) || 0);

@@ -19,7 +19,7 @@ public actor EngineService {
     public nonisolated let hub: EventHub
     /// Volatility and fund history for the risk summary.
     private var tracker: RiskTracker
-    /// Event sequence of the last risk summary published to streams.
+    /// Journal sequence of the last risk summary published to streams.
     private var riskPublishedAt: Int64 = -1
 
     public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub()) {
@@ -111,10 +111,12 @@ public actor EngineService {
     /// Publishes a risk summary to the streams when the engine moved since the last one and
     /// someone listens. Called by the service's timer (a few times per second at most).
     public func publishRiskIfChanged() {
-        let sequence = journaled.engine.state.eventSequence
-        guard sequence != riskPublishedAt || journaled.lastSequence == 0, hub.subscriberCount > 0 else { return }
-        riskPublishedAt = sequence
-        hub.publish(channel: .risk, type: "risk", sequence: sequence, members: riskMembers().members)
+        // Any journaled command (a price tick too, even without events) may change the picture.
+        let position = journaled.lastSequence
+        guard position != riskPublishedAt, hub.subscriberCount > 0 else { return }
+        riskPublishedAt = position
+        let risk = riskMembers()
+        hub.publish(channel: .risk, type: "risk", sequence: risk.sequence, members: risk.members)
     }
 
     /// Events after `after` (exclusive), optionally of one account and one kind, at most `limit`.

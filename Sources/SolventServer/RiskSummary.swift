@@ -31,11 +31,18 @@ struct RiskTracker: Sendable {
         for k in state.markSources.indices {
             guard let mark = state.markSources[k]?.price, mark > .zero else { continue }
             let price = DoubleBoundary.double(mark)
-            defer { lastMark[k] = price; lastTime[k] = state.time }
-            guard let previous = lastMark[k], previous > 0, price != previous, state.time > lastTime[k] else { continue }
+            guard let previous = lastMark[k], previous > 0 else {
+                lastMark[k] = price
+                lastTime[k] = state.time
+                continue
+            }
+            // A return needs a new price and elapsed time; commands that leave the mark alone change nothing.
+            guard price != previous, state.time > lastTime[k] else { continue }
             let r = Foundation.log(price / previous)
             let sample = r * r / Double(state.time - lastTime[k])
             variancePerMillisecond[k] = variancePerMillisecond[k].map { Self.lambda * $0 + (1 - Self.lambda) * sample } ?? sample
+            lastMark[k] = price
+            lastTime[k] = state.time
         }
         let balances = state.totals.map(\.insuranceFund)
         if fundHistory.last?.balances != balances {

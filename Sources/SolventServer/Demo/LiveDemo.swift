@@ -30,7 +30,8 @@ public struct LiveDemo: Sendable {
             var t = trader
             // Open within the first day so the crash finds them in the market; keep the holding time.
             t.openBar = trader.openBar % 24
-            t.closeBar = min(bars.count - 1, t.openBar + (trader.closeBar - trader.openBar))
+            // Holding past the window's end: still open when the replay stops (the dashboard keeps them).
+            t.closeBar = trader.closeBar >= bars.count - 1 ? .max : t.openBar + (trader.closeBar - trader.openBar)
             return t
         }
     }
@@ -48,7 +49,7 @@ public struct LiveDemo: Sendable {
                "assets":{"USDT":"1","BTC":"\(open)"},"haircuts":{"BTC":"0.05"},
                "instruments":[{"symbol":"\(Self.symbol)","kind":"linear_perpetual","base":"BTC","settle":"USDT","contract_size":"1","brackets":[\(tiers)]}],
                "marks":{"\(Self.symbol)":"\(open)"},"accounts":[]},
-             "parameters":{"preset":"exchange","grace_period_ms":\(Self.gracePeriodMs),"mark_staleness_ms":\(4 * 3_600_000)},
+             "parameters":{"preset":"exchange","grace_period_ms":\(Self.gracePeriodMs),"mark_staleness_ms":\(4 * 3_600_000),"oracle_divergence_limit":"0.25"},
              "insurance_fund":{"USDT":"\(Self.insuranceFund)"},
              "commands":[]}
             """
@@ -58,8 +59,8 @@ public struct LiveDemo: Sendable {
     /// Progress of a replay: bars done, and the last bar's time.
     public typealias Progress = @Sendable (_ bar: Int, _ of: Int, _ time: Int64) async -> Void
 
-    /// Replays the window through `engine`: per bar four price points (open, the nearer
-    /// extreme, the other, close), each a book, an index and a mark; traders open and close
+    /// Replays the window through `engine`: per bar ten price points (open, the nearer extreme,
+    /// the other, close, and points between them), each a book, an index and a mark; traders open and close
     /// on schedule, and responsive ones answer margin calls after their delay.
     /// `barsPerSecond` paces it in wall-clock time (nil: as fast as the engine goes).
     /// Returns the number of events of each kind the replay produced.
@@ -70,13 +71,13 @@ public struct LiveDemo: Sendable {
         var closing = [[Int]](repeating: [], count: bars.count)
         for (k, t) in traders.enumerated() {
             opening[t.openBar].append(k)
-            closing[t.closeBar].append(k)
+            if t.closeBar < bars.count { closing[t.closeBar].append(k) }
         }
         let index = Dictionary(uniqueKeysWithValues: traders.enumerated().map { ($1.id, $0) })
         var scheduled: [(time: Int64, account: String, amount: FixedDecimal)] = []
         var serial = 0
         let barMs = max(60_000, bars[1].time - bars[0].time)
-        let pause = barsPerSecond.map { Duration.seconds(1 / (4 * $0)) }
+        let pause = barsPerSecond.map { Duration.seconds(1 / (Double(Self.pointsPerBar) * $0)) }
 
         func submit(_ text: String) async throws {
             serial += 1
@@ -95,11 +96,10 @@ public struct LiveDemo: Sendable {
         }
 
         for (b, bar) in bars.enumerated() {
-            let up = bar.close >= bar.open
-            let path = [bar.open, up ? bar.low : bar.high, up ? bar.high : bar.low, bar.close]
+            let path = Self.path(bar)
             let volume = DoubleBoundary.double(bar.volume)
             for (p, price) in path.enumerated() {
-                let time = bar.time + Int64(p) * (barMs / 4)
+                let time = bar.time + Int64(p) * (barMs / Int64(path.count))
                 while let first = scheduled.first, first.time <= time {
                     scheduled.removeFirst()
                     try await submit(#"{"time":\#(first.time),"type":"deposit","account":"\#(first.account)","asset":"USDT","amount":"\#(first.amount)"}"#)
@@ -113,7 +113,7 @@ public struct LiveDemo: Sendable {
                 if p == 0 {
                     for k in opening[b] { try await open(traders[k], at: price, time: time, submit: submit) }
                 }
-                if p == 3 {
+                if p == path.count - 1 {
                     for k in closing[b] {
                         guard let quantity = await engine.positionQuantity(account: traders[k].id, symbol: Self.symbol), !quantity.isZero else { continue }
                         let fee = (quantity.magnitude * price * Self.feeRate).rounded(toDigits: 8, rule: .up)
@@ -125,6 +125,25 @@ public struct LiveDemo: Sendable {
             await progress?(b + 1, bars.count, bar.time)
         }
         return tally
+    }
+
+    /// Price points per bar: open, the nearer extreme, the other extreme, close, with
+    /// `segmentSteps − 1` linearly interpolated points inside each of the three legs.
+    public static let segmentSteps = 3
+    public static var pointsPerBar: Int { 3 * segmentSteps + 1 }
+
+    /// The intrabar path of a bar (the backtest's four points, made gradual).
+    static func path(_ bar: Bar) -> [FixedDecimal] {
+        let up = bar.close >= bar.open
+        let corners = [bar.open, up ? bar.low : bar.high, up ? bar.high : bar.low, bar.close]
+        var points = [corners[0]]
+        for leg in 0..<3 {
+            let from = corners[leg], to = corners[leg + 1]
+            for step in 1...segmentSteps {
+                points.append((from + (to - from) * FixedDecimal(step) / FixedDecimal(segmentSteps)).rounded(toDigits: 2))
+            }
+        }
+        return points
     }
 
     /// A trader's opening: collateral (IM × (1 + buffer), the leverage capped by the bracket), leverage, the fill.

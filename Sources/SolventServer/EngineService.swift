@@ -60,30 +60,42 @@ public actor EngineService {
     /// Validates, journals and applies one command (scenario command shape; `key` is its
     /// idempotency key). A repeated key applies nothing and returns the original events.
     public func submit(_ command: JSONValue, key: String) throws -> (sequence: Int64, duplicate: Bool, events: [String], kinds: [String]) {
-        var keyed = command
-        if case .object(var members) = command {
+        try submit(batch: [(command, key)])[0]
+    }
+
+    /// Group commit: validates every command, journals them in one transaction (one fsync),
+    /// applies them in order. Nothing is journaled when one is malformed.
+    public func submit(batch commands: [(command: JSONValue, key: String)]) throws -> [(sequence: Int64, duplicate: Bool, events: [String], kinds: [String])] {
+        let keyed = commands.map { command, key -> JSONValue in
+            guard case .object(var members) = command else { return command }
             members.removeAll { $0.key == "key" }
             members.append((key: "key", value: .string(key)))
-            keyed = .object(members)
+            return .object(members)
         }
-        let submission = try journaled.submit(keyed, path: "command")
-        if let original = submission.originalResult {
-            return (journaled.lastSequence, true, original.split(separator: "\n").map(String.init), [])
-        }
-        var lines: [String] = []
-        for event in submission.events {
-            let json = event.json
-            lines.append(json)
-            recent.append((event.sequence, event.kind.rawValue, event.account, json))
+        let submissions = commands.count == 1 ? [try journaled.submit(keyed[0], path: "command")] : try journaled.submit(batch: keyed, path: "commands")
+        var results: [(sequence: Int64, duplicate: Bool, events: [String], kinds: [String])] = []
+        var pricesMoved = false
+        for (submission, (command, _)) in zip(submissions, commands) {
+            switch submission.outcome {
+            case .duplicate(let original):
+                results.append((original, true, submission.originalResult.map { $0.split(separator: "\n").map(String.init) } ?? [], []))
+            case .appended(let sequence):
+                var lines: [String] = []
+                for event in submission.events {
+                    let json = event.json
+                    lines.append(json)
+                    recent.append((event.sequence, event.kind.rawValue, event.account, json))
+                }
+                hub.publish(events: submission.events)
+                if case .string(let type)? = command["type"], ["mark", "index", "asset_price"].contains(type) { pricesMoved = true }
+                results.append((sequence, false, lines, submission.events.map(\.kind.rawValue)))
+            }
         }
         if recent.count > retainedEvents { recent.removeFirst(recent.count - retainedEvents) }
         let state = journaled.engine.state
         tracker.observe(state, sequence: state.eventSequence)
-        hub.publish(events: submission.events)
-        if case .string(let type)? = command["type"], ["mark", "index", "asset_price"].contains(type) {
-            hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state))
-        }
-        return (journaled.lastSequence, false, lines, submission.events.map(\.kind.rawValue))
+        if pricesMoved { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
+        return results
     }
 
     /// `"time":…,"marks":{symbol: price}` of the prices stream message.

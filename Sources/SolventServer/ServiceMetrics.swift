@@ -20,12 +20,19 @@ public final class ServiceMetrics: Sendable {
     /// Submits a command to `engine`, timing it and counting it and its events.
     public func submit(_ command: JSONValue, key: String, to engine: EngineService) async throws
         -> (sequence: Int64, duplicate: Bool, events: [String], kinds: [String]) {
+        try await submit(batch: [(command, key)], to: engine)[0]
+    }
+
+    /// Submits commands in one journal transaction; each is counted, timed as the whole batch.
+    public func submit(batch commands: [(command: JSONValue, key: String)], to engine: EngineService) async throws
+        -> [(sequence: Int64, duplicate: Bool, events: [String], kinds: [String])] {
         let started = ContinuousClock.now
-        let result = try await engine.submit(command, key: key)
-        if !result.duplicate, case .string(let type)? = command["type"] {
-            record(commandType: type, duration: ContinuousClock.now - started, eventKinds: result.kinds)
+        let results = try await engine.submit(batch: commands)
+        let duration = ContinuousClock.now - started
+        for (result, (command, _)) in zip(results, commands) where !result.duplicate {
+            if case .string(let type)? = command["type"] { record(commandType: type, duration: duration, eventKinds: result.kinds) }
         }
-        return result
+        return results
     }
 
     /// Counts an applied command and the events it caused.

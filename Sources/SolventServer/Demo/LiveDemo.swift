@@ -79,21 +79,27 @@ public struct LiveDemo: Sendable {
         let barMs = max(60_000, bars[1].time - bars[0].time)
         let pause = barsPerSecond.map { Duration.seconds(1 / (Double(Self.pointsPerBar) * $0)) }
 
-        func submit(_ text: String) async throws {
-            serial += 1
-            let command = try JSONParser.parse(Array(text.utf8))
-            let result = if let metrics { try await metrics.submit(command, key: "demo-\(serial)", to: engine) }
-                else { try await engine.submit(command, key: "demo-\(serial)") }
-            for kind in result.kinds { tally[kind, default: 0] += 1 }
-            for line in result.events where line.contains("\"type\":\"margin_call\"") {
-                guard let event = try? JSONParser.parse(Array(line.utf8)), case .string(let account)? = event["account"],
-                      let k = index[account], traders[k].responsive, case .number(let time)? = event["time"], let at = Int64(time),
-                      case .string(let amount)? = event["call_amount"], let call = FixedDecimal(amount), call.isPositive else { continue }
-                let deposit = (call * FixedDecimal("1.1")!).rounded(toDigits: 2, rule: .up)
-                scheduled.append((at + traders[k].cureDelayMs, account, deposit))
-                scheduled.sort { $0.time < $1.time }
+        func submit(_ texts: [String]) async throws {
+            var commands: [(command: JSONValue, key: String)] = []
+            for text in texts {
+                serial += 1
+                commands.append((try JSONParser.parse(Array(text.utf8)), "demo-\(serial)"))
+            }
+            let results = if let metrics { try await metrics.submit(batch: commands, to: engine) }
+                else { try await engine.submit(batch: commands) }
+            for result in results {
+                for kind in result.kinds { tally[kind, default: 0] += 1 }
+                for line in result.events where line.contains("\"type\":\"margin_call\"") {
+                    guard let event = try? JSONParser.parse(Array(line.utf8)), case .string(let account)? = event["account"],
+                          let k = index[account], traders[k].responsive, case .number(let time)? = event["time"], let at = Int64(time),
+                          case .string(let amount)? = event["call_amount"], let call = FixedDecimal(amount), call.isPositive else { continue }
+                    let deposit = (call * FixedDecimal("1.1")!).rounded(toDigits: 2, rule: .up)
+                    scheduled.append((at + traders[k].cureDelayMs, account, deposit))
+                    scheduled.sort { $0.time < $1.time }
+                }
             }
         }
+        func submit(_ text: String) async throws { try await submit([text]) }
 
         for (b, bar) in bars.enumerated() {
             let path = Self.path(bar)
@@ -107,9 +113,10 @@ public struct LiveDemo: Sendable {
                 let levels = SyntheticBook.levels(around: price, depth: max(0.01, volume * Self.depthFraction), rounding: .toNearestOrAwayFromZero)
                 let bids = levels.bids.map { #"["\#($0.price)","\#($0.quantity)"]"# }.joined(separator: ",")
                 let asks = levels.asks.map { #"["\#($0.price)","\#($0.quantity)"]"# }.joined(separator: ",")
-                try await submit(#"{"time":\#(time),"type":"book","symbol":"\#(Self.symbol)","bids":[\#(bids)],"asks":[\#(asks)]}"#)
-                try await submit(#"{"time":\#(time),"type":"index","symbol":"\#(Self.symbol)","price":"\#(price)"}"#)
-                try await submit(#"{"time":\#(time),"type":"mark","symbol":"\#(Self.symbol)","price":"\#(price)"}"#)
+                // One price point is one journal transaction (group commit): its book, index and mark.
+                try await submit([#"{"time":\#(time),"type":"book","symbol":"\#(Self.symbol)","bids":[\#(bids)],"asks":[\#(asks)]}"#,
+                                  #"{"time":\#(time),"type":"index","symbol":"\#(Self.symbol)","price":"\#(price)"}"#,
+                                  #"{"time":\#(time),"type":"mark","symbol":"\#(Self.symbol)","price":"\#(price)"}"#])
                 if p == 0 {
                     for k in opening[b] { try await open(traders[k], at: price, time: time, submit: submit) }
                 }
@@ -147,7 +154,7 @@ public struct LiveDemo: Sendable {
     }
 
     /// A trader's opening: collateral (IM × (1 + buffer), the leverage capped by the bracket), leverage, the fill.
-    func open(_ trader: SyntheticTrader, at price: FixedDecimal, time: Int64, submit: (String) async throws -> Void) async throws {
+    func open(_ trader: SyntheticTrader, at price: FixedDecimal, time: Int64, submit: ([String]) async throws -> Void) async throws {
         let quantity = FixedDecimal(raw: Int128((trader.notional / DoubleBoundary.double(price) * 1000).rounded()) * 1_000_000_000_000_000)
         guard quantity.isPositive else { return }
         let notional = quantity * price
@@ -156,8 +163,8 @@ public struct LiveDemo: Sendable {
         let leverage = FixedDecimal.minimum(FixedDecimal(trader.leverage), cap)
         let collateral = (notional / leverage * DoubleBoundary.decimal(1 + trader.buffer)!).rounded(toDigits: 2, rule: .up) + FixedDecimal(1)
         let fee = (notional * Self.feeRate).rounded(toDigits: 8, rule: .up)
-        try await submit(#"{"time":\#(time),"type":"deposit","account":"\#(trader.id)","asset":"USDT","amount":"\#(collateral)"}"#)
-        try await submit(#"{"time":\#(time),"type":"set_leverage","account":"\#(trader.id)","symbol":"\#(Self.symbol)","leverage":"\#(leverage)"}"#)
-        try await submit(#"{"time":\#(time),"type":"fill","account":"\#(trader.id)","symbol":"\#(Self.symbol)","quantity":"\#(trader.side > 0 ? quantity : -quantity)","price":"\#(price)","fee":"\#(fee)"}"#)
+        try await submit([#"{"time":\#(time),"type":"deposit","account":"\#(trader.id)","asset":"USDT","amount":"\#(collateral)"}"#,
+                          #"{"time":\#(time),"type":"set_leverage","account":"\#(trader.id)","symbol":"\#(Self.symbol)","leverage":"\#(leverage)"}"#,
+                          #"{"time":\#(time),"type":"fill","account":"\#(trader.id)","symbol":"\#(Self.symbol)","quantity":"\#(trader.side > 0 ? quantity : -quantity)","price":"\#(price)","fee":"\#(fee)"}"#])
     }
 }

@@ -20,6 +20,7 @@ public enum SolventAPI {
                               limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
+        let batcher = CommandBatcher(engine: engine, metrics: metrics)
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
@@ -56,7 +57,7 @@ public enum SolventAPI {
                 let (action, account) = try classify(document)
                 try authorize(principal, action, account: account)
                 do {
-                    let result = try await metrics.submit(document, key: key, to: engine)
+                    let result = try await batcher.submit(document, key: key)
                     return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.joined(separator: ","))]}")
                 } catch let error as InputError {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)

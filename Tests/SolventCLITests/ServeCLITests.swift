@@ -24,9 +24,14 @@ import Testing
 
     /// Starts the server and waits for its "listening" line; returns the process and its output so far.
     func start(data: String, port: Int, extra: [String] = [], environment: [String: String] = [:]) throws -> (Process, Pipe, String) {
+        try launch(["serve", "--data", data, "--port", "\(port)"] + extra, environment: environment)
+    }
+
+    /// Runs `solvent ARGUMENTS` and waits (up to 30 s) for its "listening" line.
+    func launch(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, String) {
         let process = Process()
         process.executableURL = solventExecutable()
-        process.arguments = ["serve", "--data", data, "--port", "\(port)"] + extra
+        process.arguments = arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let out = Pipe()
         process.standardOutput = out
@@ -154,20 +159,7 @@ import Testing
         let file = folder + "/solvent.json"
         try #"{"port": \#(filePort), "rate_limit": 50, "log_level": "warning"}"#.write(toFile: file, atomically: true, encoding: .utf8)
         // The environment's port wins over the file's; the file's rate limit holds.
-        let process = Process()
-        process.executableURL = solventExecutable()
-        process.arguments = ["serve", "--config", file]
-        process.environment = ProcessInfo.processInfo.environment.merging(["SOLVENT_PORT": "\(envPort)", "SOLVENT_DATA": folder + "/data"]) { _, new in new }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !text.contains("listening on"), Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) } else { text += String(decoding: chunk, as: UTF8.self) }
-        }
+        let (process, _, text) = try launch(["serve", "--config", file], environment: ["SOLVENT_PORT": "\(envPort)", "SOLVENT_DATA": folder + "/data"])
         process.terminate()
         process.waitUntilExit()
         #expect(text.contains("listening on http://127.0.0.1:\(envPort)"))

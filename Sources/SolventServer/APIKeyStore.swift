@@ -26,10 +26,25 @@ public actor APIKeyStore {
     /// Loads `DIR/keys.json` (or starts empty); `directory` nil keeps keys in memory only.
     public init(directory: String?) throws {
         path = directory.map { $0 + "/keys.json" }
-        if let path, let data = FileManager.default.contents(atPath: path) {
-            let stored = try JSONDecoder().decode([StoredKey].self, from: data)
-            for key in stored { keys[key.hash] = key }
-        }
+        (keys, loadedModification) = try Self.read(path)
+    }
+
+    /// Modification time of keys.json when last read (keys created by `solvent keys create`
+    /// while the server runs are picked up on the first request that uses them).
+    private var loadedModification: Date?
+
+    private func reload() throws {
+        let (stored, modified) = try Self.read(path)
+        keys.merge(stored) { _, new in new }
+        loadedModification = modified
+    }
+
+    /// The keys of keys.json by hash, and its modification time (empty when there is no file).
+    private static func read(_ path: String?) throws -> ([String: StoredKey], Date?) {
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return ([:], nil) }
+        let stored = try JSONDecoder().decode([StoredKey].self, from: data)
+        return (Dictionary(stored.map { ($0.hash, $0) }, uniquingKeysWith: { _, new in new }),
+                try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
     }
 
     public var isEmpty: Bool { keys.isEmpty }
@@ -43,12 +58,18 @@ public actor APIKeyStore {
         let hash = Self.hash(text)
         keys[hash] = StoredKey(id: String(hash.prefix(12)), hash: hash, role: role, account: account)
         try persist()
+        loadedModification = path.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date }
         return text
     }
 
     /// The principal of a bearer token, or nil when no key matches.
     public func principal(for token: String) -> Principal? {
-        guard let key = keys[Self.hash(token)] else { return nil }
+        let hash = Self.hash(token)
+        if keys[hash] == nil, let path,
+           let modified = try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, modified != loadedModification {
+            try? reload()
+        }
+        guard let key = keys[hash] else { return nil }
         return Principal(keyID: key.id, role: key.role, account: key.account)
     }
 

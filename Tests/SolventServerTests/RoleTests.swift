@@ -1,3 +1,4 @@
+import Foundation
 import SolventServer
 import Testing
 
@@ -12,5 +13,22 @@ import Testing
         #expect(!Role.priceFeeder.permits(.moveCollateral, account: "alice", boundAccount: "alice"))
         #expect(Role.fillFeeder.permits(.publishFills) && !Role.fillFeeder.permits(.moveCollateral))
         for action in Action.allCases { #expect(Role.operator_.permits(action)) }
+    }
+
+    /// A key created by another process (`solvent keys create` while the server runs) is
+    /// recognized by the running store; unknown keys stay unknown; files are mode 0600.
+    @Test func keysCreatedElsewhereAreSeen() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let running = try APIKeyStore(directory: folder)
+        let operatorKey = try await running.create(role: .operator_, account: nil)
+        try await Task.sleep(for: .milliseconds(20))  // a distinct modification time
+        let cli = try APIKeyStore(directory: folder)
+        let aliceKey = try await cli.create(role: .account, account: "alice")
+        #expect(await running.principal(for: aliceKey)?.account == "alice")
+        #expect(await running.principal(for: operatorKey)?.role == .operator_)
+        #expect(await running.principal(for: "slv_nope") == nil)
+        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/keys.json")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
     }
 }

@@ -19,6 +19,8 @@ public enum SolventAPI {
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
                               limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
+        // Structured request logs (method, path, request id as metadata) at debug level: `log_level debug` shows them.
+        router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
         router.add(middleware: JSONErrorMiddleware())
         let batcher = CommandBatcher(engine: engine, metrics: metrics)
         router.get("/") { _, _ in

@@ -134,6 +134,22 @@ extension Engine {
 
     mutating func placeOrder(id: String, _ accountID: String, _ symbol: String, _ quantity: FixedDecimal, _ price: FixedDecimal,
                              _ reduceOnly: Bool) throws(RejectReason) -> [Int] {
+        let check = try checkOrder(id: id, account: accountID, symbol: symbol, quantity: quantity, price: price, reduceOnly: reduceOnly)
+        let a = check.account
+        state.orders[id] = OpenOrder(id: id, account: a, instrument: check.instrument, quantity: quantity, price: price,
+                                     reduceOnly: check.reduceOnly, reservedMargin: check.reservedMargin)
+        state.accounts[a].orders.append(id)
+        emit(.orderAccepted, account: a, [("order", .text(id)), ("symbol", .text(symbol)), ("quantity", .decimal(quantity)),
+                                          ("price", .decimal(price)), ("reserved_margin", .decimal(check.reservedMargin))])
+        return [a]
+    }
+
+    /// The pre-trade check of an order, without placing it: every rule of `place_order`
+    /// (account, instrument, settle asset, mark, reduce-only and margin-call restrictions, stale
+    /// marks, position limit, leverage against the bracket, initial margin against free margin).
+    /// Throws the reason `place_order` would reject with; changes nothing.
+    public func checkOrder(id: String, account accountID: String, symbol: String, quantity: FixedDecimal, price: FixedDecimal,
+                           reduceOnly: Bool) throws(RejectReason) -> OrderCheck {
         guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "id", "must not be empty") }
         guard state.orders[id] == nil else { throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists") }
         let a = try accountIndex(accountID)
@@ -156,6 +172,7 @@ extension Engine {
             }
         }
         var reserved = FixedDecimal.zero
+        var free: FixedDecimal? = nil
         if !reduces {
             if isStale(i) { throw RejectReason(.staleMark, field: "symbol", "the mark of \(symbol) is stale: risk-increasing orders are frozen") }
             let sameSide = record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
@@ -173,16 +190,14 @@ extension Engine {
             }
             reserved = notional(quantity, instrument, price: price) / leverage
             let evaluation = evaluator.evaluate(record.account)
-            let free = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
-            if free < reserved {
-                throw RejectReason(.insufficientMargin, field: "quantity", "needs \(reserved) initial margin, \(FixedDecimal.maximum(.zero, free)) available")
+            let available = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
+            free = available
+            if available < reserved {
+                throw RejectReason(.insufficientMargin, field: "quantity", "needs \(reserved) initial margin, \(FixedDecimal.maximum(.zero, available)) available")
             }
         }
-        state.orders[id] = OpenOrder(id: id, account: a, instrument: i, quantity: quantity, price: price, reduceOnly: reduceOnly || reduces && isInCall(a), reservedMargin: reserved)
-        state.accounts[a].orders.append(id)
-        emit(.orderAccepted, account: a, [("order", .text(id)), ("symbol", .text(symbol)), ("quantity", .decimal(quantity)),
-                                          ("price", .decimal(price)), ("reserved_margin", .decimal(reserved))])
-        return [a]
+        return OrderCheck(account: a, instrument: i, reduces: reduces, reduceOnly: reduceOnly || reduces && isInCall(a),
+                          reservedMargin: reserved, freeMargin: free)
     }
 
     mutating func removeOrder(_ id: String) {
@@ -462,4 +477,20 @@ extension Engine {
         case .isolated(let i): return "isolated:\(state.market.instruments[i].symbol)"
         }
     }
+}
+
+/// What placing an order would do (the pre-trade check of `Engine.checkOrder`).
+public struct OrderCheck: Sendable, Hashable {
+    /// Index of the account and the instrument in the engine's state.
+    public var account: Int
+    public var instrument: Int
+    /// Whether the order only reduces the position (then no margin is reserved).
+    public var reduces: Bool
+    /// Whether the order would be stored reduce-only (asked, or forced by a margin call).
+    public var reduceOnly: Bool
+    /// Initial margin the order would reserve (settle units, ≥ 0).
+    public var reservedMargin: FixedDecimal
+    /// Free cross margin before the order: equity − IM − margin reserved by open orders
+    /// (settle units; nil when the order reduces and no margin check applies).
+    public var freeMargin: FixedDecimal?
 }

@@ -165,6 +165,39 @@ public actor EngineService {
         return "{\"account\":\(w.string),\"state\":\(extra.string)}"
     }
 
+    /// The pre-trade check of an order (`place_order` fields: id?, account, symbol, quantity,
+    /// price, reduce_only?) without placing it: JSON `{"accepted":true,"reduces",…}` or
+    /// `{"accepted":false,"code","field","reason"}`. Malformed input throws with its path.
+    public func checkOrder(_ document: JSONValue) throws -> String {
+        guard case .object(var members) = document else { throw InputError(path: "", reason: "an order is a JSON object") }
+        members.removeAll { $0.key == "type" || $0.key == "time" }
+        if !members.contains(where: { $0.key == "id" }) { members.append((key: "id", value: .string("check"))) }
+        members.append((key: "type", value: .string("place_order")))
+        let engine = journaled.engine
+        let timed = try Scenario.decodeCommand(JSONReader(.object(members), path: ""), assetIndex: [:], defaultTime: engine.state.time)
+        guard case .placeOrder(let id, let account, let symbol, let quantity, let price, let reduceOnly) = timed.command else {
+            throw InputError(path: "type", reason: "not an order")
+        }
+        var w = JSONWriter()
+        w.beginObject()
+        do {
+            let check = try engine.checkOrder(id: id, account: account, symbol: symbol, quantity: quantity, price: price, reduceOnly: reduceOnly)
+            w.key("accepted"); w.bool(true)
+            w.key("reduces"); w.bool(check.reduces)
+            w.key("reduce_only"); w.bool(check.reduceOnly)
+            w.member("reserved_margin", check.reservedMargin)
+            w.key("free_margin"); w.optionalDecimal(check.freeMargin)
+        } catch {
+            w.key("accepted"); w.bool(false)
+            w.key("code"); w.integer(error.code.rawValue)
+            w.member("field", error.field)
+            w.member("reason", error.message)
+        }
+        w.key("engine_sequence"); w.integer(engine.state.eventSequence)
+        w.endObject()
+        return w.string
+    }
+
     /// The signed quantity of `account`'s position in `symbol` (nil: unknown account or symbol; 0: none).
     public func positionQuantity(account: String, symbol: String) -> FixedDecimal? {
         let state = journaled.engine.state

@@ -2,7 +2,7 @@
 /// route of the router is in it; `scripts/test` runs schemathesis against it (no 5xx, every
 /// response conforming to its schema, status code and content type).
 enum OpenAPIDocument {
-    static let paths = ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/evaluate", "/v1/events",
+    static let paths = ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts/{id}", "/v1/commands", "/v1/orders/check", "/v1/evaluate", "/v1/events",
                         "/v1/insurance-fund", "/v1/risk", "/v1/stream", "/v1/reserves/root", "/v1/reserves/proofs/{id}", "/v1/webhooks",
                         "/v1/webhooks/deliveries", "/v1/webhooks/deliveries/{id}/retry"]
 
@@ -68,6 +68,9 @@ enum OpenAPIDocument {
          "parameters":[{"$ref":"#/components/parameters/IdempotencyKey"}],
          "requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Command"}}}},
          "responses":{"200":{"description":"applied (or the original result of a repeated key)","content":{"application/json":{"schema":{"$ref":"#/components/schemas/CommandResult"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"413":{"$ref":"#/components/responses/TooLarge"},"429":{"$ref":"#/components/responses/TooMany"}}}},
+       "/v1/orders/check":{"post":{"summary":"Pre-trade check of an order without placing it (nothing is journaled; no idempotency key)",
+         "requestBody":{"required":true,"content":{"application/json":{"schema":{"type":"object","required":["account","symbol","quantity","price"],"properties":{"id":{"type":"string"},"account":{"type":"string"},"symbol":{"type":"string"},"quantity":{"$ref":"#/components/schemas/Decimal"},"price":{"$ref":"#/components/schemas/Decimal"},"reduce_only":{"type":"boolean"}}}}}},
+         "responses":{"200":{"description":"accepted (with the margin it would reserve) or rejected (with the code, field and reason place_order would give)","content":{"application/json":{"schema":{"type":"object","required":["accepted","engine_sequence"],"properties":{"accepted":{"type":"boolean"},"reduces":{"type":"boolean"},"reduce_only":{"type":"boolean"},"reserved_margin":{"$ref":"#/components/schemas/Decimal"},"free_margin":{"type":["string","null"]},"code":{"type":"integer"},"field":{"type":"string"},"reason":{"type":"string"},"engine_sequence":{"type":"integer"}}}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"413":{"$ref":"#/components/responses/TooLarge"},"429":{"$ref":"#/components/responses/TooMany"}}}},
        "/v1/evaluate":{"post":{"summary":"The evaluation contract of solvent evaluate (docs/evaluate.md)",
          "requestBody":{"required":true,"content":{"application/json":{"schema":{"type":"object"}}}},
          "responses":{"200":{"description":"evaluation","content":{"application/json":{"schema":{"type":"object"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"413":{"$ref":"#/components/responses/TooLarge"},"429":{"$ref":"#/components/responses/TooMany"}}}},

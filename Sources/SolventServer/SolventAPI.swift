@@ -67,6 +67,18 @@ public enum SolventAPI {
             }
         }
 
+        router.post("/v1/orders/check") { request, _ in
+            await handle {
+                let principal = try await authenticate(request, keys, limiter)
+                let document = try await body(request)
+                let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
+                try authorize(principal, .placeOrders, account: account)
+                do { return json(try await engine.checkOrder(document)) } catch let error as InputError {
+                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
+                }
+            }
+        }
+
         router.post("/v1/evaluate") { request, _ in
             await handle {
                 _ = try await authenticate(request, keys, limiter)

@@ -225,4 +225,33 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             #expect(bad.status == .badRequest && bad.json?["error"]?["field"] == .string("assets.USDT"))
         }
     }
+
+    /// The pre-trade check answers what place_order would do, and changes nothing.
+    @Test func orderCheck() async throws {
+        let f = try await Fixture()
+        _ = try await f.engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"alice","asset":"USDT","amount":"1000"}"#), key: "d1")
+        let applied = await f.engine.commandsApplied
+        try await f.app.test(.router) { client in
+            // 0.1 BTC at 60,000 = 6,000 notional at the bracket's 100× = 60 USDT of initial margin.
+            let ok = try await request(client, .post, "/v1/orders/check", key: f.aliceKey,
+                                       body: #"{"account":"alice","symbol":"BTCUSDT","quantity":"0.1","price":"60000"}"#)
+            #expect(ok.status == .ok)
+            #expect(ok.json?["accepted"] == .bool(true))
+            #expect(ok.json?["reserved_margin"] == .string("60"))
+            #expect(ok.json?["free_margin"] == .string("1000"))
+            let big = try await request(client, .post, "/v1/orders/check", key: f.fillKey,
+                                        body: #"{"account":"alice","symbol":"BTCUSDT","quantity":"10","price":"60000"}"#)
+            #expect(big.json?["accepted"] == .bool(false))
+            #expect(big.json?["code"] == .number("2001"))
+            #expect(big.json?["reason"] == .string("needs 6000 initial margin, 1000 available"))
+            let other = try await request(client, .post, "/v1/orders/check", key: f.aliceKey,
+                                          body: #"{"account":"bob","symbol":"BTCUSDT","quantity":"1","price":"60000"}"#)
+            #expect(other.status == .forbidden)
+            let bad = try await request(client, .post, "/v1/orders/check", key: f.operatorKey,
+                                        body: #"{"account":"alice","symbol":"BTCUSDT","quantity":"lots","price":"60000"}"#)
+            #expect(bad.status == .badRequest)
+            #expect(bad.json?["error"]?["field"] == .string("quantity"))
+        }
+        #expect(await f.engine.commandsApplied == applied, "a check journals and applies nothing")
+    }
 }

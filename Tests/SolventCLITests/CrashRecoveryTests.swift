@@ -74,6 +74,28 @@ import Testing
         #expect(replayed.status == 0, "\(replayed.stderr)")
         #expect(simulated.stdout.split(separator: "\n").last.map(String.init) == replayed.stdout.split(separator: "\n").last.map(String.init))
     }
+
+    /// `serve --postgres`: an acknowledged command is in PostgreSQL and survives a restart.
+    @Test(.enabled(if: enabled)) func serveWithPostgresJournal() throws {
+        let url = try #require(Self.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+        let schema = "serve_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-serve-pg-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let serve = ServeCLITests()
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let (first, _, output) = try serve.start(data: folder, port: port, extra: ["--postgres", url, "--schema", schema])
+        let key = try #require(output.split(separator: "\n").first { $0.hasPrefix("operator key: ") }.map { String($0.dropFirst("operator key: ".count)) })
+        let ack = try serve.curl(["-H", "Authorization: Bearer \(key)", "-H", "Idempotency-Key: pg1", "-X", "POST", "http://127.0.0.1:\(port)/v1/commands",
+                                  "-d", #"{"type":"deposit","account":"alice","asset":"USDT","amount":"42"}"#])
+        #expect(try JSONParser.parse(ack)["duplicate"] == .bool(false))
+        first.terminate()
+        first.waitUntilExit()
+        #expect(!FileManager.default.fileExists(atPath: folder + "/journal.sqlite"), "the journal is in PostgreSQL, not SQLite")
+        let (second, _, _) = try serve.start(data: folder, port: port, extra: ["--postgres", url, "--schema", schema])
+        defer { second.terminate(); second.waitUntilExit() }
+        let account = try JSONParser.parse(try serve.curl(["-H", "Authorization: Bearer \(key)", "http://127.0.0.1:\(port)/v1/accounts/alice"]))
+        #expect(account["state"]?["balances"]?["USDT"] == .string("42"))
+    }
 }
 
 /// Many SIGKILLs at seeded random moments while a child journals commands.

@@ -45,7 +45,7 @@ public struct LiveDemo: Sendable {
         }.joined(separator: ",")
         let text = """
             {"description":"solvent demo: \(traders.count) traders on \(Self.symbol), \(Timestamp.formatISO8601(bars[0].time)) to \(Timestamp.formatISO8601(bars[bars.count - 1].time))",
-             "start":{"time":"\(Timestamp.formatISO8601(bars[0].time))","policy":{"warning_ratio":"0.7","call_ratio":"0.85","restore_ratio":"0.7"},
+             "start":{"time":"\(Timestamp.formatISO8601(bars[0].time))","policy":{"warning_ratio":"0.5","call_ratio":"0.7","restore_ratio":"0.5"},
                "assets":{"USDT":"1","BTC":"\(open)"},"haircuts":{"BTC":"0.05"},
                "instruments":[{"symbol":"\(Self.symbol)","kind":"linear_perpetual","base":"BTC","settle":"USDT","contract_size":"1","brackets":[\(tiers)]}],
                "marks":{"\(Self.symbol)":"\(open)"},"accounts":[]},

@@ -110,25 +110,39 @@ public actor EngineService {
         return String(w.string.dropFirst().dropLast())
     }
 
+    /// The engine and the tracker as they are now: value copies (copy-on-write), so that
+    /// read-only work over every account runs off the actor without stalling commands.
+    func readView() -> (engine: Engine, tracker: RiskTracker, journalSequence: Int64) {
+        (journaled.engine, tracker, journaled.lastSequence)
+    }
+
     /// The risk summary (docs/service.md) as a JSON object, with the fund history when asked.
-    public func riskSummary(includeHistory: Bool) -> String {
-        "{\"sequence\":\(journaled.engine.state.eventSequence)," + RiskSummary.members(engine: journaled.engine, tracker: tracker, includeHistory: includeHistory) + "}"
+    /// Computed off the actor, over a copy of the state.
+    public nonisolated func riskSummary(includeHistory: Bool) async -> String {
+        let view = await readView()
+        return "{\"sequence\":\(view.engine.state.eventSequence)," + RiskSummary.members(engine: view.engine, tracker: view.tracker, includeHistory: includeHistory) + "}"
     }
 
     /// The risk summary's members (no fund history) and the event sequence they describe.
-    public func riskMembers() -> (sequence: Int64, members: String) {
-        (journaled.engine.state.eventSequence, RiskSummary.members(engine: journaled.engine, tracker: tracker, includeHistory: false))
+    public nonisolated func riskMembers() async -> (sequence: Int64, members: String) {
+        let view = await readView()
+        return (view.engine.state.eventSequence, RiskSummary.members(engine: view.engine, tracker: view.tracker, includeHistory: false))
     }
 
-    /// Publishes a risk summary to the streams when the engine moved since the last one and
+    /// Publishes a risk summary to the streams when the journal moved since the last one and
     /// someone listens. Called by the service's timer (a few times per second at most).
-    public func publishRiskIfChanged() {
+    public nonisolated func publishRiskIfChanged() async {
         // Any journaled command (a price tick too, even without events) may change the picture.
-        let position = journaled.lastSequence
-        guard position != riskPublishedAt, hub.subscriberCount > 0 else { return }
-        riskPublishedAt = position
-        let risk = riskMembers()
-        hub.publish(channel: .risk, type: "risk", sequence: risk.sequence, members: risk.members)
+        guard hub.subscriberCount > 0, let view = await claimRiskPublication() else { return }
+        hub.publish(channel: .risk, type: "risk", sequence: view.engine.state.eventSequence,
+                    members: RiskSummary.members(engine: view.engine, tracker: view.tracker, includeHistory: false))
+    }
+
+    /// The state to publish, when the journal moved since the last publication.
+    private func claimRiskPublication() -> (engine: Engine, tracker: RiskTracker, journalSequence: Int64)? {
+        guard journaled.lastSequence != riskPublishedAt else { return nil }
+        riskPublishedAt = journaled.lastSequence
+        return readView()
     }
 
     /// Events after `after` (exclusive), optionally of one account and one kind, at most `limit`.
@@ -225,14 +239,15 @@ public actor EngineService {
     }
 
     /// Accounts by status (one evaluation per account), fund balances, backlog and sequences.
-    public func gauges() -> Gauges {
-        let engine = journaled.engine
+    public nonisolated func gauges() async -> Gauges {
+        let view = await readView()
+        let engine = view.engine
         let evaluator = engine.evaluator
         var counts = [Int](repeating: 0, count: MarginStatus.allCases.count)
         for record in engine.state.accounts { counts[evaluator.evaluate(record.account, prices: false).status.rawValue] += 1 }
         return Gauges(accountsByStatus: MarginStatus.allCases.map { ($0.name, counts[$0.rawValue]) },
                       insuranceFund: engine.state.market.assets.enumerated().map { ($1.symbol, DoubleBoundary.double(engine.state.totals[$0].insuranceFund)) },
-                      backlog: engine.state.backlog.count, journalSequence: journaled.lastSequence, eventSequence: engine.state.eventSequence)
+                      backlog: engine.state.backlog.count, journalSequence: view.journalSequence, eventSequence: engine.state.eventSequence)
     }
 
     /// The liabilities commitment at the current state (rebuilt when the journal moved on).

@@ -27,9 +27,9 @@ struct Fixture {
     let keys: APIKeyStore
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
 
-    init(limiter: RateLimiter = RateLimiter()) async throws {
+    init(limiter: RateLimiter = RateLimiter(), streamQueue: Int = 4096) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
-        engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis))
+        engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis), hub: EventHub(queueLimit: streamQueue))
         keys = try APIKeyStore(directory: folder)
         operatorKey = try await keys.create(role: .operator_, account: nil)
         priceKey = try await keys.create(role: .priceFeeder, account: nil)

@@ -13,10 +13,10 @@ extension SolventAPI {
     /// `GET /v1/stream` (WebSocket): engine events, prices and risk summaries (docs/service.md
     /// "Streams"). The key comes in `Authorization: Bearer` or, for browsers (which cannot set
     /// headers on a WebSocket), in the `access_token` query parameter.
-    static func addStream(to router: Router<BasicWebSocketRequestContext>, engine: EngineService, keys: APIKeyStore, limiter: RateLimiter) {
-        router.ws("/v1/stream", shouldUpgrade: { request, _ in
+    static func addStream(to router: Router<SolventRequestContext>, engine: EngineService, limiter: RateLimiter) {
+        router.ws("/v1/stream", shouldUpgrade: { request, context in
             do {
-                _ = try await streamFilter(request, keys, limiter)
+                _ = try await streamFilter(request, context, limiter)
                 guard request.headers[.upgrade]?.lowercased() == "websocket" else {
                     throw ServiceError(status: 426, field: "Upgrade", reason: "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)")
                 }
@@ -25,7 +25,7 @@ extension SolventAPI {
                 throw ServiceHTTPError(error: error)
             }
         }, onUpgrade: { inbound, outbound, context in
-            guard let (principal, filter) = try? await streamFilter(context.request, keys, nil) else { return }
+            guard let (principal, filter) = try? await streamFilter(context.request, context.requestContext, nil) else { return }
             let hub = engine.hub
             // Subscribe first, then say hello with the sequence at that moment: every event
             // after `sequence` reaches this stream (or the stream is cut off and says so).
@@ -78,10 +78,11 @@ extension SolventAPI {
 
     /// Who connects and what they may receive: an operator any account or all; an account key
     /// its own account's events and prices; a feeder prices only.
-    static func streamFilter(_ request: Request, _ keys: APIKeyStore, _ limiter: RateLimiter?) async throws -> (Principal, EventHub.Filter) {
+    static func streamFilter(_ request: Request, _ context: SolventRequestContext, _ limiter: RateLimiter?) async throws -> (Principal, EventHub.Filter) {
         let query = request.uri.queryParameters
-        let header = request.headers[.authorization] ?? query.get("access_token").map { "Bearer " + $0 }
-        let principal = try await authenticate(header: header, keys)
+        guard let principal = context.identity else {
+            throw ServiceError(status: 401, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>, or access_token=<API key>")
+        }
         if let limiter { try await limit(principal, limiter) }
         var channels: Set<StreamChannel> = []
         for name in (query.get("channels") ?? "events").split(separator: ",") {

@@ -6,10 +6,10 @@ import SolventCore
 extension SolventAPI {
     /// Operator routes of the webhook outbox: subscriptions and counts, deliveries by status
     /// (dead letters included), and putting a dead letter back in the queue.
-    static func addWebhooks(to router: Router<BasicWebSocketRequestContext>, webhooks: WebhookDispatcher?, keys: APIKeyStore, limiter: RateLimiter) {
-        router.get("/v1/webhooks") { request, _ in
+    static func addWebhooks(to router: Router<SolventRequestContext>, webhooks: WebhookDispatcher?, limiter: RateLimiter) {
+        router.get("/v1/webhooks") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 try authorize(principal, .readAll, account: nil)
                 var w = JSONWriter()
                 w.beginObject()
@@ -34,9 +34,9 @@ extension SolventAPI {
             }
         }
 
-        router.get("/v1/webhooks/deliveries") { request, _ in
+        router.get("/v1/webhooks/deliveries") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 try authorize(principal, .readAll, account: nil)
                 let query = request.uri.queryParameters
                 var status: WebhookDelivery.Status? = nil
@@ -54,7 +54,7 @@ extension SolventAPI {
 
         router.post("/v1/webhooks/deliveries/:id/retry") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 try authorize(principal, .changeParameters, account: nil)
                 guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
                     throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")

@@ -17,11 +17,12 @@ public enum SolventAPI {
 
     /// The router of the service over `engine` and `keys`.
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
-                              limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil) -> Router<BasicWebSocketRequestContext> {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+                              limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil) -> Router<SolventRequestContext> {
+        let router = Router(context: SolventRequestContext.self)
         // Structured request logs (method, path, request id as metadata) at debug level: `log_level debug` shows them.
         router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: APIKeyAuthenticator(keys: keys))
         let batcher = CommandBatcher(engine: engine, metrics: metrics)
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
@@ -41,7 +42,7 @@ public enum SolventAPI {
 
         router.get("/v1/accounts/:id") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 guard let id = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
                 try authorize(principal, .readAccount, account: id)
                 guard let body = await engine.account(id) else { throw ServiceError(status: 404, field: "id", reason: "unknown account \"\(id)\"") }
@@ -49,9 +50,9 @@ public enum SolventAPI {
             }
         }
 
-        router.post("/v1/commands") { request, _ in
+        router.post("/v1/commands") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
                     throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
                 }
@@ -67,9 +68,9 @@ public enum SolventAPI {
             }
         }
 
-        router.post("/v1/orders/check") { request, _ in
+        router.post("/v1/orders/check") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 let document = try await body(request)
                 let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
                 try authorize(principal, .placeOrders, account: account)
@@ -79,9 +80,9 @@ public enum SolventAPI {
             }
         }
 
-        router.post("/v1/evaluate") { request, _ in
+        router.post("/v1/evaluate") { request, context in
             await handle {
-                _ = try await authenticate(request, keys, limiter)
+                _ = try await authenticate(context, limiter)
                 let document = try await body(request)
                 do {
                     let input = try EvaluateInput.decode(document)
@@ -92,9 +93,9 @@ public enum SolventAPI {
             }
         }
 
-        router.get("/v1/events") { request, _ in
+        router.get("/v1/events") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 let query = request.uri.queryParameters
                 let after = try Int64(query.get("after") ?? "0").orThrow(ServiceError(status: 400, field: "after", reason: "an integer sequence number"))
                 let limit = try Int(query.get("limit") ?? "1000").orThrow(ServiceError(status: 400, field: "limit", reason: "an integer"))
@@ -114,16 +115,16 @@ public enum SolventAPI {
             }
         }
 
-        router.get("/v1/reserves/root") { request, _ in
+        router.get("/v1/reserves/root") { request, context in
             await handle {
-                _ = try await authenticate(request, keys, limiter)
+                _ = try await authenticate(context, limiter)
                 return json(try await engine.reservesRoot())
             }
         }
 
         router.get("/v1/reserves/proofs/:id") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 guard let id = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
                 try authorize(principal, .readAccount, account: id)
                 guard let proof = try await engine.reservesProof(id) else { throw ServiceError(status: 404, field: "id", reason: "no account \"\(id)\" in the tree") }
@@ -131,20 +132,20 @@ public enum SolventAPI {
             }
         }
 
-        router.get("/v1/risk") { request, _ in
+        router.get("/v1/risk") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 try authorize(principal, .readAll, account: nil)
                 return json(await engine.riskSummary(includeHistory: true))
             }
         }
 
-        addStream(to: router, engine: engine, keys: keys, limiter: limiter)
-        addWebhooks(to: router, webhooks: webhooks, keys: keys, limiter: limiter)
+        addStream(to: router, engine: engine, limiter: limiter)
+        addWebhooks(to: router, webhooks: webhooks, limiter: limiter)
 
-        router.get("/v1/insurance-fund") { request, _ in
+        router.get("/v1/insurance-fund") { request, context in
             await handle {
-                let principal = try await authenticate(request, keys, limiter)
+                let principal = try await authenticate(context, limiter)
                 try authorize(principal, .readAll, account: nil)
                 return json(await engine.insuranceFund())
             }
@@ -153,8 +154,8 @@ public enum SolventAPI {
     }
 
     /// The server over `router`: HTTP/1.1 with the WebSocket upgrade of `/v1/stream`.
-    public static func application(router: Router<BasicWebSocketRequestContext>, host: String, port: Int, logger: Logger,
-                                   services: [any Service] = []) -> Application<RouterResponder<BasicWebSocketRequestContext>> {
+    public static func application(router: Router<SolventRequestContext>, host: String, port: Int, logger: Logger,
+                                   services: [any Service] = []) -> Application<RouterResponder<SolventRequestContext>> {
         Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
                     configuration: .init(address: .hostname(host, port: port), serverName: "solvent"),
                     services: services, logger: logger)
@@ -175,8 +176,11 @@ public enum SolventAPI {
         }
     }
 
-    static func authenticate(_ request: Request, _ keys: APIKeyStore, _ limiter: RateLimiter) async throws -> Principal {
-        let principal = try await authenticate(header: request.headers[.authorization], keys)
+    /// The request's principal (set by `APIKeyAuthenticator`), after its rate limit.
+    static func authenticate(_ context: SolventRequestContext, _ limiter: RateLimiter) async throws -> Principal {
+        guard let principal = context.identity else {
+            throw ServiceError(status: 401, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>")
+        }
         try await limit(principal, limiter)
         return principal
     }
@@ -188,16 +192,6 @@ public enum SolventAPI {
                                reason: "rate limit of this key exceeded (\(Int(limiter.perSecond)) requests/s, burst \(Int(limiter.burst))): retry in \(Int((wait * 1000).rounded(.up))) ms",
                                retryAfter: max(1, Int(wait.rounded(.up))))
         }
-    }
-
-    static func authenticate(header: String?, _ keys: APIKeyStore) async throws -> Principal {
-        guard let header, header.hasPrefix("Bearer ") else {
-            throw ServiceError(status: 401, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>")
-        }
-        guard let principal = await keys.principal(for: String(header.dropFirst(7))) else {
-            throw ServiceError(status: 401, field: "Authorization", reason: "unknown API key")
-        }
-        return principal
     }
 
     static func authorize(_ principal: Principal, _ action: Action, account: String?) throws {

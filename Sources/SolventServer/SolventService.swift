@@ -37,7 +37,7 @@ public struct SolventService: Sendable {
     /// The HTTP server with its timers (risk summaries; webhook rounds) and `extra` services.
     /// `onRunning` receives the bound port (useful with port 0).
     public func application(extra: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> Application<RouterResponder<BasicWebSocketRequestContext>> {
+        -> Application<RouterResponder<SolventRequestContext>> {
         let engine = self.engine
         let router = SolventAPI.router(engine: engine, keys: keys, metrics: metrics,
                                        limiter: RateLimiter(perSecond: configuration.rateLimit, burst: configuration.burst), webhooks: webhooks)

@@ -22,7 +22,7 @@ let genesis = #"""
 
 /// A service over a fresh data folder, with one key per role.
 struct Fixture {
-    let app: Application<RouterResponder<BasicWebSocketRequestContext>>
+    let app: Application<RouterResponder<SolventRequestContext>>
     let engine: EngineService
     let keys: APIKeyStore
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
@@ -88,8 +88,19 @@ func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ 
             let none = try await request(client, .get, "/v1/insurance-fund", key: nil)
             #expect(none.status == .unauthorized)
             #expect(none.json?["error"]?["field"] == .string("Authorization"))
-            #expect(try await request(client, .get, "/v1/insurance-fund", key: "slv_nope").status == .unauthorized)
+            let unknown = try await request(client, .get, "/v1/insurance-fund", key: "slv_nope")
+            #expect(unknown.status == .unauthorized)
+            #expect(unknown.json?["error"]?["reason"] == .string("unknown API key"))
             #expect(try await request(client, .get, "/v1/insurance-fund", key: f.operatorKey).status == .ok)
+            // Not a bearer token: 401 saying so (hummingbird-auth parses the header).
+            let basic = try await client.execute(uri: "/v1/insurance-fund", method: .get, headers: [.authorization: "Basic YWxpY2U6cHc="]) { response in
+                (response.status, try? JSONParser.parse(Array(response.body.readableBytesView)))
+            }
+            #expect(basic.0 == .unauthorized)
+            #expect(basic.1?["error"]?["reason"] == .string("not a bearer token: send Authorization: Bearer <API key>"))
+            // access_token is for the WebSocket route only.
+            let queryKey = try await request(client, .get, "/v1/insurance-fund?access_token=\(f.operatorKey)", key: nil).status
+            #expect(queryKey == .unauthorized)
         }
     }
 

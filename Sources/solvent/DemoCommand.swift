@@ -79,7 +79,10 @@ struct DemoCommand: AsyncParsableCommand {
 
                 """)
         }
-        try await app.runService()
+        do { try await app.runService() } catch {
+            if temporary { try? FileManager.default.removeItem(atPath: folder) }
+            ProcessIO.fail("demo: cannot serve on \(host):\(port): \(error) (another server on that port? choose one with --port)", status: 1)
+        }
         try await service.shutdown()
         ProcessIO.writeStderr("demo: stopped cleanly")
     }

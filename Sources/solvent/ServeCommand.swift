@@ -56,7 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let key = service.newOperatorKey { ProcessIO.writeStdout("operator key: \(key)\n") }
         let app = service.application { port in ProcessIO.writeStdout("listening on http://\(configuration.host):\(port)\n") }
-        try await app.runService()
+        do { try await app.runService() } catch {
+            ProcessIO.fail("serve: cannot serve on \(configuration.host):\(configuration.port): \(error) (another server on that port? choose one with --port)", status: 1)
+        }
         try await service.shutdown()
         ProcessIO.writeStderr("serve: stopped cleanly, snapshot written")
     }

@@ -76,7 +76,8 @@ enum RiskSummary {
         var calls: [(account: String, pool: String, amount: FixedDecimal, deadline: Int64)] = []
         var liquidating: [(account: String, pool: String)] = []
         for (index, record) in state.accounts.enumerated() {
-            let evaluation = engine.evaluator.evaluate(record.account)
+            // Statuses and ratios only: liquidation prices are computed below for the listed few.
+            let evaluation = engine.evaluator.evaluate(record.account, prices: false)
             byStatus[evaluation.status.rawValue] += 1
             var worst: String = "normal"
             for (key, procedure) in record.procedures {
@@ -114,8 +115,9 @@ enum RiskSummary {
         for name in ["normal", "warning", "margin_call", "liquidating"] { w.key(name); w.integer(Int64(procedureCounts[name] ?? 0)) }
         w.endObject()
         w.key("closest"); w.beginArray()
-        for candidate in candidates.prefix(closestCount) {
+        for var candidate in candidates.prefix(closestCount) {
             let record = state.accounts[candidate.index]
+            candidate.evaluation = engine.evaluator.evaluate(record.account)
             let pool = candidate.pool
             w.beginObject()
             w.member("account", record.id)

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 public import SolventCore
 public import SolventEngine
@@ -10,7 +11,7 @@ import SolventRisk
 public actor EngineService {
     private var journaled: JournaledEngine
     /// Recent events as (sequence, kind, account, JSON), oldest first; at most `retainedEvents`.
-    private var recent: [(sequence: Int64, kind: String, account: String?, json: String)] = []
+    private var recent = Deque<(sequence: Int64, kind: String, account: String?, json: String)>()
     public let retainedEvents: Int
     /// The proof-of-liabilities secret (nil: the reserves endpoints are off).
     let reservesSecret: [UInt8]?
@@ -91,7 +92,7 @@ public actor EngineService {
                 results.append((sequence, false, lines, submission.events.map(\.kind.rawValue)))
             }
         }
-        if recent.count > retainedEvents { recent.removeFirst(recent.count - retainedEvents) }
+        while recent.count > retainedEvents { recent.removeFirst() }
         let state = journaled.engine.state
         tracker.observe(state, sequence: state.eventSequence)
         if pricesMoved { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
@@ -148,7 +149,13 @@ public actor EngineService {
     /// Events after `after` (exclusive), optionally of one account and one kind, at most `limit`.
     public func events(after: Int64, account: String?, kind: String?, limit: Int) -> (events: [String], oldest: Int64?) {
         var out: [String] = []
-        for entry in recent where entry.sequence > after {
+        // Sequences increase along the deque: start at the first one after `after` (binary search).
+        var low = 0, high = recent.count
+        while low < high {
+            let middle = (low + high) / 2
+            if recent[middle].sequence > after { high = middle } else { low = middle + 1 }
+        }
+        for entry in recent[low...] {
             if let account, entry.account != account { continue }
             if let kind, entry.kind != kind { continue }
             out.append(entry.json)

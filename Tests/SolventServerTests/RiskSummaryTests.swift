@@ -1,5 +1,6 @@
 import Foundation
 import SolventCore
+import SolventJournal
 import SolventServer
 import Testing
 
@@ -37,5 +38,25 @@ extension JSONValue {
     subscript(index: Int) -> JSONValue? {
         if case .array(let items) = self, items.indices.contains(index) { return items[index] }
         return nil
+    }
+}
+
+@Suite struct EventRetentionTests {
+    /// The events endpoint keeps the newest `retainedEvents`, oldest first, and pages by sequence.
+    @Test func retentionAndPaging() async throws {
+        let journaled = try JournaledEngine.create(scenario: try JSONParser.parse(genesis), journal: MemoryJournal())
+        let engine = EngineService(journaled: journaled, retainedEvents: 5)
+        _ = try await engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"a","asset":"USDT","amount":"1"}"#), key: "k0")  // seq 1, 2
+        for k in 1...9 {
+            _ = try await engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"a","asset":"USDT","amount":"1"}"#), key: "k\(k)")  // seq 3…11
+        }
+        let all = await engine.events(after: 0, account: nil, kind: nil, limit: 100)
+        #expect(all.oldest == 7)
+        #expect(all.events.count == 5)
+        let page = await engine.events(after: 8, account: nil, kind: nil, limit: 2)
+        let seqs = page.events.map { (try? JSONParser.parse(Array($0.utf8)))?["seq"] }
+        #expect(seqs == [.number("9"), .number("10")])
+        #expect(await engine.events(after: 11, account: nil, kind: nil, limit: 10).events.isEmpty)
+        #expect(await engine.events(after: 0, account: "b", kind: nil, limit: 10).events.isEmpty)
     }
 }

@@ -133,9 +133,14 @@ public struct JournaledEngine: Sendable {
     }
 
     /// Saves the whole state after the last journaled command.
-    public func snapshot() throws {
+    public func snapshot() throws { try Self.writeSnapshot(of: engine, sequence: lastSequence, to: journal) }
+
+    /// Writes a snapshot of `engine` as it was after journal entry `sequence`. The engine is a
+    /// value, so a copy taken on the writer's side can be encoded anywhere (a background task)
+    /// while commands go on; its results must already be stored (they are, once `submit` returned).
+    public static func writeSnapshot(of engine: Engine, sequence: Int64, to journal: any Journal) throws {
         let body = try JSONEncoder().encode(engine.state)
-        try journal.writeSnapshot(Snapshot(sequence: lastSequence, stateHash: engine.stateHash(), version: EngineVersion.stateFormat, body: [UInt8](body)))
+        try journal.writeSnapshot(Snapshot(sequence: sequence, stateHash: engine.stateHash(), version: EngineVersion.stateFormat, body: [UInt8](body)))
     }
 
     /// Rebuilds the engine: the newest snapshot that decodes and whose state hash checks

@@ -23,7 +23,21 @@ public actor EngineService {
     /// Journal sequence of the last risk summary published to streams.
     private var riskPublishedAt: Int64 = -1
 
-    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub()) {
+    /// Snapshot every this many journaled commands (0: only on shutdown), written in the background.
+    public let snapshotEvery: Int
+    /// Journal sequence of the last snapshot started, and the one being written.
+    private var snapshotStarted: Int64
+    private var snapshotTask: Task<Void, Never>?
+    /// Background snapshots that failed (the journal still holds every command; recovery replays more).
+    public private(set) var snapshotFailures = 0
+
+    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub(),
+                snapshotEvery: Int = 1000) {
+        var journaled = journaled
+        // Snapshots leave the command path: the service writes them from a copy, off the actor.
+        journaled.snapshotEvery = 0
+        self.snapshotEvery = snapshotEvery
+        self.snapshotStarted = journaled.lastSequence
         self.journaled = journaled
         self.retainedEvents = retainedEvents
         self.reservesSecret = reservesSecret
@@ -52,7 +66,7 @@ public actor EngineService {
         } else {
             journaled = try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory, snapshotEvery: snapshotEvery)
         }
-        return EngineService(journaled: journaled, reservesSecret: secret, hub: hub)
+        return EngineService(journaled: journaled, reservesSecret: secret, hub: hub, snapshotEvery: snapshotEvery)
     }
 
     public var commandsApplied: Int64 { journaled.engine.state.commandsApplied }
@@ -96,6 +110,7 @@ public actor EngineService {
         let state = journaled.engine.state
         tracker.observe(state, sequence: state.eventSequence)
         if pricesMoved { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
+        scheduleSnapshotIfDue()
         return results
     }
 
@@ -287,6 +302,28 @@ public actor EngineService {
         return try (after + 1...last).map { ($0, try journal.result(sequence: $0) ?? []) }
     }
 
-    /// Snapshot on shutdown.
-    public func snapshot() throws { try journaled.snapshot() }
+    /// Starts a background snapshot when `snapshotEvery` commands were journaled since the last
+    /// one and none is being written: encoding the whole state (≈ 1 s at 100k accounts) never
+    /// holds up commands. The copy of the engine costs one copy-on-write of its arrays.
+    private func scheduleSnapshotIfDue() {
+        guard snapshotEvery > 0, snapshotTask == nil, journaled.lastSequence - snapshotStarted >= Int64(snapshotEvery) else { return }
+        let engine = journaled.engine, sequence = journaled.lastSequence, journal = journaled.journal
+        snapshotStarted = sequence
+        snapshotTask = Task.detached(priority: .utility) { [weak self] in
+            let failed: Bool
+            do { try JournaledEngine.writeSnapshot(of: engine, sequence: sequence, to: journal); failed = false } catch { failed = true }
+            await self?.snapshotFinished(failed: failed)
+        }
+    }
+
+    private func snapshotFinished(failed: Bool) {
+        snapshotTask = nil
+        if failed { snapshotFailures += 1 }
+    }
+
+    /// Snapshot on shutdown (after any background snapshot in flight).
+    public func snapshot() async throws {
+        await snapshotTask?.value
+        try journaled.snapshot()
+    }
 }

@@ -303,7 +303,7 @@ public actor EngineService {
     }
 
     /// Starts a background snapshot when `snapshotEvery` commands were journaled since the last
-    /// one and none is being written: encoding the whole state (≈ 1 s at 100k accounts) never
+    /// one and none is being written: encoding the whole state (linear in accounts) never
     /// holds up commands. The copy of the engine costs one copy-on-write of its arrays.
     private func scheduleSnapshotIfDue() {
         guard snapshotEvery > 0, snapshotTask == nil, journaled.lastSequence - snapshotStarted >= Int64(snapshotEvery) else { return }

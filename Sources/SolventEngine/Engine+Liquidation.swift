@@ -1,16 +1,70 @@
 public import SolventCore
 public import SolventRisk
+import HeapModule
 
 extension Engine {
     /// Works the liquidation backlog: at most `liquidationStepsPerCommand` steps, worst
     /// accounts first (highest MM / equity; non-positive equity first of all). Accounts
     /// on paused or throttled instruments wait, visibly, for a later command.
     mutating func drainLiquidations() {
+        guard !state.backlog.isEmpty else { return }
+        if referenceLiquidationOrder { return drainByScanning() }
+        // Each step takes the account furthest under maintenance among the backlog minus the
+        // accounts that could not act in this drain (ties: the lowest index). Severities are
+        // cached for the drain: within one command prices do not move, so a step changes only
+        // the stepped account and the counterparties it deleverages or socializes onto; those
+        // are re-ranked, accounts new to the backlog are ranked, the rest keep their rank.
+        // A max-heap with versioned entries gives that order in O(log n) a step instead of a
+        // scan of the whole backlog (the same order as `worst` over the backlog each step).
+        var heap = Heap<RankedAccount>()
+        var version: [Int: Int] = [:]
+        var cache: [Int: Severity] = [:]
+        /// Accounts with a current (not stale, not yet popped) entry in the heap.
+        var inHeap = Set<Int>()
+        var waiting = Set<Int>()
+        func rank(_ a: Int) {
+            let severity = cache[a] ?? self.severity(a)
+            cache[a] = severity
+            let next = (version[a] ?? 0) + 1
+            version[a] = next
+            inHeap.insert(a)
+            heap.insert(RankedAccount(index: a, severity: severity, version: next))
+        }
+        for a in state.backlog { rank(a) }
+        backlogDecisions = []
+        defer { backlogDecisions = nil }
+        var steps = 0
+        while steps < state.parameters.liquidationStepsPerCommand, let top = heap.popMax() {
+            let a = top.index
+            guard version[a] == top.version else { continue }  // a stale rank
+            inHeap.remove(a)
+            guard state.backlog.contains(a), !waiting.contains(a) else { continue }  // left the backlog; its severity stays cached
+            steps += 1
+            let emitted = events.count
+            backlogDecisions = []
+            if !liquidationStep(a) { waiting.insert(a) }
+            var changed: Set<Int> = [a]
+            for event in events[emitted...] where event.kind == .autoDeleveraged || event.kind == .socializedLoss {
+                if let id = event.account, let b = state.accountIndex[id] { changed.insert(b) }
+            }
+            for b in changed {
+                cache[b] = nil
+                version[b] = (version[b] ?? 0) + 1
+                inHeap.remove(b)
+            }
+            // Every backlog account that may act needs a current rank: the changed ones (fresh
+            // severities) and those that entered the backlog in this step (cached if known).
+            for b in changed.union(backlogDecisions ?? []).sorted() where state.backlog.contains(b) && !waiting.contains(b) && !inHeap.contains(b) {
+                rank(b)
+            }
+        }
+    }
+
+    /// The reference drain: each step scans the backlog for the worst account (cached severities,
+    /// invalidated for the stepped account and its counterparties). O(backlog) per step.
+    mutating func drainByScanning() {
         var steps = 0
         var waiting = Set<Int>()
-        // Severities are cached for the drain: within one command prices do not move, so a step
-        // changes only the stepped account and the counterparties it deleverages or socializes
-        // onto (their cached severities are dropped). Same order as a full re-evaluation per step.
         var cache: [Int: Severity] = [:]
         while steps < state.parameters.liquidationStepsPerCommand {
             guard let a = worst(state.backlog.subtracting(waiting), cache: &cache) else { break }
@@ -22,6 +76,22 @@ extension Engine {
                 if let id = event.account, let b = state.accountIndex[id] { cache[b] = nil }
             }
         }
+    }
+
+    /// A backlog account with its severity when ranked; `version` tells a current rank from a stale one.
+    struct RankedAccount: Comparable {
+        var index: Int
+        var severity: Severity
+        var version: Int
+
+        /// Ordered so that the maximum is the worst account (ties: the lowest index).
+        static func < (l: RankedAccount, r: RankedAccount) -> Bool {
+            if r.severity.isWorse(than: l.severity) { return true }
+            if l.severity.isWorse(than: r.severity) { return false }
+            return r.index < l.index
+        }
+
+        static func == (l: RankedAccount, r: RankedAccount) -> Bool { l.index == r.index && l.version == r.version }
     }
 
     /// How far under maintenance an account is: bankrupt accounts (by deficit) before the others (by MM / equity).

@@ -34,6 +34,7 @@ extension Engine {
         // Pools that disappeared (isolated position closed) end their procedure quietly.
         state.accounts[a].procedures = next
         if liquidating { state.backlog.insert(a) } else { state.backlog.remove(a) }
+        backlogDecisions?.append(a)
         if next.values.contains(where: { if case .called = $0 { return true } else { return false } }) {
             state.calledAccounts.insert(a)
         } else {

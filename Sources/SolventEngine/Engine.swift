@@ -10,6 +10,12 @@ public struct Engine: Sendable {
     public var fullRescan: Bool
     var index: AtRiskIndex
     var events: [EngineEvent] = []
+    /// Test oracle: pick each liquidation step by scanning the whole backlog (the order the
+    /// heap of `drainLiquidations` must reproduce). Not part of the state.
+    public var referenceLiquidationOrder = false
+    /// While a liquidation drain runs: accounts whose backlog membership was re-decided (not
+    /// part of the state; nil outside a drain).
+    var backlogDecisions: [Int]? = nil
 
     public init(market: Market, parameters: EngineParameters = .exchange, fullRescan: Bool = false) {
         precondition(parameters.validationError() == nil, "invalid engine parameters")

@@ -95,13 +95,9 @@ public actor EngineService {
             case .duplicate(let original):
                 results.append((original, true, submission.originalResult.map { $0.split(separator: "\n").map(String.init) } ?? [], []))
             case .appended(let sequence):
-                var lines: [String] = []
-                for event in submission.events {
-                    let json = event.json
-                    lines.append(json)
-                    recent.append((event.sequence, event.kind.rawValue, event.account, json))
-                }
-                hub.publish(events: submission.events)
+                let lines = submission.events.map(\.json)
+                for (event, json) in zip(submission.events, lines) { recent.append((event.sequence, event.kind.rawValue, event.account, json)) }
+                hub.publish(events: Array(zip(submission.events, lines)))
                 if case .string(let type)? = command["type"], ["mark", "index", "asset_price"].contains(type) { pricesMoved = true }
                 results.append((sequence, false, lines, submission.events.map(\.kind.rawValue)))
             }
@@ -119,9 +115,7 @@ public actor EngineService {
         var w = JSONWriter()
         w.beginObject()
         w.key("time"); w.integer(state.time)
-        w.key("marks"); w.beginObject()
-        for (k, instrument) in state.market.instruments.enumerated() { if let mark = state.markSources[k]?.price { w.member(instrument.symbol, mark) } }
-        w.endObject()
+        RiskSummary.writeMarks(state, into: &w)
         w.endObject()
         return String(w.string.dropFirst().dropLast())
     }

@@ -79,10 +79,10 @@ public final class EventHub: Sendable {
         }
     }
 
-    /// Engine events after a command: each to the subscribers whose filter takes it.
-    public func publish(events: [EngineEvent]) {
-        guard !events.isEmpty else { return }
-        let rendered = events.map { ($0, $0.json) }
+    /// Engine events after a command, with the JSON already rendered for the journal's
+    /// result: each to the subscribers whose filter takes it.
+    public func publish(events rendered: [(event: EngineEvent, json: String)]) {
+        guard !rendered.isEmpty else { return }
         deliver(channel: .events) { filter in
             rendered.compactMap { event, json in
                 if let account = filter.account, !Self.concerns(event, account: account) { return nil }

@@ -106,7 +106,7 @@ enum RiskSummary {
         var w = JSONWriter(reservingCapacity: 8192)
         w.beginObject()
         w.key("time"); w.integer(state.time)
-        w.member("time_iso", Self.iso(state.time))
+        w.member("time_iso", Timestamp.formatISO8601(state.time))
         w.key("accounts"); w.integer(Int64(state.accounts.count))
         w.key("by_status"); w.beginObject()
         for status in MarginStatus.allCases { w.key(status.name); w.integer(Int64(byStatus[status.rawValue])) }
@@ -165,7 +165,7 @@ enum RiskSummary {
             w.member("pool", call.pool)
             w.member("amount", call.amount)
             w.key("deadline"); w.integer(call.deadline)
-            w.member("deadline_iso", Self.iso(call.deadline))
+            w.member("deadline_iso", Timestamp.formatISO8601(call.deadline))
             w.key("seconds_left"); w.integer(max(0, (call.deadline - state.time) / 1000))
             w.endObject()
         }
@@ -203,9 +203,7 @@ enum RiskSummary {
             w.endObject()
         }
         w.endArray()
-        w.key("marks"); w.beginObject()
-        for (k, instrument) in market.instruments.enumerated() { if let mark = state.markSources[k]?.price { w.member(instrument.symbol, mark) } }
-        w.endObject()
+        writeMarks(state, into: &w)
         w.key("volatility"); w.beginObject()
         for (k, instrument) in market.instruments.enumerated() {
             if let sigma = tracker.dailySigma(k), let value = DoubleBoundary.decimal(sigma) { w.member(instrument.symbol, value.rounded(toDigits: 6)) }
@@ -226,8 +224,10 @@ enum RiskSummary {
         }
     }
 
-    static func iso(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    /// `"marks":{symbol: price}` for the instruments with a mark.
+    static func writeMarks(_ state: EngineState, into w: inout JSONWriter) {
+        w.key("marks"); w.beginObject()
+        for (k, instrument) in state.market.instruments.enumerated() { if let mark = state.markSources[k]?.price { w.member(instrument.symbol, mark) } }
+        w.endObject()
     }
 }

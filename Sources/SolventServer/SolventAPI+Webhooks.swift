@@ -56,9 +56,7 @@ extension SolventAPI {
             await handle {
                 let principal = try await authenticate(context, limiter)
                 try authorize(principal, .changeParameters, account: nil)
-                guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
-                    throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
-                }
+                _ = try idempotencyKey(request)
                 let id = try context.parameters.get("id").flatMap { Int64($0) }.orThrow(ServiceError(status: 400, field: "id", reason: "an integer delivery id"))
                 guard let webhooks else { throw ServiceError(status: 404, field: "id", reason: "no webhooks are configured") }
                 let now = Int64(Date().timeIntervalSince1970 * 1000)

@@ -53,9 +53,7 @@ public enum SolventAPI {
         router.post("/v1/commands") { request, context in
             await handle {
                 let principal = try await authenticate(context, limiter)
-                guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
-                    throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
-                }
+                let key = try idempotencyKey(request)
                 let document = try await body(request)
                 let (action, account) = try classify(document)
                 try authorize(principal, action, account: account)
@@ -154,11 +152,21 @@ public enum SolventAPI {
     }
 
     /// The server over `router`: HTTP/1.1 with the WebSocket upgrade of `/v1/stream`.
+    /// `onRunning` receives the bound port (useful with port 0).
     public static func application(router: Router<SolventRequestContext>, host: String, port: Int, logger: Logger,
-                                   services: [any Service] = []) -> Application<RouterResponder<SolventRequestContext>> {
+                                   services: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> Application<RouterResponder<SolventRequestContext>> {
         Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
                     configuration: .init(address: .hostname(host, port: port), serverName: "solvent"),
-                    services: services, logger: logger)
+                    services: services, onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+    }
+
+    /// The Idempotency-Key every write needs (1 to 200 characters), or a 400 naming it.
+    static func idempotencyKey(_ request: Request) throws -> String {
+        guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
+            throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
+        }
+        return key
     }
 
     /// Which action a command is, and the account it concerns (for object-level authorization).

@@ -49,11 +49,8 @@ public struct SolventService: Sendable {
                 do { try await webhooks.round(engine: engine) } catch { logger.error("webhook outbox: \(error)") }
             })
         }
-        return Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
-                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "solvent"),
-                           services: services,
-                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-                           logger: logger)
+        return SolventAPI.application(router: router, host: configuration.host, port: configuration.port, logger: logger,
+                                      services: services, onRunning: onRunning)
     }
 
     /// After the server stopped: close streams, write a snapshot (the journal is already durable).

@@ -106,15 +106,38 @@ extension Engine {
         }
         var after = record
         after.credit(asset, -amount)
-        let evaluation = evaluator.evaluate(after.account)
-        let free = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
+        let free = Self.withdrawable(evaluator.evaluate(after.account, prices: false).cross) - reservedMargin(a)
         if free.isNegative {
-            throw RejectReason(.insufficientMargin, field: "amount", "would leave the cross pool \(free.magnitude) below initial margin plus open-order margin")
+            throw RejectReason(.insufficientMargin, field: "amount",
+                               "would leave the cross pool \(free.magnitude) below initial margin plus open-order margin (unrealized profit is not withdrawable)")
         }
         state.accounts[a] = after
         state.totals[asset].withdrawn += amount
         emit(.withdrew, account: a, [("asset", .text(assetSymbol)), ("amount", .decimal(amount)), ("balance", .decimal(after.balance(asset)))])
         return [a]
+    }
+
+    /// What a pool lets leave it, before open-order margin: `collateral − IM + min(0, uPnL)`
+    /// (negative when short). Unrealized profit counts as margin but is not withdrawable until
+    /// realized (as Binance and Bybit do); unrealized loss reduces what may leave.
+    static func withdrawable(_ pool: PoolEvaluation) -> FixedDecimal {
+        pool.collateral + FixedDecimal.minimum(.zero, pool.equity - pool.collateral) - pool.initialMargin
+    }
+
+    /// What account `a` may withdraw of its settle asset now: `max(0, min(balance − unconfirmed
+    /// deposits, cross collateral − IM − open-order margin + min(0, cross uPnL)))`, 0 in a margin
+    /// call. A withdrawal of exactly this amount is accepted.
+    public func withdrawable(_ id: String) -> FixedDecimal? {
+        guard let a = state.accountIndex[id] else { return nil }
+        let record = state.accounts[a]
+        if isInCall(a) { return .zero }
+        let settle = record.account.settle
+        let unconfirmed = state.chainDeposits.filter { $0.account == a && $0.asset == settle && !$0.isFinal }.reduce(FixedDecimal.zero) { $0 + $1.credited }
+        let free = Self.withdrawable(evaluator.evaluate(record.account, prices: false).cross) - reservedMargin(a)
+        // Collateral counts at its haircut value; the settle asset has none unless the market sets one.
+        let haircut = state.market.assets[settle].haircut
+        let byMargin = haircut < .one ? (free / (FixedDecimal.one - haircut)).rounded(toDigits: 18, rule: .down) : free
+        return FixedDecimal.maximum(.zero, FixedDecimal.minimum(record.balance(settle) - unconfirmed, byMargin))
     }
 
     /// Margin reserved by the account's open orders (settle units).
@@ -217,25 +240,54 @@ extension Engine {
         guard state.market.assets[settle].symbol == instrument.settle else {
             throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(instrument.settle)")
         }
+        var order: OpenOrder? = nil
         if let orderID {
-            guard let order = state.orders[orderID], order.account == a, order.instrument == i else {
+            guard let found = state.orders[orderID], found.account == a, found.instrument == i else {
                 throw RejectReason(.unknownOrder, field: "order_id", "no open order \"\(orderID)\" of this account in \(symbol)")
             }
-            guard order.quantity.signum == quantity.signum else { throw RejectReason(.invalidInput, field: "quantity", "fill side differs from order \(orderID)") }
-            let remaining = order.quantity - quantity
-            if remaining.isZero || remaining.signum != order.quantity.signum {
-                removeOrder(orderID)
-            } else {
-                state.orders[orderID]!.reservedMargin = order.reservedMargin * (remaining / order.quantity)
-                state.orders[orderID]!.quantity = remaining
+            guard found.quantity.signum == quantity.signum else { throw RejectReason(.invalidInput, field: "quantity", "fill side differs from order \(orderID)") }
+            order = found
+        }
+        // A fill on a reduce-only order, and any fill while the account is in a margin call or
+        // being liquidated, may only reduce the position: it is capped at the position (and at a
+        // reduce-only order's remaining quantity); the excess is rejected and nothing of it applied.
+        var applied = quantity
+        let reduceOnly = order?.reduceOnly ?? false
+        if reduceOnly || isInCall(a) {
+            let position = positionQuantity(a, i)
+            var limit = position.isZero || position.signum == quantity.signum ? FixedDecimal.zero : position.magnitude
+            if let order, order.reduceOnly { limit = FixedDecimal.minimum(limit, order.quantity.magnitude) }
+            if quantity.magnitude > limit { applied = quantity.isNegative ? -limit : limit }
+            if applied.isZero {
+                throw RejectReason(reduceOnly ? .wouldNotReduce : .reduceOnlyInMarginCall, field: "quantity",
+                                   reduceOnly ? "a fill on reduce-only order \(order!.id) must reduce the \(symbol) position (\(position))"
+                                              : "the account is in a margin call: a fill may only reduce the \(symbol) position (\(position))")
             }
         }
-        let realized = applyTrade(a, i, quantity: quantity, price: price)
-        state.accounts[a].credit(settle, -fee)
-        state.totals[settle].fees += fee
-        emit(.filled, account: a, [("symbol", .text(symbol)), ("quantity", .decimal(quantity)), ("price", .decimal(price)),
-                                   ("fee", .decimal(fee)), ("realized_pnl", .decimal(realized)),
+        if let order {
+            let remaining = order.quantity - applied
+            if remaining.isZero || remaining.signum != order.quantity.signum {
+                removeOrder(order.id)
+            } else {
+                state.orders[order.id]!.reservedMargin = order.reservedMargin * (remaining / order.quantity)
+                state.orders[order.id]!.quantity = remaining
+            }
+        }
+        // The fee is charged on what was applied.
+        let appliedFee = applied == quantity ? fee : fee * applied / quantity
+        let realized = applyTrade(a, i, quantity: applied, price: price)
+        state.accounts[a].credit(settle, -appliedFee)
+        state.totals[settle].fees += appliedFee
+        emit(.filled, account: a, [("symbol", .text(symbol)), ("quantity", .decimal(applied)), ("price", .decimal(price)),
+                                   ("fee", .decimal(appliedFee)), ("realized_pnl", .decimal(realized)),
                                    ("position", .decimal(positionQuantity(a, i)))])
+        if applied != quantity {
+            let reason = RejectReason(reduceOnly ? .wouldNotReduce : .reduceOnlyInMarginCall, field: "quantity",
+                                      "excess \(quantity - applied) of the fill not applied: "
+                                      + (reduceOnly ? "reduce-only order \(order!.id) may only close the position" : "the account is in a margin call"))
+            emit(.rejected, account: a, [("code", .integer(Int64(reason.code.rawValue))), ("field", .text(reason.field)), ("reason", .text(reason.message)),
+                                         ("excess", .decimal(quantity - applied))])
+        }
         return [a]
     }
 
@@ -248,17 +300,37 @@ extension Engine {
         PositionMath.unrealizedPnl(side: side, size: closed * instrument.contractSize, entry: entry, mark: price, inverse: instrument.isInverse)
     }
 
-    /// Applies a trade of signed `quantity` at `price` to the account's position: realizes
-    /// PnL on the closed part (against the external clearing side), averages the entry on
-    /// the opened part, and moves initial margin into an isolated pool as it opens.
-    /// Returns the realized PnL (settle units).
+    /// What a trade did: the realized PnL, and the margin left in an isolated pool whose
+    /// position it closed (not yet settled; nil when no isolated position closed).
+    struct TradeOutcome {
+        var realized: FixedDecimal
+        var closedIsolatedMargin: FixedDecimal?
+    }
+
+    /// Applies a trade (`trade`) and settles an isolated pool it emptied: a surplus returns to
+    /// the wallet, a deficit goes to the fund, socialized loss, bad debt — never the wallet
+    /// (`releaseIsolatedPool`). Returns the realized PnL (settle units).
     @discardableResult
     mutating func applyTrade(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal) -> FixedDecimal {
+        let outcome = trade(a, i, quantity: quantity, price: price)
+        if let margin = outcome.closedIsolatedMargin { releaseIsolatedPool(a, i, margin: margin) }
+        return outcome.realized
+    }
+
+    /// Applies a trade of signed `quantity` at `price` to the account's position: realizes
+    /// PnL on the closed part (against the external clearing side; into the isolated margin
+    /// for an isolated position), averages the entry on the opened part, and moves initial
+    /// margin into an isolated pool as it opens. An isolated position closed whole leaves its
+    /// margin in the outcome, for the caller to settle. Resting reduce-only orders are then
+    /// resized to the position (`resizeReduceOnlyOrders`).
+    mutating func trade(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal) -> TradeOutcome {
+        defer { resizeReduceOnlyOrders(a, i) }
         let instrument = state.market.instruments[i]
         let settle = state.accounts[a].account.settle
         let isolated = state.accounts[a].isolated.contains(i)
         var record = state.accounts[a]
         var realized = FixedDecimal.zero
+        var closedIsolatedMargin: FixedDecimal? = nil
         var opened = quantity
         if let k = record.positionIndex(i) {
             var position = record.account.positions[k]
@@ -269,7 +341,7 @@ extension Engine {
                 position.quantity += quantity.isNegative ? -closed : closed
                 if case .isolated(let margin) = position.marginMode { position.marginMode = .isolated(margin: margin + realized) } else { record.credit(settle, realized) }
                 if position.quantity.isZero {
-                    if case .isolated(let margin) = position.marginMode { record.credit(settle, margin) }
+                    if case .isolated(let margin) = position.marginMode { closedIsolatedMargin = margin }
                     record.account.positions.remove(at: k)
                 } else {
                     record.account.positions[k] = position
@@ -297,7 +369,35 @@ extension Engine {
         }
         state.accounts[a] = record
         state.totals[settle].external -= realized
-        return realized
+        return TradeOutcome(realized: realized, closedIsolatedMargin: closedIsolatedMargin)
+    }
+
+    /// Resting reduce-only orders of account `a` in instrument `i` after its position changed
+    /// (any fill, liquidation or ADL), in placement order: an order on the position's side, or
+    /// with no position left, is cancelled; the others keep their quantity while their running
+    /// total fits the position, the first one past it is cut to what is left, and the rest are
+    /// cancelled (as Binance and Bybit do). So resting reduce-only orders never total more
+    /// than the position and can never open or flip one.
+    mutating func resizeReduceOnlyOrders(_ a: Int, _ i: Int) {
+        let position = positionQuantity(a, i)
+        var room = position.magnitude
+        for id in state.accounts[a].orders {
+            guard let order = state.orders[id], order.instrument == i, order.reduceOnly else { continue }
+            if position.isZero || order.quantity.signum == position.signum || room.isZero {
+                removeOrder(id)
+                emit(.orderCancelled, account: a, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin)),
+                                                   ("reason", .text("reduce_only_exceeds_position")), ("position", .decimal(position))])
+            } else if order.quantity.magnitude > room {
+                let resized = order.quantity.isNegative ? -room : room
+                state.orders[id]!.quantity = resized
+                state.orders[id]!.reservedMargin = .zero
+                room = .zero
+                emit(.orderResized, account: a, [("order", .text(id)), ("quantity_before", .decimal(order.quantity)),
+                                                 ("quantity", .decimal(resized)), ("position", .decimal(position))])
+            } else {
+                room -= order.quantity.magnitude
+            }
+        }
     }
 
     /// Moves the initial margin of an opening trade from the wallet into the isolated pool.
@@ -391,17 +491,19 @@ extension Engine {
         }
         let settle = record.account.settle
         if amount.isPositive {
-            let evaluation = evaluator.evaluate(record.account)
-            let free = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
+            // What may leave the cross pool: as for a withdrawal, unrealized profit does not move.
+            let free = Self.withdrawable(evaluator.evaluate(record.account, prices: false).cross) - reservedMargin(a)
             guard free >= amount, record.balance(settle) >= amount else {
                 throw RejectReason(.insufficientMargin, field: "amount", "only \(FixedDecimal.maximum(.zero, FixedDecimal.minimum(free, record.balance(settle)))) can move out of the cross pool")
             }
         } else {
             if isInCall(a) { throw RejectReason(.withdrawalInMarginCall, field: "amount", "margin cannot leave a pool during a margin call") }
-            let evaluation = evaluator.evaluate(record.account)
+            let evaluation = evaluator.evaluate(record.account, prices: false)
             let pool = evaluation.pools.first { $0.pool == .isolated(position: k) }!
-            guard pool.available >= amount.magnitude else {
-                throw RejectReason(.insufficientMargin, field: "amount", "only \(pool.available) is above the isolated position's initial margin")
+            // Margin above the position's initial margin, less any unrealized loss; unrealized profit stays.
+            let removable = FixedDecimal.maximum(.zero, Self.withdrawable(pool))
+            guard removable >= amount.magnitude else {
+                throw RejectReason(.insufficientMargin, field: "amount", "only \(removable) can leave the isolated pool (margin − initial margin + min(0, unrealized PnL))")
             }
         }
         record.account.positions[k].marginMode = .isolated(margin: margin + amount)
@@ -411,38 +513,79 @@ extension Engine {
         return [a]
     }
 
+    /// Schedules a parameter change. Its engine parameters are a partial update, checked by
+    /// merging it into the parameters that will be in force at its effective time (the current
+    /// ones with every change scheduled up to that time applied first).
     mutating func scheduleChange(_ change: ParameterChange, _ effectiveTime: Int64) throws(RejectReason) -> [Int] {
         for symbol in change.brackets.keys.sorted() { _ = try instrumentIndex(symbol, field: "brackets.\(symbol)") }
         for (asset, haircut) in change.haircuts.sorted(by: { $0.key < $1.key }) {
             _ = try assetIndex(asset, field: "haircuts.\(asset)")
             guard !haircut.isNegative, haircut <= .one else { throw RejectReason(.invalidInput, field: "haircuts.\(asset)", "must be in [0, 1]") }
         }
-        if let p = change.parameters, let problem = p.validationError() {
-            throw RejectReason(.invalidInput, field: "parameters.\(problem.field)", problem.reason)
-        }
         guard effectiveTime >= state.time else { throw RejectReason(.invalidInput, field: "effective_time", "is in the past") }
+        if let update = change.parameters {
+            var inForce = state.parameters
+            for pending in state.pendingChanges where pending.time <= effectiveTime {
+                if let u = pending.change.parameters { inForce = u.merged(into: inForce) }
+            }
+            if let problem = update.merged(into: inForce).validationError() {
+                throw RejectReason(.invalidInput, field: "parameters.\(problem.field)", problem.reason)
+            }
+        }
         let k = state.pendingChanges.firstIndex { $0.time > effectiveTime } ?? state.pendingChanges.count
         state.pendingChanges.insert(PendingChange(time: effectiveTime, change: change), at: k)
         emit(.parametersScheduled, [("effective_time", .integer(effectiveTime)), ("brackets", .text(change.brackets.keys.sorted().joined(separator: ","))),
                                     ("haircuts", .text(change.haircuts.keys.sorted().joined(separator: ","))),
-                                    ("policy", .flag(change.parameters != nil))])
+                                    ("policy", .flag(change.parameters.map { !$0.isEmpty } ?? false))])
         return []
     }
 
     /// Applies scheduled parameter changes whose time has come; every account is re-evaluated.
+    /// The event lists exactly what changed, each with its old and new value (`changes`:
+    /// field, old, new; bracket tables as `brackets.<symbol>`, haircuts as `haircuts.<asset>`).
     mutating func applyDueParameterChanges(_ touched: inout [Int]) {
         var applied = false
         while let first = state.pendingChanges.first, first.time <= state.time {
             state.pendingChanges.removeFirst()
-            state = Self.applying(first.change, to: state)
+            let before = state
+            let next = Self.applying(first.change, to: state)
+            if let problem = next.parameters.validationError() {
+                // Only possible when changes scheduled later with an earlier time moved what this one merges into.
+                emit(.rejected, [("code", .integer(Int64(RejectReason.Code.invalidInput.rawValue))), ("field", .text("parameters.\(problem.field)")),
+                                 ("reason", .text("scheduled change not applied: \(problem.reason)"))])
+                continue
+            }
+            state = next
             state.parameterVersion += 1
             applied = true
-            emit(.parametersApplied, [("version", .integer(state.parameterVersion))])
+            var changes: [[(String, EventValue)]] = []
+            for (field, old, new) in ParameterUpdate.differences(before.parameters, state.parameters) {
+                changes.append([("field", .text(field)), ("old", .text(old)), ("new", .text(new))])
+            }
+            for symbol in first.change.brackets.keys.sorted() {
+                guard let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }),
+                      before.market.instruments[i].brackets != state.market.instruments[i].brackets else { continue }
+                changes.append([("field", .text("brackets.\(symbol)")), ("old", .text(Self.describe(before.market.instruments[i].brackets))),
+                                ("new", .text(Self.describe(state.market.instruments[i].brackets)))])
+            }
+            for asset in first.change.haircuts.keys.sorted() {
+                guard let k = state.market.assets.firstIndex(where: { $0.symbol == asset }),
+                      before.market.assets[k].haircut != state.market.assets[k].haircut else { continue }
+                changes.append([("field", .text("haircuts.\(asset)")), ("old", .text("\(before.market.assets[k].haircut)")),
+                                ("new", .text("\(state.market.assets[k].haircut)"))])
+            }
+            emit(.parametersApplied, [("version", .integer(state.parameterVersion)), ("changes", .list(changes))])
         }
         if applied { touched = Array(state.accounts.indices) }
     }
 
-    /// The state with a parameter change applied (used by the dry run too).
+    /// A bracket table as text: `floor-cap:max_leverage:mmr` per bracket, `;`-separated.
+    static func describe(_ table: BracketTable) -> String {
+        table.brackets.map { "\($0.notionalFloor)-\($0.notionalCap):\($0.maxLeverage):\($0.maintenanceMarginRate)" }.joined(separator: ";")
+    }
+
+    /// The state with a parameter change applied (used by the dry run too): the named bracket
+    /// tables and haircuts replaced, the named engine parameters merged into those in force.
     static func applying(_ change: ParameterChange, to state: EngineState) -> EngineState {
         var next = state
         for (symbol, table) in change.brackets {
@@ -451,8 +594,14 @@ extension Engine {
         for (asset, haircut) in change.haircuts {
             if let k = next.market.assets.firstIndex(where: { $0.symbol == asset }) { next.market.assets[k].haircut = haircut }
         }
-        if let p = change.parameters { next.parameters = p }
+        if let u = change.parameters { next.parameters = u.merged(into: state.parameters) }
         return next
+    }
+
+    /// The engine parameters a change would leave in force if applied now (the merged result
+    /// the dry run evaluates with).
+    public func mergedParameters(_ change: ParameterChange) -> EngineParameters {
+        Self.applying(change, to: state).parameters
     }
 
     /// Dry run of a parameter change: the status every account's pools would have under

@@ -150,7 +150,9 @@ extension Engine {
         }
         let members = record.account.positions.indices.filter { record.pool(of: record.account.positions[$0].instrument) == key }
         guard let k = members.max(by: { evaluation.positions[$0].maintenanceMargin < evaluation.positions[$1].maintenanceMargin }) else {
-            settleEmptyPool(a, key)
+            // An isolated pool without its position no longer exists (its margin was settled when
+            // the position closed); only the cross pool can be left to settle.
+            if key == .cross { settleEmptyPool(a, instrument: nil) }
             evaluateAndAdvance(a, emit: true)
             return true
         }
@@ -250,52 +252,70 @@ extension Engine {
             return false
         }
         var closedNotional = FixedDecimal.zero
+        let key = record.pool(of: i)
+        // The margin left in an isolated pool whose position this step closed: the fee comes out
+        // of it, then a surplus returns to the wallet and a deficit goes to the fund (never the wallet).
+        var closedMargin: FixedDecimal? = nil
         for fill in fills {
-            let realized = applyTrade(a, i, quantity: position.isLongSide ? -fill.quantity : fill.quantity, price: fill.price)
+            let outcome = trade(a, i, quantity: position.isLongSide ? -fill.quantity : fill.quantity, price: fill.price)
+            let realized = outcome.realized
+            if let m = outcome.closedIsolatedMargin { closedMargin = m }
             closedNotional += notional(fill.quantity, instrument, price: fill.price)
             emit(.liquidationFill, account: a, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(position.isLongSide ? -fill.quantity : fill.quantity)),
                                                 ("price", .decimal(fill.price)), ("executor", .text(fill.executor)),
                                                 ("bankruptcy_price", .optionalDecimal(bankruptcy)), ("realized_pnl", .decimal(realized))])
         }
         state.breakers[i].capUsed += closedNotional
-        if adlQuantity.isPositive { autoDeleverage(a, i, quantity: adlQuantity, price: bp, worstBookPrice: fills.last?.price ?? mark) }
-        chargeLiquidationFee(a, i, closedNotional: closedNotional)
-        let key = record.pool(of: i)
-        if state.accounts[a].positionIndex(i) == nil || !state.accounts[a].account.positions.contains(where: { record.pool(of: $0.instrument) == key }) {
-            settleEmptyPool(a, key)
+        if adlQuantity.isPositive, let m = autoDeleverage(a, i, quantity: adlQuantity, price: bp, worstBookPrice: fills.last?.price ?? mark) {
+            closedMargin = m
+        }
+        chargeLiquidationFee(a, i, key: key, closedNotional: closedNotional, closedMargin: &closedMargin)
+        if let m = closedMargin { releaseIsolatedPool(a, i, margin: m) }
+        if key == .cross, !state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) {
+            settleEmptyPool(a, instrument: i)
         }
         evaluateAndAdvance(a, emit: true)
         return true
     }
 
     /// The liquidation fee (a fraction of the closed notional) goes to the insurance fund,
-    /// out of the pool's surplus only: never pushing its equity below zero.
-    mutating func chargeLiquidationFee(_ a: Int, _ i: Int, closedNotional: FixedDecimal) {
+    /// out of the liquidated pool's surplus only: never more than the pool's equity after the
+    /// step, so never pushing it below zero. An isolated pool pays from its own margin (from
+    /// `closedMargin` when the step closed its position), never from the cross wallet; the
+    /// cross pool pays from the settle balance, up to the cross equity.
+    mutating func chargeLiquidationFee(_ a: Int, _ i: Int, key: PoolKey, closedNotional: FixedDecimal, closedMargin: inout FixedDecimal?) {
         let settle = state.accounts[a].account.settle
-        let evaluation = evaluator.evaluate(state.accounts[a].account)
-        let key = state.accounts[a].pool(of: i)
-        let equity: FixedDecimal
-        if case .isolated = key, let k = state.accounts[a].positionIndex(i) {
-            equity = evaluation.pools.first { $0.pool == .isolated(position: k) }?.equity ?? .zero
+        let k = state.accounts[a].positionIndex(i)
+        let surplus: FixedDecimal
+        if let m = closedMargin {
+            surplus = m
         } else if case .isolated = key {
-            equity = state.accounts[a].balance(settle)  // the closed isolated margin went back to the wallet
+            guard let k else { return }
+            surplus = evaluator.evaluate(state.accounts[a].account, prices: false).pools.first { $0.pool == .isolated(position: k) }?.equity ?? .zero
         } else {
-            equity = evaluation.cross.equity
+            surplus = evaluator.evaluate(state.accounts[a].account, prices: false).cross.equity
         }
-        let fee = FixedDecimal.minimum(closedNotional * state.parameters.liquidationFeeRate, FixedDecimal.maximum(.zero, equity))
+        let fee = FixedDecimal.minimum(closedNotional * state.parameters.liquidationFeeRate, FixedDecimal.maximum(.zero, surplus))
         guard fee.isPositive else { return }
-        if case .isolated = key, let k = state.accounts[a].positionIndex(i), case .isolated(let margin) = state.accounts[a].account.positions[k].marginMode {
+        if let m = closedMargin {
+            closedMargin = m - fee
+        } else if case .isolated = key, let k, case .isolated(let margin) = state.accounts[a].account.positions[k].marginMode {
             state.accounts[a].account.positions[k].marginMode = .isolated(margin: margin - fee)
         } else {
             state.accounts[a].credit(settle, -fee)
         }
         state.totals[settle].insuranceFund += fee
-        emit(.insuranceFundContribution, account: a, [("amount", .decimal(fee)), ("fund", .decimal(state.totals[settle].insuranceFund))])
+        emit(.insuranceFundContribution, account: a, [("amount", .decimal(fee)), ("fund", .decimal(state.totals[settle].insuranceFund)),
+                                                      ("pool", .text(poolName(key))), ("pool_surplus", .decimal(surplus))])
     }
 
     /// Closes opposite positions, highest ADL rank first, at the bankruptcy price, only
     /// as much as needed; what no one can take is closed in the book (or at the mark) and socialized.
-    mutating func autoDeleverage(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal, worstBookPrice: FixedDecimal) {
+    /// Returns the margin left in the bankrupt account's isolated pool when this closed its position
+    /// (for the caller to settle), else nil.
+    @discardableResult
+    mutating func autoDeleverage(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal, worstBookPrice: FixedDecimal) -> FixedDecimal? {
+        var closedMargin: FixedDecimal? = nil
         let instrument = state.market.instruments[i]
         let bankruptSide = state.accounts[a].account.positions[state.accounts[a].positionIndex(i)!].side
         var remaining = quantity
@@ -306,7 +326,7 @@ extension Engine {
             guard theirs.side == -bankruptSide else { continue }
             let take = FixedDecimal.minimum(remaining, theirs.quantity.magnitude)
             let covered = FixedDecimal.maximum(.zero, lossPerContract(side: bankruptSide, price: worstBookPrice, bankruptcy: price, instrument: instrument)) * take
-            applyTrade(a, i, quantity: bankruptSide > 0 ? -take : take, price: price)
+            if let m = trade(a, i, quantity: bankruptSide > 0 ? -take : take, price: price).closedIsolatedMargin { closedMargin = m }
             let realized = applyTrade(counterparty, i, quantity: bankruptSide > 0 ? take : -take, price: price)
             remaining -= take
             emit(.autoDeleveraged, account: counterparty, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(bankruptSide > 0 ? take : -take)),
@@ -316,11 +336,12 @@ extension Engine {
         }
         if remaining.isPositive {
             // Nobody left to deleverage: close the rest at the worst book price; the deficit is socialized.
-            applyTrade(a, i, quantity: bankruptSide > 0 ? -remaining : remaining, price: worstBookPrice)
+            if let m = trade(a, i, quantity: bankruptSide > 0 ? -remaining : remaining, price: worstBookPrice).closedIsolatedMargin { closedMargin = m }
             emit(.liquidationFill, account: a, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(bankruptSide > 0 ? -remaining : remaining)),
                                                 ("price", .decimal(worstBookPrice)), ("executor", .text("depth_after_adl")),
                                                 ("bankruptcy_price", .decimal(price)), ("realized_pnl", .decimal(.zero))])
         }
+        return closedMargin
     }
 
     /// ADL ranking of positions in instrument `i`: profitable positions by
@@ -359,15 +380,14 @@ extension Engine {
         return result
     }
 
-    /// A pool with no positions left: an isolated pool returns its margin to the wallet;
-    /// a negative settle balance is covered by converting other collateral, then the
-    /// insurance fund, then socialized loss; what remains is recorded as bad debt.
-    mutating func settleEmptyPool(_ a: Int, _ key: PoolKey) {
+    /// The cross pool with no positions left: a negative settle balance is covered by
+    /// converting the account's other collateral at its haircut price, then the insurance fund,
+    /// then socialized loss (`socialize`); what remains is recorded as bad debt and stays on the
+    /// account as a negative balance. `instrument` is the bankrupt position's instrument (the
+    /// one whose close left the deficit), nil for a deficit no position left (e.g. a reorganization).
+    mutating func settleEmptyPool(_ a: Int, instrument: Int?) {
         let settle = state.accounts[a].account.settle
-        if !state.accounts[a].account.positions.isEmpty, key == .cross {
-            // Cross positions remain only in other pools' keys: nothing to settle for cross yet.
-            if state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) { return }
-        }
+        if state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) { return }
         var deficit = -state.accounts[a].balance(settle)
         guard deficit.isPositive else { return }
         // Convert other collateral at its haircut price (the buyer is outside the engine).
@@ -385,31 +405,75 @@ extension Engine {
             emit(.collateralConverted, account: a, [("asset", .text(asset.symbol)), ("sold", .decimal(sold)), ("proceeds", .decimal(proceeds))])
         }
         guard deficit.isPositive else { return }
-        let draw = FixedDecimal.minimum(deficit, state.totals[settle].insuranceFund)
-        if draw.isPositive {
-            state.totals[settle].insuranceFund -= draw
-            state.accounts[a].credit(settle, draw)
-            deficit -= draw
-            emit(.insuranceFundDraw, account: a, [("amount", .decimal(draw)), ("fund", .decimal(state.totals[settle].insuranceFund))])
-        }
-        guard deficit.isPositive else { return }
-        deficit -= socialize(deficit, from: a, settle: settle)
-        if deficit.isPositive {
-            state.accounts[a].badDebt += deficit
-            emit(.badDebt, account: a, [("amount", .decimal(deficit)), ("asset", .text(state.market.assets[settle].symbol))])
-        }
+        let covered = coverDeficit(a, deficit, settle: settle, instrument: instrument, pool: .cross)
+        state.accounts[a].credit(settle, covered)
     }
 
-    /// Charges `amount` pro rata to the policy's base; returns what was charged.
-    mutating func socialize(_ amount: FixedDecimal, from bankrupt: Int, settle: Int) -> FixedDecimal {
+    /// An isolated pool whose position is gone, with `margin` left in it: a surplus (≥ 0)
+    /// returns to the wallet; a deficit is the pool's alone — the insurance fund, then socialized
+    /// loss over the instrument's profitable holders, then bad debt borne by the clearing side
+    /// (`external`) — and never reaches the cross wallet or the account's other collateral.
+    mutating func releaseIsolatedPool(_ a: Int, _ i: Int, margin: FixedDecimal) {
+        let settle = state.accounts[a].account.settle
+        guard margin.isNegative else {
+            state.accounts[a].credit(settle, margin)
+            return
+        }
+        // The pool's negative margin left the balances with its position; what covers it
+        // (fund, socialized loss) replaces it, and what nothing covers is the clearing side's loss.
+        let deficit = -margin
+        let covered = coverDeficit(a, deficit, settle: settle, instrument: i, pool: .isolated(instrument: i))
+        state.totals[settle].external -= deficit - covered
+    }
+
+    /// Covers `deficit` of pool `pool` of account `a`: the insurance fund, then socialized loss;
+    /// records and reports what remains as bad debt. Returns what was covered (fund + socialized);
+    /// the caller puts it where the deficit is.
+    mutating func coverDeficit(_ a: Int, _ deficit: FixedDecimal, settle: Int, instrument: Int?, pool: PoolKey) -> FixedDecimal {
+        var left = deficit
+        let draw = FixedDecimal.minimum(left, state.totals[settle].insuranceFund)
+        if draw.isPositive {
+            state.totals[settle].insuranceFund -= draw
+            left -= draw
+            emit(.insuranceFundDraw, account: a, [("amount", .decimal(draw)), ("fund", .decimal(state.totals[settle].insuranceFund)),
+                                                  ("pool", .text(poolName(pool)))])
+        }
+        if left.isPositive { left -= socialize(left, from: a, settle: settle, instrument: instrument) }
+        if left.isPositive {
+            state.accounts[a].badDebt += left
+            emit(.badDebt, account: a, [("amount", .decimal(left)), ("asset", .text(state.market.assets[settle].symbol)),
+                                        ("pool", .text(poolName(pool)))])
+        }
+        return deficit - left
+    }
+
+    /// Charges `amount` pro rata to the policy's population; returns what was charged (the
+    /// caller credits it to the bankrupt pool).
+    ///
+    /// - `profitable`: the holders (other accounts, same settle asset) of a profitable position
+    ///   in `instrument`, the bankrupt position's instrument, weighted by that position's
+    ///   unrealized PnL at the mark; profit in other instruments does not count. The charge comes
+    ///   out of the pool that holds the position (its isolated margin, or the settle balance for
+    ///   cross). At most the population's total profit is charged. With no instrument (a deficit
+    ///   no position left), nothing is socialized.
+    /// - `all`: every other account with a positive settle balance, weighted by that balance,
+    ///   charged to the settle balance; at most the total of those balances.
+    ///
+    /// Shares are rounded down to 18 digits; the last account in account order takes the rest.
+    mutating func socialize(_ amount: FixedDecimal, from bankrupt: Int, settle: Int, instrument: Int?) -> FixedDecimal {
         var weights: [(Int, FixedDecimal)] = []
-        for (b, record) in state.accounts.enumerated() where b != bankrupt && record.account.settle == settle {
-            switch state.parameters.socializeOver {
-            case .profitable:
-                let evaluation = evaluator.evaluate(record.account)
-                let profit = evaluation.positions.reduce(FixedDecimal.zero) { $0 + FixedDecimal.maximum(.zero, $1.unrealizedPnl) }
+        switch state.parameters.socializeOver {
+        case .profitable:
+            guard let i = instrument, let mark = state.market.marks[i] else { return .zero }
+            let definition = state.market.instruments[i]
+            for b in holders(of: i) where b != bankrupt && state.accounts[b].account.settle == settle {
+                let position = state.accounts[b].account.positions[state.accounts[b].positionIndex(i)!]
+                let profit = PositionMath.unrealizedPnl(side: position.side, size: PositionMath.size(position, definition),
+                                                        entry: position.entryPrice, mark: mark, inverse: definition.isInverse)
                 if profit.isPositive { weights.append((b, profit)) }
-            case .all:
+            }
+        case .all:
+            for (b, record) in state.accounts.enumerated() where b != bankrupt && record.account.settle == settle {
                 let balance = record.balance(settle)
                 if balance.isPositive { weights.append((b, balance)) }
             }
@@ -421,13 +485,21 @@ extension Engine {
         for (n, (b, weight)) in weights.enumerated() {
             let share = n == weights.count - 1 ? left : FixedDecimal.minimum(left, (charged * weight / total).rounded(toDigits: 18, rule: .down))
             guard share.isPositive else { continue }
-            state.accounts[b].credit(settle, -share)
+            var pool = PoolKey.cross
+            if state.parameters.socializeOver == .profitable, let i = instrument, let k = state.accounts[b].positionIndex(i),
+               case .isolated(let margin) = state.accounts[b].account.positions[k].marginMode {
+                state.accounts[b].account.positions[k].marginMode = .isolated(margin: margin - share)
+                pool = .isolated(instrument: i)
+            } else {
+                state.accounts[b].credit(settle, -share)
+            }
             state.accounts[b].socializedLoss += share
             left -= share
             emit(.socializedLoss, account: b, [("amount", .decimal(share)), ("bankrupt_account", .text(state.accounts[bankrupt].id)),
-                                               ("base", .text(state.parameters.socializeOver.rawValue)), ("weight", .decimal(weight))])
+                                               ("base", .text(state.parameters.socializeOver.rawValue)), ("weight", .decimal(weight)),
+                                               ("pool", .text(poolName(pool))),
+                                               ("symbol", .text(instrument.map { state.market.instruments[$0].symbol } ?? ""))])
         }
-        state.accounts[bankrupt].credit(settle, charged)
         state.totals[settle].socializedLoss += charged
         for b in weights.map(\.0) { evaluateAndAdvance(b, emit: true) }
         return charged

@@ -10,19 +10,133 @@ public struct BookLevel: Sendable, Hashable, Codable {
     }
 }
 
-/// A change of risk parameters, taking effect at a time.
+/// A change of risk parameters, taking effect at a time. Only what it names changes: bracket
+/// tables of the named instruments, haircuts of the named assets, and the named engine
+/// parameters (`ParameterUpdate`), merged into what is in force at the effective time.
 public struct ParameterChange: Sendable, Hashable, Codable {
     /// New bracket tables by instrument symbol.
     public var brackets: [String: BracketTable]
     /// New haircuts by asset symbol, in [0, 1].
     public var haircuts: [String: FixedDecimal]
-    /// New engine parameters (policy, grace period, breakers), if changed.
-    public var parameters: EngineParameters?
+    /// The engine parameters it names (policy, grace period, breakers, …), if any.
+    public var parameters: ParameterUpdate?
 
-    public init(brackets: [String: BracketTable] = [:], haircuts: [String: FixedDecimal] = [:], parameters: EngineParameters? = nil) {
+    public init(brackets: [String: BracketTable] = [:], haircuts: [String: FixedDecimal] = [:], update: ParameterUpdate?) {
         self.brackets = brackets
         self.haircuts = haircuts
-        self.parameters = parameters
+        self.parameters = update
+    }
+
+    /// A change that sets every engine parameter to `parameters` (all fields named).
+    public init(brackets: [String: BracketTable] = [:], haircuts: [String: FixedDecimal] = [:], parameters: EngineParameters? = nil) {
+        self.init(brackets: brackets, haircuts: haircuts, update: parameters.map(ParameterUpdate.init(all:)))
+    }
+}
+
+/// A value that may be set to none (`null` in a scenario): the liquidation notional cap, the
+/// unconfirmed-deposit haircut.
+public struct Nullable<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
+    public var value: Value?
+    public init(_ value: Value?) { self.value = value }
+}
+
+/// A partial update of `EngineParameters`: every field optional; a named (non-nil) field
+/// replaces the one in force, an absent one keeps it.
+public struct ParameterUpdate: Sendable, Hashable, Codable {
+    public var warningRatio: FixedDecimal?
+    public var callRatio: FixedDecimal?
+    public var restoreRatio: FixedDecimal?
+    public var gracePeriodMs: Int64?
+    public var hysteresis: FixedDecimal?
+    public var liquidationFeeRate: FixedDecimal?
+    public var liquidationStepFraction: FixedDecimal?
+    public var liquidationStepsPerCommand: Int?
+    public var liquidationNotionalCap: Nullable<FixedDecimal>?
+    public var liquidationCapIntervalMs: Int64?
+    public var priceBand: FixedDecimal?
+    public var oracleDivergenceLimit: FixedDecimal?
+    public var indexMoveLimit: FixedDecimal?
+    public var indexMoveWindowMs: Int64?
+    public var markStalenessMs: Int64?
+    public var execution: LiquidationExecution?
+    public var backstopEnabled: Bool?
+    public var adlEnabled: Bool?
+    public var finalityDepth: Int64?
+    public var unconfirmedHaircut: Nullable<FixedDecimal>?
+    public var socializeOver: SocializationBase?
+
+    public init() {}
+
+    /// Every field named, with the values of `p`.
+    public init(all p: EngineParameters) {
+        warningRatio = p.policy.warningRatio; callRatio = p.policy.callRatio; restoreRatio = p.policy.restoreRatio
+        gracePeriodMs = p.gracePeriodMs; hysteresis = p.hysteresis; liquidationFeeRate = p.liquidationFeeRate
+        liquidationStepFraction = p.liquidationStepFraction; liquidationStepsPerCommand = p.liquidationStepsPerCommand
+        liquidationNotionalCap = Nullable(p.liquidationNotionalCap); liquidationCapIntervalMs = p.liquidationCapIntervalMs
+        priceBand = p.priceBand; oracleDivergenceLimit = p.oracleDivergenceLimit; indexMoveLimit = p.indexMoveLimit
+        indexMoveWindowMs = p.indexMoveWindowMs; markStalenessMs = p.markStalenessMs; execution = p.execution
+        backstopEnabled = p.backstopEnabled; adlEnabled = p.adlEnabled; finalityDepth = p.finalityDepth
+        unconfirmedHaircut = Nullable(p.unconfirmedHaircut); socializeOver = p.socializeOver
+    }
+
+    /// Whether it names no field.
+    public var isEmpty: Bool { self == ParameterUpdate() }
+
+    /// `p` with the named fields replaced.
+    public func merged(into p: EngineParameters) -> EngineParameters {
+        var r = p
+        if let v = warningRatio { r.policy.warningRatio = v }
+        if let v = callRatio { r.policy.callRatio = v }
+        if let v = restoreRatio { r.policy.restoreRatio = v }
+        if let v = gracePeriodMs { r.gracePeriodMs = v }
+        if let v = hysteresis { r.hysteresis = v }
+        if let v = liquidationFeeRate { r.liquidationFeeRate = v }
+        if let v = liquidationStepFraction { r.liquidationStepFraction = v }
+        if let v = liquidationStepsPerCommand { r.liquidationStepsPerCommand = v }
+        if let v = liquidationNotionalCap { r.liquidationNotionalCap = v.value }
+        if let v = liquidationCapIntervalMs { r.liquidationCapIntervalMs = v }
+        if let v = priceBand { r.priceBand = v }
+        if let v = oracleDivergenceLimit { r.oracleDivergenceLimit = v }
+        if let v = indexMoveLimit { r.indexMoveLimit = v }
+        if let v = indexMoveWindowMs { r.indexMoveWindowMs = v }
+        if let v = markStalenessMs { r.markStalenessMs = v }
+        if let v = execution { r.execution = v }
+        if let v = backstopEnabled { r.backstopEnabled = v }
+        if let v = adlEnabled { r.adlEnabled = v }
+        if let v = finalityDepth { r.finalityDepth = v }
+        if let v = unconfirmedHaircut { r.unconfirmedHaircut = v.value }
+        if let v = socializeOver { r.socializeOver = v }
+        return r
+    }
+
+    /// The parameters whose value differs between `old` and `new`, by scenario field name,
+    /// with both values as text (`null` for none), in a fixed order.
+    public static func differences(_ old: EngineParameters, _ new: EngineParameters) -> [(field: String, old: String, new: String)] {
+        func text<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "null" }
+        var result: [(String, String, String)] = []
+        func check<T: Equatable>(_ name: String, _ a: T?, _ b: T?) { if a != b { result.append((name, text(a), text(b))) } }
+        check("warning_ratio", old.policy.warningRatio, new.policy.warningRatio)
+        check("call_ratio", old.policy.callRatio, new.policy.callRatio)
+        check("restore_ratio", old.policy.restoreRatio, new.policy.restoreRatio)
+        check("grace_period_ms", old.gracePeriodMs, new.gracePeriodMs)
+        check("hysteresis", old.hysteresis, new.hysteresis)
+        check("liquidation_fee_rate", old.liquidationFeeRate, new.liquidationFeeRate)
+        check("liquidation_step_fraction", old.liquidationStepFraction, new.liquidationStepFraction)
+        check("liquidation_steps_per_command", old.liquidationStepsPerCommand, new.liquidationStepsPerCommand)
+        check("liquidation_notional_cap", old.liquidationNotionalCap, new.liquidationNotionalCap)
+        check("liquidation_cap_interval_ms", old.liquidationCapIntervalMs, new.liquidationCapIntervalMs)
+        check("price_band", old.priceBand, new.priceBand)
+        check("oracle_divergence_limit", old.oracleDivergenceLimit, new.oracleDivergenceLimit)
+        check("index_move_limit", old.indexMoveLimit, new.indexMoveLimit)
+        check("index_move_window_ms", old.indexMoveWindowMs, new.indexMoveWindowMs)
+        check("mark_staleness_ms", old.markStalenessMs, new.markStalenessMs)
+        check("execution", old.execution.rawValue, new.execution.rawValue)
+        check("backstop", old.backstopEnabled, new.backstopEnabled)
+        check("adl", old.adlEnabled, new.adlEnabled)
+        check("finality_depth", old.finalityDepth, new.finalityDepth)
+        check("unconfirmed_haircut", old.unconfirmedHaircut, new.unconfirmedHaircut)
+        check("socialize_over", old.socializeOver.rawValue, new.socializeOver.rawValue)
+        return result
     }
 }
 

@@ -99,6 +99,69 @@ public struct Scenario: Sendable {
         return p
     }
 
+    /// Decodes the `parameters` of a `change_parameters` command: only the fields it names
+    /// (the same names as the scenario's `parameters`, plus `warning_ratio`, `call_ratio`,
+    /// `restore_ratio`); `null` clears `liquidation_notional_cap` and `unconfirmed_haircut`. A
+    /// `preset` names every field of the preset except the policy ratios; fields named beside
+    /// it override it. Ranges are checked once merged (`Engine.scheduleChange`).
+    public static func decodeParameterUpdate(_ reader: JSONReader) throws(InputError) -> ParameterUpdate {
+        var u = ParameterUpdate()
+        if let preset = try reader.optional("preset") {
+            let p: EngineParameters
+            switch try preset.string() {
+            case "exchange": p = .exchange
+            case "lender": p = .lender
+            default: throw preset.error("must be \"exchange\" or \"lender\"")
+            }
+            u = ParameterUpdate(all: p)
+            u.warningRatio = nil
+            u.callRatio = nil
+            u.restoreRatio = nil
+        }
+        let known: Set<String> = ["preset", "warning_ratio", "call_ratio", "restore_ratio", "grace_period_ms", "hysteresis", "liquidation_fee_rate",
+                                  "liquidation_step_fraction", "liquidation_steps_per_command", "liquidation_notional_cap",
+                                  "liquidation_cap_interval_ms", "price_band", "oracle_divergence_limit", "index_move_limit",
+                                  "index_move_window_ms", "mark_staleness_ms", "execution", "backstop", "adl", "finality_depth",
+                                  "unconfirmed_haircut", "socialize_over"]
+        for (key, _) in try reader.members() where !known.contains(key) {
+            throw InputError(path: reader.childPath(key), reason: "unknown parameter \"\(key)\"")
+        }
+        if let v = try reader.optional("warning_ratio") { u.warningRatio = try v.positiveDecimal() }
+        if let v = try reader.optional("call_ratio") { u.callRatio = try v.positiveDecimal() }
+        if let v = try reader.optional("restore_ratio") { u.restoreRatio = try v.positiveDecimal() }
+        if let v = try reader.optional("grace_period_ms") { u.gracePeriodMs = try v.integer() }
+        if let v = try reader.optional("hysteresis") { u.hysteresis = try v.nonNegativeDecimal() }
+        if let v = try reader.optional("liquidation_fee_rate") { u.liquidationFeeRate = try v.nonNegativeDecimal() }
+        if let v = try reader.optional("liquidation_step_fraction") { u.liquidationStepFraction = try v.positiveDecimal() }
+        if let v = try reader.optional("liquidation_steps_per_command") {
+            let n = try v.integer()
+            guard n >= 1, n <= 100_000 else { throw v.error("must be in 1...100000") }
+            u.liquidationStepsPerCommand = Int(n)
+        }
+        if case .null? = reader.value["liquidation_notional_cap"] { u.liquidationNotionalCap = Nullable(nil) }
+        if let v = try reader.optional("liquidation_notional_cap") { u.liquidationNotionalCap = Nullable(try v.positiveDecimal()) }
+        if let v = try reader.optional("liquidation_cap_interval_ms") { u.liquidationCapIntervalMs = try v.integer() }
+        if let v = try reader.optional("price_band") { u.priceBand = try v.positiveDecimal() }
+        if let v = try reader.optional("oracle_divergence_limit") { u.oracleDivergenceLimit = try v.positiveDecimal() }
+        if let v = try reader.optional("index_move_limit") { u.indexMoveLimit = try v.positiveDecimal() }
+        if let v = try reader.optional("index_move_window_ms") { u.indexMoveWindowMs = try v.integer() }
+        if let v = try reader.optional("mark_staleness_ms") { u.markStalenessMs = try v.integer() }
+        if let v = try reader.optional("execution") {
+            guard let e = LiquidationExecution(rawValue: try v.string()) else { throw v.error("must be \"depth\" or \"backstop\"") }
+            u.execution = e
+        }
+        if let v = try reader.optional("backstop") { u.backstopEnabled = try v.bool() }
+        if let v = try reader.optional("adl") { u.adlEnabled = try v.bool() }
+        if let v = try reader.optional("finality_depth") { u.finalityDepth = try v.integer() }
+        if case .null? = reader.value["unconfirmed_haircut"] { u.unconfirmedHaircut = Nullable(nil) }
+        if let v = try reader.optional("unconfirmed_haircut") { u.unconfirmedHaircut = Nullable(try v.fraction()) }
+        if let v = try reader.optional("socialize_over") {
+            guard let b = SocializationBase(rawValue: try v.string()) else { throw v.error("must be \"profitable\" or \"all\"") }
+            u.socializeOver = b
+        }
+        return u
+    }
+
     static func levels(_ reader: JSONReader?) throws(InputError) -> [BookLevel] {
         guard let reader else { return [] }
         var result: [BookLevel] = []
@@ -152,13 +215,7 @@ public struct Scenario: Sendable {
             if let haircuts = try r.optional("haircuts") {
                 for (asset, value) in try haircuts.members() { change.haircuts[asset] = try JSONReader(value, path: haircuts.childPath(asset)).fraction() }
             }
-            if let params = try r.optional("parameters") {
-                var policy = MarginPolicy.standard
-                if let w = try params.optional("warning_ratio") { policy.warningRatio = try w.positiveDecimal() }
-                if let c = try params.optional("call_ratio") { policy.callRatio = try c.positiveDecimal() }
-                if let s = try params.optional("restore_ratio") { policy.restoreRatio = try s.positiveDecimal() }
-                change.parameters = try decodeParameters(params, policy: policy)
-            }
+            if let params = try r.optional("parameters") { change.parameters = try decodeParameterUpdate(params) }
             command = .changeParameters(change, effectiveTime: try r.optional("effective_time")?.time() ?? time)
         case "tick": command = .tick
         case "chain_deposit":

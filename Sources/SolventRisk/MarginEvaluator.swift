@@ -119,7 +119,8 @@ public struct MarginEvaluator: Sendable {
         let ratio: FixedDecimal? = equity.isPositive ? (mm.divided(by: equity, rounding: .halfEven) ?? .max) : nil
         var call = FixedDecimal.zero
         if status >= .marginCall {
-            if let target = mm.divided(by: policy.restoreRatio, rounding: .halfEven),
+            // A demand is a promise: rounded up, so that paying it always cures (MM ≤ restore·equity).
+            if let target = mm.divided(by: policy.restoreRatio, rounding: .up),
                let shortfall = try? target.subtractingChecked(equity) {
                 call = FixedDecimal.maximum(.zero, shortfall)
             } else {

@@ -102,9 +102,10 @@ import Testing
         let (_, result) = try evaluate(text)
         #expect(result[0].status == expected)
         if expected >= .marginCall && expected < .bankrupt {
-            // call = MM / 0.70 − equity
+            // call = MM / 0.70 − equity, rounded up (paying it cures: MM ≤ 0.70·(equity + call))
             let pool = result[0].cross
-            #expect(pool.callAmount == pool.maintenanceMargin / d("0.7") - pool.equity)
+            #expect(pool.callAmount == pool.maintenanceMargin.divided(by: d("0.7"), rounding: .up)! - pool.equity)
+            #expect(pool.maintenanceMargin <= (pool.equity + pool.callAmount) * d("0.7"))
         } else if expected < .marginCall {
             #expect(result[0].cross.callAmount == .zero)
         }

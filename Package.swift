@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SolventServer", targets: ["SolventServer"]),
         .library(name: "SolventLab", targets: ["SolventLab"]),
         .library(name: "SolventTestSupport", targets: ["SolventTestSupport"]),
+        .library(name: "SolventFuzzing", targets: ["SolventFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -95,9 +96,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(name: "SolventTestSupport", dependencies: ["SolventCore", "SolventRisk"], swiftSettings: strict),
+        // The fuzzers' harnesses: run by libFuzzer from Fuzz/ and over their corpus by the tests.
+        .target(name: "SolventFuzzing", dependencies: ["SolventCore", "SolventRisk", "SolventEngine"], swiftSettings: strict),
         .testTarget(name: "SolventCoreTests", dependencies: ["SolventCore", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventRiskTests", dependencies: ["SolventCore", "SolventRisk", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict),
-        .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
+        .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", "SolventFuzzing", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal", "SolventTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "SolventServerTests",

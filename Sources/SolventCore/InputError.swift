@@ -17,8 +17,8 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Typed readers of JSON fields that report the JSON path on every failure.
 public struct JSONReader: Sendable {
-    /// Largest magnitude accepted for any input decimal (keeps every product in range).
-    public static let inputLimit = FixedDecimal(raw: 1_000_000_000_000_000 * FixedDecimal.unitRaw)
+    /// Largest magnitude accepted for any input decimal: ``RangeContract/maxMagnitude`` (10^15).
+    public static let inputLimit = RangeContract.maxMagnitude
 
     public let value: JSONValue
     public let path: String
@@ -77,7 +77,8 @@ public struct JSONReader: Sendable {
         return text
     }
 
-    /// An exact decimal, from a JSON string (or a JSON number without exponent), within ±1e18.
+    /// An exact decimal, from a JSON string (or a JSON number without exponent), within ±1e15
+    /// (``RangeContract/maxMagnitude``).
     public func decimal() throws(InputError) -> FixedDecimal {
         let text: String
         switch value {
@@ -87,7 +88,7 @@ public struct JSONReader: Sendable {
         }
         let parsed: FixedDecimal
         do { parsed = try FixedDecimal(parsing: text) } catch { throw self.error(error.description) }
-        if parsed.magnitude > Self.inputLimit { throw error("out of range: magnitude above 1e18") }
+        if parsed.magnitude > Self.inputLimit { throw error("out of range: magnitude above 1e15") }
         return parsed
     }
 
@@ -112,6 +113,27 @@ public struct JSONReader: Sendable {
         return d
     }
 
+    /// A price in [1e-8, 1e8] (``RangeContract/priceProblem(_:)``).
+    public func price() throws(InputError) -> FixedDecimal {
+        let d = try decimal()
+        if let problem = RangeContract.priceProblem(d) { throw error(problem) }
+        return d
+    }
+
+    /// A leverage in [1, 1000] (``RangeContract/leverageProblem(_:)``).
+    public func leverage() throws(InputError) -> FixedDecimal {
+        let d = try decimal()
+        if let problem = RangeContract.leverageProblem(d) { throw error(problem) }
+        return d
+    }
+
+    /// A duration in ms, in [0, 100 years] (``RangeContract/durationProblem(_:)``).
+    public func duration() throws(InputError) -> Int64 {
+        let n = try integer()
+        if let problem = RangeContract.durationProblem(n) { throw error(problem) }
+        return n
+    }
+
     /// A boolean.
     public func bool() throws(InputError) -> Bool {
         guard case .bool(let b) = value else { throw error("expected a boolean, found \(value.typeName)") }
@@ -124,12 +146,17 @@ public struct JSONReader: Sendable {
         return n
     }
 
-    /// A time: an integer of milliseconds since the epoch, or an ISO 8601 UTC string.
+    /// A time: an integer of milliseconds since the epoch, or an ISO 8601 UTC string, in
+    /// [1970, 9999] (``RangeContract/timeProblem(_:)``).
     public func time() throws(InputError) -> Int64 {
         switch value {
-        case .number: return try integer()
+        case .number:
+            let ms = try integer()
+            if let problem = RangeContract.timeProblem(ms) { throw error(problem) }
+            return ms
         case .string(let text):
             guard let ms = Timestamp.parseISO8601(text) else { throw error("not an ISO 8601 UTC time: \"\(text)\"") }
+            if let problem = RangeContract.timeProblem(ms) { throw error(problem) }
             return ms
         default: throw error("expected a time (ISO 8601 string or epoch milliseconds), found \(value.typeName)")
         }

@@ -66,6 +66,11 @@ public struct Engine: Sendable {
             state.commandsApplied += 1
             return events
         }
+        if let problem = rangeProblem(timed) {
+            reject(problem)
+            state.commandsApplied += 1
+            return events
+        }
         state.time = timed.time
         state.commandsApplied += 1
         var touched: [Int] = []

@@ -86,7 +86,13 @@ public struct EngineParameters: Sendable, Hashable, Codable {
 
     /// Checks ranges; returns the name of the faulty field and why, or nil.
     public func validationError() -> (field: String, reason: String)? {
-        if gracePeriodMs < 0 { return ("grace_period_ms", "must not be negative") }
+        for (field, ms) in [("grace_period_ms", gracePeriodMs), ("liquidation_cap_interval_ms", liquidationCapIntervalMs),
+                            ("index_move_window_ms", indexMoveWindowMs), ("mark_staleness_ms", markStalenessMs)] {
+            if let problem = RangeContract.durationProblem(ms) { return (field, problem) }
+        }
+        if finalityDepth > RangeContract.maxHeight { return ("finality_depth", "out of range: must be at most 1e12") }
+        if oracleDivergenceLimit > .one { return ("oracle_divergence_limit", "out of range: must be at most 1") }
+        if indexMoveLimit > .one { return ("index_move_limit", "out of range: must be at most 1") }
         if hysteresis.isNegative || hysteresis >= policy.warningRatio { return ("hysteresis", "must be in [0, warning_ratio)") }
         if liquidationFeeRate.isNegative || liquidationFeeRate >= .one { return ("liquidation_fee_rate", "must be in [0, 1)") }
         if !liquidationStepFraction.isPositive || liquidationStepFraction > .one { return ("liquidation_step_fraction", "must be in (0, 1]") }

@@ -11,6 +11,8 @@ public struct RejectReason: Error, Sendable, Hashable, CustomStringConvertible {
         case duplicateOrder = 1006
         case timeWentBackwards = 1007
         case settleMismatch = 1008
+        /// Outside the range contract (``RangeContract``, docs/range-contract.md).
+        case outOfRange = 1009
         // 2xxx: risk
         case insufficientMargin = 2001
         case leverageAboveBracket = 2002

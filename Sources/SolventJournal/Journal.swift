@@ -72,6 +72,19 @@ public protocol Journal: Sendable {
     func lastResultSequence() throws -> Int64
     /// The stored result of command `sequence`, if any.
     func result(sequence: Int64) throws -> [UInt8]?
+    /// The sequence numbers of the idempotency keys among `keys` that are already journaled
+    /// (a key absent from the answer is new). Used to find retries before applying anything.
+    func sequences(forKeys keys: [String]) throws -> [String: Int64]
+    /// The journaled command at `sequence`, if any (the service reads the request hash of an
+    /// idempotency key's first use from it).
+    func entry(sequence: Int64) throws -> JournalEntry?
+}
+
+extension Journal {
+    /// Reads the whole journal; backends override it with a lookup by sequence.
+    public func entry(sequence: Int64) throws -> JournalEntry? {
+        try read().entries.first { $0.sequence == sequence }
+    }
 }
 
 /// The whole engine state after a command, with its state hash (checked on restore).

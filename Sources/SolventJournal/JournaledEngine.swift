@@ -2,7 +2,7 @@ import Foundation
 public import SolventCore
 public import SolventEngine
 
-/// An engine whose every command is journaled before it is applied, snapshotted every
+/// An engine whose every command is applied, then journaled before anyone is answered, snapshotted every
 /// `snapshotEvery` commands, and which can be rebuilt from its journal (latest valid
 /// snapshot + the intact commands after it).
 public struct JournaledEngine: Sendable {
@@ -90,31 +90,96 @@ public struct JournaledEngine: Sendable {
         return (timed, writer.bytes)
     }
 
-    /// Journals the prepared commands in one append, then applies each new one and stores its result.
+    /// Test hook: a command whose idempotency key equals `SOLVENT_INJECT_TRAP_KEY` traps while
+    /// it is applied, as a command outside the range contract would have (tests of the
+    /// apply-before-journal order: the process dies, the journal never holds the command).
+    static let injectedTrapKey: String? = ProcessInfo.processInfo.environment["SOLVENT_INJECT_TRAP_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// Applies the prepared commands, then journals them, then stores their results.
+    ///
+    /// **Apply before journal** (docs/journal.md, "Poison commands"): a command is applied to
+    /// the engine before it is journaled, so a command that traps during apply kills the
+    /// process before it reaches the journal, and recovery (which replays only journaled
+    /// commands, each of which applied once already) cannot die on it: one bad command can
+    /// cost one request, never a crash loop. Retries are found before applying (the journal's
+    /// known keys, and repeats inside the batch). A journal write that fails after the engine
+    /// applied the batch leaves the engine ahead of its journal: the process stops (fail-stop)
+    /// and recovery rebuilds the state from what was journaled; no caller was answered.
+    ///
+    /// A chain reorganization replays the journal up to itself, so what precedes it in a batch
+    /// is journaled first (the batch is cut before each reorganization notice).
     mutating func submit(prepared: [(TimedCommand, [UInt8])]) throws -> [Submission] {
-        let outcomes = try journal.append(batch: prepared.map { ($0.0.key, $0.1) })
         var submissions: [Submission] = []
-        var results: [(sequence: Int64, body: [UInt8])] = []
-        var snapshotDue = false
-        for ((timed, _), outcome) in zip(prepared, outcomes) {
-            switch outcome {
-            case .duplicate(let original):
-                let stored = try journal.result(sequence: original).map { String(decoding: $0, as: UTF8.self) }
-                submissions.append(Submission(outcome: outcome, events: [], originalResult: stored))
-            case .appended(let sequence):
-                lastSequence = sequence
-                let journal = self.journal
-                let events = try applyJournaled(timed, sequence: sequence, history: { try journal.read() })
-                results.append((sequence, Self.jsonLines(events)))
-                if snapshotEvery > 0, sequence % Int64(snapshotEvery) == 0 { snapshotDue = true }
-                submissions.append(Submission(outcome: outcome, events: events, originalResult: nil))
+        var start = 0
+        while start < prepared.count {
+            var end = start + 1
+            if !Self.isReorganization(prepared[start].0) {
+                while end < prepared.count, !Self.isReorganization(prepared[end].0) { end += 1 }
             }
+            submissions += try submitInOrder(prepared[start..<end])
+            start = end
         }
-        // One more transaction for the whole batch's results; a crash before it is repaired by recovery.
+        return submissions
+    }
+
+    static func isReorganization(_ timed: TimedCommand) -> Bool {
+        if case .chainReorg = timed.command { return true }
+        return false
+    }
+
+    /// One run of commands: find retries, apply the new commands, journal them in one append,
+    /// store their results in one more transaction.
+    mutating func submitInOrder(_ prepared: ArraySlice<(TimedCommand, [UInt8])>) throws -> [Submission] {
+        let known = try journal.sequences(forKeys: prepared.map(\.0.key).filter { !$0.isEmpty })
+        var submissions: [Submission] = []
+        var appended: [(key: String, body: [UInt8])] = []
+        var results: [(sequence: Int64, body: [UInt8])] = []
+        var batchKeys: [String: Int] = [:]  // key → index in `results`
+        var snapshotDue = false
+        var next = lastSequence
+        for (timed, body) in prepared {
+            let key = timed.key
+            if !key.isEmpty, let original = known[key] {
+                let stored = try journal.result(sequence: original).map { String(decoding: $0, as: UTF8.self) }
+                submissions.append(Submission(outcome: .duplicate(sequence: original), events: [], originalResult: stored))
+                continue
+            }
+            if !key.isEmpty, let k = batchKeys[key] {
+                submissions.append(Submission(outcome: .duplicate(sequence: results[k].sequence), events: [],
+                                              originalResult: String(decoding: results[k].body, as: UTF8.self)))
+                continue
+            }
+            next += 1
+            if let trap = Self.injectedTrapKey, trap == key { fatalError("injected trap while applying the command with key \(key) (SOLVENT_INJECT_TRAP_KEY)") }
+            let journal = self.journal
+            let events = try applyJournaled(timed, sequence: next, history: { try journal.read() })
+            if !key.isEmpty { batchKeys[key] = results.count }
+            appended.append((key, body))
+            results.append((next, Self.jsonLines(events)))
+            if snapshotEvery > 0, next % Int64(snapshotEvery) == 0 { snapshotDue = true }
+            submissions.append(Submission(outcome: .appended(sequence: next), events: events, originalResult: nil))
+        }
+        guard !appended.isEmpty else { return submissions }
+        let outcomes: [AppendOutcome]
+        do { outcomes = try journal.append(batch: appended) } catch {
+            Self.failStop("journaling commands the engine already applied failed: \(error)")
+        }
+        for (outcome, result) in zip(outcomes, results) where outcome != .appended(sequence: result.sequence) {
+            Self.failStop("the journal stored command \(result.sequence) as \(outcome): another writer shares it")
+        }
+        lastSequence = next
+        // One more transaction for the whole run's results; a crash before it is repaired by recovery.
         try journal.recordResults(results)
         // Snapshots only after the results they cover are stored (recovery recomputes results after its snapshot only).
         if snapshotDue { try snapshot() }
         return submissions
+    }
+
+    /// Stops the process: the engine is ahead of its journal, and only recovery from the
+    /// journal gives a state that matches what is durable.
+    static func failStop(_ reason: String) -> Never {
+        FileHandle.standardError.write(Data("solvent: fail-stop: \(reason); restart to recover from the journal\n".utf8))
+        exit(70)
     }
 
     /// Events as JSON lines.

@@ -48,6 +48,10 @@ public final class MemoryJournal: Journal, @unchecked Sendable {
         }
     }
 
+    public func sequences(forKeys keys: [String]) throws -> [String: Int64] {
+        lock.withLock { keys.reduce(into: [:]) { known, key in if let sequence = self.keys[key] { known[key] = sequence } } }
+    }
+
     public func read() throws -> JournalContents {
         lock.withLock { JournalContents(genesis: genesis, entries: entries, discardedTail: 0) }
     }

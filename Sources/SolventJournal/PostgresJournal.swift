@@ -213,6 +213,31 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         }
     }
 
+    public func sequences(forKeys keys: [String]) throws -> [String: Int64] {
+        let unique = Array(Set(keys)).sorted()
+        guard !unique.isEmpty else { return [:] }
+        return try lock.withLock {
+            var known: [String: Int64] = [:]
+            for chunk in stride(from: 0, to: unique.count, by: Self.rowsPerStatement) {
+                let slice = unique[chunk..<min(chunk + Self.rowsPerStatement, unique.count)]
+                let placeholders = (1...slice.count).map { "$\($0)" }.joined(separator: ",")
+                for row in try run("SELECT key, sequence FROM \(schema).command WHERE key IN (\(placeholders))", slice.map { PostgresData(string: $0) }) {
+                    if let key = row.column("key")?.string, let sequence = row.column("sequence")?.int64 { known[key] = sequence }
+                }
+            }
+            return known
+        }
+    }
+
+    public func entry(sequence: Int64) throws -> JournalEntry? {
+        try lock.withLock {
+            guard let row = try run("SELECT key, body, checksum FROM \(schema).command WHERE sequence = $1", [PostgresData(int64: sequence)]).first else { return nil }
+            var entry = JournalEntry(sequence: sequence, key: row.column("key")?.string ?? "", body: row.column("body")?.bytes ?? [])
+            entry.checksum = UInt32(truncatingIfNeeded: row.column("checksum")?.int64 ?? -1)
+            return entry.isIntact ? entry : nil
+        }
+    }
+
     public func snapshots() throws -> [Snapshot] {
         try lock.withLock {
             try run("SELECT sequence, state_hash, version, body, checksum FROM \(schema).snapshot ORDER BY sequence DESC").compactMap { row in

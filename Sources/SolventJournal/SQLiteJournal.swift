@@ -99,6 +99,27 @@ public final class SQLiteJournal: Journal {
         }
     }
 
+    public func sequences(forKeys keys: [String]) throws -> [String: Int64] {
+        guard !keys.isEmpty else { return [:] }
+        return try database.read { db in
+            let lookup = try db.cachedStatement(sql: "SELECT sequence FROM command WHERE key = ?")
+            var known: [String: Int64] = [:]
+            for key in keys where known[key] == nil {
+                if let sequence = try Int64.fetchOne(lookup, arguments: [key]) { known[key] = sequence }
+            }
+            return known
+        }
+    }
+
+    public func entry(sequence: Int64) throws -> JournalEntry? {
+        try database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT key, body, checksum FROM command WHERE sequence = ?", arguments: [sequence]) else { return nil }
+            var entry = JournalEntry(sequence: sequence, key: row["key"], body: [UInt8](row["body"] as Data))
+            entry.checksum = UInt32(truncatingIfNeeded: row["checksum"] as Int64)
+            return entry.isIntact ? entry : nil
+        }
+    }
+
     public func writeSnapshot(_ snapshot: Snapshot) throws {
         try database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO snapshot (sequence, state_hash, version, body, checksum) VALUES (?, ?, ?, ?, ?)",

@@ -91,6 +91,7 @@ public struct EvaluateInput: Sendable {
             let reader = JSONReader(value, path: assetsReader.childPath(symbol))
             if symbol.isEmpty { throw reader.error("asset symbol must not be empty") }
             if index[symbol] != nil { throw reader.error("duplicate asset") }
+            if prices.count == RangeContract.maxAssets { throw reader.error("out of range: more than \(RangeContract.maxAssets) assets") }
             index[symbol] = prices.count
             prices.append((symbol, try reader.positiveDecimal()))
         }
@@ -161,7 +162,7 @@ public struct EvaluateInput: Sendable {
             rows.append(BracketTable.Row(
                 floor: try b.required("notional_floor").nonNegativeDecimal(),
                 cap: try b.required("notional_cap").positiveDecimal(),
-                maxLeverage: try b.required("max_leverage").positiveDecimal(),
+                maxLeverage: try b.required("max_leverage").leverage(),
                 mmr: try b.required("mmr").decimal(),
                 amount: try b.optional("maintenance_amount")?.decimal()))
         }
@@ -264,7 +265,7 @@ public struct EvaluateInput: Sendable {
             if quantity.isZero { throw quantityReader.error("must not be zero") }
             let entryReader = try p.required("entry_price")
             let entry = try entryReader.positiveDecimal()
-            let leverage = try p.optional("leverage")?.positiveDecimal()
+            let leverage = try p.optional("leverage")?.leverage()
             let modeReader = try p.optional("margin_mode")
             let modeName = try modeReader?.string() ?? "cross"
             let mode: MarginMode

@@ -16,11 +16,24 @@ public struct MarginEvaluator: Sendable {
 
     /// Value of one collateral balance in units of `settle`:
     /// positive: `amount·price/price_settle·(1 − haircut)`; negative: `amount·price/price_settle`.
+    ///
+    /// Total: a value beyond ±``RangeContract/maxCollateralValue`` (10^18 settle units,
+    /// reachable only through extreme asset price ratios) counts at that bound, so no price
+    /// a feeder sends can make the evaluation overflow (docs/range-contract.md).
     @inlinable public func collateralValue(_ balance: CollateralBalance, settle: Int) -> FixedDecimal {
         let asset = market.assets[balance.asset]
         let weight = balance.amount.isPositive ? FixedDecimal.one - asset.haircut : FixedDecimal.one
-        if balance.asset == settle { return balance.amount * weight }
-        return (balance.amount * asset.price * weight) / market.assets[settle].price
+        let bound = RangeContract.maxCollateralValue
+        let value: FixedDecimal?
+        if balance.asset == settle {
+            value = balance.amount.multiplied(by: weight, rounding: .halfEven)
+        } else {
+            value = balance.amount.multiplied(by: asset.price, rounding: .halfEven)?
+                .multiplied(by: weight, rounding: .halfEven)?
+                .divided(by: market.assets[settle].price, rounding: .halfEven)
+        }
+        guard let value, value.magnitude <= bound else { return balance.amount.isNegative ? -bound : bound }
+        return value
     }
 
     /// Total haircut collateral value of the cross pool, in units of `settle`.

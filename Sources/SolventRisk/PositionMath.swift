@@ -43,10 +43,14 @@ public enum PositionMath {
         let count = brackets.brackets.count
         func candidate(_ index: Int) -> FixedDecimal? {
             let bracket = brackets.brackets[index]
-            return solve(rest: rest + bracket.maintenanceAmount, side: side, size: size, entry: entry,
+            guard let shifted = try? rest.addingChecked(bracket.maintenanceAmount) else { return nil }
+            return solve(rest: shifted, side: side, size: size, entry: entry,
                          inverse: inverse, rate: bracket.maintenanceMarginRate)
         }
-        func notional(_ price: FixedDecimal) -> FixedDecimal { inverse ? size / price : size * price }
+        // Saturated beyond the range: only compared with bracket bounds (≤ 1e15).
+        func notional(_ price: FixedDecimal) -> FixedDecimal {
+            (inverse ? size.divided(by: price, rounding: .halfEven) : size.multiplied(by: price, rounding: .halfEven)) ?? .max
+        }
         // Fast path: walk from the current bracket toward the solution (1–2 solves usually).
         var index = startBracket
         var lastDirection = 0
@@ -83,7 +87,8 @@ public enum PositionMath {
         solve(rest: rest, side: side, size: size, entry: entry, inverse: inverse, rate: .zero)
     }
 
-    /// Solves `rest + pnl(P) = Q·rate·(P or 1/P)` for a positive P.
+    /// Solves `rest + pnl(P) = Q·rate·(P or 1/P)` for a positive P. Total: nil when no
+    /// positive price solves it or when the solution lies beyond the decimal range.
     static func solve(rest: FixedDecimal, side: Int, size: FixedDecimal, entry: FixedDecimal,
                       inverse: Bool, rate: FixedDecimal) -> FixedDecimal? {
         let s = FixedDecimal(side)
@@ -91,15 +96,18 @@ public enum PositionMath {
         if inverse {
             // rest + s·Q/EP − s·Q·x = Q·rate·x  ⇒  x = (rest + s·Q/EP) / (Q·(rate + s)),
             // so P = 1/x = Q·(rate + s)·EP / (rest·EP + s·Q): products first, one division.
-            guard let numerator = (size * (rate + s)).multiplied(by: entry, rounding: .halfEven),
-                  let restTimesEntry = rest.multiplied(by: entry, rounding: .halfEven) else { return nil }
-            let denominator = restTimesEntry + s * size
+            guard let scaled = size.multiplied(by: rate + s, rounding: .halfEven),
+                  let numerator = scaled.multiplied(by: entry, rounding: .halfEven),
+                  let restTimesEntry = rest.multiplied(by: entry, rounding: .halfEven),
+                  let denominator = try? restTimesEntry.addingChecked(side < 0 ? -size : size) else { return nil }
             guard !denominator.isZero else { return nil }
             price = numerator.divided(by: denominator, rounding: .halfEven)
         } else {
             // rest + s·Q·(P − EP) = Q·rate·P  ⇒  P = (rest − s·Q·EP) / (Q·rate − s·Q).
-            let numerator = rest - s * (size * entry)
-            let denominator = size * rate - s * size
+            guard let value = size.multiplied(by: entry, rounding: .halfEven),
+                  let numerator = try? rest.subtractingChecked(side < 0 ? -value : value),
+                  let margin = size.multiplied(by: rate, rounding: .halfEven),
+                  let denominator = try? margin.subtractingChecked(side < 0 ? -size : size) else { return nil }
             guard !denominator.isZero else { return nil }
             price = numerator.divided(by: denominator, rounding: .halfEven)
         }

@@ -1,0 +1,20 @@
+// swift-tools-version:6.1
+// libFuzzer harnesses, a package of their own so that only they are built with
+// `-sanitize=fuzzer` (every module they use is instrumented for coverage).
+// Build and run: scripts/fuzz (docs/range-contract.md).
+import Foundation
+import PackageDescription
+
+/// The root package's identity is its folder's name (a clone may live in any folder).
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
+
+let package = Package(
+    name: "SolventFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(path: "..")],
+    targets: [
+        .executableTarget(name: "FuzzEngine", dependencies: [.product(name: "SolventFuzzing", package: root)]),
+        .executableTarget(name: "FuzzEvaluate", dependencies: [.product(name: "SolventFuzzing", package: root)]),
+    ],
+    swiftLanguageModes: [.v6]
+)

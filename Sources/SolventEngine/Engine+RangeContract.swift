@@ -1,0 +1,99 @@
+import SolventCore
+
+extension Engine {
+    /// Largest balance (or isolated margin) an account may hold before a trade: 10^18 settle
+    /// units. One trade inside the contract moves a balance by at most ~10^17, so no balance
+    /// can leave the decimal range; an account beyond this bound takes no more trades.
+    static let tradingBalanceLimit = FixedDecimal(raw: 1_000_000_000_000_000_000 * FixedDecimal.unitRaw)
+
+    /// The range contract (``RangeContract``, docs/range-contract.md) checked on a command
+    /// before it runs: the values it carries and the products it would create (a position's
+    /// size, a balance after a deposit). A command outside the contract is rejected with
+    /// `out_of_range` naming the field, and changes nothing.
+    ///
+    /// Unknown accounts, instruments and assets are left to the command itself (it names them).
+    func rangeProblem(_ timed: TimedCommand) -> RejectReason? {
+        if let problem = RangeContract.timeProblem(timed.time) { return RejectReason(.outOfRange, field: "time", problem) }
+        switch timed.command {
+        case let .deposit(account, asset, amount, _), let .chainDeposit(account, asset, amount, _, _, _, _):
+            if let problem = magnitudeProblem(amount) { return RejectReason(.outOfRange, field: "amount", problem) }
+            if case let .chainDeposit(_, _, _, _, _, height, _) = timed.command, height < 0 || height > RangeContract.maxHeight {
+                return RejectReason(.outOfRange, field: "height", "out of range: a block height must be in [0, 1e12], got \(height)")
+            }
+            guard let a = state.accountIndex[account], let k = state.market.assets.firstIndex(where: { $0.symbol == asset }) else { return nil }
+            let after = try? state.accounts[a].balance(k).addingChecked(amount)
+            guard let after, after <= RangeContract.maxBalance else {
+                return RejectReason(.outOfRange, field: "amount", "out of range: the \(asset) balance would exceed 1e15")
+            }
+        case let .withdraw(_, _, amount):
+            if let problem = magnitudeProblem(amount) { return RejectReason(.outOfRange, field: "amount", problem) }
+        case let .placeOrder(_, account, symbol, quantity, price, _):
+            if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
+            return positionProblem(account, symbol, quantity)
+        case let .fill(account, symbol, quantity, price, fee, _):
+            if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
+            if let problem = magnitudeProblem(fee) { return RejectReason(.outOfRange, field: "fee", problem) }
+            return positionProblem(account, symbol, quantity)
+        case let .markPrice(_, price, sourceTime), let .indexPrice(_, price, sourceTime):
+            if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
+            if let problem = RangeContract.timeProblem(sourceTime) { return RejectReason(.outOfRange, field: "source_time", problem) }
+        case let .assetPrice(_, price):
+            if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
+        case let .book(_, bids, asks):
+            for (side, levels) in [("bids", bids), ("asks", asks)] {
+                for (k, level) in levels.enumerated() {
+                    if let problem = RangeContract.priceProblem(level.price) { return RejectReason(.outOfRange, field: "\(side)[\(k)][0]", problem) }
+                    if let problem = magnitudeProblem(level.quantity) { return RejectReason(.outOfRange, field: "\(side)[\(k)][1]", problem) }
+                }
+            }
+        case let .funding(_, rate):
+            if rate.magnitude >= .one { return RejectReason(.outOfRange, field: "rate", "out of range: must be within (−1, 1)") }
+        case let .setLeverage(_, _, leverage):
+            if let problem = RangeContract.leverageProblem(leverage) { return RejectReason(.outOfRange, field: "leverage", problem) }
+        case let .moveIsolatedMargin(_, _, amount):
+            if let problem = magnitudeProblem(amount) { return RejectReason(.outOfRange, field: "amount", problem) }
+        case let .changeParameters(_, effectiveTime):
+            if let problem = RangeContract.timeProblem(effectiveTime) { return RejectReason(.outOfRange, field: "effective_time", problem) }
+        case let .chainTip(_, height), let .chainReorg(_, height, _):
+            if height < 0 || height > RangeContract.maxHeight {
+                return RejectReason(.outOfRange, field: "height", "out of range: a block height must be in [0, 1e12], got \(height)")
+            }
+            if case let .chainReorg(_, _, hashes) = timed.command, let bad = hashes.keys.first(where: { $0 < 0 || $0 > RangeContract.maxHeight }) {
+                return RejectReason(.outOfRange, field: "new_hashes", "out of range: a block height must be in [0, 1e12], got \(bad)")
+            }
+        case .cancelOrder, .setMarginMode, .tick:
+            break
+        }
+        return nil
+    }
+
+    /// Why a decimal is beyond ±1e15, or nil.
+    func magnitudeProblem(_ value: FixedDecimal) -> String? {
+        value.magnitude > RangeContract.maxMagnitude ? "out of range: magnitude above 1e15, got \(value)" : nil
+    }
+
+    /// The products a trade or an order of signed `quantity` creates: the position's size if it
+    /// all fills (≤ 1e9), the number of positions (≤ 100), and the balances it moves (≤ 1e18).
+    func positionProblem(_ account: String, _ symbol: String, _ quantity: FixedDecimal) -> RejectReason? {
+        if let problem = magnitudeProblem(quantity) { return RejectReason(.outOfRange, field: "quantity", problem) }
+        guard let a = state.accountIndex[account], let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) else { return nil }
+        let record = state.accounts[a]
+        let instrument = state.market.instruments[i]
+        let current = record.positionIndex(i).map { record.account.positions[$0] }
+        let resulting = try? (current?.quantity ?? .zero).addingChecked(quantity)
+        let size = resulting.flatMap { $0.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven) }
+        let orderSize = quantity.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven)
+        if let problem = RangeContract.sizeProblem(size) ?? RangeContract.sizeProblem(orderSize) {
+            return RejectReason(.outOfRange, field: "quantity", problem)
+        }
+        if current == nil, record.account.positions.count >= RangeContract.maxPositionsPerAccount {
+            return RejectReason(.outOfRange, field: "symbol", "out of range: an account holds at most \(RangeContract.maxPositionsPerAccount) positions")
+        }
+        var held = record.balance(record.account.settle).magnitude
+        if case .isolated(let margin)? = current?.marginMode { held = FixedDecimal.maximum(held, margin.magnitude) }
+        if held > Self.tradingBalanceLimit {
+            return RejectReason(.outOfRange, field: "account", "out of range: a balance above 1e18 takes no more trades")
+        }
+        return nil
+    }
+}

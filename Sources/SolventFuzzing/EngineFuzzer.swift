@@ -1,0 +1,139 @@
+public import SolventCore
+import SolventRisk
+import SolventEngine
+
+/// The engine fuzzer: a byte string becomes a sequence of scenario commands (JSON, through
+/// the same decoder as scenario files, the journal and the service) against a small market
+/// with linear and inverse perpetuals, two collateral assets and a funded insurance fund.
+/// Each command is decoded (a refusal is fine) and applied; after each, the invariants below
+/// must hold, and at the end a second engine fed the same commands must reach the same
+/// state hash. Any trap or violated invariant is a crash for libFuzzer.
+///
+/// Invariants checked after every command:
+/// - money is conserved per asset: `opening + deposited − withdrawn = balances +
+///   insurance_fund + fees + external` (docs/scenarios.md);
+/// - the insurance fund is never negative;
+/// - the engine never reads a clock: replay gives the same state hash.
+public enum EngineFuzzer {
+    /// The market every run starts from (docs/scenarios.md shape).
+    public static let genesis = """
+    {"start":{"time":"2024-01-01T00:00:00Z",
+      "policy":{"warning_ratio":"0.5","call_ratio":"0.7","restore_ratio":"0.6"},
+      "assets":{"USDT":"1","BTC":"50000"},"haircuts":{"BTC":"0.05"},
+      "instruments":[
+        {"symbol":"BTCUSDT","kind":"linear_perpetual","base":"BTC","settle":"USDT","contract_size":"1",
+         "brackets":[{"notional_floor":"0","notional_cap":"50000","max_leverage":"125","mmr":"0.004"},
+                     {"notional_floor":"50000","notional_cap":"600000","max_leverage":"100","mmr":"0.005"},
+                     {"notional_floor":"600000","notional_cap":"100000000","max_leverage":"20","mmr":"0.025"}]},
+        {"symbol":"ETHUSDT","kind":"linear_perpetual","base":"ETH","settle":"USDT","contract_size":"0.1",
+         "brackets":[{"notional_floor":"0","notional_cap":"1000000","max_leverage":"50","mmr":"0.01"}]},
+        {"symbol":"BTCUSD","kind":"inverse_perpetual","base":"BTC","settle":"BTC","contract_size":"100",
+         "brackets":[{"notional_floor":"0","notional_cap":"5","max_leverage":"125","mmr":"0.004"},
+                     {"notional_floor":"5","notional_cap":"1000","max_leverage":"50","mmr":"0.01"}]}],
+      "marks":{"BTCUSDT":"50000","ETHUSDT":"3000","BTCUSD":"50000"},
+      "accounts":[
+        {"id":"a","settle":"USDT","collateral":{"USDT":"10000","BTC":"0.1"},
+         "positions":[{"symbol":"BTCUSDT","quantity":"1","entry_price":"50000","leverage":"20"}]},
+        {"id":"b","settle":"USDT","collateral":{"USDT":"2000"},
+         "positions":[{"symbol":"BTCUSDT","quantity":"-1","entry_price":"50000","leverage":"50"},
+                      {"symbol":"ETHUSDT","quantity":"10","entry_price":"3000","leverage":"10","margin_mode":"isolated","isolated_margin":"300"}]},
+        {"id":"c","settle":"BTC","collateral":{"BTC":"1"},
+         "positions":[{"symbol":"BTCUSD","quantity":"-100","entry_price":"50000","leverage":"25"}]}]},
+     "parameters":{"mark_staleness_ms":3600000,"grace_period_ms":60000,"backstop":true},
+     "insurance_fund":{"USDT":"1000","BTC":"0.01"},
+     "commands":[]}
+    """
+
+    static let accounts = ["a", "b", "c", "d", "", "caf\u{E9}", "cafe\u{301}"]
+    static let symbols = ["BTCUSDT", "ETHUSDT", "BTCUSD", "NOPE"]
+    static let assets = ["USDT", "BTC", "DOGE"]
+    static let steps: [Int64] = [0, 1, 1_000, 60_000, 3_600_000, 86_400_000, -1]
+
+    /// Runs one input; traps (a libFuzzer crash) on a violated invariant.
+    public static func run(_ bytes: [UInt8]) {
+        var input = FuzzInput(bytes)
+        var commands: [JSONValue] = []
+        var time: Int64 = 1_704_067_200_000
+        while input.hasMore && commands.count < 64 {
+            let step = input.choose(steps)
+            time = step < 0 ? input.choose([Int64.max, Int64.min, 0, 253_402_300_800_000]) : time &+ step
+            commands.append(command(&input, time: time))
+        }
+        let first = replay(commands, check: true)
+        let second = replay(commands, check: false)
+        precondition(first == second, "replay gave another state hash")
+    }
+
+    /// Applies `commands` to a fresh engine; returns the final state hash.
+    public static func replay(_ commands: [JSONValue], check: Bool) -> String {
+        guard let document = try? JSONParser.parse(Array(genesis.utf8)),
+              var engine = try? Scenario.decode(document).makeEngine() else { preconditionFailure("the fuzzer's genesis is invalid") }
+        let assetIndex = Dictionary(uniqueKeysWithValues: engine.state.market.assets.enumerated().map { ($1.symbol, $0) })
+        for (n, value) in commands.enumerated() {
+            guard let timed = try? Scenario.decodeCommand(JSONReader(value, path: "commands[\(n)]"), assetIndex: assetIndex,
+                                                          defaultTime: engine.state.time) else { continue }
+            _ = engine.apply(timed)
+            if check { checkInvariants(engine) }
+        }
+        return engine.stateHash()
+    }
+
+    /// Money conservation per asset and a non-negative insurance fund.
+    public static func checkInvariants(_ engine: Engine) {
+        for a in engine.state.market.assets.indices {
+            let t = engine.state.totals[a]
+            precondition(!t.insuranceFund.isNegative, "insurance fund negative in \(engine.state.market.assets[a].symbol)")
+            let left = t.opening + t.deposited - t.withdrawn
+            let right = engine.state.balances(of: a) + t.insuranceFund + t.fees + t.external
+            precondition(left == right, "money not conserved in \(engine.state.market.assets[a].symbol): \(left) ≠ \(right)")
+        }
+    }
+
+    /// One command object chosen and filled from the input.
+    static func command(_ input: inout FuzzInput, time: Int64) -> JSONValue {
+        func d() -> JSONValue { .string(input.decimalText()) }
+        func account() -> JSONValue { .string(input.choose(accounts)) }
+        func symbol() -> JSONValue { .string(input.choose(symbols)) }
+        func asset() -> JSONValue { .string(input.choose(assets)) }
+        func price() -> JSONValue {
+            input.byte() & 3 == 0 ? d() : .string(input.choose(["48400", "49000", "50000", "51000", "3000", "2500", "40000", "60000"]))
+        }
+        let fields: [(String, JSONValue)]
+        switch input.pick(19) {
+        case 0: fields = [("type", .string("deposit")), ("account", account()), ("asset", asset()), ("amount", d()), ("settle", asset())]
+        case 1: fields = [("type", .string("withdraw")), ("account", account()), ("asset", asset()), ("amount", d())]
+        case 2: fields = [("type", .string("place_order")), ("id", .string("o\(input.pick(4))")), ("account", account()), ("symbol", symbol()),
+                          ("quantity", d()), ("price", price()), ("reduce_only", .bool(input.byte() & 1 == 1))]
+        case 3: fields = [("type", .string("cancel_order")), ("id", .string("o\(input.pick(4))"))]
+        case 4: fields = [("type", .string("fill")), ("account", account()), ("symbol", symbol()), ("quantity", d()), ("price", price()),
+                          ("fee", input.byte() & 1 == 0 ? .string("0") : d())]
+                + (input.byte() & 1 == 0 ? [] : [("order_id", .string("o\(input.pick(4))"))])
+        case 5, 6: fields = [("type", .string("mark")), ("symbol", symbol()), ("price", price())]
+        case 7: fields = [("type", .string("index")), ("symbol", symbol()), ("price", price())]
+        case 8: fields = [("type", .string("asset_price")), ("asset", asset()), ("price", price())]
+        case 9:
+            let levels = input.pick(4)
+            let bids: [JSONValue] = (0..<levels).map { _ in .array([price(), d()]) }
+            let asks: [JSONValue] = (0..<levels).map { _ in .array([price(), d()]) }
+            fields = [("type", .string("book")), ("symbol", symbol()), ("bids", .array(bids)), ("asks", .array(asks))]
+        case 10: fields = [("type", .string("funding")), ("symbol", symbol()), ("rate", d())]
+        case 11: fields = [("type", .string("set_leverage")), ("account", account()), ("symbol", symbol()), ("leverage", d())]
+        case 12: fields = [("type", .string("set_margin_mode")), ("account", account()), ("symbol", symbol()),
+                           ("mode", .string(input.choose(["cross", "isolated", "x"])))]
+        case 13: fields = [("type", .string("move_isolated_margin")), ("account", account()), ("symbol", symbol()), ("amount", d())]
+        case 14:
+            let name = input.choose(["liquidation_fee_rate", "grace_period_ms", "oracle_divergence_limit", "mark_staleness_ms", "price_band",
+                                     "liquidation_step_fraction", "hysteresis", "index_move_limit"])
+            let value: JSONValue = name.hasSuffix("_ms")
+                ? .number(input.choose(["0", "1", "60000", "9223372036854775807", "-1", "3155760000001"])) : d()
+            fields = [("type", .string("change_parameters")), ("parameters", .object([(key: name, value: value)]))]
+        case 15: fields = [("type", .string("chain_deposit")), ("account", account()), ("asset", asset()), ("amount", d()),
+                           ("chain", .string("eth")), ("height", .number(String(input.pick(12)))), ("block_hash", .string("h\(input.pick(3))"))]
+        case 16: fields = [("type", .string("chain_tip")), ("chain", .string("eth")), ("height", .number(String(input.pick(20))))]
+        case 17: fields = [("type", .string("chain_reorg")), ("chain", .string("eth")), ("fork_height", .number(String(input.pick(12)))),
+                           ("new_hashes", .object([(key: String(input.pick(12)), value: .string("r\(input.pick(3))"))]))]
+        default: fields = [("type", .string("tick"))]
+        }
+        return .object([(key: "time", value: .number(String(time)))] + fields.map { (key: $0.0, value: $0.1) })
+    }
+}

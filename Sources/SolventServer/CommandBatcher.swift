@@ -9,7 +9,7 @@ public import SolventCore
 /// batch is journaled, and its commands are then submitted one by one so that each caller
 /// gets its own answer. Duplicate idempotency keys inside one batch are also sent one by one.
 public actor CommandBatcher {
-    public typealias Result = (sequence: Int64, duplicate: Bool, events: [String], kinds: [String])
+    public typealias Result = CommandOutcome
     let engine: EngineService
     let metrics: ServiceMetrics
     /// Largest batch journaled at once.

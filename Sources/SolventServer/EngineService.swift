@@ -6,6 +6,30 @@ public import SolventJournal
 import SolventLab
 import SolventRisk
 
+/// What submitting one command produced.
+public struct CommandOutcome: Sendable {
+    /// The journal sequence of the command (for a duplicate: of the original).
+    public var sequence: Int64
+    /// The idempotency key was already journaled: nothing was applied.
+    public var duplicate: Bool
+    /// The events as JSON (for a duplicate: the original's).
+    public var events: [String]
+    /// The event types (empty for a duplicate).
+    public var kinds: [String]
+    /// The key was journaled with another request (hash): nothing applied, the API answers 422.
+    public var conflict: Bool = false
+}
+
+/// The service's clock: milliseconds since the Unix epoch, injected so that tests can drive it.
+public struct ServiceClock: Sendable {
+    public let now: @Sendable () -> Int64
+    public init(_ now: @escaping @Sendable () -> Int64) { self.now = now }
+    /// The system's wall clock.
+    public static let wall = ServiceClock { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// No clock of its own: commands without a time get the engine's current time (replays, the demo).
+    public static let engineTime = ServiceClock { .min }
+}
+
 /// The engine behind the API: one journaled engine, commands applied one at a time (an actor),
 /// and the most recent events kept for the events endpoint and for clients re-syncing.
 public actor EngineService {
@@ -30,10 +54,13 @@ public actor EngineService {
     private var snapshotTask: Task<Void, Never>?
     /// Background snapshots that failed (the journal still holds every command; recovery replays more).
     public private(set) var snapshotFailures = 0
+    /// The clock stamping engine time on accepted commands.
+    private var clock: ServiceClock
 
     public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub(),
-                snapshotEvery: Int = 1000) {
+                snapshotEvery: Int = 1000, clock: ServiceClock = .wall) {
         var journaled = journaled
+        self.clock = clock
         // Snapshots leave the command path: the service writes them from a copy, off the actor.
         journaled.snapshotEvery = 0
         self.snapshotEvery = snapshotEvery
@@ -50,7 +77,8 @@ public actor EngineService {
     /// SQLite in `directory`, or PostgreSQL at `postgres` (schema `schema`). `directory` also
     /// holds the reserves secret.
     public static func open(directory: String, genesis: @autoclosure () throws -> JSONValue, postgres: String? = nil,
-                            schema: String = "solvent", snapshotEvery: Int = 1000, hub: EventHub = EventHub()) throws -> EngineService {
+                            schema: String = "solvent", snapshotEvery: Int = 1000, hub: EventHub = EventHub(),
+                            clock: ServiceClock = .wall) throws -> EngineService {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let secret = try ReservesSecret.load(path: directory + "/reserves.secret", create: true)
         let journaled: JournaledEngine
@@ -66,7 +94,7 @@ public actor EngineService {
         } else {
             journaled = try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory, snapshotEvery: snapshotEvery)
         }
-        return EngineService(journaled: journaled, reservesSecret: secret, hub: hub, snapshotEvery: snapshotEvery)
+        return EngineService(journaled: journaled, reservesSecret: secret, hub: hub, snapshotEvery: snapshotEvery, clock: clock)
     }
 
     public var commandsApplied: Int64 { journaled.engine.state.commandsApplied }
@@ -74,32 +102,66 @@ public actor EngineService {
 
     /// Validates, journals and applies one command (scenario command shape; `key` is its
     /// idempotency key). A repeated key applies nothing and returns the original events.
-    public func submit(_ command: JSONValue, key: String) throws -> (sequence: Int64, duplicate: Bool, events: [String], kinds: [String]) {
+    public func submit(_ command: JSONValue, key: String) throws -> CommandOutcome {
         try submit(batch: [(command, key)])[0]
     }
 
+    /// The engine time the next command would be stamped with: the service clock, never
+    /// behind the engine's current time (monotonic).
+    public var nextTime: Int64 { max(clock.now(), journaled.engine.state.time) }
+
+    /// Replaces the service clock (the live demo runs on the replay's time: `.engineTime`).
+    public func use(clock: ServiceClock) { self.clock = clock }
+
     /// Group commit: validates every command, journals them in one transaction (one fsync),
     /// applies them in order. Nothing is journaled when one is malformed.
-    public func submit(batch commands: [(command: JSONValue, key: String)]) throws -> [(sequence: Int64, duplicate: Bool, events: [String], kinds: [String])] {
-        let keyed = commands.map { command, key -> JSONValue in
-            guard case .object(var members) = command else { return command }
+    ///
+    /// Engine time is the service's: a command without `"time"` is stamped here, when it is
+    /// accepted, with the service clock, never behind the previous command (monotonic). A
+    /// command with `"time"` (the operator's replay tools, the in-process demo; the REST API
+    /// refuses it from any other key) must not go back before the engine's time.
+    ///
+    /// A command carrying `"request_sha256"` (the REST API's hash of the canonical request)
+    /// whose key was already journaled with another hash is a conflict: nothing is applied and
+    /// its outcome names the original sequence (the API answers 422).
+    public func submit(batch commands: [(command: JSONValue, key: String)]) throws -> [CommandOutcome] {
+        var time = journaled.engine.state.time
+        let now = clock.now()
+        let keyed = try commands.enumerated().map { n, entry -> JSONValue in
+            guard case .object(var members) = entry.command else { return entry.command }
             members.removeAll { $0.key == "key" }
-            members.append((key: "key", value: .string(key)))
+            members.append((key: "key", value: .string(entry.key)))
+            let path = commands.count == 1 ? "command.time" : "commands[\(n)].time"
+            if let supplied = members.first(where: { $0.key == "time" })?.value {
+                let t = try JSONReader(supplied, path: path).time()
+                guard t >= time else {
+                    throw InputError(path: path, reason: "\(t) is before the engine's time \(time) (\(Timestamp.formatISO8601(time))): engine time never goes back")
+                }
+                time = t
+            } else {
+                time = max(now, time)
+                members.insert((key: "time", value: .number(String(time))), at: 0)
+            }
             return .object(members)
         }
         let submissions = commands.count == 1 ? [try journaled.submit(keyed[0], path: "command")] : try journaled.submit(batch: keyed, path: "commands")
-        var results: [(sequence: Int64, duplicate: Bool, events: [String], kinds: [String])] = []
+        var results: [CommandOutcome] = []
         var pricesMoved = false
         for (submission, (command, _)) in zip(submissions, commands) {
             switch submission.outcome {
             case .duplicate(let original):
-                results.append((original, true, submission.originalResult.map { $0.split(separator: "\n").map(String.init) } ?? [], []))
+                if case .string(let hash)? = command["request_sha256"], let stored = try storedRequestHash(sequence: original), stored != hash {
+                    results.append(CommandOutcome(sequence: original, duplicate: true, events: [], kinds: [], conflict: true))
+                    continue
+                }
+                results.append(CommandOutcome(sequence: original, duplicate: true,
+                                              events: submission.originalResult.map { $0.split(separator: "\n").map(String.init) } ?? [], kinds: []))
             case .appended(let sequence):
                 let lines = submission.events.map(\.json)
                 for (event, json) in zip(submission.events, lines) { recent.append((event.sequence, event.kind.rawValue, event.account, json)) }
                 hub.publish(events: Array(zip(submission.events, lines)))
                 if case .string(let type)? = command["type"], ["mark", "index", "asset_price"].contains(type) { pricesMoved = true }
-                results.append((sequence, false, lines, submission.events.map(\.kind.rawValue)))
+                results.append(CommandOutcome(sequence: sequence, duplicate: false, events: lines, kinds: submission.events.map(\.kind.rawValue)))
             }
         }
         while recent.count > retainedEvents { recent.removeFirst() }
@@ -108,6 +170,15 @@ public actor EngineService {
         if pricesMoved { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
         scheduleSnapshotIfDue()
         return results
+    }
+
+    /// The request hash journaled with command `sequence` (nil: none, e.g. journaled before
+    /// requests were hashed, or by an in-process caller).
+    private func storedRequestHash(sequence: Int64) throws -> String? {
+        guard let entry = try journaled.journal.entry(sequence: sequence), case .string(let hash)? = try? JSONParser.parse(entry.body)["request_sha256"] else {
+            return nil
+        }
+        return hash
     }
 
     /// `"time":…,"marks":{symbol: price}` of the prices stream message.

@@ -33,6 +33,9 @@ public struct ServiceConfiguration: Sendable {
     /// Webhook subscriptions and the retry policy of their deliveries.
     public var webhooks: [WebhookSubscription] = []
     public var webhookRetry = WebhookRetryPolicy()
+    /// The clock stamping engine time on accepted commands (not a setting: the wall clock;
+    /// `.engineTime` for replays such as the live demo; tests inject their own).
+    public var clock: ServiceClock = .wall
 
     public init() {}
 

@@ -19,13 +19,13 @@ public final class ServiceMetrics: Sendable {
 
     /// Submits a command to `engine`, timing it and counting it and its events.
     public func submit(_ command: JSONValue, key: String, to engine: EngineService) async throws
-        -> (sequence: Int64, duplicate: Bool, events: [String], kinds: [String]) {
+        -> CommandOutcome {
         try await submit(batch: [(command, key)], to: engine)[0]
     }
 
     /// Submits commands in one journal transaction; each is counted, timed as the whole batch.
     public func submit(batch commands: [(command: JSONValue, key: String)], to engine: EngineService) async throws
-        -> [(sequence: Int64, duplicate: Bool, events: [String], kinds: [String])] {
+        -> [CommandOutcome] {
         let started = ContinuousClock.now
         let results = try await engine.submit(batch: commands)
         let duration = ContinuousClock.now - started

@@ -22,6 +22,9 @@ extension SolventAPI {
                 }
                 return .upgrade([:])
             } catch let error as ServiceError {
+                // The upgrade library answers any refusal with an empty 400: the connection's
+                // RawResponder writes this status and JSON body instead.
+                if let channel = context.channel { UpgradeRefusals.record(error, channel: channel) }
                 throw ServiceHTTPError(error: error)
             }
         }, onUpgrade: { inbound, outbound, context in
@@ -93,6 +96,7 @@ extension SolventAPI {
         }
         guard !channels.isEmpty else { throw ServiceError(status: 400, field: "channels", reason: "name at least one of events, prices, risk") }
         var account = query.get("account").map { String($0) }
+        if let account { try accountID(account, field: "account") }
         switch principal.role {
         case .operator_: break
         case .account:
@@ -113,6 +117,8 @@ struct ServiceHTTPError: HTTPResponseError {
     let error: ServiceError
     var status: HTTPResponse.Status { HTTPResponse.Status(code: error.status) }
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        SolventAPI.json(error.json, status: status)
+        var response = SolventAPI.json(error.json, status: status)
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }

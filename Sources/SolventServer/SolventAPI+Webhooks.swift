@@ -44,9 +44,8 @@ extension SolventAPI {
                     status = try WebhookDelivery.Status(rawValue: String(name)).orThrow(
                         ServiceError(status: 400, field: "status", reason: "one of pending, delivered, dead"))
                 }
-                let after = try Int64(query.get("after") ?? "0").orThrow(ServiceError(status: 400, field: "after", reason: "an integer delivery id"))
-                let limit = try Int(query.get("limit") ?? "100").orThrow(ServiceError(status: 400, field: "limit", reason: "an integer"))
-                guard (1...1000).contains(limit) else { throw ServiceError(status: 400, field: "limit", reason: "must be in 1...1000") }
+                let after = try integer(query.get("after"), field: "after", default: 0, in: 0...Int64.max)
+                let limit = Int(try integer(query.get("limit"), field: "limit", default: 100, in: 1...1000))
                 let deliveries = try webhooks?.outbox.list(status: status, after: after, limit: limit) ?? []
                 return json("{\"deliveries\":[" + deliveries.map(\.json).joined(separator: ",") + "]}")
             }
@@ -57,7 +56,7 @@ extension SolventAPI {
                 let principal = try await authenticate(context, limiter)
                 try authorize(principal, .changeParameters, account: nil)
                 _ = try idempotencyKey(request)
-                let id = try context.parameters.get("id").flatMap { Int64($0) }.orThrow(ServiceError(status: 400, field: "id", reason: "an integer delivery id"))
+                let id = try integer(context.parameters.get("id") ?? "", field: "id", default: 0, in: 1...Int64.max)
                 guard let webhooks else { throw ServiceError(status: 404, field: "id", reason: "no webhooks are configured") }
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 if try webhooks.outbox.retry(id: id, now: now) { return json("{\"id\":\(id),\"status\":\"pending\"}") }

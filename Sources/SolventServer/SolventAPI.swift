@@ -1,8 +1,10 @@
+import Crypto
 import Foundation
 import HTTPTypes
 public import Hummingbird
 public import HummingbirdWebSocket
 import Logging
+import HummingbirdCore
 import NIOCore
 public import ServiceLifecycle
 public import SolventCore
@@ -22,7 +24,7 @@ public enum SolventAPI {
         // Structured request logs (method, path, request id as metadata) at debug level: `log_level debug` shows them.
         router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
         router.add(middleware: JSONErrorMiddleware())
-        router.add(middleware: APIKeyAuthenticator(keys: keys))
+        router.add(middleware: APIKeyAuthenticator(keys: keys, limiter: limiter))
         let batcher = CommandBatcher(engine: engine, metrics: metrics)
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
@@ -43,7 +45,7 @@ public enum SolventAPI {
         router.get("/v1/accounts/:id") { request, context in
             await handle {
                 let principal = try await authenticate(context, limiter)
-                guard let id = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
+                let id = try accountParameter(context)
                 try authorize(principal, .readAccount, account: id)
                 guard let body = await engine.account(id) else { throw ServiceError(status: 404, field: "id", reason: "unknown account \"\(id)\"") }
                 return json(body)
@@ -57,12 +59,24 @@ public enum SolventAPI {
                 let document = try await body(request)
                 let (action, account) = try classify(document)
                 try authorize(principal, action, account: account)
+                // Engine time is the server's: stamped when the command is accepted (EngineService).
+                if principal.role != .operator_, document["time"] != nil {
+                    throw ServiceError(status: 400, field: "time",
+                                       reason: "engine time is set by the server when it accepts a command; only an operator key may send \"time\" (replay tools): leave it out")
+                }
+                // Keys are scoped per API key; the request's hash is journaled with the command.
+                let hash = requestHash(method: "POST", path: "/v1/commands", document)
+                let result: CommandOutcome
                 do {
-                    let result = try await batcher.submit(document, key: key)
-                    return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.joined(separator: ","))]}")
+                    result = try await batcher.submit(setting(document, "request_sha256", to: .string(hash)), key: principal.keyID + "/" + key)
                 } catch let error as InputError {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)
                 }
+                if result.conflict {
+                    throw ServiceError(status: 422, field: "Idempotency-Key",
+                                       reason: "this key was already used by this API key with a different request (journal sequence \(result.sequence)): use a new key for a new request")
+                }
+                return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.joined(separator: ","))]}")
             }
         }
 
@@ -71,6 +85,7 @@ public enum SolventAPI {
                 let principal = try await authenticate(context, limiter)
                 let document = try await body(request)
                 let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
+                if let account { try accountID(account, field: "account") }
                 try authorize(principal, .placeOrders, account: account)
                 do { return json(try await engine.checkOrder(document)) } catch let error as InputError {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)
@@ -95,10 +110,10 @@ public enum SolventAPI {
             await handle {
                 let principal = try await authenticate(context, limiter)
                 let query = request.uri.queryParameters
-                let after = try Int64(query.get("after") ?? "0").orThrow(ServiceError(status: 400, field: "after", reason: "an integer sequence number"))
-                let limit = try Int(query.get("limit") ?? "1000").orThrow(ServiceError(status: 400, field: "limit", reason: "an integer"))
-                guard (1...10_000).contains(limit) else { throw ServiceError(status: 400, field: "limit", reason: "must be in 1...10000") }
+                let after = try integer(query.get("after"), field: "after", default: 0, in: 0...Int64.max)
+                let limit = Int(try integer(query.get("limit"), field: "limit", default: 1000, in: 1...10_000))
                 var account = query.get("account").map { String($0) }
+                if let account { try accountID(account, field: "account") }
                 if principal.role == .account {
                     // An account key sees its own account's events only.
                     if let requested = account, requested != principal.account {
@@ -123,7 +138,7 @@ public enum SolventAPI {
         router.get("/v1/reserves/proofs/:id") { request, context in
             await handle {
                 let principal = try await authenticate(context, limiter)
-                guard let id = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
+                let id = try accountParameter(context)
                 try authorize(principal, .readAccount, account: id)
                 guard let proof = try await engine.reservesProof(id) else { throw ServiceError(status: 404, field: "id", reason: "no account \"\(id)\" in the tree") }
                 return json(proof)
@@ -151,14 +166,77 @@ public enum SolventAPI {
         return router
     }
 
+    /// Largest request head (request line and headers) accepted, in bytes: beyond it, 431.
+    public static let maximumHeaderBytes = 32 * 1024
+
     /// The server over `router`: HTTP/1.1 with the WebSocket upgrade of `/v1/stream`.
-    /// `onRunning` receives the bound port (useful with port 0).
+    /// `onRunning` receives the bound port (useful with port 0). A connection must send its
+    /// first request head within `headerTimeout`; an idle keep-alive connection is closed after
+    /// `idleTimeout` (docs/service.md "Connections").
     public static func application(router: Router<SolventRequestContext>, host: String, port: Int, logger: Logger,
-                                   services: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+                                   services: [any Service] = [], idleTimeout: Duration = .seconds(30), headerTimeout: Duration = .seconds(10),
+                                   onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<RouterResponder<SolventRequestContext>> {
-        Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "solvent"),
-                    services: services, onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [], idleTimeout: .nanoseconds(Int64(idleTimeout / .nanoseconds(1))),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes, maxHeaderFieldCount: 100))
+        let server = SolventHTTPChannel.builder(webSocketRouter: router, configuration: .init(http1: http1, ws: .init()),
+                                                headerTimeout: .nanoseconds(Int64(headerTimeout / .nanoseconds(1))))
+        return Application(router: router, server: server,
+                           configuration: .init(address: .hostname(host, port: port), serverName: "solvent"),
+                           services: services, onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+    }
+
+    /// An integer query or path parameter in `range` (default when absent), or a 400 naming it:
+    /// never a trap on overflow or an out-of-range value.
+    static func integer(_ text: (some StringProtocol)?, field: String, default value: Int64, in range: ClosedRange<Int64>) throws -> Int64 {
+        guard let text else { return value }
+        guard let n = Int64(text), range.contains(n) else {
+            throw ServiceError(status: 400, field: field, reason: "an integer in \(range.lowerBound)...\(range.upperBound), found \"\(text.prefix(40))\"")
+        }
+        return n
+    }
+
+    /// A valid account id (`AccountID.pattern`) or a 400 naming `field`.
+    static func accountID(_ id: String, field: String) throws {
+        if let problem = AccountID.problem(id) { throw ServiceError(status: 400, field: field, reason: problem) }
+    }
+
+    /// The `id` path parameter, percent-decoded, as a valid account id.
+    static func accountParameter(_ context: SolventRequestContext) throws -> String {
+        guard let raw = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
+        guard let id = raw.removingPercentEncoding else { throw ServiceError(status: 400, field: "id", reason: "not a valid percent-encoded path segment") }
+        try accountID(id, field: "id")
+        return id
+    }
+
+    /// SHA-256 (hex) of the canonical request: method, path and the body with object members
+    /// sorted by name at every level (so member order and whitespace do not matter).
+    static func requestHash(method: String, path: String, _ document: JSONValue) -> String {
+        var writer = JSONWriter()
+        writer.value(canonical(document))
+        let bytes = Array("\(method) \(path)\n".utf8) + writer.bytes
+        return SHA256.hash(data: bytes).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xF)])
+        }.joined()
+    }
+
+    static func canonical(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            return .object(members.map { (key: $0.key, value: canonical($0.value)) }.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) })
+        case .array(let items): return .array(items.map(canonical))
+        default: return value
+        }
+    }
+
+    /// `document` with member `name` set to `value` (replacing any such member).
+    static func setting(_ document: JSONValue, _ name: String, to value: JSONValue) -> JSONValue {
+        guard case .object(var members) = document else { return document }
+        members.removeAll { $0.key == name }
+        members.append((key: name, value: value))
+        return .object(members)
     }
 
     /// The Idempotency-Key every write needs (1 to 200 characters), or a 400 naming it.
@@ -174,6 +252,7 @@ public enum SolventAPI {
         guard case .object = document else { throw ServiceError(status: 400, field: "", reason: "a command is a JSON object") }
         guard case .string(let type)? = document["type"] else { throw ServiceError(status: 400, field: "type", reason: "missing") }
         let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
+        if let account { try accountID(account, field: "account") }
         switch type {
         case "deposit", "withdraw", "move_isolated_margin": return (.moveCollateral, account)
         case "place_order", "set_leverage", "set_margin_mode": return (.placeOrders, account)
@@ -195,9 +274,14 @@ public enum SolventAPI {
 
     /// Takes a token from the key's bucket, or throws 429 with Retry-After.
     static func limit(_ principal: Principal, _ limiter: RateLimiter) async throws {
-        if let wait = await limiter.take(principal.keyID) {
+        try await limit(bucket: principal.keyID, limiter)
+    }
+
+    /// Takes a token from `bucket` (a key's id, or `ip:ADDRESS` without a valid key), or throws 429.
+    static func limit(bucket: String, _ limiter: RateLimiter) async throws {
+        if let wait = await limiter.take(bucket) {
             throw ServiceError(status: 429, field: "Authorization",
-                               reason: "rate limit of this key exceeded (\(Int(limiter.perSecond)) requests/s, burst \(Int(limiter.burst))): retry in \(Int((wait * 1000).rounded(.up))) ms",
+                               reason: "rate limit \(bucket.hasPrefix("ip:") ? "of requests without a valid key from this address" : "of this key") exceeded (\(Int(limiter.perSecond)) requests/s, burst \(Int(limiter.burst))): retry in \(Int((wait * 1000).rounded(.up))) ms",
                                retryAfter: max(1, Int(wait.rounded(.up))))
         }
     }

@@ -25,7 +25,8 @@ public struct SolventService: Sendable {
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         self.logger = logger
         engine = try EngineService.open(directory: data, genesis: try genesis(), postgres: configuration.postgres, schema: configuration.schema,
-                                        snapshotEvery: configuration.snapshotEvery, hub: EventHub(queueLimit: configuration.streamQueue))
+                                        snapshotEvery: configuration.snapshotEvery, hub: EventHub(queueLimit: configuration.streamQueue),
+                                        clock: configuration.clock)
         keys = try APIKeyStore(directory: data)
         newOperatorKey = await keys.isEmpty ? try await keys.create(role: .operator_, account: nil) : nil
         webhooks = configuration.webhooks.isEmpty ? nil

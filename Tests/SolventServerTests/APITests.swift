@@ -20,16 +20,35 @@ let genesis = #"""
   "commands": [] }
 """#
 
+/// The genesis's time, 2024-01-01T00:00:00Z, in ms.
+let genesisTime: Int64 = 1_704_067_200_000
+
+/// A clock the test drives (ms since the epoch).
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ms: Int64
+    init(_ ms: Int64 = genesisTime) { self.ms = ms }
+    var now: Int64 {
+        get { lock.withLock { ms } }
+        set { lock.withLock { ms = newValue } }
+    }
+    var clock: ServiceClock { ServiceClock { self.now } }
+}
+
 /// A service over a fresh data folder, with one key per role.
 struct Fixture {
     let app: Application<RouterResponder<SolventRequestContext>>
     let engine: EngineService
     let keys: APIKeyStore
+    let folder: String
+    let clock: TestClock
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
 
-    init(limiter: RateLimiter = RateLimiter(), streamQueue: Int = 4096) async throws {
+    init(limiter: RateLimiter = RateLimiter(), streamQueue: Int = 4096, clock: TestClock = TestClock()) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
-        engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis), hub: EventHub(queueLimit: streamQueue))
+        self.folder = folder
+        self.clock = clock
+        engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis), hub: EventHub(queueLimit: streamQueue), clock: clock.clock)
         keys = try APIKeyStore(directory: folder)
         operatorKey = try await keys.create(role: .operator_, account: nil)
         priceKey = try await keys.create(role: .priceFeeder, account: nil)

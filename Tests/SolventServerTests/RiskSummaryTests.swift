@@ -45,7 +45,7 @@ extension JSONValue {
     /// The events endpoint keeps the newest `retainedEvents`, oldest first, and pages by sequence.
     @Test func retentionAndPaging() async throws {
         let journaled = try JournaledEngine.create(scenario: try JSONParser.parse(genesis), journal: MemoryJournal())
-        let engine = EngineService(journaled: journaled, retainedEvents: 5)
+        let engine = EngineService(journaled: journaled, retainedEvents: 5, clock: TestClock().clock)
         _ = try await engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"a","asset":"USDT","amount":"1"}"#), key: "k0")  // seq 1, 2
         for k in 1...9 {
             _ = try await engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"a","asset":"USDT","amount":"1"}"#), key: "k\(k)")  // seq 3…11

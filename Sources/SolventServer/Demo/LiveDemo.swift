@@ -66,6 +66,9 @@ public struct LiveDemo: Sendable {
     /// Returns the number of events of each kind the replay produced.
     @discardableResult
     public func run(engine: EngineService, metrics: ServiceMetrics? = nil, barsPerSecond: Double?, progress: Progress? = nil) async throws -> [String: Int] {
+        // The replay's commands carry their own (historical) times: commands sent through the API
+        // meanwhile are stamped with the engine's current time, not the wall clock.
+        await engine.use(clock: .engineTime)
         var tally: [String: Int] = [:]
         var opening = [[Int]](repeating: [], count: bars.count)
         var closing = [[Int]](repeating: [], count: bars.count)

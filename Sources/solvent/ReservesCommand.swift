@@ -9,7 +9,7 @@ struct ReservesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reserves",
         abstract: "Proof of reserves and liabilities: a Merkle-sum tree over account liabilities, per-account proofs, a verifier.",
-        discussion: "The format is documented in docs/reserves.md; scripts/verify_reserves.py is an independent verifier.",
+        discussion: "The format (version 2: tagged, length-prefixed leaf and node encodings, 32-byte salts derived per snapshot) is documented in docs/reserves.md, byte for byte; scripts/verify_reserves.py is an independent verifier.",
         subcommands: [Snapshot.self, Verify.self])
 
     struct Snapshot: ParsableCommand {
@@ -85,7 +85,8 @@ struct ReservesCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check an inclusion proof against a published root; exits 0 only when it holds.")
+            abstract: "Check an inclusion proof against a published root; exits 0 only when it holds.",
+            discussion: "Checks every field's length (32-byte salts and hashes, one amount and one sum per asset, a non-empty account id), that amounts are digits[.digits] with at most 18 fractional digits, the sides against the leaf index, that no sum is negative or leaves the signed 128-bit range, and that every piece leads to the given root.")
 
         @Option(name: .long, help: "The proof file (OUT/proofs/<account>.json).")
         var proof: String

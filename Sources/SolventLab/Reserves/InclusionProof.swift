@@ -16,7 +16,7 @@ public struct VerifiedInclusion: Sendable, Hashable {
     public var totals: [FixedDecimal]
 }
 
-/// An account's inclusion proof (format version 1, docs/reserves.md): for each of its pieces, the
+/// An account's inclusion proof (format version 2, docs/reserves.md): for each of its pieces, the
 /// salt, the amounts and the sibling hashes and sums up to the root.
 public struct InclusionProof: Sendable, Hashable {
     public struct Step: Sendable, Hashable {
@@ -43,22 +43,33 @@ public struct InclusionProof: Sendable, Hashable {
     public var rootHash: [UInt8]
     public var pieces: [Piece]
 
-    /// Checks every piece against `root`: recomputes the leaf from the salt, the account id and
-    /// the amounts, walks the path (sides must match the leaf index), rejects a negative amount or
-    /// sum and any sum out of the decimal range, and compares the computed root.
+    /// Checks every piece against `root`: checks every field's length (a 32-byte salt, a
+    /// non-empty account id, one amount and one sum per asset, 32-byte hashes), recomputes the
+    /// leaf from the salt, the account id and the amounts, walks the path (sides must match the
+    /// leaf index), rejects a negative amount or sum and any sum out of the decimal range, and
+    /// compares the computed root.
     public func verify(root: [UInt8]) throws(ProofError) -> VerifiedInclusion {
         let n = assets.count
+        if root.count != ReservesHashing.hashLength { throw ProofError("root: expected \(ReservesHashing.hashLength) bytes, found \(root.count)") }
+        if account.isEmpty { throw ProofError("account: must not be empty") }
+        if account.utf8.count > Int(UInt32.max) { throw ProofError("account: longer than 2^32 − 1 bytes") }
+        if n < 1 { throw ProofError("assets: must name at least one asset") }
+        if Set(assets).count != n { throw ProofError("assets: an asset is listed twice") }
+        if assets.contains(where: \.isEmpty) { throw ProofError("assets: a symbol is empty") }
         if pieces.isEmpty { throw ProofError("pieces: the proof has no piece") }
-        if leafCount < 1 { throw ProofError("leaf_count: must be at least 1") }
+        if leafCount < 1 || leafCount > Int(Int32.max) { throw ProofError("leaf_count: must be in 1...\(Int32.max)") }
         var balances = [FixedDecimal](repeating: .zero, count: n)
         var totals: [FixedDecimal]? = nil
         var indices = Set<Int>()
         for (p, piece) in pieces.enumerated() {
             let at = "pieces[\(p)]"
+            if piece.salt.count != ReservesHashing.saltLength {
+                throw ProofError("\(at).salt: expected \(ReservesHashing.saltLength) bytes, found \(piece.salt.count)")
+            }
             if piece.amounts.count != n { throw ProofError("\(at).amounts: expected \(n) amounts, one per asset") }
             if piece.leafIndex < 0 || piece.leafIndex >= leafCount { throw ProofError("\(at).leaf_index: outside 0..<\(leafCount)") }
             if !indices.insert(piece.leafIndex).inserted { throw ProofError("\(at).leaf_index: two pieces claim leaf \(piece.leafIndex)") }
-            var hash = ReservesHashing.leafHash(commitment: ReservesHashing.accountCommitment(salt: piece.salt, account: account), amounts: piece.amounts)
+            var hash = ReservesHashing.leafHash(salt: piece.salt, account: account, amounts: piece.amounts)
             var sums = piece.amounts
             for j in 0..<n {
                 if sums[j].isNegative { throw ProofError("\(at).amounts[\(j)]: negative amount \(sums[j])") }
@@ -75,7 +86,7 @@ public struct InclusionProof: Sendable, Hashable {
                     let where_ = "\(at).path[\(stepIndex)]"
                     let siblingLeft = index % 2 == 1
                     if step.siblingIsLeft != siblingLeft { throw ProofError("\(where_).side: must be \(siblingLeft ? "left" : "right") at leaf index \(piece.leafIndex)") }
-                    if step.sums.count != n || step.hash.count != 32 { throw ProofError("\(where_): expected a 32-byte hash and \(n) sums") }
+                    if step.sums.count != n || step.hash.count != ReservesHashing.hashLength { throw ProofError("\(where_): expected a 32-byte hash and \(n) sums") }
                     var next = [FixedDecimal](repeating: .zero, count: n)
                     for j in 0..<n {
                         if step.sums[j].isNegative { throw ProofError("\(where_).sums[\(j)]: negative sum \(step.sums[j])") }
@@ -132,15 +143,17 @@ public struct InclusionProof: Sendable, Hashable {
         return w.string
     }
 
-    /// Reads a proof file. Amounts may be any decimal in the fixed-point range (sums can exceed
-    /// the 1e18 input limit); the checks of `verify` apply on top.
+    /// Reads a proof file. Amounts and sums are written `digits[.digits]` (no sign, no exponent,
+    /// at most 18 fractional digits) and may be anything in the fixed-point range (sums can
+    /// exceed the 1e18 input limit); hex is exactly two digits per byte. The checks of `verify`
+    /// (lengths of salts and lists, sides, ranges, the root) apply on top.
     public init(json bytes: [UInt8]) throws(InputError) {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw InputError(path: "", reason: error.description) }
         let root = JSONReader(value, path: "")
         let version = try root.required("version").integer()
         if version != Int64(ReservesHashing.version) { throw try root.required("version").error("unsupported version \(version) (this verifier reads \(ReservesHashing.version))") }
-        account = try root.required("account").string()
+        account = try root.required("account").nonEmptyString()
         assets = try root.required("assets").elements().enumerated().map { (k, v) throws(InputError) in
             try JSONReader(v, path: "assets[\(k)]").nonEmptyString()
         }
@@ -154,7 +167,7 @@ public struct InclusionProof: Sendable, Hashable {
             let piece = JSONReader(element, path: "pieces[\(p)]")
             let index = try piece.required("leaf_index").integer()
             if index < 0 || index >= count { throw try piece.required("leaf_index").error("outside 0..<\(count)") }
-            let salt = try Self.hex(piece.required("salt"), bytes: nil)
+            let salt = try Self.hex(piece.required("salt"), bytes: nil)  // its length is checked by `verify`
             let amounts = try Self.decimals(piece.required("amounts"))
             var path: [Step] = []
             for (s, stepValue) in try piece.required("path").elements().enumerated() {
@@ -184,11 +197,22 @@ public struct InclusionProof: Sendable, Hashable {
         return decoded
     }
 
+    /// `[0-9]+(\.[0-9]{1,18})?`: the only form a proof's amounts take (both verifiers accept
+    /// exactly this).
+    static func isPlainDecimal(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        let isDigit = { (c: UInt8) in c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+        guard let point = utf8.firstIndex(of: UInt8(ascii: ".")) else { return !utf8.isEmpty && utf8.allSatisfy(isDigit) }
+        let integer = utf8[..<point], fraction = utf8[(point + 1)...]
+        return !integer.isEmpty && integer.allSatisfy(isDigit) && (1...FixedDecimal.scale).contains(fraction.count) && fraction.allSatisfy(isDigit)
+    }
+
     static func decimals(_ reader: JSONReader) throws(InputError) -> [FixedDecimal] {
         var out: [FixedDecimal] = []
         for (k, element) in try reader.elements().enumerated() {
             let item = JSONReader(element, path: "\(reader.path)[\(k)]")
             guard case .string(let text) = element else { throw item.error("expected a decimal string, found \(element.typeName)") }
+            guard isPlainDecimal(text) else { throw item.error("expected digits[.digits] with at most 18 fractional digits, found \"\(text.prefix(60))\"") }
             do { out.append(try FixedDecimal(parsing: text)) } catch { throw item.error(error.description) }
         }
         return out

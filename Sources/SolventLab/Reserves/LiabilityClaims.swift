@@ -27,17 +27,29 @@ public struct LiabilityClaim: Sendable, Hashable {
 /// - the settle asset in addition: the unrealized PnL of the cross positions at the mark, plus, per
 ///   isolated position, `max(0, isolated margin + its unrealized PnL)` (the holder cannot lose more
 ///   than an isolated pool holds).
+/// - a pending (not yet final) on-chain deposit counts at its **full amount**, not at the share
+///   the margin engine credits while it is unconfirmed (`1 − unconfirmed_haircut`, or nothing):
+///   the haircut is a risk weight on collateral, not a measure of what is owed. If the deposit
+///   becomes final the venue owes all of it; if it is orphaned it owes none of it, and the coins
+///   leave the reserves as well. Until then the liability side counts it as owed, the direction
+///   that can only overstate liabilities, and the reserves read at the same chain tip hold it.
 /// A negative claim puts 0 in the leaf and its amount in `negativeParts`.
 public enum LiabilityClaims {
     public static func extract(from state: EngineState) -> [LiabilityClaim] {
         let evaluator = MarginEvaluator(market: state.market, policy: state.parameters.policy)
         let assetCount = state.market.assets.count
+        // The uncredited part of each pending deposit, per account and asset.
+        var uncredited: [Int: [(asset: Int, amount: FixedDecimal)]] = [:]
+        for deposit in state.chainDeposits where !deposit.isFinal {
+            uncredited[deposit.account, default: []].append((deposit.asset, deposit.amount - deposit.credited))
+        }
         var claims: [LiabilityClaim] = []
         claims.reserveCapacity(state.accounts.count)
-        for engineAccount in state.accounts {
+        for (a, engineAccount) in state.accounts.enumerated() {
             let account = engineAccount.account
             var net = [FixedDecimal](repeating: .zero, count: assetCount)
             for balance in account.collateral { net[balance.asset] += balance.amount }
+            for pending in uncredited[a] ?? [] { net[pending.asset] += pending.amount }
             if !account.positions.isEmpty {
                 let evaluation = evaluator.evaluate(account, prices: false)  // only the uPnL is read
                 for (k, position) in account.positions.enumerated() {

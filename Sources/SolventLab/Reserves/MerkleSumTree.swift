@@ -19,14 +19,18 @@ public struct ReservesLeaf: Sendable, Hashable {
     public var hash: [UInt8]
 }
 
-/// A Merkle-sum tree over account liabilities (format version 1, docs/reserves.md).
+/// A Merkle-sum tree over account liabilities (format version 2, docs/reserves.md).
 ///
 /// Every account's claims are split into `piecesPerAccount` leaves by secret-derived random
 /// fractions, each under its own salt, and the leaves are ordered by hash. A proof's sibling
 /// sums therefore show pieces and subtotals of unknown accounts, never one account's balance.
+/// Salts and splits derive from the secret *and the snapshot id*, so two snapshots share no
+/// leaf, no salt and no piece: a holder cannot be followed from one snapshot to the next.
 /// An odd node at the end of a level is promoted unchanged (as in RFC 6962).
 public struct MerkleSumTree: Sendable {
     public let assets: [String]
+    /// What the salts and splits were derived for (docs/reserves.md: `<journal sequence>:<state hash>`).
+    public let snapshot: String
     public let claims: [LiabilityClaim]
     public let piecesPerAccount: Int
     /// Leaves in tree order.
@@ -42,9 +46,11 @@ public struct MerkleSumTree: Sendable {
     /// Totals per asset (the root's sums).
     public var totals: [FixedDecimal] { Array(sums[sums.count - 1][0..<assets.count]) }
 
-    /// Builds the tree. `secret` (≥ 16 bytes) derives every salt and split; the same state and
-    /// secret give the same root. Throws when a sum would leave the decimal range.
-    public init(claims: [LiabilityClaim], assets: [String], secret: [UInt8], piecesPerAccount: Int = 2) throws(ReservesError) {
+    /// Builds the tree. `secret` (≥ 16 bytes) and `snapshot` derive every salt and split; the
+    /// same claims, snapshot id and secret give the same root, another snapshot id gives leaves
+    /// that share nothing with these. Throws when a sum would leave the decimal range.
+    public init(claims: [LiabilityClaim], assets: [String], secret: [UInt8], snapshot: String,
+                piecesPerAccount: Int = 2) throws(ReservesError) {
         precondition(secret.count >= 16, "the reserves secret must have at least 16 bytes")
         precondition(piecesPerAccount >= 1, "at least one piece per account")
         if claims.isEmpty { throw ReservesError("no accounts: a liabilities tree needs at least one") }
@@ -52,6 +58,7 @@ public struct MerkleSumTree: Sendable {
         for claim in claims {
             precondition(claim.amounts.count == assets.count, "one amount per asset")
             if !seen.insert(claim.account).inserted { throw ReservesError("account \"\(claim.account)\" appears twice") }
+            if claim.account.isEmpty { throw ReservesError("an account id is empty") }
         }
         let n = assets.count
         let deriver = ReservesHashing.Deriver(secret: secret)
@@ -63,16 +70,15 @@ public struct MerkleSumTree: Sendable {
                 var amounts = remaining
                 if piece < piecesPerAccount - 1 {
                     for j in 0..<n {
-                        let fraction = Self.splitFraction(deriver, account: claim.account, piece: piece, asset: j)
+                        let fraction = Self.splitFraction(deriver, snapshot: snapshot, account: claim.account, piece: piece, asset: j)
                         let part = FixedDecimal.minimum(remaining[j], remaining[j].multiplied(by: fraction, rounding: .down) ?? remaining[j])
                         amounts[j] = part
                         remaining[j] -= part
                     }
                 }
-                let salt = deriver.derive("salt/\(piece)/\(claim.account)")
-                let commitment = ReservesHashing.accountCommitment(salt: salt, account: claim.account)
+                let salt = deriver.salt(snapshot: snapshot, account: claim.account, piece: piece)
                 leaves.append(ReservesLeaf(claimIndex: c, piece: piece, salt: salt, amounts: amounts,
-                                           hash: ReservesHashing.leafHash(commitment: commitment, amounts: amounts)))
+                                           hash: ReservesHashing.leafHash(salt: salt, account: claim.account, amounts: amounts)))
             }
         }
         leaves.sort { $0.hash.lexicographicallyPrecedes($1.hash) }
@@ -112,6 +118,7 @@ public struct MerkleSumTree: Sendable {
             sums.append(levelSums)
         }
         self.assets = assets
+        self.snapshot = snapshot
         self.claims = claims
         self.piecesPerAccount = piecesPerAccount
         self.leaves = leaves
@@ -122,8 +129,8 @@ public struct MerkleSumTree: Sendable {
     }
 
     /// The fraction of what remains that piece `piece` takes, in [0.1, 0.9), from the secret.
-    static func splitFraction(_ deriver: ReservesHashing.Deriver, account: String, piece: Int, asset: Int) -> FixedDecimal {
-        let bytes = deriver.derive("split/\(piece)/\(asset)/\(account)")
+    static func splitFraction(_ deriver: ReservesHashing.Deriver, snapshot: String, account: String, piece: Int, asset: Int) -> FixedDecimal {
+        let bytes = deriver.split(snapshot: snapshot, account: account, piece: piece, asset: asset)
         var x: UInt64 = 0
         for k in 0..<8 { x = x << 8 | UInt64(bytes[k]) }
         let spread = (UInt128(x) * 800_000_000_000_000_000) >> 64

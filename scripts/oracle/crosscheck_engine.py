@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Cross-check `solvent simulate` against the independent reference model.
+
+    python3 crosscheck_engine.py --solvent BIN [--cases N] [--seed S] [--level L]
+                                 [--cases-dir DIR] [--keep-going] [--time-limit SEC]
+
+Generates N scenarios (gen_engine_scenarios.py), runs both, and compares the final state:
+per account balances per asset, positions (quantity, entry price, isolated margin), status,
+socialized loss and bad debt; per asset the insurance fund, fees, deposited, withdrawn and
+socialized loss; and the multiset of liquidation/ADL/socialized-loss/fund event kinds with
+their amounts. At the first disagreement it shrinks the scenario (drops commands one at a
+time, then accounts, while it still disagrees) and prints it with the diff. The regression
+cases in scripts/oracle/cases/ are checked against the values written in their
+"expected" block (the model must give them; the binary is reported, not required).
+Prints `N passed, M failed`; exit 0 on agreement, 1 on disagreement.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from fractions import Fraction as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import engine_reference as ref  # noqa: E402
+import gen_engine_scenarios as gen  # noqa: E402
+
+EVENT_KINDS = ("liquidation_fill", "auto_deleveraged", "insurance_fund_draw",
+               "insurance_fund_contribution", "socialized_loss", "bad_debt",
+               "collateral_converted")
+EVENT_AMOUNT = {"liquidation_fill": "quantity", "auto_deleveraged": "quantity",
+                "insurance_fund_draw": "amount", "insurance_fund_contribution": "amount",
+                "socialized_loss": "amount", "bad_debt": "amount",
+                "collateral_converted": "sold"}
+
+
+def dec(s):
+    return F(0) if s is None else F(str(s))
+
+
+def run_swift(binary, doc, tmpdir):
+    path = os.path.join(tmpdir, f"scenario-{os.getpid()}.json")
+    with open(path, "w") as fh:
+        json.dump(doc, fh)
+    out = subprocess.run([binary, "simulate", "--scenario", path], capture_output=True,
+                         text=True, timeout=60)
+    if out.returncode != 0:
+        return {"error": f"exit {out.returncode}: {out.stderr.strip()[:300]}"}
+    lines = [json.loads(x) for x in out.stdout.splitlines() if x.strip()]
+    summary = lines[-1] if lines and lines[-1].get("type") == "summary" else None
+    if summary is None:
+        return {"error": "no summary line"}
+    return {"events": lines[:-1], "summary": summary}
+
+
+def swift_state(res):
+    s = res["summary"]
+    accts = {}
+    for a in s["accounts"]:
+        accts[a["id"]] = {
+            "status": a.get("status"),
+            "balances": {k: dec(v) for k, v in a.get("balances", {}).items()},
+            "positions": {p["symbol"]: (dec(p["quantity"]), dec(p["entry_price"]),
+                                        dec(p.get("isolated_margin")))
+                          for p in a.get("positions", [])},
+            "socialized_loss": dec(a.get("socialized_loss")),
+            "bad_debt": dec(a.get("bad_debt"))}
+    totals = {asset: {k: dec(t.get(k)) for k in ("insurance_fund", "fees", "deposited",
+                                                  "withdrawn", "socialized_loss")}
+              for asset, t in s.get("totals", {}).items()}
+    return {"accounts": accts, "totals": totals, "events": events_of(res["events"])}
+
+
+def events_of(events):
+    out = []
+    for e in events:
+        if e.get("type") in EVENT_KINDS:
+            amt = dec(e.get(EVENT_AMOUNT[e["type"]]))
+            out.append((e["type"], e.get("account"), abs(amt)))
+    return sorted(out, key=lambda x: (x[0], x[1] or "", x[2]))
+
+
+def model_state(doc):
+    eng = ref.run_scenario(doc)
+    st = eng.state()
+    accts = {}
+    for a in st["accounts"]:
+        accts[a["id"]] = {
+            "status": a["status"],
+            "balances": {k: ref.r18(v) for k, v in a["balances"].items()},
+            "positions": {p["symbol"]: (p["quantity"], p["entry_price"],
+                                        p.get("isolated_margin", F(0)))
+                          for p in a["positions"]},
+            "socialized_loss": a["socialized_loss"], "bad_debt": a["bad_debt"]}
+    totals = {}
+    for asset in st["insurance_fund"]:
+        totals[asset] = {"insurance_fund": st["insurance_fund"].get(asset, F(0)),
+                         "fees": st["fees"].get(asset, F(0)),
+                         "deposited": st["deposited"].get(asset, F(0)),
+                         "withdrawn": st["withdrawn"].get(asset, F(0)),
+                         "socialized_loss": st["socialized_loss"].get(asset, F(0))}
+    ev = []
+    for e in eng.events:
+        if e.get("type") in EVENT_KINDS:
+            ev.append((e["type"], e.get("account"), abs(ref.r18(e[EVENT_AMOUNT[e["type"]]]))))
+    ev.sort(key=lambda x: (x[0], x[1] or "", x[2]))
+    return {"accounts": accts, "totals": totals, "events": ev}
+
+
+def diff(model, swift, with_events=True):
+    problems = []
+    f = ref.fmt
+    for aid in sorted(set(model["accounts"]) | set(swift["accounts"])):
+        m, s = model["accounts"].get(aid), swift["accounts"].get(aid)
+        if m is None or s is None:
+            problems.append(f"account {aid}: model {'absent' if m is None else 'present'}, "
+                            f"swift {'absent' if s is None else 'present'}")
+            continue
+        for asset in sorted(set(m["balances"]) | set(s["balances"])):
+            mv, sv = m["balances"].get(asset, F(0)), s["balances"].get(asset, F(0))
+            if mv != sv:
+                problems.append(f"{aid}.balances.{asset}: model {f(mv)} swift {f(sv)}")
+        for sym in sorted(set(m["positions"]) | set(s["positions"])):
+            mp, sp = m["positions"].get(sym), s["positions"].get(sym)
+            if mp is None or sp is None or mp[0] != sp[0] or mp[1] != sp[1] or mp[2] != sp[2]:
+                show = lambda p: "none" if p is None else f"q={f(p[0])} entry={f(p[1])} iso={f(p[2])}"
+                problems.append(f"{aid}.positions.{sym}: model {show(mp)} swift {show(sp)}")
+        for k in ("socialized_loss", "bad_debt", "status"):
+            if m[k] != s[k]:
+                mv = f(m[k]) if isinstance(m[k], F) else m[k]
+                sv = f(s[k]) if isinstance(s[k], F) else s[k]
+                problems.append(f"{aid}.{k}: model {mv} swift {sv}")
+    for asset in sorted(set(model["totals"]) | set(swift["totals"])):
+        mt, stt = model["totals"].get(asset, {}), swift["totals"].get(asset, {})
+        for k in ("insurance_fund", "fees", "deposited", "withdrawn", "socialized_loss"):
+            mv, sv = mt.get(k, F(0)), stt.get(k, F(0))
+            if mv != sv:
+                problems.append(f"totals.{asset}.{k}: model {f(mv)} swift {f(sv)}")
+    if with_events and not problems and model["events"] != swift["events"]:
+        me = [(t, a, f(x)) for t, a, x in model["events"]]
+        se = [(t, a, f(x)) for t, a, x in swift["events"]]
+        problems.append(f"events: model {me} swift {se}")
+    return problems
+
+
+def compare(binary, doc, tmpdir, with_events=True):
+    try:
+        m = model_state(copy.deepcopy(doc))
+    except Exception as exc:  # a model crash is a finding too
+        return [f"model raised {type(exc).__name__}: {exc}"]
+    res = run_swift(binary, doc, tmpdir)
+    if "error" in res:
+        return [f"swift: {res['error']}"]
+    return diff(m, swift_state(res), with_events)
+
+
+def shrink(binary, doc, tmpdir, with_events, deadline):
+    cur = copy.deepcopy(doc)
+    changed = True
+    while changed and time.time() < deadline:
+        changed = False
+        i = len(cur["commands"]) - 1
+        while i >= 0 and time.time() < deadline:
+            trial = copy.deepcopy(cur)
+            del trial["commands"][i]
+            if compare(binary, trial, tmpdir, with_events):
+                cur = trial
+                changed = True
+            i -= 1
+        # drop accounts that are not named by a remaining command
+        named = {c.get("account") for c in cur["commands"]}
+        for a in list(cur["start"]["accounts"]):
+            if a["id"] in named or len(cur["start"]["accounts"]) <= 1:
+                continue
+            trial = copy.deepcopy(cur)
+            trial["start"]["accounts"] = [x for x in trial["start"]["accounts"]
+                                          if x["id"] != a["id"]]
+            if compare(binary, trial, tmpdir, with_events):
+                cur = trial
+                changed = True
+        # drop positions one at a time
+        for ai, a in enumerate(cur["start"]["accounts"]):
+            j = len(a["positions"]) - 1
+            while j >= 0:
+                trial = copy.deepcopy(cur)
+                del trial["start"]["accounts"][ai]["positions"][j]
+                if compare(binary, trial, tmpdir, with_events):
+                    cur = trial
+                    a = cur["start"]["accounts"][ai]
+                    changed = True
+                j -= 1
+    return cur
+
+
+def check_cases(cases_dir, tally, binary, tmpdir):
+    """Regression cases: the model must give the expected values written in the case."""
+    if not cases_dir or not os.path.isdir(cases_dir):
+        return
+    for name in sorted(os.listdir(cases_dir)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(cases_dir, name)) as fh:
+            doc = json.load(fh)
+        exp = doc.get("expected")
+        if not exp:
+            continue
+        m = model_state(doc)
+        problems = []
+        for aid, want in exp.get("accounts", {}).items():
+            got = m["accounts"].get(aid)
+            for asset, v in want.get("balances", {}).items():
+                if got["balances"].get(asset, F(0)) != F(v):
+                    problems.append(f"{aid}.balances.{asset}: model "
+                                    f"{ref.fmt(got['balances'].get(asset, F(0)))} want {v}")
+            if "positions" in want:
+                gp = {s: ref.fmt(p[0]) for s, p in got["positions"].items()}
+                if gp != want["positions"]:
+                    problems.append(f"{aid}.positions: model {gp} want {want['positions']}")
+            for k in ("bad_debt", "socialized_loss"):
+                if k in want and got[k] != F(want[k]):
+                    problems.append(f"{aid}.{k}: model {ref.fmt(got[k])} want {want[k]}")
+        for asset, want in exp.get("totals", {}).items():
+            for k, v in want.items():
+                if m["totals"][asset][k] != F(v):
+                    problems.append(f"totals.{asset}.{k}: model "
+                                    f"{ref.fmt(m['totals'][asset][k])} want {v}")
+        for kind, n in exp.get("event_counts", {}).items():
+            got_n = sum(1 for e in m["events"] if e[0] == kind)
+            if got_n != n:
+                problems.append(f"events.{kind}: model {got_n} want {n}")
+        label = f"case {name}"
+        if problems:
+            tally[1] += 1
+            print(f"{label}: MODEL WRONG: " + "; ".join(problems))
+        else:
+            tally[0] += 1
+        if binary:
+            sw = compare(binary, {k: v for k, v in doc.items() if k != "expected"}, tmpdir,
+                         with_events=False)
+            if sw:
+                print(f"{label}: swift disagrees with the right values (reported, not counted): "
+                      + "; ".join(sw[:4]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--solvent", required=True)
+    ap.add_argument("--cases", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--level", type=int, default=3)
+    ap.add_argument("--no-events", action="store_true",
+                    help="compare final state only, not liquidation event amounts")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="do not stop at the first disagreement (no shrinking)")
+    ap.add_argument("--time-limit", type=float, default=170.0)
+    ap.add_argument("--cases-dir", default=os.path.join(HERE, "cases"))
+    ap.add_argument("--tmp", default="/tmp")
+    a = ap.parse_args()
+    started = time.time()
+    tally = [0, 0]
+    check_cases(a.cases_dir, tally, a.solvent, a.tmp)
+    rng = random.Random(a.seed)
+    with_events = not a.no_events
+    for i in range(a.cases):
+        if time.time() - started > a.time_limit:
+            print(f"time limit reached after {i} scenarios")
+            break
+        doc = gen.generate(rng, a.level)
+        problems = compare(a.solvent, doc, a.tmp, with_events)
+        if not problems:
+            tally[0] += 1
+            continue
+        tally[1] += 1
+        if a.keep_going:
+            print(f"scenario {i} (seed {a.seed}): " + "; ".join(problems[:6]))
+            continue
+        small = shrink(a.solvent, doc, a.tmp, with_events, started + a.time_limit + 60)
+        print(f"scenario {i} (seed {a.seed}) disagrees; shrunk to "
+              f"{len(small['commands'])} commands:")
+        print(json.dumps(small))
+        for p in compare(a.solvent, small, a.tmp, with_events):
+            print("  " + p)
+        break
+    print(f"{tally[0]} passed, {tally[1]} failed")
+    sys.exit(1 if tally[1] else 0)
+
+
+if __name__ == "__main__":
+    main()

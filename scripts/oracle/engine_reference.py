@@ -1,0 +1,1190 @@
+#!/usr/bin/env python3
+"""Independent executable reference model (test oracle) of `solvent simulate`.
+
+Written from the documents only: docs/scenarios.md (scenario format, the margin-call
+procedure, the waterfall), docs/evaluate.md and the evaluation contract of DESIGN.md
+(equity, IM, MM with brackets and cum, haircuts, statuses, call amount), the venue
+mechanics reference (MECHANICS.md) and docs/journal.md (chain deposits, reorgs). It is
+NOT a translation of the Swift engine (Sources/SolventEngine was not read, except the list
+of event type names in EngineEvent.swift, to name events the docs do not name).
+Where the documents are silent the reading chosen is listed in ENGINE_REFERENCE.md.
+
+Arithmetic: exact fractions.Fraction everywhere. Rounding only where the engine must hold an
+18-digit decimal: amounts it books (fees, funding, bankruptcy prices, average entries, shares
+of socialized loss) are rounded half-even to 18 digits; a call amount is rounded UP (paying
+it must cure); liquidation quantities are in lots of 1e-8 (see ENGINE_REFERENCE.md).
+
+    python3 engine_reference.py SCENARIO.json          # prints events and a summary line
+    python3 engine_reference.py SCENARIO.json --json   # prints the final state as JSON
+
+Library use: run_scenario(doc) -> Engine (engine.events, engine.summary()).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import sys
+from fractions import Fraction as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import evaluate_reference as ev  # noqa: E402  (independent contract oracle: brackets, statuses)
+
+ZERO = F(0)
+ONE = F(1)
+E18 = 10 ** 18
+LOT = F(1, 10 ** 8)          # liquidation quantity lot (ambiguity A3)
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+def r18(x: F) -> F:
+    """Half-even to 18 fractional digits."""
+    return F(round(x * E18), E18)
+
+
+def up18(x: F) -> F:
+    """Toward +infinity to 18 fractional digits."""
+    return F(math.ceil(x * E18), E18)
+
+
+def floor_lot(x: F) -> F:
+    return F(math.floor(x / LOT)) * LOT
+
+
+def ceil_lot(x: F) -> F:
+    return F(math.ceil(x / LOT)) * LOT
+
+
+def dec(x) -> F:
+    if isinstance(x, F):
+        return x
+    if isinstance(x, (int,)):
+        return F(x)
+    return F(str(x))
+
+
+def fmt(x) -> str | None:
+    if x is None:
+        return None
+    return ev.fraction_to_decimal(r18(x)) if x.denominator != 1 else str(x.numerator)
+
+
+def parse_time(t) -> int:
+    if isinstance(t, (int, float)):
+        return int(t)
+    s = str(t)
+    if s.isdigit():
+        return int(s)
+    s = s.replace("Z", "+00:00")
+    d = _dt.datetime.fromisoformat(s)
+    return int(round(d.timestamp() * 1000))
+
+
+DEFAULTS = {
+    "grace_period_ms": 0, "hysteresis": F("0.05"), "liquidation_fee_rate": F("0.005"),
+    "liquidation_step_fraction": F("0.25"), "liquidation_steps_per_command": 64,
+    "liquidation_notional_cap": None, "liquidation_cap_interval_ms": 60000,
+    "price_band": F("0.1"), "oracle_divergence_limit": F("0.05"), "index_move_limit": F("0.3"),
+    "index_move_window_ms": 60000, "mark_staleness_ms": 30000, "execution": "depth",
+    "backstop": False, "adl": True, "socialize_over": "profitable", "finality_depth": 6,
+    "unconfirmed_haircut": None,
+}
+INT_PARAMS = {"grace_period_ms", "liquidation_steps_per_command", "liquidation_cap_interval_ms",
+              "index_move_window_ms", "mark_staleness_ms", "finality_depth"}
+DEC_PARAMS = {"hysteresis", "liquidation_fee_rate", "liquidation_step_fraction",
+              "liquidation_notional_cap", "price_band", "oracle_divergence_limit",
+              "index_move_limit", "unconfirmed_haircut"}
+PRESETS = {  # ambiguity A1: presets are not spelled out in the docs
+    "exchange": {},
+    "lender": {"grace_period_ms": 4 * 3600 * 1000, "execution": "backstop", "backstop": True,
+               "_policy": {"warning_ratio": F("0.5"), "call_ratio": F("0.7"),
+                           "restore_ratio": F("0.5")}},
+}
+
+
+def parse_params(raw: dict, base: dict) -> dict:
+    p = dict(base)
+    for k, v in raw.items():
+        if k == "preset":
+            continue
+        if k in INT_PARAMS:
+            p[k] = int(v)
+        elif k in DEC_PARAMS:
+            p[k] = None if v is None else dec(v)
+        else:
+            p[k] = v
+    return p
+
+
+class Reject(Exception):
+    def __init__(self, code, field, reason):
+        super().__init__(reason)
+        self.code, self.field, self.reason = code, field, reason
+
+
+# --------------------------------------------------------------------------- the engine
+
+class Engine:
+    def __init__(self, doc: dict):
+        start = doc["start"]
+        policy, assets, haircuts, instruments, marks, accounts = ev._parse(start)
+        self.policy = dict(policy)
+        self.assets = dict(assets)
+        self.haircuts = dict(haircuts)
+        self.instruments = instruments
+        self.now = parse_time(start.get("time", 0))
+        self.marks = {s: [m, self.now] for s, m in marks.items()}
+        self.index = {}            # symbol -> price
+        self.index_hist = {}       # symbol -> [(time, price)]
+        self.books = {}            # symbol -> {"bids": [[p, q]], "asks": [[p, q]]}
+        raw_params = doc.get("parameters") or {}
+        base = dict(DEFAULTS)
+        preset = PRESETS.get(raw_params.get("preset") or "exchange", {})
+        for k, v in preset.items():
+            if k == "_policy":
+                for pk, pv in v.items():
+                    if (start.get("policy") or {}).get(pk) is None:
+                        self.policy[pk] = pv
+            else:
+                base[k] = v
+        self.params = parse_params(raw_params, base)
+        self.pending_changes = []
+        self.fund = {a: ZERO for a in self.assets}
+        for a, v in (doc.get("insurance_fund") or {}).items():
+            self.fund[a] = self.fund.get(a, ZERO) + dec(v)
+        self.fees = {a: ZERO for a in self.assets}
+        self.opening = {a: ZERO for a in self.assets}
+        self.deposited = {a: ZERO for a in self.assets}
+        self.withdrawn = {a: ZERO for a in self.assets}
+        self.socialized_total = {a: ZERO for a in self.assets}
+        self.accounts = {}
+        for a in accounts:
+            acct = self._new_account(a["id"], a["settle"])
+            for asset, amt in a["collateral"]:
+                acct["bal"][asset] = acct["bal"].get(asset, ZERO) + amt
+                self.opening[asset] = self.opening.get(asset, ZERO) + amt
+            for p in a["positions"]:
+                pos = {"q": p["q"], "entry": p["entry"], "lev": p["leverage"],
+                       "mode": p["mode"], "iso": p["isolated_margin"] or ZERO}
+                acct["pos"][p["symbol"]] = pos
+                acct["mode_set"][p["symbol"]] = p["mode"]
+                if p["leverage"] is not None:
+                    acct["lev_set"][p["symbol"]] = p["leverage"]
+                if p["mode"] == "isolated":
+                    self.opening[a["settle"]] = self.opening.get(a["settle"], ZERO) + pos["iso"]
+        self.orders = {}            # id -> order
+        self.chain_tips = {}
+        self.chain_deposits = []    # dicts
+        self.cap_used = {}          # (symbol, window) -> notional
+        self.paused = {}            # symbol -> reasons string
+        self.events = []
+        self.commands_applied = 0
+
+    # ------------------------------------------------------------------ helpers
+    def _new_account(self, aid, settle):
+        acct = {"id": aid, "settle": settle, "bal": {}, "pos": {}, "mode_set": {}, "lev_set": {},
+                "proc": {}, "socialized": ZERO, "bad_debt": ZERO, "pending": []}
+        acct["bal"][settle] = ZERO
+        self.accounts[aid] = acct
+        return acct
+
+    def emit(self, typ, **kw):
+        e = {"type": typ, "time": self.now}
+        e.update(kw)
+        self.events.append(e)
+
+    def inst(self, sym):
+        return self.instruments[sym]
+
+    def mark(self, sym):
+        return self.marks[sym][0]
+
+    def pos_numbers(self, sym, pos):
+        p = {"inst": self.inst(sym), "q": pos["q"], "entry": pos["entry"],
+             "leverage": pos["lev"]}
+        return ev.position_numbers(p, self.mark(sym))
+
+    def asset_value(self, acct, asset, amt, pending=False):
+        v = amt * self.assets[asset] / self.assets[acct["settle"]]
+        if amt > 0:
+            v *= 1 - self.haircuts.get(asset, ZERO)
+        return v
+
+    def collateral(self, acct):
+        w = sum((self.asset_value(acct, a, v) for a, v in acct["bal"].items()), ZERO)
+        h = self.params.get("unconfirmed_haircut")
+        if h is not None:
+            for d in acct["pending"]:
+                w += self.asset_value(acct, d["asset"], d["amount"]) * (1 - h)
+        return w
+
+    def pools(self, acct):
+        names = ["cross"]
+        for sym, pos in acct["pos"].items():
+            if pos["mode"] == "isolated":
+                names.append("isolated:" + sym)
+        return names
+
+    def pool_positions(self, acct, pool):
+        if pool == "cross":
+            return [s for s, p in acct["pos"].items() if p["mode"] == "cross"]
+        sym = pool.split(":", 1)[1]
+        return [sym] if sym in acct["pos"] else []
+
+    def pool_numbers(self, acct, pool):
+        syms = self.pool_positions(acct, pool)
+        nums = {s: self.pos_numbers(s, acct["pos"][s]) for s in syms}
+        if pool == "cross":
+            w = self.collateral(acct)
+        else:
+            w = acct["pos"][syms[0]]["iso"] if syms else ZERO
+        upnl = sum((n["upnl"] for n in nums.values()), ZERO)
+        mm = sum((n["mm"] for n in nums.values()), ZERO)
+        im = sum((n["im"] for n in nums.values()), ZERO)
+        return {"w": w, "equity": w + upnl, "upnl": upnl, "mm": mm, "im": im, "nums": nums,
+                "syms": syms}
+
+    def pool_status(self, acct, pool):
+        n = self.pool_numbers(acct, pool)
+        return ev.pool_status(self.policy, n["equity"], n["mm"], bool(n["syms"]))
+
+    def account_status(self, acct):
+        sts = [self.pool_status(acct, p) for p in self.pools(acct)]
+        return max(sts, key=ev.STATUS_ORDER.index)
+
+    def in_call(self, acct):
+        return any(st.get("kind") in ("call", "liq") for st in acct["proc"].values())
+
+    def order_margin(self, acct):
+        m = ZERO
+        for o in self.orders.values():
+            if o["account"] == acct["id"] and not o["reduce_only"]:
+                m += o["reserved"]
+        return m
+
+    # ------------------------------------------------------------------ commands
+    def apply(self, cmd: dict):
+        if cmd.get("time") is not None:
+            self.now = parse_time(cmd["time"])
+        self._apply_due_changes()
+        typ = cmd.get("type")
+        try:
+            handler = getattr(self, "cmd_" + str(typ), None)
+            if handler is None:
+                raise Reject(1000, "type", f"unknown command {typ}")
+            handler(cmd)
+        except Reject as r:
+            self.emit("rejected", code=r.code, field=r.field, reason=r.reason)
+        self.commands_applied += 1
+        self.after_command()
+
+    def _account(self, cmd, field="account"):
+        aid = cmd.get(field)
+        if aid not in self.accounts:
+            raise Reject(2000, field, f"unknown account {aid}")
+        return self.accounts[aid]
+
+    def _symbol(self, cmd):
+        sym = cmd.get("symbol")
+        if sym not in self.instruments:
+            raise Reject(2000, "symbol", f"unknown symbol {sym}")
+        return sym
+
+    def _positive(self, cmd, field):
+        v = dec(cmd.get(field))
+        if v <= 0:
+            raise Reject(2000, field, "must be > 0")
+        return v
+
+    def cmd_tick(self, cmd):
+        pass
+
+    def cmd_mark(self, cmd):
+        sym = self._symbol(cmd)
+        price = self._positive(cmd, "price")
+        st = parse_time(cmd["source_time"]) if cmd.get("source_time") is not None else self.now
+        self.marks[sym] = [price, st]
+
+    def cmd_index(self, cmd):
+        sym = self._symbol(cmd)
+        price = self._positive(cmd, "price")
+        self.index[sym] = price
+        self.index_hist.setdefault(sym, []).append((self.now, price))
+
+    def cmd_asset_price(self, cmd):
+        a = cmd.get("asset")
+        if a not in self.assets:
+            raise Reject(2000, "asset", f"unknown asset {a}")
+        self.assets[a] = self._positive(cmd, "price")
+
+    def cmd_book(self, cmd):
+        sym = self._symbol(cmd)
+        self.books[sym] = {"bids": [[dec(p), dec(q)] for p, q in cmd.get("bids", [])],
+                           "asks": [[dec(p), dec(q)] for p, q in cmd.get("asks", [])]}
+
+    def cmd_deposit(self, cmd):
+        asset = cmd.get("asset")
+        if asset not in self.assets:
+            raise Reject(2000, "asset", f"unknown asset {asset}")
+        amount = self._positive(cmd, "amount")
+        aid = cmd.get("account")
+        if aid not in self.accounts:
+            settle = cmd.get("settle") or asset
+            self._new_account(aid, settle)
+            self.emit("account_opened", account=aid, settle=settle)
+        acct = self.accounts[aid]
+        acct["bal"][asset] = acct["bal"].get(asset, ZERO) + amount
+        self.deposited[asset] += amount
+        self.emit("deposited", account=aid, asset=asset, amount=amount,
+                  balance=acct["bal"][asset])
+
+    def withdrawable_check(self, acct, asset, amount, from_iso=None):
+        """The cross pool after taking `amount` of `asset` out: collateral plus unrealized
+        LOSS only (never unrealized profit) must still cover IM plus open-order margin."""
+        if self.in_call(acct):
+            raise Reject(2005, "account", "the account is in a margin call")
+        n = self.pool_numbers(acct, "cross")
+        w_after = n["w"] - self.asset_value(acct, asset, acct["bal"].get(asset, ZERO)) \
+            + self.asset_value(acct, asset, acct["bal"].get(asset, ZERO) - amount)
+        need = n["im"] + self.order_margin(acct)
+        if n["syms"] or need > 0:
+            if w_after + min(ZERO, n["upnl"]) < need:
+                raise Reject(2001, "amount", "would leave the cross pool below initial margin")
+
+    def cmd_withdraw(self, cmd):
+        acct = self._account(cmd)
+        asset = cmd.get("asset")
+        if asset not in self.assets:
+            raise Reject(2000, "asset", f"unknown asset {asset}")
+        amount = self._positive(cmd, "amount")
+        if acct["bal"].get(asset, ZERO) < amount:
+            raise Reject(2006, "amount", "above the balance")
+        self.withdrawable_check(acct, asset, amount)
+        acct["bal"][asset] -= amount
+        self.withdrawn[asset] += amount
+        self.emit("withdrew", account=acct["id"], asset=asset, amount=amount,
+                  balance=acct["bal"][asset])
+
+    def cmd_funding(self, cmd):
+        sym = self._symbol(cmd)
+        rate = dec(cmd.get("rate"))
+        inst = self.inst(sym)
+        mark = self.mark(sym)
+        for acct in list(self.accounts.values()):
+            pos = acct["pos"].get(sym)
+            if pos is None:
+                continue
+            if inst["inverse"]:
+                signed_notional = pos["q"] * inst["cs"] / mark
+            else:
+                signed_notional = pos["q"] * inst["cs"] * mark
+            payment = r18(-signed_notional * rate)
+            if pos["mode"] == "isolated":
+                pos["iso"] += payment
+            else:
+                acct["bal"][inst["settle"]] = acct["bal"].get(inst["settle"], ZERO) + payment
+            self.emit("funding", account=acct["id"], symbol=sym, rate=rate, payment=payment)
+
+    def _leverage_for(self, acct, sym, notional):
+        lev = acct["lev_set"].get(sym)
+        if lev is None:
+            lev = ev.bracket_for(self.inst(sym)["brackets"], notional)["max_leverage"]
+        return lev
+
+    def trade(self, acct, sym, qty, price, fee=ZERO, keep=False):
+        """Applies a fill of `qty` at `price` to the account's position; returns realized."""
+        inst = self.inst(sym)
+        settle = inst["settle"]
+        pos = acct["pos"].get(sym)
+        realized = ZERO
+        old = pos["q"] if pos else ZERO
+        new = old + qty
+        if pos is not None and old * qty < 0:
+            closed = min(abs(qty), abs(old))
+            sign = 1 if old > 0 else -1
+            if inst["inverse"]:
+                realized = r18(sign * closed * inst["cs"] * (1 / pos["entry"] - 1 / price))
+            else:
+                realized = r18(sign * closed * inst["cs"] * (price - pos["entry"]))
+        if pos is None:
+            mode = acct["mode_set"].get(sym, "cross")
+            pos = {"q": ZERO, "entry": price, "lev": acct["lev_set"].get(sym), "mode": mode,
+                   "iso": ZERO}
+            acct["pos"][sym] = pos
+        if pos["mode"] == "isolated":
+            pos["iso"] += realized
+        else:
+            acct["bal"][settle] = acct["bal"].get(settle, ZERO) + realized
+        if fee:
+            acct["bal"][settle] = acct["bal"].get(settle, ZERO) - fee
+            self.fees[settle] = self.fees.get(settle, ZERO) + fee
+        if new == 0 and keep:
+            pos["q"] = ZERO
+        elif new == 0:
+            self._close_position(acct, sym)
+        elif old * new < 0 or old == 0:
+            pos["q"] = new
+            pos["entry"] = price
+        elif abs(new) > abs(old):
+            if inst["inverse"]:
+                # average entry on contract value: Q/avg = Q1/e1 + Q2/p
+                pos["entry"] = r18(abs(new) / (abs(old) / pos["entry"] + abs(qty) / price))
+            else:
+                pos["entry"] = r18((old * pos["entry"] + qty * price) / new)
+            pos["q"] = new
+        else:
+            pos["q"] = new
+        return realized
+
+    def _close_position(self, acct, sym):
+        pos = acct["pos"].pop(sym)
+        if pos["mode"] == "isolated":
+            settle = self.inst(sym)["settle"]
+            if pos["iso"] >= 0:
+                acct["bal"][settle] = acct["bal"].get(settle, ZERO) + pos["iso"]
+            else:
+                self.cover_deficit(acct, "isolated:" + sym, sym, -pos["iso"], isolated=True)
+        for oid in [o for o, v in self.orders.items()
+                    if v["account"] == acct["id"] and v["symbol"] == sym and v["reduce_only"]]:
+            del self.orders[oid]
+
+    def cmd_fill(self, cmd):
+        acct = self._account(cmd)
+        sym = self._symbol(cmd)
+        qty = dec(cmd.get("quantity"))
+        if qty == 0:
+            raise Reject(2000, "quantity", "must not be 0")
+        price = self._positive(cmd, "price")
+        fee = dec(cmd.get("fee") or "0")
+        pos = acct["pos"].get(sym)
+        old = pos["q"] if pos else ZERO
+        order = None
+        if cmd.get("order_id") is not None:
+            order = self.orders.get(cmd["order_id"])
+            if order is None or order["account"] != acct["id"] or order["symbol"] != sym:
+                raise Reject(2007, "order_id", "unknown order")
+            if order["q"] * qty < 0 or abs(qty) > abs(order["q"]):
+                raise Reject(2007, "quantity", "does not match the order")
+        if order is not None and order["reduce_only"]:
+            # never increases or flips: only what is left of the opposite position closes
+            if old * qty < 0:
+                qty = (1 if qty > 0 else -1) * min(abs(qty), abs(old))
+            else:
+                qty = ZERO
+        new = old + qty
+        if self.in_call(acct) and (abs(new) > abs(old) or old * new < 0):
+            raise Reject(2004, "quantity", "the account is in a margin call: a fill may only reduce")
+        if order is not None:
+            filled = dec(cmd.get("quantity"))
+            order["q"] -= filled
+            if order["q"] == 0:
+                del self.orders[order["id"]]
+        realized = ZERO
+        if qty != 0:
+            realized = self.trade(acct, sym, qty, price, fee)
+        elif fee:
+            settle = self.inst(sym)["settle"]
+            acct["bal"][settle] -= fee
+            self.fees[settle] += fee
+        if order is not None and order["reduce_only"] and sym not in acct["pos"]:
+            self.orders.pop(order["id"], None)
+        self.emit("filled", account=acct["id"], symbol=sym, quantity=qty, price=price, fee=fee,
+                  realized_pnl=realized,
+                  position=acct["pos"][sym]["q"] if sym in acct["pos"] else ZERO)
+
+    def cmd_place_order(self, cmd):
+        acct = self._account(cmd)
+        sym = self._symbol(cmd)
+        oid = cmd.get("id")
+        if oid in self.orders:
+            raise Reject(2008, "id", "duplicate order id")
+        qty = dec(cmd.get("quantity"))
+        if qty == 0:
+            raise Reject(2000, "quantity", "must not be 0")
+        price = self._positive(cmd, "price")
+        ro = bool(cmd.get("reduce_only"))
+        pos = acct["pos"].get(sym)
+        old = pos["q"] if pos else ZERO
+        if ro:
+            resting = sum((o["q"] for o in self.orders.values()
+                           if o["account"] == acct["id"] and o["symbol"] == sym
+                           and o["reduce_only"]), ZERO)
+            if old * qty >= 0 or abs(resting + qty) > abs(old):
+                raise Reject(2009, "quantity", "a reduce-only order must reduce the position")
+            reserved = ZERO
+        else:
+            if self.in_call(acct):
+                raise Reject(2004, "account", "the account is in a margin call")
+            inst = self.inst(sym)
+            notional = abs(qty) * inst["cs"] * price if not inst["inverse"] else \
+                abs(qty) * inst["cs"] / price
+            lev = self._leverage_for(acct, sym, notional)
+            reserved = r18(notional / lev)
+            n = self.pool_numbers(acct, "cross")
+            if n["equity"] - n["im"] - self.order_margin(acct) < reserved:
+                raise Reject(2001, "quantity", "insufficient margin")
+        self.orders[oid] = {"id": oid, "account": acct["id"], "symbol": sym, "q": qty,
+                            "price": price, "reduce_only": ro, "reserved": reserved}
+        self.emit("order_accepted", account=acct["id"], order=oid, symbol=sym, quantity=qty,
+                  price=price, reserved_margin=reserved)
+
+    def cmd_cancel_order(self, cmd):
+        oid = cmd.get("id")
+        if oid not in self.orders:
+            raise Reject(2007, "id", "unknown order")
+        o = self.orders.pop(oid)
+        self.emit("order_cancelled", account=o["account"], order=oid)
+
+    def cmd_set_leverage(self, cmd):
+        acct = self._account(cmd)
+        sym = self._symbol(cmd)
+        lev = self._positive(cmd, "leverage")
+        pos = acct["pos"].get(sym)
+        if pos is not None:
+            n = self.pos_numbers(sym, pos)
+            b = ev.bracket_for(self.inst(sym)["brackets"], n["notional"])
+            if lev > b["max_leverage"]:
+                raise Reject(2002, "leverage", "above the bracket's maximum")
+            old = pos["lev"]
+            pos["lev"] = lev
+            pool = "cross" if pos["mode"] == "cross" else "isolated:" + sym
+            pn = self.pool_numbers(acct, pool)
+            if pn["equity"] < pn["im"] + (self.order_margin(acct) if pool == "cross" else 0):
+                pos["lev"] = old
+                raise Reject(2001, "leverage", "the pool cannot hold the initial margin")
+        acct["lev_set"][sym] = lev
+        self.emit("leverage_set", account=acct["id"], symbol=sym, leverage=lev)
+
+    def cmd_set_margin_mode(self, cmd):
+        acct = self._account(cmd)
+        sym = self._symbol(cmd)
+        mode = cmd.get("mode")
+        if mode not in ("cross", "isolated"):
+            raise Reject(2000, "mode", "unknown mode")
+        if sym in acct["pos"] or any(o["account"] == acct["id"] and o["symbol"] == sym
+                                     for o in self.orders.values()):
+            raise Reject(2010, "symbol", "cannot change margin mode with an open position")
+        acct["mode_set"][sym] = mode
+        self.emit("margin_mode_set", account=acct["id"], symbol=sym, mode=mode)
+
+    def cmd_move_isolated_margin(self, cmd):
+        acct = self._account(cmd)
+        sym = self._symbol(cmd)
+        amount = dec(cmd.get("amount"))
+        pos = acct["pos"].get(sym)
+        if pos is None or pos["mode"] != "isolated":
+            raise Reject(2003, "symbol", "no isolated position")
+        if amount == 0:
+            raise Reject(2000, "amount", "must not be 0")
+        settle = self.inst(sym)["settle"]
+        if amount > 0:
+            if acct["bal"].get(settle, ZERO) < amount:
+                raise Reject(2006, "amount", "above the balance")
+            self.withdrawable_check(acct, settle, amount)
+            acct["bal"][settle] -= amount
+            pos["iso"] += amount
+        else:
+            n = self.pos_numbers(sym, pos)
+            free = max(ZERO, pos["iso"] + min(ZERO, n["upnl"]) - n["im"])
+            if self.in_call(acct) or -amount > free:
+                raise Reject(2001, "amount", "above the isolated position's free margin")
+            acct["bal"][settle] += -amount
+            pos["iso"] += amount
+        self.emit("isolated_margin_moved", account=acct["id"], symbol=sym, amount=amount,
+                  isolated_margin=pos["iso"])
+
+    def cmd_change_parameters(self, cmd):
+        eff = parse_time(cmd["effective_time"]) if cmd.get("effective_time") is not None \
+            else self.now
+        change = {"brackets": cmd.get("brackets") or {}, "haircuts": cmd.get("haircuts") or {},
+                  "parameters": cmd.get("parameters") or {}, "effective": eff}
+        # validate brackets now (a bad change is rejected whole)
+        for sym, br in change["brackets"].items():
+            if sym not in self.instruments:
+                raise Reject(2000, "brackets", f"unknown symbol {sym}")
+            self._derive_brackets(br)
+        self.emit("parameters_scheduled", effective_time=eff)
+        self.pending_changes.append(change)
+        self._apply_due_changes()
+
+    def _derive_brackets(self, raw):
+        doc = {"assets": {"X": "1"}, "instruments": [{"symbol": "T", "kind": "linear_perpetual",
+               "base": "X", "settle": "X", "contract_size": "1", "brackets": raw}],
+               "marks": {"T": "1"}, "accounts": []}
+        try:
+            return ev._parse(doc)[3]["T"]["brackets"]
+        except ev.EvaluateError as e:
+            raise Reject(2000, "brackets", str(e))
+
+    def _apply_due_changes(self):
+        due = [c for c in self.pending_changes if c["effective"] <= self.now]
+        for c in due:
+            self.pending_changes.remove(c)
+            for sym, br in c["brackets"].items():
+                self.instruments[sym]["brackets"] = self._derive_brackets(br)
+            for a, h in c["haircuts"].items():
+                self.haircuts[a] = dec(h)
+            for k, v in c["parameters"].items():
+                if k in ("warning_ratio", "call_ratio", "restore_ratio"):
+                    self.policy[k] = dec(v)
+            self.params = parse_params({k: v for k, v in c["parameters"].items()
+                                        if k not in ("warning_ratio", "call_ratio",
+                                                     "restore_ratio")}, self.params)
+            self.emit("parameters_applied")
+
+    # chain deposits (docs/journal.md)
+    def cmd_chain_deposit(self, cmd):
+        asset = cmd.get("asset")
+        if asset not in self.assets:
+            raise Reject(2000, "asset", f"unknown asset {asset}")
+        amount = self._positive(cmd, "amount")
+        aid = cmd.get("account")
+        if aid not in self.accounts:
+            settle = cmd.get("settle") or asset
+            self._new_account(aid, settle)
+            self.emit("account_opened", account=aid, settle=settle)
+        acct = self.accounts[aid]
+        d = {"account": aid, "asset": asset, "amount": amount, "chain": cmd.get("chain"),
+             "height": int(cmd.get("height")), "hash": cmd.get("block_hash"), "final": False}
+        self.chain_deposits.append(d)
+        acct["pending"].append(d)
+        self.emit("chain_deposit_seen", account=aid, amount=amount)
+        self._finalize_chain(d["chain"])
+
+    def cmd_chain_tip(self, cmd):
+        self.chain_tips[cmd.get("chain")] = int(cmd.get("height"))
+        self._finalize_chain(cmd.get("chain"))
+
+    def _finalize_chain(self, chain):
+        tip = self.chain_tips.get(chain)
+        if tip is None:
+            return
+        for d in self.chain_deposits:
+            if d["chain"] == chain and not d["final"] and \
+                    tip - d["height"] + 1 >= self.params["finality_depth"]:
+                d["final"] = True
+                acct = self.accounts[d["account"]]
+                acct["pending"].remove(d)
+                acct["bal"][d["asset"]] = acct["bal"].get(d["asset"], ZERO) + d["amount"]
+                self.deposited[d["asset"]] += d["amount"]
+                self.emit("chain_deposit_final", account=d["account"], amount=d["amount"])
+
+    def cmd_chain_reorg(self, cmd):
+        chain = cmd.get("chain")
+        fork = int(cmd.get("fork_height"))
+        new = {int(k): v for k, v in (cmd.get("new_hashes") or {}).items()}
+        for d in list(self.chain_deposits):
+            if d["chain"] != chain or d["height"] < fork:
+                continue
+            if new.get(d["height"]) == d["hash"]:
+                continue
+            self.chain_deposits.remove(d)
+            acct = self.accounts[d["account"]]
+            if d["final"]:
+                # the credit is reversed in place; what happened since (withdrawals) stays
+                acct["bal"][d["asset"]] -= d["amount"]
+                self.deposited[d["asset"]] -= d["amount"]
+            else:
+                acct["pending"].remove(d)
+            self.emit("chain_deposit_orphaned", account=d["account"], amount=d["amount"],
+                      was_final=d["final"])
+        self.emit("chain_reorganized", chain=chain, fork_height=fork)
+
+    # ------------------------------------------------------------------ procedure
+    def after_command(self):
+        self.update_pauses()
+        for acct in list(self.accounts.values()):
+            for pool in self.pools(acct):
+                self.update_pool(acct, pool)
+            for pool in list(acct["proc"]):
+                if pool not in self.pools(acct):
+                    acct["proc"].pop(pool)
+        self.run_waterfall()
+        for acct in list(self.accounts.values()):
+            self.settle_negative_cross(acct)
+
+    def update_pauses(self):
+        p = self.params
+        for sym in self.instruments:
+            reasons = []
+            mark, mtime = self.marks[sym]
+            if self.now - mtime > p["mark_staleness_ms"]:
+                reasons.append("stale_mark")
+            idx = self.index.get(sym)
+            if idx is not None and p["oracle_divergence_limit"] is not None:
+                if abs(mark - idx) > p["oracle_divergence_limit"] * idx:
+                    reasons.append("oracle_divergence")
+            hist = self.index_hist.get(sym, [])
+            if idx is not None and p["index_move_limit"] is not None:
+                for t, old in hist:
+                    if self.now - t <= p["index_move_window_ms"] and \
+                            abs(idx - old) > p["index_move_limit"] * old:
+                        reasons.append("index_move")
+                        break
+            r = ",".join(reasons)
+            prev = self.paused.get(sym, "")
+            if r and r != prev:
+                self.emit("liquidations_paused", symbol=sym, reasons=r)
+            if not r and prev:
+                self.emit("liquidations_resumed", symbol=sym, previous_reasons=prev)
+            self.paused[sym] = r
+
+    def pool_event(self, typ, acct, pool, **kw):
+        n = self.pool_numbers(acct, pool)
+        self.emit(typ, account=acct["id"], pool=pool, equity=n["equity"],
+                  maintenance_margin=n["mm"], **kw)
+
+    def update_pool(self, acct, pool):
+        n = self.pool_numbers(acct, pool)
+        st = acct["proc"].setdefault(pool, {"kind": "normal"})
+        pol = self.policy
+        eq, mm = n["equity"], n["mm"]
+        if not n["syms"]:
+            if st["kind"] == "liq":
+                self.pool_event("liquidation_ended", acct, pool, reason="no positions left")
+            acct["proc"][pool] = {"kind": "normal"}
+            return
+        if st["kind"] == "liq":
+            if st["reason"] == "margin_call_deadline_passed":
+                if eq > 0 and mm <= pol["restore_ratio"] * eq:
+                    self.pool_event("liquidation_ended", acct, pool, reason="call cured")
+                    acct["proc"][pool] = {"kind": "normal"}
+                    self._enter_zone(acct, pool, n)
+            elif eq > 0 and mm < eq:
+                self.pool_event("liquidation_ended", acct, pool,
+                                reason="pool back above maintenance")
+                acct["proc"][pool] = {"kind": "normal"}
+                self._enter_zone(acct, pool, n)
+            return
+        if eq <= 0 or mm >= eq:
+            self._start_liq(acct, pool, "equity_not_positive" if eq <= 0 else
+                            "ratio_at_or_above_1")
+            return
+        if st["kind"] == "call":
+            if mm <= pol["restore_ratio"] * eq:
+                self.pool_event("margin_call_cured", acct, pool)
+                acct["proc"][pool] = {"kind": "normal"}
+                self._enter_zone(acct, pool, n, after_cure=True)
+            elif self.now > st["deadline"]:
+                self._start_liq(acct, pool, "margin_call_deadline_passed")
+            return
+        self._enter_zone(acct, pool, n)
+
+    def _enter_zone(self, acct, pool, n, after_cure=False):
+        pol = self.policy
+        eq, mm = n["equity"], n["mm"]
+        st = acct["proc"][pool]
+        if eq > 0 and mm >= pol["call_ratio"] * eq and not after_cure:
+            call = max(ZERO, up18(mm / pol["restore_ratio"] - eq))
+            deadline = self.now + self.params["grace_period_ms"]
+            acct["proc"][pool] = {"kind": "call", "deadline": deadline}
+            self.pool_event("margin_call", acct, pool, call_amount=call, deadline=deadline)
+        elif eq > 0 and mm >= pol["warning_ratio"] * eq:
+            if st["kind"] != "warning":
+                acct["proc"][pool] = {"kind": "warning"}
+                if not after_cure:
+                    self.pool_event("margin_warning", acct, pool)
+        elif st["kind"] == "warning":
+            if mm < (pol["warning_ratio"] - self.params["hysteresis"]) * eq:
+                acct["proc"][pool] = {"kind": "normal"}
+                self.pool_event("warning_cleared", acct, pool)
+
+    def _start_liq(self, acct, pool, reason):
+        acct["proc"][pool] = {"kind": "liq", "reason": reason, "orders_cancelled": False}
+        self.pool_event("liquidation_started", acct, pool, reason=reason)
+
+    # ------------------------------------------------------------------ waterfall
+    def run_waterfall(self):
+        steps = 0
+        waiting = set()
+        while steps < self.params["liquidation_steps_per_command"]:
+            cands = []
+            for k, acct in enumerate(self.accounts.values()):
+                for pool, st in acct["proc"].items():
+                    if st.get("kind") != "liq" or (acct["id"], pool) in waiting:
+                        continue
+                    n = self.pool_numbers(acct, pool)
+                    if not n["syms"]:
+                        continue
+                    if n["equity"] <= 0:
+                        key = (0, n["equity"], k)
+                    else:
+                        key = (1, -(n["mm"] / n["equity"]), k)
+                    cands.append((key, acct, pool))
+            if not cands:
+                return
+            cands.sort(key=lambda c: c[0])
+            _, acct, pool = cands[0]
+            if not self.liquidation_step(acct, pool):
+                waiting.add((acct["id"], pool))
+                continue
+            steps += 1
+            self.update_pool(acct, pool)
+
+    def liquidation_step(self, acct, pool) -> bool:
+        st = acct["proc"][pool]
+        if not st.get("orders_cancelled"):
+            st["orders_cancelled"] = True
+            mine = [o for o, v in self.orders.items() if v["account"] == acct["id"]]
+            if mine:
+                for o in mine:
+                    del self.orders[o]
+                self.emit("orders_cancelled_for_liquidation", account=acct["id"], orders=len(mine))
+            self.update_pool(acct, pool)
+            if acct["proc"].get(pool, {}).get("kind") != "liq":
+                return True
+        n = self.pool_numbers(acct, pool)
+        # riskiest position: largest MM (ties: first in symbol order)
+        sym = max(sorted(n["syms"]), key=lambda s: n["nums"][s]["mm"])
+        if self.paused.get(sym):
+            return False
+        pos = acct["pos"][sym]
+        inst = self.inst(sym)
+        num = n["nums"][sym]
+        bidx = inst["brackets"].index(ev.bracket_for(inst["brackets"], num["notional"]))
+        absq = abs(pos["q"])
+        if bidx == 0 or n["equity"] <= 0:
+            qty = absq
+        else:
+            qty = min(absq, ceil_lot(absq * self.params["liquidation_step_fraction"]))
+        # throttle
+        cap = self.params["liquidation_notional_cap"]
+        if cap is not None:
+            window = self.now // self.params["liquidation_cap_interval_ms"]
+            used = self.cap_used.get((sym, window), ZERO)
+            room = cap - used
+            per_unit = num["notional"] / absq
+            if room <= 0:
+                self.emit("liquidation_throttled", account=acct["id"], symbol=sym,
+                          reason="notional cap")
+                return False
+            if qty * per_unit > room:
+                qty = floor_lot(room / per_unit)
+                if qty <= 0:
+                    return False
+        return self.execute(acct, pool, sym, qty, n)
+
+    def bankruptcy(self, acct, pool, sym, n):
+        pos = acct["pos"][sym]
+        p = {"inst": self.inst(sym), "q": pos["q"], "entry": pos["entry"]}
+        uo = n["upnl"] - n["nums"][sym]["upnl"]
+        pb = ev.bankruptcy_price(p, n["w"], uo)
+        return None if pb is None else r18(pb)
+
+    def execute(self, acct, pool, sym, qty, n) -> bool:
+        pos = acct["pos"][sym]
+        inst = self.inst(sym)
+        settle = inst["settle"]
+        cs = inst["cs"]
+        s = 1 if pos["q"] > 0 else -1
+        pb = self.bankruptcy(acct, pool, sym, n)
+        p = self.params
+        fills = []      # (qty, price, executor)
+        rem = qty
+        fund_start = self.fund.get(settle, ZERO)
+        deficit = ZERO
+
+        def unit_loss(price):  # loss per contract vs the bankruptcy price (>0: worse)
+            if pb is None:
+                return ZERO if s > 0 else ONE
+            if inst["inverse"]:
+                return s * cs * (1 / price - 1 / pb)
+            return s * cs * (pb - price)
+
+        book_side = None
+        lo = hi = None
+        fund_dry = False
+        limited = p["adl"] or p["backstop"] or p["execution"] == "backstop"
+        if p["execution"] != "backstop":
+            book = self.books.get(sym)
+            book_side = (book["bids"] if s > 0 else book["asks"]) if book else []
+            center = self.index.get(sym, self.mark(sym))
+            lo, hi = center * (1 - p["price_band"]), center * (1 + p["price_band"])
+            for level in book_side:
+                if rem == 0 or fund_dry:
+                    break
+                price, avail = level
+                if avail <= 0 or price < lo or price > hi:
+                    continue
+                take = min(avail, rem)
+                d = unit_loss(price)
+                if d > 0 and limited:
+                    maxq = floor_lot((fund_start - deficit) / d)
+                    if maxq < take:
+                        take, fund_dry = maxq, True
+                    deficit += take * d
+                if take > 0:
+                    fills.append((take, price, "depth"))
+                    level[1] -= take
+                    rem -= take
+        adl_fills = []
+        # the rest of a fill the fund cannot pay goes to ADL at the bankruptcy price
+        if rem > 0 and fund_dry and p["adl"] and pb is not None:
+            rem = self.adl(acct, sym, s, rem, pb, adl_fills)
+        # the backstop (when enabled, or as the executor) takes what remains
+        if rem > 0 and pb is not None and (p["backstop"] or p["execution"] == "backstop"):
+            fills.append((rem, pb, "backstop"))
+            rem = ZERO
+        # neither: the book is walked on, the pool bears the loss (step 6 covers it)
+        if rem > 0 and fund_dry and book_side:
+            for level in book_side:
+                if rem == 0:
+                    break
+                price, avail = level
+                if avail <= 0 or price < lo or price > hi:
+                    continue
+                take = min(avail, rem)
+                fills.append((take, price, "depth_after_adl"))
+                level[1] -= take
+                rem -= take
+        if not fills and not adl_fills:
+            self.emit("liquidation_throttled", account=acct["id"], symbol=sym,
+                      reason="no liquidity within the price band")
+            return False
+        # book the fills
+        notional = ZERO
+        drawn = ZERO
+        for q, price, who in fills:
+            realized = self.trade(acct, sym, -s * q, price, keep=True)
+            self.emit("liquidation_fill", account=acct["id"], symbol=sym, quantity=-s * q,
+                      price=price, executor=who, bankruptcy_price=pb, realized_pnl=realized)
+            notional += q * cs * price if not inst["inverse"] else q * cs / price
+            d = unit_loss(price)
+            if d > 0 and who == "depth" and limited:
+                drawn += r18(q * d)
+        for q, acp in adl_fills:
+            self.trade(acct, sym, -s * q, pb, keep=True)
+        acct["last_liquidated"] = sym
+        if drawn > 0 and sym in acct["pos"] and acct["pos"][sym]["q"] == 0 and \
+                len(self.pool_positions(acct, pool)) == 1:
+            # closed whole: the fund pays the pool's exact deficit (no rounding residue)
+            drawn = max(ZERO, -self.pool_numbers(acct, pool)["equity"])
+        if drawn > 0:
+            drawn = min(drawn, self.fund.get(settle, ZERO))
+            self.fund[settle] -= drawn
+            self._credit_pool(acct, pool, sym, settle, drawn)
+            self.emit("insurance_fund_draw", account=acct["id"], amount=drawn,
+                      fund=self.fund[settle])
+        # fee out of the pool's own surplus only
+        if notional > 0:
+            fee = r18(p["liquidation_fee_rate"] * notional)
+            surplus = self._pool_surplus(acct, pool, sym, settle)
+            fee = min(fee, max(ZERO, surplus))
+            if fee > 0:
+                self._credit_pool(acct, pool, sym, settle, -fee)
+                self.fund[settle] = self.fund.get(settle, ZERO) + fee
+                self.emit("insurance_fund_contribution", account=acct["id"], amount=fee,
+                          fund=self.fund[settle])
+        if p["liquidation_notional_cap"] is not None:
+            window = self.now // p["liquidation_cap_interval_ms"]
+            self.cap_used[(sym, window)] = self.cap_used.get((sym, window), ZERO) + notional
+        # a position closed whole: gone (an isolated pool's margin back / deficit covered)
+        if sym in acct["pos"] and acct["pos"][sym]["q"] == 0:
+            self._close_position(acct, sym)
+            # step 6 at once for a cross pool left with no positions
+            if pool == "cross" and not self.pool_positions(acct, "cross"):
+                self.settle_negative_cross(acct)
+        return True
+
+    def _pool_surplus(self, acct, pool, sym, settle):
+        return self.pool_numbers(acct, pool)["equity"]
+
+    def _credit_pool(self, acct, pool, sym, settle, amount):
+        if pool == "cross":
+            acct["bal"][settle] = acct["bal"].get(settle, ZERO) + amount
+        else:
+            acct["pos"][sym]["iso"] += amount
+
+    def adl(self, acct, sym, s, rem, pb, out):
+        inst = self.inst(sym)
+        ranked = []
+        for k, other in enumerate(self.accounts.values()):
+            if other is acct:
+                continue
+            op = other["pos"].get(sym)
+            if op is None or op["q"] * s >= 0:
+                continue
+            pool = "cross" if op["mode"] == "cross" else "isolated:" + sym
+            on = self.pool_numbers(other, pool)
+            num = on["nums"][sym]
+            if inst["inverse"]:
+                cost = abs(op["q"]) * inst["cs"] / op["entry"]
+            else:
+                cost = abs(op["q"]) * inst["cs"] * op["entry"]
+            pnl_pct = num["upnl"] / cost
+            if on["equity"] > 0:
+                lev = num["notional"] / on["equity"]
+                rank = pnl_pct * lev if pnl_pct > 0 else (pnl_pct / lev if lev else pnl_pct)
+            else:
+                rank = pnl_pct  # ambiguity A9
+            ranked.append((-rank, k, other))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        for _, _, other in ranked:
+            if rem == 0:
+                break
+            op = other["pos"][sym]
+            q = min(rem, abs(op["q"]))
+            realized = self.trade(other, sym, s * q, pb)
+            if op["mode"] == "isolated" and sym in other["pos"] and other["pos"][sym]["q"] == 0:
+                self._close_position(other, sym)
+            self.emit("auto_deleveraged", account=other["id"], symbol=sym, quantity=s * q,
+                      price=pb, bankrupt_account=acct["id"], realized_pnl=realized)
+            out.append((q, other["id"]))
+            rem -= q
+        return rem
+
+    # ------------------------------------------------------------------ deficits
+    def settle_negative_cross(self, acct):
+        if any(p["mode"] == "cross" for p in acct["pos"].values()):
+            return
+        settle = acct["settle"]
+        open_debt = acct.setdefault("open_debt", {})
+        for asset in list(acct["bal"]):
+            # a deficit already recorded as bad debt is not taken up again
+            open_debt[asset] = min(open_debt.get(asset, ZERO), max(ZERO, -acct["bal"][asset]))
+            if acct["bal"][asset] + open_debt[asset] >= 0:
+                continue
+            need = -acct["bal"][asset] - open_debt[asset]
+            # 1. other collateral at its haircut price
+            for other in list(acct["bal"]):
+                if other == asset or acct["bal"][other] <= 0 or need == 0:
+                    continue
+                px = self.assets[other] * (1 - self.haircuts.get(other, ZERO)) / self.assets[asset]
+                if px <= 0:
+                    continue
+                have = acct["bal"][other]
+                if have * px <= need:
+                    sold, proceeds = have, r18(have * px)
+                else:
+                    sold = up18(need / px)
+                    proceeds = need
+                acct["bal"][other] -= sold
+                acct["bal"][asset] += proceeds
+                self.emit("collateral_converted", account=acct["id"], asset=other, sold=sold,
+                          proceeds=proceeds)
+                need = max(ZERO, -acct["bal"][asset] - open_debt[asset])
+            if need > 0:
+                covered = self.cover_deficit(acct, "cross", self._last_symbol(acct), need,
+                                             asset=asset)
+                acct["bal"][asset] += covered
+                open_debt[asset] += need - covered
+
+    def _last_symbol(self, acct):
+        return acct.get("last_liquidated")
+
+    def cover_deficit(self, acct, pool, sym, need, isolated=False, asset=None):
+        """Fund, then socialized loss, then bad debt. Returns the amount covered."""
+        asset = asset or (self.inst(sym)["settle"] if sym else acct["settle"])
+        covered = ZERO
+        draw = min(need, self.fund.get(asset, ZERO))
+        if draw > 0:
+            self.fund[asset] -= draw
+            covered += draw
+            self.emit("insurance_fund_draw", account=acct["id"], amount=draw,
+                      fund=self.fund[asset])
+        rest = need - covered
+        if rest > 0:
+            covered += self.socialize(acct, sym, asset, rest)
+        rest = need - covered
+        if rest > 0:
+            acct["bad_debt"] += rest
+            self.emit("bad_debt", account=acct["id"], amount=rest, asset=asset)
+            if isolated:
+                covered += 0
+        return covered
+
+    def socialize(self, acct, sym, asset, loss):
+        weights = []
+        over = self.params["socialize_over"]
+        for other in self.accounts.values():
+            if other is acct:
+                continue
+            op = None
+            if over == "all":
+                w = other["bal"].get(asset, ZERO)
+            else:
+                op = other["pos"].get(sym) if sym else None
+                if op is None or self.inst(sym)["settle"] != asset:
+                    continue
+                w = self.pos_numbers(sym, op)["upnl"]
+            if w > 0:
+                weights.append((other, w, op))
+        total = sum((w for _, w, _ in weights), ZERO)
+        if total <= 0:
+            return ZERO
+        amount = min(loss, total) if over != "all" else loss
+        amount = min(amount, total) if over == "all" else amount
+        got = ZERO
+        for other, w, op in weights:
+            share = r18(amount * w / total)
+            if op is not None and op["mode"] == "isolated":
+                op["iso"] -= share          # the profit sits in that isolated pool
+            else:
+                other["bal"][asset] = other["bal"].get(asset, ZERO) - share
+            other["socialized"] += share
+            self.socialized_total[asset] = self.socialized_total.get(asset, ZERO) + share
+            got += share
+            self.emit("socialized_loss", account=other["id"], amount=share,
+                      bankrupt_account=acct["id"], base=over, weight=w)
+        return got
+
+    # ------------------------------------------------------------------ output
+    def state(self) -> dict:
+        accts = []
+        for acct in self.accounts.values():
+            positions = []
+            for sym, pos in acct["pos"].items():
+                d = {"symbol": sym, "quantity": pos["q"], "entry_price": pos["entry"],
+                     "margin_mode": pos["mode"]}
+                if pos["mode"] == "isolated":
+                    d["isolated_margin"] = pos["iso"]
+                positions.append(d)
+            accts.append({"id": acct["id"], "status": self.account_status(acct),
+                          "balances": dict(acct["bal"]), "positions": positions,
+                          "socialized_loss": acct["socialized"], "bad_debt": acct["bad_debt"],
+                          "procedure": {p: st["kind"] for p, st in acct["proc"].items()}})
+        return {"accounts": accts, "insurance_fund": dict(self.fund), "fees": dict(self.fees),
+                "deposited": dict(self.deposited), "withdrawn": dict(self.withdrawn),
+                "opening": dict(self.opening), "socialized_loss": dict(self.socialized_total)}
+
+
+def _render(v):
+    if isinstance(v, F):
+        return fmt(v)
+    if isinstance(v, dict):
+        return {k: _render(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_render(x) for x in v]
+    return v
+
+
+def run_scenario(doc: dict, limit: int | None = None) -> Engine:
+    eng = Engine(doc)
+    for i, cmd in enumerate(doc.get("commands") or []):
+        if limit is not None and i >= limit:
+            break
+        eng.apply(cmd)
+    return eng
+
+
+def main(argv):
+    if len(argv) < 2:
+        print("usage: engine_reference.py SCENARIO.json [--json]", file=sys.stderr)
+        return 64
+    with open(argv[1]) as fh:
+        doc = json.load(fh)
+    eng = run_scenario(doc)
+    if "--json" in argv:
+        print(json.dumps(_render(eng.state()), indent=1))
+        return 0
+    for e in eng.events:
+        print(json.dumps(_render(e)))
+    print(json.dumps(_render({"type": "summary", "commands_applied": eng.commands_applied,
+                              **eng.state()})))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

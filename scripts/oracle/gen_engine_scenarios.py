@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Seeded random scenarios for `solvent simulate` (see docs/scenarios.md).
+
+    python3 gen_engine_scenarios.py --seed S [--cases N] [--out DIR] [--level L]
+
+Each scenario is a small book of accounts (cross and isolated positions in different
+instruments, multi-asset collateral with haircuts), an insurance fund, parameters, and a
+list of commands: marks that jump through several brackets, indexes, books of varying
+depth, ticks, deposits, withdrawals, fills (cross, with flips and fees), reduce-only
+orders, funding, collateral prices, stale marks, parameter changes.
+
+Coverage levels (the subset the reference model decides exactly grows with the level):
+  1  marks, indexes, books, ticks, deposits, funding; liquidation by depth or backstop
+  2  + withdrawals, fills (flips, fees), collateral prices, multi-asset collateral
+  3  + reduce-only orders, parameter changes, isolated margin moves, stale marks,
+       fund running dry, ADL and socialized loss (thin books, ADL on/off)
+Library use: generate(rng, level) -> scenario document.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+from fractions import Fraction as F
+
+T0 = 1704067200000  # 2024-01-01T00:00:00Z
+
+INSTRUMENTS = {
+    "BTCUSDT": {"base": "BTC", "price": 50000, "brackets": [
+        ("0", "50000", "125", "0.004"), ("50000", "600000", "100", "0.005"),
+        ("600000", "3000000", "75", "0.0065"), ("3000000", "100000000", "20", "0.025")]},
+    "ETHUSDT": {"base": "ETH", "price": 3000, "brackets": [
+        ("0", "10000", "100", "0.005"), ("10000", "100000", "50", "0.01"),
+        ("100000", "1000000", "20", "0.025"), ("1000000", "50000000", "10", "0.05")]},
+}
+
+
+def d(x, places=8) -> str:
+    """Canonical decimal string of a number rounded to `places` digits."""
+    x = F(x).limit_denominator(10 ** 12) if not isinstance(x, F) else x
+    n = round(x * 10 ** places)
+    s = str(abs(n)).rjust(places + 1, "0")
+    s = s[:-places] + "." + s[-places:] if places else s
+    s = s.rstrip("0").rstrip(".") if "." in s else s
+    return ("-" if n < 0 else "") + s
+
+
+def rnd_price(rng, p, spread):
+    return F(p) * (1 + F(rng.randint(-spread, spread), 1000))
+
+
+def make_book(rng, sym, ref, t):
+    depth = rng.choice([0, 1, 2, 3, 5])
+    bids, asks = [], []
+    for j in range(depth):
+        gap = F(rng.randint(1, 40), 1000) * (j + 1)
+        qty = F(rng.choice([1, 5, 20, 100, 1000]), 10)
+        if sym == "ETHUSDT":
+            qty *= 15
+        bids.append([d(ref * (1 - gap), 2), d(qty)])
+        asks.append([d(ref * (1 + gap), 2), d(qty)])
+    bids.sort(key=lambda l: -F(l[0]))
+    asks.sort(key=lambda l: F(l[0]))
+    bids = [l for k, l in enumerate(bids) if k == 0 or l[0] != bids[k - 1][0]]
+    asks = [l for k, l in enumerate(asks) if k == 0 or l[0] != asks[k - 1][0]]
+    return {"time": t, "type": "book", "symbol": sym, "bids": bids, "asks": asks}
+
+
+def instrument_doc(sym):
+    spec = INSTRUMENTS[sym]
+    return {"symbol": sym, "kind": "linear_perpetual", "base": spec["base"], "settle": "USDT",
+            "contract_size": "1",
+            "brackets": [{"notional_floor": a, "notional_cap": b, "max_leverage": c, "mmr": m}
+                         for a, b, c, m in spec["brackets"]]}
+
+
+def generate(rng: random.Random, level: int = 3) -> dict:
+    syms = list(INSTRUMENTS)
+    marks = {s: F(INSTRUMENTS[s]["price"]) for s in syms}
+    assets = {"USDT": "1", "BTC": "50000", "ETH": "3000"}
+    haircuts = {}
+    if level >= 2:
+        haircuts = {"BTC": rng.choice(["0", "0.05", "0.1"]), "ETH": rng.choice(["0.05", "0.1"])}
+    accounts = []
+    n_acc = rng.randint(2, 5)
+    iso_syms = {}
+    for i in range(n_acc):
+        aid = f"a{i}"
+        coll = {"USDT": str(rng.choice([200, 500, 1000, 2000, 5000, 20000, 100000]))}
+        if level >= 2 and rng.random() < 0.3:
+            coll["BTC"] = d(F(rng.randint(1, 50), 100))
+        positions = []
+        iso_syms[aid] = set()
+        for sym in syms:
+            if rng.random() < 0.6:
+                price = marks[sym]
+                notional = F(rng.choice([2000, 10000, 40000, 60000, 200000, 700000, 1500000]))
+                if sym == "ETHUSDT":
+                    notional /= 10
+                q = notional / price
+                q = F(round(q * 1000), 1000) or F(1, 1000)
+                if rng.random() < 0.5:
+                    q = -q
+                entry = rnd_price(rng, price, 30)
+                lev = rng.choice([2, 5, 10, 20, 50])
+                pos = {"symbol": sym, "quantity": d(q), "entry_price": d(entry, 2),
+                       "leverage": str(lev)}
+                if rng.random() < 0.35:
+                    pos["margin_mode"] = "isolated"
+                    im = abs(q) * entry / lev
+                    pos["isolated_margin"] = d(im * F(rng.randint(60, 200), 100), 2)
+                    iso_syms[aid].add(sym)
+                positions.append(pos)
+        accounts.append({"id": aid, "settle": "USDT", "collateral": coll, "positions": positions})
+    params = {"mark_staleness_ms": 86400000, "oracle_divergence_limit": "0.5",
+              "index_move_limit": "1", "price_band": rng.choice(["0.1", "0.2", "0.5"]),
+              "execution": rng.choice(["depth", "depth", "backstop"]),
+              "backstop": rng.random() < 0.3,
+              "liquidation_step_fraction": rng.choice(["0.25", "0.3", "1"]),
+              "liquidation_fee_rate": rng.choice(["0", "0.005", "0.01"]),
+              "grace_period_ms": rng.choice([0, 0, 5000, 60000])}
+    if level >= 3:
+        params["adl"] = rng.random() < 0.7
+        params["socialize_over"] = rng.choice(["profitable", "all"])
+    else:
+        params["adl"] = True
+        params["socialize_over"] = "profitable"
+        params["backstop"] = True
+    fund = {"USDT": str(rng.choice([0, 10, 100, 1000, 5000, 100000]))}
+    t = T0
+    cmds = []
+    n_cmd = rng.randint(3, 14)
+    index = dict(marks)
+    orders = []
+    for k in range(n_cmd):
+        t += rng.choice([0, 1000, 1000, 5000, 30000, 61000])
+        kinds = ["mark", "mark", "mark", "book", "book", "tick", "deposit", "funding"]
+        if level >= 2:
+            kinds += ["withdraw", "fill", "fill", "asset_price"]
+        if level >= 3:
+            kinds += ["reduce_only", "change_parameters", "move_isolated_margin"]
+        kind = rng.choice(kinds)
+        c = {"time": t}
+        sym = rng.choice(syms)
+        if kind == "mark":
+            move = F(rng.choice([-15, -10, -6, -3, -1, 1, 3, 6, 10, 15]), 100)
+            marks[sym] = marks[sym] * (1 + move)
+            marks[sym] = F(round(marks[sym] * 100), 100)
+            if rng.random() < 0.85:
+                index[sym] = marks[sym]
+                cmds.append({"time": t, "type": "index", "symbol": sym, "price": d(index[sym], 2)})
+                # a fresh book around the new index (a stale book would sit outside the band)
+                cmds.append(make_book(rng, sym, index[sym], t))
+            c.update(type="mark", symbol=sym, price=d(marks[sym], 2))
+        elif kind == "book":
+            c = make_book(rng, sym, index[sym], t)
+        elif kind == "tick":
+            c.update(type="tick")
+        elif kind == "deposit":
+            a = rng.choice(accounts)["id"]
+            if rng.random() < 0.8 or level < 2:
+                c.update(type="deposit", account=a, asset="USDT",
+                         amount=str(rng.choice([10, 100, 1000, 10000])))
+            else:
+                c.update(type="deposit", account=a, asset="BTC", amount="0.1")
+        elif kind == "funding":
+            c.update(type="funding", symbol=sym, rate=rng.choice(["0.0001", "-0.0005", "0.003"]))
+        elif kind == "withdraw":
+            a = rng.choice(accounts)["id"]
+            c.update(type="withdraw", account=a, asset=rng.choice(["USDT", "USDT", "BTC"]),
+                     amount=rng.choice(["1", "50", "500", "5000", "0.01"]))
+        elif kind == "fill":
+            acc = rng.choice(accounts)
+            if sym in iso_syms[acc["id"]]:
+                continue
+            q = F(rng.choice([1, 5, 20, 100, 300]), 100) * (1 if sym == "BTCUSDT" else 15)
+            if rng.random() < 0.5:
+                q = -q
+            c.update(type="fill", account=acc["id"], symbol=sym, quantity=d(q),
+                     price=d(rnd_price(rng, marks[sym], 5), 2))
+            if rng.random() < 0.3:
+                c["fee"] = rng.choice(["0.5", "3"])
+        elif kind == "asset_price":
+            a = rng.choice(["BTC", "ETH"])
+            base = F(assets[a])
+            assets_move = base * (1 + F(rng.choice([-20, -10, 5, 10]), 100))
+            c.update(type="asset_price", asset=a, price=d(assets_move, 2))
+        elif kind == "reduce_only":
+            acc = rng.choice(accounts)
+            if sym in iso_syms[acc["id"]]:
+                continue
+            oid = f"o{k}"
+            q = F(rng.choice([1, 5, 20, 100]), 100) * (1 if sym == "BTCUSDT" else 15)
+            if rng.random() < 0.5:
+                q = -q
+            cmds.append({"time": t, "type": "place_order", "id": oid, "account": acc["id"],
+                         "symbol": sym, "quantity": d(q), "price": d(marks[sym], 2),
+                         "reduce_only": True})
+            orders.append((oid, acc["id"], sym, q))
+            if rng.random() < 0.7:
+                c.update(type="fill", account=acc["id"], symbol=sym, quantity=d(q),
+                         price=d(marks[sym], 2), order_id=oid)
+            else:
+                continue
+        elif kind == "change_parameters":
+            which = rng.choice(["fee", "fraction", "brackets", "staleness"])
+            if which == "fee":
+                c.update(type="change_parameters",
+                         parameters={"liquidation_fee_rate": rng.choice(["0", "0.002"])})
+            elif which == "fraction":
+                c.update(type="change_parameters",
+                         parameters={"liquidation_step_fraction": rng.choice(["0.4", "1"])})
+            elif which == "staleness":
+                c.update(type="change_parameters", parameters={"mark_staleness_ms": 20000})
+            else:
+                spec = INSTRUMENTS[sym]["brackets"]
+                c.update(type="change_parameters", brackets={sym: [
+                    {"notional_floor": a, "notional_cap": b, "max_leverage": lv,
+                     "mmr": d(F(m) * F(rng.choice([1, 2, 3])), 6)} for a, b, lv, m in spec]})
+            if rng.random() < 0.4:
+                c["effective_time"] = t + rng.choice([0, 2000, 30000])
+            else:
+                c["effective_time"] = t
+        elif kind == "move_isolated_margin":
+            acc = rng.choice(accounts)
+            if not iso_syms[acc["id"]]:
+                continue
+            s2 = sorted(iso_syms[acc["id"]])[0]
+            c.update(type="move_isolated_margin", account=acc["id"], symbol=s2,
+                     amount=rng.choice(["100", "-50", "1000", "-1"]))
+        cmds.append(c)
+    return {"description": "generated", "start": {
+        "time": T0, "policy": {"warning_ratio": "0.70", "call_ratio": "0.85",
+                               "restore_ratio": "0.70"},
+        "assets": assets, "haircuts": haircuts,
+        "instruments": [instrument_doc(s) for s in syms],
+        "marks": {s: d(INSTRUMENTS[s]["price"], 2) for s in syms}, "accounts": accounts},
+        "parameters": params, "insurance_fund": fund, "commands": cmds}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cases", type=int, default=1)
+    ap.add_argument("--level", type=int, default=3)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    for i in range(a.cases):
+        doc = generate(rng, a.level)
+        if a.out:
+            os.makedirs(a.out, exist_ok=True)
+            with open(os.path.join(a.out, f"case-{a.seed}-{i}.json"), "w") as fh:
+                json.dump(doc, fh, indent=1)
+        else:
+            print(json.dumps(doc))
+
+
+if __name__ == "__main__":
+    main()

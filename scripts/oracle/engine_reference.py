@@ -821,7 +821,14 @@ class Engine:
                 waiting.add((acct["id"], pool))
                 continue
             steps += 1
-            self.update_pool(acct, pool)
+            # every account is re-evaluated after a step (socialized loss, ADL and the
+            # fund move other accounts too)
+            for other in list(self.accounts.values()):
+                for opool in self.pools(other):
+                    self.update_pool(other, opool)
+                for opool in list(other["proc"]):
+                    if opool not in self.pools(other):
+                        other["proc"].pop(opool)
 
     def liquidation_step(self, acct, pool) -> bool:
         st = acct["proc"][pool]

@@ -86,7 +86,7 @@ public actor APIKeyStore {
         let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let text = "slv_" + secret.hexString
         let hash = Self.hash(text)
-        keys[hash] = StoredKey(id: String(hash.prefix(12)), hash: hash, role: role, account: account,
+        keys[hash] = StoredKey(id: Self.id(ofKey: text), hash: hash, role: role, account: account,
                                created: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)), expires: expires, revoked: nil)
         try persist()
         return text
@@ -126,6 +126,9 @@ public actor APIKeyStore {
         if case .valid(let principal) = lookup(token) { return principal }
         return nil
     }
+
+    /// The public id of a key's text (the first 12 hex digits of its SHA-256).
+    public static func id(ofKey text: String) -> String { String(hash(text).prefix(12)) }
 
     static func hash(_ text: String) -> String { Array(SHA256.hash(data: Array(text.utf8))).hexString }
 

@@ -26,6 +26,10 @@ public struct ServiceConfiguration: Sendable {
     public var riskInterval = 250
     /// Milliseconds between webhook outbox rounds.
     public var webhookInterval = 200
+    /// Milliseconds a new connection has to send its first request head (slow or silent clients are cut).
+    public var headerTimeout = 10_000
+    /// Milliseconds an idle keep-alive connection is kept open.
+    public var idleTimeout = 30_000
     /// swift-log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
     /// Snapshot the engine every N journaled commands.
@@ -60,6 +64,8 @@ public struct ServiceConfiguration: Sendable {
         Setting(key: "stream_queue", environment: "SOLVENT_STREAM_QUEUE", help: "messages queued per WebSocket client before it is cut off (default 4096)") { c, r throws(InputError) in c.streamQueue = try int(r, 1...1_000_000) },
         Setting(key: "risk_interval_ms", environment: "SOLVENT_RISK_INTERVAL_MS", help: "ms between risk summaries on streams (default 250)") { c, r throws(InputError) in c.riskInterval = try int(r, 10...60_000) },
         Setting(key: "webhook_interval_ms", environment: "SOLVENT_WEBHOOK_INTERVAL_MS", help: "ms between webhook outbox rounds (default 200)") { c, r throws(InputError) in c.webhookInterval = try int(r, 10...60_000) },
+        Setting(key: "header_timeout_ms", environment: "SOLVENT_HEADER_TIMEOUT_MS", help: "ms a new connection has to send its request head (default 10000)") { c, r throws(InputError) in c.headerTimeout = try int(r, 100...600_000) },
+        Setting(key: "idle_timeout_ms", environment: "SOLVENT_IDLE_TIMEOUT_MS", help: "ms an idle keep-alive connection stays open (default 30000)") { c, r throws(InputError) in c.idleTimeout = try int(r, 100...3_600_000) },
         Setting(key: "snapshot_every", environment: "SOLVENT_SNAPSHOT_EVERY", help: "snapshot every N commands (default 1000)") { c, r throws(InputError) in c.snapshotEvery = try int(r, 1...100_000_000) },
         Setting(key: "log_level", environment: "SOLVENT_LOG_LEVEL", help: "trace, debug, info, notice, warning, error or critical (default info)") { c, r throws(InputError) in
             let level = try r.string()

@@ -56,7 +56,7 @@ public enum SolventAPI {
             await handle {
                 let principal = try await authenticate(context, limiter)
                 let key = try idempotencyKey(request)
-                let document = try await body(request)
+                let document = try await body(request, context)
                 let (action, account) = try classify(document)
                 try authorize(principal, action, account: account)
                 // Engine time is the server's: stamped when the command is accepted (EngineService).
@@ -83,7 +83,7 @@ public enum SolventAPI {
         router.post("/v1/orders/check") { request, context in
             await handle {
                 let principal = try await authenticate(context, limiter)
-                let document = try await body(request)
+                let document = try await body(request, context)
                 let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
                 if let account { try accountID(account, field: "account") }
                 try authorize(principal, .placeOrders, account: account)
@@ -96,7 +96,7 @@ public enum SolventAPI {
         router.post("/v1/evaluate") { request, context in
             await handle {
                 _ = try await authenticate(context, limiter)
-                let document = try await body(request)
+                let document = try await body(request, context)
                 do {
                     let input = try EvaluateInput.decode(document)
                     return json(String(decoding: EvaluateOutput.render(input), as: UTF8.self))
@@ -293,10 +293,19 @@ public enum SolventAPI {
         }
     }
 
-    static func body(_ request: Request) async throws -> JSONValue {
+    /// The request's JSON body, at most `maximumBody` bytes. A declared Content-Length over the
+    /// limit is refused before anything is read, and the connection stops reading (it closes
+    /// after the 413 instead of draining the body).
+    static func body(_ request: Request, _ context: SolventRequestContext) async throws -> JSONValue {
+        let tooLarge = ServiceError(status: 413, field: "body", reason: "larger than \(maximumBody) bytes")
+        if let declared = request.headers[.contentLength], Int(declared).map({ $0 > maximumBody }) ?? true {
+            context.channel?.close(mode: .input, promise: nil)
+            throw tooLarge
+        }
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: maximumBody) } catch {
-            throw ServiceError(status: 413, field: "body", reason: "larger than \(maximumBody) bytes")
+            context.channel?.close(mode: .input, promise: nil)
+            throw tooLarge
         }
         do { return try JSONParser.parse(Array(buffer.readableBytesView)) } catch {
             throw ServiceError(status: 400, field: "body", reason: error.description)
@@ -326,6 +335,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ServiceHTTPError {
             throw error
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = OpenAPIDocument.methods(path: request.uri.path), !allowed.contains(request.method.rawValue) {
+                var response = SolventAPI.json(ServiceError(status: 405, field: "method",
+                                                            reason: "\(request.method.rawValue) is not allowed on \(request.uri.path) (allowed: \(allowed.joined(separator: ", ")))").json,
+                                               status: .methodNotAllowed)
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             let reason = error.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             return SolventAPI.json(ServiceError(status: error.status.code, field: "path", reason: reason).json, status: error.status)
         }

@@ -33,6 +33,8 @@ public struct SolventService: Sendable {
             : WebhookDispatcher(outbox: try WebhookOutbox(path: data + "/outbox.sqlite"), subscriptions: configuration.webhooks,
                                 policy: configuration.webhookRetry, logger: logger)
         metrics = ServiceMetrics()
+        let limit = FileLimit.raise()
+        if limit.soft < 4096 { logger.warning("open files limited to \(limit.soft) (hard limit \(limit.hard)): each connection needs one") }
     }
 
     /// The HTTP server with its timers (risk summaries; webhook rounds) and `extra` services.
@@ -51,12 +53,30 @@ public struct SolventService: Sendable {
             })
         }
         return SolventAPI.application(router: router, host: configuration.host, port: configuration.port, logger: logger,
-                                      services: services, onRunning: onRunning)
+                                      services: services, idleTimeout: .milliseconds(configuration.idleTimeout),
+                                      headerTimeout: .milliseconds(configuration.headerTimeout), onRunning: onRunning)
     }
 
     /// After the server stopped: close streams, write a snapshot (the journal is already durable).
     public func shutdown() async throws {
         engine.hub.closeAll(reason: "server shutting down")
         try await engine.snapshot()
+    }
+}
+
+/// The process's open-file limit: `solvent serve` raises the soft limit to the hard limit at
+/// start (each connection is a descriptor; with the header and idle timeouts, silent clients
+/// are cut before they exhaust it).
+enum FileLimit {
+    @discardableResult
+    static func raise() -> (soft: UInt64, hard: UInt64) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (0, 0) }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return (UInt64(limit.rlim_cur), UInt64(limit.rlim_max))
     }
 }

@@ -91,24 +91,111 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 struct KeysCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Manage API keys.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Manage API keys (a running server sees every change on the next request).",
+        subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an API key and print it once (only its hash is stored).")
+        static let configuration = CommandConfiguration(abstract: "Create an API key and print it once (only its hash is stored); its id goes to stderr.")
         @Option(name: .long, help: "operator, price-feeder, fill-feeder or account.") var role: String
         @Option(name: .long, help: "With --role account: the account the key is bound to.") var account: String?
+        @Option(name: .long, help: "The key stops working at this time: ISO 8601 (2026-12-31T00:00:00Z) or a duration from now (90d, 12h, 30m).")
+        var expires: String?
         @Option(name: .long, help: "The data folder of `solvent serve`.") var data: String
 
         func run() async throws {
             guard let parsed = Role(rawValue: role) else { ProcessIO.fail("--role: one of operator, price-feeder, fill-feeder, account", status: 2) }
             if parsed == .account && (account ?? "").isEmpty { ProcessIO.fail("--account: an account key is bound to one account", status: 2) }
             if parsed != .account && account != nil { ProcessIO.fail("--account: only for --role account", status: 2) }
+            if let account, let problem = AccountID.problem(account) { ProcessIO.fail("--account: \(problem)", status: 2) }
+            var expiry: Date? = nil
+            if let expires {
+                guard let date = KeysCommand.parseExpiry(expires, now: Date()) else {
+                    ProcessIO.fail("--expires: an ISO 8601 UTC time (2026-12-31T00:00:00Z) or a duration such as 90d, 12h, 30m", status: 2)
+                }
+                guard date > Date() else { ProcessIO.fail("--expires: \(expires) is in the past", status: 2) }
+                expiry = date
+            }
             do {
                 let store = try APIKeyStore(directory: data)
-                ProcessIO.writeStdout(try await store.create(role: parsed, account: account) + "\n")
+                let text = try await store.create(role: parsed, account: account, expires: expiry)
+                ProcessIO.writeStdout(text + "\n")
+                if let key = await store.list().first(where: { $0.id == APIKeyStore.id(ofKey: text) }) {
+                    ProcessIO.writeStderr("key id \(key.id)" + (expiry.map { ", expires \(KeysCommand.format($0))" } ?? ""))
+                }
             } catch {
                 ProcessIO.fail("keys: \(error)", status: 1)
             }
         }
     }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the keys: id, role, account, status, created, expires, revoked (never a key's text or hash).")
+        @Option(name: .long, help: "The data folder of `solvent serve`.") var data: String
+        @Flag(name: .long, help: "One JSON object per key instead of a table.") var json = false
+
+        func run() async throws {
+            let keys: [APIKeyStore.StoredKey]
+            do { keys = try await APIKeyStore(directory: data).list() } catch { ProcessIO.fail("keys: \(error)", status: 1) }
+            let now = Date()
+            if json {
+                for key in keys {
+                    var w = JSONWriter()
+                    w.beginObject()
+                    w.member("id", key.id)
+                    w.member("role", key.role.rawValue)
+                    w.key("account"); if let account = key.account { w.string(account) } else { w.null() }
+                    w.member("status", key.status(at: now))
+                    for (name, date) in [("created", key.created), ("expires", key.expires), ("revoked", key.revoked)] {
+                        w.key(name); if let date { w.string(KeysCommand.format(date)) } else { w.null() }
+                    }
+                    w.endObject()
+                    ProcessIO.writeStdout(w.string + "\n")
+                }
+                return
+            }
+            var lines = ["id            role          account           status   created               expires               revoked"]
+            for key in keys {
+                func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+                lines.append([column(key.id, 13), column(key.role.rawValue, 13), column(key.account ?? "-", 17), column(key.status(at: now), 8),
+                              column(key.created.map(KeysCommand.format) ?? "-", 21), column(key.expires.map(KeysCommand.format) ?? "-", 21),
+                              key.revoked.map(KeysCommand.format) ?? "-"].joined(separator: " "))
+            }
+            ProcessIO.writeStdout(lines.joined(separator: "\n") + "\n")
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by its id (from `keys list`); a running server refuses it from the next request on.")
+        @Argument(help: "The key's id (or a unique prefix of at least 6 characters).") var id: String
+        @Option(name: .long, help: "The data folder of `solvent serve`.") var data: String
+
+        func run() async throws {
+            do {
+                guard let key = try await APIKeyStore(directory: data).revoke(id: id) else {
+                    ProcessIO.fail("keys revoke: no key (or more than one) has the id \"\(id)\" (see solvent keys list)", status: 2)
+                }
+                ProcessIO.writeStdout("revoked \(key.id) (\(key.role.rawValue)\(key.account.map { " \($0)" } ?? ""))\n")
+            } catch {
+                ProcessIO.fail("keys: \(error)", status: 1)
+            }
+        }
+    }
+
+    /// An ISO 8601 UTC time, or a duration from `now` (`90d`, `12h`, `30m`, `45s`).
+    static func parseExpiry(_ text: String, now: Date) -> Date? {
+        if let ms = Timestamp.parseISO8601(text) { return Date(timeIntervalSince1970: Double(ms) / 1000) }
+        guard let unit = text.last, let amount = Int(text.dropLast()), amount > 0, amount < 100_000 else { return nil }
+        let seconds: Double
+        switch unit {
+        case "s": seconds = 1
+        case "m": seconds = 60
+        case "h": seconds = 3600
+        case "d": seconds = 86_400
+        default: return nil
+        }
+        return now.addingTimeInterval(Double(amount) * seconds)
+    }
+
+    static func format(_ date: Date) -> String { Timestamp.formatISO8601(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
 }

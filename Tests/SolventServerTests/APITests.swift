@@ -44,7 +44,8 @@ struct Fixture {
     let clock: TestClock
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
 
-    init(limiter: RateLimiter = RateLimiter(), streamQueue: Int = 4096, clock: TestClock = TestClock()) async throws {
+    init(limiter: RateLimiter = RateLimiter(), streamQueue: Int = 4096, clock: TestClock = TestClock(),
+         idleTimeout: Duration = .seconds(30), headerTimeout: Duration = .seconds(10)) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
         self.folder = folder
         self.clock = clock
@@ -55,7 +56,7 @@ struct Fixture {
         fillKey = try await keys.create(role: .fillFeeder, account: nil)
         aliceKey = try await keys.create(role: .account, account: "alice")
         app = SolventAPI.application(router: SolventAPI.router(engine: engine, keys: keys, limiter: limiter), host: "127.0.0.1", port: 0,
-                                     logger: Logger(label: "test"))
+                                     logger: Logger(label: "test"), idleTimeout: idleTimeout, headerTimeout: headerTimeout)
     }
 }
 

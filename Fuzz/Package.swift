@@ -13,8 +13,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(path: "..")],
     targets: [
-        .executableTarget(name: "FuzzEngine", dependencies: [.product(name: "SolventFuzzing", package: root)]),
-        .executableTarget(name: "FuzzEvaluate", dependencies: [.product(name: "SolventFuzzing", package: root)]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzEngine", dependencies: ["FuzzDriver", .product(name: "SolventFuzzing", package: root)]),
+        .executableTarget(name: "FuzzEvaluate", dependencies: ["FuzzDriver", .product(name: "SolventFuzzing", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )

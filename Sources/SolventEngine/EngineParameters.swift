@@ -91,8 +91,9 @@ public struct EngineParameters: Sendable, Hashable, Codable {
             if let problem = RangeContract.durationProblem(ms) { return (field, problem) }
         }
         if finalityDepth > RangeContract.maxHeight { return ("finality_depth", "out of range: must be at most 1e12") }
-        if oracleDivergenceLimit > .one { return ("oracle_divergence_limit", "out of range: must be at most 1") }
-        if indexMoveLimit > .one { return ("index_move_limit", "out of range: must be at most 1") }
+        // Ratios of prices (≤ 1e8): at most 1000, so `index · (1 + limit)` stays far inside the range.
+        if oracleDivergenceLimit > FixedDecimal(1000) { return ("oracle_divergence_limit", "out of range: must be at most 1000") }
+        if indexMoveLimit > FixedDecimal(1000) { return ("index_move_limit", "out of range: must be at most 1000") }
         if hysteresis.isNegative || hysteresis >= policy.warningRatio { return ("hysteresis", "must be in [0, warning_ratio)") }
         if liquidationFeeRate.isNegative || liquidationFeeRate >= .one { return ("liquidation_fee_rate", "must be in [0, 1)") }
         if !liquidationStepFraction.isPositive || liquidationStepFraction > .one { return ("liquidation_step_fraction", "must be in (0, 1]") }

@@ -71,18 +71,18 @@ public struct Scenario: Sendable {
             }
             p.policy = policy
         }
-        if let v = try reader.optional("grace_period_ms") { p.gracePeriodMs = try v.integer() }
+        if let v = try reader.optional("grace_period_ms") { p.gracePeriodMs = try v.duration() }
         if let v = try reader.optional("hysteresis") { p.hysteresis = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_fee_rate") { p.liquidationFeeRate = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_step_fraction") { p.liquidationStepFraction = try v.positiveDecimal() }
         if let v = try reader.optional("liquidation_steps_per_command") { p.liquidationStepsPerCommand = Int(try v.integer()) }
         if let v = try reader.optional("liquidation_notional_cap") { p.liquidationNotionalCap = try v.positiveDecimal() }
-        if let v = try reader.optional("liquidation_cap_interval_ms") { p.liquidationCapIntervalMs = try v.integer() }
+        if let v = try reader.optional("liquidation_cap_interval_ms") { p.liquidationCapIntervalMs = try v.duration() }
         if let v = try reader.optional("price_band") { p.priceBand = try v.positiveDecimal() }
         if let v = try reader.optional("oracle_divergence_limit") { p.oracleDivergenceLimit = try v.positiveDecimal() }
         if let v = try reader.optional("index_move_limit") { p.indexMoveLimit = try v.positiveDecimal() }
-        if let v = try reader.optional("index_move_window_ms") { p.indexMoveWindowMs = try v.integer() }
-        if let v = try reader.optional("mark_staleness_ms") { p.markStalenessMs = try v.integer() }
+        if let v = try reader.optional("index_move_window_ms") { p.indexMoveWindowMs = try v.duration() }
+        if let v = try reader.optional("mark_staleness_ms") { p.markStalenessMs = try v.duration() }
         if let v = try reader.optional("execution") {
             guard let e = LiquidationExecution(rawValue: try v.string()) else { throw v.error("must be \"depth\" or \"backstop\"") }
             p.execution = e
@@ -129,7 +129,7 @@ public struct Scenario: Sendable {
         if let v = try reader.optional("warning_ratio") { u.warningRatio = try v.positiveDecimal() }
         if let v = try reader.optional("call_ratio") { u.callRatio = try v.positiveDecimal() }
         if let v = try reader.optional("restore_ratio") { u.restoreRatio = try v.positiveDecimal() }
-        if let v = try reader.optional("grace_period_ms") { u.gracePeriodMs = try v.integer() }
+        if let v = try reader.optional("grace_period_ms") { u.gracePeriodMs = try v.duration() }
         if let v = try reader.optional("hysteresis") { u.hysteresis = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_fee_rate") { u.liquidationFeeRate = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_step_fraction") { u.liquidationStepFraction = try v.positiveDecimal() }
@@ -140,12 +140,12 @@ public struct Scenario: Sendable {
         }
         if case .null? = reader.value["liquidation_notional_cap"] { u.liquidationNotionalCap = Nullable(nil) }
         if let v = try reader.optional("liquidation_notional_cap") { u.liquidationNotionalCap = Nullable(try v.positiveDecimal()) }
-        if let v = try reader.optional("liquidation_cap_interval_ms") { u.liquidationCapIntervalMs = try v.integer() }
+        if let v = try reader.optional("liquidation_cap_interval_ms") { u.liquidationCapIntervalMs = try v.duration() }
         if let v = try reader.optional("price_band") { u.priceBand = try v.positiveDecimal() }
         if let v = try reader.optional("oracle_divergence_limit") { u.oracleDivergenceLimit = try v.positiveDecimal() }
         if let v = try reader.optional("index_move_limit") { u.indexMoveLimit = try v.positiveDecimal() }
-        if let v = try reader.optional("index_move_window_ms") { u.indexMoveWindowMs = try v.integer() }
-        if let v = try reader.optional("mark_staleness_ms") { u.markStalenessMs = try v.integer() }
+        if let v = try reader.optional("index_move_window_ms") { u.indexMoveWindowMs = try v.duration() }
+        if let v = try reader.optional("mark_staleness_ms") { u.markStalenessMs = try v.duration() }
         if let v = try reader.optional("execution") {
             guard let e = LiquidationExecution(rawValue: try v.string()) else { throw v.error("must be \"depth\" or \"backstop\"") }
             u.execution = e

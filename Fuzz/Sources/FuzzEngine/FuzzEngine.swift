@@ -1,9 +1,21 @@
+import FuzzDriver
 import SolventFuzzing
 
-/// libFuzzer entry: the engine's decoder and apply (SolventFuzzing.EngineFuzzer).
+/// The executable's entry (SwiftPM names an executable module's entry `<module>_main`): hands
+/// control to libFuzzer's driver with the engine harness (SolventFuzzing.EngineFuzzer).
+@_cdecl("FuzzEngine_main")
+func fuzzEngineMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+        EngineFuzzer.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+        return 0
+    }
+}
+
+/// libFuzzer's conventional entry, which its archive refers to.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzEngine(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    EngineFuzzer.run(bytes)
+func fuzzEngineTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    EngineFuzzer.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
     return 0
 }

@@ -91,6 +91,16 @@ extension Engine {
         }
         let identities = Set(orphaned.map(\.identity))
         state.chainDeposits.removeAll { identities.contains($0.identity) && $0.chain == chain }
+        // What the reorganization cost each account; payouts already made stay made, so a
+        // balance may now be negative: a deficit handled as any other.
+        for a in Set(orphaned.map(\.account)).sorted() {
+            for asset in Set(orphaned.filter { $0.account == a }.map(\.asset)).sorted() {
+                let lost = orphaned.filter { $0.account == a && $0.asset == asset }.reduce(FixedDecimal.zero) { $0 + $1.credited }
+                reportReorganizationCost(a, asset: asset, orphaned: lost, kept: .zero, reversed: .zero,
+                                         balanceBefore: state.accounts[a].balance(asset) + lost)
+            }
+            settleDebtWithoutPositions(a)
+        }
         if let maxNew = newHashes.keys.max() { state.chainTips[chain] = maxNew } else { state.chainTips[chain] = forkHeight - 1 }
         emit(.chainReorganized, [("chain", .text(chain)), ("fork_height", .integer(forkHeight)),
                                  ("orphaned_deposits", .integer(Int64(orphaned.count)))])
@@ -130,6 +140,71 @@ extension Engine {
             emit(event.kind, account: event.account.flatMap { state.accountIndex[$0] },
                  event.fields + [("replayed", .flag(true)), ("original_time", .integer(event.time))])
         }
+        // Payouts are facts: every withdrawal the old history paid out since the first orphaned
+        // deposit stays paid (debited now, even into a negative balance) when the replay refused
+        // it, and a withdrawal only the replay made is undone (it never left).
+        let earliest = orphaned.map(\.sequence).min() ?? state.commandsApplied
+        let oldPayouts = old.state.payouts.filter { $0.sequence >= earliest }
+        let newPayouts = state.payouts.filter { $0.sequence >= earliest }
+        var kept: [String: [Int: FixedDecimal]] = [:], reversed: [String: [Int: FixedDecimal]] = [:]
+        for p in oldPayouts where !newPayouts.contains(p) {
+            let settle = old.state.accountIndex[p.account].map { old.state.accounts[$0].account.settle } ?? p.asset
+            guard let a = try? openAccountIfNeeded(p.account, settle: state.market.assets[settle].symbol, defaultSettle: settle) else { continue }
+            state.accounts[a].credit(p.asset, -p.amount)
+            state.totals[p.asset].withdrawn += p.amount
+            state.payouts.append(p)
+            kept[p.account, default: [:]][p.asset, default: .zero] += p.amount
+        }
+        for p in newPayouts where !oldPayouts.contains(p) {
+            guard let a = state.accountIndex[p.account] else { continue }
+            state.accounts[a].credit(p.asset, p.amount)
+            state.totals[p.asset].withdrawn -= p.amount
+            state.payouts.removeAll { $0 == p }
+            reversed[p.account, default: [:]][p.asset, default: .zero] += p.amount
+        }
+        state.payouts.sort { $0.sequence < $1.sequence }
+        var costed = Set(orphaned.map { old.state.accounts[$0.account].id })
+        costed.formUnion(kept.keys)
+        costed.formUnion(reversed.keys)
+        for id in costed.sorted() {
+            guard let a = state.accountIndex[id] else { continue }
+            var assets = Set(orphaned.filter { old.state.accounts[$0.account].id == id }.map(\.asset))
+            if let k = kept[id] { assets.formUnion(k.keys) }
+            if let r = reversed[id] { assets.formUnion(r.keys) }
+            for asset in assets.sorted() {
+                let lost = orphaned.filter { old.state.accounts[$0.account].id == id && $0.asset == asset }.reduce(FixedDecimal.zero) { $0 + $1.credited }
+                let before = old.state.accountIndex[id].map { old.state.accounts[$0].balance(asset) } ?? .zero
+                reportReorganizationCost(a, asset: asset, orphaned: lost, kept: kept[id]?[asset] ?? .zero, reversed: reversed[id]?[asset] ?? .zero,
+                                         balanceBefore: before)
+            }
+        }
+        // A call restated by the reorganization (one the old history did not have on that pool)
+        // gets a deadline no earlier than the notice plus the grace period: its holder learns of
+        // it now. A liquidation the replay started on such an unannounced deadline becomes that call.
+        let floor = notice.time + state.parameters.gracePeriodMs
+        for a in state.accounts.indices {
+            let known = old.state.accountIndex[state.accounts[a].id].map { old.state.accounts[$0].procedures } ?? [:]
+            for key in state.accounts[a].procedures.keys.sorted() {
+                let procedure = state.accounts[a].procedures[key]!
+                let wasKnown: Bool
+                switch known[key] {
+                case .called?, .liquidating?: wasKnown = true
+                default: wasKnown = false
+                }
+                guard !wasKnown else { continue }
+                switch procedure {
+                case .called(let deadline, let amount) where deadline < floor:
+                    state.accounts[a].procedures[key] = .called(deadline: floor, amount: amount)
+                case .liquidating(untilCured: true):
+                    let evaluation = evaluator.evaluate(state.accounts[a].account, prices: false)
+                    if let pool = Self.poolsByKey(state.accounts[a], evaluation).first(where: { $0.0 == key })?.1, pool.status < .liquidatable {
+                        state.accounts[a].procedures[key] = .called(deadline: floor, amount: pool.callAmount)
+                        state.calledAccounts.insert(a)
+                    }
+                default: break
+                }
+            }
+        }
         let before = old.evaluator
         for record in old.state.accounts {
             let was = before.evaluate(record.account)
@@ -142,17 +217,48 @@ extension Engine {
             let proceduresBefore = record.procedures.sorted { $0.key < $1.key }.map { "\($0.value.name)" }
             let proceduresAfter = state.accounts[a].procedures.sorted { $0.key < $1.key }.map { "\($0.value.name)" }
             guard was.status != now.status || proceduresBefore != proceduresAfter || was.cross.equity != now.cross.equity else { continue }
+            let deadlines = state.accounts[a].procedures.sorted { $0.key < $1.key }.compactMap { entry -> String? in
+                if case .called(let deadline, _) = entry.value { return "\(poolName(entry.key)):\(deadline)" } else { return nil }
+            }
             emit(.marginRestated, account: a, [("status_before", .text(was.status.name)), ("status_after", .text(now.status.name)),
                                                ("equity_before", .decimal(was.cross.equity)), ("equity_after", .decimal(now.cross.equity)),
                                                ("maintenance_margin", .decimal(now.cross.maintenanceMargin)),
                                                ("procedures_before", .text(proceduresBefore.joined(separator: ","))),
-                                               ("procedures_after", .text(proceduresAfter.joined(separator: ",")))])
+                                               ("procedures_after", .text(proceduresAfter.joined(separator: ","))),
+                                               ("deadlines", .text(deadlines.joined(separator: ",")))])
         }
+        for id in costed.sorted() { if let a = state.accountIndex[id] { settleDebtWithoutPositions(a) } }
         var touched = Array(state.accounts.indices)
         applyDueParameterChanges(&touched)
         refreshBreakers()
         reevaluate(touched)
         drainLiquidations()
         return events
+    }
+}
+
+extension Engine {
+    /// `reorganization_cost`: what a reorganization did to one asset of one account — the
+    /// orphaned credit, the payouts kept although the corrected history could not fund them,
+    /// withdrawals only the replay made (undone), the balance before and after, and the debt.
+    mutating func reportReorganizationCost(_ a: Int, asset: Int, orphaned: FixedDecimal, kept: FixedDecimal, reversed: FixedDecimal,
+                                           balanceBefore: FixedDecimal) {
+        let after = state.accounts[a].balance(asset)
+        emit(.reorganizationCost, account: a, [("asset", .text(state.market.assets[asset].symbol)), ("orphaned_credit", .decimal(orphaned)),
+                                               ("payouts_kept", .decimal(kept)), ("replayed_payouts_undone", .decimal(reversed)),
+                                               ("balance_before", .decimal(balanceBefore)), ("balance_after", .decimal(after)),
+                                               ("cost", .decimal(balanceBefore - after)),
+                                               ("deficit", .decimal(FixedDecimal.maximum(.zero, -after)))])
+    }
+
+    /// An account left with a negative settle balance and no cross position (e.g. its deposit
+    /// was orphaned after it withdrew): the deficit is handled as that of an emptied cross pool —
+    /// other collateral converted, the insurance fund, then bad debt (no instrument to socialize over).
+    /// With cross positions the margin procedure handles it (call, liquidation, then this).
+    mutating func settleDebtWithoutPositions(_ a: Int) {
+        let record = state.accounts[a]
+        guard record.balance(record.account.settle).isNegative,
+              !record.account.positions.contains(where: { record.pool(of: $0.instrument) == .cross }) else { return }
+        settleEmptyPool(a, instrument: nil)
     }
 }

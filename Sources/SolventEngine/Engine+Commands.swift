@@ -113,6 +113,7 @@ extension Engine {
         }
         state.accounts[a] = after
         state.totals[asset].withdrawn += amount
+        state.payouts.append(Payout(sequence: state.commandsApplied, account: id, asset: asset, amount: amount))
         emit(.withdrew, account: a, [("asset", .text(assetSymbol)), ("amount", .decimal(amount)), ("balance", .decimal(after.balance(asset)))])
         return [a]
     }

@@ -89,6 +89,9 @@ extension Engine {
         w.key("chain_tips"); w.beginArray(); for (chain, tip) in s.chainTips.sorted(by: { $0.key < $1.key }) { w.string(chain); w.integer(tip) }; w.endArray()
         w.key("orphaned"); w.beginArray(); for o in s.orphanedDeposits.sorted() { w.string(o) }; w.endArray()
         w.key("backlog"); w.beginArray(); for a in s.backlog.sorted() { w.integer(a) }; w.endArray()
+        w.key("payouts"); w.beginArray()
+        for p in s.payouts { w.beginArray(); w.integer(p.sequence); w.string(p.account); w.integer(p.asset); w.decimal(p.amount); w.endArray() }
+        w.endArray()
         w.key("pending"); w.beginArray()
         for p in s.pendingChanges {
             w.integer(p.time)

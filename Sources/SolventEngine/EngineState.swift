@@ -162,6 +162,15 @@ public struct ChainDeposit: Sendable, Hashable, Codable {
     public var identity: String { "\(chain):\(height):\(blockHash)" }
 }
 
+/// A withdrawal that was paid out: a fact that no reorganization or replay undoes.
+public struct Payout: Sendable, Hashable, Codable {
+    /// The engine command count when it was applied (its journal sequence number).
+    public var sequence: Int64
+    public var account: String
+    public var asset: Int
+    public var amount: FixedDecimal
+}
+
 /// A parameter change waiting for its effective time (ms).
 public struct PendingChange: Sendable, Hashable, Codable {
     public var time: Int64
@@ -196,6 +205,9 @@ public struct EngineState: Sendable, Codable {
     public var orphanedDeposits: Set<String> = []
     /// Scheduled parameter changes, in order of effective time then arrival.
     public var pendingChanges: [PendingChange] = []
+    /// Every withdrawal paid out, in order: a rebuild after a reorganization keeps them
+    /// (`Engine.completeReorganization`).
+    public var payouts: [Payout] = []
 
     public init(market: Market, parameters: EngineParameters) {
         self.market = market

@@ -7,7 +7,7 @@ import SolventRisk
 struct VolatilityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volatility",
-        abstract: "EWMA and GARCH(1,1) volatility of a price history (CSV of ../shared/data, .gz allowed).",
+        abstract: "EWMA and GARCH(1,1) volatility of a price history (CSV with header timestamp,open,high,low,close,volume, .gz allowed; e.g. Examples/data).",
         discussion: "Returns are percent log returns of closes. Prints JSON with the EWMA volatility and the GARCH(1,1) maximum-likelihood fit.")
 
     @Option(name: .long, help: "CSV file: timestamp,open,high,low,close,volume (gzip when it ends in .gz).") var data: String

@@ -77,13 +77,31 @@ def swift_state(res):
     return {"accounts": accts, "totals": totals, "events": events_of(res["events"])}
 
 
+SUMMED = {"insurance_fund_draw", "insurance_fund_contribution", "socialized_loss", "bad_debt",
+          "collateral_converted"}
+
+
+def normalize_events(items):
+    """Fills and ADL closes as a multiset of quantities per account; money movements (fund
+    draws and contributions, socialized loss, bad debt, conversions) as one sum per account:
+    when within a liquidation the engine books them is not part of the contract."""
+    fills, sums = [], {}
+    for typ, acct, amt in items:
+        if typ in SUMMED:
+            sums[(typ, acct)] = sums.get((typ, acct), F(0)) + amt
+        else:
+            fills.append((typ, acct, amt))
+    out = fills + [(t, a, v) for (t, a), v in sums.items() if v != 0]
+    return sorted(out, key=lambda x: (x[0], x[1] or "", x[2]))
+
+
 def events_of(events):
     out = []
     for e in events:
         if e.get("type") in EVENT_KINDS:
             amt = dec(e.get(EVENT_AMOUNT[e["type"]]))
             out.append((e["type"], e.get("account"), abs(amt)))
-    return sorted(out, key=lambda x: (x[0], x[1] or "", x[2]))
+    return normalize_events(out)
 
 
 def model_state(doc):
@@ -109,7 +127,7 @@ def model_state(doc):
     for e in eng.events:
         if e.get("type") in EVENT_KINDS:
             ev.append((e["type"], e.get("account"), abs(ref.r18(e[EVENT_AMOUNT[e["type"]]]))))
-    ev.sort(key=lambda x: (x[0], x[1] or "", x[2]))
+    ev = normalize_events(ev)
     return {"accounts": accts, "totals": totals, "events": ev}
 
 

@@ -474,8 +474,17 @@ class Engine:
             else:
                 qty = ZERO
         new = old + qty
+        excess = ZERO
         if self.in_call(acct) and (abs(new) > abs(old) or old * new < 0):
-            raise Reject(2004, "quantity", "the account is in a margin call: a fill may only reduce")
+            # reduce-only while called: the closing part of the fill applies, the rest not
+            if old * qty < 0:
+                excess = abs(qty) - abs(old)
+                fee = r18(fee * abs(old) / abs(qty))   # the fee of the part applied
+                qty = -old
+                new = ZERO
+            else:
+                raise Reject(2004, "quantity",
+                             "the account is in a margin call: a fill may only reduce")
         if order is not None:
             filled = dec(cmd.get("quantity"))
             order["q"] -= filled
@@ -493,6 +502,10 @@ class Engine:
         self.emit("filled", account=acct["id"], symbol=sym, quantity=qty, price=price, fee=fee,
                   realized_pnl=realized,
                   position=acct["pos"][sym]["q"] if sym in acct["pos"] else ZERO)
+        if excess:
+            self.emit("rejected", code=2004, field="quantity",
+                      reason="excess of the fill not applied: the account is in a margin call",
+                      excess=excess)
 
     def cmd_place_order(self, cmd):
         acct = self._account(cmd)
@@ -693,6 +706,16 @@ class Engine:
         self.emit("chain_reorganized", chain=chain, fork_height=fork)
 
     # ------------------------------------------------------------------ procedure
+    def genesis(self):
+        """The starting book is a state at `start.time`: its pools enter the procedure then
+        (a call opened here has its deadline counted from the start time); the waterfall
+        first runs with the first command. Genesis transitions print no events."""
+        self.update_pauses()
+        for acct in self.accounts.values():
+            for pool in self.pools(acct):
+                self.update_pool(acct, pool)
+        self.events = []
+
     def after_command(self):
         self.update_pauses()
         for acct in list(self.accounts.values()):
@@ -792,7 +815,7 @@ class Engine:
                 self.pool_event("warning_cleared", acct, pool)
 
     def _start_liq(self, acct, pool, reason):
-        acct["proc"][pool] = {"kind": "liq", "reason": reason, "orders_cancelled": False}
+        acct["proc"][pool] = {"kind": "liq", "reason": reason}
         self.pool_event("liquidation_started", acct, pool, reason=reason)
 
     # ------------------------------------------------------------------ waterfall
@@ -831,14 +854,12 @@ class Engine:
                         other["proc"].pop(opool)
 
     def liquidation_step(self, acct, pool) -> bool:
-        st = acct["proc"][pool]
-        if not st.get("orders_cancelled"):
-            st["orders_cancelled"] = True
-            mine = [o for o, v in self.orders.items() if v["account"] == acct["id"]]
-            if mine:
-                for o in mine:
-                    del self.orders[o]
-                self.emit("orders_cancelled_for_liquidation", account=acct["id"], orders=len(mine))
+        # 1. cancel the account's open orders (every step: orders placed since go too)
+        mine = [o for o, v in self.orders.items() if v["account"] == acct["id"]]
+        if mine:
+            for o in mine:
+                del self.orders[o]
+            self.emit("orders_cancelled_for_liquidation", account=acct["id"], orders=len(mine))
             self.update_pool(acct, pool)
             if acct["proc"].get(pool, {}).get("kind") != "liq":
                 return True
@@ -952,28 +973,14 @@ class Engine:
             return False
         # book the fills
         notional = ZERO
-        drawn = ZERO
         for q, price, who in fills:
             realized = self.trade(acct, sym, -s * q, price, keep=True)
             self.emit("liquidation_fill", account=acct["id"], symbol=sym, quantity=-s * q,
                       price=price, executor=who, bankruptcy_price=pb, realized_pnl=realized)
             notional += q * cs * price if not inst["inverse"] else q * cs / price
-            d = unit_loss(price)
-            if d > 0 and who == "depth" and limited:
-                drawn += r18(q * d)
         for q, acp in adl_fills:
             self.trade(acct, sym, -s * q, pb, keep=True)
         acct["last_liquidated"] = sym
-        if drawn > 0 and sym in acct["pos"] and acct["pos"][sym]["q"] == 0 and \
-                len(self.pool_positions(acct, pool)) == 1:
-            # closed whole: the fund pays the pool's exact deficit (no rounding residue)
-            drawn = max(ZERO, -self.pool_numbers(acct, pool)["equity"])
-        if drawn > 0:
-            drawn = min(drawn, self.fund.get(settle, ZERO))
-            self.fund[settle] -= drawn
-            self._credit_pool(acct, pool, sym, settle, drawn)
-            self.emit("insurance_fund_draw", account=acct["id"], amount=drawn,
-                      fund=self.fund[settle])
         # fee out of the pool's own surplus only
         if notional > 0:
             fee = r18(p["liquidation_fee_rate"] * notional)
@@ -1066,7 +1073,7 @@ class Engine:
                     sold, proceeds = have, r18(have * px)
                 else:
                     sold = up18(need / px)
-                    proceeds = need
+                    proceeds = r18(sold * px)
                 acct["bal"][other] -= sold
                 acct["bal"][asset] += proceeds
                 self.emit("collateral_converted", account=acct["id"], asset=other, sold=sold,
@@ -1169,6 +1176,7 @@ def _render(v):
 
 def run_scenario(doc: dict, limit: int | None = None) -> Engine:
     eng = Engine(doc)
+    eng.genesis()
     for i, cmd in enumerate(doc.get("commands") or []):
         if limit is not None and i >= limit:
             break

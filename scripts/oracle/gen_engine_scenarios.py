@@ -50,8 +50,8 @@ def rnd_price(rng, p, spread):
     return F(p) * (1 + F(rng.randint(-spread, spread), 1000))
 
 
-def make_book(rng, sym, ref, t):
-    depth = rng.choice([0, 1, 2, 3, 5])
+def make_book(rng, sym, ref, t, deep=False):
+    depth = rng.choice([0, 1, 2, 3, 5]) if not deep else rng.choice([1, 2, 3])
     bids, asks = [], []
     for j in range(depth):
         gap = F(rng.randint(1, 40), 1000) * (j + 1)
@@ -60,6 +60,10 @@ def make_book(rng, sym, ref, t):
             qty *= 15
         bids.append([d(ref * (1 - gap), 2), d(qty)])
         asks.append([d(ref * (1 + gap), 2), d(qty)])
+    if deep and bids:
+        far = F(rng.randint(50, 90), 1000)  # inside every band the generator uses
+        bids.append([d(ref * (1 - far), 2), "100000"])
+        asks.append([d(ref * (1 + far), 2), "100000"])
     bids.sort(key=lambda l: -F(l[0]))
     asks.sort(key=lambda l: F(l[0]))
     bids = [l for k, l in enumerate(bids) if k == 0 or l[0] != bids[k - 1][0]]
@@ -80,6 +84,11 @@ KNOWN = {
     # avoiding them lets a run look for new ones (--avoid NAME,...)
     "backstop_after_dry": "depth execution with the backstop enabled: after the fund runs "
                           "dry and ADL is short, the binary walks the book, not the backstop",
+    "fund_dry": "the fund running dry (ADL, the walk after ADL, socialized loss): the binary "
+                "fills the rest at one price (the level where the fund ran dry, or the mark) "
+                "whatever the book holds",
+    "mixed_pools": "an account with one pool waiting for liquidity and another pool (isolated) "
+                   "to liquidate: the binary does not liquidate the other pool",
 }
 
 
@@ -139,6 +148,16 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
     if "backstop_after_dry" in avoid and params["execution"] == "depth":
         params["backstop"] = False
     fund = {"USDT": str(rng.choice([0, 10, 100, 1000, 5000, 100000]))}
+    if "fund_dry" in avoid:
+        fund = {"USDT": "100000000"}
+    if "mixed_pools" in avoid:
+        for acc in accounts:
+            isolated = [p for p in acc["positions"] if p.get("margin_mode") == "isolated"]
+            if isolated and (len(isolated) > 1 or len(isolated) < len(acc["positions"])):
+                for p in acc["positions"]:
+                    p.pop("margin_mode", None)
+                    p.pop("isolated_margin", None)
+                iso_syms[acc["id"]] = set()
     t = T0
     cmds = []
     n_cmd = rng.randint(3, 14)
@@ -162,10 +181,10 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                 index[sym] = marks[sym]
                 cmds.append({"time": t, "type": "index", "symbol": sym, "price": d(index[sym], 2)})
                 # a fresh book around the new index (a stale book would sit outside the band)
-                cmds.append(make_book(rng, sym, index[sym], t))
+                cmds.append(make_book(rng, sym, index[sym], t, "deep_books" in avoid))
             c.update(type="mark", symbol=sym, price=d(marks[sym], 2))
         elif kind == "book":
-            c = make_book(rng, sym, index[sym], t)
+            c = make_book(rng, sym, index[sym], t, "deep_books" in avoid)
         elif kind == "tick":
             c.update(type="tick")
         elif kind == "deposit":
@@ -226,9 +245,10 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                 c.update(type="change_parameters", parameters={"mark_staleness_ms": 20000})
             else:
                 spec = INSTRUMENTS[sym]["brackets"]
+                factor = F(rng.choice([1, 2, 3]))
                 c.update(type="change_parameters", brackets={sym: [
                     {"notional_floor": a, "notional_cap": b, "max_leverage": lv,
-                     "mmr": d(F(m) * F(rng.choice([1, 2, 3])), 6)} for a, b, lv, m in spec]})
+                     "mmr": d(F(m) * factor, 6)} for a, b, lv, m in spec]})
             if rng.random() < 0.4:
                 c["effective_time"] = t + rng.choice([0, 2000, 30000])
             else:

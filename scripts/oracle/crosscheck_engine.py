@@ -229,7 +229,7 @@ def check_cases(cases_dir, tally, binary, tmpdir):
         if not exp:
             continue
         m = model_state({k: v for k, v in doc.items()
-                         if k not in ("expected", "provenance", "note")})
+                         if k not in ("expected", "provenance", "note", "decided_by")})
         problems = []
         for aid, want in exp.get("accounts", {}).items():
             got = m["accounts"].get(aid)
@@ -261,8 +261,8 @@ def check_cases(cases_dir, tally, binary, tmpdir):
             tally[0] += 1
         if binary:
             sw = compare(binary, {k: v for k, v in doc.items()
-                                  if k not in ("expected", "provenance", "note")}, tmpdir,
-                         with_events=False)
+                                  if k not in ("expected", "provenance", "note", "decided_by")}, tmpdir,
+                         with_events=True)
             if sw:
                 print(f"{label}: swift disagrees with the right values (reported, not counted): "
                       + "; ".join(sw[:4]))

@@ -181,6 +181,9 @@ class Engine:
         self.paused = {}            # symbol -> reasons string
         self.events = []
         self.commands_applied = 0
+        self.journal = []           # [{"cmd", "forced"}]: what a reorg replays
+        self._current = None
+        self._genesis_doc = {k: v for k, v in doc.items() if k != "commands"}
 
     # ------------------------------------------------------------------ helpers
     def _new_account(self, aid, settle):
@@ -213,12 +216,8 @@ class Engine:
         return v
 
     def collateral(self, acct):
-        w = sum((self.asset_value(acct, a, v) for a, v in acct["bal"].items()), ZERO)
-        h = self.params.get("unconfirmed_haircut")
-        if h is not None:
-            for d in acct["pending"]:
-                w += self.asset_value(acct, d["asset"], d["amount"]) * (1 - h)
-        return w
+        # a pending chain deposit is in the balance at what it counts (A19)
+        return sum((self.asset_value(acct, a, v) for a, v in acct["bal"].items()), ZERO)
 
     def pools(self, acct):
         names = ["cross"]
@@ -265,9 +264,15 @@ class Engine:
         return m
 
     # ------------------------------------------------------------------ commands
-    def apply(self, cmd: dict):
+    def apply(self, cmd: dict, forced: bool = False):
+        """Applies one command. `forced`: a withdrawal accepted in the original history,
+        replayed after a reorganization (the coins left; it is not judged again)."""
+        entry = {"cmd": dict(cmd), "forced": forced}
         if cmd.get("time") is not None:
             self.now = parse_time(cmd["time"])
+        entry["cmd"]["time"] = self.now
+        self.journal.append(entry)
+        self._current = entry
         self._apply_due_changes()
         typ = cmd.get("type")
         try:
@@ -359,9 +364,14 @@ class Engine:
         if asset not in self.assets:
             raise Reject(2000, "asset", f"unknown asset {asset}")
         amount = self._positive(cmd, "amount")
-        if acct["bal"].get(asset, ZERO) < amount:
-            raise Reject(2006, "amount", "above the balance")
-        self.withdrawable_check(acct, asset, amount)
+        if not self._current or not self._current["forced"]:
+            unconfirmed = sum((d["counted"] for d in acct["pending"] if d["asset"] == asset),
+                              ZERO)
+            if acct["bal"].get(asset, ZERO) - unconfirmed < amount:
+                raise Reject(2006, "amount", "above the withdrawable balance")
+            self.withdrawable_check(acct, asset, amount)
+        if self._current:
+            self._current["forced"] = True   # accepted: a replay keeps it
         acct["bal"][asset] -= amount
         self.withdrawn[asset] += amount
         self.emit("withdrew", account=acct["id"], asset=asset, amount=amount,
@@ -595,7 +605,16 @@ class Engine:
         if amount > 0:
             if acct["bal"].get(settle, ZERO) < amount:
                 raise Reject(2006, "amount", "above the balance")
-            self.withdrawable_check(acct, settle, amount)
+            # A23: margin into a pool (even one in a call) only has to leave the cross pool
+            # able to hold its own initial margin; a called cross pool cannot give any
+            if acct["proc"].get("cross", {}).get("kind") in ("call", "liq"):
+                raise Reject(2005, "account", "the cross pool is in a margin call")
+            n = self.pool_numbers(acct, "cross")
+            w_after = n["w"] - self.asset_value(acct, settle, acct["bal"][settle]) \
+                + self.asset_value(acct, settle, acct["bal"][settle] - amount)
+            need = n["im"] + self.order_margin(acct)
+            if w_after + min(ZERO, n["upnl"]) < need:
+                raise Reject(2001, "amount", "would leave the cross pool below initial margin")
             acct["bal"][settle] -= amount
             pos["iso"] += amount
         else:
@@ -654,13 +673,22 @@ class Engine:
             raise Reject(2000, "asset", f"unknown asset {asset}")
         amount = self._positive(cmd, "amount")
         aid = cmd.get("account")
+        key = (cmd.get("chain"), int(cmd.get("height")), cmd.get("block_hash"), aid, asset)
+        if any((x["chain"], x["height"], x["hash"], x["account"], x["asset"]) == key
+               for x in self.chain_deposits):
+            raise Reject(1001, "block_hash", "deposit already recorded in that block")  # A22
         if aid not in self.accounts:
             settle = cmd.get("settle") or asset
             self._new_account(aid, settle)
             self.emit("account_opened", account=aid, settle=settle)
         acct = self.accounts[aid]
         d = {"account": aid, "asset": asset, "amount": amount, "chain": cmd.get("chain"),
-             "height": int(cmd.get("height")), "hash": cmd.get("block_hash"), "final": False}
+             "height": int(cmd.get("height")), "hash": cmd.get("block_hash"), "final": False,
+             "entry": self._current}
+        h = self.params.get("unconfirmed_haircut")
+        d["counted"] = ZERO if h is None else r18(amount * (1 - h))
+        acct["bal"][asset] = acct["bal"].get(asset, ZERO) + d["counted"]
+        self.deposited[asset] += d["counted"]
         self.chain_deposits.append(d)
         acct["pending"].append(d)
         self.emit("chain_deposit_seen", account=aid, amount=amount)
@@ -680,30 +708,40 @@ class Engine:
                 d["final"] = True
                 acct = self.accounts[d["account"]]
                 acct["pending"].remove(d)
-                acct["bal"][d["asset"]] = acct["bal"].get(d["asset"], ZERO) + d["amount"]
-                self.deposited[d["asset"]] += d["amount"]
+                rest = d["amount"] - d["counted"]
+                acct["bal"][d["asset"]] = acct["bal"].get(d["asset"], ZERO) + rest
+                self.deposited[d["asset"]] += rest
                 self.emit("chain_deposit_final", account=d["account"], amount=d["amount"])
 
     def cmd_chain_reorg(self, cmd):
+        """docs/journal.md: orphaned deposits are removed from the journal (each becomes a
+        tick at its time), the engine rolls back and replays up to the notice, then goes on.
+        Withdrawals accepted in the original history stay made (C01)."""
         chain = cmd.get("chain")
         fork = int(cmd.get("fork_height"))
         new = {int(k): v for k, v in (cmd.get("new_hashes") or {}).items()}
-        for d in list(self.chain_deposits):
-            if d["chain"] != chain or d["height"] < fork:
-                continue
-            if new.get(d["height"]) == d["hash"]:
-                continue
-            self.chain_deposits.remove(d)
-            acct = self.accounts[d["account"]]
-            if d["final"]:
-                # the credit is reversed in place; what happened since (withdrawals) stays
-                acct["bal"][d["asset"]] -= d["amount"]
-                self.deposited[d["asset"]] -= d["amount"]
-            else:
-                acct["pending"].remove(d)
+        orphaned = [d for d in self.chain_deposits
+                    if d["chain"] == chain and d["height"] >= fork
+                    and new.get(d["height"]) != d["hash"]]
+        if orphaned:
+            for d in orphaned:
+                e = d["entry"]
+                e["cmd"] = {"time": e["cmd"]["time"], "type": "tick"}
+            history = self.journal[:-1]
+            current = self._current
+            replay = Engine(self._genesis_doc)
+            replay.genesis()
+            for e in history:
+                replay.apply(e["cmd"], forced=e["forced"])
+            kept_events, kept_journal = self.events, self.journal
+            self.__dict__.update({k: v for k, v in replay.__dict__.items()})
+            self.events, self.journal, self._current = kept_events, kept_journal, current
+            self.now = current["cmd"]["time"]
+        for d in orphaned:
             self.emit("chain_deposit_orphaned", account=d["account"], amount=d["amount"],
                       was_final=d["final"])
-        self.emit("chain_reorganized", chain=chain, fork_height=fork)
+        self.emit("chain_reorganized", chain=chain, fork_height=fork,
+                  orphaned_deposits=len(orphaned))
 
     # ------------------------------------------------------------------ procedure
     def genesis(self):
@@ -977,7 +1015,8 @@ class Engine:
             realized = self.trade(acct, sym, -s * q, price, keep=True)
             self.emit("liquidation_fill", account=acct["id"], symbol=sym, quantity=-s * q,
                       price=price, executor=who, bankruptcy_price=pb, realized_pnl=realized)
-            notional += q * cs * price if not inst["inverse"] else q * cs / price
+            # each product/quotient rounded once (docs/evaluate.md, Arithmetic)
+            notional += r18(q * cs * price) if not inst["inverse"] else r18(q * cs / price)
         for q, acp in adl_fills:
             self.trade(acct, sym, -s * q, pb, keep=True)
         acct["last_liquidated"] = sym
@@ -1155,12 +1194,14 @@ class Engine:
                 if pos["mode"] == "isolated":
                     d["isolated_margin"] = pos["iso"]
                 positions.append(d)
+            bal = dict(acct["bal"])
             accts.append({"id": acct["id"], "status": self.account_status(acct),
-                          "balances": dict(acct["bal"]), "positions": positions,
+                          "balances": bal, "positions": positions,
                           "socialized_loss": acct["socialized"], "bad_debt": acct["bad_debt"],
                           "procedure": {p: st["kind"] for p, st in acct["proc"].items()}})
+        deposited = dict(self.deposited)
         return {"accounts": accts, "insurance_fund": dict(self.fund), "fees": dict(self.fees),
-                "deposited": dict(self.deposited), "withdrawn": dict(self.withdrawn),
+                "deposited": deposited, "withdrawn": dict(self.withdrawn),
                 "opening": dict(self.opening), "socialized_loss": dict(self.socialized_total)}
 
 

@@ -14,6 +14,8 @@ Coverage levels (the subset the reference model decides exactly grows with the l
   2  + withdrawals, fills (flips, fees), collateral prices, multi-asset collateral
   3  + reduce-only orders, parameter changes, isolated margin moves, stale marks,
        fund running dry, ADL and socialized loss (thin books, ADL on/off)
+  4  + chain deposits, tips and reorganizations (finality depth, unconfirmed haircut),
+       liquidation notional caps, oracle-divergence, staleness and index-move pauses
 Library use: generate(rng, level) -> scenario document.
 """
 from __future__ import annotations
@@ -87,6 +89,8 @@ KNOWN = {
     "fund_dry": "the fund running dry (ADL, the walk after ADL, socialized loss): the binary "
                 "fills the rest at one price (the level where the fund ran dry, or the mark) "
                 "whatever the book holds",
+    "cap_lots": "liquidation_notional_cap: the binary cuts the capped quantity into lots "
+                "differently (1e-8 off at an exact boundary); the documents give no lot size",
     "mixed_pools": "an account with one pool waiting for liquidity and another pool (isolated) "
                    "to liquidate: the binary does not liquidate the other pool",
 }
@@ -137,6 +141,20 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
               "liquidation_step_fraction": rng.choice(["0.25", "0.3", "1"]),
               "liquidation_fee_rate": rng.choice(["0", "0.005", "0.01"]),
               "grace_period_ms": rng.choice([0, 0, 5000, 60000])}
+    if level >= 4:
+        params["finality_depth"] = rng.choice([2, 3, 6])
+        if rng.random() < 0.5:
+            params["unconfirmed_haircut"] = rng.choice(["0.5", "0.2"])
+        if rng.random() < 0.4 and "cap_lots" not in avoid:
+            params["liquidation_notional_cap"] = rng.choice(["20000", "100000", "500000"])
+            params["liquidation_cap_interval_ms"] = rng.choice([10000, 60000])
+        if rng.random() < 0.4:
+            params["oracle_divergence_limit"] = "0.05"
+        if rng.random() < 0.3:
+            params["mark_staleness_ms"] = 30000
+        if rng.random() < 0.3:
+            params["index_move_limit"] = "0.3"
+            params["index_move_window_ms"] = 60000
     if level >= 3:
         params["adl"] = rng.random() < 0.7
         params["socialize_over"] = rng.choice(["profitable", "all"])
@@ -163,6 +181,8 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
     n_cmd = rng.randint(3, 14)
     index = dict(marks)
     orders = []
+    chain_h = [99, 99]    # last deposit height, tip
+    index_sent = set()
     for k in range(n_cmd):
         t += rng.choice([0, 1000, 1000, 5000, 30000, 61000])
         kinds = ["mark", "mark", "mark", "book", "book", "tick", "deposit", "funding"]
@@ -170,6 +190,8 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
             kinds += ["withdraw", "fill", "fill", "asset_price"]
         if level >= 3:
             kinds += ["reduce_only", "change_parameters", "move_isolated_margin"]
+        if level >= 4:
+            kinds += ["chain_deposit", "chain_deposit", "chain_tip", "chain_tip", "chain_reorg"]
         kind = rng.choice(kinds)
         c = {"time": t}
         sym = rng.choice(syms)
@@ -177,14 +199,17 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
             move = F(rng.choice([-15, -10, -6, -3, -1, 1, 3, 6, 10, 15]), 100)
             marks[sym] = marks[sym] * (1 + move)
             marks[sym] = F(round(marks[sym] * 100), 100)
-            if rng.random() < 0.85:
+            if rng.random() < (0.85 if level < 4 else 0.7):
                 index[sym] = marks[sym]
+                index_sent.add(sym)
                 cmds.append({"time": t, "type": "index", "symbol": sym, "price": d(index[sym], 2)})
                 # a fresh book around the new index (a stale book would sit outside the band)
                 cmds.append(make_book(rng, sym, index[sym], t, "deep_books" in avoid))
             c.update(type="mark", symbol=sym, price=d(marks[sym], 2))
         elif kind == "book":
-            c = make_book(rng, sym, index[sym], t, "deep_books" in avoid)
+            # the band is centred on the index, or on the mark before any index arrived
+            c = make_book(rng, sym, index[sym] if sym in index_sent else marks[sym], t,
+                          "deep_books" in avoid)
         elif kind == "tick":
             c.update(type="tick")
         elif kind == "deposit":
@@ -253,6 +278,23 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                 c["effective_time"] = t + rng.choice([0, 2000, 30000])
             else:
                 c["effective_time"] = t
+        elif kind == "chain_deposit":
+            chain_h[0] += 1            # one deposit per block
+            h = chain_h[0]
+            aid = rng.choice([a["id"] for a in accounts] + ["c0"])
+            c.update(type="chain_deposit", account=aid, asset="USDT",
+                     amount=str(rng.choice([100, 1000, 5000, 20000])), chain="eth", height=h,
+                     block_hash=f"b{h}")
+        elif kind == "chain_tip":
+            chain_h[1] = max(chain_h[1], chain_h[0]) + rng.choice([1, 2, 3])
+            c.update(type="chain_tip", chain="eth", height=chain_h[1])
+        elif kind == "chain_reorg":
+            fork = max(100, chain_h[0] - rng.choice([0, 1, 2]))
+            top = chain_h[1]           # the new chain's hashes up to the known tip only
+            chain_h[0] = max(chain_h[0], top) + 1     # later deposits above the fork
+            c.update(type="chain_reorg", chain="eth", fork_height=fork,
+                     new_hashes={str(h): (f"b{h}" if rng.random() < 0.3 else f"r{h}-{k}")
+                                 for h in range(fork, top + 1)})
         elif kind == "move_isolated_margin":
             acc = rng.choice(accounts)
             if not iso_syms[acc["id"]]:

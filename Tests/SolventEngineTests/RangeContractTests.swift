@@ -146,3 +146,64 @@ import Testing
         }
     }
 }
+
+/// Properties of the contract's edge: a value inside is never refused as out of range, a value
+/// outside always is (code 1009, the field named), and neither traps.
+@Suite struct RangeContractPropertyTests {
+    /// A decimal spanning the whole range, dense near the bounds: `m · 10^k` units of 10^-18.
+    static let values = Gen.int64(in: -9_000_000_000_000_000...9_000_000_000_000_000)
+        .map { m -> FixedDecimal in FixedDecimal(raw: Int128(m)) }
+    static let scales = Gen.int(in: 0...20)
+
+    static func scaled(_ value: FixedDecimal, _ k: Int) -> FixedDecimal {
+        var raw = value.raw
+        for _ in 0..<k {
+            let (next, overflow) = raw.multipliedReportingOverflow(by: 10)
+            if overflow { break }
+            raw = next
+        }
+        return FixedDecimal(raw: raw)
+    }
+
+    /// Applies `command` to the fuzzer's market; returns the out-of-range rejections' fields.
+    static func outOfRangeFields(_ command: EngineCommand) throws -> [String] {
+        var engine = try Scenario.decode(JSONParser.parse(Array(EngineFuzzer.genesis.utf8))).makeEngine()
+        let events = engine.apply(TimedCommand(time: engine.state.time + 1_000, command: command))
+        EngineFuzzer.checkInvariants(engine)
+        return events.filter { $0.kind == .rejected && $0["code"] == .integer(Int64(RejectReason.Code.outOfRange.rawValue)) }
+            .compactMap { $0.text("field") }
+    }
+
+    @Test func pricesAreRefusedExactlyOutsideTheContract() async {
+        await propertyCheck(count: 300, input: Self.values, Self.scales) { value, k in
+            let price = Self.scaled(value, k)
+            let inside = RangeContract.priceProblem(price) == nil
+            for command in [EngineCommand.markPrice(symbol: "BTCUSDT", price: price, sourceTime: 1_704_067_201_000),
+                            .assetPrice(asset: "BTC", price: price),
+                            .fill(account: "a", symbol: "BTCUSDT", quantity: FixedDecimal("0.1")!, price: price, fee: .zero, orderID: nil)] {
+                let fields = try Self.outOfRangeFields(command)
+                #expect(fields == (inside ? [] : ["price"]), "\(command)")
+            }
+        }
+    }
+
+    @Test func leverageIsRefusedExactlyOutsideTheContract() async {
+        await propertyCheck(count: 300, input: Self.values, Self.scales) { value, k in
+            let leverage = Self.scaled(value, k)
+            let inside = RangeContract.leverageProblem(leverage) == nil
+            let fields = try Self.outOfRangeFields(.setLeverage(account: "a", symbol: "ETHUSDT", leverage: leverage))
+            #expect(fields == (inside ? [] : ["leverage"]))
+        }
+    }
+
+    @Test func depositsAreRefusedExactlyBeyondTheBalanceBound() async {
+        await propertyCheck(count: 300, input: Self.values, Self.scales) { value, k in
+            let amount = Self.scaled(value, k).magnitude
+            guard amount.isPositive else { return }
+            // Account "a" holds 10,000 USDT: the deposit is refused iff the balance would pass 1e15.
+            let inside = amount <= RangeContract.maxBalance - FixedDecimal(10_000)
+            let fields = try Self.outOfRangeFields(.deposit(account: "a", asset: "USDT", amount: amount, settle: nil))
+            #expect(fields == (inside ? [] : ["amount"]))
+        }
+    }
+}

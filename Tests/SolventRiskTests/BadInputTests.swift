@@ -16,7 +16,7 @@ private let position = #"{ "symbol": "BTCUSDT", "quantity": "1", "entry_price": 
          "accounts[0].positions[0].entry_price", "not a decimal: \"6e4x\""),
         (document(accounts: "[]", marks: #""BTCUSDT": "-1""#), "marks.BTCUSDT", "must be positive"),
         (document(accounts: #"[{ "id": "a", "settle": "USDT", "positions": [ { "symbol": "BTCUSDT", "quantity": "1", "entry_price": "1", "leverage": "0" } ] }]"#),
-         "accounts[0].positions[0].leverage", "must be positive"),
+         "accounts[0].positions[0].leverage", "out of range: leverage must be in [1, 1000]"),
         (document(accounts: #"[{ "id": "a", "settle": "USDT", "positions": [ { "symbol": "BTCUSDT", "quantity": "1", "entry_price": "1", "margin_mode": "isolated" } ] }]"#),
          "accounts[0].positions[0].isolated_margin", "missing"),
         (document(accounts: "[{ \"id\": \"a\", \"settle\": \"USDT\", \"positions\": [\(position), \(position)] }]"),

@@ -155,6 +155,7 @@ public enum EvaluateOutput {
         writer.key("margin_ratio")
         writer.optionalDecimal(pool.marginRatio)
         writer.member("available", pool.available)
+        writer.member("withdrawable", pool.withdrawable)
         writer.member("status", pool.status.name)
         writer.member("call_amount", pool.callAmount)
         writer.endObject()

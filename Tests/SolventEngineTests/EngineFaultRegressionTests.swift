@@ -589,6 +589,31 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
         #expect(exact.first?.kind == .withdrew)
     }
 
+    /// `evaluate` reports `withdrawable` beside `available`: with 10,000 of unrealized profit on
+    /// an initial margin of 1,000 and a wallet of 1,000, `available` is 10,000 (margin for new
+    /// positions) and `withdrawable` 0; an isolated pool's profit stays in the pool.
+    @Test func evaluateReportsWithdrawable() throws {
+        let text = """
+            {"assets": {"USDT": "1"}, "policy": {},
+             "instruments": [{"symbol": "BTCUSDT", "kind": "linear_perpetual", "base": "BTC", "settle": "USDT", "contract_size": "1",
+                              "brackets": [{"notional_floor": "0", "notional_cap": "100000000", "max_leverage": "100", "mmr": "0.005"}]}],
+             "marks": {"BTCUSDT": "60000"},
+             "accounts": [{"id": "u", "settle": "USDT", "collateral": {"USDT": "1000"},
+                           "positions": [{"symbol": "BTCUSDT", "quantity": "1", "entry_price": "50000", "leverage": "60"}]},
+                          {"id": "v", "settle": "USDT", "collateral": {"USDT": "3000"},
+                           "positions": [{"symbol": "BTCUSDT", "quantity": "-1", "entry_price": "59000", "leverage": "60",
+                                          "margin_mode": "isolated", "isolated_margin": "1500"}]}]}
+            """
+        let input = try EvaluateInput.decode(JSONParser.parse(Array(text.utf8)))
+        let output = String(decoding: EvaluateOutput.render(input), as: UTF8.self)
+        #expect(output.contains(#""available":"10000","withdrawable":"0""#))
+        // v: cross 3,000, nothing held there: all withdrawable; isolated: 1,500 − 1,000 − 1,000 (loss) → 0.
+        #expect(output.contains(#""available":"3000","withdrawable":"3000""#))
+        #expect(output.contains(#""available":"0","withdrawable":"0""#))
+        let pools = MarginEvaluator(market: input.market, policy: input.policy).evaluate(input.accounts[0]).pools
+        #expect(pools[0].withdrawable == .zero && pools[0].available == dec("10000"))
+    }
+
     /// Margin moved out of an isolated pool follows the same rule: its unrealized profit stays.
     @Test func isolatedProfitStaysInThePool() throws {
         let scenario = try testScenario(

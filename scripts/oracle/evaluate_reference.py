@@ -322,7 +322,7 @@ def pool_status(policy, equity, mm, has_positions):
     return "healthy"
 
 
-def make_pool(policy, name, equity, im, mm, has_positions):
+def make_pool(policy, name, equity, im, mm, has_positions, collateral):
     status = pool_status(policy, equity, mm, has_positions)
     call = Fraction(0)
     if status in ("margin_call", "liquidatable", "bankrupt"):
@@ -331,6 +331,8 @@ def make_pool(policy, name, equity, im, mm, has_positions):
             "maintenance_margin": mm,
             "margin_ratio": (mm / equity) if equity > 0 else None,
             "available": max(Fraction(0), equity - im),
+            # unrealized profit counts as margin but is not withdrawable (Binance, Bybit)
+            "withdrawable": max(Fraction(0), collateral + min(Fraction(0), equity - collateral) - im),
             "status": status, "call_amount": call}
 
 
@@ -350,7 +352,7 @@ def evaluate_exact(doc: dict) -> dict:
         cross_upnl = sum((nums[k]["upnl"] for k in cross), Fraction(0))
         cross_mm = sum((nums[k]["mm"] for k in cross), Fraction(0))
         cross_im = sum((nums[k]["im"] for k in cross), Fraction(0))
-        pools = [make_pool(policy, "cross", W + cross_upnl, cross_im, cross_mm, bool(cross))]
+        pools = [make_pool(policy, "cross", W + cross_upnl, cross_im, cross_mm, bool(cross), W)]
         positions_out = []
         for k, pos in enumerate(acc["positions"]):
             n = nums[k]
@@ -360,7 +362,7 @@ def evaluate_exact(doc: dict) -> dict:
             else:
                 name = f"isolated:{pos['symbol']}:{pos['index']}"
                 pw, uo, mmo = pos["isolated_margin"], Fraction(0), Fraction(0)
-                pools.append(make_pool(policy, name, pw + n["upnl"], n["im"], n["mm"], True))
+                pools.append(make_pool(policy, name, pw + n["upnl"], n["im"], n["mm"], True, pw))
             cands = liquidation_candidates(pos, pw, uo, mmo)
             positions_out.append({
                 "symbol": pos["symbol"], "pool": name, "notional": n["notional"],

@@ -473,7 +473,7 @@ def _portfolio_account(acc_raw, idx, std_parsed_acc, ext, assets, haircuts, mark
     im = sum((g["initial_margin"] for g in group_out), Fraction(0)) - credit
     mm = pol["maintenance_fraction"] * im
     equity = W + total_upnl
-    pool = ref.make_pool(policy_std, "portfolio", equity, im, mm, bool(positions))
+    pool = ref.make_pool(policy_std, "portfolio", equity, im, mm, bool(positions), W)
     return {"id": acc_raw["id"], "status": pool["status"], "pools": [pool],
             "positions": [p["_out"] for p in positions],
             "scenario_margin": {"initial_margin": im, "maintenance_margin": mm,

@@ -20,8 +20,17 @@ public struct DynamicMargin: Sendable {
     public struct Policy: Sendable, Hashable {
         /// Coverage of the absolute horizon move, e.g. 0.995.
         public var coverage = 0.995
-        /// Liquidation horizon of the first bracket, in bars.
+        /// Liquidation horizon of the first bracket, in bars (used when `horizonSeconds` is nil).
         public var horizonBars = 1.0
+        /// Liquidation horizon of the first bracket in time (seconds), for any bar size. Below one
+        /// bar, volatility comes from the bars' ranges (`rangeEstimator`) scaled by `√(h/bar)`, and
+        /// the quantile is the fat-tailed `RangeVolatility.fatTailZ`.
+        public var horizonSeconds: Double? = nil
+        /// Range estimator of the per-bar variance for sub-bar horizons.
+        public var rangeEstimator = RangeVolatility.Estimator.parkinson
+        /// A second, faster EWMA decay: `σ = max(σ_λ, σ_fast)` (reacts within a few bars after a
+        /// shock, which keeps exceedances from clustering). nil: the single EWMA.
+        public var fastLambda: Double? = nil
         public var model = Model.ewma
         /// EWMA decay.
         public var lambda = 0.94
@@ -35,7 +44,7 @@ public struct DynamicMargin: Sendable {
         public var buffer = 0.25
         /// The buffer is released while `σ_t ≥ release · σ_stress`.
         public var release = 0.8
-        /// Largest relative rise of the rate per day (0.5 = +50 %/day), > 0.
+        /// Largest relative rise of the rate per day (0.5 = +50 %/day), > 0; 1,000,000 or more: no speed limits.
         public var maxRisePerDay = 1.0
         /// Largest relative fall per day (0.05 = −5 %/day), in [0, 1).
         public var maxFallPerDay = 0.1
@@ -45,6 +54,18 @@ public struct DynamicMargin: Sendable {
         public var participation = 0.1
 
         public init() {}
+
+        /// The same policy without anti-procyclicality: no stressed weight, no buffer, no floor,
+        /// no speed limits (the calibrated model; APC is an add-on on top of it).
+        public var withoutAPC: Policy {
+            var raw = self
+            raw.stressedWeight = 0
+            raw.buffer = 0
+            raw.floor = 0
+            raw.maxRisePerDay = 1_000_000
+            raw.maxFallPerDay = 0.999_999
+            return raw
+        }
     }
 
     /// The rates of every bracket at one bar.
@@ -65,12 +86,24 @@ public struct DynamicMargin: Sendable {
     public let zEmpirical: Double
     /// Horizon in bars per bracket.
     public let horizons: [Double]
+    /// Bar interval (ms) of the history.
+    public let barMs: Int64
+    /// Whether the first bracket's horizon is shorter than one bar (range-based volatility).
+    public let subBar: Bool
+    /// `sigma[t]`: volatility per bar known at the close of bar `t` (forecast of the next bar).
+    public let sigma: [Double]
+    /// Horizon per bracket in seconds.
+    public var horizonSeconds: [Double] { horizons.map { $0 * Double(barMs) / 1000 } }
     public let garch: VolatilityModels.Garch?
     /// One step per bar after the first (the rate known at the close of that bar).
     public let steps: [Step]
 
     /// Runs the model over closes (`prices`, at `times`, ms) with bar `volumes` in base units.
-    public init(times: [Int64], prices: [Double], volumes: [Double], bracketFloors: [Double], policy: Policy) {
+    /// `highs`, `lows`, `opens` (one per bar) feed the range estimator of sub-bar horizons (without
+    /// them the range is the close-to-close move). `multipliers`, one per bar, replaces the quantile
+    /// `z` at each bar (the walk-forward calibration's choice; `MarginCalibration`).
+    public init(times: [Int64], prices: [Double], volumes: [Double], bracketFloors: [Double], policy: Policy,
+                opens: [Double]? = nil, highs: [Double]? = nil, lows: [Double]? = nil, multipliers: [Double]? = nil) {
         precondition(prices.count == times.count && volumes.count == prices.count, "one time and volume per price")
         precondition(prices.count >= 3, "needs at least three prices")
         precondition(!bracketFloors.isEmpty && bracketFloors[0] == 0, "brackets start at 0")
@@ -87,7 +120,27 @@ public struct DynamicMargin: Sendable {
         var sigma = [Double](repeating: 0, count: returns.count + 1)
         let seed = VolatilityModels.backcast(trainingReturns)
         var fitted: VolatilityModels.Garch? = nil
-        if policy.model == .garch {
+        let horizon0 = policy.horizonSeconds.map { $0 * 1000 / Double(barMs) } ?? policy.horizonBars
+        let isSubBar = horizon0 < 1 - 1e-9
+        self.barMs = barMs
+        subBar = isSubBar
+        if isSubBar {
+            // Sub-bar horizon: EWMA of each bar's range variance, σ[t] includes bar t.
+            let ranges = prices.indices.map { i -> Double in
+                let close = prices[i], previous = i > 0 ? prices[i - 1] : prices[i]
+                let open = opens?[i] ?? previous
+                let high = highs?[i] ?? max(open, close), low = lows?[i] ?? min(open, close)
+                return RangeVolatility.variance(policy.rangeEstimator, open: open, high: high, low: low, close: close)
+            }
+            let warm = ranges.prefix(min(75, max(1, training)))
+            var v = warm.reduce(0, +) / Double(warm.count)
+            var fast = v
+            for i in prices.indices {
+                v = policy.lambda * v + (1 - policy.lambda) * ranges[i]
+                if let f = policy.fastLambda { fast = f * fast + (1 - f) * ranges[i] } else { fast = v }
+                sigma[i] = max(v, fast).squareRoot()
+            }
+        } else if policy.model == .garch {
             let percent = trainingReturns.map { 100 * $0 }
             let g = VolatilityModels.fitGarch(Array(percent))
             fitted = g
@@ -98,25 +151,34 @@ public struct DynamicMargin: Sendable {
             }
             sigma[returns.count] = v.squareRoot() / 100
         } else {
-            var v = seed
+            var v = seed, fast = seed
             for (t, r) in returns.enumerated() {
-                sigma[t] = v.squareRoot()
-                if valid[t] { v = policy.lambda * v + (1 - policy.lambda) * r * r }
+                sigma[t] = policy.fastLambda == nil ? v.squareRoot() : max(v, fast).squareRoot()
+                if valid[t] {
+                    v = policy.lambda * v + (1 - policy.lambda) * r * r
+                    if let f = policy.fastLambda { fast = f * fast + (1 - f) * r * r }
+                }
             }
-            sigma[returns.count] = v.squareRoot()
+            sigma[returns.count] = policy.fastLambda == nil ? v.squareRoot() : max(v, fast).squareRoot()
         }
         garch = fitted
+        self.sigma = sigma
         zNormal = NormalDistribution.quantile(1 - (1 - policy.coverage) / 2)
-        var standardized = (0..<training).compactMap { t in valid[t] && sigma[t] > 0 ? abs(returns[t]) / sigma[t] : nil }
-        standardized.sort()
-        zEmpirical = standardized.isEmpty ? 0 : standardized[min(standardized.count - 1, Int((Double(standardized.count) * policy.coverage).rounded(.up)) - 1)]
+        if isSubBar {
+            // Bar residuals say nothing of the tails inside a bar: the fat-tailed quantile instead.
+            zEmpirical = RangeVolatility.fatTailZ(coverage: policy.coverage)
+        } else {
+            var standardized = (0..<training).compactMap { t in valid[t] && sigma[t] > 0 ? abs(returns[t]) / sigma[t] : nil }
+            standardized.sort()
+            zEmpirical = standardized.isEmpty ? 0 : standardized[min(standardized.count - 1, Int((Double(standardized.count) * policy.coverage).rounded(.up)) - 1)]
+        }
         let zValue = max(zNormal, zEmpirical)
         z = zValue
         // Liquidation horizon per bracket from the median traded notional per bar.
         let notional = zip(prices, volumes).prefix(training).map { $0 * $1 }.sorted()
         let median = notional.isEmpty ? 0 : notional[notional.count / 2]
         let perBar = max(policy.participation * median, 1e-9)
-        let horizonList = bracketFloors.map { policy.horizonBars + $0 / perBar }
+        let horizonList = bracketFloors.map { horizon0 + $0 / perBar }
         horizons = horizonList
         let weight = policy.stressedWeight, buffer = policy.buffer
 
@@ -140,13 +202,14 @@ public struct DynamicMargin: Sendable {
             }
             stressed = max(stressed, 0)
             let worst = stressed
-            let raw = horizonList.map { Double.exp(zValue * s * $0.squareRoot()) - 1 }
-            let stress = horizonList.map { Double.exp(zValue * worst * $0.squareRoot()) - 1 }
+            let zt = multipliers?[t] ?? zValue
+            let raw = horizonList.map { Double.exp(zt * s * $0.squareRoot()) - 1 }
+            let stress = horizonList.map { Double.exp(zt * worst * $0.squareRoot()) - 1 }
             let calm = s < policy.release * stressed
             var rates = zip(raw, stress).map { m, ms in max(m, weight * ms + (1 - weight) * m) * (calm ? 1 + buffer : 1) }
             rates[0] = max(rates[0], policy.floor)
-            for i in 1..<rates.count { rates[i] = max(rates[i], rates[i - 1], policy.floor) }
-            if let previous {
+            for i in rates.indices.dropFirst() { rates[i] = max(rates[i], rates[i - 1], policy.floor) }
+            if let previous, policy.maxRisePerDay < 1_000_000 {
                 for i in rates.indices { rates[i] = min(max(rates[i], previous[i] * fall), previous[i] * rise) }
             }
             previous = rates
@@ -166,18 +229,33 @@ public struct DynamicMargin: Sendable {
     /// bar `t` the rate is `m_t`; the next `h` bars' move breaches it when the long's loss
     /// `1 − P_{t+h}/P_t` or the short's loss `P_{t+h}/P_t − 1` exceeds `m_t` (`h` = the bracket's
     /// horizon rounded up, at least 1). `rates` overrides the model's (e.g. a static table).
-    /// Windows that span a gap in the data are left out.
-    public func exceedances(times: [Int64], prices: [Double], bracket: Int = 0, staticRate: Double? = nil) -> [Bool] {
-        let barMs = Self.barInterval(times)
-        let h = max(1, Int(horizons[bracket].rounded(.up)))
-        let start = min(max(policy.trainingBars, 20), prices.count - 1)
-        guard start + h < prices.count else { return [] }
-        var out: [Bool] = []
-        out.reserveCapacity(prices.count - h - start)
-        for t in start..<(prices.count - h) where times[t + h] - times[t] == Int64(h) * barMs {
-            let rate = staticRate ?? steps[t - 1].rates[bracket]
-            let ratio = prices[t + h] / prices[t]
-            out.append(max(1 - ratio, ratio - 1) > rate)
+    /// Windows that span a gap in the data are left out; with `h > 1` the windows are taken every
+    /// `h` bars (non-overlapping, so one move is not counted `h` times and the independence test
+    /// stays meaningful). Empty for a sub-bar horizon (it cannot be backtested on these bars).
+    public func exceedances(times: [Int64], prices: [Double], bracket: Int = 0, staticRate: Double? = nil, useRaw: Bool = false) -> [Bool] {
+        windows(times: times, prices: prices, bracket: bracket).map { t, loss in
+            loss > (staticRate ?? (useRaw ? steps[t - 1].raw[bracket] : steps[t - 1].rates[bracket]))
+        }
+    }
+
+    /// The backtest windows of `bracket` after training: `(t, loss)` with `loss` the larger of the
+    /// long's and the short's loss over the next `h` bars from the close of bar `t`.
+    public func windows(times: [Int64], prices: [Double], bracket: Int = 0, from: Int? = nil) -> [(t: Int, loss: Double)] {
+        guard !subBar || bracket > 0 || horizons[bracket] >= 1 - 1e-9 else { return [] }
+        let h = max(1, Int((horizons[bracket] - 1e-9).rounded(.up)))
+        let start = from ?? min(max(policy.trainingBars, 20), prices.count - 1)
+        guard start >= 1, start + h < prices.count else { return [] }
+        var out: [(t: Int, loss: Double)] = []
+        out.reserveCapacity((prices.count - h - start) / h + 1)
+        var t = start
+        while t < prices.count - h {
+            if times[t + h] - times[t] == Int64(h) * barMs {
+                let ratio = prices[t + h] / prices[t]
+                out.append((t, max(1 - ratio, ratio - 1)))
+                t += h
+            } else {
+                t += 1
+            }
         }
         return out
     }

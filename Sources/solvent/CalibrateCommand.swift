@@ -9,14 +9,26 @@ struct CalibrateCommand: ParsableCommand {
         commandName: "calibrate",
         abstract: "Propose maintenance rates per bracket for a target coverage from a price history, and backtest them (Kupiec, Christoffersen).",
         discussion: """
-            The model (docs/dynamic-margin.md): EWMA or GARCH(1,1) volatility, a normal or empirical \
-            quantile of the absolute horizon move, a liquidation horizon per bracket from market depth, \
-            and anti-procyclicality (stressed weight, buffer, floor, speed limits). The backtest runs \
-            out of sample, after the training bars, against the same history; the static table is \
-            backtested alongside for comparison.
+            The model (docs/dynamic-margin.md): EWMA (slow and fast, the larger) or GARCH(1,1) volatility, \
+            a liquidation horizon in time per bracket (--horizon 1m for the first; larger brackets from \
+            market depth), and the quantile multiplier chosen walk-forward (--method calibrated): the \
+            lowest meeting the coverage target with neither Kupiec (two-sided) nor Christoffersen \
+            rejecting at 5 %. Anti-procyclicality (stressed weight, buffer, floor, speed limits) is an \
+            add-on reported separately (dynamic_apc). --method fixed keeps the training-quantile model. \
+            Below one bar (1m on hourly bars) volatility comes from the bars' ranges with a fat-tailed \
+            quantile; --minute-data validates it against minute bars. The backtest runs out of sample, \
+            after the training bars; the static table is backtested alongside.
             """)
 
-    @Option(name: .long, help: "CSV file: timestamp,open,high,low,close,volume (gzip when it ends in .gz).") var data: String
+    @Option(name: .long, help: "CSV file: timestamp,open,high,low,close,volume (gzip when it ends in .gz); several, comma-separated, are joined in time order (gaps are never bridged).") var data: String
+    @Option(name: .long, help: "Liquidation horizon of the first bracket in time: 30s, 1m, 2m, 5m, 1h … (default: --horizon-bars).") var horizon: String?
+    @Option(name: .long, help: "calibrated (walk-forward lowest passing multiplier) or fixed (training quantile, APC in the headline).") var method: String = "calibrated"
+    @Option(name: .long, help: "Faster EWMA decay; σ = max(σ_λ, σ_fast). 0: none.") var fastLambda: Double = 0.7
+    @Option(name: .long, help: "Walk-forward window, in bars (default max(7 days, 2000 bars)).") var windowBars: Int?
+    @Option(name: .long, help: "Walk-forward refit interval, in bars (default one day).") var refitBars: Int?
+    @Option(name: .long, help: "Range estimator for sub-bar horizons: parkinson, garman-klass, rogers-satchell.") var rangeEstimator: String = "parkinson"
+    @Option(name: .long, help: "Minute (or any finer) bars to validate a sub-bar horizon against (CSV, .gz).") var minuteData: String?
+    @Option(name: .long, help: "The industry's first-bracket rate, printed alongside.") var industryRate: Double = 0.004
     @Option(name: .long, help: "Coverage of the absolute horizon move.") var coverage: Double = 0.995
     @Option(name: .long, help: "Volatility model: ewma or garch.") var model: String = "ewma"
     @Option(name: .long, help: "Liquidation horizon of the first bracket, in bars.") var horizonBars: Double = 1
@@ -37,7 +49,7 @@ struct CalibrateCommand: ParsableCommand {
     func run() throws {
         guard coverage > 0.5 && coverage < 1 else { ProcessIO.fail("--coverage: must be in (0.5, 1), got \(coverage)", status: 2) }
         guard let kind = DynamicMargin.Model(rawValue: model) else { ProcessIO.fail("--model: must be ewma or garch, got \(model)", status: 2) }
-        guard horizonBars >= 1 else { ProcessIO.fail("--horizon-bars: must be at least 1", status: 2) }
+        guard horizonBars > 0 else { ProcessIO.fail("--horizon-bars: must be positive", status: 2) }
         guard lambda > 0 && lambda < 1 else { ProcessIO.fail("--lambda: must be in (0, 1)", status: 2) }
         guard (0...1).contains(stressedWeight) else { ProcessIO.fail("--stressed-weight: must be in [0, 1]", status: 2) }
         guard buffer >= 0, maxRisePerDay > 0, (0..<1).contains(maxFallPerDay), floor >= 0, participation > 0 else {
@@ -51,10 +63,15 @@ struct CalibrateCommand: ParsableCommand {
         guard statics.count == floors.count, statics.allSatisfy({ $0 > 0 && $0 < 1 }) else {
             ProcessIO.fail("--static-rates: one rate in (0, 1) per bracket (\(floors.count))", status: 2)
         }
-        let text: String
-        do { text = try VolatilityCommand.readText(data) } catch { ProcessIO.fail("--data: \(error)", status: 2) }
-        let bars: [Bar]
-        do { bars = try PriceHistory.parse(text) } catch { ProcessIO.fail("\(data): \(error.description)", status: 2) }
+        guard method == "calibrated" || method == "fixed" else { ProcessIO.fail("--method: calibrated or fixed, got \(method)", status: 2) }
+        guard fastLambda == 0 || (fastLambda > 0 && fastLambda < 1) else { ProcessIO.fail("--fast-lambda: 0 or in (0, 1)", status: 2) }
+        guard let estimator = RangeVolatility.Estimator(rawValue: rangeEstimator) else { ProcessIO.fail("--range-estimator: parkinson, garman-klass or rogers-satchell", status: 2) }
+        var horizonSeconds: Double? = nil
+        if let horizon {
+            guard let seconds = RangeVolatility.parseHorizon(horizon) else { ProcessIO.fail("--horizon: a number and a unit (30s, 1m, 5m, 1h), got \(horizon)", status: 2) }
+            horizonSeconds = seconds
+        }
+        let bars = Self.loadBars(data)
         guard bars.count > trainingBars + 50, trainingBars >= 20 else {
             ProcessIO.fail("--training-bars: \(trainingBars) leaves fewer than 50 bars to backtest (the file has \(bars.count))", status: 2)
         }
@@ -62,6 +79,9 @@ struct CalibrateCommand: ParsableCommand {
         policy.coverage = coverage
         policy.model = kind
         policy.horizonBars = horizonBars
+        policy.horizonSeconds = horizonSeconds
+        policy.fastLambda = fastLambda == 0 ? nil : fastLambda
+        policy.rangeEstimator = estimator
         policy.trainingBars = trainingBars
         policy.lambda = lambda
         policy.stressedWeight = stressedWeight
@@ -74,9 +94,17 @@ struct CalibrateCommand: ParsableCommand {
         policy.participation = participation
         let times = bars.map(\.time)
         let prices = bars.map { DoubleBoundary.double($0.close) }
-        let result = DynamicMargin(times: times, prices: prices, volumes: bars.map { DoubleBoundary.double($0.volume) },
-                                   bracketFloors: floors, policy: policy)
+        let volumes = bars.map { DoubleBoundary.double($0.volume) }
+        let opens = bars.map { DoubleBoundary.double($0.open) }, highs = bars.map { DoubleBoundary.double($0.high) }, lows = bars.map { DoubleBoundary.double($0.low) }
+        let calibrated = method == "calibrated"
+        let walk: MarginCalibration.Result? = calibrated
+            ? MarginCalibration.run(times: times, prices: prices, volumes: volumes, bracketFloors: floors, policy: policy,
+                                    opens: opens, highs: highs, lows: lows, windowBars: windowBars, stepBars: refitBars)
+            : nil
+        let result = walk?.calibrated ?? DynamicMargin(times: times, prices: prices, volumes: volumes, bracketFloors: floors, policy: policy,
+                                                       opens: opens, highs: highs, lows: lows)
         let dynamic = result.exceedances(times: times, prices: prices)
+        let withAPC = walk.map { $0.withAPC.exceedances(times: times, prices: prices) }
         let fixed = result.exceedances(times: times, prices: prices, staticRate: statics[0])
         if let exceedancesOut {
             let lines = dynamic.map { $0 ? "1" : "0" }.joined(separator: "\n") + "\n"
@@ -95,7 +123,13 @@ struct CalibrateCommand: ParsableCommand {
         w.beginObject()
         w.member("data", data)
         w.key("bars"); w.integer(bars.count)
+        w.member("bar", RangeVolatility.formatHorizon(Double(result.barMs) / 1000))
         w.member("model", kind.rawValue)
+        w.member("method", method)
+        w.member("horizon", RangeVolatility.formatHorizon(result.horizonSeconds[0]))
+        w.key("sub_bar"); w.bool(result.subBar)
+        if result.subBar { w.member("range_estimator", estimator.rawValue) }
+        if let f = policy.fastLambda { w.member("fast_lambda", DoubleBoundary.text(f)) }
         w.member("coverage", DoubleBoundary.text(coverage))
         w.member("z_normal", DoubleBoundary.text(result.zNormal))
         w.member("z_empirical", DoubleBoundary.text(result.zEmpirical))
@@ -113,19 +147,67 @@ struct CalibrateCommand: ParsableCommand {
             w.beginObject()
             w.member("notional_floor", DoubleBoundary.text(floors[i]))
             w.member("horizon_bars", DoubleBoundary.text((result.horizons[i] * 100).rounded() / 100))
+            w.member("horizon_seconds", DoubleBoundary.text((result.horizonSeconds[i] * 100).rounded() / 100))
             w.member("mmr", Self.rate(last.rates[i]))
             w.member("raw_mmr", Self.rate(last.raw[i]))
             w.member("static_mmr", DoubleBoundary.text(statics[i]))
             w.endObject()
         }
         w.endArray()
+        let outOfSample = result.steps.dropFirst(trainingBars - 1)
+        let meanRate = mean(outOfSample.map { $0.rates[0] })
+        let peakRate = outOfSample.map { $0.rates[0] }.max() ?? 0
+        if let walk {
+            w.key("walk_forward"); w.beginObject()
+            w.key("refits"); w.integer(walk.refits.count)
+            let ks = walk.refits.map(\.choice.multiplier)
+            w.member("multiplier_min", DoubleBoundary.text(ks.min() ?? result.z))
+            w.member("multiplier_max", DoubleBoundary.text(ks.max() ?? result.z))
+            w.key("refits_meeting_all_criteria"); w.integer(walk.refits.filter { $0.choice.criteriaMet == 3 }.count)
+            w.endObject()
+        }
+        w.member("industry_mmr", DoubleBoundary.text(industryRate))
         w.key("backtest"); w.beginObject()
+        if dynamic.isEmpty {
+            w.member("note", result.subBar ? "a horizon below one bar cannot be backtested on these bars: see validation (--minute-data)" : "no window after training")
+        }
         w.member("from", Timestamp.formatISO8601(backtestStart))
-        Self.write("dynamic", dynamic, coverage: coverage, meanRate: mean(result.steps.dropFirst(trainingBars - 1).map { $0.rates[0] }), into: &w)
-        Self.write("static", fixed, coverage: coverage, meanRate: statics[0], into: &w)
+        Self.write("dynamic", dynamic, coverage: coverage, meanRate: meanRate, peakRate: peakRate, into: &w)
+        if let walk, let withAPC {
+            let apcRates = walk.withAPC.steps.dropFirst(trainingBars - 1).map { $0.rates[0] }
+            Self.write("dynamic_apc", withAPC, coverage: coverage, meanRate: mean(apcRates), peakRate: apcRates.max() ?? 0, into: &w)
+            w.member("apc_cost_mean_mmr", DoubleBoundary.text(mean(apcRates) - meanRate))
+        }
+        Self.write("static", fixed, coverage: coverage, meanRate: statics[0], peakRate: statics[0], into: &w)
         w.endObject()
+        var validationLine = ""
+        if let minuteData {
+            let fine = Self.loadBars(minuteData)
+            let v = SubBarValidation.run(coarse: bars, fine: fine, model: result, coverage: coverage)
+            w.key("validation"); w.beginObject()
+            w.member("fine_data", minuteData)
+            w.key("moves"); w.integer(v.moves)
+            w.key("exceedances"); w.integer(v.exceedances)
+            w.member("exceedance_rate", DoubleBoundary.text(v.rate))
+            w.member("predicted_z", DoubleBoundary.text(v.predictedZ))
+            w.member("realized_z", DoubleBoundary.text(v.realizedZ))
+            let k = BacktestStatistics.kupiec(observations: max(1, v.moves), exceedances: v.exceedances, coverage: coverage)
+            w.member("kupiec_p", DoubleBoundary.text(k.pValue))
+            w.endObject()
+            validationLine = String(format: "\nvalidation on %@: %d of %d moves exceed (%.3f %%), realized z %.3f against predicted %.3f", minuteData, v.exceedances, v.moves, 100 * v.rate, v.realizedZ, v.predictedZ)
+        }
         w.endObject()
         ProcessIO.writeStdout(w.string + "\n")
+        let x = dynamic.filter { $0 }.count
+        let summary: String
+        if dynamic.isEmpty {
+            summary = String(format: "first bracket %@ on %@ bars: mean rate %.4f %% (industry %.2f %%), now %.4f %%; sub-bar, not backtestable on these bars", RangeVolatility.formatHorizon(result.horizonSeconds[0]), RangeVolatility.formatHorizon(Double(result.barMs) / 1000), 100 * meanRate, 100 * industryRate, 100 * last.rates[0])
+        } else {
+            let kp = BacktestStatistics.kupiec(observations: dynamic.count, exceedances: x, coverage: coverage).pValue
+            let cp = BacktestStatistics.christoffersenIndependence(dynamic).pValue
+            summary = String(format: "first bracket %@ (%@ bars), coverage %.2f %%: mean rate %.4f %% (industry %.2f %%), peak %.3f %%; %d exceedances in %d (%.3f %%); Kupiec p %.3g, Christoffersen p %.3g", RangeVolatility.formatHorizon(result.horizonSeconds[0]), RangeVolatility.formatHorizon(Double(result.barMs) / 1000), 100 * coverage, 100 * meanRate, 100 * industryRate, 100 * peakRate, x, dynamic.count, 100 * Double(x) / Double(dynamic.count), kp, cp)
+        }
+        ProcessIO.writeStderr(summary + validationLine)
     }
 
     func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
@@ -133,7 +215,20 @@ struct CalibrateCommand: ParsableCommand {
     /// A proposed rate, rounded up to 1e-6 (a margin is never rounded down).
     static func rate(_ value: Double) -> String { DoubleBoundary.text((value * 1e6).rounded(.up) / 1e6) }
 
-    static func write(_ name: String, _ series: [Bool], coverage: Double, meanRate: Double, into w: inout JSONWriter) {
+    /// Bars of one file, or of several comma-separated files joined in time order.
+    static func loadBars(_ data: String) -> [Bar] {
+        var all: [Bar] = []
+        for path in data.split(separator: ",").map(String.init) {
+            let text: String
+            do { text = try VolatilityCommand.readText(path) } catch { ProcessIO.fail("--data: \(error)", status: 2) }
+            do { all += try PriceHistory.parse(text) } catch { ProcessIO.fail("\(path): \(error.description)", status: 2) }
+        }
+        all.sort { $0.time < $1.time }
+        for (a, b) in zip(all, all.dropFirst()) where a.time == b.time { ProcessIO.fail("--data: two bars at \(Timestamp.formatISO8601(a.time))", status: 2) }
+        return all
+    }
+
+    static func write(_ name: String, _ series: [Bool], coverage: Double, meanRate: Double, peakRate: Double, into w: inout JSONWriter) {
         let exceedances = series.filter { $0 }.count
         w.key(name); w.beginObject()
         w.key("observations"); w.integer(series.count)
@@ -141,6 +236,8 @@ struct CalibrateCommand: ParsableCommand {
         w.member("exceedance_rate", DoubleBoundary.text(series.isEmpty ? 0 : Double(exceedances) / Double(series.count)))
         w.member("expected_rate", DoubleBoundary.text(1 - coverage))
         w.member("mean_mmr", DoubleBoundary.text(meanRate))
+        w.member("peak_mmr", DoubleBoundary.text(peakRate))
+        guard series.count >= 2 else { w.endObject(); return }
         for (key, test) in [("kupiec", BacktestStatistics.kupiec(observations: series.count, exceedances: exceedances, coverage: coverage)),
                             ("christoffersen", BacktestStatistics.christoffersenIndependence(series)),
                             ("conditional_coverage", BacktestStatistics.conditionalCoverage(series, coverage: coverage))] {

@@ -123,6 +123,8 @@ extension Engine {
             preconditionFailure("completeReorganization needs a chain_reorg notice")
         }
         events = []
+        // The replay is over (an outer replay, if this notice was itself replayed, goes on).
+        state.replayNotice = old.state.replayNotice
         state.eventSequence = Swift.max(state.eventSequence, old.state.eventSequence)
         state.orphanedDeposits.formUnion(old.state.orphanedDeposits)
         state.orphanedDeposits.formUnion(orphaned.map(\.identity))
@@ -238,6 +240,13 @@ extension Engine {
 }
 
 extension Engine {
+    /// Marks the engine as replaying history for a reorganization notice at `notice` whose
+    /// orphaned deposits belonged to `affected` (account ids): their calls are not liquidated on
+    /// deadlines inside the replay (`completeReorganization` restates them at the notice).
+    public mutating func beginReplay(notice: Int64, affected: Set<String>) {
+        state.replayNotice = ReplayNotice(time: notice, accounts: affected)
+    }
+
     /// `reorganization_cost`: what a reorganization did to one asset of one account — the
     /// orphaned credit, the payouts kept although the corrected history could not fund them,
     /// withdrawals only the replay made (undone), the balance before and after, and the debt.

@@ -81,6 +81,9 @@ extension Engine {
                 return belowWarning ? .normal : .warning
             }
             if state.time > deadline {
+                // Inside a reorganization's replay, a holder of an orphaned deposit has not heard
+                // of this call yet: it is restated at the notice with its grace period.
+                if let replay = state.replayNotice, replay.accounts.contains(state.accounts[a].id) { return current }
                 report(.liquidationStarted, [("reason", .text("margin_call_deadline_passed")), ("deadline", .integer(deadline))])
                 return .liquidating(untilCured: true)
             }

@@ -171,6 +171,15 @@ public struct Payout: Sendable, Hashable, Codable {
     public var amount: FixedDecimal
 }
 
+/// Set while the journal replays history for a reorganization notice at `time`: the calls
+/// of `accounts` (the holders of the orphaned deposits) are not liquidated on their deadlines
+/// inside the replay — their holders learn of them only at the notice, where
+/// `Engine.completeReorganization` restates them. Not part of the state hash; nil otherwise.
+public struct ReplayNotice: Sendable, Hashable, Codable {
+    public var time: Int64
+    public var accounts: Set<String>
+}
+
 /// A parameter change waiting for its effective time (ms).
 public struct PendingChange: Sendable, Hashable, Codable {
     public var time: Int64
@@ -208,6 +217,8 @@ public struct EngineState: Sendable, Codable {
     /// Every withdrawal paid out, in order: a rebuild after a reorganization keeps them
     /// (`Engine.completeReorganization`).
     public var payouts: [Payout] = []
+    /// Set only while a reorganization's replay runs (`Engine.beginReplay`).
+    public var replayNotice: ReplayNotice? = nil
 
     public init(market: Market, parameters: EngineParameters) {
         self.market = market

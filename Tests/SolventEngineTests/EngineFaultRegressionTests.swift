@@ -458,12 +458,13 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
     let orphaned = old.orphans(chain: chain, forkHeight: fork, newHashes: hashes)
     let excluded = Set(orphaned.map(\.identity))
     var rebuilt = try scenario.makeEngine()
+    let affected = Set(orphaned.map { old.state.accounts[$0.account].id })
+    rebuilt.beginReplay(notice: scenario.commands[notice].time, affected: affected)
     var replayed: [EngineEvent] = []
     for var command in scenario.commands[0..<notice] {
         if case let .chainDeposit(_, _, _, _, c, h, hash) = command.command, excluded.contains("\(c):\(h):\(hash)") { command.command = .tick }
         replayed += rebuilt.apply(command)
     }
-    let affected = Set(orphaned.map { old.state.accounts[$0.account].id })
     let events = rebuilt.completeReorganization(replacing: old, orphaned: orphaned,
                                                 replayed: replayed.filter { $0.account.map(affected.contains) ?? false },
                                                 notice: scenario.commands[notice])
@@ -514,7 +515,8 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
 
     /// A call restated by a reorganization: without the orphaned deposit the account was in a
     /// call since 00:05 (deadline 01:05 with a one-hour grace); the notice comes at 02:00, so
-    /// the restated deadline is 03:00 — no liquidation at 02:00, one just after 03:00.
+    /// the restated deadline is 03:00 — no liquidation inside the replay (a command at 01:30
+    /// falls after the old deadline), none at 02:00, one just after 03:00.
     @Test func restatedCallGetsAFullGracePeriod() throws {
         let hour: Int64 = 3_600_000
         let t0: Int64 = 1_704_067_200_000
@@ -525,13 +527,14 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
                 {"time": \(t0 + 60_000), "type": "chain_deposit", "account": "u", "asset": "USDT", "amount": "5000", "chain": "eth", "height": 10, "block_hash": "a10"},
                 {"time": \(t0 + 60_000), "type": "chain_tip", "chain": "eth", "height": 10},
                 {"time": \(t0 + 300_000), "type": "mark", "symbol": "BTCUSDT", "price": "49210"},
+                {"time": \(t0 + 90 * 60_000), "type": "tick"},
                 {"time": \(t0 + 2 * hour), "type": "chain_reorg", "chain": "eth", "fork_height": 10, "new_hashes": {"10": "b10"}}
                 """)
         for journaled in [true, false] {
             var engine: Engine
             var events: [EngineEvent]
             if journaled {
-                (engine, events) = try journaledReorg(scenario, notice: 3)
+                (engine, events) = try journaledReorg(scenario, notice: 4)
             } else {
                 engine = try scenario.makeEngine()
                 events = run(&engine, scenario.commands)

@@ -48,8 +48,15 @@ def run_swift(binary, doc, tmpdir):
     path = os.path.join(tmpdir, f"scenario-{os.getpid()}.json")
     with open(path, "w") as fh:
         json.dump(doc, fh)
-    out = subprocess.run([binary, "simulate", "--scenario", path], capture_output=True,
-                         text=True, timeout=60)
+    for attempt in range(30):       # the binary may be being relinked by a build
+        try:
+            out = subprocess.run([binary, "simulate", "--scenario", path],
+                                 capture_output=True, text=True, timeout=60)
+            break
+        except OSError:
+            time.sleep(2)
+    else:
+        return {"error": "cannot run the binary"}
     if out.returncode != 0:
         return {"error": f"exit {out.returncode}: {out.stderr.strip()[:300]}"}
     lines = [json.loads(x) for x in out.stdout.splitlines() if x.strip()]

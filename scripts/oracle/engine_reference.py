@@ -475,8 +475,9 @@ class Engine:
             order = self.orders.get(cmd["order_id"])
             if order is None or order["account"] != acct["id"] or order["symbol"] != sym:
                 raise Reject(2007, "order_id", "unknown order")
-            if order["q"] * qty < 0 or abs(qty) > abs(order["q"]):
-                raise Reject(2007, "quantity", "does not match the order")
+            if order["q"] * qty < 0:
+                raise Reject(2007, "quantity", "does not match the order's side")
+            # A26: a fill is the venue's fact; more than the order's rest consumes the order
         if order is not None and order["reduce_only"]:
             # never increases or flips: only what is left of the opposite position closes
             if old * qty < 0:
@@ -497,9 +498,12 @@ class Engine:
                              "the account is in a margin call: a fill may only reduce")
         if order is not None:
             filled = dec(cmd.get("quantity"))
-            order["q"] -= filled
-            if order["q"] == 0:
+            left = order["q"] - filled
+            if left == 0 or left * order["q"] < 0:
                 del self.orders[order["id"]]
+            else:   # the reservation shrinks with the order
+                order["reserved"] = r18(order["reserved"] * left / order["q"])
+                order["q"] = left
         realized = ZERO
         if qty != 0:
             realized = self.trade(acct, sym, qty, price, fee)
@@ -538,15 +542,20 @@ class Engine:
                 raise Reject(2009, "quantity", "a reduce-only order must reduce the position")
             reserved = ZERO
         else:
-            if self.in_call(acct):
-                raise Reject(2004, "account", "the account is in a margin call")
             inst = self.inst(sym)
-            notional = abs(qty) * inst["cs"] * price if not inst["inverse"] else \
-                abs(qty) * inst["cs"] / price
+            # an order that only closes (part of) the position needs no margin (A24)
+            opening = abs(qty) if old * qty >= 0 else max(ZERO, abs(qty) - abs(old))
+            if opening > 0 and self.in_call(acct):
+                raise Reject(2004, "account", "the account is in a margin call")
+            if opening > 0 and self.now - self.marks[sym][1] > self.params["mark_staleness_ms"]:
+                # A25: no new risk on a stale mark
+                raise Reject(2007, "symbol", "the mark is stale: risk-increasing orders are frozen")
+            notional = opening * inst["cs"] * price if not inst["inverse"] else \
+                opening * inst["cs"] / price
             lev = self._leverage_for(acct, sym, notional)
             reserved = r18(notional / lev)
             n = self.pool_numbers(acct, "cross")
-            if n["equity"] - n["im"] - self.order_margin(acct) < reserved:
+            if reserved > 0 and n["equity"] - n["im"] - self.order_margin(acct) < reserved:
                 raise Reject(2001, "quantity", "insufficient margin")
         self.orders[oid] = {"id": oid, "account": acct["id"], "symbol": sym, "q": qty,
                             "price": price, "reduce_only": ro, "reserved": reserved}

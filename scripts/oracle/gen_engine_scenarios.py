@@ -191,7 +191,8 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
         if level >= 3:
             kinds += ["reduce_only", "change_parameters", "move_isolated_margin"]
         if level >= 4:
-            kinds += ["chain_deposit", "chain_deposit", "chain_tip", "chain_tip", "chain_reorg"]
+            kinds += ["chain_deposit", "chain_deposit", "chain_tip", "chain_tip", "chain_reorg",
+                      "order", "order", "order_fill", "cancel_order", "set_leverage"]
         kind = rng.choice(kinds)
         c = {"time": t}
         sym = rng.choice(syms)
@@ -278,6 +279,35 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                 c["effective_time"] = t + rng.choice([0, 2000, 30000])
             else:
                 c["effective_time"] = t
+        elif kind == "order":
+            acc = rng.choice(accounts)
+            if sym in iso_syms[acc["id"]]:
+                continue
+            oid = f"p{k}"
+            q = F(rng.choice([1, 5, 20, 100, 300]), 100) * (1 if sym == "BTCUSDT" else 15)
+            if rng.random() < 0.5:
+                q = -q
+            c.update(type="place_order", id=oid, account=acc["id"], symbol=sym, quantity=d(q),
+                     price=d(rnd_price(rng, marks[sym], 20), 2))
+            orders.append((oid, acc["id"], sym, q))
+        elif kind == "order_fill":
+            plain = [o for o in orders if o[0].startswith("p")]
+            if not plain:
+                continue
+            oid, aid, s2, q = rng.choice(plain)
+            part = q * F(rng.choice([1, 1, 2]), 2)
+            c.update(type="fill", account=aid, symbol=s2, quantity=d(part),
+                     price=d(marks[s2], 2), order_id=oid)
+        elif kind == "cancel_order":
+            if not orders:
+                continue
+            c.update(type="cancel_order", id=rng.choice(orders)[0])
+        elif kind == "set_leverage":
+            acc = rng.choice(accounts)
+            if sym in iso_syms[acc["id"]]:
+                continue
+            c.update(type="set_leverage", account=acc["id"], symbol=sym,
+                     leverage=rng.choice(["2", "5", "10", "20", "50", "125"]))
         elif kind == "chain_deposit":
             chain_h[0] += 1            # one deposit per block
             h = chain_h[0]

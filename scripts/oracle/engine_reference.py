@@ -955,6 +955,8 @@ class Engine:
         cs = inst["cs"]
         s = 1 if pos["q"] > 0 else -1
         pb = self.bankruptcy(acct, pool, sym, n)
+        if pb is None:      # A27: no positive bankruptcy price: the mark stands in for it
+            pb = self.mark(sym)
         p = self.params
         fills = []      # (qty, price, executor)
         rem = qty
@@ -1165,6 +1167,8 @@ class Engine:
                 continue
             op = None
             if over == "all":
+                if other["settle"] != asset:     # A15: the accounts margined in that asset
+                    continue
                 w = other["bal"].get(asset, ZERO)
             else:
                 op = other["pos"].get(sym) if sym else None

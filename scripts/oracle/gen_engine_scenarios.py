@@ -15,7 +15,9 @@ Coverage levels (the subset the reference model decides exactly grows with the l
   3  + reduce-only orders, parameter changes, isolated margin moves, stale marks,
        fund running dry, ADL and socialized loss (thin books, ADL on/off)
   4  + chain deposits, tips and reorganizations (finality depth, unconfirmed haircut),
-       liquidation notional caps, oracle-divergence, staleness and index-move pauses
+       liquidation notional caps, oracle-divergence, staleness and index-move pauses,
+       plain orders, cancels, leverage changes
+  5  + an inverse perpetual (BTCUSD, contract 100 USD) held by BTC-settled accounts
 Library use: generate(rng, level) -> scenario document.
 """
 from __future__ import annotations
@@ -35,7 +37,14 @@ INSTRUMENTS = {
     "ETHUSDT": {"base": "ETH", "price": 3000, "brackets": [
         ("0", "10000", "100", "0.005"), ("10000", "100000", "50", "0.01"),
         ("100000", "1000000", "20", "0.025"), ("1000000", "50000000", "10", "0.05")]},
+    # level 5: an inverse perpetual, margined and settled in BTC (notional in BTC)
+    "BTCUSD": {"base": "BTC", "price": 50000, "kind": "inverse_perpetual", "settle": "BTC",
+               "cs": "100", "brackets": [
+                   ("0", "5", "125", "0.004"), ("5", "50", "50", "0.005"),
+                   ("50", "500", "20", "0.01"), ("500", "5000", "10", "0.025")]},
 }
+LINEAR = ["BTCUSDT", "ETHUSDT"]
+QSCALE = {"BTCUSDT": 1, "ETHUSDT": 15, "BTCUSD": 500}   # order sizes in contracts
 
 
 def d(x, places=8) -> str:
@@ -57,9 +66,7 @@ def make_book(rng, sym, ref, t, deep=False):
     bids, asks = [], []
     for j in range(depth):
         gap = F(rng.randint(1, 40), 1000) * (j + 1)
-        qty = F(rng.choice([1, 5, 20, 100, 1000]), 10)
-        if sym == "ETHUSDT":
-            qty *= 15
+        qty = F(rng.choice([1, 5, 20, 100, 1000]), 10) * QSCALE[sym]
         bids.append([d(ref * (1 - gap), 2), d(qty)])
         asks.append([d(ref * (1 + gap), 2), d(qty)])
     if deep and bids:
@@ -75,8 +82,8 @@ def make_book(rng, sym, ref, t, deep=False):
 
 def instrument_doc(sym):
     spec = INSTRUMENTS[sym]
-    return {"symbol": sym, "kind": "linear_perpetual", "base": spec["base"], "settle": "USDT",
-            "contract_size": "1",
+    return {"symbol": sym, "kind": spec.get("kind", "linear_perpetual"), "base": spec["base"],
+            "settle": spec.get("settle", "USDT"), "contract_size": spec.get("cs", "1"),
             "brackets": [{"notional_floor": a, "notional_cap": b, "max_leverage": c, "mmr": m}
                          for a, b, c, m in spec["brackets"]]}
 
@@ -97,7 +104,7 @@ KNOWN = {
 
 
 def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
-    syms = list(INSTRUMENTS)
+    syms = list(INSTRUMENTS) if level >= 5 else list(LINEAR)
     marks = {s: F(INSTRUMENTS[s]["price"]) for s in syms}
     assets = {"USDT": "1", "BTC": "50000", "ETH": "3000"}
     haircuts = {}
@@ -113,7 +120,7 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
             coll["BTC"] = d(F(rng.randint(1, 50), 100))
         positions = []
         iso_syms[aid] = set()
-        for sym in syms:
+        for sym in LINEAR:
             if rng.random() < 0.6:
                 price = marks[sym]
                 notional = F(rng.choice([2000, 10000, 40000, 60000, 200000, 700000, 1500000]))
@@ -134,6 +141,33 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                     iso_syms[aid].add(sym)
                 positions.append(pos)
         accounts.append({"id": aid, "settle": "USDT", "collateral": coll, "positions": positions})
+    if level >= 5:
+        for i in range(rng.randint(1, 3)):
+            aid = f"b{i}"
+            coll = {"BTC": d(F(rng.choice([5, 20, 50, 100, 500]), 100))}
+            if rng.random() < 0.3:
+                coll["USDT"] = str(rng.choice([500, 5000]))
+            positions = []
+            iso_syms[aid] = set()
+            if rng.random() < 0.8:
+                q = F(rng.choice([5, 50, 200, 1000, 3000]))
+                if rng.random() < 0.5:
+                    q = -q
+                entry = rnd_price(rng, marks["BTCUSD"], 30)
+                lev = rng.choice([2, 5, 10, 20, 50])
+                pos = {"symbol": "BTCUSD", "quantity": d(q), "entry_price": d(entry, 1),
+                       "leverage": str(lev)}
+                if rng.random() < 0.35:
+                    pos["margin_mode"] = "isolated"
+                    im = abs(q) * 100 / entry / lev
+                    pos["isolated_margin"] = d(im * F(rng.randint(60, 200), 100), 8)
+                    iso_syms[aid].add("BTCUSD")
+                positions.append(pos)
+            accounts.append({"id": aid, "settle": "BTC", "collateral": coll,
+                             "positions": positions})
+
+    def syms_for(acc):
+        return ["BTCUSD"] if acc["settle"] == "BTC" else list(LINEAR)
     params = {"mark_staleness_ms": 86400000, "oracle_divergence_limit": "0.5",
               "index_move_limit": "1", "price_band": rng.choice(["0.1", "0.2", "0.5"]),
               "execution": rng.choice(["depth", "depth", "backstop"]),
@@ -166,8 +200,10 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
     if "backstop_after_dry" in avoid and params["execution"] == "depth":
         params["backstop"] = False
     fund = {"USDT": str(rng.choice([0, 10, 100, 1000, 5000, 100000]))}
+    if level >= 5:
+        fund["BTC"] = rng.choice(["0", "0.01", "0.5", "100"])
     if "fund_dry" in avoid:
-        fund = {"USDT": "100000000"}
+        fund = {"USDT": "100000000", "BTC": "10000"}
     if "mixed_pools" in avoid:
         for acc in accounts:
             isolated = [p for p in acc["positions"] if p.get("margin_mode") == "isolated"]
@@ -215,7 +251,10 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
             c.update(type="tick")
         elif kind == "deposit":
             a = rng.choice(accounts)["id"]
-            if rng.random() < 0.8 or level < 2:
+            if a.startswith("b"):
+                c.update(type="deposit", account=a, asset="BTC",
+                         amount=rng.choice(["0.01", "0.1", "1"]))
+            elif rng.random() < 0.8 or level < 2:
                 c.update(type="deposit", account=a, asset="USDT",
                          amount=str(rng.choice([10, 100, 1000, 10000])))
             else:
@@ -228,15 +267,17 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                      amount=rng.choice(["1", "50", "500", "5000", "0.01"]))
         elif kind == "fill":
             acc = rng.choice(accounts)
+            sym = rng.choice(syms_for(acc))
             if sym in iso_syms[acc["id"]]:
                 continue
-            q = F(rng.choice([1, 5, 20, 100, 300]), 100) * (1 if sym == "BTCUSDT" else 15)
+            q = F(rng.choice([1, 5, 20, 100, 300]), 100) * QSCALE[sym]
             if rng.random() < 0.5:
                 q = -q
             c.update(type="fill", account=acc["id"], symbol=sym, quantity=d(q),
                      price=d(rnd_price(rng, marks[sym], 5), 2))
             if rng.random() < 0.3:
-                c["fee"] = rng.choice(["0.5", "3"])
+                c["fee"] = rng.choice(["0.5", "3"] if acc["settle"] == "USDT"
+                                      else ["0.00001", "0.0001"])
         elif kind == "asset_price":
             a = rng.choice(["BTC", "ETH"])
             base = F(assets[a])
@@ -244,10 +285,11 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
             c.update(type="asset_price", asset=a, price=d(assets_move, 2))
         elif kind == "reduce_only":
             acc = rng.choice(accounts)
+            sym = rng.choice(syms_for(acc))
             if sym in iso_syms[acc["id"]]:
                 continue
             oid = f"o{k}"
-            q = F(rng.choice([1, 5, 20, 100]), 100) * (1 if sym == "BTCUSDT" else 15)
+            q = F(rng.choice([1, 5, 20, 100]), 100) * QSCALE[sym]
             if rng.random() < 0.5:
                 q = -q
             cmds.append({"time": t, "type": "place_order", "id": oid, "account": acc["id"],
@@ -281,10 +323,11 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                 c["effective_time"] = t
         elif kind == "order":
             acc = rng.choice(accounts)
+            sym = rng.choice(syms_for(acc))
             if sym in iso_syms[acc["id"]]:
                 continue
             oid = f"p{k}"
-            q = F(rng.choice([1, 5, 20, 100, 300]), 100) * (1 if sym == "BTCUSDT" else 15)
+            q = F(rng.choice([1, 5, 20, 100, 300]), 100) * QSCALE[sym]
             if rng.random() < 0.5:
                 q = -q
             c.update(type="place_order", id=oid, account=acc["id"], symbol=sym, quantity=d(q),
@@ -304,6 +347,7 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
             c.update(type="cancel_order", id=rng.choice(orders)[0])
         elif kind == "set_leverage":
             acc = rng.choice(accounts)
+            sym = rng.choice(syms_for(acc))
             if sym in iso_syms[acc["id"]]:
                 continue
             c.update(type="set_leverage", account=acc["id"], symbol=sym,

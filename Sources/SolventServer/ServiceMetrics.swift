@@ -1,5 +1,6 @@
 public import Prometheus
 public import SolventCore
+import Synchronization
 
 /// Prometheus metrics of the service (a registry of its own, no global bootstrap), served at
 /// `/metrics` in the text exposition format.
@@ -7,6 +8,10 @@ public final class ServiceMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let commandDuration: DurationHistogram
     let tickToMarginEvent: DurationHistogram
+    /// Breakers, mark times and overdue calls, refreshed after command batches (ProcessMetrics.swift).
+    let stateGauges = EngineStateGauges()
+    /// Slow consumers already counted in `solvent_stream_clients_dropped_total`.
+    private let droppedCounted = Mutex<Int>(0)
     static let buckets: [Duration] = [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
                                       .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100), .seconds(1)]
 
@@ -27,12 +32,26 @@ public final class ServiceMetrics: Sendable {
     public func submit(batch commands: [(command: JSONValue, key: String)], to engine: EngineService) async throws
         -> [CommandOutcome] {
         let started = ContinuousClock.now
-        let results = try await engine.submit(batch: commands)
+        let results: [CommandOutcome]
+        do { results = try await engine.submit(batch: commands) } catch {
+            // A batch refused as a whole is re-sent one by one (CommandBatcher): count single commands only.
+            if commands.count == 1 { refused(error is InputError ? "invalid" : "error") }
+            throw error
+        }
         let duration = ContinuousClock.now - started
         for (result, (command, _)) in zip(results, commands) where !result.duplicate {
             if case .string(let type)? = command["type"] { record(commandType: type, duration: duration, eventKinds: result.kinds) }
+            if result.kinds.contains("rejected"), result.events.contains(where: { $0.contains("\"code\":1009") }) { refused("out_of_range") }
         }
+        stateGauges.scheduleRefresh(engine)
         return results
+    }
+
+    /// Counts a command refused by the engine: `out_of_range` (reject code 1009, outside the range
+    /// contract), `invalid` (malformed: HTTP 400), `error` (anything else thrown).
+    func refused(_ reason: String) {
+        registry.makeCounter(name: "solvent_commands_refused_total", labels: [("reason", reason)],
+                             help: "Commands refused by the engine since start, by reason").increment()
     }
 
     /// Counts an applied command and the events it caused.
@@ -51,7 +70,11 @@ public final class ServiceMetrics: Sendable {
     /// Sets the state gauges (computed at scrape time) and returns the exposition text.
     func exposition(state: EngineService.Gauges, hub: EventHub, webhooks: (counts: [WebhookDelivery.Status: Int], cursor: Int64)?) -> String {
         registry.makeGauge(name: "solvent_stream_clients", help: "WebSocket clients connected").set(to: Double(hub.subscriberCount))
-        registry.makeGauge(name: "solvent_stream_clients_dropped", help: "WebSocket clients cut off as slow consumers since start").set(to: Double(hub.droppedSubscribers))
+        let dropped = hub.droppedSubscribers
+        let newlyDropped = droppedCounted.withLock { counted in defer { counted = max(counted, dropped) }; return max(0, dropped - counted) }
+        registry.makeCounter(name: "solvent_stream_clients_dropped_total", help: "WebSocket clients cut off as slow consumers since start")
+            .increment(by: Int64(newlyDropped))
+        stateGauges.emit(into: registry)
         if let webhooks {
             for status in WebhookDelivery.Status.allCases {
                 registry.makeGauge(name: "solvent_webhook_deliveries", labels: [("status", status.rawValue)], help: "Webhook deliveries by status")
@@ -69,6 +92,6 @@ public final class ServiceMetrics: Sendable {
         registry.makeGauge(name: "solvent_liquidation_backlog", help: "Accounts waiting for a liquidation step").set(to: Double(state.backlog))
         registry.makeGauge(name: "solvent_journal_sequence", help: "Commands journaled").set(to: Double(state.journalSequence))
         registry.makeGauge(name: "solvent_event_sequence", help: "Engine event sequence").set(to: Double(state.eventSequence))
-        return registry.emitToString()
+        return registry.emitToString() + ProcessMetrics.exposition()
     }
 }

@@ -130,6 +130,9 @@ public actor APIKeyStore {
     /// The public id of a key's text (the first 12 hex digits of its SHA-256).
     public static func id(ofKey text: String) -> String { String(hash(text).prefix(12)) }
 
+    /// SHA-256 of a key's text, hex: what keys.json stores.
+    public static func hash(ofKey text: String) -> String { hash(text) }
+
     static func hash(_ text: String) -> String { Array(SHA256.hash(data: Array(text.utf8))).hexString }
 
     private func persist() throws {

@@ -187,6 +187,9 @@ final class ParseErrorResponder: ChannelInboundHandler, RemovableChannelHandler 
             context.fireErrorCaught(error)
             return
         }
+        // The input ended inside a request: the client left (or the server stopped reading a
+        // body it refused, after answering 413). Nothing to answer; the connection winds down.
+        if case .invalidEOFState = parserError { return }
         let answer: ServiceError = switch parserError {
         case .headerOverflow: ServiceError(status: 431, field: "headers", reason: "request headers too large (at most \(SolventAPI.maximumHeaderBytes) bytes)")
         case .invalidContentLength, .unexpectedContentLength: ServiceError(status: 400, field: "Content-Length", reason: "not a valid Content-Length")

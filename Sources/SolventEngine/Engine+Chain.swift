@@ -260,14 +260,16 @@ extension Engine {
                                                ("deficit", .decimal(FixedDecimal.maximum(.zero, -after)))])
     }
 
-    /// An account left with a negative settle balance and no cross position (e.g. its deposit
-    /// was orphaned after it withdrew): the deficit is handled as that of an emptied cross pool —
+    /// An account left with a negative settle balance and no cross position (its deposit was
+    /// orphaned after it withdrew, or a fill or ADL closed its last cross position at a loss):
+    /// the deficit is handled as that of an emptied cross pool —
     /// other collateral converted, the insurance fund, then bad debt (no instrument to socialize over).
     /// With cross positions the margin procedure handles it (call, liquidation, then this).
-    mutating func settleDebtWithoutPositions(_ a: Int) {
+    /// `instrument`: the position whose close left the deficit (a fill, ADL), if any.
+    mutating func settleDebtWithoutPositions(_ a: Int, instrument: Int? = nil) {
         let record = state.accounts[a]
         guard record.balance(record.account.settle).isNegative,
               !record.account.positions.contains(where: { record.pool(of: $0.instrument) == .cross }) else { return }
-        settleEmptyPool(a, instrument: nil)
+        settleEmptyPool(a, instrument: instrument)
     }
 }

@@ -143,11 +143,21 @@ extension Engine {
         }
         let record = state.accounts[a]
         let evaluation = evaluator.evaluate(record.account)
-        // The liquidating pool and its riskiest position (largest maintenance margin).
-        guard let (key, _) = record.procedures.filter({ $0.value.isLiquidating }).min(by: { $0.key < $1.key }) else {
+        // The liquidating pools in order (cross first, then isolated by instrument): the first
+        // one that can act takes the step, so a pool waiting on its instrument (paused,
+        // throttled, no liquidity) never holds up another pool of the account.
+        let keys = record.procedures.filter { $0.value.isLiquidating }.keys.sorted()
+        guard !keys.isEmpty else {
             state.backlog.remove(a)
             return true
         }
+        for key in keys where liquidatePool(a, key, record, evaluation) { return true }
+        return false
+    }
+
+    /// One waterfall step on pool `key` of account `a`: its riskiest position (largest
+    /// maintenance margin). Returns false when the pool cannot act now.
+    mutating func liquidatePool(_ a: Int, _ key: PoolKey, _ record: EngineAccount, _ evaluation: AccountEvaluation) -> Bool {
         let members = record.account.positions.indices.filter { record.pool(of: record.account.positions[$0].instrument) == key }
         guard let k = members.max(by: { evaluation.positions[$0].maintenanceMargin < evaluation.positions[$1].maintenanceMargin }) else {
             // An isolated pool without its position no longer exists (its margin was settled when
@@ -328,6 +338,7 @@ extension Engine {
             let covered = FixedDecimal.maximum(.zero, lossPerContract(side: bankruptSide, price: worstBookPrice, bankruptcy: price, instrument: instrument)) * take
             if let m = trade(a, i, quantity: bankruptSide > 0 ? -take : take, price: price).closedIsolatedMargin { closedMargin = m }
             let realized = applyTrade(counterparty, i, quantity: bankruptSide > 0 ? take : -take, price: price)
+            settleDebtWithoutPositions(counterparty, instrument: i)
             remaining -= take
             emit(.autoDeleveraged, account: counterparty, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(bankruptSide > 0 ? take : -take)),
                                                           ("price", .decimal(price)), ("bankrupt_account", .text(state.accounts[a].id)),

@@ -148,6 +148,50 @@ func position(_ engine: Engine, _ id: String, _ symbol: String) -> FixedDecimal 
         #expect(conserved(engine))
     }
 
+    /// A pool waiting on its instrument (no liquidity for BTCUSDT) does not hold up another
+    /// pool of the same account: the bankrupt ETHUSDT isolated pool is closed at 2,945 (deficit
+    /// 450 from the fund) while the BTCUSDT pool waits.
+    @Test func waitingPoolDoesNotHoldUpAnother() throws {
+        let scenario = try testScenario(
+            accounts: """
+                {"id": "m", "settle": "USDT", "collateral": {"USDT": "1000"},
+                 "positions": [{"symbol": "BTCUSDT", "quantity": "1", "entry_price": "50000", "leverage": "50", "margin_mode": "isolated", "isolated_margin": "1000"},
+                               {"symbol": "ETHUSDT", "quantity": "10", "entry_price": "2500", "leverage": "50", "margin_mode": "isolated", "isolated_margin": "100"}]}
+                """,
+            parameters: #""mark_staleness_ms": 86400000, "liquidation_step_fraction": "1", "liquidation_fee_rate": "0""#,
+            fund: "10000",
+            commands: """
+                {"time": 1000, "type": "mark", "symbol": "BTCUSDT", "price": "48500"},
+                {"time": 1000, "type": "mark", "symbol": "ETHUSDT", "price": "2490"},
+                {"time": 2000, "type": "book", "symbol": "ETHUSDT", "bids": [["2445", "100"]], "asks": [["2460", "100"]]},
+                {"time": 3000, "type": "tick"}
+                """)
+        let (engine, events) = try runAll(scenario)
+        #expect(events.contains { $0.kind == .liquidationFill && $0.text("symbol") == "ETHUSDT" && $0.decimal("price") == dec("2445") })
+        #expect(position(engine, "m", "ETHUSDT") == .zero)
+        #expect(position(engine, "m", "BTCUSDT") == dec("1"))
+        #expect(engine.state.totals[0].insuranceFund == dec("9550"))
+        #expect(account(engine, "m").balance(0) == dec("1000"))
+        #expect(conserved(engine))
+    }
+
+    /// A trader's own fill that leaves the cross pool flat with a negative balance leaves a
+    /// deficit settled like any other: the fund pays it (1,000 − 1,200 → fund 5,000 → 4,800).
+    @Test func flatCrossDeficitAfterATraderFillDrawsTheFund() throws {
+        let scenario = try testScenario(
+            accounts: #"{"id": "l", "settle": "USDT", "collateral": {"USDT": "1000"}, "positions": [{"symbol": "BTCUSDT", "quantity": "1", "entry_price": "50000", "leverage": "50"}]}"#,
+            parameters: #""mark_staleness_ms": 86400000, "liquidation_step_fraction": "1""#,
+            commands: """
+                {"time": 1000, "type": "mark", "symbol": "BTCUSDT", "price": "48900"},
+                {"time": 2000, "type": "fill", "account": "l", "symbol": "BTCUSDT", "quantity": "-1", "price": "48800"}
+                """)
+        let (engine, events) = try runAll(scenario)
+        #expect(events.contains { $0.kind == .insuranceFundDraw && $0.decimal("amount") == dec("200") })
+        #expect(account(engine, "l").balance(0).isZero)
+        #expect(engine.state.totals[0].insuranceFund == dec("4800"))
+        #expect(conserved(engine))
+    }
+
     /// Closing an isolated position with a surplus returns exactly that surplus to the wallet.
     @Test func isolatedSurplusReturnsToTheWallet() throws {
         let scenario = try testScenario(

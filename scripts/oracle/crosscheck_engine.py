@@ -313,7 +313,7 @@ def main():
     ap.add_argument("--solvent", required=True)
     ap.add_argument("--cases", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--level", type=int, default=3)
+    ap.add_argument("--level", type=int, default=5)
     ap.add_argument("--no-events", action="store_true",
                     help="compare final state only, not liquidation event amounts")
     ap.add_argument("--keep-going", action="store_true",

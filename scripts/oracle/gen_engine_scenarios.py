@@ -98,12 +98,16 @@ KNOWN = {
                 "whatever the book holds",
     "cap_lots": "liquidation_notional_cap: the binary cuts the capped quantity into lots "
                 "differently (1e-8 off at an exact boundary); the documents give no lot size",
+    "params_due_late": "a parameter change scheduled for later: the binary judges the first "
+                       "command after its effective time under the old parameters",
+    "order_flips": "an order that would flip the position: the binary reserves margin for the "
+                   "whole order, the model for the opening part only",
     "mixed_pools": "an account with one pool waiting for liquidity and another pool (isolated) "
                    "to liquidate: the binary does not liquidate the other pool",
 }
 
 
-def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
+def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
     syms = list(INSTRUMENTS) if level >= 5 else list(LINEAR)
     marks = {s: F(INSTRUMENTS[s]["price"]) for s in syms}
     assets = {"USDT": "1", "BTC": "50000", "ETH": "3000"}
@@ -218,9 +222,16 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
     index = dict(marks)
     orders = []
     chain_h = [99, 99]    # last deposit height, tip
+    touched, order_side = set(), {}
+    due_ticks = []
     index_sent = set()
     for k in range(n_cmd):
-        t += rng.choice([0, 1000, 1000, 5000, 30000, 61000])
+        t_next = t + rng.choice([0, 1000, 1000, 5000, 30000, 61000])
+        for due in sorted(due_ticks):
+            if due < t_next:       # the change takes effect on its own tick first
+                cmds.append({"time": max(due, t), "type": "tick"})
+                due_ticks.remove(due)
+        t = t_next
         kinds = ["mark", "mark", "mark", "book", "book", "tick", "deposit", "funding"]
         if level >= 2:
             kinds += ["withdraw", "fill", "fill", "asset_price"]
@@ -268,6 +279,7 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
         elif kind == "fill":
             acc = rng.choice(accounts)
             sym = rng.choice(syms_for(acc))
+            touched.add((acc["id"], sym))
             if sym in iso_syms[acc["id"]]:
                 continue
             q = F(rng.choice([1, 5, 20, 100, 300]), 100) * QSCALE[sym]
@@ -286,6 +298,7 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
         elif kind == "reduce_only":
             acc = rng.choice(accounts)
             sym = rng.choice(syms_for(acc))
+            touched.add((acc["id"], sym))
             if sym in iso_syms[acc["id"]]:
                 continue
             oid = f"o{k}"
@@ -321,6 +334,8 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
                 c["effective_time"] = t + rng.choice([0, 2000, 30000])
             else:
                 c["effective_time"] = t
+            if "params_due_late" in avoid and c["effective_time"] > t:
+                due_ticks.append(c["effective_time"])
         elif kind == "order":
             acc = rng.choice(accounts)
             sym = rng.choice(syms_for(acc))
@@ -330,6 +345,12 @@ def generate(rng: random.Random, level: int = 3, avoid=()) -> dict:
             q = F(rng.choice([1, 5, 20, 100, 300]), 100) * QSCALE[sym]
             if rng.random() < 0.5:
                 q = -q
+            if "order_flips" in avoid:
+                pair = (acc["id"], sym)
+                held = any(p["symbol"] == sym for p in acc["positions"])
+                if held or pair in touched:
+                    continue
+                q = abs(q) * order_side.setdefault(pair, rng.choice([1, -1]))
             c.update(type="place_order", id=oid, account=acc["id"], symbol=sym, quantity=d(q),
                      price=d(rnd_price(rng, marks[sym], 20), 2))
             orders.append((oid, acc["id"], sym, q))
@@ -390,7 +411,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cases", type=int, default=1)
-    ap.add_argument("--level", type=int, default=3)
+    ap.add_argument("--level", type=int, default=5)
     ap.add_argument("--out", default=None)
     ap.add_argument("--avoid", default="", help="comma-separated names from KNOWN")
     a = ap.parse_args()

@@ -72,6 +72,84 @@ import Testing
         #expect(repeatAck["duplicate"] == .bool(true))
     }
 
+    /// Runs `solvent ARGUMENTS` to completion: (exit status, stdout, stderr).
+    func solvent(_ arguments: [String]) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = solventExecutable()
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// HTTP status of a request (curl -w).
+    func status(_ arguments: [String]) throws -> String {
+        try curl(["-o", "/dev/null", "-w", "%{http_code}"] + arguments)
+    }
+
+    /// `solvent keys create|list|revoke` against a running server: list prints no secret, a
+    /// revoked key is refused from the next request without a restart; the attack cases of
+    /// issue 14 are typed 4xx, the server stays up, and a restart still works.
+    @Test func keysLifecycleAndAttacksAgainstARunningServer() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-keys-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let (server, _, output) = try start(data: folder, port: port)
+        let line = output.split(separator: "\n").first { $0.hasPrefix("operator key: ") }
+        let operatorKey = try #require(line.map { String($0.dropFirst("operator key: ".count)) })
+        let base = "http://127.0.0.1:\(port)"
+
+        let (created, aliceKey, idLine) = try solvent(["keys", "create", "--role", "account", "--account", "alice", "--expires", "30d", "--data", folder])
+        #expect(created == 0)
+        let aliceKeyText = aliceKey.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try #require(idLine.split(separator: " ").dropFirst(2).first.map { String($0.prefix(12)) })
+        #expect(try solvent(["keys", "create", "--role", "account", "--account", "caf\u{e9}", "--data", folder]).0 == 2)
+        #expect(try solvent(["keys", "create", "--role", "operator", "--expires", "2001-01-01T00:00:00Z", "--data", folder]).0 == 2)
+
+        let (listed, table, _) = try solvent(["keys", "list", "--data", folder])
+        #expect(listed == 0)
+        #expect(table.contains(id) && table.contains("alice") && table.contains("active"))
+        #expect(!table.contains(aliceKeyText) && !table.contains(String(aliceKeyText.dropFirst(4).prefix(16))), "no secret printed")
+        let keysJSON = try String(contentsOfFile: folder + "/keys.json", encoding: .utf8)
+        #expect(!keysJSON.contains(aliceKeyText))
+
+        let deposit = #"{"type":"deposit","account":"alice","asset":"USDT","amount":"10"}"#
+        #expect(try status(["-H", "Authorization: Bearer \(aliceKeyText)", "-H", "Idempotency-Key: d1", "-X", "POST", "\(base)/v1/commands", "-d", deposit]) == "200")
+        #expect(try solvent(["keys", "revoke", id, "--data", folder]).0 == 0)
+        #expect(try status(["-H", "Authorization: Bearer \(aliceKeyText)", "\(base)/v1/accounts/alice"]) == "401", "revoked without a restart")
+        let (_, after, _) = try solvent(["keys", "list", "--json", "--data", folder])
+        #expect(after.contains("\"revoked\""))
+
+        // Issue 14's attacks on the edge: typed refusals, the process stays up.
+        let op = ["-H", "Authorization: Bearer \(operatorKey)"]
+        #expect(try status(op + ["-H", "Idempotency-Key: r1", "-X", "POST", "\(base)/v1/webhooks/deliveries/-9223372036854775808/retry"]) == "400")
+        #expect(try status(op + ["-H", "Idempotency-Key: t1", "-X", "POST", "\(base)/v1/commands",
+                                 "-d", #"{"type":"deposit","account":"cafe\u0301","asset":"USDT","amount":"1"}"#]) == "400")
+        #expect(try status(op + ["-H", "Idempotency-Key: d2", "-X", "POST", "\(base)/v1/commands", "-d", deposit]) == "200")
+        #expect(try status(op + ["-H", "Idempotency-Key: d2", "-X", "POST", "\(base)/v1/commands",
+                                 "-d", #"{"type":"deposit","account":"alice","asset":"USDT","amount":"11"}"#]) == "422")
+        #expect(try status(op + ["-X", "GET", "\(base)/v1/commands"]) == "405")
+        #expect(try status(["\(base)/healthz"]) == "200")
+        server.terminate()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+
+        // A restart: the retry still gets the original result; the revoked key stays refused.
+        let (second, _, _) = try start(data: folder, port: port)
+        defer { second.terminate(); second.waitUntilExit() }
+        let retry = try JSONParser.parse(try curl(op + ["-H", "Idempotency-Key: d2", "-X", "POST", "\(base)/v1/commands", "-d", deposit]))
+        #expect(retry["duplicate"] == .bool(true))
+        #expect(try status(op + ["-H", "Idempotency-Key: d2", "-X", "POST", "\(base)/v1/commands",
+                                 "-d", #"{"type":"deposit","account":"alice","asset":"USDT","amount":"11"}"#]) == "422")
+        #expect(try status(["-H", "Authorization: Bearer \(aliceKeyText)", "\(base)/v1/accounts/alice"]) == "401")
+        let account = try JSONParser.parse(try curl(op + ["\(base)/v1/accounts/alice"]))
+        #expect(account["state"]?["balances"]?["USDT"] == .string("20"))
+    }
+
     /// SIGTERM while eight clients keep writing: the server stops cleanly, and after a restart
     /// every command it acknowledged is there (a repeat of its idempotency key is a duplicate,
     /// and each account holds at least the deposits acknowledged to it).

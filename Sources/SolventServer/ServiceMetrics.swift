@@ -20,6 +20,8 @@ public final class ServiceMetrics: Sendable {
                                                          help: "Time from receiving a command to its journaled, applied result")
         tickToMarginEvent = registry.makeDurationHistogram(name: "solvent_tick_to_margin_event_seconds", buckets: Self.buckets,
                                                            help: "Price command received to margin-call or liquidation events emitted")
+        // Exported at 0 from the start, so that `increase()` sees the first refusal.
+        for reason in ["out_of_range", "invalid", "error"] { refused(reason, count: 0) }
     }
 
     /// Submits a command to `engine`, timing it and counting it and its events.
@@ -49,9 +51,9 @@ public final class ServiceMetrics: Sendable {
 
     /// Counts a command refused by the engine: `out_of_range` (reject code 1009, outside the range
     /// contract), `invalid` (malformed: HTTP 400), `error` (anything else thrown).
-    func refused(_ reason: String) {
+    func refused(_ reason: String, count: Int64 = 1) {
         registry.makeCounter(name: "solvent_commands_refused_total", labels: [("reason", reason)],
-                             help: "Commands refused by the engine since start, by reason").increment()
+                             help: "Commands refused by the engine since start, by reason").increment(by: count)
     }
 
     /// Counts an applied command and the events it caused.

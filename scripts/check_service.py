@@ -40,7 +40,7 @@ def evaluate_outcomes(folder: str) -> dict:
     import glob
     import json
     counts: dict = {}
-    for path in glob.glob(os.path.join(folder, "*.har")):
+    for path in glob.glob(os.path.join(folder, "har-*.json")) + glob.glob(os.path.join(folder, "*.har")):
         with open(path) as f:
             for entry in json.load(f).get("log", {}).get("entries", []):
                 request = entry.get("request", {})

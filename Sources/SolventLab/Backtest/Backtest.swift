@@ -21,6 +21,16 @@ public struct BacktestConfig: Sendable {
     public var dynamicPolicy = DynamicMargin.Policy()
     /// Margin ratios are sampled once a day (an evaluation of every open account).
     public var sampleRatios = true
+    /// How often the dynamic models' rates are re-set (ms): a day; the calibrated model every hour.
+    public var rateUpdateMs: Int64 = 86_400_000
+    public var calibratedUpdateMs: Int64 = 3_600_000
+    /// Between daily re-sets, an hourly proposal is applied only when the first-bracket rate moved
+    /// by more than this fraction (a venue does not churn its table for small changes).
+    public var rateChangeThreshold = 0.1
+    /// Name of the run in tables (default: the model's name), e.g. a frontier variant.
+    public var label: String? = nil
+    /// Static tiers scaled by this factor (frontier variants of the industry table).
+    public var staticScale = 1.0
 
     public init() {}
 }
@@ -50,6 +60,11 @@ public struct BacktestDay: Sendable, Hashable {
 /// What a backtest measured.
 public struct BacktestResult: Sendable {
     public var model: MarginModel
+    /// The run's name (the model's, or a frontier variant's).
+    public var label = ""
+    /// Highest first-bracket maintenance rate in force, and the lowest first-bracket leverage cap.
+    public var peakMaintenanceRate = 0.0
+    public var minimumMaxLeverage = 0.0
     public var bars: Int
     public var accounts: Int
     /// Accounts that opened a position.
@@ -116,6 +131,8 @@ public enum Backtest {
         let closes = bars.map { DoubleBoundary.double($0.close) }
         let usdt = 0, btc = 1
         let symbol = config.symbol
+        let table = config.staticScale == 1 ? table
+            : MarginModel.table(static: table, rates: table.brackets.map { DoubleBoundary.double($0.maintenanceMarginRate) * config.staticScale })
         let instrument = Instrument(symbol: symbol, kind: .perpetual(.linear), base: "BTC", settle: "USDT", contractSize: .one, brackets: table)
         let market = Market(assets: [Asset(symbol: "USDT", price: .one, haircut: .zero), Asset(symbol: "BTC", price: bars[0].open, haircut: FixedDecimal("0.05")!)],
                             instruments: [instrument], marks: [bars[0].open])
@@ -125,13 +142,23 @@ public enum Backtest {
         var engine = Engine(market: market, parameters: parameters)
         engine.fundInsurance(asset: usdt, amount: config.insuranceFund)
 
-        // Dynamic rates: computed causally (each step uses bars up to it), applied once a day.
+        // Dynamic rates: computed causally (each step uses bars up to it), applied once a day (the
+        // calibrated model every hour).
         var basePolicy = config.dynamicPolicy
         basePolicy.trainingBars = min(basePolicy.trainingBars, max(20, bars.count / 3))
-        let dynamic = model.policy(base: basePolicy).map {
-            DynamicMargin(times: times, prices: closes, volumes: bars.map { DoubleBoundary.double($0.volume) },
-                          bracketFloors: table.brackets.map { DoubleBoundary.double($0.notionalFloor) }, policy: $0)
+        let floors = table.brackets.map { DoubleBoundary.double($0.notionalFloor) }
+        let volumes = bars.map { DoubleBoundary.double($0.volume) }
+        let dynamic: DynamicMargin? = model.policy(base: basePolicy).map { policy in
+            if model == .calibrated {
+                return MarginCalibration.run(times: times, prices: closes, volumes: volumes, bracketFloors: floors, policy: policy,
+                                             opens: bars.map { DoubleBoundary.double($0.open) }, highs: bars.map { DoubleBoundary.double($0.high) },
+                                             lows: bars.map { DoubleBoundary.double($0.low) }).calibrated
+            }
+            return DynamicMargin(times: times, prices: closes, volumes: volumes, bracketFloors: floors, policy: policy,
+                                 opens: bars.map { DoubleBoundary.double($0.open) }, highs: bars.map { DoubleBoundary.double($0.high) },
+                                 lows: bars.map { DoubleBoundary.double($0.low) })
         }
+        let updateMs = max(barMs, model == .calibrated ? config.calibratedUpdateMs : config.rateUpdateMs)
         let traders = TraderPopulation.generate(count: config.accounts, bars: bars.count, barMs: barMs, gracePeriodMs: config.gracePeriodMs,
                                                 seed: config.seed, responsiveShare: config.responsiveShare, meanHoldingHours: config.meanHoldingHours)
         var opening = [[Int]](repeating: [], count: bars.count)
@@ -144,6 +171,7 @@ public enum Backtest {
         for (k, t) in traders.enumerated() { traderIndex[t.id] = k }
 
         var result = BacktestResult(model: model, bars: bars.count, accounts: config.accounts, traded: 0)
+        result.label = config.label ?? model.rawValue
         var scheduled: [(time: Int64, command: EngineCommand)] = []  // cure deposits, by time
         var liquidated = Set<String>()
         var withShortfall = Set<String>()
@@ -159,6 +187,9 @@ public enum Backtest {
         }
         var rateSum = 0.0, rateCount = 0
         var currentRate = DoubleBoundary.double(table.brackets[0].maintenanceMarginRate)
+        var currentLeverage = DoubleBoundary.double(table.brackets[0].maxLeverage)
+        var peakRate = currentRate, minLeverage = currentLeverage
+        var lastUpdate: Int64? = nil
 
         func apply(_ time: Int64, _ command: EngineCommand) -> [EngineEvent] {
             let events = engine.apply(TimedCommand(time: time, command: command))
@@ -256,12 +287,18 @@ public enum Backtest {
                 closeDay()
                 day = BacktestDay(time: dayStart, close: 0, low: .infinity, high: 0, liquidations: 0, calls: 0, cures: 0, shortfall: 0, fund: 0,
                                   maintenanceRate: 0, openAccounts: 0, medianRatio: 0, p90Ratio: 0)
-                if let dynamic, b > 0 {
-                    let rates = dynamic.steps[b - 1].rates
-                    let newTable = MarginModel.table(static: table, rates: rates)
-                    currentRate = DoubleBoundary.double(newTable.brackets[0].maintenanceMarginRate)
-                    _ = apply(bar.time, .changeParameters(ParameterChange(brackets: [symbol: newTable]), effectiveTime: bar.time))
-                }
+            }
+            let period = bar.time - ((bar.time % updateMs) + updateMs) % updateMs
+            if let dynamic, b > 0, lastUpdate != period,
+               lastUpdate == nil || period % 86_400_000 == 0 || abs(dynamic.steps[b - 1].rates[0] / currentRate - 1) > config.rateChangeThreshold {
+                lastUpdate = period
+                let rates = dynamic.steps[b - 1].rates
+                let newTable = MarginModel.table(static: table, rates: rates)
+                currentRate = DoubleBoundary.double(newTable.brackets[0].maintenanceMarginRate)
+                currentLeverage = DoubleBoundary.double(newTable.brackets[0].maxLeverage)
+                peakRate = max(peakRate, currentRate)
+                minLeverage = min(minLeverage, currentLeverage)
+                _ = apply(bar.time, .changeParameters(ParameterChange(brackets: [symbol: newTable]), effectiveTime: bar.time))
             }
             rateSum += currentRate
             rateCount += 1
@@ -323,6 +360,8 @@ public enum Backtest {
         result.minimumFund = result.days.map(\.fund).min() ?? 0
         result.finalFund = DoubleBoundary.double(engine.state.totals[usdt].insuranceFund)
         result.meanMaintenanceRate = rateCount == 0 ? 0 : rateSum / Double(rateCount)
+        result.peakMaintenanceRate = peakRate
+        result.minimumMaxLeverage = minLeverage
         result.stateHash = engine.stateHash()
         result.conservationGaps = engine.state.market.assets.indices.map { engine.state.conservationGap(of: $0) }
         _ = btc

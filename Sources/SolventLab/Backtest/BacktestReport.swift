@@ -13,6 +13,7 @@ extension BacktestResult {
         func number(_ key: String, _ value: Double) { w.member(key, DoubleBoundary.text((value * 1e6).rounded() / 1e6)) }
         w.beginObject()
         w.member("model", model.rawValue)
+        if label != model.rawValue && !label.isEmpty { w.member("label", label) }
         w.key("bars"); w.integer(bars)
         w.key("accounts"); w.integer(accounts)
         w.key("traded"); w.integer(traded)
@@ -35,6 +36,8 @@ extension BacktestResult {
         number("minimum_fund", minimumFund)
         number("final_fund", finalFund)
         number("mean_maintenance_rate", meanMaintenanceRate)
+        number("peak_maintenance_rate", peakMaintenanceRate)
+        number("minimum_max_leverage", minimumMaxLeverage)
         w.key("insurance_fund_sizing"); w.beginObject()
         number("confidence", sizing.confidence)
         number("daily_quantile", sizing.dailyQuantile)
@@ -74,7 +77,7 @@ public enum BacktestTable {
         var rows = [header]
         func money(_ v: Double) -> String { v >= 1_000_000 ? "\(Int(v / 1000))K" : "\(Int(v.rounded()))" }
         for r in results {
-            rows.append([r.model.rawValue, "\(DoubleBoundary.text((r.meanMaintenanceRate * 10_000).rounded() / 100))%", "\(r.liquidations)",
+            rows.append([r.label.isEmpty ? r.model.rawValue : r.label, "\(DoubleBoundary.text((r.meanMaintenanceRate * 10_000).rounded() / 100))%", "\(r.liquidations)",
                          "\(DoubleBoundary.text((r.coverage * 1000).rounded() / 10))%", "\(r.calls)", "\(r.cures)", money(r.totalShortfall),
                          money(r.minimumFund), "\(r.adlEvents)", money(r.socialized), money(r.badDebt)])
         }

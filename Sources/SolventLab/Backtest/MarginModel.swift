@@ -10,12 +10,20 @@ public enum MarginModel: String, Sendable, Hashable, CaseIterable {
     /// The same volatility model without anti-procyclicality (no stressed weight, no buffer,
     /// no speed limits), re-set once a day: the procyclical baseline.
     case dynamicRaw = "dynamic_raw"
+    /// The walk-forward calibrated model (docs/dynamic-margin.md: the lowest multiplier meeting
+    /// coverage with neither Kupiec nor Christoffersen rejecting), no anti-procyclicality, re-set
+    /// every `BacktestConfig.calibratedUpdateMs` (an hour).
+    case calibrated
 
     /// The dynamic-margin policy of this model (nil for static tiers).
     public func policy(base: DynamicMargin.Policy) -> DynamicMargin.Policy? {
         switch self {
         case .staticTiers: return nil
         case .dynamic: return base
+        case .calibrated:
+            var policy = base.withoutAPC
+            if policy.fastLambda == nil { policy.fastLambda = 0.7 }
+            return policy
         case .dynamicRaw:
             var raw = base
             raw.stressedWeight = 0

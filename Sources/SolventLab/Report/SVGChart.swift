@@ -3,16 +3,21 @@ import SolventRisk
 
 /// A small, dependency-free SVG chart (lines or grouped bars) for self-contained reports.
 public struct SVGChart: Sendable {
-    public enum Style: Sendable { case line, bars }
+    public enum Style: Sendable { case line, bars, scatter }
 
     public struct Series: Sendable {
         public var name: String
         public var color: String
         public var points: [(x: Double, y: Double)]
-        public init(name: String, color: String, points: [(x: Double, y: Double)]) {
+        /// Scatter style: join the points with a line (a frontier), and label each point.
+        public var connect = false
+        public var labels: [String] = []
+        public init(name: String, color: String, points: [(x: Double, y: Double)], connect: Bool = false, labels: [String] = []) {
             self.name = name
             self.color = color
             self.points = points
+            self.connect = connect
+            self.labels = labels
         }
     }
 
@@ -25,6 +30,10 @@ public struct SVGChart: Sendable {
     public var timeAxis = true
     /// Format of y tick labels: a fraction shown as a percentage.
     public var percent = false
+    /// Format of x tick labels (non-time axis): a fraction shown as a percentage.
+    public var xPercent = false
+    /// Label of the x axis (non-time axis).
+    public var xLabel = ""
     public var width = 920.0
     public var height = 280.0
 
@@ -64,9 +73,12 @@ public struct SVGChart: Sendable {
         // x ticks: 6 evenly spaced.
         for k in 0...5 {
             let x = minX + (maxX - minX) * Double(k) / 5
-            let text = timeAxis ? String(Timestamp.formatISO8601(Int64(x)).prefix(10)) : label(x, percentAxis: false)
+            let text = timeAxis ? String(Timestamp.formatISO8601(Int64(x)).prefix(10)) : label(x, percentAxis: xPercent)
             let anchor = k == 0 ? "start" : (k == 5 ? "end" : "middle")
             svg += "<text x=\"\(Self.f(px(x)))\" y=\"\(Self.f(top + plotH + 18))\" class=\"tick\" text-anchor=\"\(anchor)\">\(text)</text>"
+        }
+        if !timeAxis && !xLabel.isEmpty {
+            svg += "<text x=\"\(Self.f(left + plotW / 2))\" y=\"\(Self.f(height - 4))\" class=\"axis\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>"
         }
         svg += "<line x1=\"\(Self.f(left))\" x2=\"\(Self.f(left + plotW))\" y1=\"\(Self.f(py(max(minY, 0))))\" y2=\"\(Self.f(py(max(minY, 0))))\" class=\"axis-line\"/>"
         switch style {
@@ -74,6 +86,19 @@ public struct SVGChart: Sendable {
             for s in series where !s.points.isEmpty {
                 let path = s.points.filter { $0.y.isFinite }.enumerated().map { k, p in "\(k == 0 ? "M" : "L")\(Self.f(px(p.x))),\(Self.f(py(p.y)))" }.joined()
                 svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.6\" data-series=\"\(Self.escape(s.name))\"/>"
+            }
+        case .scatter:
+            for s in series where !s.points.isEmpty {
+                if s.connect {
+                    let path = s.points.filter { $0.y.isFinite }.enumerated().map { k, p in "\(k == 0 ? "M" : "L")\(Self.f(px(p.x))),\(Self.f(py(p.y)))" }.joined()
+                    svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.6\" stroke-dasharray=\"5 3\" data-series=\"\(Self.escape(s.name))\"/>"
+                }
+                for (k, p) in s.points.enumerated() where p.y.isFinite {
+                    svg += "<circle cx=\"\(Self.f(px(p.x)))\" cy=\"\(Self.f(py(p.y)))\" r=\"\(s.connect ? 3 : 5)\" fill=\"\(s.color)\" data-series=\"\(Self.escape(s.name))\"/>"
+                    if k < s.labels.count, !s.labels[k].isEmpty {
+                        svg += "<text x=\"\(Self.f(px(p.x) + 7))\" y=\"\(Self.f(py(p.y) - 6))\" class=\"tick\">\(Self.escape(s.labels[k]))</text>"
+                    }
+                }
             }
         case .bars:
             let allX = Array(Set(xs)).sorted()

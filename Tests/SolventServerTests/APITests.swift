@@ -45,11 +45,12 @@ struct Fixture {
     let operatorKey: String, priceKey: String, fillKey: String, aliceKey: String
 
     init(limiter: RateLimiter = RateLimiter(), streamQueue: Int = 4096, clock: TestClock = TestClock(),
-         idleTimeout: Duration = .seconds(30), headerTimeout: Duration = .seconds(10)) async throws {
+         idleTimeout: Duration = .seconds(30), headerTimeout: Duration = .seconds(10), postgres: (url: String, schema: String)? = nil) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-api-\(UUID().uuidString)").path
         self.folder = folder
         self.clock = clock
-        engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis), hub: EventHub(queueLimit: streamQueue), clock: clock.clock)
+        engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis), postgres: postgres?.url, schema: postgres?.schema ?? "solvent",
+                                        hub: EventHub(queueLimit: streamQueue), clock: clock.clock)
         keys = try APIKeyStore(directory: folder)
         operatorKey = try await keys.create(role: .operator_, account: nil)
         priceKey = try await keys.create(role: .priceFeeder, account: nil)

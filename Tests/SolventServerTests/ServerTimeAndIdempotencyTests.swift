@@ -114,12 +114,31 @@ func eventTypes(_ json: JSONValue?) -> [String] {
     }
 }
 
+/// The journal backends of the service: SQLite always; PostgreSQL when `SOLVENT_TEST_POSTGRES_URL`
+/// is set (scripts/test starts a throwaway cluster; under CI a missing URL is a failure).
+enum ServiceBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+    var description: String { rawValue }
+    static let postgresURL = ProcessInfo.processInfo.environment["SOLVENT_TEST_POSTGRES_URL"]
+    static var available: [ServiceBackend] {
+        postgresURL != nil || ProcessInfo.processInfo.environment["CI"] != nil ? [.sqlite, .postgres] : [.sqlite]
+    }
+
+    /// The PostgreSQL URL and a fresh schema, or nil for SQLite.
+    func postgres() throws -> (url: String, schema: String)? {
+        guard self == .postgres else { return nil }
+        let url = try #require(Self.postgresURL, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+        return (url, "svc_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())
+    }
+}
+
 @Suite struct ScopedIdempotencyTests {
     /// Keys are scoped per API key and bound to the request: a retry (members in any order)
     /// gets the original result, another body under the same key is 422 and applies nothing,
     /// another key's use of the same text is its own command; all of it also after a restart.
-    @Test func keysAreScopedAndBoundToTheRequest() async throws {
-        let f = try await Fixture()
+    @Test(arguments: ServiceBackend.available) func keysAreScopedAndBoundToTheRequest(backend: ServiceBackend) async throws {
+        let postgres = try backend.postgres()
+        let f = try await Fixture(postgres: postgres)
         let bobKey = try await f.keys.create(role: .account, account: "bob")
         let deposit = #"{"type":"deposit","account":"alice","asset":"USDT","amount":"100"}"#
         let reordered = #"{ "amount": "100", "asset": "USDT", "type": "deposit", "account": "alice" }"#
@@ -153,7 +172,8 @@ func eventTypes(_ json: JSONValue?) -> [String] {
         }
 
         // A restart: the same folder, a new engine service and router.
-        let engine = try EngineService.open(directory: f.folder, genesis: try JSONParser.parse(genesis), clock: f.clock.clock)
+        let engine = try EngineService.open(directory: f.folder, genesis: try JSONParser.parse(genesis), postgres: postgres?.url,
+                                            schema: postgres?.schema ?? "solvent", clock: f.clock.clock)
         let app = SolventAPI.application(router: SolventAPI.router(engine: engine, keys: try APIKeyStore(directory: f.folder)),
                                          host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
         try await app.test(.router) { client in

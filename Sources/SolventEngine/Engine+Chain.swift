@@ -260,16 +260,17 @@ extension Engine {
                                                ("deficit", .decimal(FixedDecimal.maximum(.zero, -after)))])
     }
 
-    /// An account left with a negative settle balance and no cross position (its deposit was
-    /// orphaned after it withdrew, or a fill or ADL closed its last cross position at a loss):
+    /// An account left flat (no position) with a negative settle balance (its deposit was
+    /// orphaned after it withdrew, or a fill or ADL closed its last position at a loss):
     /// the deficit is handled as that of an emptied cross pool —
     /// other collateral converted, the insurance fund, then bad debt (no instrument to socialize over).
-    /// With cross positions the margin procedure handles it (call, liquidation, then this).
+    /// With positions the margin procedure handles it (call, liquidation, then this).
     /// `instrument`: the position whose close left the deficit (a fill, ADL), if any.
     mutating func settleDebtWithoutPositions(_ a: Int, instrument: Int? = nil) {
         let record = state.accounts[a]
-        guard record.balance(record.account.settle).isNegative,
-              !record.account.positions.contains(where: { record.pool(of: $0.instrument) == .cross }) else { return }
+        // Only a flat account: with an isolated position open, a negative wallet (e.g. the opening
+        // margin of a fill larger than the wallet) is not a loss to allocate.
+        guard record.balance(record.account.settle).isNegative, record.account.positions.isEmpty else { return }
         settleEmptyPool(a, instrument: instrument)
     }
 }

@@ -177,14 +177,17 @@ extension Engine {
         // Only positions above the first tier are reduced in steps (as venues do); small ones close whole.
         if pool.equity.isPositive, evaluation.positions[k].bracket > 0 {
             let part = (quantity * state.parameters.liquidationStepFraction).rounded(toDigits: 8, rule: .up)
-            if part * 2 < quantity { quantity = part }
+            if part < quantity { quantity = part }
         }
         // Throttle: the notional cap per instrument per interval.
         if let cap = state.parameters.liquidationNotionalCap {
             let room = cap - state.breakers[i].capUsed
             let stepNotional = notional(quantity, instrument, price: mark)
             if stepNotional > room {
-                let fitting = room.isPositive ? (quantity * (room / stepNotional)).rounded(toDigits: 8, rule: .down) : .zero
+                // The most whole lots (10⁻⁸) whose notional fits the room, computed in one division.
+                let perContract = notional(.one, instrument, price: mark)
+                let fitting = room.isPositive && perContract.isPositive
+                    ? FixedDecimal.minimum(quantity, (room.divided(by: perContract, rounding: .down) ?? .zero).rounded(toDigits: 8, rule: .down)) : .zero
                 if fitting.isZero {
                     if !state.breakers[i].throttleReported {
                         state.breakers[i].throttleReported = true
@@ -223,62 +226,93 @@ extension Engine {
         // short is under water at every price: both are measured against (and taken at) the mark.
         let bp = bankruptcy ?? mark
         let deficitPossible = bankruptcy != nil || !position.isLongSide
+        let backstop = state.parameters.execution == .backstop || state.parameters.backstopEnabled
         var fills: [(price: FixedDecimal, quantity: FixedDecimal, executor: String)] = []
         var remaining = quantity
         var fundLeft = state.totals[settle].insuranceFund
         var adlQuantity = FixedDecimal.zero
+        var dryPrice = mark  // the book price at which the fund ran dry (what ADL spares the fund)
+        // The book side the step sells into (bids for a long); only levels inside the band are
+        // walked (a level outside it is skipped, not a stop), best first.
+        var levels: [BookLevel] = []
+        func inBand(_ level: BookLevel) -> Bool { level.price >= bandLow && level.price <= bandHigh }
         if state.parameters.execution == .depth {
-            var levels = position.isLongSide ? state.books[i].bids : state.books[i].asks
-            var consumed = 0
-            while remaining.isPositive, consumed < levels.count {
-                let level = levels[consumed]
-                guard level.price >= bandLow, level.price <= bandHigh else { break }
+            levels = position.isLongSide ? state.books[i].bids : state.books[i].asks
+            var n = 0
+            while remaining.isPositive, n < levels.count {
+                guard inBand(levels[n]), levels[n].quantity.isPositive else { n += 1; continue }
+                let level = levels[n]
                 var take = FixedDecimal.minimum(remaining, level.quantity)
                 let loss = deficitPossible ? lossPerContract(side: position.side, price: level.price, bankruptcy: bp, instrument: instrument) : .zero
-                if loss.isPositive && state.parameters.adlEnabled {
+                if loss.isPositive && (state.parameters.adlEnabled || backstop) {
+                    // A fill worse than bankruptcy only as far as the fund can pay the difference;
+                    // the rest to ADL, then the backstop (then the rest of the book).
                     let affordable = (fundLeft / loss).rounded(toDigits: 8, rule: .down)
                     if affordable < take {
                         take = affordable
                         adlQuantity = remaining - take
+                        dryPrice = level.price
                     }
                     fundLeft -= take * loss
                 }
                 if take.isPositive { fills.append((level.price, take, "depth")) }
                 remaining -= take
-                levels[consumed].quantity -= take
-                if levels[consumed].quantity.isZero { consumed += 1 }
+                levels[n].quantity -= take
                 if adlQuantity.isPositive { remaining = .zero; break }
+                if levels[n].quantity.isZero { n += 1 }
             }
-            levels.removeFirst(consumed)
-            if position.isLongSide { state.books[i].bids = levels } else { state.books[i].asks = levels }
         }
-        if remaining.isPositive && (state.parameters.execution == .backstop || state.parameters.backstopEnabled) {
+        if remaining.isPositive && backstop {
             fills.append((bp, remaining, "backstop"))
             remaining = .zero
-        }
-        if fills.isEmpty && adlQuantity.isZero {
-            emit(.liquidationThrottled, account: a, [("symbol", .text(instrument.symbol)), ("reason", .text("no liquidity within the price band")),
-                                                     ("band_low", .decimal(bandLow)), ("band_high", .decimal(bandHigh))])
-            return false
         }
         var closedNotional = FixedDecimal.zero
         let key = record.pool(of: i)
         // The margin left in an isolated pool whose position this step closed: the fee comes out
         // of it, then a surplus returns to the wallet and a deficit goes to the fund (never the wallet).
         var closedMargin: FixedDecimal? = nil
-        for fill in fills {
-            let outcome = trade(a, i, quantity: position.isLongSide ? -fill.quantity : fill.quantity, price: fill.price)
-            let realized = outcome.realized
+        var acted = false
+        func fill(_ price: FixedDecimal, _ amount: FixedDecimal, _ executor: String) {
+            let outcome = trade(a, i, quantity: position.isLongSide ? -amount : amount, price: price)
             if let m = outcome.closedIsolatedMargin { closedMargin = m }
-            closedNotional += notional(fill.quantity, instrument, price: fill.price)
-            emit(.liquidationFill, account: a, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(position.isLongSide ? -fill.quantity : fill.quantity)),
-                                                ("price", .decimal(fill.price)), ("executor", .text(fill.executor)),
-                                                ("bankruptcy_price", .optionalDecimal(bankruptcy)), ("realized_pnl", .decimal(realized))])
+            closedNotional += notional(amount, instrument, price: price)
+            acted = true
+            emit(.liquidationFill, account: a, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(position.isLongSide ? -amount : amount)),
+                                                ("price", .decimal(price)), ("executor", .text(executor)),
+                                                ("bankruptcy_price", .optionalDecimal(bankruptcy)), ("realized_pnl", .decimal(outcome.realized))])
+        }
+        for f in fills { fill(f.price, f.quantity, f.executor) }
+        if adlQuantity.isPositive {
+            let adl = state.parameters.adlEnabled ? autoDeleverage(a, i, quantity: adlQuantity, price: bp, worstBookPrice: dryPrice) : (taken: .zero, closedMargin: nil)
+            if let m = adl.closedMargin { closedMargin = m }
+            if adl.taken.isPositive { acted = true }
+            // What no counterparty took: the backstop at the bankruptcy price when enabled, else
+            // the rest of the book inside the band at its own prices (the deficit goes to the
+            // fund, socialized loss, bad debt); what the book cannot take stays for a later step.
+            var left = adlQuantity - adl.taken
+            if left.isPositive && backstop {
+                fill(bp, left, "backstop")
+                left = .zero
+            }
+            var n = 0
+            while left.isPositive, n < levels.count {
+                guard inBand(levels[n]), levels[n].quantity.isPositive else { n += 1; continue }
+                let take = FixedDecimal.minimum(left, levels[n].quantity)
+                fill(levels[n].price, take, "depth_after_adl")
+                levels[n].quantity -= take
+                left -= take
+            }
+        }
+        if state.parameters.execution == .depth {
+            let rest = levels.filter { $0.quantity.isPositive }
+            if position.isLongSide { state.books[i].bids = rest } else { state.books[i].asks = rest }
+        }
+        if !acted {
+            emit(.liquidationThrottled, account: a, [("symbol", .text(instrument.symbol)), ("reason", .text("no liquidity within the price band")),
+                                                     ("band_low", .decimal(bandLow)), ("band_high", .decimal(bandHigh))])
+            return false
         }
         state.breakers[i].capUsed += closedNotional
-        if adlQuantity.isPositive, let m = autoDeleverage(a, i, quantity: adlQuantity, price: bp, worstBookPrice: fills.last?.price ?? mark) {
-            closedMargin = m
-        }
         chargeLiquidationFee(a, i, key: key, closedNotional: closedNotional, closedMargin: &closedMargin)
         if let m = closedMargin { releaseIsolatedPool(a, i, margin: m) }
         if key == .cross, !state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) {
@@ -319,12 +353,14 @@ extension Engine {
                                                       ("pool", .text(poolName(key))), ("pool_surplus", .decimal(surplus))])
     }
 
-    /// Closes opposite positions, highest ADL rank first, at the bankruptcy price, only
-    /// as much as needed; what no one can take is closed in the book (or at the mark) and socialized.
-    /// Returns the margin left in the bankrupt account's isolated pool when this closed its position
-    /// (for the caller to settle), else nil.
-    @discardableResult
-    mutating func autoDeleverage(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal, worstBookPrice: FixedDecimal) -> FixedDecimal? {
+    /// Closes opposite positions in instrument `i` (never the bankrupt's side, never another
+    /// instrument), highest ADL rank first, at the bankruptcy price, only as much as needed and
+    /// never more than a counterparty holds. Returns the quantity taken and the margin left in
+    /// the bankrupt account's isolated pool when this closed its position (for the caller to settle).
+    /// `deficit_covered` in each event: what the taken quantity would have cost the fund at
+    /// `worstBookPrice` (the book price at which the fund ran dry) instead of the bankruptcy price.
+    mutating func autoDeleverage(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal,
+                                 worstBookPrice: FixedDecimal) -> (taken: FixedDecimal, closedMargin: FixedDecimal?) {
         var closedMargin: FixedDecimal? = nil
         let instrument = state.market.instruments[i]
         let bankruptSide = state.accounts[a].account.positions[state.accounts[a].positionIndex(i)!].side
@@ -345,14 +381,7 @@ extension Engine {
                                                           ("realized_pnl", .decimal(realized)), ("deficit_covered", .decimal(covered))])
             evaluateAndAdvance(counterparty, emit: true)
         }
-        if remaining.isPositive {
-            // Nobody left to deleverage: close the rest at the worst book price; the deficit is socialized.
-            if let m = trade(a, i, quantity: bankruptSide > 0 ? -remaining : remaining, price: worstBookPrice).closedIsolatedMargin { closedMargin = m }
-            emit(.liquidationFill, account: a, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(bankruptSide > 0 ? -remaining : remaining)),
-                                                ("price", .decimal(worstBookPrice)), ("executor", .text("depth_after_adl")),
-                                                ("bankruptcy_price", .decimal(price)), ("realized_pnl", .decimal(.zero))])
-        }
-        return closedMargin
+        return (quantity - remaining, closedMargin)
     }
 
     /// ADL ranking of positions in instrument `i`: profitable positions by

@@ -98,7 +98,7 @@ def normalize_events(items):
             sums[(typ, acct)] = sums.get((typ, acct), F(0)) + amt
         else:
             fills.append((typ, acct, amt))
-    out = fills + [(t, a, v) for (t, a), v in sums.items() if v != 0]
+    out = fills + [(t, a, v) for (t, a), v in sums.items() if abs(v) > F(1, 10 ** 15)]
     return sorted(out, key=lambda x: (x[0], x[1] or "", x[2]))
 
 
@@ -239,6 +239,20 @@ def shrink(binary, doc, tmpdir, with_events, deadline):
             trial = copy.deepcopy(cur)
             trial["start"]["accounts"] = [x for x in trial["start"]["accounts"]
                                           if x["id"] != a["id"]]
+            if compare(binary, trial, tmpdir, with_events):
+                cur = trial
+                changed = True
+        # drop instruments nothing names any more
+        used = {p["symbol"] for a in cur["start"]["accounts"] for p in a["positions"]}
+        used |= {c.get("symbol") for c in cur["commands"]}
+        used |= {s for c in cur["commands"] for s in (c.get("brackets") or {})}
+        for inst in list(cur["start"]["instruments"]):
+            if inst["symbol"] in used or len(cur["start"]["instruments"]) <= 1:
+                continue
+            trial = copy.deepcopy(cur)
+            trial["start"]["instruments"] = [i for i in trial["start"]["instruments"]
+                                             if i["symbol"] != inst["symbol"]]
+            trial["start"]["marks"].pop(inst["symbol"], None)
             if compare(binary, trial, tmpdir, with_events):
                 cur = trial
                 changed = True

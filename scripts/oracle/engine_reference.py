@@ -397,8 +397,9 @@ class Engine:
                 acct["bal"][inst["settle"]] = acct["bal"].get(inst["settle"], ZERO) + payment
             self.emit("funding", account=acct["id"], symbol=sym, rate=rate, payment=payment)
 
-    def _leverage_for(self, acct, sym, notional):
-        lev = acct["lev_set"].get(sym)
+    def _leverage_for(self, acct, sym, notional, pos=None):
+        lev = pos["lev"] if pos is not None and pos.get("lev") is not None else \
+            acct["lev_set"].get(sym)
         if lev is None:
             lev = ev.bracket_for(self.inst(sym)["brackets"], notional)["max_leverage"]
         return lev
@@ -430,6 +431,15 @@ class Engine:
         if fee:
             acct["bal"][settle] = acct["bal"].get(settle, ZERO) - fee
             self.fees[settle] = self.fees.get(settle, ZERO) + fee
+        def im_of(q):    # A29: an isolated pool takes the IM of what opens, at the fill price
+            def notional_of(x):
+                return abs(x) * inst["cs"] * price if not inst["inverse"] else \
+                    abs(x) * inst["cs"] / price
+            # the contract's IM of what opens: leverage capped by the bracket of that notional
+            cap = ev.bracket_for(inst["brackets"], notional_of(q))["max_leverage"]
+            lev = min(self._leverage_for(acct, sym, notional_of(q), pos), cap)
+            return r18(notional_of(q) / lev)
+
         if new == 0 and keep:
             pos["q"] = ZERO
         elif new == 0:
@@ -437,7 +447,16 @@ class Engine:
         elif old * new < 0 or old == 0:
             pos["q"] = new
             pos["entry"] = price
+            if pos["mode"] == "isolated":
+                # a flip keeps the IM of the new position, the rest goes back to the wallet
+                margin = im_of(new)
+                acct["bal"][settle] = acct["bal"].get(settle, ZERO) + pos["iso"] - margin
+                pos["iso"] = margin
         elif abs(new) > abs(old):
+            if pos["mode"] == "isolated":
+                margin = im_of(qty)
+                acct["bal"][settle] = acct["bal"].get(settle, ZERO) - margin
+                pos["iso"] += margin
             if inst["inverse"]:
                 # average entry on contract value: Q/avg = Q1/e1 + Q2/p
                 pos["entry"] = r18(abs(new) / (abs(old) / pos["entry"] + abs(qty) / price))
@@ -450,6 +469,8 @@ class Engine:
 
     def _close_position(self, acct, sym):
         pos = acct["pos"].pop(sym)
+        if pos["mode"] == "cross":
+            acct["deficit_check"] = True
         if pos["mode"] == "isolated":
             settle = self.inst(sym)["settle"]
             if pos["iso"] >= 0:
@@ -581,11 +602,13 @@ class Engine:
                 raise Reject(2002, "leverage", "above the bracket's maximum")
             old = pos["lev"]
             pos["lev"] = lev
-            pool = "cross" if pos["mode"] == "cross" else "isolated:" + sym
-            pn = self.pool_numbers(acct, pool)
-            if pn["equity"] < pn["im"] + (self.order_margin(acct) if pool == "cross" else 0):
-                pos["lev"] = old
-                raise Reject(2001, "leverage", "the pool cannot hold the initial margin")
+            # A30: a cross position's new IM must fit the cross pool; an isolated position
+            # keeps its margin (the new leverage sizes what is added later)
+            if pos["mode"] == "cross":
+                pn = self.pool_numbers(acct, "cross")
+                if pn["equity"] < pn["im"] + self.order_margin(acct):
+                    pos["lev"] = old
+                    raise Reject(2001, "leverage", "the pool cannot hold the initial margin")
         acct["lev_set"][sym] = lev
         self.emit("leverage_set", account=acct["id"], symbol=sym, leverage=lev)
 
@@ -746,6 +769,9 @@ class Engine:
             self.__dict__.update({k: v for k, v in replay.__dict__.items()})
             self.events, self.journal, self._current = kept_events, kept_journal, current
             self.now = current["cmd"]["time"]
+        for d in orphaned:   # (an account only an orphaned deposit opened never existed)
+            if d["account"] in self.accounts:
+                self.accounts[d["account"]]["deficit_check"] = True
         for d in orphaned:
             self.emit("chain_deposit_orphaned", account=d["account"], amount=d["amount"],
                       was_final=d["final"])
@@ -772,8 +798,12 @@ class Engine:
                 if pool not in self.pools(acct):
                     acct["proc"].pop(pool)
         self.run_waterfall()
+        # step 6 outside a liquidation: a cross pool just left flat by the holder's own fill,
+        # or a deficit a reorganization uncovered (A31); a wallet that went negative only
+        # because an isolated pool took its margin is not a deficit of a flat pool
         for acct in list(self.accounts.values()):
-            self.settle_negative_cross(acct)
+            if acct.pop("deficit_check", False):
+                self.settle_negative_cross(acct)
 
     def update_pauses(self):
         p = self.params

@@ -236,7 +236,7 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
         if level >= 2:
             kinds += ["withdraw", "fill", "fill", "asset_price"]
         if level >= 3:
-            kinds += ["reduce_only", "change_parameters", "move_isolated_margin"]
+            kinds += ["reduce_only", "change_parameters", "move_isolated_margin", "margin_mode"]
         if level >= 4:
             kinds += ["chain_deposit", "chain_deposit", "chain_tip", "chain_tip", "chain_reorg",
                       "order", "order", "order_fill", "cancel_order", "set_leverage"]
@@ -280,8 +280,6 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
             acc = rng.choice(accounts)
             sym = rng.choice(syms_for(acc))
             touched.add((acc["id"], sym))
-            if sym in iso_syms[acc["id"]]:
-                continue
             q = F(rng.choice([1, 5, 20, 100, 300]), 100) * QSCALE[sym]
             if rng.random() < 0.5:
                 q = -q
@@ -299,8 +297,6 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
             acc = rng.choice(accounts)
             sym = rng.choice(syms_for(acc))
             touched.add((acc["id"], sym))
-            if sym in iso_syms[acc["id"]]:
-                continue
             oid = f"o{k}"
             q = F(rng.choice([1, 5, 20, 100]), 100) * QSCALE[sym]
             if rng.random() < 0.5:
@@ -339,8 +335,6 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
         elif kind == "order":
             acc = rng.choice(accounts)
             sym = rng.choice(syms_for(acc))
-            if sym in iso_syms[acc["id"]]:
-                continue
             oid = f"p{k}"
             q = F(rng.choice([1, 5, 20, 100, 300]), 100) * QSCALE[sym]
             if rng.random() < 0.5:
@@ -366,11 +360,18 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
             if not orders:
                 continue
             c.update(type="cancel_order", id=rng.choice(orders)[0])
+        elif kind == "margin_mode":
+            acc = rng.choice(accounts)
+            sym = rng.choice(syms_for(acc))
+            mode = rng.choice(["isolated", "cross"])
+            if "mixed_pools" in avoid:
+                continue
+            c.update(type="set_margin_mode", account=acc["id"], symbol=sym, mode=mode)
+            if mode == "isolated":
+                iso_syms[acc["id"]].add(sym)
         elif kind == "set_leverage":
             acc = rng.choice(accounts)
             sym = rng.choice(syms_for(acc))
-            if sym in iso_syms[acc["id"]]:
-                continue
             c.update(type="set_leverage", account=acc["id"], symbol=sym,
                      leverage=rng.choice(["2", "5", "10", "20", "50", "125"]))
         elif kind == "chain_deposit":

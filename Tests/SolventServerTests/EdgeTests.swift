@@ -183,6 +183,18 @@ func upgradeRequest(_ path: String, port: Int, authorization: String? = nil) -> 
     }
 }
 
+@Suite struct RateLimiterPruningTests {
+    /// One bucket per address must not grow without bound: refilled buckets are dropped.
+    @Test func refilledBucketsAreDropped() async {
+        let limiter = RateLimiter(perSecond: 1000, burst: 2)
+        let start = ContinuousClock.now
+        for k in 0..<50_000 { _ = await limiter.take("ip:10.0.\(k)", now: start) }
+        #expect(await limiter.bucketCount == 50_000)
+        #expect(await limiter.take("ip:new", now: start + .seconds(1)) == nil)
+        #expect(await limiter.bucketCount == 1)
+    }
+}
+
 @Suite struct AccountIDTests {
     @Test func pattern() {
         #expect(AccountID.isValid("alice") && AccountID.isValid("t-1_2.3:x") && AccountID.isValid(String(repeating: "a", count: 128)))

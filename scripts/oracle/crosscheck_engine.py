@@ -98,7 +98,7 @@ def normalize_events(items):
             sums[(typ, acct)] = sums.get((typ, acct), F(0)) + amt
         else:
             fills.append((typ, acct, amt))
-    out = fills + [(t, a, v) for (t, a), v in sums.items() if abs(v) > F(1, 10 ** 15)]
+    out = fills + [(t, a, v) for (t, a), v in sums.items() if abs(v) > F(1, 10 ** 12)]
     return sorted(out, key=lambda x: (x[0], x[1] or "", x[2]))
 
 
@@ -142,7 +142,7 @@ def model_state(doc):
 
 # The documents round every product and quotient once (half-even, 18 digits) but do not fix
 # the order of the operations; money amounts that differ by no more than this are the same.
-ULPS = F(1, 10 ** 15)
+ULPS = F(1, 10 ** 12)
 
 
 def same(a, b):

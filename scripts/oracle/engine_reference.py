@@ -573,7 +573,18 @@ class Engine:
                 raise Reject(2007, "symbol", "the mark is stale: risk-increasing orders are frozen")
             notional = opening * inst["cs"] * price if not inst["inverse"] else \
                 opening * inst["cs"] / price
-            lev = self._leverage_for(acct, sym, notional)
+            lev = self._leverage_for(acct, sym, notional, pos)
+            if opening > 0:
+                # A32: the position the order would make must fit its bracket's leverage
+                # (and no new position beyond the last cap: DESIGN, brackets)
+                after = abs(old + qty)
+                total = after * inst["cs"] * price if not inst["inverse"] else \
+                    after * inst["cs"] / price
+                last = inst["brackets"][-1]
+                if total >= last["cap"]:
+                    raise Reject(2002, "quantity", "beyond the last bracket")
+                if lev > ev.bracket_for(inst["brackets"], total)["max_leverage"]:
+                    raise Reject(2002, "quantity", "leverage above the bracket's maximum")
             reserved = r18(notional / lev)
             n = self.pool_numbers(acct, "cross")
             if reserved > 0 and n["equity"] - n["im"] - self.order_margin(acct) < reserved:

@@ -6,7 +6,12 @@ struct OptionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "option",
         abstract: "Black-76 price and greeks of a European option on a forward; with --price, the implied volatility.",
-        discussion: "Prints {\"price\",\"delta\",\"gamma\",\"vega\",\"theta\"[,\"implied_vol\"]} as decimal strings. Vega is per 1.00 of volatility, theta per year.")
+        discussion: """
+            Prints a table on a terminal; with --json, or when standard output is not a terminal, \
+            {"price","delta","gamma","vega","theta"[,"implied_vol"]} as decimal strings. Vega is per 1.00 of volatility, theta per year.
+
+            Exit status: 0 printed; 2 bad input (the message names the flag).
+            """)
 
     @Option(name: .long, help: "Forward (or future) price, > 0.") var forward: String
     @Option(name: .long, help: "Strike, > 0.") var strike: String
@@ -15,6 +20,7 @@ struct OptionCommand: ParsableCommand {
     @Option(name: .long, help: "Continuously compounded rate (0.05 = 5%).") var rate: String = "0"
     @Option(name: .long, help: "call or put.") var right: String
     @Option(name: .long, help: "An observed premium: also print the implied volatility.") var price: String?
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         func number(_ text: String, _ name: String, positive: Bool) -> Double {
@@ -28,8 +34,11 @@ struct OptionCommand: ParsableCommand {
                             rate: number(rate, "rate", positive: false), isCall: right == "call")
         var writer = JSONWriter()
         writer.beginObject()
-        for (name, value) in [("price", model.price), ("delta", model.delta), ("gamma", model.gamma), ("vega", model.vega), ("theta", model.theta)] {
+        var rows: [(String, String)] = []
+        for (name, value, label) in [("price", model.price, "price"), ("delta", model.delta, "delta"), ("gamma", model.gamma, "gamma"),
+                                     ("vega", model.vega, "vega (per 1.00 of vol)"), ("theta", model.theta, "theta (per year)")] {
             writer.member(name, DoubleBoundary.text(value))
+            rows.append((label, DoubleBoundary.text(value)))
         }
         if let price {
             let observed = number(price, "price", positive: true)
@@ -37,8 +46,9 @@ struct OptionCommand: ParsableCommand {
                                                     rate: model.rate, isCall: model.isCall)
             writer.key("implied_vol")
             if let implied { writer.string(DoubleBoundary.text(implied)) } else { writer.null() }
+            rows.append(("implied vol (premium \(price))", implied.map(DoubleBoundary.text) ?? "none"))
         }
         writer.endObject()
-        ProcessIO.writeStdout(writer.string + "\n")
+        output.print(json: writer.string, title: "Black-76 \(right), forward \(forward), strike \(strike), \(years) y, vol \(vol), rate \(rate)", rows: rows)
     }
 }

@@ -7,9 +7,16 @@ import SolventRisk
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Backtesting statistics of margin exceedances.",
+        discussion: """
+            Each test prints a table on a terminal; JSON with --json or when standard output is not a terminal.
+
+            Exit status: 0 printed; 2 bad input (the message names the flag or the line).
+            """,
         subcommands: [Kupiec.self, Christoffersen.self])
 
-    static func print(_ test: BacktestStatistics.Test, extra: [(String, String)] = []) {
+    static let exitCodes = "Exit status: 0 printed; 2 bad input (the message names the flag or the line)."
+
+    static func print(_ test: BacktestStatistics.Test, title: String, extra: [(String, String)] = [], output: OutputOptions) {
         var writer = JSONWriter()
         writer.beginObject()
         writer.member("lr", DoubleBoundary.text(test.statistic))
@@ -18,28 +25,36 @@ struct StatsCommand: ParsableCommand {
         writer.integer(test.degreesOfFreedom)
         for (key, value) in extra { writer.member(key, value) }
         writer.endObject()
-        ProcessIO.writeStdout(writer.string + "\n")
+        let rows = [("likelihood ratio", DoubleBoundary.text(test.statistic)), ("p-value", DoubleBoundary.text(test.pValue)),
+                    ("degrees of freedom", String(test.degreesOfFreedom))] + extra.map { ($0.0.replacingOccurrences(of: "_", with: " "), $0.1) }
+        output.print(json: writer.string, title: title, rows: rows)
     }
 
     struct Kupiec: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Kupiec proportion-of-failures test: JSON {lr, p_value}.")
+        static let configuration = CommandConfiguration(
+            abstract: "Kupiec proportion-of-failures test: {lr, p_value, degrees_of_freedom}.",
+            discussion: "A table on a terminal; JSON with --json or when standard output is not a terminal.\n\n" + StatsCommand.exitCodes)
         @Option(name: .long, help: "Number of observations, > 0.") var observations: Int
         @Option(name: .long, help: "Number of exceedances, 0...observations.") var exceedances: Int
         @Option(name: .long, help: "Target coverage, e.g. 0.995.") var coverage: String
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             guard observations > 0 else { ProcessIO.fail("--observations: must be positive", status: 2) }
             guard (0...observations).contains(exceedances) else { ProcessIO.fail("--exceedances: must be in 0...\(observations)", status: 2) }
             guard let c = FixedDecimal(coverage), c.isPositive, c < .one else { ProcessIO.fail("--coverage: must be a decimal in (0, 1), got \"\(coverage)\"", status: 2) }
-            StatsCommand.print(BacktestStatistics.kupiec(observations: observations, exceedances: exceedances, coverage: DoubleBoundary.double(c)))
+            StatsCommand.print(BacktestStatistics.kupiec(observations: observations, exceedances: exceedances, coverage: DoubleBoundary.double(c)),
+                               title: "Kupiec POF: \(exceedances) exceedances in \(observations) observations, coverage \(coverage)", output: output)
         }
     }
 
     struct Christoffersen: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Christoffersen independence test of a 0/1 exceedance series (one flag a line): JSON {lr, p_value}.")
+            abstract: "Christoffersen independence test of a 0/1 exceedance series (one flag a line): {lr, p_value, n00…n11}.",
+            discussion: "A table on a terminal; JSON with --json or when standard output is not a terminal.\n\n" + StatsCommand.exitCodes)
         @Option(name: .long, help: "File of 0/1 flags, one a line (- for standard input).") var series: String
         @Option(name: .long, help: "With a coverage, also print the conditional-coverage test (χ² with 2 degrees of freedom).") var coverage: String?
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let bytes: [UInt8]
@@ -60,7 +75,8 @@ struct StatsCommand: ParsableCommand {
                 let cc = BacktestStatistics.conditionalCoverage(flags, coverage: DoubleBoundary.double(c))
                 extra += [("conditional_coverage_lr", DoubleBoundary.text(cc.statistic)), ("conditional_coverage_p_value", DoubleBoundary.text(cc.pValue))]
             }
-            StatsCommand.print(test, extra: extra)
+            StatsCommand.print(test, title: "Christoffersen independence: \(flags.count) observations, \(flags.filter { $0 }.count) exceedances",
+                               extra: extra, output: output)
         }
     }
 }

@@ -8,11 +8,17 @@ struct VolatilityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volatility",
         abstract: "EWMA and GARCH(1,1) volatility of a price history (CSV with header timestamp,open,high,low,close,volume, .gz allowed; e.g. Examples/data).",
-        discussion: "Returns are percent log returns of closes. Prints JSON with the EWMA volatility and the GARCH(1,1) maximum-likelihood fit.")
+        discussion: """
+            Returns are percent log returns of closes. Prints the EWMA volatility and the GARCH(1,1) maximum-likelihood fit: \
+            a table on a terminal; JSON with --json or when standard output is not a terminal.
+
+            Exit status: 0 printed; 2 bad input (the message names the flag, or the file and line).
+            """)
 
     @Option(name: .long, help: "CSV file: timestamp,open,high,low,close,volume (gzip when it ends in .gz).") var data: String
     @Option(name: .long, help: "Use only the last N returns.") var last: Int?
     @Option(name: .long, help: "EWMA decay λ.") var lambda: String = "0.94"
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let text: String
@@ -24,11 +30,13 @@ struct VolatilityCommand: ParsableCommand {
         if let last { returns = Array(returns.suffix(max(0, last))) }
         guard returns.count >= 20 else { ProcessIO.fail("--data: needs at least 20 returns, found \(returns.count)", status: 2) }
         let garch = VolatilityModels.fitGarch(returns)
+        let inconsistent = bars.filter { !$0.isConsistent }.count
+        let ewma = DoubleBoundary.text(VolatilityModels.ewmaVariance(returns, lambda: DoubleBoundary.double(l)).squareRoot())
         var w = JSONWriter()
         w.beginObject()
         w.key("returns"); w.integer(returns.count)
-        w.key("inconsistent_bars"); w.integer(bars.filter { !$0.isConsistent }.count)
-        w.member("ewma_volatility_percent", DoubleBoundary.text(VolatilityModels.ewmaVariance(returns, lambda: DoubleBoundary.double(l)).squareRoot()))
+        w.key("inconsistent_bars"); w.integer(inconsistent)
+        w.member("ewma_volatility_percent", ewma)
         w.key("garch"); w.beginObject()
         w.member("omega", DoubleBoundary.text(garch.omega))
         w.member("alpha", DoubleBoundary.text(garch.alpha))
@@ -37,7 +45,13 @@ struct VolatilityCommand: ParsableCommand {
         w.member("long_run_volatility_percent", DoubleBoundary.text(garch.longRunVariance.squareRoot()))
         w.endObject()
         w.endObject()
-        ProcessIO.writeStdout(w.string + "\n")
+        output.print(json: w.string, title: "Volatility of \(data) (percent log returns of closes)", rows: [
+            ("returns", String(returns.count)), ("inconsistent bars", String(inconsistent)),
+            ("EWMA volatility % (λ \(lambda))", ewma),
+            ("GARCH ω", DoubleBoundary.text(garch.omega)), ("GARCH α", DoubleBoundary.text(garch.alpha)), ("GARCH β", DoubleBoundary.text(garch.beta)),
+            ("GARCH log-likelihood", DoubleBoundary.text(garch.logLikelihood)),
+            ("GARCH long-run volatility %", DoubleBoundary.text(garch.longRunVariance.squareRoot())),
+        ])
     }
 
     /// The file's text; `.gz` files go through `gzip -dc`.

@@ -195,7 +195,7 @@ def same_events(a, b):
     for (t1, a1, x1), (t2, a2, x2) in zip(a, b):
         if t1 != t2 or a1 != a2:
             return False
-        if t1 in ("liquidation_fill", "auto_deleveraged", "collateral_converted"):
+        if t1 in ("liquidation_fill", "auto_deleveraged"):
             if x1 != x2:
                 return False
         elif not same(x1, x2):

@@ -354,9 +354,8 @@ class Engine:
         w_after = n["w"] - self.asset_value(acct, asset, acct["bal"].get(asset, ZERO)) \
             + self.asset_value(acct, asset, acct["bal"].get(asset, ZERO) - amount)
         need = n["im"] + self.order_margin(acct)
-        if n["syms"] or need > 0:
-            if w_after + min(ZERO, n["upnl"]) < need:
-                raise Reject(2001, "amount", "would leave the cross pool below initial margin")
+        if w_after + min(ZERO, n["upnl"]) < need:
+            raise Reject(2001, "amount", "would leave the cross pool below initial margin")
 
     def cmd_withdraw(self, cmd):
         acct = self._account(cmd)
@@ -1119,11 +1118,10 @@ class Engine:
             else:
                 cost = abs(op["q"]) * inst["cs"] * op["entry"]
             pnl_pct = num["upnl"] / cost
-            if on["equity"] > 0:
-                lev = num["notional"] / on["equity"]
-                rank = pnl_pct * lev if pnl_pct > 0 else (pnl_pct / lev if lev else pnl_pct)
-            else:
-                rank = pnl_pct  # ambiguity A9
+            if on["equity"] <= 0:
+                continue        # A9: a bankrupt pool is no counterparty
+            lev = num["notional"] / on["equity"]
+            rank = pnl_pct * lev if pnl_pct > 0 else (pnl_pct / lev if lev else pnl_pct)
             ranked.append((-rank, k, other))
         ranked.sort(key=lambda r: (r[0], r[1]))
         for _, _, other in ranked:
@@ -1134,6 +1132,9 @@ class Engine:
             realized = self.trade(other, sym, s * q, pb)
             if op["mode"] == "isolated" and sym in other["pos"] and other["pos"][sym]["q"] == 0:
                 self._close_position(other, sym)
+            if other.pop("deficit_check", False) and not self.pool_positions(other, "cross"):
+                # a counterparty left flat in deficit by ADL: step 6 for it at once
+                self.settle_negative_cross(other)
             self.emit("auto_deleveraged", account=other["id"], symbol=sym, quantity=s * q,
                       price=pb, bankrupt_account=acct["id"], realized_pnl=realized)
             out.append((q, other["id"]))

@@ -119,7 +119,11 @@ final class RawResponder: ChannelDuplexHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: headerTimeout) { [weak self] in
             guard let self, !self.headSeen else { return }
-            loopBound.value.close(promise: nil)
+            // Input first: the upgrade negotiation then ends as "input closed" (logged at trace
+            // level, not as an error per cut connection), then the whole connection.
+            let context = loopBound.value
+            context.close(mode: .input, promise: nil)
+            context.eventLoop.assumeIsolated().execute { context.close(promise: nil) }
         }
     }
 
@@ -168,7 +172,8 @@ final class RawResponder: ChannelDuplexHandler, RemovableChannelHandler {
         }
         answered = true
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
-        context.close(mode: .all, promise: nil)
+        context.close(mode: .input, promise: nil)
+        context.eventLoop.assumeIsolated().execute { context.close(promise: nil) }
     }
 }
 

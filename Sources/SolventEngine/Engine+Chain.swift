@@ -260,17 +260,18 @@ extension Engine {
                                                ("deficit", .decimal(FixedDecimal.maximum(.zero, -after)))])
     }
 
-    /// An account left flat (no position) with a negative settle balance (its deposit was
-    /// orphaned after it withdrew, or a fill or ADL closed its last position at a loss):
+    /// An account whose cross pool is left without a position and with a negative settle balance
+    /// (its deposit was orphaned after it withdrew, or a trader's fill or ADL closed its last
+    /// cross position at a loss; callers see to it that a fill on an isolated position, whose
+    /// opening margin may overdraw the wallet, does not come here):
     /// the deficit is handled as that of an emptied cross pool —
-    /// other collateral converted, the insurance fund, then bad debt (no instrument to socialize over).
-    /// With positions the margin procedure handles it (call, liquidation, then this).
-    /// `instrument`: the position whose close left the deficit (a fill, ADL), if any.
-    mutating func settleDebtWithoutPositions(_ a: Int, instrument: Int? = nil) {
+    /// other collateral converted, the insurance fund, then bad debt. Socialized loss is for the
+    /// deficit a liquidated bankrupt position leaves, so none here. With cross positions the
+    /// margin procedure handles it (call, liquidation, then the waterfall).
+    mutating func settleDebtWithoutPositions(_ a: Int) {
         let record = state.accounts[a]
-        // Only a flat account: with an isolated position open, a negative wallet (e.g. the opening
-        // margin of a fill larger than the wallet) is not a loss to allocate.
-        guard record.balance(record.account.settle).isNegative, record.account.positions.isEmpty else { return }
-        settleEmptyPool(a, instrument: instrument)
+        guard record.balance(record.account.settle).isNegative,
+              !record.account.positions.contains(where: { record.pool(of: $0.instrument) == .cross }) else { return }
+        settleEmptyPool(a, instrument: nil)
     }
 }

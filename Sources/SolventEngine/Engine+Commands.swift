@@ -282,9 +282,10 @@ extension Engine {
         emit(.filled, account: a, [("symbol", .text(symbol)), ("quantity", .decimal(applied)), ("price", .decimal(price)),
                                    ("fee", .decimal(appliedFee)), ("realized_pnl", .decimal(realized)),
                                    ("position", .decimal(positionQuantity(a, i)))])
-        // A fill that leaves the cross pool flat with a negative settle balance leaves a
-        // deficit: settled as an emptied pool's (other collateral, fund, socialization, bad debt).
-        settleDebtWithoutPositions(a, instrument: i)
+        // A fill that closes the last cross position with a negative settle balance leaves a
+        // deficit: settled as an emptied pool's (other collateral, fund, bad debt). A wallet
+        // overdrawn by the opening margin of an isolated position is no such deficit.
+        if state.accounts[a].pool(of: i) == .cross { settleDebtWithoutPositions(a) }
         if applied != quantity {
             let reason = RejectReason(reduceOnly ? .wouldNotReduce : .reduceOnlyInMarginCall, field: "quantity",
                                       "excess \(quantity - applied) of the fill not applied: "

@@ -374,7 +374,7 @@ extension Engine {
             let covered = FixedDecimal.maximum(.zero, lossPerContract(side: bankruptSide, price: worstBookPrice, bankruptcy: price, instrument: instrument)) * take
             if let m = trade(a, i, quantity: bankruptSide > 0 ? -take : take, price: price).closedIsolatedMargin { closedMargin = m }
             let realized = applyTrade(counterparty, i, quantity: bankruptSide > 0 ? take : -take, price: price)
-            settleDebtWithoutPositions(counterparty, instrument: i)
+            if state.accounts[counterparty].pool(of: i) == .cross { settleDebtWithoutPositions(counterparty) }
             remaining -= take
             emit(.autoDeleveraged, account: counterparty, [("symbol", .text(instrument.symbol)), ("quantity", .decimal(bankruptSide > 0 ? take : -take)),
                                                           ("price", .decimal(price)), ("bankrupt_account", .text(state.accounts[a].id)),

@@ -2,8 +2,10 @@
 """Renders `solvent report` with headless Chromium and checks that the plots are there.
 
 Two checks, both on what the browser actually rendered:
-1. the DOM after rendering (`--dump-dom`) holds the eight plots by their data-plot ids, each
-   with drawn marks (paths or bars), the comparison table and the test results;
+1. the DOM after rendering (`--dump-dom`) holds the nine plots by their data-plot ids, each
+   with drawn marks (paths, bars or points), the comparison table and the test results; the
+   frontier plot has its dashed frontier, a point per model and the industry tiers placed on it,
+   and the incident table has a row per incident (real and synthetic) with its numbers;
 2. the screenshot (PNG) shows the series colours of the charts, i.e. the SVGs were painted.
 
 Usage: check_report.py --solvent BIN --out DIR
@@ -15,7 +17,8 @@ import shutil
 import subprocess
 import sys
 
-PLOTS = ["price", "margin-ratio-median", "margin-ratio-p90", "liquidations", "fund", "maintenance-rate", "calibration", "cascade"]
+PLOTS = ["price", "margin-ratio-median", "margin-ratio-p90", "liquidations", "fund", "maintenance-rate", "calibration", "cascade", "frontier"]
+INCIDENTS = ["Black Thursday", "LUNA", "FTX", "2025-10-10", "Mango kind", "JELLY kind"]
 COLOURS = {"dynamic blue": (0x1F, 0x6F, 0xB2), "static red": (0xC0, 0x39, 0x2B), "dynamic_raw amber": (0xE6, 0x9F, 0x00)}
 
 
@@ -31,22 +34,53 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--solvent", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--data-root", default=None, help="research data folder for the incident replays (default: the report's)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     html = os.path.join(args.out, "report.html")
     png = os.path.join(args.out, "report.png")
-    subprocess.run([args.solvent, "report", "--out", html, "--accounts", "600", "--cascade-accounts", "150"], check=True,
-                   stdout=subprocess.DEVNULL)
-    browser = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,5600"]
+    subprocess.run([args.solvent, "report", "--out", html, "--accounts", "600", "--cascade-accounts", "150",
+                    "--frontier-accounts", "200", "--incident-accounts", "100"] + (["--data-root", args.data_root] if args.data_root else []),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    browser = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,8200"]
     dom = subprocess.run(browser + ["--dump-dom", "file://" + os.path.abspath(html)], capture_output=True, text=True, timeout=180).stdout
     problems = []
     for plot in PLOTS:
         m = re.search(r'<svg[^>]*data-plot="%s"[^>]*>(.*?)</svg>' % re.escape(plot), dom, re.S)
         if not m:
             problems.append(f"plot {plot} missing from the rendered DOM")
-        elif len(re.findall(r"<(path|rect)\b", m.group(1))) < 2:
+        elif len(re.findall(r"<(path|rect|circle)\b", m.group(1))) < 2:
             problems.append(f"plot {plot} has no drawn series")
-    for text in ("Model comparison", "Kupiec", "Christoffersen", "Insurance-fund sizing", "Cover-2", "Liquidation cascades"):
+    m = re.search(r'<svg[^>]*data-plot="frontier"[^>]*>(.*?)</svg>', dom, re.S)
+    if m:
+        inner = m.group(1)
+        if not re.search(r'<path[^>]*stroke-dasharray[^>]*data-series="frontier"', inner):
+            problems.append("frontier plot: no dashed frontier line")
+        points = re.findall(r'<circle\b[^>]*data-series="([^"]+)"', inner)
+        for family in ("static", "calibrated", "dynamic", "industry tiers"):
+            if family not in points:
+                problems.append(f"frontier plot: no {family} point")
+        if "industry (Binance-like)" not in inner:
+            problems.append("frontier plot: the industry tiers are not labelled")
+    if "Recommendation for a fund of" not in dom:
+        problems.append("frontier: no recommendation")
+    section = re.search(r"<h2>Incident library</h2>(.*?)</section>", dom, re.S)
+    if not section:
+        problems.append("incident library section missing")
+    else:
+        rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", section.group(1), re.S)
+        names = " ".join(r[0] for r in rows)
+        for name in INCIDENTS:
+            if name not in names:
+                problems.append(f"incident table: no row for {name}")
+        for name, rest in rows:
+            cells = re.findall(r"<td>(.*?)</td>", rest)
+            if len(cells) != 8 or not cells[2].isdigit():
+                problems.append(f"incident table: row {name!r} incomplete: {cells}")
+        if "synthetic" not in section.group(1):
+            problems.append("incident table: synthetic scenarios not labelled")
+    for text in ("Model comparison", "Kupiec", "Christoffersen", "Insurance-fund sizing", "Cover-2", "Liquidation cascades",
+                 "Capital against shortfall", "Incident library"):
         if text not in dom:
             problems.append(f"section text {text!r} missing")
     subprocess.run(browser + ["--screenshot=" + png, "file://" + os.path.abspath(html)], capture_output=True, timeout=180)

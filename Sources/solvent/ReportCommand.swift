@@ -7,7 +7,7 @@ import SolventRisk
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a self-contained HTML risk report: backtests of three margin models, calibration with Kupiec and Christoffersen tests, insurance-fund sizing and liquidation cascades.",
+        abstract: "Write a self-contained HTML risk report: backtests of the margin models, the capital-against-shortfall frontier, calibration with Kupiec and Christoffersen tests, insurance-fund sizing, liquidation cascades and the incident library.",
         discussion: "Runs on the shipped 2020-03 crash window by default; any CSV of ../shared/data works (--data). SVG plots, no external assets.")
 
     @OptionGroup var history: HistoryOptions
@@ -16,6 +16,10 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the trader population.") var seed: UInt64 = 1
     @Option(name: .long, help: "Traders in the cascade simulations.") var cascadeAccounts: Int = 500
     @Option(name: .long, help: "Coverage target of the calibration.") var coverage: Double = 0.995
+    @Option(name: .long, help: "Insurance fund of the backtests and the frontier (USDT); the recommendation is read for it.") var fund: String = "1000000"
+    @Option(name: .long, help: "Traders in the frontier's backtests (default: --accounts).") var frontierAccounts: Int?
+    @Option(name: .long, help: "Traders per incident replay (0: no incident section).") var incidentAccounts: Int = 300
+    @OptionGroup var root: DataRootOption
     @Flag(name: .long, help: "Show progress bars even when stderr is not a terminal.") var progress = false
 
     func run() throws {
@@ -24,9 +28,12 @@ struct ReportCommand: ParsableCommand {
         }
         guard coverage > 0.5 && coverage < 1 else { ProcessIO.fail("--coverage: must be in (0.5, 1)", status: 2) }
         let bars = history.bars()
+        guard let fundAmount = FixedDecimal(fund), !fundAmount.isNegative else { ProcessIO.fail("--fund: a decimal ≥ 0", status: 2) }
+        guard (frontierAccounts ?? 1) >= 1, incidentAccounts >= 0 else { ProcessIO.fail("--frontier-accounts ≥ 1, --incident-accounts ≥ 0", status: 2) }
         var config = BacktestConfig()
         config.accounts = accounts
         config.seed = seed
+        config.insuranceFund = fundAmount
         var results: [BacktestResult] = []
         for model in MarginModel.allCases {
             var bar = ProgressBar(label: "backtest \(model.rawValue)", force: progress)
@@ -59,13 +66,30 @@ struct ReportCommand: ParsableCommand {
                 bar.update(Double(k + 1) / Double(Cascade.Controls.allCases.count))
             }
         }
-        let input = RiskReportInput(
+        var frontierConfig = config
+        frontierConfig.accounts = frontierAccounts ?? accounts
+        frontierConfig.sampleRatios = false
+        var frontierBar = ProgressBar(label: "frontier", force: progress)
+        let frontier = Frontier.run(bars: bars, variants: Frontier.defaultVariants(barMs: DynamicMargin.barInterval(times)), config: frontierConfig) { frontierBar.update($0) }
+        var incidents: [Incidents.Outcome] = []
+        if incidentAccounts > 0 {
+            var incidentConfig = Incidents.Config()
+            incidentConfig.accounts = incidentAccounts
+            incidentConfig.seed = seed
+            incidentConfig.insuranceFund = FixedDecimal(50 * incidentAccounts)
+            incidents = IncidentsCommand.replayAll(root: root.path, config: incidentConfig)
+        }
+        var input = RiskReportInput(
             dataName: history.data, bars: bars, accounts: accounts, seed: seed, results: results, sizings: sizings, calibration: calibration,
             staticRates: staticRates, coverage: coverage, dynamicExceedances: calibration.exceedances(times: times, prices: prices),
             staticExceedances: calibration.exceedances(times: times, prices: prices, staticRate: staticRates[0]),
             cascade: cascade, cascadeAccounts: cascadeAccounts)
+        input.frontier = frontier
+        input.fund = DoubleBoundary.double(fundAmount)
+        input.incidents = incidents
         guard FileManager.default.createFile(atPath: out, contents: Data(RiskReport.html(input).utf8)) else { ProcessIO.fail("cannot write \(out)", status: 1) }
         ProcessIO.writeStderr(BacktestTable.render(results).trimmingCharacters(in: .newlines))
-        ProcessIO.writeStdout("{\"report\":\"\(out)\",\"bars\":\(bars.count),\"models\":\(results.count),\"cascades\":\(cascade.count)}\n")
+        if !incidents.isEmpty { ProcessIO.writeStderr(Incidents.table(incidents).trimmingCharacters(in: .newlines)) }
+        ProcessIO.writeStdout("{\"report\":\"\(out)\",\"bars\":\(bars.count),\"models\":\(results.count),\"frontier\":\(frontier.count),\"incidents\":\(incidents.count),\"cascades\":\(cascade.count)}\n")
     }
 }

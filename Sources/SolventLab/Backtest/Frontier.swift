@@ -109,10 +109,11 @@ public enum Frontier {
     }
 
     /// The recommendation for an insurance fund of `fund`: the frontier point locking the least
-    /// capital (lowest mean rate) whose fund draws stay within `budget` of the fund and which
-    /// needed no ADL, socialized loss or bad debt. nil when none qualifies.
+    /// capital (lowest mean rate) whose whole shortfall beyond bankruptcy stays within `budget` of
+    /// the fund (so the fund alone absorbs it with room for the next event: no ADL, no socialized
+    /// loss). nil when none qualifies.
     public static func recommend(_ points: [Point], fund: Double, budget: Double = 0.5) -> Point? {
-        points.filter { $0.onFrontier && $0.fundDraws <= budget * fund && $0.adl == 0 && $0.socialized == 0 && $0.badDebt == 0 }
+        points.filter { $0.onFrontier && $0.shortfall <= budget * fund && $0.socialized == 0 && $0.badDebt == 0 }
             .min { $0.meanRate < $1.meanRate }
     }
 }

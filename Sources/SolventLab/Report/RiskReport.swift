@@ -164,10 +164,20 @@ public enum RiskReport {
             }
             body += "</tbody></table>"
             if let pick = Frontier.recommend(points, fund: input.fund) {
-                body += "<p><b>Recommendation for a fund of \(money(input.fund)) USDT:</b> \(e(pick.variant.label)): mean rate \(pct(pick.meanRate, 3)) (peak \(pct(pick.peakRate, 2)), leverage capped at \(DoubleBoundary.text(pick.maxLeverage))× at worst), shortfall \(money(pick.shortfall)) USDT, all of it within half the fund, no ADL or socialized loss: the least capital on the frontier that the fund can carry.</p>"
+                body += "<p><b>Recommendation for a fund of \(money(input.fund)) USDT:</b> \(e(pick.variant.label)): mean rate \(pct(pick.meanRate, 3)) (peak \(pct(pick.peakRate, 2)), leverage capped at \(DoubleBoundary.text(pick.maxLeverage))× at worst), shortfall \(money(pick.shortfall)) USDT, within half the fund: the least capital on the frontier that this fund can carry alone (no ADL, no socialized loss).</p>"
             } else {
-                body += "<p><b>Recommendation for a fund of \(money(input.fund)) USDT:</b> no model on the frontier stays within half the fund without ADL: a larger fund or higher margins are needed.</p>"
+                body += "<p><b>Recommendation for a fund of \(money(input.fund)) USDT:</b> no model on the frontier keeps its shortfall within half the fund: a larger fund or higher margins are needed.</p>"
             }
+            body += "<table><thead><tr><th>insurance fund</th><th>recommended model</th><th>mean MMR</th><th>peak MMR</th><th>shortfall</th></tr></thead><tbody>"
+            for share in [0.01, 0.05, 0.2, 1.0] {
+                let size = input.fund * share
+                if let pick = Frontier.recommend(points, fund: size) {
+                    body += "<tr><td>\(money(size))</td><td>\(e(pick.variant.label))</td><td>\(pct(pick.meanRate, 3))</td><td>\(pct(pick.peakRate, 2))</td><td>\(money(pick.shortfall))</td></tr>"
+                } else {
+                    body += "<tr><td>\(money(size))</td><td>none on the frontier</td><td></td><td></td><td></td></tr>"
+                }
+            }
+            body += "</tbody></table>"
             body += "<p class=\"note\">Industry tiers: the Binance-like BTCUSDT table (0.4 % first bracket). Calibrated: walk-forward lowest multiplier meeting 99.5 % coverage without Kupiec or Christoffersen rejecting, at the liquidation horizon shown (sub-bar horizons from bar ranges, Parkinson with a t(4) tail), re-set hourly when the rate moves more than 10 %. The backtest liquidates at the data's own speed (its marks), so horizons shorter than that step are optimistic here.</p></section>"
         }
 

@@ -27,19 +27,18 @@ public final class ServiceMetrics: Sendable {
     /// Submits a command to `engine`, timing it and counting it and its events.
     public func submit(_ command: JSONValue, key: String, to engine: EngineService) async throws
         -> CommandOutcome {
-        try await submit(batch: [(command, key)], to: engine)[0]
+        do { return try await submit(batch: [(command, key)], to: engine)[0] } catch {
+            // Counted here only: CommandBatcher re-sends a refused batch one command at a time through this method.
+            refused(error is InputError ? "invalid" : "error")
+            throw error
+        }
     }
 
     /// Submits commands in one journal transaction; each is counted, timed as the whole batch.
     public func submit(batch commands: [(command: JSONValue, key: String)], to engine: EngineService) async throws
         -> [CommandOutcome] {
         let started = ContinuousClock.now
-        let results: [CommandOutcome]
-        do { results = try await engine.submit(batch: commands) } catch {
-            // A batch refused as a whole is re-sent one by one (CommandBatcher): count single commands only.
-            if commands.count == 1 { refused(error is InputError ? "invalid" : "error") }
-            throw error
-        }
+        let results = try await engine.submit(batch: commands)
         let duration = ContinuousClock.now - started
         for (result, (command, _)) in zip(results, commands) where !result.duplicate {
             if case .string(let type)? = command["type"] { record(commandType: type, duration: duration, eventKinds: result.kinds) }

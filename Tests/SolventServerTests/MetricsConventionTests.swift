@@ -16,12 +16,16 @@ import Testing
             _ = try await request(client, .post, "/v1/commands", key: f.priceKey, body: #"{"type":"mark","symbol":"BTCUSDT","price":"60010"}"#, idempotency: "c1")
             // Outside the range contract (prices ≤ 10^8): a rejected event with code 1009.
             _ = try await request(client, .post, "/v1/commands", key: f.priceKey, body: #"{"type":"mark","symbol":"BTCUSDT","price":"1000000000"}"#, idempotency: "c2")
+            // Malformed (not a decimal): HTTP 400, counted once although the batcher re-sends it alone.
+            let malformed = try await request(client, .post, "/v1/commands", key: f.priceKey, body: #"{"type":"mark","symbol":"BTCUSDT","price":"abc"}"#, idempotency: "c3")
+            #expect(malformed.status == .badRequest)
             for _ in 0..<100 {
                 text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
                 if text.contains("solvent_engine_time_seconds") { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(text.contains(#"solvent_commands_refused_total{reason="out_of_range"} 1"#))
+            #expect(text.contains(#"solvent_commands_refused_total{reason="invalid"} 1"#))
             #expect(text.contains("solvent_stream_clients_dropped_total 0"))
             #expect(!text.contains("solvent_stream_clients_dropped "))
             #expect(text.contains(#"solvent_breaker_paused{symbol="BTCUSDT",reason="stale_mark"} 0"#))

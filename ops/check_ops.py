@@ -9,7 +9,8 @@
    process_* metrics of client libraries are present, no sample is NaN.
 2. The Grafana dashboard ops/grafana/solvent.json against the classic dashboard JSON model of
    Grafana's documentation ("Dashboard JSON model": the dashboard's keys and their types,
-   `templating.list`, `annotations.list`, `time.from/to`, `schemaVersion`; each panel's `id`
+   `templating.list`, `annotations.list`, `time.from/to`, `schemaVersion`; the constraints of
+   its schema: uid of 8-40 characters, timezone, graphTooltip; each panel's `id`
    (unique), `type` (a built-in panel plugin), `title`, `gridPos` (h, w, x, y integers on the
    24-column grid, no two panels overlapping), `datasource` ({type, uid}) and `targets`
    (refId unique within the panel, a non-empty PromQL `expr`); rows hold no targets), and
@@ -213,6 +214,14 @@ def check_dashboard(exported: set[str], recorded: set[str]) -> None:
     for key, kind in required.items():
         if not isinstance(d.get(key), kind):
             fail(f"dashboard: {key} missing or not a {kind.__name__}")
+    # Constraints of the dashboard schema (Grafana's CUE kind): uid of 8-40 characters, timezone
+    # "browser" or "utc" (or empty), graphTooltip 0 (none), 1 (shared crosshair) or 2 (shared tooltip).
+    if isinstance(d.get("uid"), str) and not 8 <= len(d["uid"]) <= 40:
+        fail("dashboard: uid must have 8 to 40 characters")
+    if d.get("timezone") not in ("browser", "utc", ""):
+        fail(f"dashboard: timezone {d.get('timezone')!r} is not browser or utc")
+    if d.get("graphTooltip") not in (0, 1, 2):
+        fail("dashboard: graphTooltip must be 0, 1 or 2")
     if "id" not in d or d["id"] is not None:
         fail("dashboard: id must be null in a dashboard meant for import")
     if not (isinstance(d.get("time"), dict) and {"from", "to"} <= set(d["time"])):
@@ -242,7 +251,7 @@ def check_dashboard(exported: set[str], recorded: set[str]) -> None:
         if p.get("type") not in PANEL_TYPES:
             fail(f"dashboard: panel {title!r}: unknown type {p.get('type')!r}")
         g = p.get("gridPos", {})
-        if not all(isinstance(g.get(k), int) for k in "hwxy") or g["w"] < 1 or g["h"] < 1 or g["x"] < 0 or g["y"] < 0 or g["x"] + g["w"] > 24:
+        if not all(isinstance(g.get(k), int) for k in "hwxy") or g["w"] < 1 or g["w"] > 24 or g["h"] < 1 or not 0 <= g["x"] < 24 or g["y"] < 0 or g["x"] + g["w"] > 24:
             fail(f"dashboard: panel {title!r}: gridPos {g} is not on the 24-column grid")
         else:
             for x in range(g["x"], g["x"] + g["w"]):

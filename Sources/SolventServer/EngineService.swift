@@ -106,10 +106,6 @@ public actor EngineService {
         try submit(batch: [(command, key)])[0]
     }
 
-    /// The engine time the next command would be stamped with: the service clock, never
-    /// behind the engine's current time (monotonic).
-    public var nextTime: Int64 { max(clock.now(), journaled.engine.state.time) }
-
     /// Replaces the service clock (the live demo runs on the replay's time: `.engineTime`).
     public func use(clock: ServiceClock) { self.clock = clock }
 

@@ -572,13 +572,14 @@ class Engine:
                 raise Reject(2007, "symbol", "the mark is stale: risk-increasing orders are frozen")
             notional = opening * inst["cs"] * price if not inst["inverse"] else \
                 opening * inst["cs"] / price
-            lev = self._leverage_for(acct, sym, notional, pos)
+            after = abs(old + qty)
+            total = after * inst["cs"] * price if not inst["inverse"] else \
+                after * inst["cs"] / price
+            # no leverage set: the maximum of the bracket of the position the order makes
+            lev = self._leverage_for(acct, sym, total, pos)
             if opening > 0:
                 # A32: the position the order would make must fit its bracket's leverage
                 # (and no new position beyond the last cap: DESIGN, brackets)
-                after = abs(old + qty)
-                total = after * inst["cs"] * price if not inst["inverse"] else \
-                    after * inst["cs"] / price
                 last = inst["brackets"][-1]
                 if total >= last["cap"]:
                     raise Reject(2002, "quantity", "beyond the last bracket")
@@ -1036,6 +1037,21 @@ class Engine:
                     fills.append((take, price, "depth"))
                     level[1] -= take
                     rem -= take
+        # book the fills in the order they happen: the walk, then ADL, then the rest
+        notional = ZERO
+
+        def book(batch):
+            nonlocal notional
+            for q, price, who in batch:
+                realized = self.trade(acct, sym, -s * q, price, keep=True)
+                self.emit("liquidation_fill", account=acct["id"], symbol=sym, quantity=-s * q,
+                          price=price, executor=who, bankruptcy_price=pb, realized_pnl=realized)
+                # each product/quotient rounded once (docs/evaluate.md, Arithmetic)
+                notional += r18(q * cs * price) if not inst["inverse"] else r18(q * cs / price)
+
+        book(fills)
+        took = bool(fills)
+        fills = []
         adl_fills = []
         # the rest of a fill the fund cannot pay goes to ADL at the bankruptcy price
         if rem > 0 and fund_dry and p["adl"] and pb is not None:
@@ -1056,20 +1072,11 @@ class Engine:
                 fills.append((take, price, "depth_after_adl"))
                 level[1] -= take
                 rem -= take
-        if not fills and not adl_fills:
+        if not took and not fills and not adl_fills:
             self.emit("liquidation_throttled", account=acct["id"], symbol=sym,
                       reason="no liquidity within the price band")
             return False
-        # book the fills
-        notional = ZERO
-        for q, price, who in fills:
-            realized = self.trade(acct, sym, -s * q, price, keep=True)
-            self.emit("liquidation_fill", account=acct["id"], symbol=sym, quantity=-s * q,
-                      price=price, executor=who, bankruptcy_price=pb, realized_pnl=realized)
-            # each product/quotient rounded once (docs/evaluate.md, Arithmetic)
-            notional += r18(q * cs * price) if not inst["inverse"] else r18(q * cs / price)
-        for q, acp in adl_fills:
-            self.trade(acct, sym, -s * q, pb, keep=True)
+        book(fills)
         acct["last_liquidated"] = sym
         # fee out of the pool's own surplus only
         if notional > 0:
@@ -1129,6 +1136,7 @@ class Engine:
                 break
             op = other["pos"][sym]
             q = min(rem, abs(op["q"]))
+            self.trade(acct, sym, -s * q, pb, keep=True)     # the bankrupt side first
             realized = self.trade(other, sym, s * q, pb)
             if op["mode"] == "isolated" and sym in other["pos"] and other["pos"][sym]["q"] == 0:
                 self._close_position(other, sym)

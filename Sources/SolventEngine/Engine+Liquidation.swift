@@ -428,7 +428,8 @@ extension Engine {
     mutating func settleEmptyPool(_ a: Int, instrument: Int?) {
         let settle = state.accounts[a].account.settle
         if state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) { return }
-        var deficit = -state.accounts[a].balance(settle)
+        // Only what lies beyond the debt already written off (still carried as a negative balance).
+        var deficit = -state.accounts[a].balance(settle) - state.accounts[a].writtenOff
         guard deficit.isPositive else { return }
         // Convert other collateral at its haircut price (the buyer is outside the engine).
         for balance in state.accounts[a].account.collateral where balance.asset != settle && balance.amount.isPositive && deficit.isPositive {
@@ -447,6 +448,7 @@ extension Engine {
         guard deficit.isPositive else { return }
         let covered = coverDeficit(a, deficit, settle: settle, instrument: instrument, pool: .cross)
         state.accounts[a].credit(settle, covered)
+        state.accounts[a].writtenOff += deficit - covered
     }
 
     /// An isolated pool whose position is gone, with `margin` left in it: a surplus (≥ 0)

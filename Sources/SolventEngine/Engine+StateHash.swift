@@ -67,6 +67,7 @@ extension Engine {
             w.endArray()
             w.member("socialized_loss", record.socializedLoss)
             w.member("bad_debt", record.badDebt)
+            w.member("written_off", record.writtenOff)
             w.endObject()
         }
         w.endArray()

@@ -68,8 +68,12 @@ public struct EngineAccount: Sendable, Hashable, Codable {
     public var procedures: [PoolKey: ProcedureState] = [:]
     /// Total socialized loss charged to this account (settle units, ≥ 0).
     public var socializedLoss: FixedDecimal = .zero
-    /// Bad debt left on this account after the waterfall (settle units, ≥ 0).
+    /// Bad debt left on this account after the waterfall (settle units, ≥ 0), cumulative.
     public var badDebt: FixedDecimal = .zero
+    /// The part of the negative settle balance already written off as bad debt (≤ −balance):
+    /// a later settlement covers only what lies beyond it, so no debt is counted twice. It
+    /// shrinks as the holder pays the balance back.
+    public var writtenOff: FixedDecimal = .zero
     /// Version stamp of the at-risk index entries.
     var indexVersion: Int64 = 0
 
@@ -87,6 +91,9 @@ public struct EngineAccount: Sendable, Hashable, Codable {
         } else {
             let k = account.collateral.firstIndex { $0.asset > asset } ?? account.collateral.count
             account.collateral.insert(CollateralBalance(asset: asset, amount: delta), at: k)
+        }
+        if asset == account.settle, delta.isPositive, writtenOff.isPositive {
+            writtenOff = FixedDecimal.minimum(writtenOff, FixedDecimal.maximum(.zero, -balance(asset)))
         }
     }
 

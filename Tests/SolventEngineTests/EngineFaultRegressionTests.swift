@@ -204,6 +204,35 @@ func position(_ engine: Engine, _ id: String, _ symbol: String) -> FixedDecimal 
     }
 }
 
+@Suite struct BadDebtRegressionTests {
+    /// Bad debt is written off once: an account left at −1,000 (bad debt 1,000) that trades
+    /// again and is liquidated again at no further loss records no more bad debt and draws no
+    /// fund for the old debt; paying the balance back clears what was written off.
+    @Test func badDebtIsNotCountedTwice() throws {
+        let scenario = try testScenario(
+            accounts: #"{"id": "l", "settle": "USDT", "collateral": {"USDT": "1000"}, "positions": [{"symbol": "BTCUSDT", "quantity": "1", "entry_price": "50000", "leverage": "50"}]}"#,
+            parameters: #""execution": "depth", "adl": false, "mark_staleness_ms": 86400000, "liquidation_fee_rate": "0""#,
+            fund: "0",
+            commands: """
+                {"time": 1000, "type": "book", "symbol": "BTCUSDT", "bids": [["48000", "5"]], "asks": [["48100", "5"]]},
+                {"time": 2000, "type": "mark", "symbol": "BTCUSDT", "price": "48000"}
+                """)
+        var (engine, _) = try runAll(scenario)
+        #expect(account(engine, "l").badDebt == dec("1000"))
+        #expect(account(engine, "l").balance(0) == dec("-1000"))
+        engine.fundInsurance(asset: 0, amount: 5000)  // a refilled fund does not pay the old, written-off debt
+        let again = run(&engine, [TimedCommand(time: 4000, command: .fill(account: "l", symbol: "BTCUSDT", quantity: 1, price: 48_000, fee: 0, orderID: nil))])
+        #expect(again.contains { $0.kind == .liquidationFill })
+        #expect(!again.contains { $0.kind == .badDebt || $0.kind == .insuranceFundDraw })
+        #expect(engine.state.totals[0].insuranceFund == dec("5000"))
+        #expect(account(engine, "l").badDebt == dec("1000"))
+        #expect(account(engine, "l").balance(0) == dec("-1000"))
+        _ = engine.apply(TimedCommand(time: 5000, command: .deposit(account: "l", asset: "USDT", amount: 1000, settle: nil)))
+        #expect(account(engine, "l").writtenOff.isZero)
+        #expect(conserved(engine))
+    }
+}
+
 @Suite struct SocializationRegressionTests {
     /// With socialization over profitable accounts, the population is the profitable holders
     /// of the bankrupt position's instrument, weighted by their unrealized profit in it: an

@@ -203,22 +203,35 @@ func isolatedLiquidationCase(seed: UInt64) -> (engine: Engine, commands: [TimedC
                 (engine, commands) = isolatedLiquidationCase(seed: seed)
             }
             for command in commands {
-                let before = engine.state.accounts.map { record in
-                    Dictionary(record.account.positions.map { ($0.instrument, $0.quantity) }, uniquingKeysWith: { a, _ in a })
+                // Positions as the events move them through the command (fills, liquidation fills,
+                // ADL), so each ADL is checked against the positions at that moment.
+                var positions: [String: [String: FixedDecimal]] = [:]
+                for record in engine.state.accounts {
+                    for p in record.account.positions { positions[record.id, default: [:]][engine.state.market.instruments[p.instrument].symbol] = p.quantity }
                 }
                 let events = engine.apply(command)
                 #expect(!engine.state.market.assets.indices.contains { engine.state.totals[$0].insuranceFund.isNegative }, "seed \(seed)")
-                for event in events where event.kind == .autoDeleveraged {
-                    let b = engine.state.accountIndex[event.account!]!
-                    let bankrupt = engine.state.accountIndex[event.text("bankrupt_account")!]!
-                    let i = engine.state.market.instruments.firstIndex { $0.symbol == event.text("symbol") }!
-                    let q = event.decimal("quantity")!
-                    let theirs = before[b][i] ?? .zero
-                    let bankruptSide = before[bankrupt][i] ?? .zero
-                    #expect(bankruptSide.signum == q.signum && theirs.signum == -q.signum, "seed \(seed): ADL of a position not opposite the bankrupt side")
-                    #expect(q.magnitude <= theirs.magnitude, "seed \(seed): ADL took more than the position")
-                    let after = engine.state.accounts[b].positionIndex(i).map { engine.state.accounts[b].account.positions[$0].quantity } ?? .zero
-                    #expect(after.isZero || after.signum == theirs.signum, "seed \(seed): ADL flipped a position")
+                for event in events {
+                    guard let id = event.account, let symbol = event.text("symbol") else { continue }
+                    switch event.kind {
+                    case .filled: positions[id, default: [:]][symbol] = event.decimal("position")!
+                    case .liquidationFill: positions[id, default: [:]][symbol, default: .zero] += event.decimal("quantity")!
+                    case .autoDeleveraged:
+                        let bankrupt = event.text("bankrupt_account")!
+                        let q = event.decimal("quantity")!
+                        let theirs = positions[id]?[symbol] ?? .zero
+                        let bankruptSide = positions[bankrupt]?[symbol] ?? .zero
+                        #expect(bankruptSide.signum == q.signum && theirs.signum == -q.signum, "seed \(seed): ADL of a position not opposite the bankrupt side")
+                        #expect(q.magnitude <= theirs.magnitude && q.magnitude <= bankruptSide.magnitude, "seed \(seed): ADL took more than a position")
+                        positions[id, default: [:]][symbol] = theirs + q
+                        positions[bankrupt, default: [:]][symbol] = bankruptSide - q
+                    default: break
+                    }
+                }
+                for record in engine.state.accounts {
+                    for p in record.account.positions {
+                        #expect(positions[record.id]?[engine.state.market.instruments[p.instrument].symbol] == p.quantity, "seed \(seed): positions as the events tell")
+                    }
                 }
             }
         }

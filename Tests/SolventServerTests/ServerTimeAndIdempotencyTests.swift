@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SolventCore
+import SolventJournal
 import SolventServer
 import Testing
 
@@ -183,6 +184,28 @@ enum ServiceBackend: String, CaseIterable, Sendable, CustomStringConvertible {
             let conflict = try await request(client, .post, "/v1/commands", key: f.operatorKey, body: other, idempotency: "k1")
             #expect(conflict.status.code == 422)
             #expect(try await request(client, .get, "/v1/accounts/alice", key: f.operatorKey).json?["state"]?["balances"]?["USDT"] == .string("105"))
+        }
+    }
+
+    /// A data folder journaled before keys were scoped (unscoped keys, no request hash) opens
+    /// and keeps its state; the old entries are left as they are (docs/service.md "Idempotency").
+    @Test func anOlderJournalStillWorks() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-legacy-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var legacy = try JournaledEngine.create(scenario: try JSONParser.parse(genesis), sqliteDirectory: folder)
+        _ = try legacy.submit(try JSONParser.parse(#"{"type":"deposit","account":"alice","asset":"USDT","amount":"70","key":"w1"}"#))
+        let keys = try APIKeyStore(directory: folder)
+        let operatorKey = try await keys.create(role: .operator_, account: nil)
+        let engine = try EngineService.open(directory: folder, genesis: try JSONParser.parse(genesis), clock: TestClock().clock)
+        let app = SolventAPI.application(router: SolventAPI.router(engine: engine, keys: keys), host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            #expect(try await request(client, .get, "/v1/accounts/alice", key: operatorKey).json?["state"]?["balances"]?["USDT"] == .string("70"))
+            let deposit = #"{"type":"deposit","account":"alice","asset":"USDT","amount":"5"}"#
+            let first = try await request(client, .post, "/v1/commands", key: operatorKey, body: deposit, idempotency: "w1")
+            #expect(first.status == .ok && first.json?["duplicate"] == .bool(false) && first.json?["sequence"] == .number("2"))
+            let retry = try await request(client, .post, "/v1/commands", key: operatorKey, body: deposit, idempotency: "w1")
+            #expect(retry.json?["duplicate"] == .bool(true))
+            #expect(try await request(client, .get, "/v1/accounts/alice", key: operatorKey).json?["state"]?["balances"]?["USDT"] == .string("75"))
         }
     }
 

@@ -302,18 +302,66 @@ struct UInt256 {
         return (UInt128(quotient.0) << 64 | UInt128(quotient.1), remainderShifted >> shift)
     }
 
-    /// Divides by `10^18` in two steps of `10^9` on 64-bit limbs (fast hardware
-    /// division), returning the quotient (nil when it exceeds 128 bits) and remainder.
-    @usableFromInline
-    func dividedByScale() -> (quotient: UInt128?, remainder: UInt128) {
-        if high == 0 {
-            // Two hardware 128/64 divisions (10^18 < 2^64) instead of the generic UInt128 one.
-            let scale = UInt64(FixedDecimal.unitRaw)
-            let l1 = UInt64(truncatingIfNeeded: low >> 64), l0 = UInt64(truncatingIfNeeded: low)
-            let (q1, r1) = l1.quotientAndRemainder(dividingBy: scale)
-            let (q0, r0) = scale.dividingFullWidth((high: r1, low: l0))
-            return (UInt128(q1) << 64 | UInt128(q0), UInt128(r0))
+    /// `10^18` shifted left until its top bit is set (the normalized divisor), and the shift.
+    @usableFromInline static let scaleNormalized: UInt64 = 16_000_000_000_000_000_000
+    @usableFromInline static let scaleShift: UInt64 = 4
+    /// The reciprocal of `scaleNormalized`: `⌊(2^128 − 1) / d⌋ − 2^64`.
+    @usableFromInline static let scaleReciprocal: UInt64 = 2_820_903_858_849_102_350
+
+    /// One 128-by-64 division by the normalized `d` with its precomputed reciprocal `v`:
+    /// `(u1·2^64 + u0) / d` for `u1 < d`, with two multiplications instead of a hardware
+    /// division (Möller & Granlund, "Improved division by invariant integers", IEEE Trans.
+    /// Computers 60(2), 2011, Algorithm 4; GMP's `udiv_qrnnd_preinv`).
+    @usableFromInline @inline(__always)
+    static func divide(_ u1: UInt64, _ u0: UInt64, byNormalized d: UInt64, reciprocal v: UInt64) -> (quotient: UInt64, remainder: UInt64) {
+        let product = v.multipliedFullWidth(by: u1)
+        let (q0, carry) = product.low.addingReportingOverflow(u0)
+        var q1 = product.high &+ u1 &+ (carry ? 1 : 0) &+ 1
+        var r = u0 &- q1 &* d
+        if r > q0 {
+            q1 = q1 &- 1
+            r = r &+ d
         }
+        if r >= d {
+            q1 = q1 &+ 1
+            r = r &- d
+        }
+        return (q1, r)
+    }
+
+    /// Divides by `10^18`, returning the quotient (nil when it exceeds 128 bits) and the
+    /// remainder: the numerator shifted by 4 bits, then one reciprocal step per 64-bit limb
+    /// (`divide(_:_:byNormalized:reciprocal:)`), no hardware division. Proved against the
+    /// generic division over the full 256-bit range by `ScaleDivisionTests`.
+    @usableFromInline @inline(__always)
+    func dividedByScale() -> (quotient: UInt128?, remainder: UInt128) {
+        let d = Self.scaleNormalized, v = Self.scaleReciprocal, s = Self.scaleShift
+        let n3 = UInt64(truncatingIfNeeded: high >> 64), n2 = UInt64(truncatingIfNeeded: high)
+        let n1 = UInt64(truncatingIfNeeded: low >> 64), n0 = UInt64(truncatingIfNeeded: low)
+        // The numerator shifted left by s (a fifth limb on top holds what leaves n3).
+        let l0 = n0 << s
+        let l1 = n1 << s | n0 >> (64 - s)
+        var r: UInt64
+        var q3: UInt64 = 0, q2: UInt64 = 0
+        if high == 0 {
+            r = n1 >> (64 - s)
+        } else {
+            let l2 = n2 << s | n1 >> (64 - s)
+            let l3 = n3 << s | n2 >> (64 - s)
+            (q3, r) = Self.divide(n3 >> (64 - s), l3, byNormalized: d, reciprocal: v)
+            (q2, r) = Self.divide(r, l2, byNormalized: d, reciprocal: v)
+        }
+        let (q1, r1) = Self.divide(r, l1, byNormalized: d, reciprocal: v)
+        let (q0, r0) = Self.divide(r1, l0, byNormalized: d, reciprocal: v)
+        let remainder = UInt128(r0 >> s)
+        guard q3 == 0, q2 == 0 else { return (nil, remainder) }
+        return (UInt128(q1) << 64 | UInt128(q0), remainder)
+    }
+
+    /// The reference for `dividedByScale` (two steps of `10^9` with hardware divisions on
+    /// 64-bit limbs): kept for the property test and the benchmark's A/B.
+    @usableFromInline
+    func dividedByScaleWithHardwareDivision() -> (quotient: UInt128?, remainder: UInt128) {
         var limbs: (UInt64, UInt64, UInt64, UInt64) = (
             UInt64(truncatingIfNeeded: high >> 64), UInt64(truncatingIfNeeded: high),
             UInt64(truncatingIfNeeded: low >> 64), UInt64(truncatingIfNeeded: low))

@@ -67,3 +67,48 @@ import Testing
         }
     }
 }
+
+/// The reciprocal division by 10^18 against two independent references over the full 256-bit
+/// range: the hardware-division path and Knuth's algorithm D (itself checked against the
+/// standard library above).
+@Suite struct ReciprocalScaleDivisionTests {
+    static let scale = UInt128(1_000_000_000_000_000_000)
+
+    func check(_ high: UInt128, _ low: UInt128) {
+        let number = UInt256(high: high, low: low)
+        let ours = number.dividedByScale()
+        let hardware = number.dividedByScaleWithHardwareDivision()
+        #expect(ours.quotient == hardware.quotient && ours.remainder == hardware.remainder, "(\(high), \(low))")
+        if high < Self.scale {
+            let knuth = number.divided(by: Self.scale)
+            #expect(ours.quotient == knuth.quotient && ours.remainder == knuth.remainder, "(\(high), \(low))")
+        } else {
+            #expect(ours.quotient == nil, "(\(high), \(low)) has a quotient beyond 128 bits")
+        }
+    }
+
+    @Test func edges() {
+        let values: [UInt128] = [0, 1, 2, Self.scale - 1, Self.scale, Self.scale + 1, UInt128(UInt64.max), UInt128(UInt64.max) + 1,
+                                 UInt128(UInt64.max) << 64, .max, .max - 1, UInt128(1) << 127, (UInt128(1) << 127) - 1,
+                                 Self.scale * Self.scale - 1, Self.scale * Self.scale]
+        for high in values { for low in values { check(high, low) } }
+    }
+
+    @Test func random() async {
+        await propertyCheck(count: 20_000, input: Gen.uint64(), Gen.uint64(), Gen.uint64(), Gen.uint64()) { h1, h0, l1, l0 in
+            // Numerators of every width: shift the top limbs away at random.
+            let high = (UInt128(h1 >> (l0 % 64)) << 64 | UInt128(h0)) >> (h0 % 129 == 128 ? 127 : h0 % 128)
+            check(high, UInt128(l1) << 64 | UInt128(l0))
+            check(high % Self.scale, UInt128(l1) << 64 | UInt128(l0))
+        }
+    }
+
+    /// Products as the arithmetic forms them: every raw value times every raw value.
+    @Test func products() async {
+        await propertyCheck(count: 20_000, input: Gen.uint64(), Gen.uint64(), Gen.uint64(), Gen.uint64()) { a1, a0, b1, b0 in
+            let a = UInt128(a1 >> (b0 % 64)) << 64 | UInt128(a0), b = UInt128(b1 >> (a0 % 64)) << 64 | UInt128(b0)
+            let product = UInt256.multiply(a, b)
+            check(product.high, product.low)
+        }
+    }
+}

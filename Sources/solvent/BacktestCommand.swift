@@ -61,14 +61,19 @@ struct BacktestCommand: ParsableCommand {
         abstract: "Replay a price history through the engine with a synthetic book of traders, under several margin models, and compare them.",
         discussion: """
             Models: static (Binance-like tiers), dynamic (EWMA volatility margin with anti-procyclicality), \
-            dynamic_raw (the same without anti-procyclicality). Prints the comparison table on stderr and \
+            dynamic_raw (the same without anti-procyclicality), calibrated (walk-forward calibrated, --horizon). \
+            --minute-data replays every bar the finer bars cover along their own path; --step-seconds sets the \
+            liquidation engine's latency (it sees the mark once per step). Prints the comparison table on stderr and \
             one JSON document on stdout (--days adds the daily series). Deterministic for a given seed (docs/lab.md).
             """)
 
     @OptionGroup var history: HistoryOptions
     @Option(name: .long, help: "Synthetic traders.") var accounts: Int = 2_000
     @Option(name: .long, help: "Seed of the trader population.") var seed: UInt64 = 1
-    @Option(name: .long, help: "Models to run, comma-separated (static, dynamic, dynamic_raw).") var models: String = "static,dynamic,dynamic_raw"
+    @Option(name: .long, help: "Models to run, comma-separated (static, dynamic, dynamic_raw, calibrated).") var models: String = "static,dynamic,dynamic_raw"
+    @Option(name: .long, help: "Finer bars of the same market (CSV, .gz; comma-separated files joined): the bars they cover are replayed along their path.") var minuteData: String?
+    @Option(name: .long, help: "Liquidation engine latency: it sees the mark and acts once every N seconds (default: at every point of the path).") var stepSeconds: Double?
+    @Option(name: .long, help: "Liquidation horizon of the dynamic models' first bracket (1m, 5m, 1h; default one bar).") var horizon: String?
     @Option(name: .long, help: "Opening insurance fund (USDT).") var fund: String = "1000000"
     @Option(name: .long, help: "Grace period of a margin call, in minutes.") var graceMinutes: Int = 30
     @Option(name: .long, help: "Book depth within ±2 % as a fraction of the bar's volume.") var depth: Double = 0.02
@@ -85,7 +90,7 @@ struct BacktestCommand: ParsableCommand {
         }
         var kinds: [MarginModel] = []
         for name in models.split(separator: ",") {
-            guard let kind = MarginModel(rawValue: String(name)) else { ProcessIO.fail("--models: unknown model \"\(name)\" (static, dynamic, dynamic_raw)", status: 2) }
+            guard let kind = MarginModel(rawValue: String(name)) else { ProcessIO.fail("--models: unknown model \"\(name)\" (static, dynamic, dynamic_raw, calibrated)", status: 2) }
             kinds.append(kind)
         }
         let bars = history.bars()
@@ -96,6 +101,15 @@ struct BacktestCommand: ParsableCommand {
         config.gracePeriodMs = Int64(graceMinutes) * 60_000
         config.depthFraction = depth
         config.responsiveShare = responsive
+        if let minuteData { config.fineBars = CalibrateCommand.loadBars(minuteData) }
+        if let stepSeconds {
+            guard stepSeconds >= 0.001 else { ProcessIO.fail("--step-seconds: must be at least 0.001", status: 2) }
+            config.stepMs = Int64((stepSeconds * 1000).rounded())
+        }
+        if let horizon {
+            guard let seconds = RangeVolatility.parseHorizon(horizon) else { ProcessIO.fail("--horizon: a number and a unit (30s, 1m, 5m, 1h), got \(horizon)", status: 2) }
+            config.dynamicPolicy.horizonSeconds = seconds
+        }
         var results: [BacktestResult] = []
         for kind in kinds {
             var bar = ProgressBar(label: "backtest \(kind.rawValue)", force: progress)
@@ -108,6 +122,8 @@ struct BacktestCommand: ParsableCommand {
         w.member("from", Timestamp.formatISO8601(bars[0].time))
         w.member("to", Timestamp.formatISO8601(bars[bars.count - 1].time))
         w.key("seed"); w.integer(seed)
+        if let minuteData { w.member("minute_data", minuteData); w.key("bars_on_minute_path"); w.integer(results.first?.fineCoveredBars ?? 0) }
+        if let stepSeconds { w.member("step_seconds", DoubleBoundary.text(stepSeconds)) }
         w.key("models"); w.beginArray()
         for result in results { result.write(into: &w, sizing: InsuranceFundSizing(result: result, confidence: confidence), days: days) }
         w.endArray()

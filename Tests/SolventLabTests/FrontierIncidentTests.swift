@@ -94,3 +94,28 @@ import Testing
         }
     }
 }
+
+@Suite struct MinutePathTests {
+    private func bar(_ minute: Int64, _ o: Int, _ h: Int, _ l: Int, _ c: Int) -> Bar {
+        Bar(time: minute * 60_000, open: FixedDecimal(o), high: FixedDecimal(h), low: FixedDecimal(l), close: FixedDecimal(c), volume: FixedDecimal(1))
+    }
+
+    /// A two-minute bar covered by two one-minute bars is replayed along them (8 marks, 15 s
+    /// apart); a one-minute engine step sees only each minute's close; a 45 s step sees the
+    /// latest point at 44.999 s and 89.999 s, then the close.
+    @Test func pathFromFineBarsAndLatency() {
+        let coarse = bar(0, 100, 110, 90, 95)
+        let fine = [bar(0, 100, 110, 98, 105), bar(1, 105, 106, 90, 95)]
+        let full = Backtest.path(bar: coarse, barMs: 120_000, fine: fine, fineMs: 60_000, stepMs: nil)
+        #expect(full.map(\.0) == [0, 15_000, 30_000, 45_000, 60_000, 75_000, 90_000, 105_000])
+        #expect(full.map(\.1) == [100, 98, 110, 105, 105, 106, 90, 95].map { FixedDecimal($0) })
+        let minute = Backtest.path(bar: coarse, barMs: 120_000, fine: fine, fineMs: 60_000, stepMs: 60_000)
+        #expect(minute.map(\.0) == [59_999, 119_999] && minute.map(\.1) == [FixedDecimal(105), FixedDecimal(95)])
+        let slow = Backtest.path(bar: coarse, barMs: 120_000, fine: fine, fineMs: 60_000, stepMs: 45_000)
+        #expect(slow.map(\.0) == [44_999, 89_999, 119_999])
+        #expect(slow.map(\.1) == [FixedDecimal(110), FixedDecimal(106), FixedDecimal(95)])
+        // Without fine bars: the four synthetic marks of the coarse bar (down bar: high first).
+        let four = Backtest.path(bar: coarse, barMs: 120_000, fine: nil, fineMs: 60_000, stepMs: nil)
+        #expect(four.map(\.1) == [100, 110, 90, 95].map { FixedDecimal($0) })
+    }
+}

@@ -31,6 +31,13 @@ public struct BacktestConfig: Sendable {
     public var label: String? = nil
     /// Static tiers scaled by this factor (frontier variants of the industry table).
     public var staticScale = 1.0
+    /// Finer bars (e.g. one-minute) of the same market: every bar they cover completely is replayed
+    /// along their own path (each fine bar open → nearer extreme → other extreme → close) instead
+    /// of the bar's four synthetic marks. Depth stays the coarse bar's.
+    public var fineBars: [Bar] = []
+    /// Liquidation-engine latency: the engine sees the mark (and acts) once every `stepMs`, the
+    /// latest price of the path at that moment; nil: at every point of the path.
+    public var stepMs: Int64? = nil
 
     public init() {}
 }
@@ -65,6 +72,8 @@ public struct BacktestResult: Sendable {
     /// Highest first-bracket maintenance rate in force, and the lowest first-bracket leverage cap.
     public var peakMaintenanceRate = 0.0
     public var minimumMaxLeverage = 0.0
+    /// Bars replayed along finer bars' path.
+    public var fineCoveredBars = 0
     public var bars: Int
     public var accounts: Int
     /// Accounts that opened a position.
@@ -186,6 +195,19 @@ public enum Backtest {
             }
         }
         var rateSum = 0.0, rateCount = 0
+        // Which fine bars cover each bar completely (every fine bar of the interval present).
+        let fineMs = config.fineBars.count >= 2 ? DynamicMargin.barInterval(config.fineBars.map(\.time)) : barMs
+        var fineCover = [Range<Int>?](repeating: nil, count: bars.count)
+        if !config.fineBars.isEmpty && fineMs < barMs {
+            let per = Int(barMs / fineMs)
+            var j = 0
+            for (b, bar) in bars.enumerated() {
+                while j < config.fineBars.count && config.fineBars[j].time < bar.time { j += 1 }
+                var k = j
+                while k < config.fineBars.count && config.fineBars[k].time < bar.time + barMs { k += 1 }
+                if k - j == per { fineCover[b] = j..<k }
+            }
+        }
         var currentRate = DoubleBoundary.double(table.brackets[0].maintenanceMarginRate)
         var currentLeverage = DoubleBoundary.double(table.brackets[0].maxLeverage)
         var peakRate = currentRate, minLeverage = currentLeverage
@@ -302,13 +324,11 @@ public enum Backtest {
             }
             rateSum += currentRate
             rateCount += 1
-            // The intrabar path: open, the nearer extreme, the other extreme, close.
-            let up = bar.close >= bar.open
-            let path = [bar.open, up ? bar.low : bar.high, up ? bar.high : bar.low, bar.close]
-            let step = max(1, barMs / 4)
+            // The intrabar path: from the fine bars when they cover this bar, else open, the nearer
+            // extreme, the other extreme, close; sampled every `stepMs` when the engine is slower.
+            let path = Self.path(bar: bar, barMs: barMs, fine: fineCover[b].map { Array(config.fineBars[$0]) }, fineMs: fineMs, stepMs: config.stepMs)
             let volume = DoubleBoundary.double(bar.volume)
-            for (p, price) in path.enumerated() {
-                let time = bar.time + Int64(p) * step
+            for (p, (time, price)) in path.enumerated() {
                 while let first = scheduled.first, first.time <= time {
                     scheduled.removeFirst()
                     _ = apply(first.time, first.command)
@@ -335,7 +355,7 @@ public enum Backtest {
                         if events.contains(where: { $0.kind == .rejected }) { result.rejectedOpens += 1 } else { result.traded += 1 }
                     }
                 }
-                if p == 3 {
+                if p == path.count - 1 {
                     for k in closing[b] {
                         let id = traders[k].id
                         guard let a = engine.state.accountIndex[id], let position = engine.state.accounts[a].account.positions.first else { continue }
@@ -354,6 +374,7 @@ public enum Backtest {
         }
         closeDay()
         progress?(1)
+        result.fineCoveredBars = fineCover.filter { $0 != nil }.count
         result.liquidatedAccounts = liquidated.count
         result.cleanLiquidations = liquidated.subtracting(withShortfall).count
         result.shortfalls = shortfallByAccount.values.sorted()
@@ -366,5 +387,31 @@ public enum Backtest {
         result.conservationGaps = engine.state.market.assets.indices.map { engine.state.conservationGap(of: $0) }
         _ = btc
         return result
+    }
+
+    /// The marks of one bar: `(time, price)`. Without fine bars: open, the nearer extreme, the other
+    /// extreme, close, a quarter of the bar apart; with them, that path for every fine bar. With
+    /// `stepMs`, the engine's view: at the end of every step, the latest point of that path.
+    static func path(bar: Bar, barMs: Int64, fine: [Bar]?, fineMs: Int64, stepMs: Int64?) -> [(Int64, FixedDecimal)] {
+        func four(_ b: Bar, _ ms: Int64) -> [(Int64, FixedDecimal)] {
+            let up = b.close >= b.open
+            let step = max(1, ms / 4)
+            return [b.open, up ? b.low : b.high, up ? b.high : b.low, b.close].enumerated().map { (b.time + Int64($0.offset) * step, $0.element) }
+        }
+        let raw = fine.map { $0.flatMap { four($0, fineMs) } } ?? four(bar, barMs)
+        guard let stepMs, stepMs > 0 else { return raw }
+        var out: [(Int64, FixedDecimal)] = []
+        var k = 0
+        var t = bar.time + stepMs - 1
+        while true {
+            let end = min(t, bar.time + barMs - 1)
+            while k + 1 < raw.count && raw[k + 1].0 <= end { k += 1 }
+            out.append((end, raw[k].1))
+            if end >= bar.time + barMs - 1 { break }
+            t += stepMs
+        }
+        // The last step of the bar sees its close.
+        out[out.count - 1].1 = raw[raw.count - 1].1
+        return out
     }
 }

@@ -52,6 +52,11 @@ public struct Scenario: Sendable {
         for (n, value) in try list.elements().enumerated() {
             let reader = JSONReader(value, path: "commands[\(n)]")
             let command = try decodeCommand(reader, assetIndex: assetIndex, defaultTime: last)
+            // Account ids in a scenario file follow the one pattern (SolventCore.AccountID); the
+            // journal's own decoding does not re-check them, so older journals still replay.
+            if case .object(let members) = value, case .string(let id)? = members.first(where: { $0.key == "account" })?.value {
+                try AccountID.validate(id, path: reader.childPath("account"))
+            }
             last = command.time
             commands.append(command)
         }

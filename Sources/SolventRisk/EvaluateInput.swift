@@ -208,7 +208,9 @@ public struct EvaluateInput: Sendable {
     /// their options are checked further by ``checkOptions(_:)``.
     public static func decodeAccount(_ item: JSONReader, market: Market, assetIndex: [String: Int],
                                      instrumentIndex: [String: Int], mode accountMode: AccountMode = .standard) throws(InputError) -> Account {
-        let id = try item.required("id").nonEmptyString()
+        let idReader = try item.required("id")
+        let id = try idReader.nonEmptyString()
+        try AccountID.validate(id, path: idReader.path)
         let settleReader = try item.required("settle")
         let settleName = try settleReader.nonEmptyString()
         guard let settle = assetIndex[settleName] else { throw settleReader.error("unknown asset \"\(settleName)\" (not in assets)") }

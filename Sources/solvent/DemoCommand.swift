@@ -53,6 +53,8 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.data = folder
         configuration.logLevel = "warning"
+        // The demo replays 2020's bars with their own times: engine time from the start.
+        configuration.clock = .engineTime
         configuration.rateLimit = 100_000
         configuration.burst = 100_000
         let service: SolventService

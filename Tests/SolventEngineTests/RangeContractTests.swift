@@ -207,3 +207,28 @@ import Testing
         }
     }
 }
+
+/// Account ids follow one ASCII pattern in scenario and evaluate documents: `"cafe\u{301}"`
+/// and `"caf\u{e9}"` are equal as Swift strings, so a non-ASCII id could name another account.
+@Suite struct AccountIDInputTests {
+    @Test func evaluateRefusesNonASCIIIds() throws {
+        let document = #"{"assets":{"USDT":"1"},"instruments":[],"marks":{},"accounts":[{"id":"cafe\u0301","settle":"USDT"}]}"#
+        #expect(throws: InputError.self) { _ = try EvaluateInput.decode(JSONParser.parse(document)) }
+        do { _ = try EvaluateInput.decode(JSONParser.parse(document)) } catch let error as InputError {
+            #expect(error.path == "accounts[0].id")
+        }
+        let valid = #"{"assets":{"USDT":"1"},"instruments":[],"marks":{},"accounts":[{"id":"alice_01.x:y-z","settle":"USDT"}]}"#
+        _ = try EvaluateInput.decode(JSONParser.parse(valid))
+    }
+
+    @Test func scenarioCommandsRefuseNonASCIIIds() throws {
+        var document = EngineFuzzer.genesis
+        document = document.replacingOccurrences(of: #""commands":[]"#, with: #""commands":[{"type":"deposit","account":"caf\u00e9","asset":"USDT","amount":"1"}]"#)
+        do {
+            _ = try Scenario.decode(JSONParser.parse(document))
+            Issue.record("a non-ASCII account id was accepted")
+        } catch let error as InputError {
+            #expect(error.path == "commands[0].account", "\(error)")
+        }
+    }
+}

@@ -210,9 +210,11 @@ extension Engine {
         return -gain
     }
 
-    /// Executes a liquidation step of `quantity` contracts: the book (within the price band)
-    /// as far as the insurance fund can cover fills worse than bankruptcy, auto-deleveraging
-    /// for the rest (or the backstop), then fee/fund/ADL/socialized-loss settlement.
+    /// Executes a liquidation step of `quantity` contracts: the book (levels within the price
+    /// band) as far as the insurance fund can cover fills worse than bankruptcy (when ADL or the
+    /// backstop can take the rest), auto-deleveraging for the rest, then the backstop, then the
+    /// rest of the book at its own prices; then the fee (out of the pool's surplus) and the
+    /// settlement of a pool left empty (isolated margin; cross deficit waterfall).
     mutating func execute(_ a: Int, _ k: Int, quantity: FixedDecimal, bankruptcy: FixedDecimal?, mark: FixedDecimal) -> Bool {
         let record = state.accounts[a]
         let position = record.account.positions[k]

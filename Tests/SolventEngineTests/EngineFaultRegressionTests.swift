@@ -703,3 +703,63 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
         #expect(ok.first?.kind == .isolatedMarginMoved)
     }
 }
+
+@Suite struct WaterfallRegressionTests {
+    func fills(_ events: [EngineEvent], _ id: String) -> [(FixedDecimal, FixedDecimal, String)] {
+        events.filter { $0.kind == .liquidationFill && $0.account == id }.map { ($0.decimal("quantity")!, $0.decimal("price")!, $0.text("executor")!) }
+    }
+
+    /// D1: what ADL cannot take goes to the backstop at the bankruptcy price, not to the book.
+    @Test func backstopTakesWhatADLCannot() throws {
+        let (engine, events) = try runAll(try loadCase("D1-backstop-after-fund-dry.json"))
+        #expect(fills(events, "l").map { "\($0.0)@\($0.1):\($0.2)" } == ["-0.2@48500:depth", "-0.8@49000:backstop"])
+        #expect(account(engine, "l").balance(0).isZero)
+        #expect(account(engine, "l").badDebt.isZero)
+        #expect(engine.state.totals[0].insuranceFund.isZero)
+        #expect(conserved(engine))
+    }
+
+    /// D2: without a backstop the book is walked on at its own levels and quantities.
+    @Test func bookWalkedOnAfterTheFundRunsDry() throws {
+        let (engine, events) = try runAll(try loadCase("D2-walk-after-fund-dry.json"))
+        #expect(fills(events, "l").map { "\($0.0)@\($0.1)" } == ["-0.2@48500", "-0.3@48500", "-0.5@48000"])
+        #expect(account(engine, "l").balance(0) == dec("-650"))
+        #expect(account(engine, "l").badDebt == dec("650"))
+        #expect(conserved(engine))
+    }
+
+    /// D3: a fill is always at a level of the book, never at the mark.
+    @Test func fillsAreAtBookLevels() throws {
+        let (engine, events) = try runAll(try loadCase("D3-walk-after-fund-dry-at-mark.json"))
+        #expect(fills(events, "l").map { "\($0.0)@\($0.1)" } == ["-1@47000"])
+        #expect(account(engine, "l").badDebt == dec("2000"))
+        #expect(conserved(engine))
+    }
+
+    /// D4 and D5 as filed (the kind is tested in IsolationRegressionTests).
+    @Test func waitingPoolAndFlatDeficitCases() throws {
+        let (d4, _) = try runAll(try loadCase("D4-other-pool-of-a-waiting-account.json"))
+        #expect(d4.state.totals[0].insuranceFund == dec("9550"))
+        #expect(position(d4, "m", "BTCUSDT") == dec("1") && position(d4, "m", "ETHUSDT") == .zero)
+        let (d5, _) = try runAll(try loadCase("D5-flat-by-trader-fill-deficit.json"))
+        #expect(d5.state.totals[0].insuranceFund == dec("4800"))
+        #expect(account(d5, "l").balance(0).isZero)
+    }
+
+    /// D6: a step fraction of 0.5 closes half the position per step.
+    @Test func halfStepsHalve() throws {
+        let (engine, events) = try runAll(try loadCase("D6-step-fraction-half-closes-whole.json"))
+        #expect(fills(events, "l").first?.0 == dec("-10"))
+        #expect(engine.state.totals[0].insuranceFund == dec("4000"))
+        #expect(account(engine, "l").account.positions.isEmpty)
+    }
+
+    /// D7: a level outside the band is skipped; the walk goes on inside it.
+    @Test func levelOutsideTheBandIsSkipped() throws {
+        let (engine, events) = try runAll(try loadCase("D7-level-above-band-stops-walk.json"))
+        #expect(fills(events, "l").map { "\($0.0)@\($0.1):\($0.2)" } == ["-0.3@48900:depth", "-0.7@49000:backstop"])
+        #expect(engine.state.totals[0].insuranceFund == dec("970"))
+        #expect(position(engine, "s", "BTCUSDT") == dec("-5"))
+        #expect(conserved(engine))
+    }
+}

@@ -1,7 +1,11 @@
 // swift-tools-version:6.1
 // Benchmarks are a package of their own so that `swift test` never builds them.
 // Run: cd Benchmarks && swift package benchmark
+import Foundation
 import PackageDescription
+
+/// The root package's identity is its folder's name (a clone may live in any folder).
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "SolventBenchmarks",
@@ -15,12 +19,12 @@ let package = Package(
             name: "SolventBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SolventCore", package: "main"),
-                .product(name: "SolventRisk", package: "main"),
-                .product(name: "SolventEngine", package: "main"),
-                .product(name: "SolventTestSupport", package: "main"),
-                .product(name: "SolventJournal", package: "main"),
-                .product(name: "SolventLab", package: "main"),
+                .product(name: "SolventCore", package: root),
+                .product(name: "SolventRisk", package: root),
+                .product(name: "SolventEngine", package: root),
+                .product(name: "SolventTestSupport", package: root),
+                .product(name: "SolventJournal", package: root),
+                .product(name: "SolventLab", package: root),
             ],
             path: "Benchmarks/SolventBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),

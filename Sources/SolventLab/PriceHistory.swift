@@ -1,6 +1,6 @@
 public import SolventCore
 
-/// One OHLCV bar of `../shared/data/` (timestamp = bar open, UTC).
+/// One OHLCV bar of `data/` (timestamp = bar open, UTC).
 public struct Bar: Sendable, Hashable {
     public var time: Int64
     public var open: FixedDecimal

@@ -4,11 +4,11 @@ import SolventCore
 import SolventLab
 import SolventRisk
 
-/// Where the lab's unshipped data lives: `--data-root`, else `SOLVENT_DATA_ROOT`, else `../shared/data`.
+/// Where the lab's unshipped data lives: `--data-root`, else `SOLVENT_DATA_ROOT`, else `data` (the shipped data, no minute bars).
 struct DataRootOption: ParsableArguments {
-    @Option(name: .long, help: "Folder of the research data (default: $SOLVENT_DATA_ROOT or ../shared/data).") var dataRoot: String?
+    @Option(name: .long, help: "Folder of the research data (default: $SOLVENT_DATA_ROOT or data).") var dataRoot: String?
 
-    var path: String { dataRoot ?? ProcessInfo.processInfo.environment["SOLVENT_DATA_ROOT"] ?? "../shared/data" }
+    var path: String { dataRoot ?? ProcessInfo.processInfo.environment["SOLVENT_DATA_ROOT"] ?? "data" }
 }
 
 struct IncidentsCommand: ParsableCommand {

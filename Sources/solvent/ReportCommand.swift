@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write a self-contained HTML risk report: backtests of the margin models, the capital-against-shortfall frontier, calibration with Kupiec and Christoffersen tests, insurance-fund sizing, liquidation cascades and the incident library.",
-        discussion: "Runs on the shipped 2020-03 crash window by default; any CSV of ../shared/data works (--data). SVG plots, no external assets.")
+        discussion: "Runs on the shipped 2020-03 crash window by default; any CSV of data/ works (--data). SVG plots, no external assets.")
 
     @OptionGroup var history: HistoryOptions
     @Option(name: .long, help: "Where to write the HTML file.") var out: String = "solvent-report.html"

@@ -4,7 +4,7 @@
 `calibrate --exceedances-out FILE` writes the dynamic model's exceedance flags; the Kupiec and
 Christoffersen statistics and p-values are recomputed here (scipy, via crosscheck_stats.py's
 functions) on that file and compared with calibrate's JSON. Runs on real data from
-../shared/data (every dataset, both volatility models on BTC). Prints `N passed, M failed`.
+data/ and the research data root (every dataset, both volatility models on BTC). Prints `N passed, M failed`.
 """
 import argparse
 import json
@@ -28,7 +28,7 @@ DATASETS = [
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--solvent", required=True)
-    parser.add_argument("--data", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--data", default=os.environ.get("SOLVENT_DATA_ROOT", os.path.join(ROOT, "data")))
     args = parser.parse_args()
     tally = [0, 0]
     with tempfile.TemporaryDirectory() as folder:

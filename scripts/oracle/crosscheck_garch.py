@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Cross-checks `solvent volatility` (GARCH(1,1) maximum likelihood, EWMA) against the
-arch package on the real data in ../shared/data (percent log returns of closes, zero mean).
+arch package on the real data shipped in data/ (percent log returns of closes, zero mean).
 
 Pass: the two fits reach the same likelihood (within 1e-3; Solvent's may be higher), the
 parameters agree within 2% relative (alpha, beta) / 5% (omega, the flattest direction), and
@@ -36,7 +36,7 @@ def ewma(returns, lam=0.94):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--solvent", required=True)
-    parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+    parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "data"))
     args = parser.parse_args()
     cases = [("btcusd-1d/BTCUSD.csv", 2000), ("btcusd-1d/BTCUSD.csv", 5000), ("binance-usdm-1h/BTCUSDT.csv.gz", 5000),
              ("binance-usdm-1h/ETHUSDT.csv.gz", 5000), ("binance-usdm-1h/SOLUSDT.csv.gz", 3000),

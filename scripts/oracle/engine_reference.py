@@ -1029,7 +1029,8 @@ class Engine:
                 take = min(avail, rem)
                 d = unit_loss(price)
                 if d > 0 and limited:
-                    maxq = floor_lot((fund_start - deficit) / d)
+                    # the quotient rounded once (18 digits), then down to a lot
+                    maxq = floor_lot(r18((fund_start - deficit) / d))
                     if maxq < take:
                         take, fund_dry = maxq, True
                     deficit += take * d

@@ -3,7 +3,7 @@ import Foundation
 public import SolventCore
 public import SolventEngine
 public import SolventJournal
-import SolventLab
+import SolventReserves
 import SolventRisk
 
 /// What submitting one command produced.

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import ServiceLifecycle
 import SolventCore
+import SolventDemo
 import SolventLab
 import SolventRisk
 import SolventServer

@@ -3,7 +3,7 @@ import Foundation
 import SolventCore
 import SolventEngine
 import SolventJournal
-import SolventLab
+import SolventReserves
 
 struct ReservesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

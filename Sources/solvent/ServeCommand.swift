@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SolventCore
-import SolventLab
+import SolventDemo
 import SolventServer
 
 /// The genesis of a new data folder when no --config is given: the demo market (USDT, USDC,

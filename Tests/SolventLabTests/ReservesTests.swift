@@ -1,7 +1,7 @@
 import Foundation
 import SolventCore
 import SolventEngine
-import SolventLab
+import SolventReserves
 import SolventRisk
 import SolventTestSupport
 import Testing

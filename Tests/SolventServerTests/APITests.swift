@@ -6,7 +6,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import SolventCore
-import SolventLab
+import SolventReserves
 import SolventServer
 import Testing
 

@@ -11,7 +11,8 @@ socialized loss; and the multiset of liquidation/ADL/socialized-loss/fund event 
 their amounts. At the first disagreement it shrinks the scenario (drops commands one at a
 time, then accounts, while it still disagrees) and prints it with the diff. The regression
 cases in scripts/oracle/cases/ are checked against the values written in their
-"expected" block (the model must give them; the binary is reported, not required).
+"expected" block (the model must give them; the binary is reported, not required), and the
+example scenarios (Examples/scenarios) must agree between the model and the binary.
 Prints `N passed, M failed`; exit 0 on agreement, 1 on disagreement.
 """
 from __future__ import annotations
@@ -322,6 +323,23 @@ def check_cases(cases_dir, tally, binary, tmpdir):
                       + "; ".join(sw[:4]))
 
 
+def check_examples(examples_dir, tally, binary, tmpdir):
+    """The repository's example scenarios: model and binary must agree on them."""
+    if not binary or not examples_dir or not os.path.isdir(examples_dir):
+        return
+    for name in sorted(os.listdir(examples_dir)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(examples_dir, name)) as fh:
+            doc = json.load(fh)
+        problems = compare(binary, doc, tmpdir, True)
+        if problems:
+            tally[1] += 1
+            print(f"example {name}: " + "; ".join(problems[:6]))
+        else:
+            tally[0] += 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--solvent", required=True)
@@ -334,6 +352,8 @@ def main():
                     help="do not stop at the first disagreement (no shrinking)")
     ap.add_argument("--time-limit", type=float, default=170.0)
     ap.add_argument("--cases-dir", default=os.path.join(HERE, "cases"))
+    ap.add_argument("--examples-dir",
+                    default=os.path.join(HERE, "..", "..", "Examples", "scenarios"))
     ap.add_argument("--tmp", default="/tmp")
     ap.add_argument("--avoid", default="",
                     help="comma-separated known disagreements the generator avoids "
@@ -342,6 +362,7 @@ def main():
     started = time.time()
     tally = [0, 0]
     check_cases(a.cases_dir, tally, a.solvent, a.tmp)
+    check_examples(a.examples_dir, tally, a.solvent, a.tmp)
     rng = random.Random(a.seed)
     with_events = not a.no_events
     for i in range(a.cases):

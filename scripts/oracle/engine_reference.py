@@ -98,7 +98,10 @@ DEC_PARAMS = {"hysteresis", "liquidation_fee_rate", "liquidation_step_fraction",
               "index_move_limit", "unconfirmed_haircut"}
 PRESETS = {  # ambiguity A1: presets are not spelled out in the docs
     "exchange": {},
+    # lender-call-uncured.json: "the backstop liquidator takes the position at its
+    # bankruptcy price" (whole)
     "lender": {"grace_period_ms": 4 * 3600 * 1000, "execution": "backstop", "backstop": True,
+               "liquidation_step_fraction": F(1),
                "_policy": {"warning_ratio": F("0.5"), "call_ratio": F("0.7"),
                            "restore_ratio": F("0.5")}},
 }

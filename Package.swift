@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "SolventJournal", targets: ["SolventJournal"]),
         .library(name: "SolventServer", targets: ["SolventServer"]),
         .library(name: "SolventLab", targets: ["SolventLab"]),
+        .library(name: "SolventReserves", targets: ["SolventReserves"]),
+        .library(name: "SolventDemo", targets: ["SolventDemo"]),
         .library(name: "SolventTestSupport", targets: ["SolventTestSupport"]),
         .library(name: "SolventFuzzing", targets: ["SolventFuzzing"]),
     ],
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "SolventJournal",
             dependencies: [
-                "SolventCore", "SolventRisk", "SolventEngine",
+                "SolventCore", "SolventEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "SolventServer",
             dependencies: [
-                "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal", "SolventLab",
+                "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal", "SolventReserves",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -79,18 +81,33 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The dashboard as files (HTML, CSS, JS), compiled into the binary (`solvent` stays one file).
+            resources: [
+                .embedInCode("Resources/dashboard.html"), .embedInCode("Resources/dashboard.css"),
+                .embedInCode("Resources/dashboard-format.js"), .embedInCode("Resources/dashboard.js"),
+            ],
+            swiftSettings: strict),
+        // Proof of reserves: the Merkle-sum tree over the engine's liabilities, proofs, collateralization.
+        .target(
+            name: "SolventReserves",
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // The live demo (a real price window replayed through the service) and the bundled example book.
+        .target(
+            name: "SolventDemo",
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventServer", "SolventLab"],
             swiftSettings: strict),
         .target(
             name: "SolventLab",
-            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: strict),
         .executableTarget(
             name: "solvent",
             dependencies: [
                 "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal", "SolventServer", "SolventLab",
+                "SolventReserves", "SolventDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "SolventServerTests",
             dependencies: [
-                "SolventCore", "SolventServer", "SolventJournal", "SolventEngine", "SolventLab",
+                "SolventCore", "SolventServer", "SolventJournal", "SolventEngine", "SolventReserves",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -115,7 +132,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
+        .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab", "SolventReserves", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

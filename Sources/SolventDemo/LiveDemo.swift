@@ -1,6 +1,7 @@
 import Foundation
 public import SolventCore
 public import SolventLab
+public import SolventServer
 import SolventRisk
 import SolventEngine
 
@@ -92,12 +93,11 @@ public struct LiveDemo: Sendable {
                 else { try await engine.submit(batch: commands) }
             for result in results {
                 for kind in result.kinds { tally[kind, default: 0] += 1 }
-                for line in result.events where line.contains("\"type\":\"margin_call\"") {
-                    guard let event = try? JSONParser.parse(Array(line.utf8)), case .string(let account)? = event["account"],
-                          let k = index[account], traders[k].responsive, case .number(let time)? = event["time"], let at = Int64(time),
-                          case .string(let amount)? = event["call_amount"], let call = FixedDecimal(amount), call.isPositive else { continue }
+                for event in result.applied where event.kind == .marginCall {
+                    guard let account = event.account, let k = index[account], traders[k].responsive,
+                          let call = event.decimal("call_amount"), call.isPositive else { continue }
                     let deposit = (call * FixedDecimal("1.1")!).rounded(toDigits: 2, rule: .up)
-                    scheduled.append((at + traders[k].cureDelayMs, account, deposit))
+                    scheduled.append((event.time + traders[k].cureDelayMs, account, deposit))
                     scheduled.sort { $0.time < $1.time }
                 }
             }

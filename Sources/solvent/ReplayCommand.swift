@@ -20,7 +20,7 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let journal: any Journal = try postgres.map { try PostgresJournal(url: $0, schema: schema) } ?? SQLiteJournal(directory: data, create: false)
+            let journal = try JournalBackend(directory: data, postgres: postgres, schema: schema).open()
             let (journaled, discarded, _) = try JournaledEngine.recover(journal: journal)
             if discarded > 0 { ProcessIO.writeStderr("replay: \(discarded) damaged or incomplete journal record(s) at the tail were left out") }
             ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
@@ -47,7 +47,7 @@ struct JournalCommand: ParsableCommand {
             let contents: JournalContents
             let snapshots: [Snapshot]
             do {
-                let journal = try SQLiteJournal(directory: data, create: false)
+                let journal = try JournalBackend.sqlite(directory: data).open()
                 contents = try journal.read()
                 snapshots = try journal.snapshots()
             } catch {

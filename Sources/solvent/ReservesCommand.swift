@@ -39,7 +39,7 @@ struct ReservesCommand: ParsableCommand {
             if let at, at < 0 { ProcessIO.fail("reserves: --at must not be negative, got \(at)", status: 2) }
             do {
                 let secret = try loadSecret()
-                let journal = try SQLiteJournal(directory: data, create: false)
+                let journal = try JournalBackend.sqlite(directory: data).open()
                 let (journaled, _, _) = try JournaledEngine.recover(journal: journal, limit: at)
                 let engine = journaled.engine
                 let snapshot = try ReservesSnapshot(state: engine.state, stateHash: engine.stateHash(), secret: secret, piecesPerAccount: pieces)

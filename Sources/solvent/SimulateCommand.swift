@@ -45,17 +45,10 @@ struct SimulateCommand: ParsableCommand {
             commands = list
             if snapshotEvery < 0 { throw InputError(path: "--snapshot-every", reason: "must not be negative") }
             if let limit, limit < 0 { throw InputError(path: "--limit", reason: "must not be negative") }
-            if let postgres {
-                journaled = try JournaledEngine.create(scenario: json, journal: PostgresJournal(url: postgres, schema: schema),
-                                                       snapshotEvery: snapshotEvery, fullRescan: fullRescan)
-            } else if let data {
-                try ProcessIO.makeDirectory(data)
-                journaled = try JournaledEngine.create(scenario: json, sqliteDirectory: data, snapshotEvery: snapshotEvery, fullRescan: fullRescan)
-            } else {
-                // No durability asked: an in-memory journal keeps the same semantics
-                // (idempotency keys, reorganization rollback) as a journaled run.
-                journaled = try JournaledEngine.create(scenario: json, journal: MemoryJournal(), snapshotEvery: snapshotEvery, fullRescan: fullRescan)
-            }
+            // No --data and no --postgres: an in-memory journal keeps the same semantics
+            // (idempotency keys, reorganization rollback) as a journaled run.
+            journaled = try JournalBackend(directory: data, postgres: postgres, schema: schema)
+                .create(scenario: json, snapshotEvery: snapshotEvery, fullRescan: fullRescan)
         } catch let error as InputError {
             ProcessIO.fail(error.description, status: 2)
         } catch {

@@ -17,7 +17,9 @@ Coverage levels (the subset the reference model decides exactly grows with the l
   4  + chain deposits, tips and reorganizations (finality depth, unconfirmed haircut),
        liquidation notional caps, oracle-divergence, staleness and index-move pauses,
        plain orders, cancels, leverage changes
-  5  + an inverse perpetual (BTCUSD, contract 100 USD) held by BTC-settled accounts
+  5  + an inverse perpetual (BTCUSD, contract 100 USD) held by BTC-settled accounts, and a
+       profile per scenario: mixed, crash (opposite sides, thin books, small fund: ADL,
+       socialized loss, bad debt) or calls (small moves, grace periods, cures, deadlines)
 Library use: generate(rng, level) -> scenario document.
 """
 from __future__ import annotations
@@ -111,6 +113,12 @@ KNOWN = {
 
 def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
     syms = list(INSTRUMENTS) if level >= 5 else list(LINEAR)
+    # level 5: a profile per scenario. "crash": opposite sides in each instrument, big marks,
+    # thin books, a small fund, ADL (the fund running dry, ADL, socialized loss); "calls":
+    # small marks, grace periods, deposits and ticks (warnings, calls, cures, deadlines)
+    profile = rng.choice(["mixed", "crash", "calls"]) if level >= 5 else "mixed"
+    trend = rng.choice([1, -1])
+    main_sym = rng.choice(syms)
     marks = {s: F(INSTRUMENTS[s]["price"]) for s in syms}
     assets = {"USDT": "1", "BTC": "50000", "ETH": "3000"}
     haircuts = {}
@@ -121,7 +129,8 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
     iso_syms = {}
     for i in range(n_acc):
         aid = f"a{i}"
-        coll = {"USDT": str(rng.choice([200, 500, 1000, 2000, 5000, 20000, 100000]))}
+        coll = {"USDT": str(rng.choice([200, 500, 1000, 2000, 5000, 20000, 100000]
+                                       if profile == "mixed" else [500, 1000, 2000, 5000]))}
         if level >= 2 and rng.random() < 0.3:
             coll["BTC"] = d(F(rng.randint(1, 50), 100))
         positions = []
@@ -129,15 +138,16 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
         for sym in LINEAR:
             if rng.random() < 0.6:
                 price = marks[sym]
-                notional = F(rng.choice([2000, 10000, 40000, 60000, 200000, 700000, 1500000]))
+                notional = F(rng.choice([2000, 10000, 40000, 60000, 200000, 700000, 1500000]
+                                        if profile == "mixed" else [40000, 60000, 200000]))
                 if sym == "ETHUSDT":
                     notional /= 10
                 q = notional / price
                 q = F(round(q * 1000), 1000) or F(1, 1000)
-                if rng.random() < 0.5:
+                if (rng.random() < 0.5) if profile != "crash" else (i % 2 == 1):
                     q = -q
                 entry = rnd_price(rng, price, 30)
-                lev = rng.choice([2, 5, 10, 20, 50])
+                lev = rng.choice([2, 5, 10, 20, 50] if profile == "mixed" else [10, 20, 50])
                 pos = {"symbol": sym, "quantity": d(q), "entry_price": d(entry, 2),
                        "leverage": str(lev)}
                 if rng.random() < 0.35:
@@ -157,7 +167,7 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
             iso_syms[aid] = set()
             if rng.random() < 0.8:
                 q = F(rng.choice([5, 50, 200, 1000, 3000]))
-                if rng.random() < 0.5:
+                if (rng.random() < 0.5) if profile != "crash" else (i % 2 == 1):
                     q = -q
                 entry = rnd_price(rng, marks["BTCUSD"], 30)
                 lev = rng.choice([2, 5, 10, 20, 50])
@@ -208,6 +218,11 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
     fund = {"USDT": str(rng.choice([0, 10, 100, 1000, 5000, 100000]))}
     if level >= 5:
         fund["BTC"] = rng.choice(["0", "0.01", "0.5", "100"])
+    if profile == "crash":
+        params.update(execution="depth", adl=rng.random() < 0.8, backstop=rng.random() < 0.2)
+        fund = {"USDT": rng.choice(["0", "10", "200", "2000"]), "BTC": rng.choice(["0", "0.05"])}
+    elif profile == "calls":
+        params["grace_period_ms"] = rng.choice([5000, 60000, 3600000])
     if "fund_dry" in avoid:
         fund = {"USDT": "100000000", "BTC": "10000"}
     if "mixed_pools" in avoid:
@@ -220,7 +235,7 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
                 iso_syms[acc["id"]] = set()
     t = T0
     cmds = []
-    n_cmd = rng.randint(3, 14)
+    n_cmd = rng.randint(3, 14) if profile == "mixed" else rng.randint(8, 20)
     index = dict(marks)
     orders = []
     chain_h = [99, 99]    # last deposit height, tip
@@ -235,6 +250,10 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
                 due_ticks.remove(due)
         t = t_next
         kinds = ["mark", "mark", "mark", "book", "book", "tick", "deposit", "funding"]
+        if profile == "calls":
+            kinds += ["mark", "mark", "tick", "tick", "deposit", "deposit"]
+        if profile == "crash":
+            kinds += ["mark", "mark", "mark", "mark", "book"]
         if level >= 2:
             kinds += ["withdraw", "fill", "fill", "asset_price"]
         if level >= 3:
@@ -245,8 +264,15 @@ def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
         kind = rng.choice(kinds)
         c = {"time": t}
         sym = rng.choice(syms)
+        if profile != "mixed" and kind in ("mark", "book") and rng.random() < 0.7:
+            sym = main_sym
         if kind == "mark":
-            move = F(rng.choice([-15, -10, -6, -3, -1, 1, 3, 6, 10, 15]), 100)
+            moves = {"mixed": [-15, -10, -6, -3, -1, 1, 3, 6, 10, 15],
+                     "crash": [2, 3, 4, 6, 8],
+                     "calls": [-10, -5, -3, -2, 2, 3, 5, 10]}[profile]
+            move = F(rng.choice(moves), 100 if profile != "calls" else 1000)
+            if profile == "crash":
+                move *= trend       # one direction per scenario: a crash or a squeeze
             marks[sym] = marks[sym] * (1 + move)
             marks[sym] = F(round(marks[sym] * 100), 100)
             if rng.random() < (0.85 if level < 4 else 0.7):

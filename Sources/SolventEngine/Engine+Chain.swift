@@ -241,10 +241,12 @@ extension Engine {
 
 extension Engine {
     /// Marks the engine as replaying history for a reorganization notice at `notice` whose
-    /// orphaned deposits belonged to `affected` (account ids): their calls are not liquidated on
-    /// deadlines inside the replay (`completeReorganization` restates them at the notice).
-    public mutating func beginReplay(notice: Int64, affected: Set<String>) {
-        state.replayNotice = ReplayNotice(time: notice, accounts: affected)
+    /// orphaned deposits belonged to `affected` (account ids), the first of them at command
+    /// number `from` (default: the next command): their calls opened from there on are not
+    /// liquidated on deadlines inside the replay (`completeReorganization` restates them at
+    /// the notice); calls opened before it run as they did.
+    public mutating func beginReplay(notice: Int64, affected: Set<String>, from: Int64? = nil) {
+        state.replayNotice = ReplayNotice(time: notice, accounts: affected, from: from ?? state.commandsApplied + 1)
     }
 
     /// `reorganization_cost`: what a reorganization did to one asset of one account — the

@@ -58,6 +58,9 @@ extension Engine {
         }
         func openCall() -> ProcedureState {
             let deadline = state.time + state.parameters.gracePeriodMs
+            if let replay = state.replayNotice, replay.accounts.contains(state.accounts[a].id), state.commandsApplied >= replay.from {
+                state.replayNotice!.restated.insert("\(state.accounts[a].id) \(poolName(key))")
+            }
             report(.marginCall, [("call_amount", .decimal(pool.callAmount)), ("deadline", .integer(deadline)),
                                  ("grace_period_ms", .integer(state.parameters.gracePeriodMs))])
             return .called(deadline: deadline, amount: pool.callAmount)
@@ -83,7 +86,7 @@ extension Engine {
             if state.time > deadline {
                 // Inside a reorganization's replay, a holder of an orphaned deposit has not heard
                 // of this call yet: it is restated at the notice with its grace period.
-                if let replay = state.replayNotice, replay.accounts.contains(state.accounts[a].id) { return current }
+                if let replay = state.replayNotice, replay.restated.contains("\(state.accounts[a].id) \(poolName(key))") { return current }
                 report(.liquidationStarted, [("reason", .text("margin_call_deadline_passed")), ("deadline", .integer(deadline))])
                 return .liquidating(untilCured: true)
             }

@@ -179,12 +179,19 @@ public struct Payout: Sendable, Hashable, Codable {
 }
 
 /// Set while the journal replays history for a reorganization notice at `time`: the calls
-/// of `accounts` (the holders of the orphaned deposits) are not liquidated on their deadlines
-/// inside the replay — their holders learn of them only at the notice, where
-/// `Engine.completeReorganization` restates them. Not part of the state hash; nil otherwise.
+/// of `accounts` (the holders of the orphaned deposits) opened from the first orphaned deposit
+/// on are not liquidated on their deadlines inside the replay — their holders learn of them
+/// only at the notice, where `Engine.completeReorganization` restates them. Not part of the
+/// state hash; nil otherwise.
 public struct ReplayNotice: Sendable, Hashable, Codable {
     public var time: Int64
     public var accounts: Set<String>
+    /// Command number of the first orphaned deposit: calls opened from there on exist only in
+    /// the corrected history (calls opened before it were known to their holders and run as
+    /// they did).
+    public var from: Int64
+    /// The calls opened from `from` on, as `account pool`: these wait for the notice.
+    public var restated: Set<String> = []
 }
 
 /// A parameter change waiting for its effective time (ms).

@@ -278,7 +278,7 @@ public struct JournaledEngine: Sendable {
         var replay = JournaledEngine(engine: try base ?? Scenario.decode(JSONParser.parse(genesis)).makeEngine(),
                                      journal: journal, lastSequence: baseSequence, snapshotEvery: 0)
         let affected = Set(orphaned.map { engine.state.accounts[$0.account].id })
-        replay.engine.beginReplay(notice: timed.time, affected: affected)  // restated calls are not liquidated inside the replay
+        replay.engine.beginReplay(notice: timed.time, affected: affected, from: earliest)  // restated calls wait for the notice
         var replayed: [EngineEvent] = []
         for entry in contents.entries where entry.sequence > baseSequence && entry.sequence < sequence {
             var command = try replay.decode(entry)

@@ -532,7 +532,7 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
     let excluded = Set(orphaned.map(\.identity))
     var rebuilt = try scenario.makeEngine()
     let affected = Set(orphaned.map { old.state.accounts[$0.account].id })
-    rebuilt.beginReplay(notice: scenario.commands[notice].time, affected: affected)
+    rebuilt.beginReplay(notice: scenario.commands[notice].time, affected: affected, from: orphaned.map(\.sequence).min()!)
     var replayed: [EngineEvent] = []
     for var command in scenario.commands[0..<notice] {
         if case let .chainDeposit(_, _, _, _, c, h, hash) = command.command, excluded.contains("\(c):\(h):\(hash)") { command.command = .tick }
@@ -571,6 +571,17 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
         #expect(engine.state.totals[0].withdrawn == dec("5000"))
         #expect(events.contains { $0.kind == .reorganizationCost && $0.decimal("deficit") == dec("4000") })
         #expect(account(engine, "dbl").badDebt == dec("4000"))
+        #expect(conserved(engine))
+    }
+
+    /// D9: a call known before the orphaned deposit (the starting book's, grace 0) runs as it
+    /// did: the replay reproduces its liquidation (capped at 500,000 notional): short
+    /// 20.05700001, balance 3,342.833334999999999997, the fund untouched.
+    @Test func knownCallRunsAsItDidInTheReplay() throws {
+        let (engine, _) = try journaledReorg(try loadCase("D9-reorg-replay-loses-genesis-call.json"), notice: 2)
+        #expect(position(engine, "a0", "BTCUSDT") == dec("-20.05700001"))
+        #expect(account(engine, "a0").balance(0) == dec("3342.833334999999999997"))
+        #expect(engine.state.totals[0].insuranceFund == dec("5000"))
         #expect(conserved(engine))
     }
 
@@ -733,6 +744,23 @@ func journaledReorg(_ scenario: SolventEngine.Scenario, notice: Int) throws -> (
         let (engine, events) = try runAll(try loadCase("D3-walk-after-fund-dry-at-mark.json"))
         #expect(fills(events, "l").map { "\($0.0)@\($0.1)" } == ["-1@47000"])
         #expect(account(engine, "l").badDebt == dec("2000"))
+        #expect(conserved(engine))
+    }
+
+    /// D8: bad debt written off once (the kind is tested in BadDebtRegressionTests).
+    @Test func badDebtCase() throws {
+        let scenario = try loadCase("D8-bad-debt-counted-twice.json")
+        let (engine, events) = try runAll(scenario)
+        let recorded = events.filter { $0.kind == .badDebt }.reduce(FixedDecimal.zero) { $0 + $1.decimal("amount")! }
+        let carried = engine.state.accounts.reduce(FixedDecimal.zero) { $0 + $1.writtenOff }
+        let total = engine.state.accounts.reduce(FixedDecimal.zero) { $0 + $1.badDebt }
+        #expect(recorded == total)
+        #expect(carried <= total)
+        // 19,918.5 from the first liquidation, 4.4 more from the second: 19,922.9 in all.
+        #expect(account(engine, "a0").badDebt == dec("19922.9"))
+        #expect(account(engine, "a0").balance(0) == dec("-19922.9"))
+        #expect(engine.state.totals[0].insuranceFund.isZero)
+        #expect(engine.state.accounts.allSatisfy { $0.writtenOff <= FixedDecimal.maximum(.zero, -$0.balance($0.account.settle)) })
         #expect(conserved(engine))
     }
 

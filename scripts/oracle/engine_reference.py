@@ -738,9 +738,6 @@ class Engine:
         self.chain_deposits.append(d)
         acct["pending"].append(d)
         self.emit("chain_deposit_seen", account=aid, amount=amount)
-        # A20: a deposit in block h shows the chain reaches h
-        self.chain_tips[d["chain"]] = max(self.chain_tips.get(d["chain"], d["height"]),
-                                          d["height"])
         self._finalize_chain(d["chain"])
 
     def cmd_chain_tip(self, cmd):
@@ -786,9 +783,9 @@ class Engine:
             self.__dict__.update({k: v for k, v in replay.__dict__.items()})
             self.events, self.journal, self._current = kept_events, kept_journal, current
             self.now = current["cmd"]["time"]
-        if new:   # A20: the new chain reaches the heights it names (finality is judged at
-            # the next chain_deposit or chain_tip)
-            self.chain_tips[chain] = max(self.chain_tips.get(chain, 0), max(new))
+        # A20: a fork at height f, and the new chain's hashes, show the chain reaches them
+        # (finality is judged at the next chain_deposit or chain_tip)
+        self.chain_tips[chain] = max([self.chain_tips.get(chain, 0), fork] + list(new))
         for d in orphaned:   # (an account only an orphaned deposit opened never existed)
             if d["account"] in self.accounts:
                 self.accounts[d["account"]]["deficit_check"] = True

@@ -145,12 +145,15 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
 public enum EngineCommand: Sendable, Hashable, Codable {
     /// Credits `amount` (> 0) of `asset`; opens the account (settled in `settle`, default the asset) if new.
     case deposit(account: String, asset: String, amount: FixedDecimal, settle: String?)
-    /// Debits `amount` (> 0), checked against initial margin and margin calls.
+    /// Debits `amount` (> 0), at most what is withdrawable (`collateral − IM − open-order
+    /// margin + min(0, uPnL)`: unrealized profit is not withdrawable); none in a margin call.
     case withdraw(account: String, asset: String, amount: FixedDecimal)
     /// A limit order: `quantity` signed contracts (+ buy), checked pre-trade; accepted orders reserve margin.
     case placeOrder(id: String, account: String, symbol: String, quantity: FixedDecimal, price: FixedDecimal, reduceOnly: Bool)
     case cancelOrder(id: String)
     /// An execution from the matching engine: signed contracts at `price`, `fee` (settle units, may be negative for rebates).
+    /// On a reduce-only order, or while the account is in a margin call, it is capped at what
+    /// closes the position; the excess is a `rejected` event and is not applied.
     case fill(account: String, symbol: String, quantity: FixedDecimal, price: FixedDecimal, fee: FixedDecimal, orderID: String?)
     /// A mark price with its source time (ms) .
     case markPrice(symbol: String, price: FixedDecimal, sourceTime: Int64)
@@ -167,7 +170,8 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     case setMarginMode(account: String, symbol: String, isolated: Bool)
     /// Moves `amount` into (+) or out of (−) an isolated position's margin.
     case moveIsolatedMargin(account: String, symbol: String, amount: FixedDecimal)
-    /// Risk-parameter change, applied when time reaches `effectiveTime`.
+    /// Risk-parameter change, applied when time reaches `effectiveTime`: only what it names
+    /// changes, merged into what is in force then.
     case changeParameters(ParameterChange, effectiveTime: Int64)
     /// Time passes.
     case tick

@@ -1,4 +1,5 @@
 import SolventCore
+public import SolventEngine
 
 /// One journaled command: its position, its client idempotency key, the command's JSON
 /// (the scenario command shape of docs/scenarios.md, with an explicit time) and a CRC-32C.
@@ -11,11 +12,15 @@ public struct JournalEntry: Sendable, Hashable {
     public var body: [UInt8]
     /// CRC-32C of `sequence`, `key` and `body` (see ``JournalEntry/checksum(sequence:key:body:)``).
     public var checksum: UInt32
+    /// SHA-256 (hex) of the API request that carried the command (nil: none, e.g. an
+    /// in-process caller); a retry of its key with another request is refused.
+    public var requestHash: String?
 
-    public init(sequence: Int64, key: String, body: [UInt8]) {
+    public init(sequence: Int64, key: String, body: [UInt8], requestHash: String? = nil) {
         self.sequence = sequence
         self.key = key
         self.body = body
+        self.requestHash = requestHash
         self.checksum = Self.checksum(sequence: sequence, key: key, body: body)
     }
 
@@ -51,27 +56,95 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// An append-only journal of commands. A command is durable once `append` returns.
+/// One event as the event store holds it: rendered once (`body`, the JSON object the API
+/// answers and streams), with the columns readers filter on.
+public struct StoredEvent: Sendable, Hashable {
+    /// The engine's event sequence (gap-free from 1).
+    public var sequence: Int64
+    /// The journal sequence of the command that produced it.
+    public var command: Int64
+    /// Engine time, ms since epoch.
+    public var time: Int64
+    /// `EventKind` raw value.
+    public var kind: String
+    public var account: String?
+    /// The event as JSON (`EngineEvent.json`).
+    public var body: String
+
+    public init(sequence: Int64, command: Int64, time: Int64, kind: String, account: String?, body: String) {
+        self.sequence = sequence
+        self.command = command
+        self.time = time
+        self.kind = kind
+        self.account = account
+        self.body = body
+    }
+
+    /// `event` rendered once, produced by command `command`.
+    public init(_ event: EngineEvent, command: Int64) {
+        self.init(sequence: event.sequence, command: command, time: event.time, kind: event.kind.rawValue, account: event.account, body: event.json)
+    }
+}
+
+/// One command to journal: its key, canonical body, request hash, and the events applying it
+/// produced (stored in the same transaction).
+public struct JournalRecord: Sendable {
+    public var key: String
+    public var body: [UInt8]
+    public var requestHash: String?
+    public var events: [StoredEvent]
+
+    public init(key: String, body: [UInt8], requestHash: String? = nil, events: [StoredEvent] = []) {
+        self.key = key
+        self.body = body
+        self.requestHash = requestHash
+        self.events = events
+    }
+}
+
+/// Which events a reader wants: after a sequence, of one account and one kind, at most `limit`.
+public struct EventQuery: Sendable, Hashable {
+    public var after: Int64
+    public var account: String?
+    public var kind: String?
+    /// Only events of these commands (journal sequences).
+    public var commands: ClosedRange<Int64>?
+    public var limit: Int
+
+    public init(after: Int64 = 0, account: String? = nil, kind: String? = nil, limit: Int = 1000) {
+        self.after = after
+        self.account = account
+        self.kind = kind
+        self.limit = limit
+    }
+}
+
+/// An append-only journal of commands and the durable store of their events. A command and
+/// its events are durable once `append` returns.
 public protocol Journal: Sendable {
     /// Stores the genesis document (the starting book and parameters); once.
     func writeGenesis(_ body: [UInt8]) throws
-    /// Appends one command under its idempotency key (a repeated key stores nothing).
-    func append(key: String, body: [UInt8]) throws -> AppendOutcome
-    /// Appends several commands in one transaction (group commit).
-    func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome]
+    /// Appends commands with their events in one transaction (group commit). A repeated key
+    /// stores nothing (neither the command nor its events). Events are stored under the
+    /// command's actual sequence.
+    func append(records: [JournalRecord]) throws -> [AppendOutcome]
     /// Reads the genesis and every intact command, in order.
     func read() throws -> JournalContents
     /// Stores a snapshot of the whole engine state taken after command `sequence`.
     func writeSnapshot(_ snapshot: Snapshot) throws
     /// Every intact snapshot, newest first (damaged ones are skipped).
     func snapshots() throws -> [Snapshot]
-    /// Stores what applying commands produced (their events, JSON lines), in one
-    /// transaction, so a retry with the same idempotency key gets the original answer.
-    func recordResults(_ results: [(sequence: Int64, body: [UInt8])]) throws
-    /// The highest sequence with a stored result (0 when none).
-    func lastResultSequence() throws -> Int64
-    /// The stored result of command `sequence`, if any.
-    func result(sequence: Int64) throws -> [UInt8]?
+    /// Stores the events of commands already journaled (recovery recomputes those of commands
+    /// a previous format journaled without them), in one transaction; idempotent.
+    func recordEvents(_ results: [(command: Int64, events: [StoredEvent])]) throws
+    /// The highest command sequence whose events are stored (0 when none).
+    func lastEventCommand() throws -> Int64
+    /// Stored events in sequence order (the event store every reader uses).
+    func events(_ query: EventQuery) throws -> [StoredEvent]
+    /// The events command `sequence` produced (a retry's original answer).
+    func events(command: Int64) throws -> [StoredEvent]
+    /// The lowest stored event sequence (nil: none yet).
+    func firstEventSequence() throws -> Int64?
     /// The sequence numbers of the idempotency keys among `keys` that are already journaled
     /// (a key absent from the answer is new). Used to find retries before applying anything.
     func sequences(forKeys keys: [String]) throws -> [String: Int64]
@@ -81,6 +154,16 @@ public protocol Journal: Sendable {
 }
 
 extension Journal {
+    /// Appends one command without events (tests, tools).
+    public func append(key: String, body: [UInt8]) throws -> AppendOutcome {
+        try append(records: [JournalRecord(key: key, body: body)])[0]
+    }
+
+    /// Appends commands without events in one transaction (tests, tools).
+    public func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome] {
+        try append(records: batch.map { JournalRecord(key: $0.key, body: $0.body) })
+    }
+
     /// Reads the whole journal; backends override it with a lookup by sequence.
     public func entry(sequence: Int64) throws -> JournalEntry? {
         try read().entries.first { $0.sequence == sequence }

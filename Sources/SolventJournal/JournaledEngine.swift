@@ -58,36 +58,51 @@ public struct JournaledEngine: Sendable {
         public var outcome: AppendOutcome
         /// The events of this application (empty for a duplicate).
         public var events: [EngineEvent]
-        /// For a duplicate: the events the original application produced, as JSON lines.
-        public var originalResult: String?
+        /// The events as stored (rendered once): this application's, or for a duplicate the
+        /// original application's.
+        public var stored: [StoredEvent]
+        /// For a duplicate: the request hash journaled with the original (nil: none).
+        public var originalRequestHash: String?
     }
 
-    /// Validates a command (scenario command shape), journals it with its time made
-    /// explicit, then applies it and stores its events. A repeated idempotency key applies
-    /// nothing and returns the original events.
+    /// A command to journal, with the hash of the API request that carried it (if any).
+    public struct Request: Sendable {
+        public var command: TimedCommand
+        public var requestHash: String?
+        public init(_ command: TimedCommand, requestHash: String? = nil) {
+            self.command = command
+            self.requestHash = requestHash
+        }
+    }
+
+    /// Decodes a command (scenario command shape), journals its canonical encoding with its
+    /// time made explicit, then applies it and stores its events. A repeated idempotency key
+    /// applies nothing and returns the original events.
     public mutating func submit(_ command: JSONValue, path: String = "command") throws -> Submission {
-        try submit(prepared: [prepare(command, path: path, defaultTime: engine.state.time)])[0]
+        try submit(requests: [Request(decode(command, path: path, defaultTime: engine.state.time))])[0]
     }
 
-    /// Group commit: validates every command, journals them all in one transaction (one
-    /// fsync), then applies them in order. Nothing is journaled when one is malformed.
+    /// Group commit of decoded commands: nothing is journaled when one is malformed.
     public mutating func submit(batch commands: [JSONValue], path: String = "commands") throws -> [Submission] {
-        var prepared: [(TimedCommand, [UInt8])] = []
+        var requests: [Request] = []
         var time = engine.state.time
         for (n, command) in commands.enumerated() {
-            let next = try prepare(command, path: "\(path)[\(n)]", defaultTime: time)
-            time = next.0.time
-            prepared.append(next)
+            let timed = try decode(command, path: "\(path)[\(n)]", defaultTime: time)
+            time = timed.time
+            requests.append(Request(timed))
         }
-        return try submit(prepared: prepared)
+        return try submit(requests: requests)
     }
 
-    /// The decoded command and the bytes to journal (its JSON with the time made explicit).
-    func prepare(_ command: JSONValue, path: String, defaultTime: Int64) throws -> (TimedCommand, [UInt8]) {
-        let timed = try Scenario.decodeCommand(JSONReader(command, path: path), assetIndex: assetIndex, defaultTime: defaultTime)
-        var writer = JSONWriter()
-        writer.value(Self.withTime(command, timed.time))
-        return (timed, writer.bytes)
+    /// A command in the scenario shape, decoded by the one decoder.
+    func decode(_ command: JSONValue, path: String, defaultTime: Int64) throws -> TimedCommand {
+        try Scenario.decodeCommand(JSONReader(command, path: path), assetIndex: assetIndex, defaultTime: defaultTime)
+    }
+
+    /// Group commit of typed commands: applies them in order, journals their canonical
+    /// encoding and their events in one transaction (one fsync).
+    public mutating func submit(requests: [Request]) throws -> [Submission] {
+        try submit(prepared: requests.map { ($0.command, $0.requestHash) })
     }
 
     /// Test hook: a command whose idempotency key equals `SOLVENT_INJECT_TRAP_KEY` traps while
@@ -108,7 +123,7 @@ public struct JournaledEngine: Sendable {
     ///
     /// A chain reorganization replays the journal up to itself, so what precedes it in a batch
     /// is journaled first (the batch is cut before each reorganization notice).
-    mutating func submit(prepared: [(TimedCommand, [UInt8])]) throws -> [Submission] {
+    mutating func submit(prepared: [(TimedCommand, String?)]) throws -> [Submission] {
         var submissions: [Submission] = []
         var start = 0
         while start < prepared.count {
@@ -127,50 +142,50 @@ public struct JournaledEngine: Sendable {
         return false
     }
 
-    /// One run of commands: find retries, apply the new commands, journal them in one append,
-    /// store their results in one more transaction.
-    mutating func submitInOrder(_ prepared: ArraySlice<(TimedCommand, [UInt8])>) throws -> [Submission] {
+    /// One run of commands: find retries, apply the new commands, journal them with their
+    /// events in one append (one transaction).
+    mutating func submitInOrder(_ prepared: ArraySlice<(TimedCommand, String?)>) throws -> [Submission] {
         let known = try journal.sequences(forKeys: prepared.map(\.0.key).filter { !$0.isEmpty })
         var submissions: [Submission] = []
-        var appended: [(key: String, body: [UInt8])] = []
-        var results: [(sequence: Int64, body: [UInt8])] = []
-        var batchKeys: [String: Int] = [:]  // key → index in `results`
+        var records: [JournalRecord] = []
+        var sequences: [Int64] = []
+        var batchKeys: [String: Int] = [:]  // key → index in `records`
         var snapshotDue = false
         var next = lastSequence
-        for (timed, body) in prepared {
+        for (timed, requestHash) in prepared {
             let key = timed.key
             if !key.isEmpty, let original = known[key] {
-                let stored = try journal.result(sequence: original).map { String(decoding: $0, as: UTF8.self) }
-                submissions.append(Submission(outcome: .duplicate(sequence: original), events: [], originalResult: stored))
+                let originalHash = requestHash == nil ? nil : try journal.entry(sequence: original)?.requestHash
+                submissions.append(Submission(outcome: .duplicate(sequence: original), events: [], stored: try journal.events(command: original),
+                                              originalRequestHash: originalHash))
                 continue
             }
             if !key.isEmpty, let k = batchKeys[key] {
-                submissions.append(Submission(outcome: .duplicate(sequence: results[k].sequence), events: [],
-                                              originalResult: String(decoding: results[k].body, as: UTF8.self)))
+                submissions.append(Submission(outcome: .duplicate(sequence: sequences[k]), events: [], stored: records[k].events,
+                                              originalRequestHash: records[k].requestHash))
                 continue
             }
             next += 1
             if let trap = Self.injectedTrapKey, trap == key { fatalError("injected trap while applying the command with key \(key) (SOLVENT_INJECT_TRAP_KEY)") }
             let journal = self.journal
             let events = try applyJournaled(timed, sequence: next, history: { try journal.read() })
-            if !key.isEmpty { batchKeys[key] = results.count }
-            appended.append((key, body))
-            results.append((next, Self.jsonLines(events)))
+            let stored = events.map { StoredEvent($0, command: next) }
+            if !key.isEmpty { batchKeys[key] = records.count }
+            records.append(JournalRecord(key: key, body: timed.canonicalJSON, requestHash: requestHash, events: stored))
+            sequences.append(next)
             if snapshotEvery > 0, next % Int64(snapshotEvery) == 0 { snapshotDue = true }
-            submissions.append(Submission(outcome: .appended(sequence: next), events: events, originalResult: nil))
+            submissions.append(Submission(outcome: .appended(sequence: next), events: events, stored: stored, originalRequestHash: nil))
         }
-        guard !appended.isEmpty else { return submissions }
+        guard !records.isEmpty else { return submissions }
         let outcomes: [AppendOutcome]
-        do { outcomes = try journal.append(batch: appended) } catch {
+        do { outcomes = try journal.append(records: records) } catch {
             Self.failStop("journaling commands the engine already applied failed: \(error)")
         }
-        for (outcome, result) in zip(outcomes, results) where outcome != .appended(sequence: result.sequence) {
-            Self.failStop("the journal stored command \(result.sequence) as \(outcome): another writer shares it")
+        for (outcome, sequence) in zip(outcomes, sequences) where outcome != .appended(sequence: sequence) {
+            Self.failStop("the journal stored command \(sequence) as \(outcome): another writer shares it")
         }
         lastSequence = next
-        // One more transaction for the whole run's results; a crash before it is repaired by recovery.
-        try journal.recordResults(results)
-        // Snapshots only after the results they cover are stored (recovery recomputes results after its snapshot only).
+        // Snapshots cover commands whose events are stored (they are: same transaction).
         if snapshotDue { try snapshot() }
         return submissions
     }
@@ -180,21 +195,6 @@ public struct JournaledEngine: Sendable {
     static func failStop(_ reason: String) -> Never {
         FileHandle.standardError.write(Data("solvent: fail-stop: \(reason); restart to recover from the journal\n".utf8))
         exit(70)
-    }
-
-    /// Events as JSON lines.
-    static func jsonLines(_ events: [EngineEvent]) -> [UInt8] {
-        var writer = JSONWriter()
-        for event in events {
-            event.write(into: &writer)
-            writer.endLine()
-        }
-        return writer.bytes
-    }
-
-    static func withTime(_ command: JSONValue, _ time: Int64) -> JSONValue {
-        guard case .object(let members) = command else { return command }
-        return .object([(key: "time", value: .number(String(time)))] + members.filter { $0.key != "time" })
     }
 
     /// Saves the whole state after the last journaled command.
@@ -228,17 +228,17 @@ public struct JournaledEngine: Sendable {
         }
         let engine = try start?.engine ?? Scenario.decode(JSONParser.parse(genesisBytes)).makeEngine()
         var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
-        // A crash between journaling a batch and storing its results leaves the batch's
-        // commands without results (results are stored in order): recompute those.
-        let resultsUpTo = limit == nil ? try journal.lastResultSequence() : .max
-        var missing: [(sequence: Int64, body: [UInt8])] = []
+        // Commands journaled without their events (the previous format stored them in a second
+        // transaction, which a crash could miss): recompute those, in order.
+        let resultsUpTo = limit == nil ? try journal.lastEventCommand() : .max
+        var missing: [(command: Int64, events: [StoredEvent])] = []
         for entry in entries where entry.sequence > recovered.lastSequence {
             let timed = try recovered.decode(entry)
             let events = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { contents })
             recovered.lastSequence = entry.sequence
-            if entry.sequence > resultsUpTo { missing.append((entry.sequence, jsonLines(events))) }
+            if entry.sequence > resultsUpTo { missing.append((entry.sequence, events.map { StoredEvent($0, command: entry.sequence) })) }
         }
-        try journal.recordResults(missing)
+        try journal.recordEvents(missing)
         return (recovered, contents.discardedTail, start?.sequence ?? 0)
     }
 

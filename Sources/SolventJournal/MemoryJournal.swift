@@ -8,18 +8,42 @@ public final class MemoryJournal: Journal, @unchecked Sendable {
     private var entries: [JournalEntry] = []
     private var keys: [String: Int64] = [:]
     private var stored: [Int64: Snapshot] = [:]
-    private var results: [Int64: [UInt8]] = [:]
+    /// Event store: events by sequence, and the commands whose events are stored.
+    private var storedEvents: [Int64: StoredEvent] = [:]
+    private var eventsThrough: Set<Int64> = []
 
-    public func recordResults(_ batch: [(sequence: Int64, body: [UInt8])]) throws {
-        lock.withLock { for (sequence, body) in batch { results[sequence] = body } }
+    public func recordEvents(_ results: [(command: Int64, events: [StoredEvent])]) throws {
+        lock.withLock { for (command, events) in results { store(events, command: command) } }
     }
 
-    public func lastResultSequence() throws -> Int64 {
-        lock.withLock { results.keys.max() ?? 0 }
+    private func store(_ events: [StoredEvent], command: Int64) {
+        for var e in events {
+            e.command = command
+            storedEvents[e.sequence] = e
+        }
+        eventsThrough.insert(command)
     }
 
-    public func result(sequence: Int64) throws -> [UInt8]? {
-        lock.withLock { results[sequence] }
+    public func lastEventCommand() throws -> Int64 {
+        lock.withLock { eventsThrough.max() ?? 0 }
+    }
+
+    public func events(_ query: EventQuery) throws -> [StoredEvent] {
+        lock.withLock {
+            let matching = storedEvents.values.filter { (e: StoredEvent) -> Bool in
+                e.sequence > query.after && (query.account == nil || e.account == query.account) && (query.kind == nil || e.kind == query.kind)
+                    && (query.commands?.contains(e.command) ?? true)
+            }
+            return Array(matching.sorted { $0.sequence < $1.sequence }.prefix(query.limit))
+        }
+    }
+
+    public func events(command: Int64) throws -> [StoredEvent] {
+        lock.withLock { storedEvents.values.filter { $0.command == command }.sorted { $0.sequence < $1.sequence } }
+    }
+
+    public func firstEventSequence() throws -> Int64? {
+        lock.withLock { storedEvents.keys.min() }
     }
 
     public init() {}
@@ -31,21 +55,22 @@ public final class MemoryJournal: Journal, @unchecked Sendable {
         }
     }
 
-    public func append(key: String, body: [UInt8]) throws -> AppendOutcome {
-        try append(batch: [(key, body)])[0]
-    }
-
-    public func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome] {
+    public func append(records: [JournalRecord]) throws -> [AppendOutcome] {
         lock.withLock {
-            batch.map { key, body in
+            records.map { record in
                 let sequence = Int64(entries.count) + 1
-                let storedKey = key.isEmpty ? "seq-\(sequence)" : key
+                let storedKey = record.key.isEmpty ? "seq-\(sequence)" : record.key
                 if let existing = keys[storedKey] { return .duplicate(sequence: existing) }
                 keys[storedKey] = sequence
-                entries.append(JournalEntry(sequence: sequence, key: storedKey, body: body))
+                entries.append(JournalEntry(sequence: sequence, key: storedKey, body: record.body, requestHash: record.requestHash))
+                store(record.events, command: sequence)
                 return .appended(sequence: sequence)
             }
         }
+    }
+
+    public func entry(sequence: Int64) throws -> JournalEntry? {
+        lock.withLock { sequence >= 1 && sequence <= Int64(entries.count) ? entries[Int(sequence - 1)] : nil }
     }
 
     public func sequences(forKeys keys: [String]) throws -> [String: Int64] {

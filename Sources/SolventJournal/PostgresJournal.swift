@@ -67,6 +67,71 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS \(schema).snapshot (sequence BIGINT PRIMARY KEY, state_hash TEXT NOT NULL,
                 version INTEGER NOT NULL, body BYTEA NOT NULL, checksum BIGINT NOT NULL)
                 """)
+            // The event store (docs/journal.md "Event store"), created and backfilled from the
+            // previous format in one transaction: the table exists only once it is complete.
+            guard try run("SELECT to_regclass('\(schema).event') IS NULL AS missing").first?.column("missing")?.bool ?? false else { return }
+            try transaction {
+                try run("ALTER TABLE \(schema).command ADD COLUMN IF NOT EXISTS request_sha256 TEXT")
+                try run("""
+                    CREATE TABLE \(schema).event (sequence BIGINT PRIMARY KEY, command BIGINT NOT NULL, time BIGINT NOT NULL,
+                    kind TEXT NOT NULL, account TEXT, body TEXT NOT NULL)
+                    """)
+                try run("CREATE INDEX event_command ON \(schema).event (command)")
+                try run("CREATE INDEX event_account ON \(schema).event (account, sequence)")
+                try run("CREATE INDEX event_kind ON \(schema).event (kind, sequence)")
+                var legacy: [StoredEvent] = []
+                for row in try run("SELECT sequence, body FROM \(schema).result ORDER BY sequence") {
+                    legacy += LegacyFormat.events(result: row.column("body")?.bytes ?? [], command: row.column("sequence")?.int64 ?? 0)
+                }
+                try insert(events: legacy)
+                for row in try run("SELECT sequence, body FROM \(schema).command WHERE position('request_sha256'::bytea in body) > 0") {
+                    guard let hash = LegacyFormat.requestHash(body: row.column("body")?.bytes ?? []), let sequence = row.column("sequence")?.int64 else { continue }
+                    try run("UPDATE \(schema).command SET request_sha256 = $1 WHERE sequence = $2", [PostgresData(string: hash), PostgresData(int64: sequence)])
+                }
+            }
+        }
+    }
+
+    /// Runs `work` in a transaction (the caller holds the lock).
+    private func transaction<T>(_ work: () throws -> T) throws -> T {
+        try run("BEGIN")
+        do {
+            let result = try work()
+            try run("COMMIT")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Inserts events (the caller holds the lock, in a transaction), in multi-row statements.
+    private func insert(events: [StoredEvent]) throws {
+        for chunk in stride(from: 0, to: events.count, by: Self.rowsPerStatement) {
+            let slice = events[chunk..<min(chunk + Self.rowsPerStatement, events.count)]
+            var binds: [PostgresData] = []
+            binds.reserveCapacity(slice.count * 6)
+            var values: [String] = []
+            for (k, e) in slice.enumerated() {
+                values.append("(" + (1...6).map { "$\(6 * k + $0)" }.joined(separator: ", ") + ")")
+                binds += [PostgresData(int64: e.sequence), PostgresData(int64: e.command), PostgresData(int64: e.time), PostgresData(string: e.kind),
+                          e.account.map { PostgresData(string: $0) } ?? .null, PostgresData(string: e.body)]
+            }
+            try run("""
+                INSERT INTO \(schema).event (sequence, command, time, kind, account, body) VALUES \(values.joined(separator: ","))
+                ON CONFLICT (sequence) DO UPDATE SET command = EXCLUDED.command, time = EXCLUDED.time, kind = EXCLUDED.kind,
+                account = EXCLUDED.account, body = EXCLUDED.body
+                """, binds)
+        }
+    }
+
+    /// Marks commands as having their events stored (`result` rows with an empty body).
+    private func insertMarkers(_ commands: [Int64]) throws {
+        for chunk in stride(from: 0, to: commands.count, by: Self.rowsPerStatement) {
+            let slice = Array(commands[chunk..<min(chunk + Self.rowsPerStatement, commands.count)])
+            let values = slice.indices.map { "($\($0 + 1), ''::bytea)" }.joined(separator: ",")
+            try run("INSERT INTO \(schema).result (sequence, body) VALUES \(values) ON CONFLICT (sequence) DO UPDATE SET body = EXCLUDED.body",
+                    slice.map { PostgresData(int64: $0) })
         }
     }
 
@@ -89,17 +154,12 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         }
     }
 
-    public func append(key: String, body: [UInt8]) throws -> AppendOutcome {
-        try append(batch: [(key, body)])[0]
-    }
-
     /// Rows per multi-row statement (4 parameters a row, under PostgreSQL's 65,535).
     static let rowsPerStatement = 10_000
 
-    public func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome] {
+    public func append(records batch: [JournalRecord]) throws -> [AppendOutcome] {
         try lock.withLock {
-            try run("BEGIN")
-            do {
+            try transaction {
                 let last = try run("SELECT COALESCE(MAX(sequence), 0) AS last FROM \(schema).command")
                 var next = (last.first?.column("last")?.int64 ?? 0) + 1
                 // Keys already journaled, in one round trip per chunk.
@@ -114,14 +174,16 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
                 }
                 var outcomes: [AppendOutcome] = []
                 var rows: [JournalEntry] = []
-                for (key, body) in batch {
-                    let storedKey = key.isEmpty ? "seq-\(next)" : key
+                var events: [StoredEvent] = []
+                for record in batch {
+                    let storedKey = record.key.isEmpty ? "seq-\(next)" : record.key
                     if let existing = known[storedKey] {
                         outcomes.append(.duplicate(sequence: existing))
                         continue
                     }
                     known[storedKey] = next
-                    rows.append(JournalEntry(sequence: next, key: storedKey, body: body))
+                    rows.append(JournalEntry(sequence: next, key: storedKey, body: record.body, requestHash: record.requestHash))
+                    events += record.events.map { var e = $0; e.command = next; return e }
                     outcomes.append(.appended(sequence: next))
                     next += 1
                 }
@@ -129,20 +191,18 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
                 for chunk in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
                     let slice = rows[chunk..<min(chunk + Self.rowsPerStatement, rows.count)]
                     var binds: [PostgresData] = []
-                    binds.reserveCapacity(slice.count * 4)
+                    binds.reserveCapacity(slice.count * 5)
                     var values: [String] = []
                     for (k, entry) in slice.enumerated() {
-                        values.append("($\(4 * k + 1), $\(4 * k + 2), $\(4 * k + 3), $\(4 * k + 4))")
+                        values.append("(" + (1...5).map { "$\(5 * k + $0)" }.joined(separator: ", ") + ")")
                         binds += [PostgresData(int64: entry.sequence), PostgresData(string: entry.key), PostgresData(bytes: entry.body),
-                                  PostgresData(int64: Int64(entry.checksum))]
+                                  PostgresData(int64: Int64(entry.checksum)), entry.requestHash.map { PostgresData(string: $0) } ?? .null]
                     }
-                    try run("INSERT INTO \(schema).command (sequence, key, body, checksum) VALUES \(values.joined(separator: ","))", binds)
+                    try run("INSERT INTO \(schema).command (sequence, key, body, checksum, request_sha256) VALUES \(values.joined(separator: ","))", binds)
                 }
-                try run("COMMIT")
+                try insert(events: events)
+                try insertMarkers(rows.map(\.sequence))
                 return outcomes
-            } catch {
-                _ = try? run("ROLLBACK")
-                throw error
             }
         }
     }
@@ -184,33 +244,48 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         }
     }
 
-    public func recordResults(_ results: [(sequence: Int64, body: [UInt8])]) throws {
+    public func recordEvents(_ results: [(command: Int64, events: [StoredEvent])]) throws {
         guard !results.isEmpty else { return }
         try lock.withLock {
-            try run("BEGIN")
-            do {
-                for chunk in stride(from: 0, to: results.count, by: Self.rowsPerStatement) {
-                    let slice = results[chunk..<min(chunk + Self.rowsPerStatement, results.count)]
-                    let values = slice.indices.map { k in "($\(2 * (k - chunk) + 1), $\(2 * (k - chunk) + 2))" }.joined(separator: ",")
-                    let binds = slice.flatMap { [PostgresData(int64: $0.sequence), PostgresData(bytes: $0.body)] }
-                    try run("INSERT INTO \(schema).result (sequence, body) VALUES \(values) ON CONFLICT (sequence) DO UPDATE SET body = EXCLUDED.body", binds)
-                }
-                try run("COMMIT")
-            } catch {
-                _ = try? run("ROLLBACK")
-                throw error
+            try transaction {
+                try insert(events: results.flatMap { command, events in events.map { var e = $0; e.command = command; return e } })
+                try insertMarkers(results.map(\.command))
             }
         }
     }
 
-    public func lastResultSequence() throws -> Int64 {
+    public func lastEventCommand() throws -> Int64 {
         try lock.withLock { try run("SELECT COALESCE(MAX(sequence), 0) AS last FROM \(schema).result").first?.column("last")?.int64 ?? 0 }
     }
 
-    public func result(sequence: Int64) throws -> [UInt8]? {
-        try lock.withLock {
-            try run("SELECT body FROM \(schema).result WHERE sequence = $1", [PostgresData(int64: sequence)]).first?.column("body")?.bytes
+    public func events(_ query: EventQuery) throws -> [StoredEvent] {
+        var sql = "SELECT sequence, command, time, kind, account, body FROM \(schema).event WHERE sequence > $1"
+        var binds = [PostgresData(int64: query.after)]
+        if let account = query.account { binds.append(PostgresData(string: account)); sql += " AND account = $\(binds.count)" }
+        if let kind = query.kind { binds.append(PostgresData(string: kind)); sql += " AND kind = $\(binds.count)" }
+        if let commands = query.commands {
+            binds += [PostgresData(int64: commands.lowerBound), PostgresData(int64: commands.upperBound)]
+            sql += " AND command BETWEEN $\(binds.count - 1) AND $\(binds.count)"
         }
+        binds.append(PostgresData(int64: Int64(query.limit)))
+        sql += " ORDER BY sequence LIMIT $\(binds.count)"
+        return try lock.withLock { try run(sql, binds).map(Self.event) }
+    }
+
+    public func events(command: Int64) throws -> [StoredEvent] {
+        try lock.withLock {
+            try run("SELECT sequence, command, time, kind, account, body FROM \(schema).event WHERE command = $1 ORDER BY sequence",
+                    [PostgresData(int64: command)]).map(Self.event)
+        }
+    }
+
+    public func firstEventSequence() throws -> Int64? {
+        try lock.withLock { try run("SELECT MIN(sequence) AS first FROM \(schema).event").first?.column("first")?.int64 }
+    }
+
+    static func event(_ row: PostgresRow) -> StoredEvent {
+        StoredEvent(sequence: row.column("sequence")?.int64 ?? -1, command: row.column("command")?.int64 ?? -1, time: row.column("time")?.int64 ?? 0,
+                    kind: row.column("kind")?.string ?? "", account: row.column("account")?.string, body: row.column("body")?.string ?? "")
     }
 
     public func sequences(forKeys keys: [String]) throws -> [String: Int64] {
@@ -231,8 +306,9 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
 
     public func entry(sequence: Int64) throws -> JournalEntry? {
         try lock.withLock {
-            guard let row = try run("SELECT key, body, checksum FROM \(schema).command WHERE sequence = $1", [PostgresData(int64: sequence)]).first else { return nil }
-            var entry = JournalEntry(sequence: sequence, key: row.column("key")?.string ?? "", body: row.column("body")?.bytes ?? [])
+            guard let row = try run("SELECT key, body, checksum, request_sha256 FROM \(schema).command WHERE sequence = $1", [PostgresData(int64: sequence)]).first else { return nil }
+            var entry = JournalEntry(sequence: sequence, key: row.column("key")?.string ?? "", body: row.column("body")?.bytes ?? [],
+                                     requestHash: row.column("request_sha256")?.string)
             entry.checksum = UInt32(truncatingIfNeeded: row.column("checksum")?.int64 ?? -1)
             return entry.isIntact ? entry : nil
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SolventCore
 
 /// The embedded journal: one SQLite file in WAL mode (GRDB), schema by migrations.
 public final class SQLiteJournal: Journal {
@@ -72,31 +73,84 @@ public final class SQLiteJournal: Journal {
                 t.column("checksum", .integer).notNull()
             }
         }
+        // `result(sequence, body)`: since v4 a marker that command `sequence`'s events are stored
+        // (empty body); rows of the previous format keep their JSON lines (copied to `event`).
         migrator.registerMigration("v3-results") { db in
             try db.create(table: "result") { t in
                 t.column("sequence", .integer).primaryKey()
                 t.column("body", .blob).notNull()
             }
         }
+        // The event store (docs/journal.md "Event store"): every event rendered once, written in
+        // the transaction of its command; backfilled from the previous format's results, and
+        // the request hash moved out of the command body into its own column.
+        migrator.registerMigration("v4-events") { db in
+            try db.alter(table: "command") { t in t.add(column: "request_sha256", .text) }
+            try db.create(table: "event") { t in
+                t.column("sequence", .integer).primaryKey()
+                t.column("command", .integer).notNull()
+                t.column("time", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("account", .text)
+                t.column("body", .text).notNull()
+            }
+            try db.create(index: "event_command", on: "event", columns: ["command"])
+            try db.create(index: "event_account", on: "event", columns: ["account", "sequence"])
+            try db.create(index: "event_kind", on: "event", columns: ["kind", "sequence"])
+            for row in try Row.fetchAll(db, sql: "SELECT sequence, body FROM result ORDER BY sequence") {
+                let command: Int64 = row["sequence"]
+                try insert(events: LegacyFormat.events(result: [UInt8](row["body"] as Data), command: command), command: command, db: db, marker: false)
+            }
+            let update = try db.makeStatement(sql: "UPDATE command SET request_sha256 = ? WHERE sequence = ?")
+            for row in try Row.fetchAll(db, sql: "SELECT sequence, body FROM command WHERE instr(body, CAST('request_sha256' AS BLOB)) > 0") {
+                if let hash = LegacyFormat.requestHash(body: [UInt8](row["body"] as Data)) { try update.execute(arguments: [hash, row["sequence"] as Int64]) }
+            }
+        }
         return migrator
     }
 
-    public func recordResults(_ results: [(sequence: Int64, body: [UInt8])]) throws {
+    /// Inserts events and the marker that command `sequence`'s events are stored.
+    static func insert(events: [StoredEvent], command: Int64, db: Database, marker: Bool = true) throws {
+        let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO event (sequence, command, time, kind, account, body) VALUES (?, ?, ?, ?, ?, ?)")
+        for e in events { try insert.execute(arguments: [e.sequence, command, e.time, e.kind, e.account, e.body]) }
+        if marker { try db.cachedStatement(sql: "INSERT OR REPLACE INTO result (sequence, body) VALUES (?, x'')").execute(arguments: [command]) }
+    }
+
+    public func recordEvents(_ results: [(command: Int64, events: [StoredEvent])]) throws {
         guard !results.isEmpty else { return }
         try database.write { db in
-            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO result (sequence, body) VALUES (?, ?)")
-            for (sequence, body) in results { try statement.execute(arguments: [sequence, Data(body)]) }
+            for (command, events) in results { try Self.insert(events: events, command: command, db: db) }
         }
     }
 
-    public func lastResultSequence() throws -> Int64 {
+    public func lastEventCommand() throws -> Int64 {
         try database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM result") ?? 0 }
     }
 
-    public func result(sequence: Int64) throws -> [UInt8]? {
+    public func events(_ query: EventQuery) throws -> [StoredEvent] {
+        var sql = "SELECT sequence, command, time, kind, account, body FROM event WHERE sequence > ?"
+        var arguments: StatementArguments = [query.after]
+        if let account = query.account { sql += " AND account = ?"; arguments += [account] }
+        if let kind = query.kind { sql += " AND kind = ?"; arguments += [kind] }
+        if let commands = query.commands { sql += " AND command BETWEEN ? AND ?"; arguments += [commands.lowerBound, commands.upperBound] }
+        sql += " ORDER BY sequence LIMIT ?"
+        arguments += [query.limit]
+        return try database.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.event) }
+    }
+
+    public func events(command: Int64) throws -> [StoredEvent] {
         try database.read { db in
-            try Data.fetchOne(db, sql: "SELECT body FROM result WHERE sequence = ?", arguments: [sequence]).map { [UInt8]($0) }
+            try Row.fetchAll(db, sql: "SELECT sequence, command, time, kind, account, body FROM event WHERE command = ? ORDER BY sequence",
+                             arguments: [command]).map(Self.event)
         }
+    }
+
+    public func firstEventSequence() throws -> Int64? {
+        try database.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(sequence) FROM event") }
+    }
+
+    static func event(_ row: Row) -> StoredEvent {
+        StoredEvent(sequence: row["sequence"], command: row["command"], time: row["time"], kind: row["kind"], account: row["account"], body: row["body"])
     }
 
     public func sequences(forKeys keys: [String]) throws -> [String: Int64] {
@@ -113,8 +167,8 @@ public final class SQLiteJournal: Journal {
 
     public func entry(sequence: Int64) throws -> JournalEntry? {
         try database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT key, body, checksum FROM command WHERE sequence = ?", arguments: [sequence]) else { return nil }
-            var entry = JournalEntry(sequence: sequence, key: row["key"], body: [UInt8](row["body"] as Data))
+            guard let row = try Row.fetchOne(db, sql: "SELECT key, body, checksum, request_sha256 FROM command WHERE sequence = ?", arguments: [sequence]) else { return nil }
+            var entry = JournalEntry(sequence: sequence, key: row["key"], body: [UInt8](row["body"] as Data), requestHash: row["request_sha256"])
             entry.checksum = UInt32(truncatingIfNeeded: row["checksum"] as Int64)
             return entry.isIntact ? entry : nil
         }
@@ -146,27 +200,24 @@ public final class SQLiteJournal: Journal {
         }
     }
 
-    public func append(key: String, body: [UInt8]) throws -> AppendOutcome {
-        try append(batch: [(key, body)])[0]
-    }
-
-    public func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome] {
+    public func append(records: [JournalRecord]) throws -> [AppendOutcome] {
         try database.write { db in
             var next = (try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM command") ?? 0) + 1
             // Prepared once per connection; the unique key makes a duplicate a no-op insert.
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO command (sequence, key, body, checksum) VALUES (?, ?, ?, ?)")
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO command (sequence, key, body, checksum, request_sha256) VALUES (?, ?, ?, ?, ?)")
             let lookup = try db.cachedStatement(sql: "SELECT sequence FROM command WHERE key = ?")
             var outcomes: [AppendOutcome] = []
-            outcomes.reserveCapacity(batch.count)
-            for (key, body) in batch {
-                let storedKey = key.isEmpty ? "seq-\(next)" : key
-                let entry = JournalEntry(sequence: next, key: storedKey, body: body)
-                try insert.execute(arguments: [entry.sequence, entry.key, Data(body), Int64(entry.checksum)])
+            outcomes.reserveCapacity(records.count)
+            for record in records {
+                let storedKey = record.key.isEmpty ? "seq-\(next)" : record.key
+                let entry = JournalEntry(sequence: next, key: storedKey, body: record.body)
+                try insert.execute(arguments: [entry.sequence, entry.key, Data(record.body), Int64(entry.checksum), record.requestHash])
                 if db.changesCount == 0 {
                     let existing = try Int64.fetchOne(lookup, arguments: [storedKey]) ?? 0
                     outcomes.append(.duplicate(sequence: existing))
                     continue
                 }
+                try Self.insert(events: record.events, command: next, db: db)
                 outcomes.append(.appended(sequence: next))
                 next += 1
             }

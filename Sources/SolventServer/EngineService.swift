@@ -1,4 +1,3 @@
-import DequeModule
 import Foundation
 public import SolventCore
 public import SolventEngine
@@ -12,12 +11,36 @@ public struct CommandOutcome: Sendable {
     public var sequence: Int64
     /// The idempotency key was already journaled: nothing was applied.
     public var duplicate: Bool
-    /// The events as JSON (for a duplicate: the original's).
-    public var events: [String]
-    /// The event types (empty for a duplicate).
-    public var kinds: [String]
+    /// The events as stored (rendered once; for a duplicate: the original's).
+    public var events: [StoredEvent]
+    /// The events of this application, typed (empty for a duplicate).
+    public var applied: [EngineEvent]
     /// The key was journaled with another request (hash): nothing applied, the API answers 422.
     public var conflict: Bool = false
+
+    /// The kinds of the events applied (empty for a duplicate).
+    public var kinds: [String] { applied.map(\.kind.rawValue) }
+}
+
+/// One command for the service: typed (decoded once, at the edge), with the hash of the API
+/// request that carried it. A command whose time is `TimedCommand.unstamped` gets the service
+/// clock's time when it is accepted.
+public struct CommandRequest: Sendable {
+    public var command: TimedCommand
+    public var requestHash: String?
+
+    public init(_ command: TimedCommand, requestHash: String? = nil) {
+        self.command = command
+        self.requestHash = requestHash
+    }
+
+    /// Decodes a command in the scenario shape (`Scenario.decodeCommand`, the one decoder);
+    /// without `"time"` it is stamped when accepted. Errors name `path`.
+    public static func decode(_ document: JSONValue, key: String, path: String = "command", requestHash: String? = nil) throws -> CommandRequest {
+        var command = try Scenario.decodeCommand(JSONReader(document, path: path), assetIndex: [:], defaultTime: TimedCommand.unstamped)
+        command.key = key
+        return CommandRequest(command, requestHash: requestHash)
+    }
 }
 
 /// The service's clock: milliseconds since the Unix epoch, injected so that tests can drive it.
@@ -31,12 +54,10 @@ public struct ServiceClock: Sendable {
 }
 
 /// The engine behind the API: one journaled engine, commands applied one at a time (an actor),
-/// and the most recent events kept for the events endpoint and for clients re-syncing.
+/// every event durable in the journal's event store (read by `/v1/events`, stream re-sync,
+/// webhooks and the dashboard).
 public actor EngineService {
     private var journaled: JournaledEngine
-    /// Recent events as (sequence, kind, account, JSON), oldest first; at most `retainedEvents`.
-    private var recent = Deque<(sequence: Int64, kind: String, account: String?, json: String)>()
-    public let retainedEvents: Int
     /// The proof-of-liabilities secret (nil: the reserves endpoints are off).
     let reservesSecret: [UInt8]?
     private var reserves: (sequence: Int64, snapshot: ReservesSnapshot)?
@@ -57,7 +78,7 @@ public actor EngineService {
     /// The clock stamping engine time on accepted commands.
     private var clock: ServiceClock
 
-    public init(journaled: JournaledEngine, retainedEvents: Int = 100_000, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub(),
+    public init(journaled: JournaledEngine, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub(),
                 snapshotEvery: Int = 1000, clock: ServiceClock = .wall) {
         var journaled = journaled
         self.clock = clock
@@ -66,7 +87,6 @@ public actor EngineService {
         self.snapshotEvery = snapshotEvery
         self.snapshotStarted = journaled.lastSequence
         self.journaled = journaled
-        self.retainedEvents = retainedEvents
         self.reservesSecret = reservesSecret
         self.hub = hub
         self.tracker = RiskTracker(instruments: journaled.engine.state.market.instruments.count)
@@ -100,81 +120,77 @@ public actor EngineService {
     public var commandsApplied: Int64 { journaled.engine.state.commandsApplied }
     public var eventSequence: Int64 { journaled.engine.state.eventSequence }
 
-    /// Validates, journals and applies one command (scenario command shape; `key` is its
-    /// idempotency key). A repeated key applies nothing and returns the original events.
+    /// Journals and applies one typed command. A repeated key applies nothing and returns the
+    /// original events.
+    public func submit(_ request: CommandRequest) throws -> CommandOutcome {
+        try submit(batch: [request])[0]
+    }
+
+    /// In-process callers (tests, the demo, tools) with a command in the scenario shape: decoded
+    /// by the one decoder, then submitted like any other.
     public func submit(_ command: JSONValue, key: String) throws -> CommandOutcome {
-        try submit(batch: [(command, key)])[0]
+        try submit(batch: [CommandRequest.decode(command, key: key)])[0]
+    }
+
+    /// In-process callers' batch in the scenario shape (see `submit(_:key:)`).
+    public func submit(batch commands: [(command: JSONValue, key: String)]) throws -> [CommandOutcome] {
+        try submit(batch: commands.enumerated().map { n, entry in
+            try CommandRequest.decode(entry.command, key: entry.key, path: commands.count == 1 ? "command" : "commands[\(n)]")
+        })
     }
 
     /// Replaces the service clock (the live demo runs on the replay's time: `.engineTime`).
     public func use(clock: ServiceClock) { self.clock = clock }
 
-    /// Group commit: validates every command, journals them in one transaction (one fsync),
-    /// applies them in order. Nothing is journaled when one is malformed.
+    /// Group commit: journals the commands and their events in one transaction (one fsync),
+    /// applied in order. Nothing is journaled when one is refused.
     ///
-    /// Engine time is the service's: a command without `"time"` is stamped here, when it is
-    /// accepted, with the service clock, never behind the previous command (monotonic). A
-    /// command with `"time"` (the operator's replay tools, the in-process demo; the REST API
-    /// refuses it from any other key) must not go back before the engine's time.
+    /// Engine time is the service's: a command without a time (`TimedCommand.unstamped`) is
+    /// stamped here, when it is accepted, with the service clock, never behind the previous
+    /// command (monotonic). A command with a time (the operator's replay tools, the in-process
+    /// demo; the REST API refuses it from any other key) must not go back before the engine's time.
     ///
-    /// A command carrying `"request_sha256"` (the REST API's hash of the canonical request)
-    /// whose key was already journaled with another hash is a conflict: nothing is applied and
-    /// its outcome names the original sequence (the API answers 422).
-    public func submit(batch commands: [(command: JSONValue, key: String)]) throws -> [CommandOutcome] {
+    /// A command whose key was already journaled with another request hash is a conflict:
+    /// nothing is applied and its outcome names the original sequence (the API answers 422).
+    public func submit(batch requests: [CommandRequest]) throws -> [CommandOutcome] {
         var time = journaled.engine.state.time
         let now = clock.now()
-        let keyed = try commands.enumerated().map { n, entry -> JSONValue in
-            guard case .object(var members) = entry.command else { return entry.command }
-            members.removeAll { $0.key == "key" }
-            members.append((key: "key", value: .string(entry.key)))
-            let path = commands.count == 1 ? "command.time" : "commands[\(n)].time"
-            if let supplied = members.first(where: { $0.key == "time" })?.value {
-                let t = try JSONReader(supplied, path: path).time()
-                guard t >= time else {
-                    throw InputError(path: path, reason: "\(t) is before the engine's time \(time) (\(Timestamp.formatISO8601(time))): engine time never goes back")
-                }
-                time = t
-            } else {
+        let stamped = try requests.enumerated().map { n, request -> JournaledEngine.Request in
+            var command = request.command
+            if command.time == TimedCommand.unstamped {
                 time = max(now, time)
-                members.insert((key: "time", value: .number(String(time))), at: 0)
+                command = command.stamped(at: time)
+            } else {
+                guard command.time >= time else {
+                    throw InputError(path: requests.count == 1 ? "command.time" : "commands[\(n)].time",
+                                     reason: "\(command.time) is before the engine's time \(time) (\(Timestamp.formatISO8601(time))): engine time never goes back")
+                }
+                time = command.time
             }
-            return .object(members)
+            return JournaledEngine.Request(command, requestHash: request.requestHash)
         }
-        let submissions = commands.count == 1 ? [try journaled.submit(keyed[0], path: "command")] : try journaled.submit(batch: keyed, path: "commands")
+        let submissions = try journaled.submit(requests: stamped)
         var results: [CommandOutcome] = []
         var pricesMoved = false
-        for (submission, (command, _)) in zip(submissions, commands) {
+        for (submission, request) in zip(submissions, stamped) {
             switch submission.outcome {
             case .duplicate(let original):
-                if case .string(let hash)? = command["request_sha256"], let stored = try storedRequestHash(sequence: original), stored != hash {
-                    results.append(CommandOutcome(sequence: original, duplicate: true, events: [], kinds: [], conflict: true))
+                if let hash = request.requestHash, let stored = submission.originalRequestHash, stored != hash {
+                    results.append(CommandOutcome(sequence: original, duplicate: true, events: [], applied: [], conflict: true))
                     continue
                 }
-                results.append(CommandOutcome(sequence: original, duplicate: true,
-                                              events: submission.originalResult.map { $0.split(separator: "\n").map(String.init) } ?? [], kinds: []))
+                results.append(CommandOutcome(sequence: original, duplicate: true, events: submission.stored, applied: []))
             case .appended(let sequence):
-                let lines = submission.events.map(\.json)
-                for (event, json) in zip(submission.events, lines) { recent.append((event.sequence, event.kind.rawValue, event.account, json)) }
-                hub.publish(events: Array(zip(submission.events, lines)))
-                if case .string(let type)? = command["type"], ["mark", "index", "asset_price"].contains(type) { pricesMoved = true }
-                results.append(CommandOutcome(sequence: sequence, duplicate: false, events: lines, kinds: submission.events.map(\.kind.rawValue)))
+                hub.publish(events: zip(submission.events, submission.stored).map { ($0, $1.body) })
+                if request.command.command.movesPrices { pricesMoved = true }
+                results.append(CommandOutcome(sequence: sequence, duplicate: false, events: submission.stored, applied: submission.events))
             }
         }
-        while recent.count > retainedEvents { recent.removeFirst() }
         let state = journaled.engine.state
         tracker.observe(state, sequence: state.eventSequence)
         if pricesMoved { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
         scheduleSnapshotIfDue()
         return results
-    }
-
-    /// The request hash journaled with command `sequence` (nil: none, e.g. journaled before
-    /// requests were hashed, or by an in-process caller).
-    private func storedRequestHash(sequence: Int64) throws -> String? {
-        guard let entry = try journaled.journal.entry(sequence: sequence), case .string(let hash)? = try? JSONParser.parse(entry.body)["request_sha256"] else {
-            return nil
-        }
-        return hash
     }
 
     /// `"time":…,"marks":{symbol: price}` of the prices stream message.
@@ -222,22 +238,11 @@ public actor EngineService {
         return readView()
     }
 
-    /// Events after `after` (exclusive), optionally of one account and one kind, at most `limit`.
-    public func events(after: Int64, account: String?, kind: String?, limit: Int) -> (events: [String], oldest: Int64?) {
-        var out: [String] = []
-        // Sequences increase along the deque: start at the first one after `after` (binary search).
-        var low = 0, high = recent.count
-        while low < high {
-            let middle = (low + high) / 2
-            if recent[middle].sequence > after { high = middle } else { low = middle + 1 }
-        }
-        for entry in recent[low...] {
-            if let account, entry.account != account { continue }
-            if let kind, entry.kind != kind { continue }
-            out.append(entry.json)
-            if out.count >= limit { break }
-        }
-        return (out, recent.first?.sequence)
+    /// Stored events after `query.after` (exclusive), optionally of one account and one kind,
+    /// and the oldest stored sequence (nil: none yet). Read from the journal's event store.
+    public func events(_ query: EventQuery) throws -> (events: [StoredEvent], oldest: Int64?) {
+        let journal = journaled.journal
+        return (try journal.events(query), try journal.firstEventSequence())
     }
 
     /// One account's state: balances, positions, pools and procedure, as JSON; nil when unknown.
@@ -293,6 +298,12 @@ public actor EngineService {
         w.key("engine_sequence"); w.integer(engine.state.eventSequence)
         w.endObject()
         return w.string
+    }
+
+    /// The account holding open order `id` (nil: no such open order).
+    public func orderOwner(_ id: String) -> String? {
+        let state = journaled.engine.state
+        return state.orders[id].map { state.accounts[$0.account].id }
     }
 
     /// The signed quantity of `account`'s position in `symbol` (nil: unknown account or symbol; 0: none).
@@ -354,13 +365,17 @@ public actor EngineService {
         return snapshot.tree.proof(claimIndex: k).json()
     }
 
-    /// Stored results (event JSON lines) of journaled commands after `after`, at most `limit`:
-    /// the webhook outbox's source, durable before any delivery is created from it.
-    public func results(after: Int64, limit: Int) throws -> [(sequence: Int64, lines: [UInt8])] {
+    /// The stored events of journaled commands after command `after`, at most `limit`
+    /// commands (each with its events, possibly none): the webhook outbox's source, durable
+    /// before any delivery is created from it.
+    public func results(after: Int64, limit: Int) throws -> [(sequence: Int64, events: [StoredEvent])] {
         let journal = journaled.journal
-        let last = min(try journal.lastResultSequence(), after + Int64(limit))
+        let last = min(try journal.lastEventCommand(), after + Int64(limit))
         guard last > after else { return [] }
-        return try (after + 1...last).map { ($0, try journal.result(sequence: $0) ?? []) }
+        var query = EventQuery(after: 0, limit: Int(Int32.max))
+        query.commands = (after + 1)...last
+        var byCommand = Dictionary(grouping: try journal.events(query), by: \.command)
+        return (after + 1...last).map { ($0, byCommand.removeValue(forKey: $0) ?? []) }
     }
 
     /// Starts a background snapshot when `snapshotEvery` commands were journaled since the last

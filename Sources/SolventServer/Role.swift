@@ -1,3 +1,5 @@
+public import SolventEngine
+
 /// Who an API key belongs to, and so what it may do.
 public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
     /// Everything.
@@ -6,7 +8,7 @@ public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
     case priceFeeder = "price-feeder"
     /// Publishes fills and orders from the matching engine.
     case fillFeeder = "fill-feeder"
-    /// Reads, deposits to and withdraws from its own accounts only.
+    /// Reads, deposits to and withdraws from its own account, places and cancels its own orders; nothing on other accounts.
     case account
 
     /// Whether this role may perform `action` on `account` when the key is bound to `boundAccount`.
@@ -26,4 +28,26 @@ public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
 /// What an API request does, for authorization.
 public enum Action: String, Sendable, Hashable, CaseIterable, Codable {
     case readAccount, moveCollateral, placeOrders, publishFills, publishPrices, changeParameters, readAll, manageKeys
+}
+
+extension Action {
+    /// What a command does and the account it acts on, for authorization: an exhaustive switch
+    /// over the typed command, so a new command cannot reach the engine unclassified.
+    /// `orderOwner` is the account holding the order a `cancel_order` names (nil: no such open order).
+    public static func of(_ command: EngineCommand, orderOwner: String?) -> (action: Action, account: String?) {
+        switch command {
+        case let .deposit(account, _, _, _), let .withdraw(account, _, _), let .moveIsolatedMargin(account, _, _):
+            return (.moveCollateral, account)
+        case let .placeOrder(_, account, _, _, _, _), let .setLeverage(account, _, _), let .setMarginMode(account, _, _):
+            return (.placeOrders, account)
+        case .cancelOrder:
+            return (.placeOrders, orderOwner)
+        case let .fill(account, _, _, _, _, _):
+            return (.publishFills, account)
+        case .markPrice, .indexPrice, .assetPrice, .book, .funding:
+            return (.publishPrices, nil)
+        case .changeParameters, .tick, .chainDeposit, .chainTip, .chainReorg:
+            return (.changeParameters, nil)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 public import Prometheus
 public import SolventCore
+import SolventEngine
 import Synchronization
 
 /// Prometheus metrics of the service (a registry of its own, no global bootstrap), served at
@@ -21,13 +22,12 @@ public final class ServiceMetrics: Sendable {
         tickToMarginEvent = registry.makeDurationHistogram(name: "solvent_tick_to_margin_event_seconds", buckets: Self.buckets,
                                                            help: "Price command received to margin-call or liquidation events emitted")
         // Exported at 0 from the start, so that `increase()` sees the first refusal.
-        for reason in ["out_of_range", "invalid", "error"] { refused(reason, count: 0) }
+        for reason in ["out_of_range", "invalid", "error", "queue_full"] { refused(reason, count: 0) }
     }
 
     /// Submits a command to `engine`, timing it and counting it and its events.
-    public func submit(_ command: JSONValue, key: String, to engine: EngineService) async throws
-        -> CommandOutcome {
-        do { return try await submit(batch: [(command, key)], to: engine)[0] } catch {
+    public func submit(_ command: CommandRequest, to engine: EngineService) async throws -> CommandOutcome {
+        do { return try await submit(batch: [command], to: engine)[0] } catch {
             // Counted here only: CommandBatcher re-sends a refused batch one command at a time through this method.
             refused(error is InputError ? "invalid" : "error")
             throw error
@@ -35,17 +35,24 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Submits commands in one journal transaction; each is counted, timed as the whole batch.
-    public func submit(batch commands: [(command: JSONValue, key: String)], to engine: EngineService) async throws
-        -> [CommandOutcome] {
+    public func submit(batch commands: [CommandRequest], to engine: EngineService) async throws -> [CommandOutcome] {
         let started = ContinuousClock.now
         let results = try await engine.submit(batch: commands)
         let duration = ContinuousClock.now - started
-        for (result, (command, _)) in zip(results, commands) where !result.duplicate {
-            if case .string(let type)? = command["type"] { record(commandType: type, duration: duration, eventKinds: result.kinds) }
-            if result.kinds.contains("rejected"), result.events.contains(where: { $0.contains("\"code\":1009") }) { refused("out_of_range") }
+        for (result, command) in zip(results, commands) where !result.duplicate {
+            record(commandType: command.command.typeName, duration: duration, eventKinds: result.kinds)
+            if result.applied.contains(where: { $0.kind == .rejected && $0["code"] == .integer(Int64(RejectReason.Code.outOfRange.rawValue)) }) { refused("out_of_range") }
         }
         stateGauges.scheduleRefresh(engine)
         return results
+    }
+
+    /// In-process callers with commands in the scenario shape (the demo, tools): decoded by the
+    /// one decoder, then submitted like any other.
+    public func submit(batch commands: [(command: JSONValue, key: String)], to engine: EngineService) async throws -> [CommandOutcome] {
+        try await submit(batch: commands.enumerated().map { n, entry in
+            try CommandRequest.decode(entry.command, key: entry.key, path: commands.count == 1 ? "command" : "commands[\(n)]")
+        }, to: engine)
     }
 
     /// Counts a command refused by the engine: `out_of_range` (reject code 1009, outside the range

@@ -8,6 +8,8 @@ import HummingbirdCore
 import NIOCore
 public import ServiceLifecycle
 public import SolventCore
+import SolventEngine
+import SolventJournal
 import SolventRisk
 
 /// The HTTP API (docs/service.md): JSON in and out, decimals as strings, bearer API keys with
@@ -57,26 +59,33 @@ public enum SolventAPI {
                 let principal = try await authenticate(context, limiter)
                 let key = try idempotencyKey(request)
                 let document = try await body(request, context)
-                let (action, account) = try classify(document)
-                try authorize(principal, action, account: account)
+                guard case .object = document else { throw ServiceError(status: 400, field: "", reason: "a command is a JSON object") }
+                if case .string(let account)? = document["account"] { try accountID(account, field: "account") }
                 // Engine time is the server's: stamped when the command is accepted (EngineService).
                 if principal.role != .operator_, document["time"] != nil {
                     throw ServiceError(status: 400, field: "time",
                                        reason: "engine time is set by the server when it accepts a command; only an operator key may send \"time\" (replay tools): leave it out")
                 }
-                // Keys are scoped per API key; the request's hash is journaled with the command.
-                let hash = requestHash(method: "POST", path: "/v1/commands", document)
-                let result: CommandOutcome
+                // Decoded once, here, by the one decoder; keys are scoped per API key and the
+                // request's hash is journaled beside the command.
+                let command: CommandRequest
                 do {
-                    result = try await batcher.submit(setting(document, "request_sha256", to: .string(hash)), key: principal.keyID + "/" + key)
+                    command = try CommandRequest.decode(document, key: principal.keyID + "/" + key,
+                                                        requestHash: requestHash(method: "POST", path: "/v1/commands", document))
                 } catch let error as InputError {
+                    metrics.refused("invalid")
+                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
+                }
+                try await authorize(principal, command.command.command, engine: engine)
+                let result: CommandOutcome
+                do { result = try await batcher.submit(command) } catch let error as InputError {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)
                 }
                 if result.conflict {
                     throw ServiceError(status: 422, field: "Idempotency-Key",
                                        reason: "this key was already used by this API key with a different request (journal sequence \(result.sequence)): use a new key for a new request")
                 }
-                return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.joined(separator: ","))]}")
+                return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.map(\.body).joined(separator: ","))]}")
             }
         }
 
@@ -123,8 +132,8 @@ public enum SolventAPI {
                 } else if principal.role != .operator_ {
                     throw ServiceError(status: 403, field: "Authorization", reason: "the \(principal.role.rawValue) role cannot read events")
                 }
-                let (events, oldest) = await engine.events(after: after, account: account, kind: query.get("type").map { String($0) }, limit: limit)
-                return json("{\"oldest_retained\":\(oldest.map(String.init) ?? "null"),\"events\":[\(events.joined(separator: ","))]}")
+                let (events, oldest) = try await engine.events(EventQuery(after: after, account: account, kind: query.get("type").map { String($0) }, limit: limit))
+                return json("{\"oldest_retained\":\(oldest.map(String.init) ?? "null"),\"events\":[\(events.map(\.body).joined(separator: ","))]}")
             }
         }
 
@@ -231,14 +240,6 @@ public enum SolventAPI {
         }
     }
 
-    /// `document` with member `name` set to `value` (replacing any such member).
-    static func setting(_ document: JSONValue, _ name: String, to value: JSONValue) -> JSONValue {
-        guard case .object(var members) = document else { return document }
-        members.removeAll { $0.key == name }
-        members.append((key: name, value: value))
-        return .object(members)
-    }
-
     /// The Idempotency-Key every write needs (1 to 200 characters), or a 400 naming it.
     static func idempotencyKey(_ request: Request) throws -> String {
         guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
@@ -247,20 +248,18 @@ public enum SolventAPI {
         return key
     }
 
-    /// Which action a command is, and the account it concerns (for object-level authorization).
-    static func classify(_ document: JSONValue) throws -> (Action, String?) {
-        guard case .object = document else { throw ServiceError(status: 400, field: "", reason: "a command is a JSON object") }
-        guard case .string(let type)? = document["type"] else { throw ServiceError(status: 400, field: "type", reason: "missing") }
-        let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
-        if let account { try accountID(account, field: "account") }
-        switch type {
-        case "deposit", "withdraw", "move_isolated_margin": return (.moveCollateral, account)
-        case "place_order", "set_leverage", "set_margin_mode": return (.placeOrders, account)
-        case "cancel_order": return (.placeOrders, nil)
-        case "fill": return (.publishFills, account)
-        case "mark", "index", "asset_price", "book", "funding": return (.publishPrices, nil)
-        default: return (.changeParameters, nil)
+    /// Authorizes a typed command (`Action.of`): an account key acts on its own account only,
+    /// and cancels only its own orders (an order it does not hold is "not found" to it).
+    static func authorize(_ principal: Principal, _ command: EngineCommand, engine: EngineService) async throws {
+        var owner: String? = nil
+        if case .cancelOrder(let id) = command, principal.role != .operator_ {
+            owner = await engine.orderOwner(id)
+            if principal.role == .account, owner == nil || owner != principal.account {
+                throw ServiceError(status: 404, field: "id", reason: "no open order \"\(id)\" of account \"\(principal.account ?? "")\"")
+            }
         }
+        let (action, account) = Action.of(command, orderOwner: owner)
+        try authorize(principal, action, account: account)
     }
 
     /// The request's principal (set by `APIKeyAuthenticator`), after its rate limit.

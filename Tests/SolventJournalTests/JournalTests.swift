@@ -98,14 +98,14 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         #expect(first.outcome == .appended(sequence: 1))
         #expect(again.outcome == .duplicate(sequence: 1))
         #expect(again.events.isEmpty)
-        #expect(again.originalResult == first.events.map { $0.json + "\n" }.joined())
+        #expect(again.stored == first.stored && again.stored.map(\.body) == first.events.map(\.json))
         #expect(engine.engine.state.totals[0].deposited == FixedDecimal(5))
         #expect(try test.open().read().entries.count == 1)
         // Across a restart: the recovered engine still knows the key and the answer.
         var restarted = try JournaledEngine.recover(journal: test.open()).engine
         let afterRestart = try restarted.submit(deposit)
         #expect(afterRestart.outcome == .duplicate(sequence: 1))
-        #expect(afterRestart.originalResult == again.originalResult)
+        #expect(afterRestart.stored == again.stored)
         #expect(restarted.engine.state.totals[0].deposited == FixedDecimal(5))
     }
 
@@ -259,8 +259,8 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
 }
 
 @Suite struct ResultRepairTests {
-    /// A crash after a batch is journaled but before its results are stored: recovery
-    /// recomputes the missing results, byte for byte.
+    /// The previous format stored results in a second transaction: a crash between the two
+    /// left commands without events. Recovery recomputes the missing events, byte for byte.
     @Test func missingResultsAreRecomputed() throws {
         let directory = try temporaryDirectory()
         let document = try scenario("crash-adl.json")
@@ -268,12 +268,16 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         var engine = try JournaledEngine.create(scenario: document, journal: SQLiteJournal(directory: directory), snapshotEvery: 0)
         _ = try engine.submit(batch: commands)
         let journal = try SQLiteJournal(directory: directory)
-        let originals = try (1...Int64(commands.count)).map { try journal.result(sequence: $0) }
+        let originals = try journal.events(EventQuery(limit: 100_000))
+        #expect(originals.count > commands.count)
         let queue = try DatabaseQueue(path: directory + "/journal.sqlite")
-        try queue.write { db in try db.execute(sql: "DELETE FROM result WHERE sequence > 1") }
-        #expect(try journal.lastResultSequence() == 1)
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM result WHERE sequence > 1")
+            try db.execute(sql: "DELETE FROM event WHERE command > 1")
+        }
+        #expect(try journal.lastEventCommand() == 1)
         _ = try JournaledEngine.recover(journal: journal)
-        let repaired = try (1...Int64(commands.count)).map { try journal.result(sequence: $0) }
-        #expect(repaired == originals)
+        #expect(try journal.lastEventCommand() == Int64(commands.count))
+        #expect(try journal.events(EventQuery(limit: 100_000)) == originals)
     }
 }

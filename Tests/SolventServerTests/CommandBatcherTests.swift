@@ -16,7 +16,7 @@ import Testing
                     let text = k == 77 ? #"{"type":"deposit","account":"a7","asset":"USDT","amount":"-x"}"#
                                        : #"{"type":"deposit","account":"a\#(k % 10)","asset":"USDT","amount":"1"}"#
                     let key = k == 150 ? "k-149" : "k-\(k)"
-                    do { return (k, .success(try await batcher.submit(try JSONParser.parse(Array(text.utf8)), key: key))) } catch { return (k, .failure(error)) }
+                    do { return (k, .success(try await batcher.submit(try CommandRequest.decode(JSONParser.parse(Array(text.utf8)), key: key)))) } catch { return (k, .failure(error)) }
                 }
             }
             var all: [Int: Result<CommandBatcher.Result, any Error>] = [:]

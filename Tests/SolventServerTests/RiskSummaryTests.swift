@@ -41,22 +41,23 @@ extension JSONValue {
     }
 }
 
-@Suite struct EventRetentionTests {
-    /// The events endpoint keeps the newest `retainedEvents`, oldest first, and pages by sequence.
-    @Test func retentionAndPaging() async throws {
+@Suite struct EventStoreReadTests {
+    /// The events endpoint reads the durable event store: every event from the first, paged
+    /// by sequence, filtered by account and kind.
+    @Test func everyEventPagedAndFiltered() async throws {
         let journaled = try JournaledEngine.create(scenario: try JSONParser.parse(genesis), journal: MemoryJournal())
-        let engine = EngineService(journaled: journaled, retainedEvents: 5, clock: TestClock().clock)
+        let engine = EngineService(journaled: journaled, clock: TestClock().clock)
         _ = try await engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"a","asset":"USDT","amount":"1"}"#), key: "k0")  // seq 1, 2
         for k in 1...9 {
             _ = try await engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"a","asset":"USDT","amount":"1"}"#), key: "k\(k)")  // seq 3…11
         }
-        let all = await engine.events(after: 0, account: nil, kind: nil, limit: 100)
-        #expect(all.oldest == 7)
-        #expect(all.events.count == 5)
-        let page = await engine.events(after: 8, account: nil, kind: nil, limit: 2)
-        let seqs = page.events.map { (try? JSONParser.parse(Array($0.utf8)))?["seq"] }
-        #expect(seqs == [.number("9"), .number("10")])
-        #expect(await engine.events(after: 11, account: nil, kind: nil, limit: 10).events.isEmpty)
-        #expect(await engine.events(after: 0, account: "b", kind: nil, limit: 10).events.isEmpty)
+        let all = try await engine.events(EventQuery(after: 0, limit: 100))
+        #expect(all.oldest == 1)
+        #expect(all.events.map(\.sequence) == Array(1...11))
+        let page = try await engine.events(EventQuery(after: 8, limit: 2))
+        #expect(page.events.map(\.sequence) == [9, 10])
+        #expect(try await engine.events(EventQuery(after: 11, limit: 10)).events.isEmpty)
+        #expect(try await engine.events(EventQuery(account: "b", limit: 10)).events.isEmpty)
+        #expect(try await engine.events(EventQuery(kind: "account_opened", limit: 10)).events.map(\.sequence) == [1])
     }
 }

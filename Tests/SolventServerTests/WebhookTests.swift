@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SolventCore
+import SolventJournal
 import SolventServer
 import Synchronization
 import Testing
@@ -179,7 +180,8 @@ final class ManualClock: Sendable {
     @Test func enqueueIsIdempotent() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-outbox-\(UUID().uuidString).sqlite").path
         let subscription = WebhookSubscription(name: "desk", url: "http://127.0.0.1:1/x", secret: "desk-secret-0123456789", events: ["*"])
-        let lines = Array("{\"type\":\"deposited\",\"seq\":1,\"time\":0,\"account\":\"a\"}\n{\"type\":\"margin_call\",\"seq\":2,\"time\":0,\"account\":\"a\"}\n".utf8)
+        let lines = [StoredEvent(sequence: 1, command: 1, time: 0, kind: "deposited", account: "a", body: #"{"type":"deposited","seq":1,"time":0,"account":"a"}"#),
+                     StoredEvent(sequence: 2, command: 1, time: 0, kind: "margin_call", account: "a", body: #"{"type":"margin_call","seq":2,"time":0,"account":"a"}"#)]
         let outbox = try WebhookOutbox(path: path)
         #expect(try outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 2)
         #expect(try outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 0)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SolventCore
+public import SolventJournal
 
 /// When a failed delivery is tried again: exponential backoff with deterministic jitter, a
 /// cap, and a number of attempts after which the delivery is a dead letter.
@@ -63,7 +64,7 @@ public struct WebhookDelivery: Sendable, Hashable {
 
 /// The webhook outbox: the delivery state of every (event, subscription) pair, in SQLite
 /// (`DATA/outbox.sqlite`, WAL, synchronous FULL). Events themselves come from the journal's
-/// stored results, read from a cursor; a crash at any point re-reads from the cursor and
+/// event store (typed rows), read from a cursor (a command sequence); a crash at any point re-reads from the cursor and
 /// `INSERT OR IGNORE` keeps one delivery per pair: delivery is at least once.
 public final class WebhookOutbox: Sendable {
     private let database: DatabaseQueue
@@ -108,31 +109,28 @@ public final class WebhookOutbox: Sendable {
         try database.read { db in try Int64.fetchOne(db, sql: "SELECT journal_sequence FROM cursor WHERE id = 1") ?? 0 }
     }
 
-    /// Turns the events of journal results (command sequence, JSON lines) into deliveries
-    /// for the subscriptions that want them, and moves the cursor, in one transaction.
-    /// Returns the number of deliveries created.
+    /// Turns the stored events of journaled commands (command sequence, its events from the
+    /// event store) into deliveries for the subscriptions that want them, and moves the cursor
+    /// (a command sequence), in one transaction. Returns the number of deliveries created.
     @discardableResult
-    public func enqueue(results: [(sequence: Int64, lines: [UInt8])], subscriptions: [WebhookSubscription], now: Int64) throws -> Int {
+    public func enqueue(results: [(sequence: Int64, events: [StoredEvent])], subscriptions: [WebhookSubscription], now: Int64) throws -> Int {
         guard let last = results.last?.sequence else { return 0 }
         return try database.write { db in
             var created = 0
             for result in results {
-                for line in result.lines.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                    guard let event = try? JSONParser.parse(Array(line)), case .string(let type)? = event["type"],
-                          case .number(let seq)? = event["seq"] else { continue }
-                    let account: String? = { if case .string(let a)? = event["account"] { return a } else { return nil } }()
-                    let eventID = "evt_" + seq
-                    for subscription in subscriptions where subscription.wants(type: type, account: account) {
+                for event in result.events {
+                    let eventID = "evt_\(event.sequence)"
+                    for subscription in subscriptions where subscription.wants(type: event.kind, account: event.account) {
                         var w = JSONWriter()
                         w.beginObject()
                         w.member("id", eventID)
                         w.member("subscription", subscription.name)
-                        w.key("event"); w.raw(String(decoding: line, as: UTF8.self))
+                        w.key("event"); w.raw(event.body)
                         w.endObject()
                         try db.execute(sql: """
                             INSERT OR IGNORE INTO delivery (subscription, event_id, event_type, account, body, attempts, next_attempt, status, created)
                             VALUES (?, ?, ?, ?, ?, 0, ?, 'pending', ?)
-                            """, arguments: [subscription.name, eventID, type, account, w.string, now, now])
+                            """, arguments: [subscription.name, eventID, event.kind, event.account, w.string, now, now])
                         created += db.changesCount
                     }
                 }

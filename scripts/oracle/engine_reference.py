@@ -374,7 +374,7 @@ class Engine:
             self.withdrawable_check(acct, asset, amount)
         if self._current:
             self._current["forced"] = True   # accepted: a replay keeps it
-        acct["bal"][asset] -= amount
+        acct["bal"][asset] = acct["bal"].get(asset, ZERO) - amount
         self.withdrawn[asset] += amount
         self.emit("withdrew", account=acct["id"], asset=asset, amount=amount,
                   balance=acct["bal"][asset])
@@ -473,6 +473,7 @@ class Engine:
         pos = acct["pos"].pop(sym)
         if pos["mode"] == "cross":
             acct["deficit_check"] = True
+            acct["last_liquidated"] = sym   # the instrument a deficit is socialized in
         if pos["mode"] == "isolated":
             settle = self.inst(sym)["settle"]
             if pos["iso"] >= 0:
@@ -779,13 +780,17 @@ class Engine:
             replay.genesis()
             for e in history:
                 replay.apply(e["cmd"], forced=e["forced"])
-            kept_events, kept_journal = self.events, self.journal
+            kept_events = self.events
             self.__dict__.update({k: v for k, v in replay.__dict__.items()})
-            self.events, self.journal, self._current = kept_events, kept_journal, current
+            # the replayed journal (its entries are what the deposits now point to) plus
+            # this notice
+            self.events, self.journal, self._current = kept_events, replay.journal + [current], \
+                current
             self.now = current["cmd"]["time"]
-        # A20: a fork at height f, and the new chain's hashes, show the chain reaches them
-        # (finality is judged at the next chain_deposit or chain_tip)
-        self.chain_tips[chain] = max([self.chain_tips.get(chain, 0), fork] + list(new))
+        # A20: the new chain reaches its last named hash, or the block before the fork when
+        # it names none (finality is judged at the next chain_deposit or chain_tip)
+        top = max(new) if new else fork - 1
+        self.chain_tips[chain] = max(self.chain_tips.get(chain, top), top)
         for d in orphaned:   # (an account only an orphaned deposit opened never existed)
             if d["account"] in self.accounts:
                 self.accounts[d["account"]]["deficit_check"] = True
@@ -917,19 +922,27 @@ class Engine:
         steps = 0
         waiting = set()
         while steps < self.params["liquidation_steps_per_command"]:
+            # worst ACCOUNT first (A8): an account ranks by its worst liquidating pool
+            # (waiting pools count); within it, its worst pool that can progress
             cands = []
             for k, acct in enumerate(self.accounts.values()):
+                keys = {}
                 for pool, st in acct["proc"].items():
-                    if st.get("kind") != "liq" or (acct["id"], pool) in waiting:
+                    if st.get("kind") != "liq":
                         continue
                     n = self.pool_numbers(acct, pool)
                     if not n["syms"]:
                         continue
                     if n["equity"] <= 0:
-                        key = (0, n["equity"], k)
+                        keys[pool] = (0, n["equity"])
                     else:
-                        key = (1, -(n["mm"] / n["equity"]), k)
-                    cands.append((key, acct, pool))
+                        keys[pool] = (1, -(n["mm"] / n["equity"]))
+                if not keys:
+                    continue
+                account_key = min(keys.values())
+                for pool, key in keys.items():
+                    if (acct["id"], pool) not in waiting:
+                        cands.append(((account_key, k, key), acct, pool))
             if not cands:
                 return
             cands.sort(key=lambda c: c[0])
@@ -1138,6 +1151,7 @@ class Engine:
             rank = pnl_pct * lev if pnl_pct > 0 else (pnl_pct / lev if lev else pnl_pct)
             ranked.append((-rank, k, other))
         ranked.sort(key=lambda r: (r[0], r[1]))
+        flat = []
         for _, _, other in ranked:
             if rem == 0:
                 break
@@ -1148,12 +1162,14 @@ class Engine:
             if op["mode"] == "isolated" and sym in other["pos"] and other["pos"][sym]["q"] == 0:
                 self._close_position(other, sym)
             if other.pop("deficit_check", False) and not self.pool_positions(other, "cross"):
-                # a counterparty left flat in deficit by ADL: step 6 for it at once
-                self.settle_negative_cross(other)
+                flat.append(other)
             self.emit("auto_deleveraged", account=other["id"], symbol=sym, quantity=s * q,
                       price=pb, bankrupt_account=acct["id"], realized_pnl=realized)
             out.append((q, other["id"]))
             rem -= q
+        # counterparties ADL left flat in deficit: step 6 for them once the batch is done
+        for other in flat:
+            self.settle_negative_cross(other)
         return rem
 
     # ------------------------------------------------------------------ deficits
@@ -1232,6 +1248,11 @@ class Engine:
                 if op is None or self.inst(sym)["settle"] != asset:
                     continue
                 w = self.pos_numbers(sym, op)["upnl"]
+            # profits are not clawed back from a pool that is itself bankrupt (A15)
+            if op is not None:
+                pool = "cross" if op["mode"] == "cross" else "isolated:" + sym
+                if self.pool_numbers(other, pool)["equity"] <= 0:
+                    continue
             if w > 0:
                 weights.append((other, w, op))
         total = sum((w for _, w, _ in weights), ZERO)

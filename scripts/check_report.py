@@ -18,7 +18,9 @@ import subprocess
 import sys
 
 PLOTS = ["price", "margin-ratio-median", "margin-ratio-p90", "liquidations", "fund", "maintenance-rate", "calibration", "cascade", "frontier"]
-INCIDENTS = ["Black Thursday", "LUNA", "FTX", "2025-10-10", "Mango kind", "JELLY kind"]
+# Incidents whose data ships with the repository (Examples/data) or is synthetic: always in the table.
+# FTX needs the research data ($SOLVENT_DATA_ROOT/minute); it is checked when that data is there.
+INCIDENTS = ["Black Thursday", "2021-05-19", "LUNA", "2025-10-10", "Mango kind", "JELLY kind"]
 COLOURS = {"dynamic blue": (0x1F, 0x6F, 0xB2), "static red": (0xC0, 0x39, 0x2B), "dynamic_raw amber": (0xE6, 0x9F, 0x00)}
 
 
@@ -34,7 +36,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--solvent", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--data-root", default=None, help="research data folder for the incident replays (default: the report's)")
+    parser.add_argument("--data-root", default=None, help="research data folder for the incident replays (default: $SOLVENT_DATA_ROOT, else the repository's data)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     html = os.path.join(args.out, "report.html")
@@ -70,7 +72,9 @@ def main():
     else:
         rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", section.group(1), re.S)
         names = " ".join(r[0] for r in rows)
-        for name in INCIDENTS:
+        root = args.data_root or os.environ.get("SOLVENT_DATA_ROOT")
+        wanted = INCIDENTS + (["FTX"] if root and os.path.exists(os.path.join(root, "minute", "binance-BTCUSDT-5m-2022-10-25_2022-11-30.csv.gz")) else [])
+        for name in wanted:
             if name not in names:
                 problems.append(f"incident table: no row for {name}")
         for name, rest in rows:

@@ -15,7 +15,7 @@ public enum Incidents {
         /// The public post-mortem or report the account comes from.
         public var source: String
         /// Data files to try, in order (relative to the data root, or to the repository when
-        /// they start with `Examples/`); the first present is used.
+        /// they start with `Examples/` or `data/`); the first present is used.
         public var files: [String]
         /// Replay window [from, to) (ISO 8601).
         public var from: String
@@ -29,12 +29,12 @@ public enum Incidents {
                  account: "BTC fell about 50 % in a day (Binance futures low 3,621.81); BitMEX went offline for about 25 minutes at the bottom, and MakerDAO keepers won collateral auctions with zero bids, leaving about 5.7M DAI unbacked",
                  source: "MakerDAO, \"The Market Collapse of March 12-13, 2020: How It Impacted MakerDAO\" (blog.makerdao.com, 2020-03); BitMEX, post-mortem of the 13 March outage (blog.bitmex.com, 2020-03)",
                  files: ["minute/binanceusdm-BTCUSDT-1m-2020-03-12T0858_2020-03-13T0419.csv.gz", "Examples/data/BTCUSDT-1h-2020-03-crash.csv"],
-                 from: "2020-03-12T08:58:00Z", to: "2020-03-13T04:20:00Z", synthetic: false),
+                 from: "2020-03-11T00:00:00Z", to: "2020-03-14T00:00:00Z", synthetic: false),
         Incident(id: "2021-05-19", name: "2021-05-19 sell-off",
                  account: "BTC fell from about 43,000 to 30,000 intraday with billions of dollars of futures liquidated across venues; Binance futures users were locked out during the drop and Binance offered compensation for the outage",
                  source: "Binance, announcement on compensating futures users for the 2021-05-19 outage (binance.com, 2021-05)",
-                 files: ["minute/binance-BTCUSDT-1m-2021-04-20_2021-05-20.csv.gz"],
-                 from: "2021-05-18T12:00:00Z", to: "2021-05-20T00:00:00Z", synthetic: false),
+                 files: ["minute/binance-BTCUSDT-1m-2021-04-20_2021-05-20.csv.gz", "data/binance-usdm-1h/BTCUSDT.csv.gz"],
+                 from: "2021-05-18T00:00:00Z", to: "2021-05-20T12:00:00Z", synthetic: false),
         Incident(id: "2022-05-luna", name: "LUNA/UST collapse 2022-05",
                  account: "UST lost its peg and LUNA went to zero within a week; venues delisted LUNA perpetuals mid-crash, and BTC fell from about 36,000 to 26,700 as the Luna Foundation Guard spent its BTC reserve defending the peg",
                  source: "Luna Foundation Guard, reserve-use statement (twitter.com/LFG_org, 2022-05-16); Binance, \"Binance will delist LUNA/USDT perpetual\" (2022-05-12)",

@@ -86,7 +86,7 @@ struct IncidentsCommand: ParsableCommand {
                 outcomes.append(Incidents.replay(incident, bars: bars, dataName: "synthetic", index: index, config: config))
                 continue
             }
-            let candidates = incident.files.map { $0.hasPrefix("Examples/") ? $0 : (root as NSString).appendingPathComponent($0) }
+            let candidates = incident.files.map { $0.hasPrefix("Examples/") || $0.hasPrefix("data/") ? $0 : (root as NSString).appendingPathComponent($0) }
             guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
                 ProcessIO.writeStderr("incidents: \(incident.id): no data (tried \(candidates.joined(separator: ", "))), skipped")
                 continue

@@ -47,8 +47,12 @@ struct ReportCommand: ParsableCommand {
         let times = bars.map(\.time)
         let prices = bars.map { DoubleBoundary.double($0.close) }
         let table = Backtest.staticTiers
-        let calibration = DynamicMargin(times: times, prices: prices, volumes: bars.map { DoubleBoundary.double($0.volume) },
-                                        bracketFloors: table.brackets.map { DoubleBoundary.double($0.notionalFloor) }, policy: policy)
+        policy.fastLambda = 0.7
+        let walk = MarginCalibration.run(times: times, prices: prices, volumes: bars.map { DoubleBoundary.double($0.volume) },
+                                         bracketFloors: table.brackets.map { DoubleBoundary.double($0.notionalFloor) }, policy: policy,
+                                         opens: bars.map { DoubleBoundary.double($0.open) }, highs: bars.map { DoubleBoundary.double($0.high) },
+                                         lows: bars.map { DoubleBoundary.double($0.low) })
+        let calibration = walk.calibrated
         let staticRates = table.brackets.map { DoubleBoundary.double($0.maintenanceMarginRate) }
         var cascade: [Cascade.Outcome] = []
         if cascadeAccounts > 0 {
@@ -84,6 +88,8 @@ struct ReportCommand: ParsableCommand {
             staticRates: staticRates, coverage: coverage, dynamicExceedances: calibration.exceedances(times: times, prices: prices),
             staticExceedances: calibration.exceedances(times: times, prices: prices, staticRate: staticRates[0]),
             cascade: cascade, cascadeAccounts: cascadeAccounts)
+        input.withAPC = walk.withAPC
+        input.apcExceedances = walk.withAPC.exceedances(times: times, prices: prices)
         input.frontier = frontier
         input.fund = DoubleBoundary.double(fundAmount)
         input.incidents = incidents

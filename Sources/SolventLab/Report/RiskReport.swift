@@ -20,6 +20,10 @@ public struct RiskReportInput: Sendable {
     /// The capital-against-shortfall frontier (empty: no section) and the fund it is read for.
     public var frontier: [Frontier.Point] = []
     public var fund: Double = 1_000_000
+    /// The calibration's anti-procyclicality add-on (nil: `calibration` is the older fixed model
+    /// with APC built in) and its exceedances.
+    public var withAPC: DynamicMargin? = nil
+    public var apcExceedances: [Bool] = []
     /// Incident replays (empty: no section).
     public var incidents: [Incidents.Outcome] = []
 
@@ -113,15 +117,27 @@ public enum RiskReport {
         // Calibration and tests.
         let dyn = input.dynamicExceedances, sta = input.staticExceedances
         body += "<section><h2>Calibration and backtesting statistics</h2>"
-        body += "<p>Dynamic margin: EWMA volatility, quantile z = \(DoubleBoundary.text((input.calibration.z * 1000).rounded() / 1000)) (normal \(DoubleBoundary.text((input.calibration.zNormal * 1000).rounded() / 1000)), empirical \(DoubleBoundary.text((input.calibration.zEmpirical * 1000).rounded() / 1000))), coverage \(pct(input.coverage, 1)) of the absolute one-bar move, with anti-procyclicality.</p>"
-        body += "<table><thead><tr><th>notional floor</th><th>horizon (bars)</th><th>proposed MMR</th><th>raw MMR</th><th>static MMR</th></tr></thead><tbody>"
-        let lastStep = input.calibration.steps[input.calibration.steps.count - 1]
-        for i in input.calibration.bracketFloors.indices {
-            body += "<tr><td>\(money(input.calibration.bracketFloors[i]))</td><td>\(DoubleBoundary.text((input.calibration.horizons[i] * 100).rounded() / 100))</td><td>\(pct(lastStep.rates[i], 3))</td><td>\(pct(lastStep.raw[i], 3))</td><td>\(pct(input.staticRates[i], 3))</td></tr>"
+        if let apc = input.withAPC {
+            let ks = input.calibration.steps.count
+            body += "<p>Calibrated, not only conservative: EWMA volatility (slow and fast, the larger), first-bracket horizon \(RangeVolatility.formatHorizon(input.calibration.horizonSeconds[0])) on \(RangeVolatility.formatHorizon(Double(input.calibration.barMs) / 1000)) bars\(input.calibration.subBar ? " (below one bar: Parkinson ranges with a Student t(4) tail)" : ""), multiplier chosen walk-forward as the lowest meeting \(pct(input.coverage, 1)) coverage with neither Kupiec (both tails) nor Christoffersen rejecting at 5 %; anti-procyclicality is an add-on shown apart (\(ks) steps).</p>"
+            body += "<table><thead><tr><th>notional floor</th><th>horizon</th><th>calibrated MMR</th><th>with APC add-on</th><th>static MMR</th></tr></thead><tbody>"
+            let lastStep = input.calibration.steps[input.calibration.steps.count - 1], apcStep = apc.steps[apc.steps.count - 1]
+            for i in input.calibration.bracketFloors.indices {
+                body += "<tr><td>\(money(input.calibration.bracketFloors[i]))</td><td>\(RangeVolatility.formatHorizon(input.calibration.horizonSeconds[i]))</td><td>\(pct(lastStep.rates[i], 3))</td><td>\(pct(apcStep.rates[i], 3))</td><td>\(pct(input.staticRates[i], 3))</td></tr>"
+            }
+            body += "</tbody></table>"
+        } else {
+            body += "<p>Dynamic margin: EWMA volatility, quantile z = \(DoubleBoundary.text((input.calibration.z * 1000).rounded() / 1000)) (normal \(DoubleBoundary.text((input.calibration.zNormal * 1000).rounded() / 1000)), empirical \(DoubleBoundary.text((input.calibration.zEmpirical * 1000).rounded() / 1000))), coverage \(pct(input.coverage, 1)) of the absolute one-bar move, with anti-procyclicality.</p>"
+            body += "<table><thead><tr><th>notional floor</th><th>horizon (bars)</th><th>proposed MMR</th><th>raw MMR</th><th>static MMR</th></tr></thead><tbody>"
+            let lastStep = input.calibration.steps[input.calibration.steps.count - 1]
+            for i in input.calibration.bracketFloors.indices {
+                body += "<tr><td>\(money(input.calibration.bracketFloors[i]))</td><td>\(DoubleBoundary.text((input.calibration.horizons[i] * 100).rounded() / 100))</td><td>\(pct(lastStep.rates[i], 3))</td><td>\(pct(lastStep.raw[i], 3))</td><td>\(pct(input.staticRates[i], 3))</td></tr>"
+            }
+            body += "</tbody></table>"
         }
-        body += "</tbody></table>"
         body += "<table><thead><tr><th>first bracket</th><th>observations</th><th>exceedances</th><th>rate</th><th>Kupiec LR</th><th>Kupiec p</th><th>Christoffersen LR</th><th>Christoffersen p</th><th>verdict at 5 %</th></tr></thead><tbody>"
-        for (name, series) in [("dynamic", dyn), ("static", sta)] {
+        let rows = input.withAPC == nil ? [("dynamic", dyn), ("static", sta)] : [("calibrated", dyn), ("with APC add-on", input.apcExceedances), ("static", sta)]
+        for (name, series) in rows where series.count >= 2 {
             let x = series.filter { $0 }.count
             let kupiec = BacktestStatistics.kupiec(observations: series.count, exceedances: x, coverage: input.coverage)
             let independence = BacktestStatistics.christoffersenIndependence(series)
@@ -132,9 +148,16 @@ public enum RiskReport {
         body += "</tbody></table>"
         let stride = max(1, input.calibration.steps.count / 1500)
         let ratePath = Swift.stride(from: 0, to: input.calibration.steps.count, by: stride).map { input.calibration.steps[$0] }
-        body += SVGChart(id: "calibration", title: "First-bracket rate: proposed (with APC) and raw", yLabel: "MMR",
-                         series: [.init(name: "raw", color: "#e69f00", points: ratePath.map { (x: Double($0.time), y: $0.raw[0]) }),
-                                  .init(name: "proposed", color: "#1f6fb2", points: ratePath.map { (x: Double($0.time), y: $0.rates[0]) })], percent: true).render()
+        if let apc = input.withAPC {
+            let apcPath = Swift.stride(from: 0, to: apc.steps.count, by: stride).map { apc.steps[$0] }
+            body += SVGChart(id: "calibration", title: "First-bracket rate: calibrated and with the APC add-on", yLabel: "MMR",
+                             series: [.init(name: "with APC", color: "#e69f00", points: apcPath.map { (x: Double($0.time), y: $0.rates[0]) }),
+                                      .init(name: "calibrated", color: "#1f6fb2", points: ratePath.map { (x: Double($0.time), y: $0.rates[0]) })], percent: true).render()
+        } else {
+            body += SVGChart(id: "calibration", title: "First-bracket rate: proposed (with APC) and raw", yLabel: "MMR",
+                             series: [.init(name: "raw", color: "#e69f00", points: ratePath.map { (x: Double($0.time), y: $0.raw[0]) }),
+                                      .init(name: "proposed", color: "#1f6fb2", points: ratePath.map { (x: Double($0.time), y: $0.rates[0]) })], percent: true).render()
+        }
         body += "</section>"
 
         // Frontier.

@@ -2,7 +2,9 @@
 ///
 /// Money, prices, quantities and ratios in Solvent are all `FixedDecimal`. There are
 /// exactly 18 fractional digits, so a price like `0.00000001` and a ratio like
-/// `0.0000123` are exact. The range is about ±1.7 × 10^20.
+/// `0.0000123` are exact. The range is symmetric, ±(2^127 − 1)·10^-18 (about ±1.7 × 10^20):
+/// `Int128.min` is not a value (so `magnitude` and negation are total); the parser, the checked
+/// operations and the rounding helpers never produce it.
 ///
 /// - Addition and subtraction are exact and trap on overflow.
 /// - Multiplication and division are computed on a 256-bit intermediate and rounded
@@ -30,7 +32,7 @@ public struct FixedDecimal: Sendable, Hashable, Comparable {
     /// The smallest positive value, `10^-18`.
     public static let ulp = FixedDecimal(raw: 1)
     public static let max = FixedDecimal(raw: .max)
-    public static let min = FixedDecimal(raw: .min)
+    public static let min = FixedDecimal(raw: -Int128.max)
 
     @inlinable public var isZero: Bool { raw == 0 }
     @inlinable public var isNegative: Bool { raw < 0 }
@@ -104,14 +106,14 @@ extension FixedDecimal {
     /// Sum; throws ``DecimalError/overflow`` instead of trapping.
     @inlinable public func addingChecked(_ other: FixedDecimal) throws(DecimalError) -> FixedDecimal {
         let (sum, overflow) = raw.addingReportingOverflow(other.raw)
-        if overflow { throw .overflow }
+        if overflow || sum == .min { throw .overflow }
         return FixedDecimal(raw: sum)
     }
 
     /// Difference; throws ``DecimalError/overflow`` instead of trapping.
     @inlinable public func subtractingChecked(_ other: FixedDecimal) throws(DecimalError) -> FixedDecimal {
         let (difference, overflow) = raw.subtractingReportingOverflow(other.raw)
-        if overflow { throw .overflow }
+        if overflow || difference == .min { throw .overflow }
         return FixedDecimal(raw: difference)
     }
 
@@ -190,7 +192,6 @@ extension FixedDecimal {
     static func signed(_ magnitude: UInt128?, negative: Bool) -> FixedDecimal? {
         guard let magnitude else { return nil }
         if negative {
-            if magnitude == UInt128(Int128.max) + 1 { return FixedDecimal(raw: .min) }
             guard magnitude <= UInt128(Int128.max) else { return nil }
             return FixedDecimal(raw: -Int128(magnitude))
         }

@@ -14,6 +14,7 @@ extension Engine {
     /// Unknown accounts, instruments and assets are left to the command itself (it names them).
     func rangeProblem(_ timed: TimedCommand) -> RejectReason? {
         if let problem = RangeContract.timeProblem(timed.time) { return RejectReason(.outOfRange, field: "time", problem) }
+        if let problem = totalsHeadroomProblem() { return problem }
         switch timed.command {
         case let .deposit(account, asset, amount, _), let .chainDeposit(account, asset, amount, _, _, _, _):
             if let problem = magnitudeProblem(amount) { return RejectReason(.outOfRange, field: "amount", problem) }
@@ -46,8 +47,9 @@ extension Engine {
                     if let problem = magnitudeProblem(level.quantity) { return RejectReason(.outOfRange, field: "\(side)[\(k)][1]", problem) }
                 }
             }
-        case let .funding(_, rate):
+        case let .funding(symbol, rate):
             if rate.magnitude >= .one { return RejectReason(.outOfRange, field: "rate", "out of range: must be within (−1, 1)") }
+            return fundingProblem(symbol, rate)
         case let .setLeverage(_, _, leverage):
             if let problem = RangeContract.leverageProblem(leverage) { return RejectReason(.outOfRange, field: "leverage", problem) }
         case let .moveIsolatedMargin(_, _, amount):
@@ -63,6 +65,49 @@ extension Engine {
             }
         case .cancelOrder, .setMarginMode, .tick:
             break
+        }
+        return nil
+    }
+
+    /// Largest balance (or isolated margin) a funding payment may leave: 10^19. A payment is at
+    /// most a position's notional (10^17), so repeated fundings are the one way a balance could
+    /// otherwise grow without a trade; a funding that would pass the bound is refused whole.
+    static let fundingBalanceLimit = FixedDecimal(raw: 10_000_000_000_000_000_000 * FixedDecimal.unitRaw)
+
+    /// Whether paying funding at `rate` would push any holder's balance or isolated margin
+    /// beyond ±10^19 (then the whole funding is refused, nothing paid).
+    func fundingProblem(_ symbol: String, _ rate: FixedDecimal) -> RejectReason? {
+        guard let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }), let mark = state.market.marks[i] else { return nil }
+        let instrument = state.market.instruments[i]
+        for record in state.accounts {
+            guard let k = record.positionIndex(i) else { continue }
+            let position = record.account.positions[k]
+            let size = position.quantity.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven)
+            let notional = size.flatMap { instrument.isInverse ? $0.divided(by: mark, rounding: .halfEven) : $0.multiplied(by: mark, rounding: .halfEven) }
+            let payment = notional.flatMap { $0.multiplied(by: rate, rounding: .awayFromZero) }?.magnitude
+            var held = record.balance(record.account.settle).magnitude
+            if case .isolated(let margin) = position.marginMode { held = margin.magnitude }
+            guard let payment, let after = try? held.addingChecked(payment), after <= Self.fundingBalanceLimit else {
+                return RejectReason(.outOfRange, field: "rate", "out of range: the payment would take account \"\(record.id)\" beyond a balance of 1e19")
+            }
+        }
+        return nil
+    }
+
+    /// The venue-wide totals (deposited, withdrawn, fund, fees, external, socialized loss) grow
+    /// with every command, by at most 5 × 10^19 per command inside the contract (a drain of at
+    /// most 500 steps — the documents' bound on `liquidation_steps_per_command` — of ≤ 10^17).
+    /// Every command needs that much headroom below the decimal range (±1.7 × 10^20): a venue
+    /// whose totals of an asset pass 10^20 refuses commands, typed, instead of trapping
+    /// (unreachable for any real venue: 10^20 is a million times the world's money).
+    static let totalsHeadroomLimit = FixedDecimal(raw: 100_000_000_000_000_000_000 * FixedDecimal.unitRaw)
+
+    func totalsHeadroomProblem() -> RejectReason? {
+        for (a, t) in state.totals.enumerated() {
+            for value in [t.opening, t.deposited, t.withdrawn, t.insuranceFund, t.fees, t.external, t.socializedLoss]
+            where value.magnitude > Self.totalsHeadroomLimit {
+                return RejectReason(.outOfRange, field: "totals", "out of range: the venue's \(state.market.assets[a].symbol) totals passed 1e20")
+            }
         }
         return nil
     }

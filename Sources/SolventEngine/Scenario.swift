@@ -64,6 +64,14 @@ public struct Scenario: Sendable {
     }
 
     /// Decodes engine parameters (snake_case fields, all optional, defaults of the exchange preset).
+    /// `liquidation_steps_per_command` from a document: 1…500 (the range contract bounds what one
+    /// command can move the venue's totals: ≤ 500 steps of ≤ 10^17; docs/range-contract.md).
+    static func stepsPerCommand(_ v: JSONReader) throws(InputError) -> Int {
+        let n = try v.integer()
+        guard n >= 1, n <= 500 else { throw v.error("out of range: must be in 1...500") }
+        return Int(n)
+    }
+
     public static func decodeParameters(_ reader: JSONReader?, policy: MarginPolicy) throws(InputError) -> EngineParameters {
         var p = EngineParameters()
         p.policy = policy
@@ -80,7 +88,7 @@ public struct Scenario: Sendable {
         if let v = try reader.optional("hysteresis") { p.hysteresis = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_fee_rate") { p.liquidationFeeRate = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_step_fraction") { p.liquidationStepFraction = try v.positiveDecimal() }
-        if let v = try reader.optional("liquidation_steps_per_command") { p.liquidationStepsPerCommand = Int(try v.integer()) }
+        if let v = try reader.optional("liquidation_steps_per_command") { p.liquidationStepsPerCommand = try stepsPerCommand(v) }
         if let v = try reader.optional("liquidation_notional_cap") { p.liquidationNotionalCap = try v.positiveDecimal() }
         if let v = try reader.optional("liquidation_cap_interval_ms") { p.liquidationCapIntervalMs = try v.duration() }
         if let v = try reader.optional("price_band") { p.priceBand = try v.positiveDecimal() }
@@ -138,11 +146,7 @@ public struct Scenario: Sendable {
         if let v = try reader.optional("hysteresis") { u.hysteresis = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_fee_rate") { u.liquidationFeeRate = try v.nonNegativeDecimal() }
         if let v = try reader.optional("liquidation_step_fraction") { u.liquidationStepFraction = try v.positiveDecimal() }
-        if let v = try reader.optional("liquidation_steps_per_command") {
-            let n = try v.integer()
-            guard n >= 1, n <= 100_000 else { throw v.error("must be in 1...100000") }
-            u.liquidationStepsPerCommand = Int(n)
-        }
+        if let v = try reader.optional("liquidation_steps_per_command") { u.liquidationStepsPerCommand = try stepsPerCommand(v) }
         if case .null? = reader.value["liquidation_notional_cap"] { u.liquidationNotionalCap = Nullable(nil) }
         if let v = try reader.optional("liquidation_notional_cap") { u.liquidationNotionalCap = Nullable(try v.positiveDecimal()) }
         if let v = try reader.optional("liquidation_cap_interval_ms") { u.liquidationCapIntervalMs = try v.duration() }

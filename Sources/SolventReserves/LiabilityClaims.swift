@@ -35,28 +35,36 @@ public struct LiabilityClaim: Sendable, Hashable {
 ///   that can only overstate liabilities, and the reserves read at the same chain tip hold it.
 /// A negative claim puts 0 in the leaf and its amount in `negativeParts`.
 public enum LiabilityClaims {
-    public static func extract(from state: EngineState) -> [LiabilityClaim] {
+    /// Throws when an account's claim leaves the decimal range (sums are checked, never trapped).
+    public static func extract(from state: EngineState) throws(ReservesError) -> [LiabilityClaim] {
         let evaluator = MarginEvaluator(market: state.market, policy: state.parameters.policy)
         let assetCount = state.market.assets.count
         // The uncredited part of each pending deposit, per account and asset.
         var uncredited: [Int: [(asset: Int, amount: FixedDecimal)]] = [:]
         for deposit in state.chainDeposits where !deposit.isFinal {
-            uncredited[deposit.account, default: []].append((deposit.asset, deposit.amount - deposit.credited))
+            guard let part = try? deposit.amount.subtractingChecked(deposit.credited) else { throw overflow(state, deposit.asset) }
+            uncredited[deposit.account, default: []].append((deposit.asset, part))
         }
         var claims: [LiabilityClaim] = []
         claims.reserveCapacity(state.accounts.count)
         for (a, engineAccount) in state.accounts.enumerated() {
             let account = engineAccount.account
             var net = [FixedDecimal](repeating: .zero, count: assetCount)
-            for balance in account.collateral { net[balance.asset] += balance.amount }
-            for pending in uncredited[a] ?? [] { net[pending.asset] += pending.amount }
+            func add(_ asset: Int, _ amount: FixedDecimal) throws(ReservesError) {
+                guard let sum = try? net[asset].addingChecked(amount) else { throw overflow(state, asset, account: engineAccount.id) }
+                net[asset] = sum
+            }
+            for balance in account.collateral { try add(balance.asset, balance.amount) }
+            for pending in uncredited[a] ?? [] { try add(pending.asset, pending.amount) }
             if !account.positions.isEmpty {
                 let evaluation = evaluator.evaluate(account, prices: false)  // only the uPnL is read
                 for (k, position) in account.positions.enumerated() {
                     let pnl = evaluation.positions[k].unrealizedPnl
                     switch position.marginMode {
-                    case .cross: net[account.settle] += pnl
-                    case .isolated(let margin): net[account.settle] += FixedDecimal.maximum(.zero, margin + pnl)
+                    case .cross: try add(account.settle, pnl)
+                    case .isolated(let margin):
+                        guard let equity = try? margin.addingChecked(pnl) else { throw overflow(state, account.settle, account: engineAccount.id) }
+                        try add(account.settle, FixedDecimal.maximum(.zero, equity))
                     }
                 }
             }
@@ -65,5 +73,9 @@ public enum LiabilityClaims {
                                          negativeParts: net.map { FixedDecimal.minimum(.zero, $0) }))
         }
         return claims
+    }
+
+    static func overflow(_ state: EngineState, _ asset: Int, account: String? = nil) -> ReservesError {
+        ReservesError("the \(state.market.assets[asset].symbol) claim\(account.map { " of account \"\($0)\"" } ?? "") leaves the decimal range (±1.7e20)")
     }
 }

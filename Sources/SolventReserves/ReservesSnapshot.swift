@@ -21,7 +21,7 @@ public struct ReservesSnapshot: Sendable {
     public static func snapshotID(journalSequence: Int64, stateHash: String) -> String { "\(journalSequence):\(stateHash)" }
 
     public init(state: EngineState, stateHash: String, secret: [UInt8], piecesPerAccount: Int = 2) throws(ReservesError) {
-        let claims = LiabilityClaims.extract(from: state)
+        let claims = try LiabilityClaims.extract(from: state)
         tree = try MerkleSumTree(claims: claims, assets: state.market.assets.map(\.symbol), secret: secret,
                                  snapshot: Self.snapshotID(journalSequence: state.commandsApplied, stateHash: stateHash),
                                  piecesPerAccount: piecesPerAccount)

@@ -232,3 +232,53 @@ import Testing
         }
     }
 }
+
+/// Findings of the outside attack on the range contract (attacks/ 01–04), as regression tests.
+@Suite struct RangeContractAttackRegressionTests {
+    /// attacks/04: `Int128.min` as a decimal text used to trap in `magnitude`; the range is now
+    /// symmetric and the text is refused.
+    @Test func int128MinIsNotADecimal() throws {
+        #expect(throws: DecimalParseError.self) { _ = try FixedDecimal(parsing: "-170141183460469231731.687303715884105728") }
+        #expect(try FixedDecimal(parsing: "-170141183460469231731.687303715884105727") == -FixedDecimal.max)
+        #expect(FixedDecimal.min == -FixedDecimal.max)
+        #expect(throws: DecimalError.self) { _ = try (-FixedDecimal.max).subtractingChecked(.ulp) }
+        let reader = JSONReader(.string("-170141183460469231731.687303715884105728"), path: "amount")
+        #expect(throws: InputError.self) { _ = try reader.decimal() }
+    }
+
+    /// attacks/01: ~1,700 fundings at a rate just below 1 on an in-contract position used to
+    /// overflow a balance; the funding that would pass a balance of 1e19 is refused, typed.
+    @Test func repeatedFundingIsRefusedBeforeABalanceOverflows() throws {
+        let document = """
+        {"start":{"time":"2024-01-01T00:00:00Z","assets":{"USDT":"1","BTC":"8000"},
+          "instruments":[{"symbol":"BTCUSDT","kind":"linear_perpetual","base":"BTC","settle":"USDT","contract_size":"1",
+            "brackets":[{"notional_floor":"0","notional_cap":"1000000000000000","max_leverage":"1000","mmr":"0.004"}]}],
+          "marks":{"BTCUSDT":"8000"},"accounts":[]},"commands":[]}
+        """
+        var engine = try Scenario.decode(JSONParser.parse(document)).makeEngine()
+        var time = engine.state.time
+        func apply(_ command: EngineCommand) -> [EngineEvent] {
+            time += 1
+            return engine.apply(TimedCommand(time: time, command: command))
+        }
+        _ = apply(.deposit(account: "a", asset: "USDT", amount: .one, settle: nil))
+        _ = apply(.markPrice(symbol: "BTCUSDT", price: FixedDecimal(100_000_000), sourceTime: time + 1))
+        _ = apply(.fill(account: "a", symbol: "BTCUSDT", quantity: FixedDecimal(-1_000_000_000), price: FixedDecimal(100_000_000), fee: .zero, orderID: nil))
+        var refusedAt: Int? = nil
+        for n in 0..<200 {
+            let events = apply(.funding(symbol: "BTCUSDT", rate: FixedDecimal("0.999999999999999999")!))
+            if let rejected = events.first(where: { $0.kind == .rejected }) {
+                #expect(rejected.text("field") == "rate")
+                #expect(rejected["code"] == .integer(Int64(RejectReason.Code.outOfRange.rawValue)))
+                refusedAt = n
+                break
+            }
+        }
+        // 1e17 a funding: the 100th would pass 1e19.
+        #expect(refusedAt == 99)
+        EngineFuzzer.checkInvariants(engine)
+        // The mark can still move to the far end of the contract without a trap.
+        _ = apply(.markPrice(symbol: "BTCUSDT", price: FixedDecimal("0.00000001")!, sourceTime: time + 1))
+        EngineFuzzer.checkInvariants(engine)
+    }
+}

@@ -139,7 +139,7 @@ private func engineState(accounts: Int, seed: UInt64) -> Engine {
     @Test func claimsFromEngineState() throws {
         let engine = engineState(accounts: 300, seed: 5)
         let state = engine.state
-        let claims = LiabilityClaims.extract(from: state)
+        let claims = try LiabilityClaims.extract(from: state)
         #expect(claims.count == 300)
         let evaluator = engine.evaluator
         for (k, claim) in claims.enumerated() {
@@ -356,5 +356,23 @@ private func engineState(accounts: Int, seed: UInt64) -> Engine {
         let final = try ReservesSnapshot(state: engine.state, stateHash: engine.stateHash(), secret: secret)
         #expect(final.tree.claims[0].amounts == [dec("6000")])
         #expect(final.pendingDeposits == [.zero])
+    }
+}
+
+/// attacks/02: a journaled state whose claims leave the decimal range used to trap while the
+/// liabilities were summed (for any key, on every restart); it is now a typed `ReservesError`.
+@Suite struct ReservesRangeTests {
+    @Test func claimsBeyondTheRangeAreATypedError() throws {
+        let document = """
+        {"start":{"time":"2024-01-01T00:00:00Z","assets":{"USDT":"1"},"instruments":[],"marks":{},
+          "accounts":[{"id":"a","settle":"USDT","collateral":{"USDT":"1000"}},{"id":"b","settle":"USDT","collateral":{"USDT":"1000"}}]},"commands":[]}
+        """
+        var state = try Scenario.decode(JSONParser.parse(document)).makeEngine().state
+        // Balances no command can create (the engine bounds them): summing them must not trap.
+        state.accounts[0].account.collateral[0].amount = FixedDecimal.max
+        state.accounts[1].account.collateral[0].amount = FixedDecimal.max
+        #expect(throws: ReservesError.self) {
+            _ = try ReservesSnapshot(state: state, stateHash: "x", secret: [UInt8](repeating: 7, count: 32))
+        }
     }
 }

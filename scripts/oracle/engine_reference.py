@@ -1248,11 +1248,6 @@ class Engine:
                 if op is None or self.inst(sym)["settle"] != asset:
                     continue
                 w = self.pos_numbers(sym, op)["upnl"]
-            # profits are not clawed back from a pool that is itself bankrupt (A15)
-            if op is not None:
-                pool = "cross" if op["mode"] == "cross" else "isolated:" + sym
-                if self.pool_numbers(other, pool)["equity"] <= 0:
-                    continue
             if w > 0:
                 weights.append((other, w, op))
         total = sum((w for _, w, _ in weights), ZERO)

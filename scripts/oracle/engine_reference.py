@@ -624,6 +624,9 @@ class Engine:
                 if pn["equity"] < pn["im"] + self.order_margin(acct):
                     pos["lev"] = old
                     raise Reject(2001, "leverage", "the pool cannot hold the initial margin")
+        elif lev > self.inst(sym)["brackets"][0]["max_leverage"]:
+            # A33: no position yet: above every bracket's maximum is refused
+            raise Reject(2002, "leverage", "above the instrument's maximum leverage")
         acct["lev_set"][sym] = lev
         self.emit("leverage_set", account=acct["id"], symbol=sym, leverage=lev)
 

@@ -83,6 +83,7 @@ public struct Engine: Sendable {
         refreshBreakers()
         reevaluate(touched)
         drainLiquidations()
+        checkInvariantsInDebug()  // debug and test builds only (Engine+Invariants.swift)
         return events
     }
 

@@ -230,7 +230,10 @@ private let names = ["lender-call-cured.json", "lender-call-uncured.json", "cras
         for backend in [Backend.sqlite, .postgres] {
             let test = try backend.make()
             var engine = try JournaledEngine.create(scenario: scenario("short-squeeze-socialized.json"), journal: test.open(), snapshotEvery: 3)
-            guard case .array(let commands)? = try scenario("short-squeeze-socialized.json")["commands"] else { return }
+            guard case .array(let commands)? = try scenario("short-squeeze-socialized.json")["commands"], !commands.isEmpty else {
+                Issue.record("the scenario has no commands: nothing to compare")
+                return
+            }
             for command in commands { _ = try engine.submit(command) }
             hashes.append(try JournaledEngine.recover(journal: test.open()).engine.engine.stateHash())
         }

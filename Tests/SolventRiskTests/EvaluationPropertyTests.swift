@@ -23,6 +23,7 @@ private func tolerance(_ position: Position, _ instrument: Instrument, price: Fi
     /// At the computed liquidation price, the pool's equity equals its maintenance margin
     /// to the last unit the price can express.
     @Test func equityEqualsMaintenanceAtLiquidationPrice() async {
+        var checked = 0  // positions whose liquidation price was checked: a property that checks nothing fails
         await propertyCheck(count: 300, input: Gen.uint64()) { seed in
             var rng = SplitMix64(seed: seed)
             let market = RandomBook.market(using: &rng)
@@ -38,12 +39,15 @@ private func tolerance(_ position: Position, _ instrument: Instrument, price: Fi
                 let gap = (pool.equity - pool.maintenanceMargin).magnitude
                 #expect(gap <= tolerance(position, market.instruments[position.instrument], price: price),
                         "seed \(seed) position \(i): equity \(pool.equity) MM \(pool.maintenanceMargin) at \(price)")
+                checked += 1
             }
         }
+        #expect(checked >= 150, "only \(checked) liquidation prices checked over 300 books")
     }
 
     /// At the bankruptcy price, the pool's equity is zero (to the last unit).
     @Test func equityIsZeroAtBankruptcyPrice() async {
+        var checked = 0  // positions whose bankruptcy price was checked
         await propertyCheck(count: 300, input: Gen.uint64()) { seed in
             var rng = SplitMix64(seed: seed)
             let market = RandomBook.market(using: &rng)
@@ -57,8 +61,10 @@ private func tolerance(_ position: Position, _ instrument: Instrument, price: Fi
                 let pool = moved.pools.first { $0.pool == moved.positions[i].pool }!
                 #expect(pool.equity.magnitude <= tolerance(position, market.instruments[position.instrument], price: price),
                         "seed \(seed) position \(i): equity \(pool.equity) at \(price)")
+                checked += 1
             }
         }
+        #expect(checked >= 150, "only \(checked) bankruptcy prices checked over 300 books")
     }
 
     /// Maintenance margin is continuous across every bracket boundary (one unit either side).

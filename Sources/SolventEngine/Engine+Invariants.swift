@@ -1,0 +1,84 @@
+import SolventCore
+
+/// The state's invariants, checked after every command in debug and test builds (`apply` calls
+/// `checkInvariantsInDebug()`; release builds compile the call to nothing):
+///
+/// - **conservation per asset**: `opening + deposited − withdrawn = balances + fund + fees + external`
+///   (docs/design.md, principle 3), and the insurance fund is never negative;
+/// - **the at-risk index ≡ a rescan**: re-evaluating every account at the current marks, from its
+///   current procedure state, moves no pool (no event, the same procedures, backlog and calls), so
+///   the index did not miss an account that crossed a threshold;
+/// - **backlog consistency**: the liquidation backlog is exactly the accounts with a liquidating
+///   pool, the called set exactly those with a pool in a margin call, every member a valid account,
+///   and no order or account refers to a missing one.
+extension Engine {
+    /// Traps with the broken invariant in debug builds; nothing in release builds.
+    @inline(__always)
+    func checkInvariantsInDebug() {
+        #if DEBUG
+        if let problem = invariantViolation() {
+            preconditionFailure("engine invariant broken after command \(state.commandsApplied) (time \(state.time)): \(problem)")
+        }
+        #endif
+    }
+
+    /// The first broken invariant, described; nil when all hold.
+    public func invariantViolation() -> String? {
+        conservationViolation() ?? backlogViolation() ?? rescanViolation()
+    }
+
+    func conservationViolation() -> String? {
+        for a in state.market.assets.indices {
+            let symbol = state.market.assets[a].symbol
+            if state.totals[a].insuranceFund.isNegative { return "the insurance fund in \(symbol) is negative (\(state.totals[a].insuranceFund))" }
+            let gap = state.conservationGap(of: a)
+            if !gap.isZero { return "money not conserved in \(symbol): opening + deposited − withdrawn exceeds balances + fund + fees + external by \(gap)" }
+        }
+        return nil
+    }
+
+    func backlogViolation() -> String? {
+        var liquidating = Set<Int>(), called = Set<Int>()
+        for (a, record) in state.accounts.enumerated() {
+            if state.accountIndex[record.id] != a { return "account \"\(record.id)\" is not at its index \(a)" }
+            for procedure in record.procedures.values {
+                if procedure.isLiquidating { liquidating.insert(a) }
+                if case .called = procedure { called.insert(a) }
+            }
+            for id in record.orders where state.orders[id] == nil { return "account \"\(record.id)\" lists order \"\(id)\" that is not open" }
+        }
+        if state.accountIndex.count != state.accounts.count { return "\(state.accountIndex.count) ids index \(state.accounts.count) accounts" }
+        if state.backlog != liquidating {
+            return "the backlog \(names(state.backlog)) is not the set of liquidating accounts \(names(liquidating))"
+        }
+        if state.calledAccounts != called {
+            return "the called set \(names(state.calledAccounts)) is not the set of accounts in a margin call \(names(called))"
+        }
+        return nil
+    }
+
+    /// Re-evaluates every account on a copy (the full-rescan oracle) and compares.
+    func rescanViolation() -> String? {
+        var copy = self
+        copy.events = []
+        for a in copy.state.accounts.indices {
+            let before = copy.state.accounts[a].procedures
+            copy.evaluateAndAdvance(a, emit: true)
+            if let event = copy.events.first {
+                return "a rescan moves account \"\(state.accounts[a].id)\" (\(event.kind)): the at-risk index missed it"
+            }
+            if copy.state.accounts[a].procedures != before {
+                return "a rescan changes the procedures of account \"\(state.accounts[a].id)\" without an event"
+            }
+        }
+        if copy.state.backlog != state.backlog || copy.state.calledAccounts != state.calledAccounts {
+            return "a rescan changes the backlog or the called set"
+        }
+        return nil
+    }
+
+    private func names(_ set: Set<Int>) -> String {
+        let ids = set.sorted().prefix(5).map { $0 < state.accounts.count ? state.accounts[$0].id : "#\($0)" }
+        return "[" + ids.joined(separator: ", ") + (set.count > 5 ? ", … \(set.count) in all" : "") + "]"
+    }
+}

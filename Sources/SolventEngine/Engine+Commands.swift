@@ -201,7 +201,12 @@ extension Engine {
             if isStale(i) { throw RejectReason(.staleMark, field: "symbol", "the mark of \(symbol) is stale: risk-increasing orders are frozen") }
             let sameSide = record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
                 .reduce(FixedDecimal.zero) { $0 + $1.quantity }
-            let exposure = (position.signum == quantity.signum ? position : .zero) + sameSide + quantity
+            // An order against the position first closes what resting reduce-only orders leave
+            // of it; only the rest opens (and needs margin, and counts toward the bracket).
+            let closable = position.signum == -quantity.signum ? FixedDecimal.maximum(.zero, position.magnitude - pendingReduce.magnitude) : .zero
+            let openingSize = FixedDecimal.maximum(.zero, quantity.magnitude - closable)
+            let opening = quantity.isNegative ? -openingSize : openingSize
+            let exposure = (position.signum == quantity.signum ? position : .zero) + sameSide + opening
             let newNotional = notional(exposure, instrument, price: price)
             let table = instrument.brackets
             if newNotional >= table.brackets[table.brackets.count - 1].notionalCap {
@@ -212,7 +217,7 @@ extension Engine {
             if leverage > bracket.maxLeverage {
                 throw RejectReason(.leverageAboveBracket, field: "quantity", "leverage \(leverage) is above \(bracket.maxLeverage), the maximum for notional \(newNotional)")
             }
-            reserved = notional(quantity, instrument, price: price) / leverage
+            reserved = notional(opening, instrument, price: price) / leverage
             let evaluation = evaluator.evaluate(record.account)
             let available = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
             free = available

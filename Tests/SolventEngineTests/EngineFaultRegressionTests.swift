@@ -405,6 +405,29 @@ func position(_ engine: Engine, _ id: String, _ symbol: String) -> FixedDecimal 
     }
 }
 
+@Suite struct OrderMarginRegressionTests {
+    /// An order against the position reserves initial margin only for the part that opens: a
+    /// buy of 15 on a short of 6.667 opens 8.333 (8.333 × 3,048 / 20 = 1,269.9492 of margin, within
+    /// the 2,000 available; the whole 15 would need 2,286).
+    @Test func flipReservesOnlyTheOpeningPart() throws {
+        let scenario = try testScenario(
+            accounts: #"{"id": "a3", "settle": "USDT", "collateral": {"USDT": "2000"}, "positions": [{"symbol": "ETHUSDT", "quantity": "-6.667", "entry_price": "2910", "leverage": "20", "margin_mode": "isolated", "isolated_margin": "1057.35"}]}"#,
+            commands: """
+                {"time": 1000, "type": "mark", "symbol": "ETHUSDT", "price": "3000"},
+                {"time": 2000, "type": "place_order", "id": "p10", "account": "a3", "symbol": "ETHUSDT", "quantity": "15", "price": "3048"},
+                {"time": 3000, "type": "fill", "account": "a3", "symbol": "ETHUSDT", "quantity": "15", "price": "3000", "order_id": "p10"}
+                """)
+        let (engine, events) = try runAll(scenario)
+        let accepted = try #require(events.first { $0.kind == .orderAccepted })
+        #expect(accepted.decimal("reserved_margin") == dec("1269.9492"))
+        // The fill flips the isolated position: the old pool's margin (1,057.35 − 600.03) returns
+        // to the wallet, the new 8.333 long gets 8.333 × 3,000 / 20 = 1,249.95.
+        #expect(position(engine, "a3", "ETHUSDT") == dec("8.333"))
+        #expect(account(engine, "a3").balance(0) == dec("1207.37"))
+        #expect(conserved(engine))
+    }
+}
+
 @Suite struct CallAmountRegressionTests {
     /// M02: MM 495, equity 500, restore 0.7: the demand 495 / 0.7 − 500 = 207.142857… is
     /// rounded up to 207.142857142857142858; paying exactly it cures the call, and the deadline

@@ -81,10 +81,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // The dashboard as files (HTML, CSS, JS), compiled into the binary (`solvent` stays one file).
+            // The dashboard (HTML, CSS, JS) and the OpenAPI document as files, compiled into the binary (`solvent` stays one file).
             resources: [
                 .embedInCode("Resources/dashboard.html"), .embedInCode("Resources/dashboard.css"),
                 .embedInCode("Resources/dashboard-format.js"), .embedInCode("Resources/dashboard.js"),
+                .embedInCode("Resources/openapi.json"),
             ],
             swiftSettings: strict),
         // Proof of reserves: the Merkle-sum tree over the engine's liabilities, proofs, collateralization.

@@ -56,7 +56,12 @@ public struct ServiceClock: Sendable {
 /// The engine behind the API: one journaled engine, commands applied one at a time (an actor),
 /// every event durable in the journal's event store (read by `/v1/events`, stream re-sync,
 /// webhooks and the dashboard).
+///
+/// The actor runs on a thread of its own (`EngineThread`): applying commands and the journal's
+/// synchronous writes (SQLite fsync, PostgreSQL waits) never block Swift's cooperative pool.
 public actor EngineService {
+    private nonisolated let thread = EngineThread(name: "solvent-engine")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
     private var journaled: JournaledEngine
     /// The proof-of-liabilities secret (nil: the reserves endpoints are off).
     let reservesSecret: [UInt8]?
@@ -77,6 +82,8 @@ public actor EngineService {
     public private(set) var snapshotFailures = 0
     /// The clock stamping engine time on accepted commands.
     private var clock: ServiceClock
+
+    deinit { thread.stop() }
 
     public init(journaled: JournaledEngine, reservesSecret: [UInt8]? = nil, hub: EventHub = EventHub(),
                 snapshotEvery: Int = 1000, clock: ServiceClock = .wall) {
@@ -386,8 +393,14 @@ public actor EngineService {
         let engine = journaled.engine, sequence = journaled.lastSequence, journal = journaled.journal
         snapshotStarted = sequence
         snapshotTask = Task.detached(priority: .utility) { [weak self] in
-            let failed: Bool
-            do { try JournaledEngine.writeSnapshot(of: engine, sequence: sequence, to: journal); failed = false } catch { failed = true }
+            // Encoding and writing (fsync, PostgreSQL waits) on a thread of its own, off the cooperative pool.
+            let failed = await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    do { try JournaledEngine.writeSnapshot(of: engine, sequence: sequence, to: journal); continuation.resume(returning: false) } catch {
+                        continuation.resume(returning: true)
+                    }
+                }
+            }
             await self?.snapshotFinished(failed: failed)
         }
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CompressNIO
 import Foundation
+import NIOCore
 import SolventCore
 import SolventLab
 import SolventRisk
@@ -54,18 +56,15 @@ struct VolatilityCommand: ParsableCommand {
         ])
     }
 
-    /// The file's text; `.gz` files go through `gzip -dc`.
+    /// The file's text; `.gz` files are inflated in process (compress-nio's zlib), no child process.
     static func readText(_ path: String) throws -> String {
-        guard path.hasSuffix(".gz") else { return String(decoding: try ProcessIO.readInput(path), as: UTF8.self) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-dc", path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CLIError("cannot decompress \(path)") }
-        return String(decoding: data, as: UTF8.self)
+        let bytes = try ProcessIO.readInput(path)
+        guard path.hasSuffix(".gz") else { return String(decoding: bytes, as: UTF8.self) }
+        var compressed = ByteBuffer(bytes: bytes)
+        do {
+            return String(buffer: try compressed.decompress(with: .gzip()))
+        } catch {
+            throw CLIError("cannot decompress \(path): \(error)")
+        }
     }
 }

@@ -20,7 +20,7 @@ screenshot also comes from a second, separate page load. `--dump-dom --timeout=5
 virtual-time budget is worse: it dumps at the load event, before fetch() resolves (nothing rendered).
 Real-time polling over the protocol has none of these problems and reports JavaScript exceptions too.
 
-Checks, on the rendered DOM (the page's ids, see Sources/SolventServer/DashboardPage.swift):
+Checks, on the rendered DOM (the page's ids, see Sources/SolventServer/Resources/dashboard.html and dashboard.js):
 - `body[data-loaded="1"]` and no uncaught JavaScript exception;
 - `#status-healthy` ... `#status-bankrupt` are integers with a positive sum;
 - `#closest-body` has at least one `tr[data-account]`, one of whose accounts is in `GET /v1/risk`

@@ -274,6 +274,38 @@ public actor EngineService {
         return "{\"account\":\(w.string),\"state\":\(extra.string)}"
     }
 
+    /// One row of the operators' accounts list.
+    public struct AccountRow: Sendable, Hashable {
+        public var id: String
+        /// The worst pool's status.
+        public var status: MarginStatus
+        /// The cross pool's equity, maintenance margin and ratio.
+        public var equity: FixedDecimal
+        public var maintenanceMargin: FixedDecimal
+        public var marginRatio: FixedDecimal?
+        public var positions: Int
+    }
+
+    /// Accounts sorted by id (byte order) after `after`, of `status` when given, at most
+    /// `limit`; evaluated off the actor, over a copy of the state.
+    public nonisolated func accounts(status: MarginStatus?, after: String?, limit: Int) async -> [AccountRow] {
+        let engine = await readView().engine
+        let evaluator = engine.evaluator
+        var rows: [AccountRow] = []
+        let sorted = engine.state.accounts.indices.sorted { Array(engine.state.accounts[$0].id.utf8).lexicographicallyPrecedes(Array(engine.state.accounts[$1].id.utf8)) }
+        for k in sorted {
+            let record = engine.state.accounts[k]
+            if let after, !Array(after.utf8).lexicographicallyPrecedes(Array(record.id.utf8)) { continue }
+            let evaluation = evaluator.evaluate(record.account, prices: false)
+            if let status, evaluation.status != status { continue }
+            rows.append(AccountRow(id: record.id, status: evaluation.status, equity: evaluation.cross.equity,
+                                   maintenanceMargin: evaluation.cross.maintenanceMargin, marginRatio: evaluation.cross.marginRatio,
+                                   positions: record.account.positions.count))
+            if rows.count >= limit { break }
+        }
+        return rows
+    }
+
     /// The pre-trade check of an order (`place_order` fields: id?, account, symbol, quantity,
     /// price, reduce_only?) without placing it: JSON `{"accepted":true,"reduces",…}` or
     /// `{"accepted":false,"code","field","reason"}`. Malformed input throws with its path.

@@ -21,13 +21,15 @@ public enum SolventAPI {
 
     /// The router of the service over `engine` and `keys`.
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
-                              limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil) -> Router<SolventRequestContext> {
+                              limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil,
+                              commandQueue: Int = 10_000) -> Router<SolventRequestContext> {
         let router = Router(context: SolventRequestContext.self)
         // Structured request logs (method, path, request id as metadata) at debug level: `log_level debug` shows them.
         router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: APIKeyAuthenticator(keys: keys, limiter: limiter))
-        let batcher = CommandBatcher(engine: engine, metrics: metrics)
+        // Commands waiting beyond `commandQueue` are refused with 503 and Retry-After.
+        let batcher = CommandBatcher(engine: engine, metrics: metrics, maximumQueue: commandQueue)
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
@@ -43,6 +45,42 @@ public enum SolventAPI {
             json("{\"status\":\"ready\",\"commands_applied\":\(await engine.commandsApplied),\"engine_sequence\":\(await engine.eventSequence)}")
         }
         router.get("/openapi.json") { _, _ in json(OpenAPIDocument.json) }
+
+        router.get("/v1/accounts") { request, context in
+            await handle {
+                let principal = try await authenticate(context, limiter)
+                try authorize(principal, .readAll, account: nil)
+                let query = request.uri.queryParameters
+                let limit = Int(try integer(query.get("limit"), field: "limit", default: 100, in: 1...10_000))
+                let after = query.get("after").map { String($0) }
+                if let after { try accountID(after, field: "after") }
+                var status: MarginStatus? = nil
+                if let name = query.get("status") {
+                    guard let known = MarginStatus.allCases.first(where: { $0.name == name }) else {
+                        throw ServiceError(status: 400, field: "status", reason: "one of \(MarginStatus.allCases.map(\.name).joined(separator: ", ")), found \"\(name.prefix(40))\"")
+                    }
+                    status = known
+                }
+                let rows = await engine.accounts(status: status, after: after, limit: limit)
+                var w = JSONWriter()
+                w.beginObject()
+                w.key("accounts"); w.beginArray()
+                for row in rows {
+                    w.beginObject()
+                    w.member("id", row.id)
+                    w.member("status", row.status.name)
+                    w.member("equity", row.equity)
+                    w.member("maintenance_margin", row.maintenanceMargin)
+                    w.key("margin_ratio"); w.optionalDecimal(row.marginRatio)
+                    w.key("positions"); w.integer(row.positions)
+                    w.endObject()
+                }
+                w.endArray()
+                w.key("next_after"); if rows.count == limit, let last = rows.last { w.string(last.id) } else { w.null() }
+                w.endObject()
+                return json(w.string)
+            }
+        }
 
         router.get("/v1/accounts/:id") { request, context in
             await handle {

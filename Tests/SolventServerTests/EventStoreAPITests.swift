@@ -129,6 +129,41 @@ func rawGet(_ client: some TestClientProtocol, _ uri: String, key: String) async
         }
     }
 
+    /// The operators' accounts list: sorted by id, paged after an id, filtered by status.
+    @Test func accountsList() async throws {
+        let f = try await Fixture()
+        try await f.app.test(.router) { client in
+            for (k, body) in [#"{"type":"deposit","account":"carol","asset":"USDT","amount":"1000"}"#,
+                              #"{"type":"deposit","account":"alice","asset":"USDT","amount":"1000"}"#,
+                              #"{"type":"deposit","account":"bob","asset":"USDT","amount":"400"}"#,
+                              #"{"type":"fill","account":"bob","symbol":"BTCUSDT","quantity":"1","price":"60000"}"#,
+                              #"{"type":"mark","symbol":"BTCUSDT","price":"59670"}"#].enumerated() {
+                #expect(try await request(client, .post, "/v1/commands", key: f.operatorKey, body: body, idempotency: "a\(k)").status == .ok)
+            }
+            func ids(_ json: JSONValue?) -> [String] {
+                guard case .array(let rows)? = json?["accounts"] else { return [] }
+                return rows.compactMap { if case .string(let id)? = $0["id"] { id } else { nil } }
+            }
+            let all = try await request(client, .get, "/v1/accounts", key: f.operatorKey)
+            #expect(all.status == .ok && ids(all.json) == ["alice", "bob", "carol"] && all.json?["next_after"] == .null)
+            let first = try await request(client, .get, "/v1/accounts?limit=2", key: f.operatorKey)
+            #expect(ids(first.json) == ["alice", "bob"] && first.json?["next_after"] == .string("bob"))
+            #expect(ids(try await request(client, .get, "/v1/accounts?limit=2&after=bob", key: f.operatorKey).json) == ["carol"])
+            let healthy = try await request(client, .get, "/v1/accounts?status=healthy", key: f.operatorKey)
+            #expect(ids(healthy.json) == ["alice", "carol"])
+            let troubled = try await request(client, .get, "/v1/accounts", key: f.operatorKey).json
+            guard case .array(let rows)? = troubled?["accounts"] else { Issue.record("no rows"); return }
+            let bob = rows[1]
+            #expect(bob["status"] != .string("healthy") && bob["positions"] == .number("1"))
+            if case .string(let status)? = bob["status"] {
+                #expect(ids(try await request(client, .get, "/v1/accounts?status=\(status)", key: f.operatorKey).json) == ["bob"])
+            }
+            #expect(try await request(client, .get, "/v1/accounts?status=sick", key: f.operatorKey).status == .badRequest)
+            #expect(try await request(client, .get, "/v1/accounts?limit=0", key: f.operatorKey).status == .badRequest)
+            #expect(try await request(client, .get, "/v1/accounts", key: f.aliceKey).status == .forbidden)
+        }
+    }
+
     /// A full command queue refuses at once with 503 and Retry-After.
     @Test func fullQueueRefusesWith503() async throws {
         let f = try await Fixture()

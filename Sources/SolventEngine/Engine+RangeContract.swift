@@ -94,20 +94,18 @@ extension Engine {
         return nil
     }
 
-    /// The venue-wide totals (deposited, withdrawn, fund, fees, external, socialized loss) grow
-    /// with every command, by at most 5 × 10^19 per command inside the contract (a drain of at
-    /// most 500 steps — the documents' bound on `liquidation_steps_per_command` — of ≤ 10^17).
-    /// Every command needs that much headroom below the decimal range (±1.7 × 10^20): a venue
-    /// whose totals of an asset pass 10^20 refuses commands, typed, instead of trapping
-    /// (unreachable for any real venue: 10^20 is a million times the world's money).
-    static let totalsHeadroomLimit = FixedDecimal(raw: 100_000_000_000_000_000_000 * FixedDecimal.unitRaw)
+    /// The venue's flows (deposited, withdrawn, fees, external, socialized loss) are
+    /// `RunningTotal`s and never overflow. The insurance fund is money the engine spends (a
+    /// `FixedDecimal`); it grows by at most 5 × 10^19 in one command inside the contract (a drain
+    /// of at most 500 steps — the documents' bound on `liquidation_steps_per_command` — of
+    /// ≤ 10^17), so a fund past 10^20 (a million times the world's money) refuses commands,
+    /// typed, instead of trapping. Nothing a user can repeat moves the fund up: only fees out of
+    /// liquidated pools' surplus and the operator's opening fund.
+    static let fundHeadroomLimit = FixedDecimal(raw: 100_000_000_000_000_000_000 * FixedDecimal.unitRaw)
 
     func totalsHeadroomProblem() -> RejectReason? {
-        for (a, t) in state.totals.enumerated() {
-            for value in [t.opening, t.deposited, t.withdrawn, t.insuranceFund, t.fees, t.external, t.socializedLoss]
-            where value.magnitude > Self.totalsHeadroomLimit {
-                return RejectReason(.outOfRange, field: "totals", "out of range: the venue's \(state.market.assets[a].symbol) totals passed 1e20")
-            }
+        for (a, t) in state.totals.enumerated() where t.insuranceFund.magnitude > Self.fundHeadroomLimit {
+            return RejectReason(.outOfRange, field: "insurance_fund", "out of range: the \(state.market.assets[a].symbol) insurance fund passed 1e20")
         }
         return nil
     }

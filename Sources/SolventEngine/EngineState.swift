@@ -126,17 +126,19 @@ public struct BreakerState: Sendable, Hashable, Codable {
 }
 
 /// Money totals per asset; the conservation identity is
-/// `opening + deposited − withdrawn = balances + insurance_fund + fees + external`.
+/// `opening + deposited − withdrawn = balances + insurance_fund + fees + external`. The flows are
+/// `RunningTotal`s: they grow for the life of the venue and stay exact beyond the decimal range
+/// (docs/range-contract.md); the fund is money the engine spends, a `FixedDecimal`.
 public struct AssetTotals: Sendable, Hashable, Codable {
-    public var opening: FixedDecimal = .zero
-    public var deposited: FixedDecimal = .zero
-    public var withdrawn: FixedDecimal = .zero
+    public var opening: RunningTotal = .zero
+    public var deposited: RunningTotal = .zero
+    public var withdrawn: RunningTotal = .zero
     public var insuranceFund: FixedDecimal = .zero
-    public var fees: FixedDecimal = .zero
+    public var fees: RunningTotal = .zero
     /// Net paid to counterparties outside the engine (the venue's clearing side).
-    public var external: FixedDecimal = .zero
+    public var external: RunningTotal = .zero
     /// Losses charged to accounts by socialization (memo: already inside balances).
-    public var socializedLoss: FixedDecimal = .zero
+    public var socializedLoss: RunningTotal = .zero
 }
 
 /// The whole state of the engine: a pure function of the commands applied.
@@ -258,9 +260,10 @@ public struct EngineState: Sendable, Codable {
         return total
     }
 
-    /// `opening + deposited − withdrawn − (balances + fund + fees + external)`: zero when money is conserved.
-    public func conservationGap(of asset: Int) -> FixedDecimal {
+    /// `opening + deposited − withdrawn − (balances + fund + fees + external)`: zero when money is
+    /// conserved (exact; `RunningTotal`, since the flows may pass the decimal range).
+    public func conservationGap(of asset: Int) -> RunningTotal {
         let t = totals[asset]
-        return t.opening + t.deposited - t.withdrawn - (balances(of: asset) + t.insuranceFund + t.fees + t.external)
+        return t.opening + t.deposited - t.withdrawn - (RunningTotal(balances(of: asset)) + t.insuranceFund + t.fees + t.external)
     }
 }

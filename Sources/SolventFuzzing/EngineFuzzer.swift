@@ -84,7 +84,7 @@ public enum EngineFuzzer {
             let t = engine.state.totals[a]
             precondition(!t.insuranceFund.isNegative, "insurance fund negative in \(engine.state.market.assets[a].symbol)")
             let left = t.opening + t.deposited - t.withdrawn
-            let right = engine.state.balances(of: a) + t.insuranceFund + t.fees + t.external
+            let right = RunningTotal(engine.state.balances(of: a)) + t.insuranceFund + t.fees + t.external
             precondition(left == right, "money not conserved in \(engine.state.market.assets[a].symbol): \(left) ≠ \(right)")
         }
     }

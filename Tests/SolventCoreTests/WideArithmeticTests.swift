@@ -112,3 +112,50 @@ import Testing
         }
     }
 }
+
+/// `RunningTotal`: exact sums beyond the decimal range, with `FixedDecimal`'s text inside it.
+@Suite struct RunningTotalTests {
+    @Test func sumsPastTheRangeStayExact() throws {
+        var total = RunningTotal()
+        let step = try FixedDecimal(parsing: "170141183460469231731.687303715884105727")  // FixedDecimal.max
+        for _ in 0..<3 { total += step }
+        #expect(total.value == nil)
+        #expect(total.description == "510423550381407695195.061911147652317181")
+        for _ in 0..<3 { total -= step }
+        #expect(total.isZero)
+        total -= step
+        total -= step
+        #expect(total.description == "-340282366920938463463.374607431768211454")
+        #expect(RunningTotal(parsing: total.description) == total)
+    }
+
+    @Test func matchesFixedDecimalInsideTheRange() async {
+        await propertyCheck(count: 3_000, input: Gen.int64(), Gen.int64(), Gen.int(in: 0...19)) { a, b, k in
+            var x = FixedDecimal(raw: Int128(a)), y = FixedDecimal(raw: Int128(b))
+            for _ in 0..<k { x = FixedDecimal(raw: x.raw * 10); y = FixedDecimal(raw: y.raw * 10) }
+            var total = RunningTotal(x)
+            total += y
+            let sum = x + y
+            #expect(total.value == sum)
+            #expect(total.description == sum.description)
+            #expect(RunningTotal(parsing: total.description) == total)
+            total -= y
+            #expect(total == x)
+        }
+    }
+
+    /// Many additions of the largest value, then the same subtractions, in mixed order: exact.
+    @Test func longRandomWalkReturnsToZero() async {
+        await propertyCheck(count: 200, input: Gen.int64().array(of: 1...60)) { draws in
+            var total = RunningTotal()
+            var reference: [FixedDecimal] = []
+            for d in draws {
+                let value = FixedDecimal(raw: Int128(d) * 18_446_744_073_709_551_615)
+                total += value
+                reference.append(value)
+            }
+            for value in reference.reversed() { total -= value }
+            #expect(total.isZero)
+        }
+    }
+}

@@ -175,7 +175,7 @@ func isolatedLiquidationCase(seed: UInt64) -> (engine: Engine, commands: [TimedC
                 }
                 let counterpartyRealized = events.filter { $0.kind == .autoDeleveraged }.reduce(FixedDecimal.zero) { $0 + $1.decimal("realized_pnl")! }
                 let badDebt = events.filter { $0.kind == .badDebt && $0.account == "iso" }.reduce(FixedDecimal.zero) { $0 + $1.decimal("amount")! }
-                let realized = -(engine.state.totals[0].external - externalBefore) - counterpartyRealized - badDebt
+                let realized = -((engine.state.totals[0].external - externalBefore).value!) - counterpartyRealized - badDebt
                 let surplus = marginBefore + realized
                 #expect(fees <= FixedDecimal.maximum(.zero, surplus), "seed \(seed): fee \(fees) above surplus \(surplus)")
                 #expect(walletAfter - walletBefore == FixedDecimal.maximum(.zero, surplus - fees), "seed \(seed)")

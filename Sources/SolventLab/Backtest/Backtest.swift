@@ -384,7 +384,7 @@ public enum Backtest {
         result.peakMaintenanceRate = peakRate
         result.minimumMaxLeverage = minLeverage
         result.stateHash = engine.stateHash()
-        result.conservationGaps = engine.state.market.assets.indices.map { engine.state.conservationGap(of: $0) }
+        result.conservationGaps = engine.state.market.assets.indices.map { engine.state.conservationGap(of: $0).value ?? .max }
         _ = btc
         return result
     }

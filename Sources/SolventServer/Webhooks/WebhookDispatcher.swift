@@ -1,27 +1,38 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
+import NIOCore
+import NIOHTTP1
 
 /// Sends one HTTP POST; returns the response status, throws when there was no response.
 public protocol WebhookTransport: Sendable {
     func post(url: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int64) async throws -> Int
 }
 
-/// The transport over Foundation's URLSession (libcurl on Linux).
-public struct URLSessionWebhookTransport: WebhookTransport {
-    public init() {}
+/// The transport over async-http-client (SwiftNIO; connection pooling, no Foundation networking):
+/// the process-wide `HTTPClient.shared` unless another client is given.
+public struct HTTPClientWebhookTransport: WebhookTransport {
+    /// A receiver's answer body is read and dropped up to this size (the connection then goes back
+    /// to the pool); past it the connection is closed. Only the status matters.
+    public static let maximumAnswerBytes = 64 * 1024
+    let client: HTTPClient
+
+    public init(client: HTTPClient = .shared) {
+        self.client = client
+    }
 
     public func post(url: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int64) async throws -> Int {
-        guard let target = URL(string: url) else { throw WebhookDeliveryError("invalid URL \(url)") }
-        var request = URLRequest(url: target, timeoutInterval: Double(timeoutMilliseconds) / 1000)
-        request.httpMethod = "POST"
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = Data(body)
-        let (_, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw WebhookDeliveryError("not an HTTP response") }
-        return http.statusCode
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await client.execute(request, timeout: .milliseconds(timeoutMilliseconds))
+        var read = 0
+        for try await chunk in response.body {
+            read += chunk.readableBytes
+            if read > Self.maximumAnswerBytes { break }
+        }
+        return Int(response.status.code)
     }
 }
 
@@ -42,7 +53,7 @@ public struct WebhookDispatcher: Sendable {
     let logger: Logger
 
     public init(outbox: WebhookOutbox, subscriptions: [WebhookSubscription], policy: WebhookRetryPolicy = WebhookRetryPolicy(),
-                transport: any WebhookTransport = URLSessionWebhookTransport(), logger: Logger = Logger(label: "solvent.webhooks"),
+                transport: any WebhookTransport = HTTPClientWebhookTransport(), logger: Logger = Logger(label: "solvent.webhooks"),
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.outbox = outbox
         self.subscriptions = subscriptions

@@ -137,7 +137,9 @@ extension Engine {
         let free = Self.withdrawable(evaluator.evaluate(record.account, prices: false).cross) - reservedMargin(a)
         // Collateral counts at its haircut value; the settle asset has none unless the market sets one.
         let haircut = state.market.assets[settle].haircut
-        let byMargin = haircut < .one ? (free / (FixedDecimal.one - haircut)).rounded(toDigits: 18, rule: .down) : free
+        // free / (1 − haircut): beyond the decimal range (a haircut a few units of 10^-18 below 1)
+        // it is more than the balance (or, negative, nothing).
+        let byMargin = haircut < .one ? (free.divided(by: FixedDecimal.one - haircut, rounding: .halfEven) ?? (free.isNegative ? .zero : record.balance(settle))) : free
         return FixedDecimal.maximum(.zero, FixedDecimal.minimum(record.balance(settle) - unconfirmed, byMargin))
     }
 
@@ -154,6 +156,13 @@ extension Engine {
 
     func notional(_ quantity: FixedDecimal, _ instrument: Instrument, price: FixedDecimal) -> FixedDecimal {
         PositionMath.notional(size: quantity.magnitude * instrument.contractSize, mark: price, inverse: instrument.isInverse)
+    }
+
+    /// `notional`, or nil when it does not fit the decimal range.
+    func checkedNotional(_ quantity: FixedDecimal, _ instrument: Instrument, price: FixedDecimal) -> FixedDecimal? {
+        guard let size = quantity.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven) else { return nil }
+        if instrument.isInverse { return size.divided(by: price, rounding: .halfEven) }
+        return size.multiplied(by: price, rounding: .halfEven)
     }
 
     mutating func placeOrder(id: String, _ accountID: String, _ symbol: String, _ quantity: FixedDecimal, _ price: FixedDecimal,
@@ -178,16 +187,31 @@ extension Engine {
         guard state.orders[id] == nil else { throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists") }
         let a = try accountIndex(accountID)
         let i = try instrumentIndex(symbol)
+        try requireTradable(i)  // Engine+Expiry.swift
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
         let instrument = state.market.instruments[i]
         let record = state.accounts[a]
+        guard record.orders.count < RangeContract.maxOrdersPerAccount else {
+            throw RejectReason(.outOfRange, field: "account", "out of range: an account holds at most \(RangeContract.maxOrdersPerAccount) resting orders")
+        }
         guard state.market.assets[record.account.settle].symbol == instrument.settle else {
             throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(instrument.settle), the account in \(state.market.assets[record.account.settle].symbol)")
         }
         _ = try mark(i)
         let position = record.positionIndex(i).map { record.account.positions[$0].quantity } ?? .zero
-        let pendingReduce = record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && $0.reduceOnly }.reduce(FixedDecimal.zero) { $0 + $1.quantity }
+        // Sums over resting orders and the exposure's notional use checked arithmetic: a total
+        // beyond the decimal range is refused (out of range), never a trap.
+        let overflow = RejectReason(.outOfRange, field: "quantity", "out of range: the account's resting orders and this one exceed the decimal range")
+        func sum(_ values: [FixedDecimal]) throws(RejectReason) -> FixedDecimal {
+            var total = FixedDecimal.zero
+            for value in values {
+                guard let next = try? total.addingChecked(value) else { throw overflow }
+                total = next
+            }
+            return total
+        }
+        let pendingReduce = try sum(record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && $0.reduceOnly }.map(\.quantity))
         let reduces = !position.isZero && position.signum != quantity.signum && (pendingReduce + quantity).magnitude <= position.magnitude
         if reduceOnly || isInCall(a) {
             guard reduces else {
@@ -199,15 +223,15 @@ extension Engine {
         var free: FixedDecimal? = nil
         if !reduces {
             if isStale(i) { throw RejectReason(.staleMark, field: "symbol", "the mark of \(symbol) is stale: risk-increasing orders are frozen") }
-            let sameSide = record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
-                .reduce(FixedDecimal.zero) { $0 + $1.quantity }
+            let sameSide = try sum(record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
+                .map(\.quantity))
             // An order against the position first closes what resting reduce-only orders leave
             // of it; only the rest opens (and needs margin, and counts toward the bracket).
             let closable = position.signum == -quantity.signum ? FixedDecimal.maximum(.zero, position.magnitude - pendingReduce.magnitude) : .zero
             let openingSize = FixedDecimal.maximum(.zero, quantity.magnitude - closable)
             let opening = quantity.isNegative ? -openingSize : openingSize
-            let exposure = (position.signum == quantity.signum ? position : .zero) + sameSide + opening
-            let newNotional = notional(exposure, instrument, price: price)
+            let exposure = try sum([position.signum == quantity.signum ? position : .zero, sameSide, opening])
+            guard let newNotional = checkedNotional(exposure, instrument, price: price) else { throw overflow }
             let table = instrument.brackets
             if newNotional >= table.brackets[table.brackets.count - 1].notionalCap {
                 throw RejectReason(.positionLimit, field: "quantity", "notional \(newNotional) reaches the position limit \(table.brackets[table.brackets.count - 1].notionalCap)")
@@ -219,7 +243,8 @@ extension Engine {
             }
             reserved = notional(opening, instrument, price: price) / leverage
             let evaluation = evaluator.evaluate(record.account)
-            let available = evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a)
+            let resting = try sum(record.orders.compactMap { state.orders[$0]?.reservedMargin })
+            guard let available = try? evaluation.cross.equity.subtractingChecked(evaluation.cross.initialMargin).subtractingChecked(resting) else { throw overflow }
             free = available
             if available < reserved {
                 throw RejectReason(.insufficientMargin, field: "quantity", "needs \(reserved) initial margin, \(FixedDecimal.maximum(.zero, available)) available")
@@ -238,6 +263,7 @@ extension Engine {
                        _ orderID: String?) throws(RejectReason) -> [Int] {
         let a = try accountIndex(accountID)
         let i = try instrumentIndex(symbol)
+        try requireTradable(i)  // Engine+Expiry.swift
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
         _ = try mark(i)
@@ -280,7 +306,11 @@ extension Engine {
             }
         }
         // The fee is charged on what was applied.
-        let appliedFee = applied == quantity ? fee : fee * applied / quantity
+        // fee · applied / quantity (|applied| ≤ |quantity|, so at most the fee): the ordinary two
+        // roundings when fee · applied fits, else one on a 256-bit intermediate.
+        let appliedFee = applied == quantity ? fee
+            : (fee.multiplied(by: applied, rounding: .halfEven).flatMap { $0.divided(by: quantity, rounding: .halfEven) }
+               ?? fee.multiplied(by: applied, dividedBy: quantity, rounding: .halfEven) ?? fee)
         let realized = applyTrade(a, i, quantity: applied, price: price)
         state.accounts[a].credit(settle, -appliedFee)
         state.totals[settle].fees += appliedFee
@@ -447,7 +477,7 @@ extension Engine {
         let instrument = state.market.instruments[i]
         let settle = try assetIndex(instrument.settle)
         var touched: [Int] = []
-        var net = FixedDecimal.zero
+        var net = RunningTotal()  // a sum over every holder: exact past the decimal range
         for a in holders(of: i) {
             let k = state.accounts[a].positionIndex(i)!
             let position = state.accounts[a].account.positions[k]
@@ -461,7 +491,7 @@ extension Engine {
             touched.append(a)
             emit(.funding, account: a, [("symbol", .text(symbol)), ("rate", .decimal(rate)), ("mark", .decimal(mark)), ("payment", .decimal(-payment))])
         }
-        state.totals[settle].external += net
+        state.totals[settle].external = state.totals[settle].external + net
         return touched
     }
 

@@ -39,10 +39,48 @@ public struct MarginPolicy: Sendable, Hashable, Codable {
     /// Ratio a call must bring the pool back to (default 0.70).
     public var restoreRatio: FixedDecimal
 
+    /// Maintenance margin per unit of debt (settle value of a negative balance), for assets
+    /// without their own rate in ``debtRates`` (default 0.10: liquidation at a margin level of
+    /// 1.1, Binance Margin's cross-margin liquidation level). docs/loans.md.
+    public var debtMaintenanceRate: FixedDecimal = FixedDecimal(raw: 100_000_000_000_000_000)
+    /// Initial margin per unit of debt (default 0.25: borrowing stops at a margin level of 1.25,
+    /// i.e. a loan-to-value of 0.8, Aave v3's LTV for its major collateral). docs/loans.md.
+    public var debtInitialRate: FixedDecimal = FixedDecimal(raw: 250_000_000_000_000_000)
+    /// Per-asset overrides of the two debt rates, by asset index.
+    public var debtRates: [Int: DebtRates] = [:]
+
+    /// The debt margin rates of one borrowed asset.
+    public struct DebtRates: Sendable, Hashable, Codable {
+        public var maintenance: FixedDecimal
+        public var initial: FixedDecimal
+        public init(maintenance: FixedDecimal, initial: FixedDecimal) {
+            self.maintenance = maintenance
+            self.initial = initial
+        }
+    }
+
+    /// The maintenance and initial rates for debt in `asset`.
+    @inlinable public func debtRates(for asset: Int) -> DebtRates {
+        debtRates[asset] ?? DebtRates(maintenance: debtMaintenanceRate, initial: debtInitialRate)
+    }
+
     public init(warningRatio: FixedDecimal, callRatio: FixedDecimal, restoreRatio: FixedDecimal) {
         self.warningRatio = warningRatio
         self.callRatio = callRatio
         self.restoreRatio = restoreRatio
+    }
+
+    enum CodingKeys: String, CodingKey { case warningRatio, callRatio, restoreRatio, debtMaintenanceRate, debtInitialRate, debtRates }
+
+    /// Documents written before debt margin (no debt keys) decode with the default debt rates.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        warningRatio = try c.decode(FixedDecimal.self, forKey: .warningRatio)
+        callRatio = try c.decode(FixedDecimal.self, forKey: .callRatio)
+        restoreRatio = try c.decode(FixedDecimal.self, forKey: .restoreRatio)
+        if let v = try c.decodeIfPresent(FixedDecimal.self, forKey: .debtMaintenanceRate) { debtMaintenanceRate = v }
+        if let v = try c.decodeIfPresent(FixedDecimal.self, forKey: .debtInitialRate) { debtInitialRate = v }
+        if let v = try c.decodeIfPresent([Int: DebtRates].self, forKey: .debtRates) { debtRates = v }
     }
 
     /// 0.70 / 0.85 / 0.70, as in the contract.

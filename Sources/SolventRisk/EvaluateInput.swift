@@ -38,8 +38,9 @@ public struct EvaluateInput: Sendable {
     public static func decode(_ json: JSONValue) throws(InputError) -> EvaluateInput {
         let root = JSONReader(json, path: "")
         _ = try root.members()
-        let policy = try decodePolicy(root.optional("policy"))
+        var policy = try decodePolicy(root.optional("policy"))
         let (assets, assetIndex) = try decodeAssets(root)
+        try decodeDebtRates(root.optional("policy"), into: &policy, assetIndex: assetIndex)
         let (instruments, instrumentIndex) = try decodeInstruments(root.required("instruments"), assetIndex: assetIndex)
         var marks = [FixedDecimal?](repeating: nil, count: instruments.count)
         var markPaths = [String](repeating: "", count: instruments.count)
@@ -81,6 +82,38 @@ public struct EvaluateInput: Sendable {
             throw InputError(path: reader.childPath("restore_ratio"), reason: "must not be above call_ratio \(policy.callRatio)")
         }
         return policy
+    }
+
+    /// `policy.debt_maintenance_rate`, `policy.debt_initial_rate` (each in [0, 1], initial ≥
+    /// maintenance) and per-asset `policy.debt_rates: {asset: {"maintenance", "initial"}}` (docs/loans.md).
+    static func decodeDebtRates(_ reader: JSONReader?, into policy: inout MarginPolicy, assetIndex: [String: Int]) throws(InputError) {
+        guard let reader else { return }
+        func rate(_ r: JSONReader) throws(InputError) -> FixedDecimal {
+            let d = try r.decimal()
+            if d.isNegative || d > .one { throw r.error("must be in [0, 1], got \(d)") }
+            return d
+        }
+        if let r = try reader.optional("debt_maintenance_rate") { policy.debtMaintenanceRate = try rate(r) }
+        if let r = try reader.optional("debt_initial_rate") {
+            policy.debtInitialRate = try rate(r)
+            if policy.debtInitialRate < policy.debtMaintenanceRate {
+                throw r.error("must not be below debt_maintenance_rate \(policy.debtMaintenanceRate)")
+            }
+        } else if policy.debtInitialRate < policy.debtMaintenanceRate {
+            policy.debtInitialRate = policy.debtMaintenanceRate
+        }
+        guard let perAsset = try reader.optional("debt_rates") else { return }
+        for (symbol, value) in try perAsset.members() {
+            let item = JSONReader(value, path: perAsset.childPath(symbol))
+            guard let a = assetIndex[symbol] else { throw item.error("unknown asset \"\(symbol)\" (not in assets)") }
+            _ = try item.members()
+            let mmReader = try item.required("maintenance")
+            let mm = try rate(mmReader)
+            let imReader = try item.required("initial")
+            let im = try rate(imReader)
+            if im < mm { throw imReader.error("must not be below maintenance \(mm)") }
+            policy.debtRates[a] = MarginPolicy.DebtRates(maintenance: mm, initial: im)
+        }
     }
 
     static func decodeAssets(_ root: JSONReader) throws(InputError) -> ([Asset], [String: Int]) {

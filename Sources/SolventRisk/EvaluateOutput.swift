@@ -74,6 +74,13 @@ public enum EvaluateOutput {
             writer.endObject()
         }
         writer.endArray()
+        writer.key("collateral_liquidation_prices")
+        writer.beginObject()
+        for entry in evaluation.collateralLiquidationPrices {
+            writer.key(market.assets[entry.asset].symbol)
+            writer.optionalDecimal(entry.price)
+        }
+        writer.endObject()
         if let haircuts { writeHaircuts(haircuts, market: market, into: &writer) }
         writer.endObject()
     }
@@ -158,6 +165,9 @@ public enum EvaluateOutput {
         writer.member("withdrawable", pool.withdrawable)
         writer.member("status", pool.status.name)
         writer.member("call_amount", pool.callAmount)
+        writer.member("debt", pool.debt)
+        writer.key("margin_level")
+        writer.optionalDecimal(pool.marginLevel)
         writer.endObject()
     }
 

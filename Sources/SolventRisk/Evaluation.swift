@@ -58,6 +58,24 @@ public struct PoolEvaluation: Sendable, Hashable {
     public var callAmount: FixedDecimal
     /// Number of positions in the pool.
     public var positionCount: Int
+    /// Settle value of the pool's negative balances (cross pool only; docs/loans.md), ≥ 0.
+    public var debt: FixedDecimal = .zero
+    /// `(equity + debt) / debt` rounded half-even; nil without debt (docs/loans.md).
+    public var marginLevel: FixedDecimal? = nil
+
+    /// Whether the pool has a margin requirement at all: positions or debt.
+    public var isMargined: Bool { positionCount > 0 || debt.isPositive }
+}
+
+/// The collateral liquidation price of one positive balance (docs/loans.md).
+public struct CollateralLiquidationPrice: Sendable, Hashable {
+    public var asset: Int
+    /// Asset price at which the cross pool reaches maintenance, all else fixed; nil when none.
+    public var price: FixedDecimal?
+    public init(asset: Int, price: FixedDecimal?) {
+        self.asset = asset
+        self.price = price
+    }
 }
 
 /// The evaluation of one account.
@@ -68,6 +86,8 @@ public struct AccountEvaluation: Sendable, Hashable {
     public var pools: [PoolEvaluation]
     /// One entry per position, in the account's order.
     public var positions: [PositionEvaluation]
+    /// One entry per positive collateral balance, in the account's order (empty when prices were skipped).
+    public var collateralLiquidationPrices: [CollateralLiquidationPrice] = []
 
     /// The cross pool.
     public var cross: PoolEvaluation { pools[0] }

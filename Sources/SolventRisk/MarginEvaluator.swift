@@ -46,7 +46,7 @@ public struct MarginEvaluator: Sendable {
     /// Status of a pool from its equity and maintenance margin, decided by exact
     /// comparisons (no rounded ratio): bankrupt if equity ≤ 0, liquidatable if MM ≥ equity,
     /// margin call if MM ≥ equity·call, warning if MM ≥ equity·warning, else healthy.
-    /// A pool with no positions is healthy.
+    /// A pool with no positions and no debt is healthy (docs/loans.md: debt is margined like a position).
     public static func status(equity: FixedDecimal, maintenance: FixedDecimal, policy: MarginPolicy, hasPositions: Bool) -> MarginStatus {
         guard hasPositions else { return .healthy }
         if !equity.isPositive { return .bankrupt }
@@ -97,7 +97,13 @@ public struct MarginEvaluator: Sendable {
                                                 liquidationPrice: nil, bankruptcyPrice: nil))
         }
         let collateral = collateralValue(of: account)
-        var pools: [PoolEvaluation] = [makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount)]
+        // Debt (docs/loans.md): each negative balance carries maintenance and initial margin
+        // at its asset's debt rates, in the cross pool.
+        let debt = debtMargin(of: account)
+        crossMM += debt.maintenance
+        crossIM += debt.initial
+        var pools: [PoolEvaluation] = [makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount,
+                                                debt: debt.value)]
         for (index, position) in account.positions.enumerated() {
             let instrument = market.instruments[position.instrument]
             let inverse = instrument.isInverse
@@ -123,12 +129,54 @@ public struct MarginEvaluator: Sendable {
                 rest: restWithoutMaintenance, side: position.side, size: sizes[index], entry: position.entryPrice, inverse: inverse)
         }
         let worst = pools.map(\.status).max() ?? .healthy
-        return AccountEvaluation(status: worst, pools: pools, positions: positions)
+        var evaluation = AccountEvaluation(status: worst, pools: pools, positions: positions)
+        if prices { evaluation.collateralLiquidationPrices = collateralLiquidationPrices(account, cross: pools[0]) }
+        return evaluation
     }
 
-    func makePool(_ pool: PoolID, collateral: FixedDecimal, pnl: FixedDecimal, mm: FixedDecimal, im: FixedDecimal, count: Int) -> PoolEvaluation {
+    /// Settle value of the account's negative balances (`debt`, ≥ 0) and the maintenance and
+    /// initial margin it carries: `Σ debt_a · rate_a`, each product rounded half-even.
+    public func debtMargin(of account: Account) -> (value: FixedDecimal, maintenance: FixedDecimal, initial: FixedDecimal) {
+        var value = FixedDecimal.zero, mm = FixedDecimal.zero, im = FixedDecimal.zero
+        for balance in account.collateral where balance.amount.isNegative {
+            let owed = -collateralValue(balance, settle: account.settle)
+            let rates = policy.debtRates(for: balance.asset)
+            value += owed
+            mm += owed.multiplied(by: rates.maintenance, rounding: .halfEven) ?? RangeContract.maxCollateralValue
+            im += owed.multiplied(by: rates.initial, rounding: .halfEven) ?? RangeContract.maxCollateralValue
+        }
+        return (value, mm, im)
+    }
+
+    /// Collateral liquidation price of each positive non-settle balance (docs/loans.md): the
+    /// asset price at which the cross pool's equity equals its maintenance margin, all else
+    /// fixed: `p = (MM − (equity − V_a)) · P_settle / (q_a · (1 − h_a))`, nil when not positive
+    /// (the asset alone cannot bring the pool to maintenance) or when the haircut is 1.
+    /// Balances in the settle asset have no such price (nil).
+    public func collateralLiquidationPrices(_ account: Account, cross: PoolEvaluation) -> [CollateralLiquidationPrice] {
+        var out: [CollateralLiquidationPrice] = []
+        for balance in account.collateral where balance.amount.isPositive {
+            var price: FixedDecimal? = nil
+            let asset = market.assets[balance.asset]
+            if balance.asset != account.settle, asset.haircut < .one {
+                let rest = cross.equity - collateralValue(balance, settle: account.settle)
+                let needed = cross.maintenanceMargin - rest
+                if needed.isPositive,
+                   let weighted = balance.amount.multiplied(by: .one - asset.haircut, rounding: .halfEven), weighted.isPositive,
+                   let scaled = needed.multiplied(by: market.assets[account.settle].price, rounding: .halfEven),
+                   let p = scaled.divided(by: weighted, rounding: .halfEven), p.isPositive {
+                    price = p
+                }
+            }
+            out.append(CollateralLiquidationPrice(asset: balance.asset, price: price))
+        }
+        return out
+    }
+
+    func makePool(_ pool: PoolID, collateral: FixedDecimal, pnl: FixedDecimal, mm: FixedDecimal, im: FixedDecimal, count: Int,
+                  debt: FixedDecimal = .zero) -> PoolEvaluation {
         let equity = collateral + pnl
-        let status = Self.status(equity: equity, maintenance: mm, policy: policy, hasPositions: count > 0)
+        let status = Self.status(equity: equity, maintenance: mm, policy: policy, hasPositions: count > 0 || debt.isPositive)
         let ratio: FixedDecimal? = equity.isPositive ? (mm.divided(by: equity, rounding: .halfEven) ?? .max) : nil
         var call = FixedDecimal.zero
         if status >= .marginCall {
@@ -140,8 +188,10 @@ public struct MarginEvaluator: Sendable {
                 call = .max  // beyond the representable range: saturated for display only
             }
         }
+        // Margin level = assets / debt = (equity + debt) / debt (docs/loans.md), nil without debt.
+        let level: FixedDecimal? = debt.isPositive ? ((equity + debt).divided(by: debt, rounding: .halfEven) ?? .max) : nil
         return PoolEvaluation(pool: pool, collateral: collateral, equity: equity, initialMargin: im, maintenanceMargin: mm,
                               marginRatio: ratio, available: FixedDecimal.maximum(.zero, equity - im), status: status,
-                              callAmount: call, positionCount: count)
+                              callAmount: call, positionCount: count, debt: debt, marginLevel: level)
     }
 }

@@ -39,7 +39,9 @@ import Testing
         // −500 + 1000 × 0.99 + 2 × 3200 × 0.92 − 0.01 × 65000 = −500 + 990 + 5888 − 650 = 5728
         #expect(result[0].cross.collateral == d("5728"))
         #expect(result[0].status == .healthy)
-        #expect(result[0].cross.marginRatio == .zero)
+        // Debt 500 + 650 carries MM 115 at the default debt rate 0.1 (docs/loans.md): 115 / 5728.
+        #expect(result[0].cross.maintenanceMargin == d("115"))
+        #expect(result[0].cross.marginRatio == d("115").divided(by: d("5728"), rounding: .halfEven))
     }
 
     /// Binance USD-M isolated liquidation price, one position (MECHANICS.md §1):
@@ -111,10 +113,14 @@ import Testing
         }
     }
 
-    /// A pool with no positions is healthy even with negative collateral; its ratio is null.
+    /// A pool with no positions and no debt is healthy; a negative balance is debt (docs/loans.md):
+    /// with equity ≤ 0 the pool is bankrupt and its ratio is null.
     @Test func emptyPoolIsHealthy() throws {
+        let (_, healthy) = try evaluate(document(accounts: #"[{ "id": "e", "settle": "USDT", "collateral": { "USDT": "5" } }]"#))
+        #expect(healthy[0].status == .healthy)
         let (_, result) = try evaluate(document(accounts: #"[{ "id": "e", "settle": "USDT", "collateral": { "USDT": "-5" } }]"#))
-        #expect(result[0].status == .healthy)
+        #expect(result[0].status == .bankrupt)
         #expect(result[0].cross.marginRatio == nil)
+        #expect(result[0].cross.debt == d("5"))
     }
 }

@@ -192,13 +192,61 @@ def gen_case(rng: random.Random) -> dict:
         doc["policy"] = {k: v for k, v in
                          {"warning_ratio": "0.6", "call_ratio": "0.9",
                           "restore_ratio": "0.5"}.items() if rng.random() < 0.5}
+    if rng.random() < 0.3:  # debt margin rates (docs/loans.md)
+        pol = doc.setdefault("policy", {})
+        mm = rng.choice(["0", "0.05", "0.1", "0.15", "0.2"])
+        if rng.random() < 0.7:
+            pol["debt_maintenance_rate"] = mm
+        if rng.random() < 0.7:
+            pol["debt_initial_rate"] = s(Fraction(pol.get("debt_maintenance_rate", "0.1")) + Fraction(rng.choice(["0", "0.1", "0.25"])))
+        if rng.random() < 0.5:
+            a = rng.choice(sorted(assets))
+            m = Fraction(rng.choice(["0.02", "0.1", "0.3"]))
+            pol["debt_rates"] = {a: {"maintenance": s(m), "initial": s(m * 2)}}
     by_settle = {}
     for inst in instruments:
         by_settle.setdefault(inst["settle"], []).append(inst)
     n_acc = rng.randint(1, 4)
     for k in range(n_acc):
-        doc["accounts"].append(gen_account(rng, doc, by_settle, k, assets, marks))
+        if rng.random() < 0.25:
+            doc["accounts"].append(gen_borrower(rng, doc, by_settle, k, assets))
+        else:
+            doc["accounts"].append(gen_account(rng, doc, by_settle, k, assets, marks))
     return doc
+
+
+def gen_borrower(rng, doc, by_settle, k, assets):
+    """A loan: positive collateral in 1-2 non-settle assets, debt in the settle asset (and
+    sometimes in another asset), no positions; the debt sized to put the pool on or near a
+    status threshold (docs/loans.md)."""
+    policy = doc.get("policy", {})
+    settle = rng.choice(sorted(by_settle)) if rng.random() < 0.7 else rng.choice(sorted(assets))
+    acc = {"id": f"loan-{k}", "settle": settle, "collateral": {}, "positions": []}
+    others = [a for a in sorted(assets) if a != settle]
+    value = Fraction(0)
+    for a in rng.sample(others, rng.randint(1, 2)):
+        amt = q(Fraction(rng.uniform(0.001, 50000)) / assets[a], rng.choice([2, 4, 8]))
+        if amt <= 0:
+            continue
+        acc["collateral"][a] = s(amt)
+        value += amt * assets[a] / assets[settle] * (1 - Fraction(doc["haircuts"].get(a, "0")))
+    rates = ref._parse(dict(doc, accounts=[]))[0]["_debt"](settle)
+    kind, factor = ratio_factor(rng, policy)
+    if kind == "free" or factor is None:
+        debt = value * Fraction(rng.uniform(0, 1.5))
+    else:
+        f = factor if kind == "exact" else factor * Fraction(1 + rng.uniform(-0.02, 0.02))
+        debt = value / (1 + f * rates["maintenance"])
+    d = frac_digits(debt)
+    if not (kind == "exact" and d is not None and d <= 8):
+        debt = q(debt, 8)
+    if debt > 0:
+        acc["collateral"][settle] = s(-debt)
+    if rng.random() < 0.2 and others:  # a second borrowed asset
+        a = rng.choice(others)
+        if a not in acc["collateral"]:
+            acc["collateral"][a] = s(-q(Fraction(rng.uniform(1, 5000)) / assets[a], 6))
+    return acc
 
 
 def gen_quantity(rng, inst, mark):
@@ -728,7 +776,7 @@ def main():
             for p in a["pools"]:
                 statuses[p["status"]] = statuses.get(p["status"], 0) + 1
                 r = p["margin_ratio"]
-                pol = {k: Fraction(v) for k, v in doc.get("policy", {}).items()}
+                pol = {k: Fraction(v) for k, v in doc.get("policy", {}).items() if k in ref.DEFAULT_POLICY}
                 pol = {**ref.DEFAULT_POLICY, **pol}
                 if r is not None and r in (1, pol["warning_ratio"], pol["call_ratio"]):
                     edges["ratio exactly on a threshold"] += 1

@@ -245,12 +245,22 @@ class Engine:
         upnl = sum((n["upnl"] for n in nums.values()), ZERO)
         mm = sum((n["mm"] for n in nums.values()), ZERO)
         im = sum((n["im"] for n in nums.values()), ZERO)
+        debt = ZERO
+        if pool == "cross":
+            # docs/loans.md: a negative balance is debt and carries margin in the cross pool
+            # (default debt rates: the engine's policy has no per-asset debt rates yet).
+            for a, v in acct["bal"].items():
+                if v < 0:
+                    d = -self.asset_value(acct, a, v)
+                    debt += d
+                    mm += d * ev.DEFAULT_DEBT_RATES["maintenance"]
+                    im += d * ev.DEFAULT_DEBT_RATES["initial"]
         return {"w": w, "equity": w + upnl, "upnl": upnl, "mm": mm, "im": im, "nums": nums,
-                "syms": syms}
+                "syms": syms, "debt": debt}
 
     def pool_status(self, acct, pool):
         n = self.pool_numbers(acct, pool)
-        return ev.pool_status(self.policy, n["equity"], n["mm"], bool(n["syms"]))
+        return ev.pool_status(self.policy, n["equity"], n["mm"], bool(n["syms"]) or n["debt"] > 0)
 
     def account_status(self, acct):
         sts = [self.pool_status(acct, p) for p in self.pools(acct)]

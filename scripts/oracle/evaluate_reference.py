@@ -32,6 +32,8 @@ DEFAULT_POLICY = {
     "call_ratio": Fraction(85, 100),
     "restore_ratio": Fraction(70, 100),
 }
+# Debt margin (docs/loans.md): maintenance / initial margin per unit of debt.
+DEFAULT_DEBT_RATES = {"maintenance": Fraction(10, 100), "initial": Fraction(25, 100)}
 STATUS_ORDER = ["healthy", "warning", "margin_call", "liquidatable", "bankrupt"]
 LINEAR_KINDS = {"linear_perpetual", "linear_future"}
 INVERSE_KINDS = {"inverse_perpetual", "inverse_future"}
@@ -94,6 +96,38 @@ def _parse(doc: dict):
         if p <= 0:
             raise EvaluateError(f"assets.{name}", "price must be > 0")
         assets[name] = p
+
+    # docs/loans.md: policy.debt_maintenance_rate, policy.debt_initial_rate (in [0, 1],
+    # initial >= maintenance), policy.debt_rates {asset: {maintenance, initial}}.
+    debt_default = dict(DEFAULT_DEBT_RATES)
+    debt_rates = {}
+    pol = doc.get("policy") or {}
+    if isinstance(pol, dict):
+        def rate(v, path):
+            r = _dec(v, path)
+            if r < 0 or r > 1:
+                raise EvaluateError(path, "must be in [0, 1]")
+            return r
+        if pol.get("debt_maintenance_rate") is not None:
+            debt_default["maintenance"] = rate(pol["debt_maintenance_rate"], "policy.debt_maintenance_rate")
+        if pol.get("debt_initial_rate") is not None:
+            debt_default["initial"] = rate(pol["debt_initial_rate"], "policy.debt_initial_rate")
+            if debt_default["initial"] < debt_default["maintenance"]:
+                raise EvaluateError("policy.debt_initial_rate", "must not be below debt_maintenance_rate")
+        else:
+            debt_default["initial"] = max(debt_default["initial"], debt_default["maintenance"])
+        if pol.get("debt_rates") is not None:
+            for name, r in _obj(pol["debt_rates"], "policy.debt_rates").items():
+                rp = f"policy.debt_rates.{name}"
+                if name not in assets:
+                    raise EvaluateError(rp, f"unknown asset {json.dumps(name)}")
+                r = _obj(r, rp)
+                mm = rate(r.get("maintenance"), f"{rp}.maintenance")
+                im = rate(r.get("initial"), f"{rp}.initial")
+                if im < mm:
+                    raise EvaluateError(f"{rp}.initial", "must not be below maintenance")
+                debt_rates[name] = {"maintenance": mm, "initial": im}
+    policy["_debt"] = lambda asset: debt_rates.get(asset, debt_default)
 
     haircuts = {}
     if doc.get("haircuts") is not None:
@@ -322,8 +356,8 @@ def pool_status(policy, equity, mm, has_positions):
     return "healthy"
 
 
-def make_pool(policy, name, equity, im, mm, has_positions, collateral):
-    status = pool_status(policy, equity, mm, has_positions)
+def make_pool(policy, name, equity, im, mm, has_positions, collateral, debt=Fraction(0)):
+    status = pool_status(policy, equity, mm, has_positions or debt > 0)
     call = Fraction(0)
     if status in ("margin_call", "liquidatable", "bankrupt"):
         call = max(Fraction(0), mm / policy["restore_ratio"] - equity)
@@ -333,7 +367,9 @@ def make_pool(policy, name, equity, im, mm, has_positions, collateral):
             "available": max(Fraction(0), equity - im),
             # unrealized profit counts as margin but is not withdrawable (Binance, Bybit)
             "withdrawable": max(Fraction(0), collateral + min(Fraction(0), equity - collateral) - im),
-            "status": status, "call_amount": call}
+            "status": status, "call_amount": call,
+            # docs/loans.md: settle value of negative balances; margin level = assets / debt
+            "debt": debt, "margin_level": (equity + debt) / debt if debt > 0 else None}
 
 
 def evaluate_exact(doc: dict) -> dict:
@@ -342,17 +378,38 @@ def evaluate_exact(doc: dict) -> dict:
     for acc in accounts:
         price_settle = assets[acc["settle"]]
         W = Fraction(0)
+        debt = debt_mm = debt_im = Fraction(0)
+        values = {}
         for asset, amt in acc["collateral"]:
             v = amt * assets[asset] / price_settle
             if amt > 0:
                 v *= 1 - haircuts.get(asset, Fraction(0))
+            else:
+                rates = policy["_debt"](asset)
+                debt += -v
+                debt_mm += -v * rates["maintenance"]
+                debt_im += -v * rates["initial"]
+            values[asset] = v
             W += v
         nums = [position_numbers(p, marks[p["symbol"]]) for p in acc["positions"]]
         cross = [k for k, p in enumerate(acc["positions"]) if p["mode"] == "cross"]
         cross_upnl = sum((nums[k]["upnl"] for k in cross), Fraction(0))
-        cross_mm = sum((nums[k]["mm"] for k in cross), Fraction(0))
-        cross_im = sum((nums[k]["im"] for k in cross), Fraction(0))
-        pools = [make_pool(policy, "cross", W + cross_upnl, cross_im, cross_mm, bool(cross), W)]
+        cross_mm = sum((nums[k]["mm"] for k in cross), Fraction(0)) + debt_mm
+        cross_im = sum((nums[k]["im"] for k in cross), Fraction(0)) + debt_im
+        pools = [make_pool(policy, "cross", W + cross_upnl, cross_im, cross_mm, bool(cross), W, debt)]
+        # docs/loans.md: the price of each positive non-settle balance at which the cross
+        # pool's equity equals its maintenance margin, all else fixed (equity is linear in it).
+        liq_prices = {}
+        for asset, amt in acc["collateral"]:
+            if amt <= 0:
+                continue
+            h = haircuts.get(asset, Fraction(0))
+            price = None
+            if asset != acc["settle"] and h < 1:
+                rest = W + cross_upnl - values[asset]
+                x = (cross_mm - rest) * price_settle / (amt * (1 - h))
+                price = x if x > 0 else None
+            liq_prices[asset] = price
         positions_out = []
         for k, pos in enumerate(acc["positions"]):
             n = nums[k]
@@ -374,7 +431,8 @@ def evaluate_exact(doc: dict) -> dict:
             })
         status = max((p["status"] for p in pools), key=STATUS_ORDER.index)
         out_accounts.append({"id": acc["id"], "status": status, "pools": pools,
-                             "positions": positions_out})
+                             "positions": positions_out,
+                             "collateral_liquidation_prices": liq_prices})
     return {"accounts": out_accounts}
 
 

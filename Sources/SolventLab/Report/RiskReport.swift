@@ -209,7 +209,7 @@ public enum RiskReport {
             body += "<section><h2>Incident library</h2><p>Reconstructed market failures replayed through the engine (same book model); real prices where the data has them, synthetic scenarios labelled so.</p>"
             body += "<table><thead><tr><th>incident</th><th>data</th><th>move</th><th>liquidations</th><th>fund used</th><th>ADL</th><th>socialized</th><th>bad debt</th><th>breakers</th></tr></thead><tbody>"
             for o in input.incidents {
-                body += "<tr><td>\(e(o.incident.name))</td><td>\(e(o.incident.synthetic ? "synthetic" : o.dataName))</td><td>\(pct(o.worstMove, 1))</td><td>\(o.liquidations)</td><td>\(money(o.fundUsed))</td><td>\(o.adlEvents)</td><td>\(money(o.socialized))</td><td>\(money(o.badDebt))</td><td>\(o.breakersTripped)</td></tr>"
+                body += "<tr><td>\(e(o.incident.name))</td><td>\(e(o.incident.synthetic ? "synthetic" : String(o.dataName.split(separator: "/").last ?? "")))</td><td>\(pct(o.worstMove, 1))</td><td>\(o.liquidations)</td><td>\(money(o.fundUsed))</td><td>\(o.adlEvents)</td><td>\(money(o.socialized))</td><td>\(money(o.badDebt))</td><td>\(o.breakersTripped)</td></tr>"
             }
             body += "</tbody></table><ul class=\"note\">"
             for o in input.incidents {

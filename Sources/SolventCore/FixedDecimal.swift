@@ -152,7 +152,21 @@ extension FixedDecimal {
         return Self.signed(rounded, negative: negative)
     }
 
-    /// This value rounded to `digits` fractional digits (0...18) by `rule`.
+    /// `self · factor / divisor` rounded once by `rule`, on a 256-bit intermediate (the product
+    /// never overflows), or `nil` when the quotient does not fit (or `divisor` is zero).
+    public func multiplied(by factor: FixedDecimal, dividedBy divisor: FixedDecimal, rounding rule: RoundingRule) -> FixedDecimal? {
+        if divisor.isZero { return nil }
+        let negative = ((raw < 0) != (factor.raw < 0)) != (divisor.raw < 0)
+        let product = UInt256.multiply(raw.magnitude, factor.raw.magnitude)
+        let d = divisor.raw.magnitude
+        guard product.high < d else { return nil }
+        let (q, r) = product.divided(by: d)
+        let rounded = Self.round(quotient: q, remainder: r, divisor: d, negative: negative, rule: rule)
+        return Self.signed(rounded, negative: negative)
+    }
+
+    /// This value rounded to `digits` fractional digits (0...18) by `rule`. Total: where rounding
+    /// away from zero would leave the range (within one step of ±max), it rounds toward zero.
     public func rounded(toDigits digits: Int, rule: RoundingRule = .halfEven) -> FixedDecimal {
         precondition((0...Self.scale).contains(digits), "digits must be in 0...18")
         if digits == Self.scale { return self }
@@ -162,8 +176,9 @@ extension FixedDecimal {
         let magnitude = raw.magnitude
         let (q, r) = magnitude.quotientAndRemainder(dividingBy: step)
         guard let rounded = Self.round(quotient: q, remainder: r, divisor: step, negative: negative, rule: rule),
-              let result = Self.signed(rounded * step, negative: negative) else {
-            preconditionFailure("FixedDecimal overflow while rounding \(self)")
+              case let (product, overflow) = rounded.multipliedReportingOverflow(by: step), !overflow,
+              let result = Self.signed(product, negative: negative) else {
+            return Self.signed(q * step, negative: negative) ?? self
         }
         return result
     }

@@ -142,7 +142,10 @@ enum RiskSummary {
                 w.key("liquidation_price"); w.optionalDecimal(liquidation?.rounded(toDigits: 2))
                 if let mark, let liquidation, mark > .zero {
                     let move = long ? mark - liquidation : liquidation - mark
-                    w.member("distance_pct", (move * FixedDecimal(100) / mark).rounded(toDigits: 2))
+                    // Checked: a tiny position's liquidation price can be ~1e19 (the percentage then
+                    // leaves the decimal range and is shown as null).
+                    let percent = move.multiplied(by: FixedDecimal(100), rounding: .halfEven)?.divided(by: mark, rounding: .halfEven)
+                    w.key("distance_pct"); w.optionalDecimal(percent?.rounded(toDigits: 2))
                     if let sigma = tracker.dailySigma(instrument), sigma > 0, liquidation > .zero {
                         let logDistance = abs(Foundation.log(DoubleBoundary.double(liquidation) / DoubleBoundary.double(mark)))
                         let signed = (move < .zero ? -1.0 : 1.0) * logDistance / sigma

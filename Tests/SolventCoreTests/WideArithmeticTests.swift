@@ -159,3 +159,12 @@ import Testing
         }
     }
 }
+
+/// `rounded(toDigits:)` is total: next to ±max, rounding away from zero falls back toward zero.
+@Suite struct TotalRoundingTests {
+    @Test func roundingNearTheRangeEndDoesNotTrap() {
+        #expect(FixedDecimal.max.rounded(toDigits: 2, rule: .up) == FixedDecimal.max.rounded(toDigits: 2, rule: .towardZero))
+        #expect((-FixedDecimal.max).rounded(toDigits: 0, rule: .down) == (-FixedDecimal.max).rounded(toDigits: 0, rule: .towardZero))
+        #expect(FixedDecimal("1.005")!.rounded(toDigits: 2, rule: .up) == FixedDecimal("1.01")!)
+    }
+}

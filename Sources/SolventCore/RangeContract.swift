@@ -35,6 +35,10 @@ public enum RangeContract {
     public static let maxAssets = 100
     /// Most positions one account holds (one per instrument): 100.
     public static let maxPositionsPerAccount = 100
+    /// Most resting orders one account holds (all instruments): 200. With each order's size
+    /// ≤ `maxPositionSize`, an account's resting exposure on one side stays ≤ 2 × 10^11, and its
+    /// notional at any price ≤ 2 × 10^19.
+    public static let maxOrdersPerAccount = 200
     /// Leverage (a position's, a bracket's maximum) lies in [1, 1000].
     public static let minLeverage = FixedDecimal.one
     public static let maxLeverage = FixedDecimal(1000)

@@ -23,8 +23,10 @@ extension Engine {
         state.chainDeposits.append(record)
         emit(.chainDepositSeen, account: a, [("chain", .text(chain)), ("height", .integer(height)), ("block_hash", .text(hash)),
                                              ("amount", .decimal(amount)), ("counted", .decimal(provisional))])
-        finalizeDeposits(chain)
-        return [a]
+        // Finalizing may credit earlier deposits of this chain, of any account (e.g. after a
+        // change of the finality depth): every account whose credit changed is re-evaluated.
+        let finalized = finalizeDeposits(chain)
+        return [a] + finalized.filter { $0 != a }
     }
 
     /// Moves a deposit's credit to `target` (balance and deposited total together).
@@ -45,8 +47,8 @@ extension Engine {
         return finalizeDeposits(chain)
     }
 
-    /// Credits in full every deposit of `chain` with `tip − height + 1 ≥ finality_depth`.
-    @discardableResult
+    /// Credits in full every deposit of `chain` with `tip − height + 1 ≥ finality_depth`;
+    /// returns the accounts whose credit changed (each must be re-evaluated).
     mutating func finalizeDeposits(_ chain: String) -> [Int] {
         guard let tip = state.chainTips[chain] else { return [] }
         var touched: [Int] = []

@@ -226,7 +226,10 @@ extension Engine {
         let bandHigh = reference * (FixedDecimal.one + state.parameters.priceBand)
         // Without a positive bankruptcy price a long cannot run a deficit at any price, and a
         // short is under water at every price: both are measured against (and taken at) the mark.
-        let bp = bankruptcy ?? mark
+        // A bankruptcy price outside the contract's price range (a deep deficit, an inverse
+        // position's near-zero solution) is not a tradable price: the step executes at the
+        // nearest bound, and the deficit that leaves goes to the fund, socialized loss, bad debt.
+        let bp = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, bankruptcy ?? mark))
         let deficitPossible = bankruptcy != nil || !position.isLongSide
         let backstop = state.parameters.execution == .backstop || state.parameters.backstopEnabled
         var fills: [(price: FixedDecimal, quantity: FixedDecimal, executor: String)] = []
@@ -249,7 +252,9 @@ extension Engine {
                 if loss.isPositive && (state.parameters.adlEnabled || backstop) {
                     // A fill worse than bankruptcy only as far as the fund can pay the difference;
                     // the rest to ADL, then the backstop (then the rest of the book).
-                    let affordable = (fundLeft / loss).rounded(toDigits: 8, rule: .down)
+                    // A quotient beyond the decimal range (a loss per contract of a few units of
+                    // 10^-18) is more than the level can take: the fund pays for all of it.
+                    let affordable = fundLeft.divided(by: loss, rounding: .halfEven)?.rounded(toDigits: 8, rule: .down) ?? take
                     if affordable < take {
                         take = affordable
                         adlQuantity = remaining - take
@@ -438,7 +443,9 @@ extension Engine {
             let asset = state.market.assets[balance.asset]
             let unitValue = asset.price * (FixedDecimal.one - asset.haircut) / state.market.assets[settle].price
             guard unitValue.isPositive else { continue }
-            let sold = FixedDecimal.minimum(balance.amount, (deficit / unitValue).rounded(toDigits: 18, rule: .up))
+            // What covers the deficit, never more than is held (a quotient beyond the decimal
+            // range, for a unit worth a few units of 10^-18, is more than any balance).
+            let sold = deficit.divided(by: unitValue, rounding: .halfEven).map { FixedDecimal.minimum(balance.amount, $0) } ?? balance.amount
             let proceeds = sold * unitValue
             state.accounts[a].credit(balance.asset, -sold)
             state.totals[balance.asset].external += sold
@@ -522,12 +529,28 @@ extension Engine {
                 if balance.isPositive { weights.append((b, balance)) }
             }
         }
-        let total = weights.reduce(FixedDecimal.zero) { $0 + $1.1 }
+        // The population's total, with checked sums: weights summing past the decimal range
+        // (thousands of holders near the contract's bounds) are shared in proportion to
+        // weight / count instead (the same proportions; that total fits).
+        var proportional = weights.map(\.1)
+        var sum: FixedDecimal? = .zero
+        for w in proportional { sum = sum.flatMap { try? $0.addingChecked(w) } }
+        if sum == nil {
+            let count = FixedDecimal(weights.count)
+            proportional = proportional.map { $0.divided(by: count, rounding: .down) ?? .zero }
+            sum = proportional.reduce(FixedDecimal.zero) { $0 + $1 }
+        }
+        let total = sum ?? .zero
         guard total.isPositive else { return .zero }
         let charged = FixedDecimal.minimum(amount, total)
         var left = charged
         for (n, (b, weight)) in weights.enumerated() {
-            let share = n == weights.count - 1 ? left : FixedDecimal.minimum(left, (charged * weight / total).rounded(toDigits: 18, rule: .down))
+            // charged · weight / total (≤ weight), on a 256-bit intermediate when the product
+            // leaves the decimal range; the two roundings of the ordinary path are kept otherwise.
+            let w = proportional[n]
+            let part = charged.multiplied(by: w, rounding: .halfEven).flatMap { $0.divided(by: total, rounding: .halfEven) }
+                ?? charged.multiplied(by: w, dividedBy: total, rounding: .down) ?? charged
+            let share = n == weights.count - 1 ? left : FixedDecimal.minimum(left, part)
             guard share.isPositive else { continue }
             var pool = PoolKey.cross
             if state.parameters.socializeOver == .profitable, let i = instrument, let k = state.accounts[b].positionIndex(i),

@@ -36,6 +36,7 @@ public struct Engine: Sendable {
         for (k, position) in account.positions.enumerated() where !seen.insert(position.instrument).inserted {
             throw RejectReason(.invalidInput, field: "positions[\(k)].symbol", "a second position in \(state.market.instruments[position.instrument].symbol): the engine holds one position per instrument")
         }
+        try requireTradablePositions(account)  // Engine+Expiry.swift
         var record = EngineAccount(account: account)
         for position in account.positions where !position.marginMode.isCross { record.isolated.insert(position.instrument) }
         for position in account.positions { if let l = position.leverage { record.leverage[position.instrument] = l } }
@@ -71,11 +72,12 @@ public struct Engine: Sendable {
             state.commandsApplied += 1
             return events
         }
+        let previousTime = state.time
         state.time = timed.time
         state.commandsApplied += 1
-        var touched: [Int] = []
+        var touched: [Int] = settleExpiries(since: previousTime)  // Engine+Expiry.swift
         do {
-            touched = try execute(timed.command)
+            touched += try execute(timed.command)
         } catch {
             reject(error)
         }

@@ -59,7 +59,8 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable {
          liquidationThrottled = "liquidation_throttled", collateralConverted = "collateral_converted",
          chainDepositSeen = "chain_deposit_seen", chainDepositFinal = "chain_deposit_final",
          chainDepositOrphaned = "chain_deposit_orphaned", chainReorganized = "chain_reorganized",
-         marginRestated = "margin_restated", orderResized = "order_resized", reorganizationCost = "reorganization_cost"
+         marginRestated = "margin_restated", orderResized = "order_resized", reorganizationCost = "reorganization_cost",
+         settled, expired
 }
 
 /// One event. `sequence` is the engine's event sequence number (gap-free, from 1).

@@ -24,6 +24,10 @@ public struct RejectReason: Error, Sendable, Hashable, CustomStringConvertible {
         case noMark = 2008
         case wouldNotReduce = 2009
         case modeChangeWithPosition = 2010
+        /// An order or fill in an instrument past its expiry (Engine+Expiry.swift).
+        case instrumentExpired = 2011
+        /// An option position, order or fill: options need a portfolio-margined account (Engine+Expiry.swift).
+        case optionsNotSupported = 2012
     }
 
     public var code: Code

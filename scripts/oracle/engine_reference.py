@@ -141,6 +141,14 @@ class Engine:
         self.marks = {s: [m, self.now] for s, m in marks.items()}
         self.index = {}            # symbol -> price
         self.index_hist = {}       # symbol -> [(time, price)]
+        self.index_src = {}        # symbol -> source time of the last index
+        # Dated instruments (docs/scenarios.md "Expiry and settlement"): symbol -> expiry (ms)
+        self.expiry, self.options = {}, set()
+        for raw in start.get("instruments") or []:
+            if raw.get("kind") in ("linear_future", "inverse_future", "option"):
+                self.expiry[raw["symbol"]] = parse_time(raw["expiry"])
+            if raw.get("kind") == "option":
+                self.options.add(raw["symbol"])
         self.books = {}            # symbol -> {"bids": [[p, q]], "asks": [[p, q]]}
         raw_params = doc.get("parameters") or {}
         base = dict(DEFAULTS)
@@ -281,11 +289,14 @@ class Engine:
         """Applies one command. `forced`: a withdrawal accepted in the original history,
         replayed after a reorganization (the coins left; it is not judged again)."""
         entry = {"cmd": dict(cmd), "forced": forced}
+        before = self.now
         if cmd.get("time") is not None:
             self.now = parse_time(cmd["time"])
         entry["cmd"]["time"] = self.now
         self.journal.append(entry)
         self._current = entry
+        if self.now > before:
+            self.expire(before)
         self._apply_due_changes()
         typ = cmd.get("type")
         try:
@@ -319,6 +330,40 @@ class Engine:
     def cmd_tick(self, cmd):
         pass
 
+    def tradable(self, sym):
+        """Orders and fills: options are refused (2012), an expired instrument too (2011)."""
+        if sym in self.options:
+            raise Reject(2012, "symbol", "options need a portfolio-margined account")
+        if sym in self.expiry and self.now >= self.expiry[sym]:
+            raise Reject(2011, "symbol", "expired")
+
+    def expire(self, before):
+        """Settles every instrument whose expiry lies in (before, now]: the index when its
+        source time is within mark_staleness_ms before the expiry, else the mark; resting
+        orders cancelled, every position closed at that price without fee, a cross pool left
+        flat and negative settled at once (collateral, fund, socialized loss, bad debt)."""
+        for sym in self.instruments:
+            exp = self.expiry.get(sym)
+            if exp is None or not (before < exp <= self.now):
+                continue
+            src = self.index_src.get(sym)
+            if src is not None and src <= exp and exp - src <= self.params["mark_staleness_ms"]:
+                price = self.index[sym]
+            else:
+                price = self.marks[sym][0] if sym in self.marks else None
+            for oid in [o for o, v in self.orders.items() if v["symbol"] == sym]:
+                o = self.orders.pop(oid)
+                self.emit("order_cancelled", account=o["account"], order=oid)
+            for acct in self.accounts.values():
+                pos = acct["pos"].get(sym)
+                if pos is None:
+                    continue
+                realized = self.trade(acct, sym, -pos["q"], price if price is not None else pos["entry"])
+                if acct.pop("deficit_check", False):
+                    self.settle_negative_cross(acct)
+                self.emit("settled", account=acct["id"], symbol=sym, realized_pnl=realized)
+            self.emit("expired", symbol=sym, settlement_price=price)
+
     def cmd_mark(self, cmd):
         sym = self._symbol(cmd)
         price = self._positive(cmd, "price")
@@ -330,6 +375,7 @@ class Engine:
         price = self._positive(cmd, "price")
         self.index[sym] = price
         self.index_hist.setdefault(sym, []).append((self.now, price))
+        self.index_src[sym] = parse_time(cmd["source_time"]) if cmd.get("source_time") is not None else self.now
 
     def cmd_asset_price(self, cmd):
         a = cmd.get("asset")
@@ -497,6 +543,7 @@ class Engine:
     def cmd_fill(self, cmd):
         acct = self._account(cmd)
         sym = self._symbol(cmd)
+        self.tradable(sym)
         qty = dec(cmd.get("quantity"))
         if qty == 0:
             raise Reject(2000, "quantity", "must not be 0")
@@ -558,6 +605,7 @@ class Engine:
     def cmd_place_order(self, cmd):
         acct = self._account(cmd)
         sym = self._symbol(cmd)
+        self.tradable(sym)
         oid = cmd.get("id")
         if oid in self.orders:
             raise Reject(2008, "id", "duplicate order id")

@@ -1,0 +1,117 @@
+public import SolventCore
+public import SolventRisk
+
+/// Dated instruments in the engine: expiry and cash settlement of futures, and the guard that
+/// keeps options out of the linear (perpetual-style) margin path.
+///
+/// **When.** An instrument with an expiry (`linear_future`, `inverse_future`, `option`) expires
+/// at the first applied command whose time reaches its expiry (`time ≥ expiry`, where the
+/// engine time before the command was `< expiry`). Settlement runs before that command is
+/// executed, so the command itself already sees the instrument expired.
+///
+/// **Settlement price** (`settlementPrice`): the last fed index price of the instrument when
+/// its source time lies in `[expiry − mark_staleness_ms, expiry]`; otherwise the last mark. A
+/// position with neither (cannot normally happen: fills need a mark) settles at its entry
+/// price (no PnL). Venues settle on an average of the index over the last 30 minutes
+/// (Binance delivery contracts: the mean of the per-second index over the last 30 minutes before
+/// delivery; Deribit: the index's time-weighted average over the last 30 minutes,
+/// https://www.deribit.com/docs/expiration-price/); this engine
+/// keeps one index price per instrument, so it uses the last fresh one — a feed that wants the
+/// venue's average sends it as the last `index` before expiry.
+///
+/// **What happens.** Every resting order on the instrument is cancelled (`order_cancelled`,
+/// `reason: "expired"`); every position is closed at the settlement price with no fee through
+/// the same trade path as a fill (`applyTrade`): PnL is realized against the clearing side, an
+/// isolated pool settles into its own margin and a deficit there goes to the insurance fund,
+/// socialized loss and bad debt (`releaseIsolatedPool`); a cross pool left with no positions
+/// and a negative settle balance is settled like any emptied pool (`settleDebtWithoutPositions`).
+/// One `settled` event per position, then one `expired` event per instrument. Afterwards orders
+/// and fills on the instrument are rejected (`instrument_expired`, 2011).
+extension Engine {
+    /// The expiry of instrument `i` (ms), nil for a perpetual.
+    func expiry(_ i: Int) -> Int64? {
+        switch state.market.instruments[i].kind {
+        case .perpetual: return nil
+        case .future(_, let expiry): return expiry
+        case .option(_, _, let expiry, _): return expiry
+        }
+    }
+
+    /// Whether instrument `i` has expired at the engine's time.
+    public func isExpired(_ i: Int) -> Bool {
+        guard let expiry = expiry(i) else { return false }
+        return state.time >= expiry
+    }
+
+    /// Rejects trading (orders, fills) in an expired instrument, and any trading in an option:
+    /// the engine margins positions linearly and has no portfolio-margined accounts, so an
+    /// option would be margined like a perpetual on its premium (issue 17).
+    func requireTradable(_ i: Int, field: String = "symbol") throws(RejectReason) {
+        let instrument = state.market.instruments[i]
+        if case .option = instrument.kind {
+            throw RejectReason(.optionsNotSupported, field: field,
+                               "\(instrument.symbol) is an option: the engine does not margin options (they need a portfolio-margined account)")
+        }
+        if isExpired(i) {
+            throw RejectReason(.instrumentExpired, field: field, "\(instrument.symbol) expired at \(expiry(i)!)")
+        }
+    }
+
+    /// The starting positions of an account must be in tradable instruments (not options, not expired).
+    func requireTradablePositions(_ account: Account) throws(RejectReason) {
+        for (k, position) in account.positions.enumerated() { try requireTradable(position.instrument, field: "positions[\(k)].symbol") }
+    }
+
+    /// The price instrument `i` settles at (see the type's documentation).
+    func settlementPrice(_ i: Int, expiry: Int64) -> (price: FixedDecimal, source: String)? {
+        if let index = state.indexPrices[i], index.sourceTime <= expiry, expiry - index.sourceTime <= state.parameters.markStalenessMs {
+            return (index.price, "index")
+        }
+        if let mark = state.market.marks[i] { return (mark, "mark") }
+        return nil
+    }
+
+    /// Settles every instrument whose expiry lies in `(previous, state.time]`; returns the accounts touched.
+    mutating func settleExpiries(since previous: Int64) -> [Int] {
+        var touched: [Int] = []
+        for i in state.market.instruments.indices {
+            guard let expiry = expiry(i), previous < expiry, expiry <= state.time else { continue }
+            touched += settle(i, expiry: expiry)
+        }
+        return touched
+    }
+
+    /// Expires instrument `i`: cancels its orders, closes its positions at the settlement price.
+    mutating func settle(_ i: Int, expiry: Int64) -> [Int] {
+        let symbol = state.market.instruments[i].symbol
+        let price = settlementPrice(i, expiry: expiry)
+        var touched: [Int] = []
+        // Resting orders, in a deterministic order (by account, then placement).
+        for a in state.accounts.indices {
+            for id in state.accounts[a].orders {
+                guard let order = state.orders[id], order.instrument == i else { continue }
+                removeOrder(id)
+                emit(.orderCancelled, account: a, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin)),
+                                                   ("reason", .text("expired"))])
+                touched.append(a)
+            }
+        }
+        var positions = 0
+        for a in state.accounts.indices {
+            guard let k = state.accounts[a].positionIndex(i) else { continue }
+            let position = state.accounts[a].account.positions[k]
+            let settlePrice = price?.price ?? position.entryPrice
+            let realized = applyTrade(a, i, quantity: -position.quantity, price: settlePrice)
+            if state.accounts[a].pool(of: i) == .cross { settleDebtWithoutPositions(a) }
+            positions += 1
+            emit(.settled, account: a, [("symbol", .text(symbol)), ("quantity", .decimal(position.quantity)),
+                                        ("entry_price", .decimal(position.entryPrice)), ("settlement_price", .decimal(settlePrice)),
+                                        ("realized_pnl", .decimal(realized)), ("pool", .text(poolName(state.accounts[a].pool(of: i))))])
+            touched.append(a)
+        }
+        emit(.expired, [("symbol", .text(symbol)), ("expiry", .integer(expiry)),
+                        ("settlement_price", .optionalDecimal(price?.price)), ("source", .text(price?.source ?? "none")),
+                        ("positions_settled", .integer(Int64(positions)))])
+        return touched
+    }
+}

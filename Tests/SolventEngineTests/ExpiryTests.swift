@@ -3,6 +3,7 @@ import SolventCore
 import SolventEngine
 import SolventFuzzing
 import SolventRisk
+import SolventTestSupport
 import Testing
 
 /// Dated futures expire and settle (Engine+Expiry.swift); options are refused (issue 17).
@@ -145,5 +146,53 @@ import Testing
          "commands": []}
         """
         return try SolventEngine.Scenario.decode(JSONParser.parse([UInt8](text.utf8)))
+    }
+}
+
+/// Random books where every instrument is a dated future expiring inside the command stream:
+/// the incremental engine and the full rescan agree event for event; after each expiry no
+/// position or order is left in the instrument; money is conserved at every command.
+@Suite struct ExpiryPropertyTests {
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
+    func randomBooksExpire(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var market = RandomBook.market(using: &rng)
+        // Expiries spread over the stream (commands advance up to 5 s each from t = 1 s).
+        for i in market.instruments.indices {
+            let expiry = Int64(20_000 + 40_000 * i) + Int64(seed % 7) * 1_000
+            market.instruments[i].kind = .future(market.instruments[i].kind.settlement, expiry: expiry)
+        }
+        func build(_ fullRescan: Bool) -> Engine {
+            var rng = SplitMix64(seed: seed)
+            _ = RandomBook.market(using: &rng)
+            var engine = Engine(market: market, parameters: .exchange, fullRescan: fullRescan)
+            for n in 0..<12 {
+                var account = RandomBook.account(id: "a\(n)", market: market, using: &rng)
+                var seen = Set<Int>()
+                account.positions = account.positions.filter { seen.insert($0.instrument).inserted }
+                try! engine.openAccount(account)
+            }
+            return engine
+        }
+        var fast = build(false)
+        var oracle = build(true)
+        var expiredSeen = 0, settledSeen = 0
+        for command in randomCommands(seed: seed, engine: fast, count: 120) {
+            let a = fast.apply(command)
+            let b = oracle.apply(command)
+            #expect(a.map(\.json) == b.map(\.json), "seed \(seed) at \(command)")
+            if a.map(\.json) != b.map(\.json) { return }
+            expiredSeen += a.filter { $0.kind == .expired }.count
+            settledSeen += a.filter { $0.kind == .settled }.count
+            EngineFuzzer.checkInvariants(fast)
+            for i in market.instruments.indices where fast.isExpired(i) {
+                #expect(fast.state.accounts.allSatisfy { $0.positionIndex(i) == nil }, "seed \(seed): position left in expired \(market.instruments[i].symbol)")
+                #expect(fast.state.orders.values.allSatisfy { $0.instrument != i })
+                #expect(!a.contains { $0.kind == .filled && $0.text("symbol") == market.instruments[i].symbol })
+            }
+        }
+        #expect(expiredSeen == market.instruments.indices.filter { fast.isExpired($0) }.count)
+        #expect(expiredSeen > 0 && settledSeen > 0, "seed \(seed): nothing expired or settled")
+        #expect(fast.stateHash() == oracle.stateHash())
     }
 }

@@ -390,12 +390,8 @@ extension Engine {
             if !opened.isZero, let k = record.positionIndex(i) {
                 var position = record.account.positions[k]
                 let total = position.quantity + opened
-                if instrument.isInverse {
-                    // Harmonic average: contracts / Σ(contracts / price).
-                    position.entryPrice = total.magnitude / (position.quantity.magnitude / position.entryPrice + opened.magnitude / price)
-                } else {
-                    position.entryPrice = (position.quantity.magnitude * position.entryPrice + opened.magnitude * price) / total.magnitude
-                }
+                position.entryPrice = Self.averageEntry(held: position.quantity.magnitude, entry: position.entryPrice,
+                                                        opened: opened.magnitude, price: price, inverse: instrument.isInverse)
                 position.quantity = total
                 record.account.positions[k] = position
                 opened = .zero
@@ -438,6 +434,31 @@ extension Engine {
                 room -= order.quantity.magnitude
             }
         }
+    }
+
+    /// The entry price after adding `opened` contracts at `price` to `held` at `entry`: the
+    /// contract-weighted average (harmonic for inverse contracts: contracts / Σ(contracts / price)).
+    /// Quantities reach 10^15 (a small contract size), so the sums of products can leave the
+    /// decimal range: then the same average is formed from weights ≤ 1 (`held / total`), which
+    /// stays between the two prices.
+    static func averageEntry(held: FixedDecimal, entry: FixedDecimal, opened: FixedDecimal, price: FixedDecimal, inverse: Bool) -> FixedDecimal {
+        let total = held + opened
+        if inverse {
+            if let a = held.divided(by: entry, rounding: .halfEven), let b = opened.divided(by: price, rounding: .halfEven),
+               let sum = try? a.addingChecked(b), let average = total.divided(by: sum, rounding: .halfEven) {
+                return average
+            }
+            // 1 / (w/entry + (1 − w)/price), w = held / total; each term ≤ 10^8.
+            let w = held.divided(by: total, rounding: .halfEven) ?? .one
+            let inverseSum = w / entry + (FixedDecimal.one - w) / price
+            return FixedDecimal.maximum(FixedDecimal.minimum(entry, price), FixedDecimal.minimum(FixedDecimal.maximum(entry, price), FixedDecimal.one / inverseSum))
+        }
+        if let a = held.multiplied(by: entry, rounding: .halfEven), let b = opened.multiplied(by: price, rounding: .halfEven),
+           let sum = try? a.addingChecked(b), let average = sum.divided(by: total, rounding: .halfEven) {
+            return average
+        }
+        // entry + (price − entry) · opened / total, one rounding on a 256-bit intermediate.
+        return entry + ((price - entry).multiplied(by: opened, dividedBy: total, rounding: .halfEven) ?? .zero)
     }
 
     /// Moves the initial margin of an opening trade from the wallet into the isolated pool.

@@ -128,4 +128,15 @@ func runChecked(_ name: String, fullRescan: Bool = false) throws -> (Engine, [En
         #expect(!events.contains { $0.kind == .liquidationFill })
         #expect(position(engine, "a1", "BTCUSDT") == dec("0.001"))
     }
+
+    /// The same kind in the entry-price average (found while fixing these): adding to a
+    /// position of 5e14 contracts (contract size 1e-6) at 1e8 formed quantity × entry = 5e22.
+    /// The average is the same one, formed from weights ≤ 1 when the sums leave the range.
+    @Test func entryAverageOfLargeQuantities() throws {
+        let (engine, _) = try runChecked("K01-entry-average-large-quantities.json")
+        let a = account(engine, "a"), b = account(engine, "b")
+        #expect(a.account.positions.first?.entryPrice == dec("99999999.5"))
+        #expect(b.account.positions.first?.entryPrice == dec("0.000000013333333333"))
+        #expect(position(engine, "a", "BTCUSDT") == dec("1000000000000000"))
+    }
 }

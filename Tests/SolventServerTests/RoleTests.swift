@@ -1,4 +1,6 @@
 import Foundation
+import SolventCore
+import SolventEngine
 import SolventServer
 import Testing
 
@@ -13,6 +15,27 @@ import Testing
         #expect(!Role.priceFeeder.permits(.moveCollateral, account: "alice", boundAccount: "alice"))
         #expect(Role.fillFeeder.permits(.publishFills) && !Role.fillFeeder.permits(.moveCollateral))
         for action in Action.allCases { #expect(Role.operator_.permits(action)) }
+    }
+
+    /// Commands are classified on their typed value: an account key's own orders (placed or
+    /// cancelled) and funds are its own; nothing else is.
+    @Test func typedCommands() {
+        func permitted(_ role: Role, _ command: EngineCommand, owner: String? = nil) -> Bool {
+            let (action, account) = Action.of(command, orderOwner: owner)
+            return role.permits(action, account: account, boundAccount: "alice")
+        }
+        #expect(permitted(.account, .cancelOrder(id: "o1"), owner: "alice"))
+        #expect(!permitted(.account, .cancelOrder(id: "o1"), owner: "bob"))
+        #expect(!permitted(.account, .cancelOrder(id: "o1"), owner: nil))
+        #expect(permitted(.account, .placeOrder(id: "o", account: "alice", symbol: "X", quantity: 1, price: 1, reduceOnly: false)))
+        #expect(!permitted(.account, .placeOrder(id: "o", account: "bob", symbol: "X", quantity: 1, price: 1, reduceOnly: false)))
+        #expect(permitted(.account, .withdraw(account: "alice", asset: "USDT", amount: 1)))
+        #expect(!permitted(.account, .withdraw(account: "bob", asset: "USDT", amount: 1)))
+        #expect(!permitted(.account, .fill(account: "alice", symbol: "X", quantity: 1, price: 1, fee: 0, orderID: nil)))
+        #expect(!permitted(.account, .tick) && !permitted(.priceFeeder, .tick) && !permitted(.fillFeeder, .tick) && permitted(.operator_, .tick))
+        #expect(permitted(.priceFeeder, .markPrice(symbol: "X", price: 1, sourceTime: 0)) && !permitted(.fillFeeder, .markPrice(symbol: "X", price: 1, sourceTime: 0)))
+        #expect(permitted(.fillFeeder, .cancelOrder(id: "o1"), owner: "bob") && !permitted(.priceFeeder, .cancelOrder(id: "o1"), owner: "bob"))
+        #expect(!permitted(.account, .chainDeposit(account: "alice", asset: "BTC", amount: 1, settle: nil, chain: "btc", height: 1, blockHash: "h")))
     }
 
     /// A key created by another process (`solvent keys create` while the server runs) is

@@ -162,7 +162,7 @@ extension Engine {
         guard let k = members.max(by: { evaluation.positions[$0].maintenanceMargin < evaluation.positions[$1].maintenanceMargin }) else {
             // An isolated pool without its position no longer exists (its margin was settled when
             // the position closed); only the cross pool can be left to settle.
-            if key == .cross { settleEmptyPool(a, instrument: nil) }
+            if key == .cross, !liquidateLoanStep(a, bankrupt: !evaluation.cross.equity.isPositive) { settleEmptyPool(a, instrument: nil) }
             evaluateAndAdvance(a, emit: true)
             return true
         }

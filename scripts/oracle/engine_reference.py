@@ -44,6 +44,10 @@ def r18(x: F) -> F:
     return F(round(x * E18), E18)
 
 
+def floor18(x: F) -> F:
+    return F(math.floor(x * 10 ** 18), 10 ** 18)
+
+
 def up18(x: F) -> F:
     """Toward +infinity to 18 fractional digits."""
     return F(math.ceil(x * E18), E18)
@@ -924,7 +928,7 @@ class Engine:
         st = acct["proc"].setdefault(pool, {"kind": "normal"})
         pol = self.policy
         eq, mm = n["equity"], n["mm"]
-        if not n["syms"]:
+        if not n["syms"] and not (pool == "cross" and self._live_debts(acct)):
             if st["kind"] == "liq":
                 self.pool_event("liquidation_ended", acct, pool, reason="no positions left")
             acct["proc"][pool] = {"kind": "normal"}
@@ -992,7 +996,7 @@ class Engine:
                     if st.get("kind") != "liq":
                         continue
                     n = self.pool_numbers(acct, pool)
-                    if not n["syms"]:
+                    if not n["syms"] and not (pool == "cross" and self._live_debts(acct)):
                         continue
                     if n["equity"] <= 0:
                         keys[pool] = (0, n["equity"])
@@ -1032,6 +1036,12 @@ class Engine:
             if acct["proc"].get(pool, {}).get("kind") != "liq":
                 return True
         n = self.pool_numbers(acct, pool)
+        if pool == "cross" and not n["syms"]:
+            # docs/loans.md: a loan without positions
+            if not self._loan_step(acct, n["equity"] <= 0):
+                self.settle_negative_cross(acct)
+            self.update_pool(acct, pool)
+            return True
         # riskiest position: largest MM (ties: first in symbol order)
         sym = max(sorted(n["syms"]), key=lambda s: n["nums"][s]["mm"])
         if self.paused.get(sym):
@@ -1232,6 +1242,59 @@ class Engine:
         for other in flat:
             self.settle_negative_cross(other)
         return rem
+
+    # ------------------------------------------------------------------ loans (docs/loans.md)
+    LOAN_CLOSE_FACTOR = F(1, 2)
+    LOAN_PENALTY = F(5, 100)
+
+    def _live_debts(self, acct):
+        """Debt not yet written off, per asset (units > 0)."""
+        out = []
+        open_debt = acct.get("open_debt", {})
+        for asset, v in acct["bal"].items():
+            if v < 0:
+                owed = -v - (open_debt.get(asset, ZERO) if asset == acct["settle"] else ZERO)
+                if owed > 0:
+                    out.append((asset, owed))
+        return out
+
+    def _loan_step(self, acct, bankrupt) -> bool:
+        """Sell collateral to repay the largest debt: the close factor (all when bankrupt),
+        at the collateral price less the penalty (to the fund in the collateral asset)."""
+        debts = self._live_debts(acct)
+        if not debts:
+            return False
+        ps = self.assets[acct["settle"]]
+        val = lambda a, x: x * self.assets[a] / ps
+        debt = debts[0]
+        for d in debts[1:]:
+            if val(*d) > val(*debt):
+                debt = d
+        coll = None
+        for a, v in acct["bal"].items():
+            if v > 0 and a != debt[0] and (coll is None or val(a, v) > val(*coll)):
+                coll = (a, v)
+        if coll is None:
+            if debt[0] == acct["settle"]:
+                return False
+            covered = self.cover_deficit(acct, "cross", None, debt[1], asset=debt[0])
+            acct["bal"][debt[0]] += debt[1]
+            return True
+        target = debt[1] if bankrupt else min(debt[1], ceil_lot(debt[1] * self.LOAN_CLOSE_FACTOR))
+        if target == 0:
+            target = debt[1]
+        pc, pd = self.assets[coll[0]], self.assets[debt[0]]
+        disc = r18(pc * (1 - self.LOAN_PENALTY))
+        seized = min(coll[1], up18(up18(target * pd) / disc))
+        penalty = r18(seized * self.LOAN_PENALTY)
+        sold = seized - penalty
+        repaid = floor18(floor18(sold * pc) / pd)
+        acct["bal"][coll[0]] -= seized
+        self.fund[coll[0]] = self.fund.get(coll[0], ZERO) + penalty
+        acct["bal"][debt[0]] += repaid
+        self.emit("collateral_converted", account=acct["id"], asset=coll[0], sold=seized,
+                  proceeds=repaid, reason="loan_liquidation")
+        return True
 
     # ------------------------------------------------------------------ deficits
     def settle_negative_cross(self, acct):

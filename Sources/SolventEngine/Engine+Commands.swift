@@ -10,9 +10,10 @@ extension Engine {
         case let .withdraw(account, asset, amount): return try withdraw(account, asset, amount)
         case let .placeOrder(id, account, symbol, quantity, price, reduceOnly):
             return try placeOrder(id: id, account, symbol, quantity, price, reduceOnly)
-        case .cancelOrder(let id):
-            guard let order = state.orders[id] else { throw RejectReason(.unknownOrder, field: "id", "unknown order \"\(id)\"") }
-            removeOrder(id)
+        case let .cancelOrder(id, account):
+            let (a, key) = try resolveCancel(id, account: account)
+            let order = state.orders[key]!
+            removeOrder(a, id)
             emit(.orderCancelled, account: order.account, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin))])
             return [order.account]
         case let .fill(account, symbol, quantity, price, fee, orderID): return try fill(account, symbol, quantity, price, fee, orderID)
@@ -39,7 +40,7 @@ extension Engine {
             let a = try accountIndex(account)
             let i = try instrumentIndex(symbol)
             let record = state.accounts[a]
-            if record.positionIndex(i) != nil || record.orders.contains(where: { state.orders[$0]?.instrument == i }) {
+            if record.positionIndex(i) != nil || record.orders.contains(where: { state.openOrder(account: a, id: $0)?.instrument == i }) {
                 throw RejectReason(.modeChangeWithPosition, field: "symbol", "cannot change margin mode with an open position or orders in \(symbol)")
             }
             if isolated { state.accounts[a].isolated.insert(i) } else { state.accounts[a].isolated.remove(i) }
@@ -146,7 +147,7 @@ extension Engine {
     /// Margin reserved by the account's open orders (settle units).
     func reservedMargin(_ a: Int) -> FixedDecimal {
         var total = FixedDecimal.zero
-        for id in state.accounts[a].orders { total += state.orders[id]?.reservedMargin ?? .zero }
+        for id in state.accounts[a].orders { total += state.openOrder(account: a, id: id)?.reservedMargin ?? .zero }
         return total
     }
 
@@ -169,7 +170,9 @@ extension Engine {
                              _ reduceOnly: Bool) throws(RejectReason) -> [Int] {
         let check = try checkOrder(id: id, account: accountID, symbol: symbol, quantity: quantity, price: price, reduceOnly: reduceOnly)
         let a = check.account
-        state.orders[id] = OpenOrder(id: id, account: a, instrument: check.instrument, quantity: quantity, price: price,
+        // Stored under the id text unless another account's order holds that key (EngineState.orderKey).
+        let key = state.orders[id] == nil ? id : EngineState.scopedOrderKey(account: a, id: id)
+        state.orders[key] = OpenOrder(id: id, account: a, instrument: check.instrument, quantity: quantity, price: price,
                                      reduceOnly: check.reduceOnly, reservedMargin: check.reservedMargin)
         state.accounts[a].orders.append(id)
         emit(.orderAccepted, account: a, [("order", .text(id)), ("symbol", .text(symbol)), ("quantity", .decimal(quantity)),
@@ -184,8 +187,9 @@ extension Engine {
     public func checkOrder(id: String, account accountID: String, symbol: String, quantity: FixedDecimal, price: FixedDecimal,
                            reduceOnly: Bool) throws(RejectReason) -> OrderCheck {
         guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "id", "must not be empty") }
-        guard state.orders[id] == nil else { throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists") }
         let a = try accountIndex(accountID)
+        // Order ids are the account's own: only its own open orders can collide with a new one.
+        guard state.openOrder(account: a, id: id) == nil else { throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists") }
         let i = try instrumentIndex(symbol)
         try requireTradable(i)  // Engine+Expiry.swift
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
@@ -211,7 +215,7 @@ extension Engine {
             }
             return total
         }
-        let pendingReduce = try sum(record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && $0.reduceOnly }.map(\.quantity))
+        let pendingReduce = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0) }.filter { $0.instrument == i && $0.reduceOnly }.map(\.quantity))
         let reduces = !position.isZero && position.signum != quantity.signum && (pendingReduce + quantity).magnitude <= position.magnitude
         if reduceOnly || isInCall(a) {
             guard reduces else {
@@ -223,7 +227,7 @@ extension Engine {
         var free: FixedDecimal? = nil
         if !reduces {
             if isStale(i) { throw RejectReason(.staleMark, field: "symbol", "the mark of \(symbol) is stale: risk-increasing orders are frozen") }
-            let sameSide = try sum(record.orders.compactMap { state.orders[$0] }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
+            let sameSide = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0) }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
                 .map(\.quantity))
             // An order against the position first closes what resting reduce-only orders leave
             // of it; only the rest opens (and needs margin, and counts toward the bracket).
@@ -243,7 +247,7 @@ extension Engine {
             }
             reserved = notional(opening, instrument, price: price) / leverage
             let evaluation = evaluator.evaluate(record.account)
-            let resting = try sum(record.orders.compactMap { state.orders[$0]?.reservedMargin })
+            let resting = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0)?.reservedMargin })
             guard let available = try? evaluation.cross.equity.subtractingChecked(evaluation.cross.initialMargin).subtractingChecked(resting) else { throw overflow }
             free = available
             if available < reserved {
@@ -254,9 +258,10 @@ extension Engine {
                           reservedMargin: reserved, freeMargin: free)
     }
 
-    mutating func removeOrder(_ id: String) {
-        guard let order = state.orders.removeValue(forKey: id) else { return }
-        state.accounts[order.account].orders.removeAll { $0 == id }
+    /// Removes account `a`'s open order `id` (if any).
+    mutating func removeOrder(_ a: Int, _ id: String) {
+        guard let key = state.orderKey(account: a, id: id), state.orders.removeValue(forKey: key) != nil else { return }
+        state.accounts[a].orders.removeAll { $0 == id }
     }
 
     mutating func fill(_ accountID: String, _ symbol: String, _ quantity: FixedDecimal, _ price: FixedDecimal, _ fee: FixedDecimal,
@@ -274,7 +279,7 @@ extension Engine {
         }
         var order: OpenOrder? = nil
         if let orderID {
-            guard let found = state.orders[orderID], found.account == a, found.instrument == i else {
+            guard let found = state.openOrder(account: a, id: orderID), found.instrument == i else {
                 throw RejectReason(.unknownOrder, field: "order_id", "no open order \"\(orderID)\" of this account in \(symbol)")
             }
             guard found.quantity.signum == quantity.signum else { throw RejectReason(.invalidInput, field: "quantity", "fill side differs from order \(orderID)") }
@@ -299,10 +304,11 @@ extension Engine {
         if let order {
             let remaining = order.quantity - applied
             if remaining.isZero || remaining.signum != order.quantity.signum {
-                removeOrder(order.id)
+                removeOrder(a, order.id)
             } else {
-                state.orders[order.id]!.reservedMargin = order.reservedMargin * (remaining / order.quantity)
-                state.orders[order.id]!.quantity = remaining
+                let key = state.orderKey(account: a, id: order.id)!
+                state.orders[key]!.reservedMargin = order.reservedMargin * (remaining / order.quantity)
+                state.orders[key]!.quantity = remaining
             }
         }
         // The fee is charged on what was applied.
@@ -418,15 +424,15 @@ extension Engine {
         let position = positionQuantity(a, i)
         var room = position.magnitude
         for id in state.accounts[a].orders {
-            guard let order = state.orders[id], order.instrument == i, order.reduceOnly else { continue }
+            guard let key = state.orderKey(account: a, id: id), let order = state.orders[key], order.instrument == i, order.reduceOnly else { continue }
             if position.isZero || order.quantity.signum == position.signum || room.isZero {
-                removeOrder(id)
+                removeOrder(a, id)
                 emit(.orderCancelled, account: a, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin)),
                                                    ("reason", .text("reduce_only_exceeds_position")), ("position", .decimal(position))])
             } else if order.quantity.magnitude > room {
                 let resized = order.quantity.isNegative ? -room : room
-                state.orders[id]!.quantity = resized
-                state.orders[id]!.reservedMargin = .zero
+                state.orders[key]!.quantity = resized
+                state.orders[key]!.reservedMargin = .zero
                 room = .zero
                 emit(.orderResized, account: a, [("order", .text(id)), ("quantity_before", .decimal(order.quantity)),
                                                  ("quantity", .decimal(resized)), ("position", .decimal(position))])

@@ -89,8 +89,8 @@ extension Engine {
         // Resting orders, in a deterministic order (by account, then placement).
         for a in state.accounts.indices {
             for id in state.accounts[a].orders {
-                guard let order = state.orders[id], order.instrument == i else { continue }
-                removeOrder(id)
+                guard let order = state.openOrder(account: a, id: id), order.instrument == i else { continue }
+                removeOrder(a, id)
                 emit(.orderCancelled, account: a, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin)),
                                                    ("reason", .text("expired"))])
                 touched.append(a)

@@ -54,7 +54,7 @@ extension Engine {
                 if procedure.isLiquidating { liquidating.insert(a) }
                 if case .called = procedure { called.insert(a) }
             }
-            for id in record.orders where state.orders[id] == nil { return "account \"\(record.id)\" lists order \"\(id)\" that is not open" }
+            for id in record.orders where state.orderKey(account: a, id: id) == nil { return "account \"\(record.id)\" lists order \"\(id)\" that is not open" }
         }
         if state.accountIndex.count != state.accounts.count { return "\(state.accountIndex.count) ids index \(state.accounts.count) accounts" }
         if state.backlog != liquidating {

@@ -136,7 +136,7 @@ extension Engine {
         if !state.accounts[a].orders.isEmpty {
             let ids = state.accounts[a].orders
             var released = FixedDecimal.zero
-            for id in ids { released += state.orders[id]?.reservedMargin ?? .zero; removeOrder(id) }
+            for id in ids { released += state.openOrder(account: a, id: id)?.reservedMargin ?? .zero; removeOrder(a, id) }
             emit(.ordersCancelledForLiquidation, account: a, [("orders", .integer(Int64(ids.count))), ("released_margin", .decimal(released))])
             evaluateAndAdvance(a, emit: true)
             return true

@@ -30,8 +30,9 @@ extension TimedCommand {
             w.member("id", id); w.member("account", account); w.member("symbol", symbol)
             w.member("quantity", quantity); w.member("price", price)
             w.key("reduce_only"); w.bool(reduceOnly)
-        case let .cancelOrder(id):
+        case let .cancelOrder(id, account):
             w.member("id", id)
+            if let account { w.member("account", account) }
         case let .fill(account, symbol, quantity, price, fee, orderID):
             w.member("account", account); w.member("symbol", symbol); w.member("quantity", quantity)
             w.member("price", price); w.member("fee", fee)
@@ -150,6 +151,8 @@ extension EngineCommand {
         case let .deposit(account, _, _, _), let .withdraw(account, _, _), let .placeOrder(_, account, _, _, _, _),
              let .fill(account, _, _, _, _, _), let .setLeverage(account, _, _), let .setMarginMode(account, _, _),
              let .moveIsolatedMargin(account, _, _), let .chainDeposit(account, _, _, _, _, _, _):
+            return account
+        case .cancelOrder(_, let account?):
             return account
         case .cancelOrder, .markPrice, .indexPrice, .assetPrice, .book, .funding, .changeParameters, .tick, .chainTip, .chainReorg:
             return nil

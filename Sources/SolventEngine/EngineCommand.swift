@@ -150,7 +150,10 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     case withdraw(account: String, asset: String, amount: FixedDecimal)
     /// A limit order: `quantity` signed contracts (+ buy), checked pre-trade; accepted orders reserve margin.
     case placeOrder(id: String, account: String, symbol: String, quantity: FixedDecimal, price: FixedDecimal, reduceOnly: Bool)
-    case cancelOrder(id: String)
+    /// Cancels an open order. Order ids are the account's own (two accounts may use the same id):
+    /// `account` names whose; without it the id must name exactly one account's open order
+    /// (as in every journal and scenario written before ids were scoped).
+    case cancelOrder(id: String, account: String? = nil)
     /// An execution from the matching engine: signed contracts at `price`, `fee` (settle units, may be negative for rebates).
     /// On a reduce-only order, or while the account is in a margin call, it is capped at what
     /// closes the position; the excess is a `rejected` event and is not applied.

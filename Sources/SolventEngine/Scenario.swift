@@ -199,7 +199,7 @@ public struct Scenario: Sendable {
         case "place_order":
             command = .placeOrder(id: try text("id"), account: try text("account"), symbol: try text("symbol"), quantity: try decimal("quantity"),
                                   price: try decimal("price"), reduceOnly: try r.optional("reduce_only")?.bool() ?? false)
-        case "cancel_order": command = .cancelOrder(id: try text("id"))
+        case "cancel_order": command = .cancelOrder(id: try text("id"), account: try r.optional("account")?.string())
         case "fill":
             command = .fill(account: try text("account"), symbol: try text("symbol"), quantity: try decimal("quantity"), price: try decimal("price"),
                             fee: try r.optional("fee")?.decimal() ?? .zero, orderID: try r.optional("order_id")?.string())

@@ -339,10 +339,11 @@ public actor EngineService {
         return w.string
     }
 
-    /// The account holding open order `id` (nil: no such open order).
-    public func orderOwner(_ id: String) -> String? {
-        let state = journaled.engine.state
-        return state.orders[id].map { state.accounts[$0.account].id }
+    /// The account holding open order `id` (nil: no such open order). Order ids are per
+    /// account: with `account`, that account if it holds one; without, the one account that
+    /// does (nil when several do: the command must name the account).
+    public func orderOwner(_ id: String, account: String? = nil) -> String? {
+        journaled.engine.orderOwner(id, account: account).owner
     }
 
     /// The signed quantity of `account`'s position in `symbol` (nil: unknown account or symbol; 0: none).

@@ -106,7 +106,7 @@ public enum SolventAPI {
                 }
                 // Decoded once, here, by the one decoder; keys are scoped per API key and the
                 // request's hash is journaled beside the command.
-                let command: CommandRequest
+                var command: CommandRequest
                 do {
                     command = try CommandRequest.decode(document, key: principal.keyID + "/" + key,
                                                         requestHash: requestHash(method: "POST", path: "/v1/commands", document))
@@ -115,6 +115,10 @@ public enum SolventAPI {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)
                 }
                 try await authorize(principal, command.command.command, engine: engine)
+                // Order ids are per account: an account key's cancel names its own account.
+                if principal.role == .account, case let .cancelOrder(id, nil) = command.command.command {
+                    command.command.command = .cancelOrder(id: id, account: principal.account)
+                }
                 let result: CommandOutcome
                 do { result = try await batcher.submit(command) } catch let error as InputError {
                     throw ServiceError(status: 400, field: error.path, reason: error.reason)
@@ -290,8 +294,9 @@ public enum SolventAPI {
     /// and cancels only its own orders (an order it does not hold is "not found" to it).
     static func authorize(_ principal: Principal, _ command: EngineCommand, engine: EngineService) async throws {
         var owner: String? = nil
-        if case .cancelOrder(let id) = command, principal.role != .operator_ {
-            owner = await engine.orderOwner(id)
+        if case let .cancelOrder(id, account) = command, principal.role != .operator_ {
+            // Order ids are per account: an account key's cancel resolves within its own account.
+            owner = await engine.orderOwner(id, account: principal.role == .account ? (account ?? principal.account) : account)
             if principal.role == .account, owner == nil || owner != principal.account {
                 throw ServiceError(status: 404, field: "id", reason: "no open order \"\(id)\" of account \"\(principal.account ?? "")\"")
             }

@@ -139,4 +139,47 @@ func runChecked(_ name: String, fullRescan: Bool = false) throws -> (Engine, [En
         #expect(b.account.positions.first?.entryPrice == dec("0.000000013333333333"))
         #expect(position(engine, "a", "BTCUSDT") == dec("1000000000000000"))
     }
+
+    /// Finding 11 (attacks/13): order ids are per account. Another account's id can be neither
+    /// taken (squatted) nor probed; the same id text in two accounts names two orders; a fill's
+    /// `order_id` and a cancel naming the account resolve within it; a cancel without the
+    /// account must name one account's order (else refused, typed, nothing changes).
+    @Test func orderIDsArePerAccount() throws {
+        let commands = """
+            {"type": "deposit", "account": "alice", "asset": "USDT", "amount": "100000"},
+            {"type": "deposit", "account": "bob", "asset": "USDT", "amount": "100000"},
+            {"type": "place_order", "id": "a1", "account": "bob", "symbol": "BTCUSDT", "quantity": "0.1", "price": "49000"},
+            {"type": "place_order", "id": "a1", "account": "alice", "symbol": "BTCUSDT", "quantity": "0.2", "price": "49000"},
+            {"type": "place_order", "id": "a1", "account": "alice", "symbol": "BTCUSDT", "quantity": "0.2", "price": "49000"},
+            {"type": "cancel_order", "id": "a1"},
+            {"type": "fill", "account": "alice", "symbol": "BTCUSDT", "quantity": "0.05", "price": "49000", "order_id": "a1"},
+            {"type": "cancel_order", "id": "a1", "account": "bob"},
+            {"type": "place_order", "id": "b7", "account": "bob", "symbol": "BTCUSDT", "quantity": "0.1", "price": "49000"},
+            {"type": "cancel_order", "id": "b7"}
+            """
+        var engine = try testScenario(accounts: "", commands: commands).makeEngine()
+        let scenario = try testScenario(accounts: "", commands: commands)
+        var kinds: [[EventKind]] = []
+        for command in scenario.commands {
+            kinds.append(engine.apply(command).map(\.kind).filter { $0 != .accountOpened && $0 != .deposited })
+            EngineFuzzer.checkInvariants(engine)
+        }
+        #expect(kinds[2] == [.orderAccepted] && kinds[3] == [.orderAccepted])   // bob's "a1" does not block alice's
+        #expect(kinds[4] == [.rejected])                                        // alice's own duplicate
+        #expect(kinds[5] == [.rejected])                                        // ambiguous without the account
+        #expect(kinds[6] == [.filled])                                          // alice's a1, not bob's
+        #expect(kinds[7] == [.orderCancelled])
+        #expect(kinds[8] == [.orderAccepted] && kinds[9] == [.orderCancelled])  // a unique id needs no account
+        let alice = engine.state.accountIndex["alice"]!, bob = engine.state.accountIndex["bob"]!
+        #expect(engine.state.openOrder(account: alice, id: "a1")?.quantity == dec("0.15"))
+        #expect(engine.state.openOrder(account: bob, id: "a1") == nil)
+        #expect(position(engine, "alice", "BTCUSDT") == dec("0.05") && position(engine, "bob", "BTCUSDT").isZero)
+        // No probing: bob's pre-trade check of alice's id is an ordinary check.
+        #expect(throws: Never.self) {
+            _ = try engine.checkOrder(id: "a1", account: "bob", symbol: "BTCUSDT", quantity: dec("0.1"), price: dec("49000"), reduceOnly: false)
+        }
+        // The command text round-trips with its account (journal format).
+        let cancel = EngineCommand.cancelOrder(id: "a1", account: "alice")
+        #expect(cancel.account == "alice")
+    }
 }

@@ -174,7 +174,7 @@ public enum Incidents {
         var rows = [header]
         for o in outcomes {
             rows.append([o.incident.id, o.incident.synthetic ? "synthetic" : String(o.dataName.split(separator: "/").last ?? ""), String(o.bars),
-                         DoubleBoundary.text((o.worstMove * 1000).rounded() / 10) + "%", String(o.liquidations), money(o.fundUsed),
+                         DoubleBoundary.shortestText((o.worstMove * 1000).rounded() / 10) + "%", String(o.liquidations), money(o.fundUsed),
                          String(o.adlEvents), money(o.socialized), money(o.badDebt), String(o.breakersTripped)])
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }

@@ -16,8 +16,18 @@ public enum DoubleBoundary {
         return FixedDecimal(raw: raw)
     }
 
+    /// The shortest text that reads back as the same `Double`, positional for magnitudes in
+    /// [1e-6, 1e21) and scientific beyond (`"2.4186368569490687e-211"`), as JavaScript's
+    /// `Number.prototype.toString` does: for statistics a person reads (a p-value of 1e-211 is
+    /// not printed with 211 zeros). Python's `float`, `Fraction` and `Decimal` read both forms.
+    public static func shortestText(_ value: Double) -> String {
+        precondition(value.isFinite, "only finite values have a text")
+        if value != 0, value.magnitude < 1e-6 || value.magnitude >= 1e21 { return "\(value)" }
+        return text(value)
+    }
+
     /// The shortest text that reads back as the same `Double`, written without an exponent
-    /// (`1.5e-07` → `"0.00000015"`), for JSON decimal strings that other tools cross-check.
+    /// (`1.5e-07` → `"0.00000015"`): the evaluate contract's decimal strings (docs/evaluate.md).
     public static func text(_ value: Double) -> String {
         precondition(value.isFinite, "only finite values have a decimal text")
         let shortest = "\(value)"

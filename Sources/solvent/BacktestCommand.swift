@@ -123,7 +123,7 @@ struct BacktestCommand: ParsableCommand {
         w.member("to", Timestamp.formatISO8601(bars[bars.count - 1].time))
         w.key("seed"); w.integer(seed)
         if let minuteData { w.member("minute_data", minuteData); w.key("bars_on_minute_path"); w.integer(results.first?.fineCoveredBars ?? 0) }
-        if let stepSeconds { w.member("step_seconds", DoubleBoundary.text(stepSeconds)) }
+        if let stepSeconds { w.member("step_seconds", DoubleBoundary.shortestText(stepSeconds)) }
         w.key("models"); w.beginArray()
         for result in results { result.write(into: &w, sizing: InsuranceFundSizing(result: result, confidence: confidence), days: days) }
         w.endArray()

@@ -113,7 +113,7 @@ struct CalibrateCommand: ParsableCommand {
         if let pathOut {
             var csv = "time,volatility," + floors.indices.map { "rate_\($0)" }.joined(separator: ",") + "\n"
             for step in result.steps {
-                csv += Timestamp.formatISO8601(step.time) + "," + DoubleBoundary.text(step.volatility) + "," + step.rates.map { DoubleBoundary.text($0) }.joined(separator: ",") + "\n"
+                csv += Timestamp.formatISO8601(step.time) + "," + DoubleBoundary.shortestText(step.volatility) + "," + step.rates.map { DoubleBoundary.shortestText($0) }.joined(separator: ",") + "\n"
             }
             guard FileManager.default.createFile(atPath: pathOut, contents: Data(csv.utf8)) else { ProcessIO.fail("cannot write \(pathOut)", status: 1) }
         }
@@ -129,28 +129,28 @@ struct CalibrateCommand: ParsableCommand {
         w.member("horizon", RangeVolatility.formatHorizon(result.horizonSeconds[0]))
         w.key("sub_bar"); w.bool(result.subBar)
         if result.subBar { w.member("range_estimator", estimator.rawValue) }
-        if let f = policy.fastLambda { w.member("fast_lambda", DoubleBoundary.text(f)) }
-        w.member("coverage", DoubleBoundary.text(coverage))
-        w.member("z_normal", DoubleBoundary.text(result.zNormal))
-        w.member("z_empirical", DoubleBoundary.text(result.zEmpirical))
-        w.member("z", DoubleBoundary.text(result.z))
+        if let f = policy.fastLambda { w.member("fast_lambda", DoubleBoundary.shortestText(f)) }
+        w.member("coverage", DoubleBoundary.shortestText(coverage))
+        w.member("z_normal", DoubleBoundary.shortestText(result.zNormal))
+        w.member("z_empirical", DoubleBoundary.shortestText(result.zEmpirical))
+        w.member("z", DoubleBoundary.shortestText(result.z))
         w.key("training_bars"); w.integer(trainingBars)
         if let g = result.garch {
             w.key("garch"); w.beginObject()
-            w.member("omega", DoubleBoundary.text(g.omega)); w.member("alpha", DoubleBoundary.text(g.alpha)); w.member("beta", DoubleBoundary.text(g.beta))
+            w.member("omega", DoubleBoundary.shortestText(g.omega)); w.member("alpha", DoubleBoundary.shortestText(g.alpha)); w.member("beta", DoubleBoundary.shortestText(g.beta))
             w.endObject()
         }
         w.member("as_of", Timestamp.formatISO8601(last.time))
-        w.member("volatility_per_bar", DoubleBoundary.text(last.volatility))
+        w.member("volatility_per_bar", DoubleBoundary.shortestText(last.volatility))
         w.key("proposal"); w.beginArray()
         for i in floors.indices {
             w.beginObject()
-            w.member("notional_floor", DoubleBoundary.text(floors[i]))
-            w.member("horizon_bars", DoubleBoundary.text((result.horizons[i] * 100).rounded() / 100))
-            w.member("horizon_seconds", DoubleBoundary.text((result.horizonSeconds[i] * 100).rounded() / 100))
+            w.member("notional_floor", DoubleBoundary.shortestText(floors[i]))
+            w.member("horizon_bars", DoubleBoundary.shortestText((result.horizons[i] * 100).rounded() / 100))
+            w.member("horizon_seconds", DoubleBoundary.shortestText((result.horizonSeconds[i] * 100).rounded() / 100))
             w.member("mmr", Self.rate(last.rates[i]))
             w.member("raw_mmr", Self.rate(last.raw[i]))
-            w.member("static_mmr", DoubleBoundary.text(statics[i]))
+            w.member("static_mmr", DoubleBoundary.shortestText(statics[i]))
             w.endObject()
         }
         w.endArray()
@@ -161,12 +161,12 @@ struct CalibrateCommand: ParsableCommand {
             w.key("walk_forward"); w.beginObject()
             w.key("refits"); w.integer(walk.refits.count)
             let ks = walk.refits.map(\.choice.multiplier)
-            w.member("multiplier_min", DoubleBoundary.text(ks.min() ?? result.z))
-            w.member("multiplier_max", DoubleBoundary.text(ks.max() ?? result.z))
+            w.member("multiplier_min", DoubleBoundary.shortestText(ks.min() ?? result.z))
+            w.member("multiplier_max", DoubleBoundary.shortestText(ks.max() ?? result.z))
             w.key("refits_meeting_all_criteria"); w.integer(walk.refits.filter { $0.choice.criteriaMet == 3 }.count)
             w.endObject()
         }
-        w.member("industry_mmr", DoubleBoundary.text(industryRate))
+        w.member("industry_mmr", DoubleBoundary.shortestText(industryRate))
         w.key("backtest"); w.beginObject()
         if dynamic.isEmpty {
             w.member("note", result.subBar ? "a horizon below one bar cannot be backtested on these bars: see validation (--minute-data)" : "no window after training")
@@ -176,7 +176,7 @@ struct CalibrateCommand: ParsableCommand {
         if let walk, let withAPC {
             let apcRates = walk.withAPC.steps.dropFirst(trainingBars - 1).map { $0.rates[0] }
             Self.write("dynamic_apc", withAPC, coverage: coverage, meanRate: mean(apcRates), peakRate: apcRates.max() ?? 0, into: &w)
-            w.member("apc_cost_mean_mmr", DoubleBoundary.text(mean(apcRates) - meanRate))
+            w.member("apc_cost_mean_mmr", DoubleBoundary.shortestText(mean(apcRates) - meanRate))
         }
         Self.write("static", fixed, coverage: coverage, meanRate: statics[0], peakRate: statics[0], into: &w)
         w.endObject()
@@ -188,11 +188,11 @@ struct CalibrateCommand: ParsableCommand {
             w.member("fine_data", minuteData)
             w.key("moves"); w.integer(v.moves)
             w.key("exceedances"); w.integer(v.exceedances)
-            w.member("exceedance_rate", DoubleBoundary.text(v.rate))
-            w.member("predicted_z", DoubleBoundary.text(v.predictedZ))
-            w.member("realized_z", DoubleBoundary.text(v.realizedZ))
+            w.member("exceedance_rate", DoubleBoundary.shortestText(v.rate))
+            w.member("predicted_z", DoubleBoundary.shortestText(v.predictedZ))
+            w.member("realized_z", DoubleBoundary.shortestText(v.realizedZ))
             let k = BacktestStatistics.kupiec(observations: max(1, v.moves), exceedances: v.exceedances, coverage: coverage)
-            w.member("kupiec_p", DoubleBoundary.text(k.pValue))
+            w.member("kupiec_p", DoubleBoundary.shortestText(k.pValue))
             w.endObject()
             validationLine = String(format: "\nvalidation on %@: %d of %d moves exceed (%.3f %%), realized z %.3f against predicted %.3f", minuteData, v.exceedances, v.moves, 100 * v.rate, v.realizedZ, v.predictedZ)
         }
@@ -213,7 +213,7 @@ struct CalibrateCommand: ParsableCommand {
     func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
 
     /// A proposed rate, rounded up to 1e-6 (a margin is never rounded down).
-    static func rate(_ value: Double) -> String { DoubleBoundary.text((value * 1e6).rounded(.up) / 1e6) }
+    static func rate(_ value: Double) -> String { DoubleBoundary.shortestText((value * 1e6).rounded(.up) / 1e6) }
 
     /// Bars of one file, or of several comma-separated files joined in time order.
     static func loadBars(_ data: String) -> [Bar] {
@@ -233,17 +233,17 @@ struct CalibrateCommand: ParsableCommand {
         w.key(name); w.beginObject()
         w.key("observations"); w.integer(series.count)
         w.key("exceedances"); w.integer(exceedances)
-        w.member("exceedance_rate", DoubleBoundary.text(series.isEmpty ? 0 : Double(exceedances) / Double(series.count)))
-        w.member("expected_rate", DoubleBoundary.text(1 - coverage))
-        w.member("mean_mmr", DoubleBoundary.text(meanRate))
-        w.member("peak_mmr", DoubleBoundary.text(peakRate))
+        w.member("exceedance_rate", DoubleBoundary.shortestText(series.isEmpty ? 0 : Double(exceedances) / Double(series.count)))
+        w.member("expected_rate", DoubleBoundary.shortestText(1 - coverage))
+        w.member("mean_mmr", DoubleBoundary.shortestText(meanRate))
+        w.member("peak_mmr", DoubleBoundary.shortestText(peakRate))
         guard series.count >= 2 else { w.endObject(); return }
         for (key, test) in [("kupiec", BacktestStatistics.kupiec(observations: series.count, exceedances: exceedances, coverage: coverage)),
                             ("christoffersen", BacktestStatistics.christoffersenIndependence(series)),
                             ("conditional_coverage", BacktestStatistics.conditionalCoverage(series, coverage: coverage))] {
             w.key(key); w.beginObject()
-            w.member("statistic", DoubleBoundary.text(test.statistic))
-            w.member("p_value", DoubleBoundary.text(test.pValue))
+            w.member("statistic", DoubleBoundary.shortestText(test.statistic))
+            w.member("p_value", DoubleBoundary.shortestText(test.pValue))
             w.endObject()
         }
         w.endObject()

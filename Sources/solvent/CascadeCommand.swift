@@ -46,12 +46,12 @@ struct CascadeCommand: ParsableCommand {
         w.beginObject()
         w.key("accounts"); w.integer(accounts)
         w.key("seed"); w.integer(seed)
-        w.member("depth", DoubleBoundary.text(depth))
+        w.member("depth", DoubleBoundary.shortestText(depth))
         w.member("insurance_fund", f)
         w.key("fund_breaks_at"); w.beginObject()
         for kind in kinds {
             w.key(kind.rawValue)
-            if let first = outcomes.first(where: { $0.controls == kind && $0.fundBroke }) { w.string(DoubleBoundary.text(first.shock)) } else { w.null() }
+            if let first = outcomes.first(where: { $0.controls == kind && $0.fundBroke }) { w.string(DoubleBoundary.shortestText(first.shock)) } else { w.null() }
         }
         w.endObject()
         w.key("outcomes"); w.beginArray()
@@ -62,7 +62,7 @@ struct CascadeCommand: ParsableCommand {
     }
 
     static func write(_ o: Cascade.Outcome, into w: inout JSONWriter) {
-        func number(_ key: String, _ v: Double) { w.member(key, DoubleBoundary.text((v * 1e6).rounded() / 1e6)) }
+        func number(_ key: String, _ v: Double) { w.member(key, DoubleBoundary.shortestText((v * 1e6).rounded() / 1e6)) }
         w.beginObject()
         number("shock", o.shock)
         w.member("controls", o.controls.rawValue)

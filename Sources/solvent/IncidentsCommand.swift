@@ -50,7 +50,7 @@ struct IncidentsCommand: ParsableCommand {
         w.member("insurance_fund", fundAmount)
         w.key("incidents"); w.beginArray()
         for o in outcomes {
-            func number(_ key: String, _ value: Double) { w.member(key, DoubleBoundary.text((value * 100).rounded() / 100)) }
+            func number(_ key: String, _ value: Double) { w.member(key, DoubleBoundary.shortestText((value * 100).rounded() / 100)) }
             w.beginObject()
             w.member("id", o.incident.id)
             w.member("name", o.incident.name)

@@ -23,10 +23,14 @@ struct OptionCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        // These flags are in the floating-point domain (Black-76 runs on Double): any float text,
+        // with 17+ significant digits or an exponent, is read as Swift's `Double(_:)` reads it.
         func number(_ text: String, _ name: String, positive: Bool) -> Double {
-            guard let value = FixedDecimal(text) else { ProcessIO.fail("--\(name): not a decimal: \"\(text)\"", status: 2) }
-            if positive && !value.isPositive { ProcessIO.fail("--\(name): must be positive, got \(value)", status: 2) }
-            return DoubleBoundary.double(value)
+            guard let value = Double(text), value.isFinite else {
+                ProcessIO.fail("--\(name): not a finite number: \"\(text)\"", status: 2)
+            }
+            if positive && !(value > 0) { ProcessIO.fail("--\(name): must be positive, got \(text)", status: 2) }
+            return value
         }
         guard right == "call" || right == "put" else { ProcessIO.fail("--right: must be call or put, got \"\(right)\"", status: 2) }
         let model = Black76(forward: number(forward, "forward", positive: true), strike: number(strike, "strike", positive: true),
@@ -37,16 +41,16 @@ struct OptionCommand: ParsableCommand {
         var rows: [(String, String)] = []
         for (name, value, label) in [("price", model.price, "price"), ("delta", model.delta, "delta"), ("gamma", model.gamma, "gamma"),
                                      ("vega", model.vega, "vega (per 1.00 of vol)"), ("theta", model.theta, "theta (per year)")] {
-            writer.member(name, DoubleBoundary.text(value))
-            rows.append((label, DoubleBoundary.text(value)))
+            writer.member(name, DoubleBoundary.shortestText(value))
+            rows.append((label, DoubleBoundary.shortestText(value)))
         }
         if let price {
             let observed = number(price, "price", positive: true)
             let implied = Black76.impliedVolatility(price: observed, forward: model.forward, strike: model.strike, years: model.years,
                                                     rate: model.rate, isCall: model.isCall)
             writer.key("implied_vol")
-            if let implied { writer.string(DoubleBoundary.text(implied)) } else { writer.null() }
-            rows.append(("implied vol (premium \(price))", implied.map(DoubleBoundary.text) ?? "none"))
+            if let implied { writer.string(DoubleBoundary.shortestText(implied)) } else { writer.null() }
+            rows.append(("implied vol (premium \(price))", implied.map(DoubleBoundary.shortestText) ?? "none"))
         }
         writer.endObject()
         output.print(json: writer.string, title: "Black-76 \(right), forward \(forward), strike \(strike), \(years) y, vol \(vol), rate \(rate)", rows: rows)

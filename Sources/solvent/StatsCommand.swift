@@ -19,13 +19,13 @@ struct StatsCommand: ParsableCommand {
     static func print(_ test: BacktestStatistics.Test, title: String, extra: [(String, String)] = [], output: OutputOptions) {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.member("lr", DoubleBoundary.text(test.statistic))
-        writer.member("p_value", DoubleBoundary.text(test.pValue))
+        writer.member("lr", DoubleBoundary.shortestText(test.statistic))
+        writer.member("p_value", DoubleBoundary.shortestText(test.pValue))
         writer.key("degrees_of_freedom")
         writer.integer(test.degreesOfFreedom)
         for (key, value) in extra { writer.member(key, value) }
         writer.endObject()
-        let rows = [("likelihood ratio", DoubleBoundary.text(test.statistic)), ("p-value", DoubleBoundary.text(test.pValue)),
+        let rows = [("likelihood ratio", DoubleBoundary.shortestText(test.statistic)), ("p-value", DoubleBoundary.shortestText(test.pValue)),
                     ("degrees of freedom", String(test.degreesOfFreedom))] + extra.map { ($0.0.replacingOccurrences(of: "_", with: " "), $0.1) }
         output.print(json: writer.string, title: title, rows: rows)
     }
@@ -73,7 +73,7 @@ struct StatsCommand: ParsableCommand {
             if let coverage {
                 guard let c = FixedDecimal(coverage), c.isPositive, c < .one else { ProcessIO.fail("--coverage: must be a decimal in (0, 1)", status: 2) }
                 let cc = BacktestStatistics.conditionalCoverage(flags, coverage: DoubleBoundary.double(c))
-                extra += [("conditional_coverage_lr", DoubleBoundary.text(cc.statistic)), ("conditional_coverage_p_value", DoubleBoundary.text(cc.pValue))]
+                extra += [("conditional_coverage_lr", DoubleBoundary.shortestText(cc.statistic)), ("conditional_coverage_p_value", DoubleBoundary.shortestText(cc.pValue))]
             }
             StatsCommand.print(test, title: "Christoffersen independence: \(flags.count) observations, \(flags.filter { $0 }.count) exceedances",
                                extra: extra, output: output)

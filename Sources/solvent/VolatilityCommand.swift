@@ -33,26 +33,26 @@ struct VolatilityCommand: ParsableCommand {
         guard returns.count >= 20 else { ProcessIO.fail("--data: needs at least 20 returns, found \(returns.count)", status: 2) }
         let garch = VolatilityModels.fitGarch(returns)
         let inconsistent = bars.filter { !$0.isConsistent }.count
-        let ewma = DoubleBoundary.text(VolatilityModels.ewmaVariance(returns, lambda: DoubleBoundary.double(l)).squareRoot())
+        let ewma = DoubleBoundary.shortestText(VolatilityModels.ewmaVariance(returns, lambda: DoubleBoundary.double(l)).squareRoot())
         var w = JSONWriter()
         w.beginObject()
         w.key("returns"); w.integer(returns.count)
         w.key("inconsistent_bars"); w.integer(inconsistent)
         w.member("ewma_volatility_percent", ewma)
         w.key("garch"); w.beginObject()
-        w.member("omega", DoubleBoundary.text(garch.omega))
-        w.member("alpha", DoubleBoundary.text(garch.alpha))
-        w.member("beta", DoubleBoundary.text(garch.beta))
-        w.member("log_likelihood", DoubleBoundary.text(garch.logLikelihood))
-        w.member("long_run_volatility_percent", DoubleBoundary.text(garch.longRunVariance.squareRoot()))
+        w.member("omega", DoubleBoundary.shortestText(garch.omega))
+        w.member("alpha", DoubleBoundary.shortestText(garch.alpha))
+        w.member("beta", DoubleBoundary.shortestText(garch.beta))
+        w.member("log_likelihood", DoubleBoundary.shortestText(garch.logLikelihood))
+        w.member("long_run_volatility_percent", DoubleBoundary.shortestText(garch.longRunVariance.squareRoot()))
         w.endObject()
         w.endObject()
         output.print(json: w.string, title: "Volatility of \(data) (percent log returns of closes)", rows: [
             ("returns", String(returns.count)), ("inconsistent bars", String(inconsistent)),
             ("EWMA volatility % (λ \(lambda))", ewma),
-            ("GARCH ω", DoubleBoundary.text(garch.omega)), ("GARCH α", DoubleBoundary.text(garch.alpha)), ("GARCH β", DoubleBoundary.text(garch.beta)),
-            ("GARCH log-likelihood", DoubleBoundary.text(garch.logLikelihood)),
-            ("GARCH long-run volatility %", DoubleBoundary.text(garch.longRunVariance.squareRoot())),
+            ("GARCH ω", DoubleBoundary.shortestText(garch.omega)), ("GARCH α", DoubleBoundary.shortestText(garch.alpha)), ("GARCH β", DoubleBoundary.shortestText(garch.beta)),
+            ("GARCH log-likelihood", DoubleBoundary.shortestText(garch.logLikelihood)),
+            ("GARCH long-run volatility %", DoubleBoundary.shortestText(garch.longRunVariance.squareRoot())),
         ])
     }
 

@@ -58,3 +58,23 @@ import Testing
         #expect(clean.status == 0, "\(clean.stderr)")
     }
 }
+
+/// Issue 15's two input faults: floating-point flags take any float text; tiny statistics are
+/// printed in the shortest round-trip form, scientific for tiny values.
+@Suite struct FloatingPointOutputTests {
+    @Test func optionFlagsTakeAnyFloatText() throws {
+        let result = try runSolvent(["option", "--forward", "6.5e4", "--strike", "70000", "--years", "0.25", "--vol", "0.6",
+                                     "--rate", "0.0010999665187135844", "--right", "call", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"price\":\"5789.154513194756\""), "\(result.stdout)")
+        let bad = try runSolvent(["option", "--forward", "x", "--strike", "1", "--years", "1", "--vol", "1", "--right", "call"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("--forward:"))
+    }
+
+    @Test func tinyPValuesAreScientific() throws {
+        let result = try runSolvent(["stats", "kupiec", "--observations", "100000", "--exceedances", "2", "--coverage", "0.995", "--json"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\"p_value\":\"2.4186368569490687e-214\""), "\(result.stdout)")
+    }
+}

@@ -10,7 +10,7 @@ extension BacktestResult {
     }
 
     public func write(into w: inout JSONWriter, sizing: InsuranceFundSizing, days includeDays: Bool) {
-        func number(_ key: String, _ value: Double) { w.member(key, DoubleBoundary.text((value * 1e6).rounded() / 1e6)) }
+        func number(_ key: String, _ value: Double) { w.member(key, DoubleBoundary.shortestText((value * 1e6).rounded() / 1e6)) }
         w.beginObject()
         w.member("model", model.rawValue)
         if label != model.rawValue && !label.isEmpty { w.member("label", label) }
@@ -77,8 +77,8 @@ public enum BacktestTable {
         var rows = [header]
         func money(_ v: Double) -> String { v >= 1_000_000 ? "\(Int(v / 1000))K" : "\(Int(v.rounded()))" }
         for r in results {
-            rows.append([r.label.isEmpty ? r.model.rawValue : r.label, "\(DoubleBoundary.text((r.meanMaintenanceRate * 10_000).rounded() / 100))%", "\(r.liquidations)",
-                         "\(DoubleBoundary.text((r.coverage * 1000).rounded() / 10))%", "\(r.calls)", "\(r.cures)", money(r.totalShortfall),
+            rows.append([r.label.isEmpty ? r.model.rawValue : r.label, "\(DoubleBoundary.shortestText((r.meanMaintenanceRate * 10_000).rounded() / 100))%", "\(r.liquidations)",
+                         "\(DoubleBoundary.shortestText((r.coverage * 1000).rounded() / 10))%", "\(r.calls)", "\(r.cures)", money(r.totalShortfall),
                          money(r.minimumFund), "\(r.adlEvents)", money(r.socialized), money(r.badDebt)])
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }

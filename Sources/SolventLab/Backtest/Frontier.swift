@@ -66,7 +66,7 @@ public enum Frontier {
             out.append(Variant(label: "calibrated \(RangeVolatility.formatHorizon(seconds))", family: "calibrated", model: .calibrated, horizonSeconds: seconds))
         }
         for coverage in [0.99, 0.999] {
-            out.append(Variant(label: "calibrated \(RangeVolatility.formatHorizon(bar)) \(DoubleBoundary.text(coverage * 100))%", family: "calibrated",
+            out.append(Variant(label: "calibrated \(RangeVolatility.formatHorizon(bar)) \(DoubleBoundary.shortestText(coverage * 100))%", family: "calibrated",
                                model: .calibrated, horizonSeconds: bar, coverage: coverage))
         }
         out.append(Variant(label: "dynamic (APC)", family: "dynamic", model: .dynamic))

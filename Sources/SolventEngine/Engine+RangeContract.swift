@@ -129,6 +129,11 @@ extension Engine {
         if let problem = RangeContract.sizeProblem(size) ?? RangeContract.sizeProblem(orderSize) {
             return RejectReason(.outOfRange, field: "quantity", problem)
         }
+        // A position whose size |q|·contract_size rounds to zero (1e-18 contracts of a 0.1
+        // contract) has no notional, margin or liquidation price: never created.
+        if let resulting, !resulting.isZero, let size, size.isZero {
+            return RejectReason(.outOfRange, field: "quantity", "out of range: the position's size |quantity|·contract_size would round to zero")
+        }
         if current == nil, record.account.positions.count >= RangeContract.maxPositionsPerAccount {
             return RejectReason(.outOfRange, field: "symbol", "out of range: an account holds at most \(RangeContract.maxPositionsPerAccount) positions")
         }

@@ -182,4 +182,13 @@ func runChecked(_ name: String, fullRescan: Bool = false) throws -> (Engine, [En
         let cancel = EngineCommand.cancelOrder(id: "a1", account: "alice")
         #expect(cancel.account == "alice")
     }
+
+    /// Found by the fuzzer: a position whose size |q|·contract_size rounds to zero trapped the
+    /// evaluator (liquidation-price solve); such a fill is refused `out_of_range` naming `quantity`.
+    @Test func positionSizeRoundingToZeroIsRefused() throws {
+        let (engine, events) = try runChecked("K02-position-size-rounds-to-zero.json")
+        let refused = try #require(events.last { $0.kind == .rejected })
+        #expect(refused.text("field") == "quantity")
+        #expect(position(engine, "a", "BTCUSDT").isZero)
+    }
 }

@@ -130,7 +130,7 @@ import Testing
     }
 
     @Test func matchesFixedDecimalInsideTheRange() async {
-        await propertyCheck(count: 3_000, input: Gen.int64(), Gen.int64(), Gen.int(in: 0...19)) { a, b, k in
+        await propertyCheck(count: 3_000, input: Gen.int64(), Gen.int64(), Gen.int(in: 0...18)) { a, b, k in
             var x = FixedDecimal(raw: Int128(a)), y = FixedDecimal(raw: Int128(b))
             for _ in 0..<k { x = FixedDecimal(raw: x.raw * 10); y = FixedDecimal(raw: y.raw * 10) }
             var total = RunningTotal(x)

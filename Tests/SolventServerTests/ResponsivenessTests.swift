@@ -9,14 +9,21 @@ import SolventJournal
 import SolventServer
 import Testing
 
-/// A journal whose appends take `delay` (a slow disk, a slow PostgreSQL).
+/// A journal whose appends block their thread until the test opens `gate` (a stuck disk, a
+/// stuck PostgreSQL), as fsync or `.wait()` would: no timing, so a loaded machine cannot make
+/// the test pass or fail by chance.
 final class SlowJournal: Journal, @unchecked Sendable {
     let inner = MemoryJournal()
-    let delay: TimeInterval
-    init(delay: TimeInterval) { self.delay = delay }
+    let gate: DispatchSemaphore
+    let entered: DispatchSemaphore
+    init(gate: DispatchSemaphore, entered: DispatchSemaphore) {
+        self.gate = gate
+        self.entered = entered
+    }
     func writeGenesis(_ body: [UInt8]) throws { try inner.writeGenesis(body) }
     func append(records: [JournalRecord]) throws -> [AppendOutcome] {
-        Thread.sleep(forTimeInterval: delay)  // blocks its thread, as fsync or `.wait()` does
+        entered.signal()
+        gate.wait()  // blocks this thread until the test lets the appends through
         return try inner.append(records: records)
     }
     func read() throws -> JournalContents { try inner.read() }
@@ -31,11 +38,15 @@ final class SlowJournal: Journal, @unchecked Sendable {
 }
 
 @Suite struct ResponsivenessTests {
-    /// More engines than cores, each blocked in a slow journal write: the journal waits happen
-    /// on the engines' own threads, so the cooperative pool still answers /healthz at once.
-    @Test func healthzAnswersWhileJournalsAreSlow() async throws {
+    /// More engines than cores, each blocked in a journal write that only the test can end: the
+    /// journal waits happen on the engines' own threads, so the cooperative pool still answers
+    /// /healthz while every append is blocked (were they on the pool, /healthz would never
+    /// answer and the time limit would fail the test).
+    @Test(.timeLimit(.minutes(1))) func healthzAnswersWhileJournalsAreSlow() async throws {
+        let gate = DispatchSemaphore(value: 0), entered = DispatchSemaphore(value: 0)
         let engines = try (0..<(ProcessInfo.processInfo.activeProcessorCount + 2)).map { _ in
-            EngineService(journaled: try JournaledEngine.create(scenario: try JSONParser.parse(genesis), journal: SlowJournal(delay: 3)),
+            EngineService(journaled: try JournaledEngine.create(scenario: try JSONParser.parse(genesis),
+                                                                journal: SlowJournal(gate: gate, entered: entered)),
                           clock: TestClock().clock)
         }
         let keys = try APIKeyStore(directory: FileManager.default.temporaryDirectory.appendingPathComponent("solvent-slow-\(UUID().uuidString)").path)
@@ -48,16 +59,23 @@ final class SlowJournal: Journal, @unchecked Sendable {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(300))  // every engine is inside its slow append now
-        try await app.test(.router) { client in
-            for _ in 0..<5 {
-                let asked = ContinuousClock.now
-                let status = try await request(client, .get, "/healthz", key: nil).status
-                #expect(status == .ok)
-                #expect(ContinuousClock.now - asked < .milliseconds(500), "healthz waited for a journal")
+        // Wait (off the cooperative pool) until every engine is blocked inside its append.
+        let count = engines.count
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                for _ in 0..<count { entered.wait() }
+                done.resume()
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(2), "healthz answered while the journals were still writing")
+        try await app.test(.router) { client in
+            for _ in 0..<5 {
+                let status = try await request(client, .get, "/healthz", key: nil).status
+                #expect(status == .ok)
+            }
+        }
+        // /healthz answered five times while every journal append was still blocked.
+        for _ in 0..<count { gate.signal() }
+        _ = started
         await writes.value
         for engine in engines { #expect(await engine.commandsApplied == 1) }
     }

@@ -63,8 +63,8 @@ struct BacktestCommand: ParsableCommand {
             Models: static (Binance-like tiers), dynamic (EWMA volatility margin with anti-procyclicality), \
             dynamic_raw (the same without anti-procyclicality), calibrated (walk-forward calibrated, --horizon). \
             --minute-data replays every bar the finer bars cover along their own path; --step-seconds sets the \
-            liquidation engine's latency (it sees the mark once per step). Prints the comparison table on stderr and \
-            one JSON document on stdout (--days adds the daily series). Deterministic for a given seed (docs/lab.md).
+            liquidation engine's latency (it sees the mark once per step). Prints the comparison table on a terminal (--table), else \
+            one JSON document (--json; --days adds the daily series). Deterministic for a given seed (docs/lab.md).
             """)
 
     @OptionGroup var history: HistoryOptions
@@ -81,6 +81,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .long, help: "Confidence of the insurance-fund daily quantile.") var confidence: Double = 0.99
     @Flag(name: .long, help: "Include the daily series in the JSON.") var days = false
     @Flag(name: .long, help: "Show the progress bar even when stderr is not a terminal.") var progress = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         guard accounts >= 1 && accounts <= 1_000_000 else { ProcessIO.fail("--accounts: must be in 1...1000000", status: 2) }
@@ -115,7 +116,7 @@ struct BacktestCommand: ParsableCommand {
             var bar = ProgressBar(label: "backtest \(kind.rawValue)", force: progress)
             results.append(Backtest.run(bars: bars, model: kind, config: config) { bar.update($0) })
         }
-        ProcessIO.writeStderr(BacktestTable.render(results).trimmingCharacters(in: .newlines))
+        let table = BacktestTable.render(results)
         var w = JSONWriter()
         w.beginObject()
         w.member("data", history.data)
@@ -128,6 +129,6 @@ struct BacktestCommand: ParsableCommand {
         for result in results { result.write(into: &w, sizing: InsuranceFundSizing(result: result, confidence: confidence), days: days) }
         w.endArray()
         w.endObject()
-        ProcessIO.writeStdout(w.string + "\n")
+        output.print(json: w.string, table: table)
     }
 }

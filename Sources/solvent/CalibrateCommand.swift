@@ -20,6 +20,7 @@ struct CalibrateCommand: ParsableCommand {
             after the training bars; the static table is backtested alongside.
             """)
 
+    @OptionGroup var output: OutputOptions
     @Option(name: .long, help: "CSV file: timestamp,open,high,low,close,volume (gzip when it ends in .gz); several, comma-separated, are joined in time order (gaps are never bridged).") var data: String
     @Option(name: .long, help: "Liquidation horizon of the first bracket in time: 30s, 1m, 2m, 5m, 1h … (default: --horizon-bars).") var horizon: String?
     @Option(name: .long, help: "calibrated (walk-forward lowest passing multiplier) or fixed (training quantile, APC in the headline).") var method: String = "calibrated"
@@ -197,7 +198,7 @@ struct CalibrateCommand: ParsableCommand {
             validationLine = String(format: "\nvalidation on %@: %d of %d moves exceed (%.3f %%), realized z %.3f against predicted %.3f", minuteData, v.exceedances, v.moves, 100 * v.rate, v.realizedZ, v.predictedZ)
         }
         w.endObject()
-        ProcessIO.writeStdout(w.string + "\n")
+        let json = w.string
         let x = dynamic.filter { $0 }.count
         let summary: String
         if dynamic.isEmpty {
@@ -207,7 +208,7 @@ struct CalibrateCommand: ParsableCommand {
             let cp = BacktestStatistics.christoffersenIndependence(dynamic).pValue
             summary = String(format: "first bracket %@ (%@ bars), coverage %.2f %%: mean rate %.4f %% (industry %.2f %%), peak %.3f %%; %d exceedances in %d (%.3f %%); Kupiec p %.3g, Christoffersen p %.3g", RangeVolatility.formatHorizon(result.horizonSeconds[0]), RangeVolatility.formatHorizon(Double(result.barMs) / 1000), 100 * coverage, 100 * meanRate, 100 * industryRate, 100 * peakRate, x, dynamic.count, 100 * Double(x) / Double(dynamic.count), kp, cp)
         }
-        ProcessIO.writeStderr(summary + validationLine)
+        output.print(json: json, table: summary + validationLine)
     }
 
     func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }

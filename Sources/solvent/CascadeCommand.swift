@@ -8,7 +8,7 @@ struct CascadeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate-cascade",
         abstract: "Liquidation cascades: an initial shock, liquidations selling into a thin book, more liquidations; with and without throttles, price bands and circuit breakers.",
-        discussion: "Prints a table on stderr and one JSON document on stdout: per shock and controls, the cascade's size, its amplification of the shock, and where the insurance fund breaks (docs/lab.md).")
+        discussion: "Prints a table on a terminal (--table) and one JSON document otherwise (--json): per shock and controls, the cascade's size, its amplification of the shock, and where the insurance fund breaks (docs/lab.md).")
 
     @Option(name: .long, help: "Synthetic traders.") var accounts: Int = 5_000
     @Option(name: .long, help: "Seed of the trader population.") var seed: UInt64 = 1
@@ -18,6 +18,7 @@ struct CascadeCommand: ParsableCommand {
     @Option(name: .long, help: "Opening insurance fund (USDT).") var fund: String = "250000"
     @Option(name: .long, help: "Initial shocks (fractions), comma-separated.") var shocks: String = "0.01,0.02,0.03,0.05,0.08,0.1,0.15,0.2"
     @Option(name: .long, help: "Controls to compare, comma-separated (none, throttle, band, breaker, all).") var controls: String = "none,throttle,band,breaker,all"
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         guard accounts >= 1 && accounts <= 200_000 else { ProcessIO.fail("--accounts: must be in 1...200000", status: 2) }
@@ -41,7 +42,7 @@ struct CascadeCommand: ParsableCommand {
         let start = Cascade.book(config)
         var outcomes: [Cascade.Outcome] = []
         for kind in kinds { for shock in shockList { outcomes.append(Cascade.run(start, shock: shock, controls: kind, config: config)) } }
-        ProcessIO.writeStderr(Self.table(outcomes))
+        let table = Self.table(outcomes)
         var w = JSONWriter()
         w.beginObject()
         w.key("accounts"); w.integer(accounts)
@@ -58,7 +59,7 @@ struct CascadeCommand: ParsableCommand {
         for o in outcomes { Self.write(o, into: &w) }
         w.endArray()
         w.endObject()
-        ProcessIO.writeStdout(w.string + "\n")
+        output.print(json: w.string, table: table)
     }
 
     static func write(_ o: Cascade.Outcome, into w: inout JSONWriter) {

@@ -63,6 +63,11 @@ struct OutputOptions: ParsableArguments {
     /// Whether to print the table.
     var asTable: Bool { table || (!json && isatty(1) != 0) }
 
+    /// Prints `json` (plus a newline), or the ready-made `table` (the lab commands' wide tables).
+    func print(json: String, table: String) {
+        ProcessIO.writeStdout(asTable ? table.trimmingCharacters(in: .newlines) + "\n" : json + "\n")
+    }
+
     /// Prints `json` (plus a newline), or the table of `rows` (label, value) with `title`.
     func print(json: String, title: String, rows: [(String, String)]) {
         ProcessIO.writeStdout(asTable ? TextTable.render(title: title, rows: rows) : json + "\n")

@@ -20,7 +20,7 @@ struct IncidentsCommand: ParsableCommand {
             --data-root, else the shipped Examples/data windows); the two synthetic scenarios are built \
             deterministically and labelled so. Each incident is replayed under the industry tiers with a \
             seeded book and a small insurance fund; reported: liquidations, fund used, ADL, socialized \
-            loss, bad debt, price-band breakers tripped. Table on stderr, JSON on stdout (docs/lab.md).
+            loss, bad debt, price-band breakers tripped. A table on a terminal (--table), else JSON (--json) (docs/lab.md).
             """)
 
     @OptionGroup var root: DataRootOption
@@ -28,6 +28,7 @@ struct IncidentsCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the trader population.") var seed: UInt64 = 1
     @Option(name: .long, help: "Opening insurance fund (USDT).") var fund: String = "50000"
     @Option(name: .long, help: "Only these incidents (ids, comma-separated).") var only: String?
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         guard accounts >= 1 && accounts <= 100_000 else { ProcessIO.fail("--accounts: must be in 1...100000", status: 2) }
@@ -41,7 +42,7 @@ struct IncidentsCommand: ParsableCommand {
             ProcessIO.fail("--only: unknown incident \(unknown) (\(Incidents.library.map(\.id).joined(separator: ", ")))", status: 2)
         }
         let outcomes = Self.replayAll(root: root.path, config: config, only: wanted)
-        ProcessIO.writeStderr(Incidents.table(outcomes).trimmingCharacters(in: .newlines))
+        let table = Incidents.table(outcomes)
         var w = JSONWriter()
         w.beginObject()
         w.member("data_root", root.path)
@@ -74,7 +75,7 @@ struct IncidentsCommand: ParsableCommand {
         }
         w.endArray()
         w.endObject()
-        ProcessIO.writeStdout(w.string + "\n")
+        output.print(json: w.string, table: table)
     }
 
     /// Replays every incident whose data is found (real ones without data are skipped with a note on stderr).

@@ -84,14 +84,15 @@ def tampered(proof):
 
 def generated_scenario(base, folder, count, seed):
     """The crash scenario with `count` more accounts: random USDT/BTC collateral, random long or
-    short positions, ids with characters that file names must escape."""
+    short positions, ids with the characters of the account-id pattern that file names must
+    handle with care (`.`, `:`, `..`; ids are ASCII `^[A-Za-z0-9_.:-]{1,128}$`)."""
     import random
     rng = random.Random(seed)
     doc = json.load(open(base))
     for k in range(count):
         quantity = rng.randint(1, 4000) * 10 ** 15 * rng.choice([1, -1])
         doc["start"]["accounts"].append({
-            "id": f"user {k}/ü" if k % 17 == 0 else f"u{k}",
+            "id": f"..:user.{k}:-_" if k % 17 == 0 else f"u{k}",
             "settle": "USDT",
             "collateral": {"USDT": verifier.text_of(rng.randint(100, 10**9) * 10 ** 16),
                            "BTC": verifier.text_of(rng.randint(0, 10**8) * 10 ** 10)},

@@ -34,7 +34,10 @@ public struct APIError: HTTPResponseError, Sendable, Hashable, CustomStringConve
     public var description: String { "\(status.code) \(field): \(reason)" }
 
     /// The JSON body.
-    public var json: String {
+    public var json: String { Self.json(field: field, reason: reason) }
+
+    /// `{"error":{"field":…,"reason":…}}`: the one shape of every error body the service sends.
+    public static func json(field: String, reason: String) -> String {
         var w = JSONWriter()
         w.beginObject()
         w.key("error"); w.beginObject()

@@ -185,14 +185,5 @@ public struct ServiceError: Error, Sendable {
         self.retryAfter = retryAfter
     }
 
-    public var json: String {
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("error"); w.beginObject()
-        w.member("field", field)
-        w.member("reason", reason)
-        w.endObject()
-        w.endObject()
-        return w.string
-    }
+    public var json: String { APIError.json(field: field, reason: reason) }
 }

@@ -11,7 +11,7 @@ public struct JournaledEngine: Sendable {
     /// Take a snapshot after every this many commands (0 = only when asked).
     public var snapshotEvery: Int
     /// Sequence number of the last journaled command.
-    public private(set) var lastSequence: Int64
+    public internal(set) var lastSequence: Int64
     private let assetIndex: [String: Int]
 
     private init(engine: Engine, journal: any Journal, lastSequence: Int64, snapshotEvery: Int) {
@@ -178,7 +178,12 @@ public struct JournaledEngine: Sendable {
         }
         guard !records.isEmpty else { return submissions }
         let outcomes: [AppendOutcome]
-        do { outcomes = try journal.append(records: records) } catch {
+        do { outcomes = try journal.append(records: records) } catch let fenced as JournalFenced {
+            // A cluster node that is not (or no longer) the leader: nothing was stored, no caller is
+            // answered, and the engine is ahead of its journal — the caller must rebuild it from
+            // the journal (`recover`) before using it again (docs/cluster.md "Fencing").
+            throw fenced
+        } catch {
             Self.failStop("journaling commands the engine already applied failed: \(error)")
         }
         for (outcome, sequence) in zip(outcomes, sequences) where outcome != .appended(sequence: sequence) {

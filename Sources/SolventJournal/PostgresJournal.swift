@@ -13,6 +13,18 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
     private let lock = NIOLock()
     /// The schema holding this journal's tables.
     public let schema: String
+    /// Who may append (a cluster node sets it; docs/cluster.md "Fencing"). Guarded by `lock`.
+    private var fenceState: JournalFence = .none
+
+    /// Who may append: `.none` (a single node), `.standby` (refused), `.leader` (checked against the
+    /// lease row in every append's transaction). A change waits for an append in progress.
+    public var fence: JournalFence {
+        get { lock.withLock { fenceState } }
+        set { lock.withLock { fenceState = newValue } }
+    }
+
+    /// The channel every fenced append notifies (payload: the last sequence) at its commit.
+    public var notificationChannel: String { "\(schema.lowercased())_journal" }
 
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) and creates
     /// the journal's tables in `schema` if needed.
@@ -57,6 +69,7 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
     private func migrate() throws {
         try lock.withLock {
             try run("CREATE SCHEMA IF NOT EXISTS \(schema)")
+            try run(PostgresLease.createTable(schema: schema))
             try run("CREATE TABLE IF NOT EXISTS \(schema).genesis (id INTEGER PRIMARY KEY, body BYTEA NOT NULL, checksum BIGINT NOT NULL)")
             try run("""
                 CREATE TABLE IF NOT EXISTS \(schema).command (sequence BIGINT PRIMARY KEY, key TEXT NOT NULL UNIQUE,
@@ -159,7 +172,9 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
 
     public func append(records batch: [JournalRecord]) throws -> [AppendOutcome] {
         try lock.withLock {
-            try transaction {
+            if case .standby = fenceState { throw JournalFenced("this node is a standby: it does not append") }
+            return try transaction {
+                try checkFence()
                 let last = try run("SELECT COALESCE(MAX(sequence), 0) AS last FROM \(schema).command")
                 var next = (last.first?.column("last")?.int64 ?? 0) + 1
                 // Keys already journaled, in one round trip per chunk.
@@ -202,7 +217,55 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
                 }
                 try insert(events: events)
                 try insertMarkers(rows.map(\.sequence))
+                if case .leader = fenceState, let last = rows.last {
+                    // Delivered to standbys' LISTEN at commit (never for a rolled-back append).
+                    try run("SELECT pg_notify($1, $2)", [PostgresData(string: notificationChannel), PostgresData(string: String(last.sequence))])
+                }
                 return outcomes
+            }
+        }
+    }
+
+    /// The fence check, first statement of an append's transaction (the caller holds the lock):
+    /// locks the lease row `FOR SHARE` (an acquisition waits for this append to commit, and an
+    /// append after an acquisition sees the new epoch) and refuses unless this node holds it at
+    /// its epoch, unexpired by PostgreSQL's clock.
+    private func checkFence() throws {
+        guard case let .leader(lease, holder, epoch) = fenceState else { return }
+        let held = try run("SELECT epoch FROM \(schema).lease WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires > now() FOR SHARE",
+                           [PostgresData(string: lease), PostgresData(string: holder), PostgresData(int64: epoch)])
+        guard held.first != nil else {
+            throw JournalFenced("the lease \(lease) is no longer held by \(holder) at epoch \(epoch): append refused")
+        }
+    }
+
+    /// The intact commands after `sequence`, in order, at most `limit` (a standby's catch-up);
+    /// stops before the first gap or damaged record.
+    public func entries(after sequence: Int64, limit: Int) throws -> [JournalEntry] {
+        try lock.withLock {
+            var entries: [JournalEntry] = []
+            for row in try run("SELECT sequence, key, body, checksum, request_sha256 FROM \(schema).command WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                               [PostgresData(int64: sequence), PostgresData(int64: Int64(limit))]) {
+                var entry = JournalEntry(sequence: row.column("sequence")?.int64 ?? -1, key: row.column("key")?.string ?? "",
+                                         body: row.column("body")?.bytes ?? [], requestHash: row.column("request_sha256")?.string)
+                entry.checksum = UInt32(truncatingIfNeeded: row.column("checksum")?.int64 ?? -1)
+                guard entry.sequence == sequence + Int64(entries.count) + 1, entry.isIntact else { break }
+                entries.append(entry)
+            }
+            return entries
+        }
+    }
+
+    /// The last journaled sequence (0: none).
+    public func head() throws -> Int64 {
+        try lock.withLock { try run("SELECT COALESCE(MAX(sequence), 0) AS last FROM \(schema).command").first?.column("last")?.int64 ?? 0 }
+    }
+
+    /// The state hashes of the snapshots after `sequence` (a standby checks its own against them).
+    public func snapshotHashes(after sequence: Int64) throws -> [(sequence: Int64, stateHash: String)] {
+        try lock.withLock {
+            try run("SELECT sequence, state_hash FROM \(schema).snapshot WHERE sequence > $1 ORDER BY sequence", [PostgresData(int64: sequence)]).map {
+                ($0.column("sequence")?.int64 ?? -1, $0.column("state_hash")?.string ?? "")
             }
         }
     }

@@ -106,11 +106,16 @@ let package = Package(
             name: "SolventLab",
             dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: strict),
+        // `solvent bench`: the measuring code (the command line only parses arguments).
+        .target(
+            name: "SolventBench",
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"],
+            swiftSettings: strict),
         .executableTarget(
             name: "solvent",
             dependencies: [
                 "SolventCore", "SolventRisk", "SolventEngine", "SolventJournal", "SolventServer", "SolventLab",
-                "SolventReserves", "SolventDemo",
+                "SolventReserves", "SolventDemo", "SolventBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

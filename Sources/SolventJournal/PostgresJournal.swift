@@ -9,7 +9,8 @@ import PostgresNIO
 /// (postgres-nio). One connection, serialized; a batch is one transaction (group commit).
 public final class PostgresJournal: Journal, @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
-    private let connection: PostgresConnection
+    private var connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     private let lock = NIOLock()
     /// The schema holding this journal's tables.
     public let schema: String
@@ -42,6 +43,7 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         let configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
             database: database.isEmpty ? nil : database, tls: .disable)
+        self.configuration = configuration
         do {
             connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1,
                                                         logger: Logger(label: "solvent.journal.postgres")).wait()
@@ -57,8 +59,32 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
         try? group.syncShutdownGracefully()
     }
 
+    /// PostgreSQL ends a session idle inside a transaction longer than this (a cluster node sets
+    /// it: a leader paused mid-append must not hold the lease row's lock past its lease). Nil: the
+    /// server's default.
+    private var idleTimeout: Int?
+
+    /// Sets `idle_in_transaction_session_timeout` (ms) on this connection and every reconnection.
+    public func limitIdleInTransaction(milliseconds: Int) throws {
+        try lock.withLock {
+            idleTimeout = milliseconds
+            try run("SET idle_in_transaction_session_timeout = \(milliseconds)")
+        }
+    }
+
     @discardableResult
     private func run(_ sql: String, _ binds: [PostgresData] = []) throws -> PostgresQueryResult {
+        if connection.isClosed, fenceState != .none {
+            // A cluster node reconnects (PostgreSQL restarted, or ended a paused session); a
+            // single node keeps its fail-stop behaviour. The caller holds the lock.
+            do {
+                connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1,
+                                                            logger: Logger(label: "solvent.journal.postgres")).wait()
+                if let idleTimeout { _ = try connection.query("SET idle_in_transaction_session_timeout = \(idleTimeout)", []).wait() }
+            } catch {
+                throw JournalError("PostgreSQL: cannot reconnect: \(String(reflecting: error))")
+            }
+        }
         do {
             return try connection.query(sql, binds).wait()
         } catch {
@@ -173,6 +199,21 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
     public func append(records batch: [JournalRecord]) throws -> [AppendOutcome] {
         try lock.withLock {
             if case .standby = fenceState { throw JournalFenced("this node is a standby: it does not append") }
+            do {
+                return try appendInTransaction(batch)
+            } catch let fenced as JournalFenced {
+                throw fenced
+            } catch where fenceState != .none {
+                // A cluster node whose append failed (connection lost, PostgreSQL down): the
+                // outcome is unknown, so it is refused like a fenced one — the engine rebuilds from
+                // what the journal holds, and a client retry with the same key finds it if it committed.
+                throw JournalFenced("append failed, outcome to be read back from the journal: \(error)")
+            }
+        }
+    }
+
+    private func appendInTransaction(_ batch: [JournalRecord]) throws -> [AppendOutcome] {
+        do {
             return try transaction {
                 try checkFence()
                 let last = try run("SELECT COALESCE(MAX(sequence), 0) AS last FROM \(schema).command")

@@ -68,12 +68,12 @@ enum PostgresURL {
 /// One connection of its own (not the journal's: a long append or snapshot never delays a
 /// renewal); reconnected on the next call after it failed.
 public actor PostgresLease {
-    public let schema: String
-    public let name: String
-    public let node: String
-    public let advertise: String
+    public nonisolated let schema: String
+    public nonisolated let name: String
+    public nonisolated let node: String
+    public nonisolated let advertise: String
     /// The lease's duration in milliseconds.
-    public let milliseconds: Int
+    public nonisolated let milliseconds: Int
     private let configuration: PostgresConnection.Configuration
     private let group: MultiThreadedEventLoopGroup
     private var connection: PostgresConnection?
@@ -118,6 +118,9 @@ public actor PostgresLease {
             self.connection = connection
             _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
             _ = try await connection.query(Self.createTable(schema: schema), []).get()
+            _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(schema).api_key (hash TEXT PRIMARY KEY, body TEXT NOT NULL)", []).get()
+            // An acquisition waiting behind a paused leader's append gives up and retries next tick.
+            _ = try await connection.query("SET lock_timeout = \(max(50, milliseconds / 3))", []).get()
             _ = try await connection.query("INSERT INTO \(schema).lease (name, holder, advertise, epoch, expires) VALUES ($1, '', '', 0, '-infinity') ON CONFLICT (name) DO NOTHING",
                                            [PostgresData(string: name)]).get()
         }
@@ -166,6 +169,43 @@ public actor PostgresLease {
         }
         return LeaseState(holder: row.column("holder")?.string ?? "", advertise: row.column("advertise")?.string ?? "",
                           epoch: row.column("epoch")?.int64 ?? 0, remainingMilliseconds: row.column("remaining")?.int64 ?? -1)
+    }
+
+    /// Stores API keys for the whole group (docs/cluster.md "What the group shares"): `rows` are
+    /// (SHA-256 of the key, its stored JSON, whether it is revoked). A key already revoked in
+    /// PostgreSQL stays revoked; otherwise the newer copy wins.
+    public func publishKeys(_ rows: [(hash: String, body: String)]) async throws {
+        for row in rows {
+            _ = try await run("""
+                INSERT INTO \(schema).api_key (hash, body) VALUES ($1, $2)
+                ON CONFLICT (hash) DO UPDATE SET body = EXCLUDED.body
+                WHERE (\(schema).api_key.body::jsonb ->> 'revoked') IS NULL AND \(schema).api_key.body <> EXCLUDED.body
+                """, [PostgresData(string: row.hash), PostgresData(string: row.body)])
+        }
+    }
+
+    /// Every API key of the group, as stored JSON.
+    public func sharedKeys() async throws -> [String] {
+        try await run("SELECT body FROM \(schema).api_key ORDER BY hash").compactMap { $0.column("body")?.string }
+    }
+
+    /// Listens on `channel` on a connection of its own and calls `notified` with each payload,
+    /// until the connection fails (throws) or the task is cancelled.
+    public static func listen(url: String, channel: String, notified: @escaping @Sendable (String) async -> Void) async throws {
+        let configuration = try PostgresURL.configuration(url)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { group.shutdownGracefully { _ in } }
+        let connection = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 3,
+                                                              logger: Logger(label: "solvent.cluster.listen")).get()
+        defer { let closing: EventLoopFuture<Void> = connection.close(); _ = closing }
+        try await withTaskCancellationHandler {
+            try await connection.listen(on: channel) { notifications in
+                for try await notification in notifications { await notified(notification.payload) }
+            }
+        } onCancel: {
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
+        }
     }
 
     /// Closes the connection (the next call reconnects).

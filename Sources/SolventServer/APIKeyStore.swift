@@ -135,6 +135,28 @@ public actor APIKeyStore {
 
     static func hash(_ text: String) -> String { Array(SHA256.hash(data: Array(text.utf8))).hexString }
 
+    /// Every stored key, hash included (a cluster node publishes them to PostgreSQL; docs/cluster.md).
+    func exportKeys() -> [StoredKey] {
+        refresh()
+        return keys.values.sorted { $0.hash < $1.hash }
+    }
+
+    /// Merges the group's keys (from PostgreSQL) into this store: keys it lacks are added and a
+    /// revocation wins over an active copy; keys.json is rewritten when anything changed.
+    func merge(shared: [StoredKey]) throws {
+        refresh()
+        var changed = false
+        for key in shared {
+            if let local = keys[key.hash] {
+                if local.revoked == nil, key.revoked != nil { keys[key.hash] = key; changed = true }
+            } else {
+                keys[key.hash] = key
+                changed = true
+            }
+        }
+        if changed { try persist() }
+    }
+
     private func persist() throws {
         guard let path else { return }
         let encoder = JSONEncoder()

@@ -62,14 +62,18 @@ public struct ServiceClock: Sendable {
 public actor EngineService {
     private nonisolated let thread = EngineThread(name: "solvent-engine")
     public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
-    private var journaled: JournaledEngine
+    var journaled: JournaledEngine
+    /// A cluster node's append was refused (fenced, or its outcome unknown) and rebuilding the
+    /// engine from the journal failed: nothing is served from the engine until it is rebuilt
+    /// (EngineService+Cluster.swift).
+    var needsRebuild = false
     /// The proof-of-liabilities secret (nil: the reserves endpoints are off).
     let reservesSecret: [UInt8]?
     private var reserves: (sequence: Int64, snapshot: ReservesSnapshot)?
     /// Stream fan-out: events, prices and risk summaries to WebSocket clients.
     public nonisolated let hub: EventHub
     /// Volatility and fund history for the risk summary.
-    private var tracker: RiskTracker
+    var tracker: RiskTracker
     /// Journal sequence of the last risk summary published to streams.
     private var riskPublishedAt: Int64 = -1
 
@@ -176,7 +180,14 @@ public actor EngineService {
             }
             return JournaledEngine.Request(command, requestHash: request.requestHash)
         }
-        let submissions = try journaled.submit(requests: stamped)
+        if needsRebuild { try rebuildFromJournal() }
+        let submissions: [JournaledEngine.Submission]
+        do { submissions = try journaled.submit(requests: stamped) } catch let fenced as JournalFenced {
+            // A cluster node that does not lead (any more): nothing was journaled; the engine,
+            // ahead of its journal, is rebuilt from it (EngineService+Cluster.swift).
+            try? rebuildFromJournal()
+            throw ServiceError(status: 503, field: "leader", reason: "this node does not lead the cluster (\(fenced)): retry, or send it to the leader (GET /v1/cluster)", retryAfter: 1)
+        }
         var results: [CommandOutcome] = []
         var pricesMoved = false
         for (submission, request) in zip(submissions, stamped) {

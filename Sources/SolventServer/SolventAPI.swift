@@ -22,14 +22,16 @@ public enum SolventAPI {
     /// The router of the service over `engine` and `keys`.
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
                               limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil,
-                              commandQueue: Int = 10_000) -> Router<SolventRequestContext> {
+                              commandQueue: Int = 10_000, cluster: ClusterNode? = nil, batcher: CommandBatcher? = nil) -> Router<SolventRequestContext> {
         let router = Router(context: SolventRequestContext.self)
         // Structured request logs (method, path, request id as metadata) at debug level: `log_level debug` shows them.
         router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
         router.add(middleware: JSONErrorMiddleware())
+        // A cluster node: writes on a standby go to the leader; answers carry the sequence (docs/cluster.md).
+        if let cluster { router.add(middleware: ClusterMiddleware(cluster: cluster)) }
         router.add(middleware: APIKeyAuthenticator(keys: keys, limiter: limiter))
         // Commands waiting beyond `commandQueue` are refused with 503 and Retry-After.
-        let batcher = CommandBatcher(engine: engine, metrics: metrics, maximumQueue: commandQueue)
+        let batcher = batcher ?? CommandBatcher(engine: engine, metrics: metrics, maximumQueue: commandQueue)
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
@@ -38,13 +40,19 @@ public enum SolventAPI {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(
                         state: await engine.gauges(), hub: engine.hub,
-                        webhooks: try webhooks.map { (try $0.outbox.counts(), try $0.outbox.cursor()) }))))
+                        webhooks: try webhooks.map { (try $0.outbox.counts(), try $0.outbox.cursor()) })
+                        + (cluster?.metricsText(applied: await engine.journalSequence) ?? ""))))
         }
         router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
             json("{\"status\":\"ready\",\"commands_applied\":\(await engine.commandsApplied),\"engine_sequence\":\(await engine.eventSequence)}")
         }
         router.get("/openapi.json") { _, _ in json(OpenAPIDocument.json) }
+        router.get("/v1/cluster") { _, _ in
+            if let cluster { return json(await cluster.document()) }
+            let (sequence, hash) = await engine.sequenceAndHash()
+            return json("{\"node_id\":null,\"role\":\"single\",\"leader_id\":null,\"leader_url\":null,\"epoch\":0,\"applied_sequence\":\(sequence),\"state_hash\":\"\(hash)\",\"head_sequence\":\(sequence),\"lag_commands\":0,\"lag_ms\":0,\"lease_ms\":null}")
+        }
 
         router.get("/v1/accounts") { request, context in
             await handle {

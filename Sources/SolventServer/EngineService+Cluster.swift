@@ -1,0 +1,58 @@
+import Foundation
+import SolventCore
+public import SolventEngine
+public import SolventJournal
+
+/// What a standby's catch-up step did.
+public struct FollowStep: Sendable {
+    /// Commands applied by this step.
+    public var applied: Int
+    /// The engine's last journal sequence after it.
+    public var sequence: Int64
+    /// The state hash at `sequence` when it is a multiple of the step's `hashEvery` (a snapshot
+    /// sequence, to check against the leader's snapshot), else nil.
+    public var stateHash: String?
+}
+
+extension EngineService {
+    /// The last journaled command the engine reflects.
+    public var journalSequence: Int64 { journaled.lastSequence }
+
+    /// The journal sequence and the state hash there (`GET /v1/cluster`), computed on the actor.
+    public func sequenceAndHash() -> (sequence: Int64, stateHash: String) {
+        (journaled.lastSequence, journaled.engine.stateHash())
+    }
+
+    /// Rebuilds the engine from its journal (newest valid snapshot, then the commands after it):
+    /// after a refused cluster append left it ahead of what is durable. While it fails
+    /// (PostgreSQL unreachable) `needsRebuild` stays set and commands are refused.
+    func rebuildFromJournal() throws {
+        needsRebuild = true
+        journaled = try JournaledEngine.recover(journal: journaled.journal, snapshotEvery: 0).engine
+        let state = journaled.engine.state
+        tracker.observe(state, sequence: state.eventSequence)
+        needsRebuild = false
+    }
+
+    /// A hot standby's step: applies at most `limit` journaled commands after the engine's last
+    /// (never past the next multiple of `hashEvery`, where it returns the state hash), and
+    /// publishes their events and prices to this node's streams as the leader did for its own.
+    func follow(_ journal: PostgresJournal, limit: Int, hashEvery: Int64) throws -> FollowStep {
+        if needsRebuild { try rebuildFromJournal() }
+        var limit = limit
+        if hashEvery > 0 {
+            let next = (journaled.lastSequence / hashEvery + 1) * hashEvery
+            limit = min(limit, Int(next - journaled.lastSequence))
+        }
+        let entries = try journal.entries(after: journaled.lastSequence, limit: limit)
+        guard !entries.isEmpty else { return FollowStep(applied: 0, sequence: journaled.lastSequence, stateHash: nil) }
+        let applied = try journaled.follow(entries)
+        for (_, events) in applied where !events.isEmpty { hub.publish(events: events.map { ($0, $0.json) }) }
+        let state = journaled.engine.state
+        tracker.observe(state, sequence: state.eventSequence)
+        if !applied.isEmpty { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
+        let sequence = journaled.lastSequence
+        return FollowStep(applied: applied.count, sequence: sequence,
+                          stateHash: hashEvery > 0 && sequence % hashEvery == 0 && !applied.isEmpty ? journaled.engine.stateHash() : nil)
+    }
+}

@@ -13,6 +13,8 @@ public struct SolventService: Sendable {
     public let keys: APIKeyStore
     public let webhooks: WebhookDispatcher?
     public let metrics: ServiceMetrics
+    /// The group commit of API writers, bounded by `configuration.commandQueue` (503 beyond it).
+    public let commands: CommandBatcher
     /// The first operator key, when this start created the folder's key store (shown once, never stored).
     public let newOperatorKey: String?
     public let logger: Logger
@@ -24,6 +26,8 @@ public struct SolventService: Sendable {
         var logger = Logger(label: "solvent")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         self.logger = logger
+        // Secrets (webhook secrets, the PostgreSQL password) are redacted by the description.
+        logger.info("configuration: \(configuration)")
         engine = try EngineService.open(directory: data, genesis: try genesis(), postgres: configuration.postgres, schema: configuration.schema,
                                         snapshotEvery: configuration.snapshotEvery, hub: EventHub(queueLimit: configuration.streamQueue),
                                         clock: configuration.clock)
@@ -33,6 +37,7 @@ public struct SolventService: Sendable {
             : WebhookDispatcher(outbox: try WebhookOutbox(path: data + "/outbox.sqlite"), subscriptions: configuration.webhooks,
                                 policy: configuration.webhookRetry, logger: logger)
         metrics = ServiceMetrics()
+        commands = CommandBatcher(engine: engine, metrics: metrics, maximumQueue: configuration.commandQueue)
         let limit = FileLimit.raise()
         if limit.soft < 4096 { logger.warning("open files limited to \(limit.soft) (hard limit \(limit.hard)): each connection needs one") }
     }
@@ -43,7 +48,8 @@ public struct SolventService: Sendable {
         -> Application<RouterResponder<SolventRequestContext>> {
         let engine = self.engine
         let router = SolventAPI.router(engine: engine, keys: keys, metrics: metrics,
-                                       limiter: RateLimiter(perSecond: configuration.rateLimit, burst: configuration.burst), webhooks: webhooks)
+                                       limiter: RateLimiter(perSecond: configuration.rateLimit, burst: configuration.burst), webhooks: webhooks,
+                                       batcher: commands)
         var services: [any Service] = extra
         services.append(PeriodicTask(name: "risk-stream", interval: .milliseconds(configuration.riskInterval)) { await engine.publishRiskIfChanged() })
         if let webhooks {

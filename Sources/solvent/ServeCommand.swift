@@ -23,8 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the HTTP API, WebSocket streams, webhooks and dashboard over a journaled engine (docs/service.md).",
         discussion: """
-            Settings come from (highest first) these flags, SOLVENT_* environment variables, the JSON file of \
-            --config, and defaults. Every setting, its file key and its variable:
+            Settings come from (highest first) flags, SOLVENT_* environment variables, the JSON file of \
+            --config, and defaults. Every setting: its flag (--port 0 or --port=0), its variable, its file key:
 
             \(ServiceConfiguration.helpText)
 
@@ -34,16 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
             finish requests in flight, close streams, flush the webhook outbox, write a snapshot.
             """)
 
-    @Option(name: .long, help: "Address to listen on.") var host: String?
-    @Option(name: .long, help: "Port to listen on (0: any free port).") var port: Int?
-    @Option(name: .long, help: "The data folder (created when missing).") var data: String?
-    @Option(name: .long, help: "Journal in PostgreSQL (postgres://user@host:port/database) instead of SQLite.") var postgres: String?
-    @Option(name: .long, help: "With --postgres: the schema of the journal.") var schema: String?
-    @Option(name: .long, help: "Scenario file starting a new journal (default: the demo market, no accounts).") var genesis: String?
-    @Option(name: .long, help: "Requests per second allowed per API key (token bucket).") var rateLimit: Double?
-    @Option(name: .long, help: "Burst of requests allowed per API key.") var burst: Double?
-    @Option(name: .long, help: "Log level (trace … critical).") var logLevel: String?
     @Option(name: .long, help: "A JSON configuration file (keys above).") var config: String?
+    /// Every other flag is a setting of the table above (`--port 0`, `--rate-limit=50`), checked by ServiceConfiguration.
+    @Argument(parsing: .allUnrecognized, help: .hidden) var settings: [String] = []
 
     func run() async throws {
         let configuration = resolve()
@@ -63,30 +56,19 @@ struct ServeCommand: AsyncParsableCommand {
         ProcessIO.writeStderr("serve: stopped cleanly, snapshot written")
     }
 
-    /// Defaults, then the file, then the environment, then flags.
+    /// Defaults, then the file, then the environment, then flags (ServiceConfiguration.resolve); exit 2 naming a bad setting.
     func resolve() -> ServiceConfiguration {
-        var c = ServiceConfiguration()
+        let configuration: ServiceConfiguration
         do {
-            if let config { try c.apply(file: try JSONParser.parse(ProcessIO.readInput(config)), name: config) }
-            try c.apply(environment: ProcessInfo.processInfo.environment)
+            let file = try config.map { (name: $0, document: try JSONParser.parse(ProcessIO.readInput($0))) }
+            configuration = try ServiceConfiguration.resolve(file: file, environment: ProcessInfo.processInfo.environment, flags: settings)
         } catch let error as InputError {
             ProcessIO.fail("serve: \(error.path): \(error.reason)", status: 2)
         } catch {
             ProcessIO.fail("serve: \(config ?? "config"): \(error)", status: 2)
         }
-        if let host { c.host = host }
-        if let port { c.port = port }
-        if let data { c.data = data }
-        if let postgres { c.postgres = postgres }
-        if let schema { c.schema = schema }
-        if let genesis { c.genesis = genesis }
-        if let rateLimit { c.rateLimit = rateLimit }
-        if let burst { c.burst = burst }
-        if let logLevel { c.logLevel = logLevel }
-        guard (0...65_535).contains(c.port) else { ProcessIO.fail("serve: --port: must be in 0...65535", status: 2) }
-        guard c.rateLimit > 0, c.burst >= 1 else { ProcessIO.fail("serve: --rate-limit must be positive and --burst at least 1", status: 2) }
-        guard c.data != nil else { ProcessIO.fail("serve: --data (or SOLVENT_DATA, or \"data\" in --config): the data folder is required", status: 2) }
-        return c
+        guard configuration.data != nil else { ProcessIO.fail("serve: --data (or SOLVENT_DATA, or \"data\" in --config): the data folder is required", status: 2) }
+        return configuration
     }
 }
 

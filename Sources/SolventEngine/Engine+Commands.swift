@@ -53,6 +53,8 @@ extension Engine {
             return try chainDeposit(account, asset, amount, settle, chain: chain, height: height, hash: blockHash)
         case let .chainTip(chain, height): return try chainTip(chain, height)
         case let .chainReorg(chain, forkHeight, newHashes): return try chainReorg(chain, forkHeight, newHashes)
+        case let .borrow(account, asset, amount): return try borrow(account, asset, amount)  // Engine+Borrowing.swift
+        case let .repay(account, asset, amount): return try repay(account, asset, amount)
         }
     }
 
@@ -101,9 +103,11 @@ extension Engine {
         }
         // Unconfirmed on-chain deposits may count as collateral (at a haircut) but never leave.
         let unconfirmed = state.chainDeposits.filter { $0.account == a && $0.asset == asset && !$0.isFinal }.reduce(FixedDecimal.zero) { $0 + $1.credited }
-        guard record.balance(asset) - unconfirmed >= amount else {
+        // Borrowed funds are held (the balance is net of the loan, docs/loans.md): they may leave.
+        let held = record.balance(asset) + state.lending.owed(account: a, asset: asset)
+        guard held - unconfirmed >= amount else {
             throw RejectReason(.insufficientBalance, field: "amount",
-                               "withdrawable \(record.balance(asset) - unconfirmed) \(assetSymbol) (balance \(record.balance(asset)), unconfirmed \(unconfirmed)) is below \(amount)")
+                               "withdrawable \(held - unconfirmed) \(assetSymbol) (balance \(held), unconfirmed \(unconfirmed)) is below \(amount)")
         }
         var after = record
         after.credit(asset, -amount)
@@ -141,7 +145,8 @@ extension Engine {
         // free / (1 − haircut): beyond the decimal range (a haircut a few units of 10^-18 below 1)
         // it is more than the balance (or, negative, nothing).
         let byMargin = haircut < .one ? (free.divided(by: FixedDecimal.one - haircut, rounding: .halfEven) ?? (free.isNegative ? .zero : record.balance(settle))) : free
-        return FixedDecimal.maximum(.zero, FixedDecimal.minimum(record.balance(settle) - unconfirmed, byMargin))
+        let held = record.balance(settle) + state.lending.owed(account: a, asset: settle)  // net of a loan (docs/loans.md)
+        return FixedDecimal.maximum(.zero, FixedDecimal.minimum(held - unconfirmed, byMargin))
     }
 
     /// Margin reserved by the account's open orders (settle units).
@@ -641,6 +646,7 @@ extension Engine {
                 changes.append([("field", .text("haircuts.\(asset)")), ("old", .text("\(before.market.assets[k].haircut)")),
                                 ("new", .text("\(state.market.assets[k].haircut)"))])
             }
+            changes += Self.lendingDifferences(before, state, first.change)
             emit(.parametersApplied, [("version", .integer(state.parameterVersion)), ("changes", .list(changes))])
         }
         if applied { touched = Array(state.accounts.indices) }
@@ -662,6 +668,7 @@ extension Engine {
             if let k = next.market.assets.firstIndex(where: { $0.symbol == asset }) { next.market.assets[k].haircut = haircut }
         }
         if let u = change.parameters { next.parameters = u.merged(into: state.parameters) }
+        applyingLending(change, to: &next)  // lending terms and debt rates (Engine+Borrowing.swift)
         return next
     }
 

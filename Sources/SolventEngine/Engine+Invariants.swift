@@ -10,8 +10,10 @@ import SolventCore
 /// The state's invariants, checked after every command in debug and test builds (`apply` calls
 /// `checkInvariantsInDebug()`; release builds compile the call to nothing):
 ///
-/// - **conservation per asset**: `opening + deposited − withdrawn = balances + fund + fees + external`
-///   (docs/design.md, principle 3), and the insurance fund is never negative;
+/// - **conservation per asset**: `opening + deposited − withdrawn = balances + fund + fees + external
+///   + lender income` (docs/design.md, principle 3; lender income: docs/loans.md), and the insurance
+///   fund is never negative; the lending pool's books match the loans (`lendingViolation`,
+///   Engine+Interest.swift);
 /// - **the at-risk index ≡ a rescan**: re-evaluating an account at the current marks, from its
 ///   current procedure state, moves no pool (no event, the same procedures, backlog and calls), so
 ///   the index did not miss an account that crossed a threshold (every account of a small state
@@ -33,7 +35,7 @@ extension Engine {
 
     /// The first broken invariant, described; nil when all hold.
     public func invariantViolation() -> String? {
-        conservationViolation() ?? backlogViolation() ?? rescanViolation()
+        conservationViolation() ?? lendingViolation() ?? backlogViolation() ?? rescanViolation()
     }
 
     func conservationViolation() -> String? {

@@ -54,7 +54,9 @@ extension Engine {
             }
         }
         guard let collateral else {
-            // Nothing left to sell: the fund, then bad debt.
+            // Nothing left to sell: a loan from the lending pool goes to the fund in its asset, then
+            // to the pool's lenders (Engine+Borrowing.swift); debt beyond it as before.
+            if writeOffLoan(a, debt.asset, liveDebt: debt.amount).isPositive { return true }
             if debt.asset == settle { return false }  // the settle waterfall (settleEmptyPool)
             let covered = coverDeficit(a, debt.amount, settle: debt.asset, instrument: nil, pool: .cross)
             state.accounts[a].credit(debt.asset, debt.amount)
@@ -80,6 +82,7 @@ extension Engine {
         state.totals[collateral.asset].external += sold
         state.accounts[a].credit(debt.asset, repaid)
         state.totals[debt.asset].external -= repaid
+        repayFromHoldings(a, debt.asset)  // the proceeds repay a loan from the lending pool (interest first)
         emit(.collateralConverted, account: a, [("asset", .text(state.market.assets[collateral.asset].symbol)), ("sold", .decimal(seized)),
                                                 ("proceeds", .decimal(repaid)), ("repaid_asset", .text(state.market.assets[debt.asset].symbol)),
                                                 ("penalty", .decimal(penalty)), ("reason", .text("loan_liquidation"))])

@@ -54,8 +54,12 @@ extension Engine {
             if let problem = RangeContract.leverageProblem(leverage) { return RejectReason(.outOfRange, field: "leverage", problem) }
         case let .moveIsolatedMargin(_, _, amount):
             if let problem = magnitudeProblem(amount) { return RejectReason(.outOfRange, field: "amount", problem) }
-        case let .changeParameters(_, effectiveTime):
+        case let .borrow(account, asset, amount), let .repay(account, asset, amount):
+            if let problem = magnitudeProblem(amount) { return RejectReason(.outOfRange, field: "amount", problem) }
+            return loanRangeProblem(account, asset, amount, borrowing: { if case .borrow = timed.command { true } else { false } }())
+        case let .changeParameters(change, effectiveTime):
             if let problem = RangeContract.timeProblem(effectiveTime) { return RejectReason(.outOfRange, field: "effective_time", problem) }
+            return lendingChangeRangeProblem(change)  // Engine+Borrowing.swift
         case let .chainTip(_, height), let .chainReorg(_, height, _):
             if height < 0 || height > RangeContract.maxHeight {
                 return RejectReason(.outOfRange, field: "height", "out of range: a block height must be in [0, 1e12], got \(height)")

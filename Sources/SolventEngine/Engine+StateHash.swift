@@ -13,7 +13,15 @@ extension Engine {
         w.key("commands"); w.integer(s.commandsApplied)
         w.key("events"); w.integer(s.eventSequence)
         w.key("parameter_version"); w.integer(s.parameterVersion)
-        w.key("parameters"); w.string(String(describing: s.parameters))
+        // Per-asset debt rates apart, by asset index (a dictionary's description has no fixed order).
+        var described = s.parameters
+        described.policy.debtRates = [:]
+        w.key("parameters"); w.string(String(describing: described))
+        if !s.parameters.policy.debtRates.isEmpty {
+            w.key("debt_rates"); w.beginArray()
+            for (k, r) in s.parameters.policy.debtRates.sorted(by: { $0.key < $1.key }) { w.integer(k); w.decimal(r.maintenance); w.decimal(r.initial) }
+            w.endArray()
+        }
         w.key("assets"); w.beginArray()
         for asset in s.market.assets { w.beginArray(); w.string(asset.symbol); w.decimal(asset.price); w.decimal(asset.haircut); w.endArray() }
         w.endArray()
@@ -93,6 +101,7 @@ extension Engine {
         w.key("payouts"); w.beginArray()
         for p in s.payouts { w.beginArray(); w.integer(p.sequence); w.string(p.account); w.integer(p.asset); w.decimal(p.amount); w.endArray() }
         w.endArray()
+        if let lending = s.lendingStorage { writeLending(lending, into: &w) }  // Engine+Borrowing.swift: absent until lending is used
         w.key("pending"); w.beginArray()
         for p in s.pendingChanges {
             w.integer(p.time)
@@ -102,6 +111,8 @@ extension Engine {
             }
             for (asset, haircut) in p.change.haircuts.sorted(by: { $0.key < $1.key }) { w.string(asset); w.decimal(haircut) }
             w.string(p.change.parameters.map { String(describing: $0) } ?? "")
+            let lendingText = p.change.lendingCanonicalText
+            if !lendingText.isEmpty { w.string(lendingText) }
         }
         w.endArray()
         w.endObject()

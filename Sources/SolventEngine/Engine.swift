@@ -76,6 +76,7 @@ public struct Engine: Sendable {
         state.time = timed.time
         state.commandsApplied += 1
         var touched: [Int] = settleExpiries(since: previousTime)  // Engine+Expiry.swift
+        touched += chargeInterest()  // hours started since the last command (Engine+Interest.swift)
         do {
             touched += try execute(timed.command)
         } catch {

@@ -79,6 +79,7 @@ extension TimedCommand {
                 w.endObject()
             }
             if let update = change.parameters { w.key("parameters"); update.writeCanonical(into: &w) }
+            change.writeLendingCanonical(into: &w)  // Engine+Borrowing.swift
             w.key("effective_time"); w.integer(effectiveTime)
         case .tick:
             break
@@ -93,6 +94,8 @@ extension TimedCommand {
             w.key("new_hashes"); w.beginObject()
             for (height, hash) in newHashes.sorted(by: { $0.key < $1.key }) { w.member(String(height), hash) }
             w.endObject()
+        case let .borrow(account, asset, amount), let .repay(account, asset, amount):
+            w.member("account", account); w.member("asset", asset); w.member("amount", amount)
         }
         w.endObject()
     }
@@ -142,6 +145,8 @@ extension EngineCommand {
         case .chainDeposit: "chain_deposit"
         case .chainTip: "chain_tip"
         case .chainReorg: "chain_reorg"
+        case .borrow: "borrow"
+        case .repay: "repay"
         }
     }
 
@@ -150,7 +155,8 @@ extension EngineCommand {
         switch self {
         case let .deposit(account, _, _, _), let .withdraw(account, _, _), let .placeOrder(_, account, _, _, _, _),
              let .fill(account, _, _, _, _, _), let .setLeverage(account, _, _), let .setMarginMode(account, _, _),
-             let .moveIsolatedMargin(account, _, _), let .chainDeposit(account, _, _, _, _, _, _):
+             let .moveIsolatedMargin(account, _, _), let .chainDeposit(account, _, _, _, _, _, _),
+             let .borrow(account, _, _), let .repay(account, _, _):
             return account
         case .cancelOrder(_, let account?):
             return account

@@ -20,6 +20,10 @@ public struct ParameterChange: Sendable, Hashable, Codable {
     public var haircuts: [String: FixedDecimal]
     /// The engine parameters it names (policy, grace period, breakers, …), if any.
     public var parameters: ParameterUpdate?
+    /// Lending terms by asset symbol, each a partial update (docs/loans.md); nil = none named.
+    public var lending: [String: LendingTermsUpdate]? = nil
+    /// Debt margin rates (defaults and per asset), if named (docs/loans.md).
+    public var debtRates: DebtRatesChange? = nil
 
     public init(brackets: [String: BracketTable] = [:], haircuts: [String: FixedDecimal] = [:], update: ParameterUpdate?) {
         self.brackets = brackets
@@ -187,6 +191,14 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     /// A reorganization: blocks from `forkHeight` on are replaced by `newHashes` (height →
     /// hash); deposits in replaced blocks are orphaned and their credit is reversed.
     case chainReorg(chain: String, forkHeight: Int64, newHashes: [Int64: String])
+    /// Borrows `amount` (> 0) of `asset` from the lending pool (docs/loans.md): the asset is
+    /// credited and owed as principal, with one hour's interest charged at once. Refused in a
+    /// margin call, beyond the asset's or the account's borrow cap or the pool's available
+    /// liquidity, and unless the cross pool meets its initial margin without the borrowed funds.
+    case borrow(account: String, asset: String, amount: FixedDecimal)
+    /// Repays `amount` (> 0, at most what is owed) of the account's loan in `asset` from its own
+    /// balance of the asset: accrued interest first, then principal (docs/loans.md).
+    case repay(account: String, asset: String, amount: FixedDecimal)
 }
 
 /// A command with its time (ms since epoch) and client idempotency key.

@@ -60,7 +60,8 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable {
          chainDepositSeen = "chain_deposit_seen", chainDepositFinal = "chain_deposit_final",
          chainDepositOrphaned = "chain_deposit_orphaned", chainReorganized = "chain_reorganized",
          marginRestated = "margin_restated", orderResized = "order_resized", reorganizationCost = "reorganization_cost",
-         settled, expired
+         settled, expired,
+         borrowed, repaid, interestCharged = "interest_charged", loanWrittenOff = "loan_written_off"
 }
 
 /// One event. `sequence` is the engine's event sequence number (gap-free, from 1).

@@ -235,6 +235,9 @@ public struct EngineState: Sendable, Codable {
     public var payouts: [Payout] = []
     /// Set only while a reorganization's replay runs (`Engine.beginReplay`).
     public var replayNotice: ReplayNotice? = nil
+    /// Lending terms, loans and the pool's books (docs/loans.md; `lending` reads it). Nil
+    /// until lending is first used, so older states keep their snapshot shape and hash.
+    public var lendingStorage: LendingState? = nil
 
     public init(market: Market, parameters: EngineParameters) {
         self.market = market
@@ -260,10 +263,11 @@ public struct EngineState: Sendable, Codable {
         return total
     }
 
-    /// `opening + deposited − withdrawn − (balances + fund + fees + external)`: zero when money is
-    /// conserved (exact; `RunningTotal`, since the flows may pass the decimal range).
+    /// `opening + deposited − withdrawn − (balances + fund + fees + external + lender income)`:
+    /// zero when money is conserved (lender income: interest accrued less bad debt booked against
+    /// the lending pool, docs/loans.md) (exact; `RunningTotal`, since the flows may pass the decimal range).
     public func conservationGap(of asset: Int) -> RunningTotal {
         let t = totals[asset]
-        return t.opening + t.deposited - t.withdrawn - (RunningTotal(balances(of: asset)) + t.insuranceFund + t.fees + t.external)
+        return t.opening + t.deposited - t.withdrawn - (RunningTotal(balances(of: asset)) + t.insuranceFund + t.fees + t.external + lenderIncome(of: asset))
     }
 }

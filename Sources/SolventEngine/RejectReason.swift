@@ -28,6 +28,16 @@ public struct RejectReason: Error, Sendable, Hashable, CustomStringConvertible {
         case instrumentExpired = 2011
         /// An option position, order or fill: options need a portfolio-margined account (Engine+Expiry.swift).
         case optionsNotSupported = 2012
+        /// `borrow` of an asset the lending pool has no terms for (docs/loans.md).
+        case borrowingNotOffered = 2013
+        /// `borrow` while a pool of the account is in a margin call or being liquidated.
+        case borrowInMarginCall = 2014
+        /// `borrow` beyond the asset's or the account's borrow cap.
+        case borrowLimit = 2015
+        /// `borrow` beyond the lending pool's available liquidity.
+        case insufficientLiquidity = 2016
+        /// `repay` of more than is owed, or of an asset the account does not owe.
+        case repayAboveDebt = 2017
     }
 
     public var code: Code

@@ -10,6 +10,8 @@ public struct Scenario: Sendable {
     /// Opening insurance fund per asset symbol.
     public var insuranceFund: [(asset: String, amount: FixedDecimal)]
     public var commands: [TimedCommand]
+    /// Lending terms per asset (the top-level `lending` object; docs/loans.md).
+    public var lending: [LendingTerms] = []
 
     /// A fresh engine holding the starting book (marks sourced at the start time).
     public func makeEngine(fullRescan: Bool = false) throws(InputError) -> Engine {
@@ -23,6 +25,7 @@ public struct Scenario: Sendable {
             engine.state.totals[a].insuranceFund += amount
             engine.state.totals[a].opening += amount
         }
+        if !lending.isEmpty { engine.state.lending.terms = lending }
         for (n, account) in start.accounts.enumerated() {
             do { try engine.openAccount(account) } catch { throw InputError(path: "start.accounts[\(n)]", reason: error.message) }
         }
@@ -60,7 +63,9 @@ public struct Scenario: Sendable {
             last = command.time
             commands.append(command)
         }
-        return Scenario(start: start, startTime: startTime, parameters: parameters, insuranceFund: fund, commands: commands)
+        var lending: [LendingTerms] = []
+        if let reader = try root.optional("lending") { lending = try LendingTerms.decodeAll(reader, assets: start.market.assets.map(\.symbol)) }
+        return Scenario(start: start, startTime: startTime, parameters: parameters, insuranceFund: fund, commands: commands, lending: lending)
     }
 
     /// Decodes engine parameters (snake_case fields, all optional, defaults of the exchange preset).
@@ -225,8 +230,11 @@ public struct Scenario: Sendable {
                 for (asset, value) in try haircuts.members() { change.haircuts[asset] = try JSONReader(value, path: haircuts.childPath(asset)).fraction() }
             }
             if let params = try r.optional("parameters") { change.parameters = try decodeParameterUpdate(params) }
+            try change.decodeLending(r)  // lending terms and debt rates (LendingPool+Decoding.swift)
             command = .changeParameters(change, effectiveTime: try r.optional("effective_time")?.time() ?? time)
         case "tick": command = .tick
+        case "borrow": command = .borrow(account: try text("account"), asset: try text("asset"), amount: try decimal("amount"))
+        case "repay": command = .repay(account: try text("account"), asset: try text("asset"), amount: try decimal("amount"))
         case "chain_deposit":
             command = .chainDeposit(account: try text("account"), asset: try text("asset"), amount: try decimal("amount"),
                                     settle: try r.optional("settle")?.string(), chain: try text("chain"),

@@ -41,6 +41,8 @@ public enum EngineFuzzer {
          "positions":[{"symbol":"BTCUSD","quantity":"-100","entry_price":"50000","leverage":"25"}]}]},
      "parameters":{"mark_staleness_ms":3600000,"grace_period_ms":60000,"backstop":true},
      "insurance_fund":{"USDT":"1000","BTC":"0.01"},
+     "lending":{"USDT":{"rate":"0.0001","per":"hour","supply":"100000","borrow_cap":"50000","account_borrow_cap":"20000"},
+                "BTC":{"rate":"0.05","per":"year","compounding":"compound"}},
      "commands":[]}
     """
 
@@ -84,7 +86,7 @@ public enum EngineFuzzer {
             let t = engine.state.totals[a]
             precondition(!t.insuranceFund.isNegative, "insurance fund negative in \(engine.state.market.assets[a].symbol)")
             let left = t.opening + t.deposited - t.withdrawn
-            let right = RunningTotal(engine.state.balances(of: a)) + t.insuranceFund + t.fees + t.external
+            let right = RunningTotal(engine.state.balances(of: a)) + t.insuranceFund + t.fees + t.external + engine.state.lenderIncome(of: a)
             precondition(left == right, "money not conserved in \(engine.state.market.assets[a].symbol): \(left) ≠ \(right)")
         }
     }
@@ -99,7 +101,7 @@ public enum EngineFuzzer {
             input.byte() & 3 == 0 ? d() : .string(input.choose(["48400", "49000", "50000", "51000", "3000", "2500", "40000", "60000"]))
         }
         let fields: [(String, JSONValue)]
-        switch input.pick(19) {
+        switch input.pick(21) {
         case 0: fields = [("type", .string("deposit")), ("account", account()), ("asset", asset()), ("amount", d()), ("settle", asset())]
         case 1: fields = [("type", .string("withdraw")), ("account", account()), ("asset", asset()), ("amount", d())]
         case 2: fields = [("type", .string("place_order")), ("id", .string("o\(input.pick(4))")), ("account", account()), ("symbol", symbol()),
@@ -132,6 +134,7 @@ public enum EngineFuzzer {
         case 16: fields = [("type", .string("chain_tip")), ("chain", .string("eth")), ("height", .number(String(input.pick(20))))]
         case 17: fields = [("type", .string("chain_reorg")), ("chain", .string("eth")), ("fork_height", .number(String(input.pick(12)))),
                            ("new_hashes", .object([(key: String(input.pick(12)), value: .string("r\(input.pick(3))"))]))]
+        case 18, 19: fields = [("type", .string(input.byte() & 1 == 0 ? "borrow" : "repay")), ("account", account()), ("asset", asset()), ("amount", d())]
         default: fields = [("type", .string("tick"))]
         }
         return .object([(key: "time", value: .number(String(time)))] + fields.map { (key: $0.0, value: $0.1) })

@@ -36,7 +36,8 @@ extension Action {
     /// `orderOwner` is the account holding the order a `cancel_order` names (nil: no such open order).
     public static func of(_ command: EngineCommand, orderOwner: String?) -> (action: Action, account: String?) {
         switch command {
-        case let .deposit(account, _, _, _), let .withdraw(account, _, _), let .moveIsolatedMargin(account, _, _):
+        case let .deposit(account, _, _, _), let .withdraw(account, _, _), let .moveIsolatedMargin(account, _, _),
+             let .borrow(account, _, _), let .repay(account, _, _):
             return (.moveCollateral, account)
         case let .placeOrder(_, account, _, _, _, _), let .setLeverage(account, _, _), let .setMarginMode(account, _, _):
             return (.placeOrders, account)

@@ -16,7 +16,7 @@ struct Solvent: AsyncParsableCommand {
             (restart to recover from the journal, docs/journal.md).
             """,
         version: BuildInfo.description,
-        subcommands: [EvaluateCommand.self, SimulateCommand.self, ReplayCommand.self, JournalCommand.self, OptionCommand.self, StatsCommand.self, VolatilityCommand.self, CalibrateCommand.self, BacktestCommand.self, CascadeCommand.self, IncidentsCommand.self, ReportCommand.self, ReservesCommand.self, ServeCommand.self, KeysCommand.self, DemoCommand.self])
+        subcommands: [EvaluateCommand.self, SimulateCommand.self, ReplayCommand.self, JournalCommand.self, OptionCommand.self, StatsCommand.self, VolatilityCommand.self, CalibrateCommand.self, BacktestCommand.self, CascadeCommand.self, IncidentsCommand.self, ReportCommand.self, ReservesCommand.self, ServeCommand.self, KeysCommand.self, DemoCommand.self, BenchCommand.self])
 
     /// ArgumentParser's own entry point, but a command line it cannot parse (unknown flag,
     /// missing option, failed validation: its exit code 64) exits with 2, the status of every

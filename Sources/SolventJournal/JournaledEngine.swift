@@ -209,8 +209,7 @@ public struct JournaledEngine: Sendable {
     /// value, so a copy taken on the writer's side can be encoded anywhere (a background task)
     /// while commands go on; its results must already be stored (they are, once `submit` returned).
     public static func writeSnapshot(of engine: Engine, sequence: Int64, to journal: any Journal) throws {
-        let body = try JSONEncoder().encode(engine.state)
-        try journal.writeSnapshot(Snapshot(sequence: sequence, stateHash: engine.stateHash(), version: EngineVersion.stateFormat, body: [UInt8](body)))
+        try journal.writeSnapshot(Snapshot.of(engine, sequence: sequence))
     }
 
     /// Rebuilds the engine: the newest snapshot that decodes and whose state hash checks
@@ -223,10 +222,8 @@ public struct JournaledEngine: Sendable {
         let entries = Array(contents.entries.prefix(limit ?? contents.entries.count))
         let last = entries.last?.sequence ?? 0
         var start: (engine: Engine, sequence: Int64)? = nil
-        for snapshot in try journal.snapshots() where snapshot.sequence <= last && snapshot.version == EngineVersion.stateFormat {
-            guard let state = try? JSONDecoder().decode(EngineState.self, from: Data(snapshot.body)) else { continue }
-            let restored = Engine(restoring: state)
-            if restored.stateHash() == snapshot.stateHash {
+        for snapshot in try journal.snapshots() where snapshot.sequence <= last {
+            if let restored = snapshot.restoredEngine() {  // decodes (binary or JSON) and checks the state hash
                 start = (restored, snapshot.sequence)
                 break
             }
@@ -268,9 +265,8 @@ public struct JournaledEngine: Sendable {
         let excluded = engine.state.orphanedDeposits.union(orphaned.map(\.identity))
         var base: Engine? = nil
         var baseSequence: Int64 = 0
-        for snapshot in try journal.snapshots() where snapshot.sequence < earliest && snapshot.version == EngineVersion.stateFormat {
-            guard let state = try? JSONDecoder().decode(EngineState.self, from: Data(snapshot.body)),
-                  !state.chainDeposits.contains(where: { excluded.contains($0.identity) }) else { continue }
+        for snapshot in try journal.snapshots() where snapshot.sequence < earliest {
+            guard let state = snapshot.decodedState(), !state.chainDeposits.contains(where: { excluded.contains($0.identity) }) else { continue }
             let restored = Engine(restoring: state)
             if restored.stateHash() == snapshot.stateHash {
                 base = restored

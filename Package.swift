@@ -146,8 +146,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab", "SolventReserves", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
-        .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine", "SolventJournal"], swiftSettings: strict),
+        .testTarget(name: "SolventLabTests", dependencies: ["SolventCore", "SolventLab", "SolventReserves", "SolventRisk", "SolventEngine", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+                                                    .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "SolventCLITests", dependencies: ["solvent", "SolventCore", "SolventEngine", "SolventJournal",
+                                                    .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Expected (docs/service.md "Streams"): a refused upgrade gets a status and a JSON error body (401 without a key, 400 for a malformed upgrade); actual: an upgrade without Sec-WebSocket-Key,
 # or with Sec-WebSocket-Version other than 13, is answered with nothing: the connection is just closed (also for an unauthenticated request, which should be 401).
+# Fixed: 400 (no Sec-WebSocket-Key) and 426 with Sec-WebSocket-Version: 13 (another version), each with the JSON error body, for any key or none.
 set -u
 cd "$(dirname "$0")"; . ./lib.sh
 D=$(mktemp -d); start_server "$D" || exit 1; OP=$(operator_key "$D")

@@ -38,23 +38,34 @@ public struct LiveDemo: Sendable {
     }
 
     /// The genesis scenario: USDT and BTC, the BTCUSDT perpetual with Binance-like tiers, the
-    /// first bar's open as mark, the fund, a grace period, staleness allowing hourly bars.
+    /// first bar's open as mark, the fund, a grace period, staleness allowing hourly bars. Built
+    /// as the scenario document the journal stores (docs/scenarios.md), never as text.
     public func genesis() -> JSONValue {
-        let open = bars[0].open.description
+        func object(_ members: [(String, JSONValue)]) -> JSONValue { .object(members.map { (key: $0.0, value: $0.1) }) }
+        func decimal(_ value: FixedDecimal) -> JSONValue { .string(value.description) }
+        let open = decimal(bars[0].open)
         let tiers = Backtest.staticTiers.brackets.map {
-            #"{"notional_floor":"\#($0.notionalFloor)","notional_cap":"\#($0.notionalCap)","max_leverage":"\#($0.maxLeverage)","mmr":"\#($0.maintenanceMarginRate)"}"#
-        }.joined(separator: ",")
-        let text = """
-            {"description":"solvent demo: \(traders.count) traders on \(Self.symbol), \(Timestamp.formatISO8601(bars[0].time)) to \(Timestamp.formatISO8601(bars[bars.count - 1].time))",
-             "start":{"time":"\(Timestamp.formatISO8601(bars[0].time))","policy":{"warning_ratio":"0.5","call_ratio":"0.7","restore_ratio":"0.5"},
-               "assets":{"USDT":"1","BTC":"\(open)"},"haircuts":{"BTC":"0.05"},
-               "instruments":[{"symbol":"\(Self.symbol)","kind":"linear_perpetual","base":"BTC","settle":"USDT","contract_size":"1","brackets":[\(tiers)]}],
-               "marks":{"\(Self.symbol)":"\(open)"},"accounts":[]},
-             "parameters":{"preset":"exchange","grace_period_ms":\(Self.gracePeriodMs),"mark_staleness_ms":\(4 * 3_600_000),"oracle_divergence_limit":"0.25"},
-             "insurance_fund":{"USDT":"\(Self.insuranceFund)"},
-             "commands":[]}
-            """
-        return try! JSONParser.parse(Array(text.utf8))
+            object([("notional_floor", decimal($0.notionalFloor)), ("notional_cap", decimal($0.notionalCap)),
+                    ("max_leverage", decimal($0.maxLeverage)), ("mmr", decimal($0.maintenanceMarginRate))])
+        }
+        let first = Timestamp.formatISO8601(bars[0].time), last = Timestamp.formatISO8601(bars[bars.count - 1].time)
+        return object([
+            ("description", .string("solvent demo: \(traders.count) traders on \(Self.symbol), \(first) to \(last)")),
+            ("start", object([
+                ("time", .string(first)),
+                ("policy", object([("warning_ratio", .string("0.5")), ("call_ratio", .string("0.7")), ("restore_ratio", .string("0.5"))])),
+                ("assets", object([("USDT", .string("1")), ("BTC", open)])),
+                ("haircuts", object([("BTC", .string("0.05"))])),
+                ("instruments", .array([object([("symbol", .string(Self.symbol)), ("kind", .string("linear_perpetual")), ("base", .string("BTC")),
+                                                ("settle", .string("USDT")), ("contract_size", .string("1")), ("brackets", .array(tiers))])])),
+                ("marks", object([(Self.symbol, open)])),
+                ("accounts", .array([])),
+            ])),
+            ("parameters", object([("preset", .string("exchange")), ("grace_period_ms", .number(String(Self.gracePeriodMs))),
+                                   ("mark_staleness_ms", .number(String(4 * 3_600_000))), ("oracle_divergence_limit", .string("0.25"))])),
+            ("insurance_fund", object([("USDT", .string(Self.insuranceFund))])),
+            ("commands", .array([])),
+        ])
     }
 
     /// Progress of a replay: bars done, and the last bar's time.
@@ -83,14 +94,13 @@ public struct LiveDemo: Sendable {
         let barMs = max(60_000, bars[1].time - bars[0].time)
         let pause = barsPerSecond.map { Duration.seconds(1 / (Double(Self.pointsPerBar) * $0)) }
 
-        func submit(_ texts: [String]) async throws {
-            var commands: [(command: JSONValue, key: String)] = []
-            for text in texts {
+        // Typed commands straight to the engine (the replay's own times; keys demo-1, demo-2, …).
+        func submit(_ commands: [EngineCommand], at time: Int64) async throws {
+            let requests = commands.map { command -> CommandRequest in
                 serial += 1
-                commands.append((try JSONParser.parse(Array(text.utf8)), "demo-\(serial)"))
+                return CommandRequest(TimedCommand(time: time, command: command, key: "demo-\(serial)"))
             }
-            let results = if let metrics { try await metrics.submit(batch: commands, to: engine) }
-                else { try await engine.submit(batch: commands) }
+            let results = if let metrics { try await metrics.submit(batch: requests, to: engine) } else { try await engine.submit(batch: requests) }
             for result in results {
                 for kind in result.kinds { tally[kind, default: 0] += 1 }
                 for event in result.applied where event.kind == .marginCall {
@@ -102,7 +112,6 @@ public struct LiveDemo: Sendable {
                 }
             }
         }
-        func submit(_ text: String) async throws { try await submit([text]) }
 
         for (b, bar) in bars.enumerated() {
             let path = Self.path(bar)
@@ -111,23 +120,21 @@ public struct LiveDemo: Sendable {
                 let time = bar.time + Int64(p) * (barMs / Int64(path.count))
                 while let first = scheduled.first, first.time <= time {
                     scheduled.removeFirst()
-                    try await submit(#"{"time":\#(first.time),"type":"deposit","account":"\#(first.account)","asset":"USDT","amount":"\#(first.amount)"}"#)
+                    try await submit([.deposit(account: first.account, asset: "USDT", amount: first.amount, settle: nil)], at: first.time)
                 }
                 let levels = SyntheticBook.levels(around: price, depth: max(0.01, volume * Self.depthFraction), rounding: .toNearestOrAwayFromZero)
-                let bids = levels.bids.map { #"["\#($0.price)","\#($0.quantity)"]"# }.joined(separator: ",")
-                let asks = levels.asks.map { #"["\#($0.price)","\#($0.quantity)"]"# }.joined(separator: ",")
                 // One price point is one journal transaction (group commit): its book, index and mark.
-                try await submit([#"{"time":\#(time),"type":"book","symbol":"\#(Self.symbol)","bids":[\#(bids)],"asks":[\#(asks)]}"#,
-                                  #"{"time":\#(time),"type":"index","symbol":"\#(Self.symbol)","price":"\#(price)"}"#,
-                                  #"{"time":\#(time),"type":"mark","symbol":"\#(Self.symbol)","price":"\#(price)"}"#])
+                try await submit([.book(symbol: Self.symbol, bids: levels.bids, asks: levels.asks),
+                                  .indexPrice(symbol: Self.symbol, price: price, sourceTime: time),
+                                  .markPrice(symbol: Self.symbol, price: price, sourceTime: time)], at: time)
                 if p == 0 {
-                    for k in opening[b] { try await open(traders[k], at: price, time: time, submit: submit) }
+                    for k in opening[b] { try await submit(openingCommands(traders[k], at: price), at: time) }
                 }
                 if p == path.count - 1 {
                     for k in closing[b] {
                         guard let quantity = await engine.positionQuantity(account: traders[k].id, symbol: Self.symbol), !quantity.isZero else { continue }
                         let fee = (quantity.magnitude * price * Self.feeRate).rounded(toDigits: 8, rule: .up)
-                        try await submit(#"{"time":\#(time),"type":"fill","account":"\#(traders[k].id)","symbol":"\#(Self.symbol)","quantity":"\#(-quantity)","price":"\#(price)","fee":"\#(fee)"}"#)
+                        try await submit([.fill(account: traders[k].id, symbol: Self.symbol, quantity: -quantity, price: price, fee: fee, orderID: nil)], at: time)
                     }
                 }
                 if let pause { try await Task.sleep(for: pause) }
@@ -157,17 +164,17 @@ public struct LiveDemo: Sendable {
     }
 
     /// A trader's opening: collateral (IM × (1 + buffer), the leverage capped by the bracket), leverage, the fill.
-    func open(_ trader: SyntheticTrader, at price: FixedDecimal, time: Int64, submit: ([String]) async throws -> Void) async throws {
+    func openingCommands(_ trader: SyntheticTrader, at price: FixedDecimal) -> [EngineCommand] {
         let quantity = FixedDecimal(raw: Int128((trader.notional / DoubleBoundary.double(price) * 1000).rounded()) * 1_000_000_000_000_000)
-        guard quantity.isPositive else { return }
+        guard quantity.isPositive else { return [] }
         let notional = quantity * price
         let brackets = Backtest.staticTiers
         let cap = brackets.brackets[brackets.index(forNotional: notional)].maxLeverage
         let leverage = FixedDecimal.minimum(FixedDecimal(trader.leverage), cap)
         let collateral = (notional / leverage * DoubleBoundary.decimal(1 + trader.buffer)!).rounded(toDigits: 2, rule: .up) + FixedDecimal(1)
         let fee = (notional * Self.feeRate).rounded(toDigits: 8, rule: .up)
-        try await submit([#"{"time":\#(time),"type":"deposit","account":"\#(trader.id)","asset":"USDT","amount":"\#(collateral)"}"#,
-                          #"{"time":\#(time),"type":"set_leverage","account":"\#(trader.id)","symbol":"\#(Self.symbol)","leverage":"\#(leverage)"}"#,
-                          #"{"time":\#(time),"type":"fill","account":"\#(trader.id)","symbol":"\#(Self.symbol)","quantity":"\#(trader.side > 0 ? quantity : -quantity)","price":"\#(price)","fee":"\#(fee)"}"#])
+        return [.deposit(account: trader.id, asset: "USDT", amount: collateral, settle: nil),
+                .setLeverage(account: trader.id, symbol: Self.symbol, leverage: leverage),
+                .fill(account: trader.id, symbol: Self.symbol, quantity: trader.side > 0 ? quantity : -quantity, price: price, fee: fee, orderID: nil)]
     }
 }

@@ -21,11 +21,6 @@ public struct APIError: HTTPResponseError, Sendable, Hashable, CustomStringConve
         self.retryAfter = retryAfter
     }
 
-    /// The same error as the older `ServiceError` value (status as a number).
-    public init(_ error: ServiceError) {
-        self.init(HTTPResponse.Status(code: error.status), field: error.field, reason: error.reason, retryAfter: error.retryAfter)
-    }
-
     /// A decoder's error: 400 with the JSON path of the fault.
     public init(_ error: InputError) {
         self.init(.badRequest, field: error.path, reason: error.reason)
@@ -56,8 +51,8 @@ public struct APIError: HTTPResponseError, Sendable, Hashable, CustomStringConve
 }
 
 /// Maps every error a route (or a middleware after it) throws onto `APIError`, in one place:
-/// `APIError` and other `HTTPResponseError`s render themselves; `ServiceError` and `InputError`
-/// become their `APIError`; the router's own 404 names the route, or becomes 405 with `Allow`
+/// `APIError` and other `HTTPResponseError`s render themselves; an `InputError` (a decoder's)
+/// becomes its 400 `APIError`; the router's own 404 names the route, or becomes 405 with `Allow`
 /// when the path exists under other methods (`allowedMethods`, from the OpenAPI document); any
 /// other error is a 500 with its description. Add it once, before the routes.
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -90,8 +85,6 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return (error, nil)
-        case let error as ServiceError:
-            return (APIError(error), nil)
         case let error as InputError:
             return (APIError(error), nil)
         case let error as HTTPError:

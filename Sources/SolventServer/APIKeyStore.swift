@@ -1,3 +1,4 @@
+import HTTPTypes
 import Crypto
 import Foundation
 public import SolventCore
@@ -165,9 +166,9 @@ public actor APIKeyStore {
         let data = try encoder.encode(keys.values.sorted { $0.id < $1.id })
         let temporary = path + ".tmp.\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw ServiceError(status: 500, field: "keys", reason: "cannot write \(temporary)")
+            throw APIError(.internalServerError, field: "keys", reason: "cannot write \(temporary)")
         }
-        guard rename(temporary, path) == 0 else { throw ServiceError(status: 500, field: "keys", reason: "cannot replace \(path)") }
+        guard rename(temporary, path) == 0 else { throw APIError(.internalServerError, field: "keys", reason: "cannot replace \(path)") }
         loadedIdentity = FileIdentity(path: path)
     }
 }
@@ -191,21 +192,4 @@ struct FileIdentity: Hashable, Sendable {
         nanoseconds = info.st_mtim.tv_nsec
         #endif
     }
-}
-
-/// An API error: HTTP status, the field at fault and why (rendered as JSON).
-public struct ServiceError: Error, Sendable {
-    public var status: Int
-    public var field: String
-    public var reason: String
-    /// For 429: seconds until a request would be allowed (the Retry-After header).
-    public var retryAfter: Int?
-    public init(status: Int, field: String, reason: String, retryAfter: Int? = nil) {
-        self.status = status
-        self.field = field
-        self.reason = reason
-        self.retryAfter = retryAfter
-    }
-
-    public var json: String { APIError.json(field: field, reason: reason) }
 }

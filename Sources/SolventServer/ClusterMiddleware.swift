@@ -26,13 +26,13 @@ struct ClusterMiddleware: RouterMiddleware {
                 var location = url
                 while location.hasSuffix("/") { location.removeLast() }
                 location += request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-                var response = SolventAPI.json(ServiceError(status: 307, field: "leader", reason: "this node is a standby: the leader \(status.leaderID ?? "") is at \(url)").json,
+                var response = SolventAPI.json(APIError(.temporaryRedirect, field: "leader", reason: "this node is a standby: the leader \(status.leaderID ?? "") is at \(url)").json,
                                                status: .temporaryRedirect)
                 response.headers[.location] = location
                 response.headers[Self.roleHeader] = status.role.rawValue
                 return response
             }
-            var response = SolventAPI.json(ServiceError(status: 503, field: "leader", reason: "no leader is known right now (a takeover takes up to the lease): retry").json,
+            var response = SolventAPI.json(APIError(.serviceUnavailable, field: "leader", reason: "no leader is known right now (a takeover takes up to the lease): retry").json,
                                            status: .serviceUnavailable)
             response.headers[.retryAfter] = "1"
             response.headers[Self.roleHeader] = status.role.rawValue

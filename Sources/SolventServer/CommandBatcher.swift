@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// Group commit for concurrent API writers: commands that arrive while the engine is busy
 /// wait here and go to the journal together, in one transaction (one fsync), in arrival order.
 /// Under no load a batch is one command; under load the batch grows with the queue, so the
@@ -35,11 +37,11 @@ public actor CommandBatcher {
     /// Commands waiting now.
     public var queued: Int { pending.count }
 
-    /// Journals and applies `command`, possibly with others; a 503 `ServiceError` when the queue is full.
+    /// Journals and applies `command`, possibly with others; a 503 `APIError` when the queue is full.
     public func submit(_ command: CommandRequest) async throws -> Result {
         guard pending.count < maximumQueue else {
             metrics.refused("queue_full")
-            throw ServiceError(status: 503, field: "", reason: "the command queue is full (\(maximumQueue) commands waiting): retry later",
+            throw APIError(.serviceUnavailable, field: "", reason: "the command queue is full (\(maximumQueue) commands waiting): retry later",
                                retryAfter: retryAfterSeconds)
         }
         return try await withCheckedThrowingContinuation { continuation in

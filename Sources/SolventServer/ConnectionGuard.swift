@@ -1,3 +1,4 @@
+import HTTPTypes
 public import Hummingbird
 public import HummingbirdCore
 public import HummingbirdWebSocket
@@ -25,6 +26,9 @@ struct SolventHTTPChannel: ServerChildChannel {
         do { try channel.pipeline.syncOperations.addHandler(RawResponder(headerTimeout: headerTimeout)) } catch { return channel.eventLoop.makeFailedFuture(error) }
         return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             try channel.pipeline.syncOperations.addHandler(ParseErrorResponder())
+            // Before the upgrade handler, which closes a malformed upgrade without an answer.
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(UpgradeHeadChecker(), position: .after(decoder))
             return value
         }
     }
@@ -49,22 +53,22 @@ struct SolventHTTPChannel: ServerChildChannel {
 /// Refusals of WebSocket upgrades by connection, recorded by the route's `shouldUpgrade` and
 /// written by `RawResponder` in place of the library's empty 400.
 enum UpgradeRefusals {
-    private static let refusals = NIOLockedValueBox<[ObjectIdentifier: ServiceError]>([:])
+    private static let refusals = NIOLockedValueBox<[ObjectIdentifier: APIError]>([:])
 
-    static func record(_ error: ServiceError, channel: any Channel) {
+    static func record(_ error: APIError, channel: any Channel) {
         refusals.withLockedValue { $0[ObjectIdentifier(channel)] = error }
     }
 
-    static func take(channel: any Channel) -> ServiceError? {
+    static func take(channel: any Channel) -> APIError? {
         refusals.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
     /// A complete HTTP/1.1 response with a JSON error body that closes the connection.
-    static func response(_ error: ServiceError) -> ByteBuffer {
+    static func response(_ error: APIError, headers: [(String, String)] = []) -> ByteBuffer {
         let body = error.json
-        let reason = HTTPResponseStatus(statusCode: error.status).reasonPhrase
-        var head = "HTTP/1.1 \(error.status) \(reason)\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\nconnection: close\r\n"
+        var head = "HTTP/1.1 \(error.status.code) \(error.status.reasonPhrase)\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\nconnection: close\r\n"
         if let retryAfter = error.retryAfter { head += "retry-after: \(retryAfter)\r\n" }
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         return ByteBuffer(string: head + "\r\n" + body)
     }
 }
@@ -195,15 +199,61 @@ final class ParseErrorResponder: ChannelInboundHandler, RemovableChannelHandler 
         // The input ended inside a request: the client left (or the server stopped reading a
         // body it refused, after answering 413). Nothing to answer; the connection winds down.
         if case .invalidEOFState = parserError { return }
-        let answer: ServiceError = switch parserError {
-        case .headerOverflow: ServiceError(status: 431, field: "headers", reason: "request headers too large (at most \(SolventAPI.maximumHeaderBytes) bytes)")
-        case .invalidContentLength, .unexpectedContentLength: ServiceError(status: 400, field: "Content-Length", reason: "not a valid Content-Length")
-        default: ServiceError(status: 400, field: "request", reason: "not an HTTP/1.1 request (\(parserError))")
+        let answer: APIError = switch parserError {
+        case .headerOverflow: APIError(.requestHeaderFieldsTooLarge, field: "headers", reason: "request headers too large (at most \(SolventAPI.maximumHeaderBytes) bytes)")
+        case .invalidContentLength, .unexpectedContentLength: APIError(.badRequest, field: "Content-Length", reason: "not a valid Content-Length")
+        default: APIError(.badRequest, field: "request", reason: "not an HTTP/1.1 request (\(parserError))")
         }
         if let raw = try? context.pipeline.syncOperations.handler(type: RawResponder.self) {
             raw.answer(UpgradeRefusals.response(answer))
         } else {
             context.close(promise: nil)
         }
+    }
+}
+
+/// Added after the HTTP decoder, before the WebSocket upgrade handler: a WebSocket upgrade
+/// (`Connection: Upgrade`, `Upgrade: websocket`) without a `Sec-WebSocket-Key` is answered 400,
+/// one with a `Sec-WebSocket-Version` other than 13 is answered 426 with `Sec-WebSocket-Version: 13`
+/// (RFC 6455 §4.2.1, §4.4), both with the JSON error body, and the connection closes. (NIO's
+/// upgrader refuses both by closing the connection without a status.)
+final class UpgradeHeadChecker: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    /// A refused request's head was answered: its body parts are dropped.
+    private var refused = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data) {
+            refused = false
+            if let (error, headers) = Self.refusal({ head.headers[$0] }) {
+                refused = true
+                if let raw = try? context.pipeline.syncOperations.handler(type: RawResponder.self) {
+                    raw.answer(UpgradeRefusals.response(error, headers: headers))
+                } else {
+                    context.close(promise: nil)
+                }
+                return
+            }
+        }
+        if refused { return }
+        context.fireChannelRead(data)
+    }
+
+    /// The answer to a malformed WebSocket upgrade, nil for any other request; `headers` gives
+    /// the values of a header (case-insensitive name).
+    static func refusal(_ headers: (String) -> [String]) -> (APIError, [(String, String)])? {
+        let connection = headers("connection").flatMap { $0.split(separator: ",") }.map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
+        guard connection.contains("upgrade"), headers("upgrade").contains(where: { $0.lowercased().contains("websocket") }) else { return nil }
+        let keys = headers("sec-websocket-key"), versions = headers("sec-websocket-version")
+        guard keys.count == 1, !keys[0].isEmpty else {
+            return (APIError(.badRequest, field: "Sec-WebSocket-Key", reason: "a WebSocket upgrade needs one Sec-WebSocket-Key header (RFC 6455 section 4.1)"), [])
+        }
+        guard versions == ["13"] else {
+            return (APIError(.upgradeRequired, field: "Sec-WebSocket-Version",
+                             reason: "only WebSocket version 13 is supported (RFC 6455), found \(versions.isEmpty ? "none" : versions.joined(separator: ", ").prefix(40))"),
+                    [("sec-websocket-version", "13")])
+        }
+        return nil
     }
 }

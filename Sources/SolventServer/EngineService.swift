@@ -1,3 +1,4 @@
+import HTTPTypes
 import Foundation
 public import SolventCore
 public import SolventEngine
@@ -112,19 +113,8 @@ public actor EngineService {
                             clock: ServiceClock = .wall) throws -> EngineService {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let secret = try ReservesSecret.load(path: directory + "/reserves.secret", create: true)
-        let journaled: JournaledEngine
-        if let postgres {
-            let journal = try PostgresJournal(url: postgres, schema: schema)
-            if try journal.read().genesis != nil {
-                journaled = try JournaledEngine.recover(journal: journal, snapshotEvery: snapshotEvery).engine
-            } else {
-                journaled = try JournaledEngine.create(scenario: genesis(), journal: journal, snapshotEvery: snapshotEvery)
-            }
-        } else if FileManager.default.fileExists(atPath: directory + "/journal.sqlite") {
-            journaled = try JournaledEngine.recover(journal: SQLiteJournal(directory: directory, create: false), snapshotEvery: snapshotEvery).engine
-        } else {
-            journaled = try JournaledEngine.create(scenario: genesis(), sqliteDirectory: directory, snapshotEvery: snapshotEvery)
-        }
+        let journaled = try JournalBackend(directory: directory, postgres: postgres, schema: schema)
+            .openOrCreate(genesis: try genesis(), snapshotEvery: snapshotEvery)
         return EngineService(journaled: journaled, reservesSecret: secret, hub: hub, snapshotEvery: snapshotEvery, clock: clock)
     }
 
@@ -186,7 +176,7 @@ public actor EngineService {
             // A cluster node that does not lead (any more): nothing was journaled; the engine,
             // ahead of its journal, is rebuilt from it (EngineService+Cluster.swift).
             try? rebuildFromJournal()
-            throw ServiceError(status: 503, field: "leader", reason: "this node does not lead the cluster (\(fenced)): retry, or send it to the leader (GET /v1/cluster)", retryAfter: 1)
+            throw APIError(.serviceUnavailable, field: "leader", reason: "this node does not lead the cluster (\(fenced)): retry, or send it to the leader (GET /v1/cluster)", retryAfter: 1)
         }
         var results: [CommandOutcome] = []
         var pricesMoved = false
@@ -317,37 +307,27 @@ public actor EngineService {
         return rows
     }
 
-    /// The pre-trade check of an order (`place_order` fields: id?, account, symbol, quantity,
-    /// price, reduce_only?) without placing it: JSON `{"accepted":true,"reduces",…}` or
-    /// `{"accepted":false,"code","field","reason"}`. Malformed input throws with its path.
-    public func checkOrder(_ document: JSONValue) throws -> String {
+    /// The body of `POST /v1/orders/check` as the typed `place_order` it would be (`type` and
+    /// `time` are ignored, `id` defaults to `check`), decoded by the one decoder; errors name the field.
+    public nonisolated static func orderCheckCommand(_ document: JSONValue) throws -> EngineCommand {
         guard case .object(var members) = document else { throw InputError(path: "", reason: "an order is a JSON object") }
         members.removeAll { $0.key == "type" || $0.key == "time" }
         if !members.contains(where: { $0.key == "id" }) { members.append((key: "id", value: .string("check"))) }
         members.append((key: "type", value: .string("place_order")))
-        let engine = journaled.engine
-        let timed = try Scenario.decodeCommand(JSONReader(.object(members), path: ""), assetIndex: [:], defaultTime: engine.state.time)
-        guard case .placeOrder(let id, let account, let symbol, let quantity, let price, let reduceOnly) = timed.command else {
+        return try Scenario.decodeCommand(JSONReader(.object(members), path: ""), assetIndex: [:], defaultTime: TimedCommand.unstamped).command
+    }
+
+    /// The pre-trade check of a typed `place_order` against the current state (nothing changes):
+    /// the check, or the engine's rejection; with the engine's event sequence at the check.
+    public func checkOrder(_ command: EngineCommand) throws -> (check: Result<OrderCheck, RejectReason>, sequence: Int64) {
+        guard case .placeOrder(let id, let account, let symbol, let quantity, let price, let reduceOnly) = command else {
             throw InputError(path: "type", reason: "not an order")
         }
-        var w = JSONWriter()
-        w.beginObject()
-        do {
-            let check = try engine.checkOrder(id: id, account: account, symbol: symbol, quantity: quantity, price: price, reduceOnly: reduceOnly)
-            w.key("accepted"); w.bool(true)
-            w.key("reduces"); w.bool(check.reduces)
-            w.key("reduce_only"); w.bool(check.reduceOnly)
-            w.member("reserved_margin", check.reservedMargin)
-            w.key("free_margin"); w.optionalDecimal(check.freeMargin)
-        } catch {
-            w.key("accepted"); w.bool(false)
-            w.key("code"); w.integer(error.code.rawValue)
-            w.member("field", error.field)
-            w.member("reason", error.message)
+        let engine = journaled.engine
+        let check = Result { () throws(RejectReason) in
+            try engine.checkOrder(id: id, account: account, symbol: symbol, quantity: quantity, price: price, reduceOnly: reduceOnly)
         }
-        w.key("engine_sequence"); w.integer(engine.state.eventSequence)
-        w.endObject()
-        return w.string
+        return (check, engine.state.eventSequence)
     }
 
     /// The account holding open order `id` (nil: no such open order). Order ids are per
@@ -397,10 +377,10 @@ public actor EngineService {
 
     /// The liabilities commitment at the current state (rebuilt when the journal moved on).
     func reservesSnapshot() throws -> ReservesSnapshot {
-        guard let secret = reservesSecret else { throw ServiceError(status: 404, field: "reserves", reason: "proof of reserves is not enabled") }
+        guard let secret = reservesSecret else { throw APIError(.notFound, field: "reserves", reason: "proof of reserves is not enabled") }
         if let reserves, reserves.sequence == journaled.lastSequence { return reserves.snapshot }
         let engine = journaled.engine
-        guard !engine.state.accounts.isEmpty else { throw ServiceError(status: 404, field: "reserves", reason: "no accounts yet") }
+        guard !engine.state.accounts.isEmpty else { throw APIError(.notFound, field: "reserves", reason: "no accounts yet") }
         let snapshot = try ReservesSnapshot(state: engine.state, stateHash: engine.stateHash(), secret: secret)
         reserves = (journaled.lastSequence, snapshot)
         return snapshot

@@ -71,22 +71,23 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible {
         .choice("log_level", ["trace", "debug", "info", "notice", "warning", "error", "critical"], \.logLevel,
                 help: "trace, debug, info, notice, warning, error or critical (default info)"),
         .document("webhooks", secret: true, help: "JSON array of {name, url, secret, events?, accounts?} (secrets redacted in logs)",
-                  show: { c in "[" + c.webhooks.map(\.description).joined(separator: ", ") + "]" }) { c, r throws(InputError) in
-            var seen: Set<String> = []
-            c.webhooks = try r.elements().enumerated().map { (k, value) throws(InputError) in
-                let subscription = try WebhookSubscription.decode(value, path: r.path + "[\(k)]")
-                guard seen.insert(subscription.name).inserted else { throw InputError(path: r.path + "[\(k)].name", reason: "\"\(subscription.name)\" is used twice") }
-                return subscription
-            }
-        },
+                  show: { c in "[" + c.webhooks.map(\.description).joined(separator: ", ") + "]" }, decode: decodeWebhooks),
         .document("webhook_retry", help: "JSON {base_ms, max_ms, max_attempts, timeout_ms, concurrency} (default 1000, 600000, 10, 10000, 8)",
                   show: { c in
                       let p = c.webhookRetry
                       return "{base_ms \(p.baseMilliseconds), max_ms \(p.maxMilliseconds), max_attempts \(p.maxAttempts), timeout_ms \(p.timeoutMilliseconds), concurrency \(p.concurrency)}"
-                  }) { c, r throws(InputError) in
-            c.webhookRetry = try WebhookRetryPolicy.decode(r)
-        },
+                  }, decode: { c, r throws(InputError) in c.webhookRetry = try WebhookRetryPolicy.decode(r) }),
     ]
+
+    /// The webhook subscriptions (names unique); errors name the element and member.
+    static func decodeWebhooks(_ c: inout ServiceConfiguration, _ r: JSONReader) throws(InputError) {
+        var seen: Set<String> = []
+        c.webhooks = try r.elements().enumerated().map { (k, value) throws(InputError) in
+            let subscription = try WebhookSubscription.decode(value, path: r.path + "[\(k)]")
+            guard seen.insert(subscription.name).inserted else { throw InputError(path: r.path + "[\(k)].name", reason: "\"\(subscription.name)\" is used twice") }
+            return subscription
+        }
+    }
 
     /// Resolves the layers: `file` (a parsed `--config` document and its name), the process's
     /// `environment` and the `flags` left on the command line (`--key value` or `--key=value`).

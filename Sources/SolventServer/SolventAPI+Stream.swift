@@ -18,14 +18,14 @@ extension SolventAPI {
             do {
                 _ = try await streamFilter(request, context, limiter)
                 guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                    throw ServiceError(status: 426, field: "Upgrade", reason: "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)")
+                    throw APIError(.upgradeRequired, field: "Upgrade", reason: "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)")
                 }
                 return .upgrade([:])
-            } catch let error as ServiceError {
+            } catch let error as APIError {
                 // The upgrade library answers any refusal with an empty 400: the connection's
                 // RawResponder writes this status and JSON body instead.
                 if let channel = context.channel { UpgradeRefusals.record(error, channel: channel) }
-                throw ServiceHTTPError(error: error)
+                throw error
             }
         }, onUpgrade: { inbound, outbound, context in
             guard let (principal, filter) = try? await streamFilter(context.request, context.requestContext, nil) else { return }
@@ -84,41 +84,30 @@ extension SolventAPI {
     static func streamFilter(_ request: Request, _ context: SolventRequestContext, _ limiter: RateLimiter?) async throws -> (Principal, EventHub.Filter) {
         let query = request.uri.queryParameters
         guard let principal = context.identity else {
-            throw ServiceError(status: 401, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>, or access_token=<API key>")
+            throw APIError(.unauthorized, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>, or access_token=<API key>")
         }
         if let limiter { try await limit(principal, limiter) }
         var channels: Set<StreamChannel> = []
         for name in (query.get("channels") ?? "events").split(separator: ",") {
             guard let channel = StreamChannel(rawValue: String(name)) else {
-                throw ServiceError(status: 400, field: "channels", reason: "unknown channel \"\(name)\" (events, prices, risk)")
+                throw APIError(.badRequest, field: "channels", reason: "unknown channel \"\(name)\" (events, prices, risk)")
             }
             channels.insert(channel)
         }
-        guard !channels.isEmpty else { throw ServiceError(status: 400, field: "channels", reason: "name at least one of events, prices, risk") }
+        guard !channels.isEmpty else { throw APIError(.badRequest, field: "channels", reason: "name at least one of events, prices, risk") }
         var account = query.get("account").map { String($0) }
         if let account { try accountID(account, field: "account") }
         switch principal.role {
         case .operator_: break
         case .account:
             if let requested = account, requested != principal.account {
-                throw ServiceError(status: 403, field: "account", reason: "this key may only stream account \"\(principal.account ?? "")\"")
+                throw APIError(.forbidden, field: "account", reason: "this key may only stream account \"\(principal.account ?? "")\"")
             }
-            if channels.contains(.risk) { throw ServiceError(status: 403, field: "channels", reason: "the risk channel is for operator keys") }
+            if channels.contains(.risk) { throw APIError(.forbidden, field: "channels", reason: "the risk channel is for operator keys") }
             account = principal.account
         case .priceFeeder, .fillFeeder:
-            if channels != [.prices] { throw ServiceError(status: 403, field: "channels", reason: "the \(principal.role.rawValue) role may stream prices only") }
+            if channels != [.prices] { throw APIError(.forbidden, field: "channels", reason: "the \(principal.role.rawValue) role may stream prices only") }
         }
         return (principal, EventHub.Filter(account: account, channels: channels))
-    }
-}
-
-/// A service error raised where Hummingbird expects an HTTP error (the WebSocket upgrade).
-struct ServiceHTTPError: HTTPResponseError {
-    let error: ServiceError
-    var status: HTTPResponse.Status { HTTPResponse.Status(code: error.status) }
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = SolventAPI.json(error.json, status: status)
-        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-        return response
     }
 }

@@ -26,7 +26,8 @@ public enum SolventAPI {
         let router = Router(context: SolventRequestContext.self)
         // Structured request logs (method, path, request id as metadata) at debug level: `log_level debug` shows them.
         router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
-        router.add(middleware: JSONErrorMiddleware())
+        // Every error a route throws becomes the JSON error body here, once (APIError.swift).
+        router.add(middleware: APIErrorMiddleware())
         // A cluster node: writes on a standby go to the leader; answers carry the sequence (docs/cluster.md).
         if let cluster { router.add(middleware: ClusterMiddleware(cluster: cluster)) }
         router.add(middleware: APIKeyAuthenticator(keys: keys, limiter: limiter))
@@ -36,12 +37,12 @@ public enum SolventAPI {
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
         }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(
-                        state: await engine.gauges(), hub: engine.hub,
-                        webhooks: try webhooks.map { (try $0.outbox.counts(), try $0.outbox.cursor()) })
-                        + (cluster?.metricsText(applied: await engine.journalSequence) ?? ""))))
+        router.get("/metrics") { _, _ -> Response in
+            var outbox: (counts: [WebhookDelivery.Status: Int], cursor: Int64)? = nil
+            if let webhooks { outbox = (try await webhooks.outbox.counts(), try await webhooks.outbox.cursor()) }
+            var text = metrics.exposition(state: await engine.gauges(), hub: engine.hub, webhooks: outbox)
+            if let cluster { text += cluster.metricsText(applied: await engine.journalSequence) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
@@ -54,173 +55,161 @@ public enum SolventAPI {
             return json("{\"node_id\":null,\"role\":\"single\",\"leader_id\":null,\"leader_url\":null,\"epoch\":0,\"applied_sequence\":\(sequence),\"state_hash\":\"\(hash)\",\"head_sequence\":\(sequence),\"lag_commands\":0,\"lag_ms\":0,\"lease_ms\":null}")
         }
 
-        router.get("/v1/accounts") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                try authorize(principal, .readAll, account: nil)
-                let query = request.uri.queryParameters
-                let limit = Int(try integer(query.get("limit"), field: "limit", default: 100, in: 1...10_000))
-                let after = query.get("after").map { String($0) }
-                if let after { try accountID(after, field: "after") }
-                var status: MarginStatus? = nil
-                if let name = query.get("status") {
-                    guard let known = MarginStatus.allCases.first(where: { $0.name == name }) else {
-                        throw ServiceError(status: 400, field: "status", reason: "one of \(MarginStatus.allCases.map(\.name).joined(separator: ", ")), found \"\(name.prefix(40))\"")
-                    }
-                    status = known
+        router.get("/v1/accounts") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            try authorize(principal, .readAll, account: nil)
+            let query = request.uri.queryParameters
+            let limit = Int(try integer(query.get("limit"), field: "limit", default: 100, in: 1...10_000))
+            let after = query.get("after").map { String($0) }
+            if let after { try accountID(after, field: "after") }
+            var status: MarginStatus? = nil
+            if let name = query.get("status") {
+                guard let known = MarginStatus.allCases.first(where: { $0.name == name }) else {
+                    throw APIError(.badRequest, field: "status", reason: "one of \(MarginStatus.allCases.map(\.name).joined(separator: ", ")), found \"\(name.prefix(40))\"")
                 }
-                let rows = await engine.accounts(status: status, after: after, limit: limit)
-                var w = JSONWriter()
+                status = known
+            }
+            let rows = await engine.accounts(status: status, after: after, limit: limit)
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("accounts"); w.beginArray()
+            for row in rows {
                 w.beginObject()
-                w.key("accounts"); w.beginArray()
-                for row in rows {
-                    w.beginObject()
-                    w.member("id", row.id)
-                    w.member("status", row.status.name)
-                    w.member("equity", row.equity)
-                    w.member("maintenance_margin", row.maintenanceMargin)
-                    w.key("margin_ratio"); w.optionalDecimal(row.marginRatio)
-                    w.key("positions"); w.integer(row.positions)
-                    w.endObject()
-                }
-                w.endArray()
-                w.key("next_after"); if rows.count == limit, let last = rows.last { w.string(last.id) } else { w.null() }
+                w.member("id", row.id)
+                w.member("status", row.status.name)
+                w.member("equity", row.equity)
+                w.member("maintenance_margin", row.maintenanceMargin)
+                w.key("margin_ratio"); w.optionalDecimal(row.marginRatio)
+                w.key("positions"); w.integer(row.positions)
                 w.endObject()
-                return json(w.string)
             }
+            w.endArray()
+            w.key("next_after"); if rows.count == limit, let last = rows.last { w.string(last.id) } else { w.null() }
+            w.endObject()
+            return json(w.string)
         }
 
-        router.get("/v1/accounts/:id") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                let id = try accountParameter(context)
-                try authorize(principal, .readAccount, account: id)
-                guard let body = await engine.account(id) else { throw ServiceError(status: 404, field: "id", reason: "unknown account \"\(id)\"") }
-                return json(body)
-            }
+        router.get("/v1/accounts/:id") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            let id = try accountParameter(context)
+            try authorize(principal, .readAccount, account: id)
+            guard let body = await engine.account(id) else { throw APIError(.notFound, field: "id", reason: "unknown account \"\(id)\"") }
+            return json(body)
         }
 
-        router.post("/v1/commands") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                let key = try idempotencyKey(request)
-                let document = try await body(request, context)
-                guard case .object = document else { throw ServiceError(status: 400, field: "", reason: "a command is a JSON object") }
-                if case .string(let account)? = document["account"] { try accountID(account, field: "account") }
-                // Engine time is the server's: stamped when the command is accepted (EngineService).
-                if principal.role != .operator_, document["time"] != nil {
-                    throw ServiceError(status: 400, field: "time",
-                                       reason: "engine time is set by the server when it accepts a command; only an operator key may send \"time\" (replay tools): leave it out")
-                }
-                // Decoded once, here, by the one decoder; keys are scoped per API key and the
-                // request's hash is journaled beside the command.
-                var command: CommandRequest
-                do {
-                    command = try CommandRequest.decode(document, key: principal.keyID + "/" + key,
-                                                        requestHash: requestHash(method: "POST", path: "/v1/commands", document))
-                } catch let error as InputError {
-                    metrics.refused("invalid")
-                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
-                }
-                try await authorize(principal, command.command.command, engine: engine)
-                // Order ids are per account: an account key's cancel names its own account.
-                if principal.role == .account, case let .cancelOrder(id, nil) = command.command.command {
-                    command.command.command = .cancelOrder(id: id, account: principal.account)
-                }
-                let result: CommandOutcome
-                do { result = try await batcher.submit(command) } catch let error as InputError {
-                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
-                }
-                if result.conflict {
-                    throw ServiceError(status: 422, field: "Idempotency-Key",
-                                       reason: "this key was already used by this API key with a different request (journal sequence \(result.sequence)): use a new key for a new request")
-                }
-                return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.map(\.body).joined(separator: ","))]}")
+        router.post("/v1/commands") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            let key = try idempotencyKey(request)
+            let document = try await body(request, context)
+            guard case .object = document else { throw APIError(.badRequest, field: "", reason: "a command is a JSON object") }
+            if case .string(let account)? = document["account"] { try accountID(account, field: "account") }
+            // Engine time is the server's: stamped when the command is accepted (EngineService).
+            if principal.role != .operator_, document["time"] != nil {
+                throw APIError(.badRequest, field: "time",
+                               reason: "engine time is set by the server when it accepts a command; only an operator key may send \"time\" (replay tools): leave it out")
             }
+            // Decoded once, here, by the one decoder; keys are scoped per API key and the
+            // request's hash is journaled beside the command.
+            var command: CommandRequest
+            do {
+                command = try CommandRequest.decode(document, key: principal.keyID + "/" + key,
+                                                    requestHash: requestHash(method: "POST", path: "/v1/commands", document))
+            } catch let error as InputError {
+                metrics.refused("invalid")
+                throw APIError(.badRequest, field: error.path, reason: error.reason)
+            }
+            try await authorize(principal, command.command.command, engine: engine)
+            // Order ids are per account: an account key's cancel names its own account.
+            if principal.role == .account, case let .cancelOrder(id, nil) = command.command.command {
+                command.command.command = .cancelOrder(id: id, account: principal.account)
+            }
+            let result = try await batcher.submit(command)
+            if result.conflict {
+                throw APIError(.unprocessableContent, field: "Idempotency-Key",
+                               reason: "this key was already used by this API key with a different request (journal sequence \(result.sequence)): use a new key for a new request")
+            }
+            return json("{\"sequence\":\(result.sequence),\"duplicate\":\(result.duplicate),\"events\":[\(result.events.map(\.body).joined(separator: ","))]}")
         }
 
-        router.post("/v1/orders/check") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                let document = try await body(request, context)
-                let account: String? = { if case .string(let a)? = document["account"] { return a } else { return nil } }()
-                if let account { try accountID(account, field: "account") }
-                try authorize(principal, .placeOrders, account: account)
-                do { return json(try await engine.checkOrder(document)) } catch let error as InputError {
-                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
+        router.post("/v1/orders/check") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            let command = try EngineService.orderCheckCommand(try await body(request, context))
+            // Authorized on the typed command, as a write would be (Action.of: an account key checks its own orders only).
+            try await authorize(principal, command, engine: engine)
+            let (check, sequence) = try await engine.checkOrder(command)
+            var w = JSONWriter()
+            w.beginObject()
+            switch check {
+            case .success(let check):
+                w.key("accepted"); w.bool(true)
+                w.key("reduces"); w.bool(check.reduces)
+                w.key("reduce_only"); w.bool(check.reduceOnly)
+                w.member("reserved_margin", check.reservedMargin)
+                w.key("free_margin"); w.optionalDecimal(check.freeMargin)
+            case .failure(let refusal):
+                w.key("accepted"); w.bool(false)
+                w.key("code"); w.integer(refusal.code.rawValue)
+                w.member("field", refusal.field)
+                w.member("reason", refusal.message)
+            }
+            w.key("engine_sequence"); w.integer(sequence)
+            w.endObject()
+            return json(w.string)
+        }
+
+        router.post("/v1/evaluate") { request, context -> Response in
+            _ = try await authenticate(context, limiter)
+            let document = try await body(request, context)
+            let input = try EvaluateInput.decode(document)
+            return json(String(decoding: EvaluateOutput.render(input), as: UTF8.self))
+        }
+
+        router.get("/v1/events") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            let query = request.uri.queryParameters
+            let after = try integer(query.get("after"), field: "after", default: 0, in: 0...Int64.max)
+            let limit = Int(try integer(query.get("limit"), field: "limit", default: 1000, in: 1...10_000))
+            var account = query.get("account").map { String($0) }
+            if let account { try accountID(account, field: "account") }
+            if principal.role == .account {
+                // An account key sees its own account's events only.
+                if let requested = account, requested != principal.account {
+                    throw APIError(.forbidden, field: "account", reason: "this key may only read account \"\(principal.account ?? "")\"")
                 }
+                account = principal.account
+            } else if principal.role != .operator_ {
+                throw APIError(.forbidden, field: "Authorization", reason: "the \(principal.role.rawValue) role cannot read events")
             }
+            let (events, oldest) = try await engine.events(EventQuery(after: after, account: account, kind: query.get("type").map { String($0) }, limit: limit))
+            return json("{\"oldest_retained\":\(oldest.map(String.init) ?? "null"),\"events\":[\(events.map(\.body).joined(separator: ","))]}")
         }
 
-        router.post("/v1/evaluate") { request, context in
-            await handle {
-                _ = try await authenticate(context, limiter)
-                let document = try await body(request, context)
-                do {
-                    let input = try EvaluateInput.decode(document)
-                    return json(String(decoding: EvaluateOutput.render(input), as: UTF8.self))
-                } catch let error as InputError {
-                    throw ServiceError(status: 400, field: error.path, reason: error.reason)
-                }
-            }
+        router.get("/v1/reserves/root") { request, context -> Response in
+            _ = try await authenticate(context, limiter)
+            return json(try await engine.reservesRoot())
         }
 
-        router.get("/v1/events") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                let query = request.uri.queryParameters
-                let after = try integer(query.get("after"), field: "after", default: 0, in: 0...Int64.max)
-                let limit = Int(try integer(query.get("limit"), field: "limit", default: 1000, in: 1...10_000))
-                var account = query.get("account").map { String($0) }
-                if let account { try accountID(account, field: "account") }
-                if principal.role == .account {
-                    // An account key sees its own account's events only.
-                    if let requested = account, requested != principal.account {
-                        throw ServiceError(status: 403, field: "account", reason: "this key may only read account \"\(principal.account ?? "")\"")
-                    }
-                    account = principal.account
-                } else if principal.role != .operator_ {
-                    throw ServiceError(status: 403, field: "Authorization", reason: "the \(principal.role.rawValue) role cannot read events")
-                }
-                let (events, oldest) = try await engine.events(EventQuery(after: after, account: account, kind: query.get("type").map { String($0) }, limit: limit))
-                return json("{\"oldest_retained\":\(oldest.map(String.init) ?? "null"),\"events\":[\(events.map(\.body).joined(separator: ","))]}")
-            }
+        router.get("/v1/reserves/proofs/:id") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            let id = try accountParameter(context)
+            try authorize(principal, .readAccount, account: id)
+            guard let proof = try await engine.reservesProof(id) else { throw APIError(.notFound, field: "id", reason: "no account \"\(id)\" in the tree") }
+            return json(proof)
         }
 
-        router.get("/v1/reserves/root") { request, context in
-            await handle {
-                _ = try await authenticate(context, limiter)
-                return json(try await engine.reservesRoot())
-            }
-        }
-
-        router.get("/v1/reserves/proofs/:id") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                let id = try accountParameter(context)
-                try authorize(principal, .readAccount, account: id)
-                guard let proof = try await engine.reservesProof(id) else { throw ServiceError(status: 404, field: "id", reason: "no account \"\(id)\" in the tree") }
-                return json(proof)
-            }
-        }
-
-        router.get("/v1/risk") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                try authorize(principal, .readAll, account: nil)
-                return json(await engine.riskSummary(includeHistory: true))
-            }
+        router.get("/v1/risk") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            try authorize(principal, .readAll, account: nil)
+            return json(await engine.riskSummary(includeHistory: true))
         }
 
         addStream(to: router, engine: engine, limiter: limiter)
         addWebhooks(to: router, webhooks: webhooks, limiter: limiter)
 
-        router.get("/v1/insurance-fund") { request, context in
-            await handle {
-                let principal = try await authenticate(context, limiter)
-                try authorize(principal, .readAll, account: nil)
-                return json(await engine.insuranceFund())
-            }
+        router.get("/v1/insurance-fund") { request, context -> Response in
+            let principal = try await authenticate(context, limiter)
+            try authorize(principal, .readAll, account: nil)
+            return json(await engine.insuranceFund())
         }
         return router
     }
@@ -251,20 +240,20 @@ public enum SolventAPI {
     static func integer(_ text: (some StringProtocol)?, field: String, default value: Int64, in range: ClosedRange<Int64>) throws -> Int64 {
         guard let text else { return value }
         guard let n = Int64(text), range.contains(n) else {
-            throw ServiceError(status: 400, field: field, reason: "an integer in \(range.lowerBound)...\(range.upperBound), found \"\(text.prefix(40))\"")
+            throw APIError(.badRequest, field: field, reason: "an integer in \(range.lowerBound)...\(range.upperBound), found \"\(text.prefix(40))\"")
         }
         return n
     }
 
     /// A valid account id (`AccountID.pattern`) or a 400 naming `field`.
     static func accountID(_ id: String, field: String) throws {
-        if let problem = AccountID.problem(id) { throw ServiceError(status: 400, field: field, reason: problem) }
+        if let problem = AccountID.problem(id) { throw APIError(.badRequest, field: field, reason: problem) }
     }
 
     /// The `id` path parameter, percent-decoded, as a valid account id.
     static func accountParameter(_ context: SolventRequestContext) throws -> String {
-        guard let raw = context.parameters.get("id") else { throw ServiceError(status: 400, field: "id", reason: "missing") }
-        guard let id = raw.removingPercentEncoding else { throw ServiceError(status: 400, field: "id", reason: "not a valid percent-encoded path segment") }
+        guard let raw = context.parameters.get("id") else { throw APIError(.badRequest, field: "id", reason: "missing") }
+        guard let id = raw.removingPercentEncoding else { throw APIError(.badRequest, field: "id", reason: "not a valid percent-encoded path segment") }
         try accountID(id, field: "id")
         return id
     }
@@ -293,7 +282,7 @@ public enum SolventAPI {
     /// The Idempotency-Key every write needs (1 to 200 characters), or a 400 naming it.
     static func idempotencyKey(_ request: Request) throws -> String {
         guard let key = request.headers[idempotencyHeader], !key.isEmpty, key.count <= 200 else {
-            throw ServiceError(status: 400, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
+            throw APIError(.badRequest, field: "Idempotency-Key", reason: "every write needs an Idempotency-Key header (1 to 200 characters)")
         }
         return key
     }
@@ -306,7 +295,7 @@ public enum SolventAPI {
             // Order ids are per account: an account key's cancel resolves within its own account.
             owner = await engine.orderOwner(id, account: principal.role == .account ? (account ?? principal.account) : account)
             if principal.role == .account, owner == nil || owner != principal.account {
-                throw ServiceError(status: 404, field: "id", reason: "no open order \"\(id)\" of account \"\(principal.account ?? "")\"")
+                throw APIError(.notFound, field: "id", reason: "no open order \"\(id)\" of account \"\(principal.account ?? "")\"")
             }
         }
         let (action, account) = Action.of(command, orderOwner: owner)
@@ -316,7 +305,7 @@ public enum SolventAPI {
     /// The request's principal (set by `APIKeyAuthenticator`), after its rate limit.
     static func authenticate(_ context: SolventRequestContext, _ limiter: RateLimiter) async throws -> Principal {
         guard let principal = context.identity else {
-            throw ServiceError(status: 401, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>")
+            throw APIError(.unauthorized, field: "Authorization", reason: "missing: send Authorization: Bearer <API key>")
         }
         try await limit(principal, limiter)
         return principal
@@ -330,7 +319,7 @@ public enum SolventAPI {
     /// Takes a token from `bucket` (a key's id, or `ip:ADDRESS` without a valid key), or throws 429.
     static func limit(bucket: String, _ limiter: RateLimiter) async throws {
         if let wait = await limiter.take(bucket) {
-            throw ServiceError(status: 429, field: "Authorization",
+            throw APIError(.tooManyRequests, field: "Authorization",
                                reason: "rate limit \(bucket.hasPrefix("ip:") ? "of requests without a valid key from this address" : "of this key") exceeded (\(Int(limiter.perSecond)) requests/s, burst \(Int(limiter.burst))): retry in \(Int((wait * 1000).rounded(.up))) ms",
                                retryAfter: max(1, Int(wait.rounded(.up))))
         }
@@ -339,7 +328,7 @@ public enum SolventAPI {
     static func authorize(_ principal: Principal, _ action: Action, account: String?) throws {
         guard principal.role.permits(action, account: account, boundAccount: principal.account) else {
             let target = account.map { " on account \"\($0)\"" } ?? ""
-            throw ServiceError(status: 403, field: "Authorization", reason: "the \(principal.role.rawValue) role may not \(action.rawValue)\(target)")
+            throw APIError(.forbidden, field: "Authorization", reason: "the \(principal.role.rawValue) role may not \(action.rawValue)\(target)")
         }
     }
 
@@ -347,7 +336,7 @@ public enum SolventAPI {
     /// limit is refused before anything is read, and the connection stops reading (it closes
     /// after the 413 instead of draining the body).
     static func body(_ request: Request, _ context: SolventRequestContext) async throws -> JSONValue {
-        let tooLarge = ServiceError(status: 413, field: "body", reason: "larger than \(maximumBody) bytes")
+        let tooLarge = APIError(.contentTooLarge, field: "body", reason: "larger than \(maximumBody) bytes")
         if let declared = request.headers[.contentLength], Int(declared).map({ $0 > maximumBody }) ?? true {
             context.channel?.close(mode: .input, promise: nil)
             throw tooLarge
@@ -358,43 +347,12 @@ public enum SolventAPI {
             throw tooLarge
         }
         do { return try JSONParser.parse(Array(buffer.readableBytesView)) } catch {
-            throw ServiceError(status: 400, field: "body", reason: error.description)
-        }
-    }
-
-    static func handle(_ work: () async throws -> Response) async -> Response {
-        do { return try await work() } catch let error as ServiceError {
-            var response = json(error.json, status: HTTPResponse.Status(code: error.status))
-            if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-            return response
-        } catch {
-            return json(ServiceError(status: 500, field: "", reason: "\(error)").json, status: .internalServerError)
+            throw APIError(.badRequest, field: "body", reason: error.description)
         }
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-/// Turns the router's own errors (no such route, method not allowed) into the API's JSON error body.
-struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as ServiceHTTPError {
-            throw error
-        } catch let error as HTTPError {
-            if error.status == .notFound, let allowed = OpenAPIDocument.methods(path: request.uri.path), !allowed.contains(request.method.rawValue) {
-                var response = SolventAPI.json(ServiceError(status: 405, field: "method",
-                                                            reason: "\(request.method.rawValue) is not allowed on \(request.uri.path) (allowed: \(allowed.joined(separator: ", ")))").json,
-                                               status: .methodNotAllowed)
-                response.headers[.allow] = allowed.joined(separator: ", ")
-                return response
-            }
-            let reason = error.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
-            return SolventAPI.json(ServiceError(status: error.status.code, field: "path", reason: reason).json, status: error.status)
-        }
     }
 }
 

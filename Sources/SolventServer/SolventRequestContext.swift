@@ -1,3 +1,4 @@
+import HTTPTypes
 public import Hummingbird
 public import HummingbirdAuth
 public import HummingbirdWebSocket
@@ -38,9 +39,9 @@ struct APIKeyAuthenticator: AuthenticatorMiddleware {
     let limiter: RateLimiter?
 
     func authenticate(request: Request, context: SolventRequestContext) async throws -> Principal? {
-        do { return try await resolve(request: request, context: context) } catch let error as ServiceHTTPError {
+        do { return try await resolve(request: request, context: context) } catch let error as APIError {
             // A refused WebSocket upgrade: the connection's RawResponder writes this answer.
-            if request.headers[.upgrade] != nil, let channel = context.channel { UpgradeRefusals.record(error.error, channel: channel) }
+            if request.headers[.upgrade] != nil, let channel = context.channel { UpgradeRefusals.record(error, channel: channel) }
             throw error
         }
     }
@@ -49,7 +50,7 @@ struct APIKeyAuthenticator: AuthenticatorMiddleware {
         var token = request.headers.bearer?.token
         if token == nil, request.headers[.authorization] != nil {
             try await limitAnonymous(context)
-            throw ServiceHTTPError(error: ServiceError(status: 401, field: "Authorization", reason: "not a bearer token: send Authorization: Bearer <API key>"))
+            throw APIError(.unauthorized, field: "Authorization", reason: "not a bearer token: send Authorization: Bearer <API key>")
         }
         if token == nil, request.uri.path == "/v1/stream" { token = request.uri.queryParameters.get("access_token").map { String($0) } }
         guard let token else {
@@ -60,20 +61,18 @@ struct APIKeyAuthenticator: AuthenticatorMiddleware {
         case .valid(let principal): return principal
         case .unknown:
             try await limitAnonymous(context)
-            throw ServiceHTTPError(error: ServiceError(status: 401, field: "Authorization", reason: "unknown API key"))
+            throw APIError(.unauthorized, field: "Authorization", reason: "unknown API key")
         case .revoked:
             try await limitAnonymous(context)
-            throw ServiceHTTPError(error: ServiceError(status: 401, field: "Authorization", reason: "this API key was revoked"))
+            throw APIError(.unauthorized, field: "Authorization", reason: "this API key was revoked")
         case .expired:
             try await limitAnonymous(context)
-            throw ServiceHTTPError(error: ServiceError(status: 401, field: "Authorization", reason: "this API key has expired"))
+            throw APIError(.unauthorized, field: "Authorization", reason: "this API key has expired")
         }
     }
 
     private func limitAnonymous(_ context: SolventRequestContext) async throws {
         guard let limiter else { return }
-        do { try await SolventAPI.limit(bucket: context.anonymousBucket, limiter) } catch let error as ServiceError {
-            throw ServiceHTTPError(error: error)
-        }
+        try await SolventAPI.limit(bucket: context.anonymousBucket, limiter)
     }
 }

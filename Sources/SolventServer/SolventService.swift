@@ -1,3 +1,4 @@
+import HTTPTypes
 import Foundation
 public import Hummingbird
 public import HummingbirdWebSocket
@@ -21,7 +22,7 @@ public struct SolventService: Sendable {
 
     /// Opens (or creates) everything in the data folder. `genesis` is used for a new journal.
     public init(configuration: ServiceConfiguration, genesis: @autoclosure () throws -> JSONValue) async throws {
-        guard let data = configuration.data else { throw ServiceError(status: 400, field: "data", reason: "the data folder is required") }
+        guard let data = configuration.data else { throw APIError(.badRequest, field: "data", reason: "the data folder is required") }
         self.configuration = configuration
         var logger = Logger(label: "solvent")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info

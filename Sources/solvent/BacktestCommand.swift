@@ -116,19 +116,8 @@ struct BacktestCommand: ParsableCommand {
             var bar = ProgressBar(label: "backtest \(kind.rawValue)", force: progress)
             results.append(Backtest.run(bars: bars, model: kind, config: config) { bar.update($0) })
         }
-        let table = BacktestTable.render(results)
-        var w = JSONWriter()
-        w.beginObject()
-        w.member("data", history.data)
-        w.member("from", Timestamp.formatISO8601(bars[0].time))
-        w.member("to", Timestamp.formatISO8601(bars[bars.count - 1].time))
-        w.key("seed"); w.integer(seed)
-        if let minuteData { w.member("minute_data", minuteData); w.key("bars_on_minute_path"); w.integer(results.first?.fineCoveredBars ?? 0) }
-        if let stepSeconds { w.member("step_seconds", DoubleBoundary.shortestText(stepSeconds)) }
-        w.key("models"); w.beginArray()
-        for result in results { result.write(into: &w, sizing: InsuranceFundSizing(result: result, confidence: confidence), days: days) }
-        w.endArray()
-        w.endObject()
-        output.print(json: w.string, table: table)
+        let json = BacktestDocument.json(dataName: history.data, bars: bars, seed: seed, minuteData: minuteData, stepSeconds: stepSeconds,
+                                         results: results, confidence: confidence, days: days)
+        output.print(json: json, table: BacktestTable.render(results))
     }
 }

@@ -42,56 +42,6 @@ struct CascadeCommand: ParsableCommand {
         let start = Cascade.book(config)
         var outcomes: [Cascade.Outcome] = []
         for kind in kinds { for shock in shockList { outcomes.append(Cascade.run(start, shock: shock, controls: kind, config: config)) } }
-        let table = Self.table(outcomes)
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("accounts"); w.integer(accounts)
-        w.key("seed"); w.integer(seed)
-        w.member("depth", DoubleBoundary.shortestText(depth))
-        w.member("insurance_fund", f)
-        w.key("fund_breaks_at"); w.beginObject()
-        for kind in kinds {
-            w.key(kind.rawValue)
-            if let first = outcomes.first(where: { $0.controls == kind && $0.fundBroke }) { w.string(DoubleBoundary.shortestText(first.shock)) } else { w.null() }
-        }
-        w.endObject()
-        w.key("outcomes"); w.beginArray()
-        for o in outcomes { Self.write(o, into: &w) }
-        w.endArray()
-        w.endObject()
-        output.print(json: w.string, table: table)
-    }
-
-    static func write(_ o: Cascade.Outcome, into w: inout JSONWriter) {
-        func number(_ key: String, _ v: Double) { w.member(key, DoubleBoundary.shortestText((v * 1e6).rounded() / 1e6)) }
-        w.beginObject()
-        number("shock", o.shock)
-        w.member("controls", o.controls.rawValue)
-        w.key("liquidations"); w.integer(o.liquidations)
-        number("liquidated_notional", o.liquidatedNotional)
-        number("final_move", o.finalMove)
-        number("amplification", o.amplification)
-        w.key("rounds"); w.integer(o.rounds)
-        number("fund_used", o.fundUsed)
-        number("fund_left", o.fundLeft)
-        w.key("adl_events"); w.integer(o.adlEvents)
-        number("socialized_loss", o.socialized)
-        number("bad_debt", o.badDebt)
-        w.key("backlog"); w.integer(o.backlog)
-        w.key("fund_broke"); w.bool(o.fundBroke)
-        w.endObject()
-    }
-
-    static func table(_ outcomes: [Cascade.Outcome]) -> String {
-        var lines = ["controls  shock  liquidations  notional      final move  amplification  fund used  ADL  backlog"]
-        for o in outcomes {
-            let cells = [o.controls.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
-                         String(format: "%5.1f%%", o.shock * 100), String(format: "%12d", o.liquidations),
-                         String(format: "%12.0f", o.liquidatedNotional), String(format: "%10.2f%%", o.finalMove * 100),
-                         String(format: "%13.2f", o.amplification), String(format: "%9.0f", o.fundUsed),
-                         String(format: "%4d", o.adlEvents), String(format: "%8d", o.backlog)]
-            lines.append(cells.joined(separator: "  "))
-        }
-        return lines.joined(separator: "\n")
+        output.print(json: CascadeReport.json(config: config, controls: kinds, outcomes: outcomes), table: CascadeReport.table(outcomes))
     }
 }

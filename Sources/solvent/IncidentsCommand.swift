@@ -42,40 +42,7 @@ struct IncidentsCommand: ParsableCommand {
             ProcessIO.fail("--only: unknown incident \(unknown) (\(Incidents.library.map(\.id).joined(separator: ", ")))", status: 2)
         }
         let outcomes = Self.replayAll(root: root.path, config: config, only: wanted)
-        let table = Incidents.table(outcomes)
-        var w = JSONWriter()
-        w.beginObject()
-        w.member("data_root", root.path)
-        w.key("seed"); w.integer(seed)
-        w.key("accounts"); w.integer(accounts)
-        w.member("insurance_fund", fundAmount)
-        w.key("incidents"); w.beginArray()
-        for o in outcomes {
-            func number(_ key: String, _ value: Double) { w.member(key, DoubleBoundary.shortestText((value * 100).rounded() / 100)) }
-            w.beginObject()
-            w.member("id", o.incident.id)
-            w.member("name", o.incident.name)
-            w.key("synthetic"); w.bool(o.incident.synthetic)
-            w.member("data", o.dataName)
-            w.key("bars"); w.integer(o.bars)
-            w.member("from", o.incident.from)
-            w.member("to", o.incident.to)
-            number("worst_move", o.worstMove)
-            w.key("liquidations"); w.integer(o.liquidations)
-            number("fund_used", o.fundUsed)
-            w.key("adl_events"); w.integer(o.adlEvents)
-            number("adl_covered", o.adlCovered)
-            number("socialized_loss", o.socialized)
-            number("bad_debt", o.badDebt)
-            w.key("breakers_tripped"); w.integer(o.breakersTripped)
-            w.member("account", o.incident.account)
-            w.member("source", o.incident.source)
-            w.member("state_hash", o.stateHash)
-            w.endObject()
-        }
-        w.endArray()
-        w.endObject()
-        output.print(json: w.string, table: table)
+        output.print(json: IncidentsReport.json(dataRoot: root.path, config: config, outcomes: outcomes), table: Incidents.table(outcomes))
     }
 
     /// Replays every incident whose data is found (real ones without data are skipped with a note on stderr).

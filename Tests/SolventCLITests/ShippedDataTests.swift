@@ -1,4 +1,6 @@
+import CompressNIO
 import Foundation
+import NIOCore
 import Testing
 
 /// The data shipped in data/ (data/PROVENANCE.md) is read in process, gzip included (compress-nio,
@@ -10,14 +12,12 @@ import Testing
         let folder = NSTemporaryDirectory() + "solvent-gz-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        // Compressed by the system's gzip here (the test's side), read by solvent without it.
+        // Compressed here by compress-nio (gzip format, no child process), read by solvent.
         let compressed = folder + "/BTCUSD.csv.gz"
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
-        gzip.arguments = ["-c", "gzip -c '\(plain)' > '\(compressed)'"]
-        try gzip.run()
-        gzip.waitUntilExit()
-        #expect(gzip.terminationStatus == 0)
+        var text = ByteBuffer(bytes: try #require(FileManager.default.contents(atPath: plain)))
+        let gzip = try text.compress(with: .gzip())
+        #expect(gzip.getBytes(at: gzip.readerIndex, length: 2) == [0x1f, 0x8b], "a gzip member")
+        #expect(FileManager.default.createFile(atPath: compressed, contents: Data(gzip.readableBytesView)))
         let fromText = try runSolvent(["volatility", "--data", plain, "--last", "1500"])
         let fromGzip = try runSolvent(["volatility", "--data", compressed, "--last", "1500"])
         #expect(fromText.status == 0, "\(fromText.stderr)")

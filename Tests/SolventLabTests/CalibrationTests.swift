@@ -1,4 +1,6 @@
+import CompressNIO
 import Foundation
+import NIOCore
 import SolventCore
 @testable import SolventLab
 import SolventRisk
@@ -9,15 +11,9 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
 /// The shipped MIT-licensed five-minute BTCUSDT perpetual bars (2025-09-25 … 2025-10-25, Examples/data/PROVENANCE.md).
 let shippedFiveMinute: [Bar] = {
     let path = root.appendingPathComponent("Examples/data/binanceusdm-BTCUSDT-5m-2025-09-25_2025-10-25.csv.gz").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    process.arguments = ["-dc", path]
-    let out = Pipe()
-    process.standardOutput = out
-    try! process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return try! PriceHistory.parse(String(decoding: data, as: UTF8.self))
+    // Decompressed in process by compress-nio (no gzip child process).
+    var compressed = ByteBuffer(bytes: FileManager.default.contents(atPath: path)!)
+    return try! PriceHistory.parse(String(buffer: try! compressed.decompress(with: .gzip())))
 }()
 
 @Suite struct RangeVolatilityTests {

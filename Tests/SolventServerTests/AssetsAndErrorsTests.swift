@@ -35,7 +35,7 @@ import Testing
         let router = Router()
         router.add(middleware: APIErrorMiddleware(allowedMethods: { $0 == "/only-post" ? ["POST"] : nil }))
         router.get("/api") { _, _ -> String in throw APIError(.tooManyRequests, field: "Authorization", reason: "slow down", retryAfter: 3) }
-        router.get("/service") { _, _ -> String in throw ServiceError(status: 404, field: "id", reason: "unknown account \"x\"") }
+        router.get("/service") { _, _ -> String in throw APIError(.notFound, field: "id", reason: "unknown account \"x\"") }
         router.get("/input") { _, _ -> String in throw InputError(path: "amount", reason: "not a decimal: \"1x\"") }
         router.get("/other") { _, _ -> String in throw CocoaError(.fileNoSuchFile) }
         router.post("/only-post") { _, _ in "ok" }

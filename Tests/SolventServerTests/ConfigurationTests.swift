@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import SolventCore
 @testable import SolventServer
 import Testing
@@ -91,7 +92,7 @@ import Testing
             for await outcome in group { all.append(outcome) }
             return all
         }
-        let refused = outcomes.compactMap { $0 as? ServiceError }.filter { $0.status == 503 }
+        let refused = outcomes.compactMap { $0 as? APIError }.filter { $0.status == .serviceUnavailable }
         #expect(!refused.isEmpty, "some commands found the queue of 2 full")
         #expect(outcomes.filter { $0 == nil }.count + refused.count == 50)
         try await service.shutdown()

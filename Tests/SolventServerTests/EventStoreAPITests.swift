@@ -181,9 +181,9 @@ func rawGet(_ client: some TestClientProtocol, _ uri: String, key: String) async
             for await outcome in group { all.append(outcome) }
             return all
         }
-        let refused = outcomes.compactMap { $0 as? ServiceError }
+        let refused = outcomes.compactMap { $0 as? APIError }
         #expect(!refused.isEmpty, "some commands found the queue full")
-        #expect(refused.allSatisfy { $0.status == 503 && $0.retryAfter == 3 })
+        #expect(refused.allSatisfy { $0.status == .serviceUnavailable && $0.retryAfter == 3 })
         #expect(outcomes.filter { $0 == nil }.count + refused.count == 50)
         #expect(await f.engine.commandsApplied == Int64(50 - refused.count))
     }

@@ -93,10 +93,10 @@ final class ManualClock: Sendable {
             clock.advance(60_000)
             try await dispatcher.round(engine: f.engine)
         }
-        let counts = try outbox.counts()
+        let counts = try await outbox.counts()
         #expect(counts[.delivered] == 2)
         #expect(counts[.dead] == 2)
-        let delivered = try outbox.list(status: .delivered, after: 0, limit: 10)
+        let delivered = try await outbox.list(status: .delivered, after: 0, limit: 10)
         #expect(delivered.allSatisfy { $0.attempts == 3 && $0.lastHTTPStatus == 204 })
         // Every attempt was signed with the subscription's secret over timestamp.body, and named its event.
         let calls = transport.calls.withLock { $0 }
@@ -115,7 +115,7 @@ final class ManualClock: Sendable {
         #expect(try await dispatcher.round(engine: f.engine).attempted == 0)
 
         // Dead letters in the API, and a retry puts one back in the queue.
-        let dead = try outbox.list(status: .dead, after: 0, limit: 10)
+        let dead = try await outbox.list(status: .dead, after: 0, limit: 10)
         #expect(dead.count == 2)
         #expect(dead.allSatisfy { $0.subscription == "alice-only" && $0.lastHTTPStatus == 404 && $0.account == "alice" })
         let app = SolventAPI.application(router: SolventAPI.router(engine: f.engine, keys: f.keys, webhooks: dispatcher),
@@ -141,8 +141,8 @@ final class ManualClock: Sendable {
             let unknown = try await request(client, .post, "/v1/webhooks/deliveries/999/retry", key: f.operatorKey, idempotency: "r2").status
             #expect(unknown == .notFound)
         }
-        #expect(try outbox.counts()[.pending] == 1)
-        #expect(try !outbox.retry(id: delivered[0].id, now: clock.read()), "only dead letters are retried")
+        #expect(try await outbox.counts()[.pending] == 1)
+        #expect(try await !outbox.retry(id: delivered[0].id, now: clock.read()), "only dead letters are retried")
     }
 
     /// Over real HTTP (URLSession to a Hummingbird receiver on loopback): the receiver gets the
@@ -164,7 +164,7 @@ final class ManualClock: Sendable {
             _ = try await f.engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"alice","asset":"USDT","amount":"100"}"#), key: "d1")
             let round = try await dispatcher.round(engine: f.engine)
             #expect(round.created == 1)
-            #expect(try dispatcher.outbox.counts()[.delivered] == 1)
+            #expect(try await dispatcher.outbox.counts()[.delivered] == 1)
         }
         let (headers, body) = try #require(received.withLock { $0.first })
         let timestamp = try #require(Int64(headers[HTTPField.Name("Solvent-Timestamp")!] ?? ""))
@@ -177,18 +177,18 @@ final class ManualClock: Sendable {
 
     /// Enqueueing the same journal results twice (a crash before the cursor moved) creates no
     /// second delivery; a new outbox on the same file resumes from its cursor.
-    @Test func enqueueIsIdempotent() throws {
+    @Test func enqueueIsIdempotent() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-outbox-\(UUID().uuidString).sqlite").path
         let subscription = WebhookSubscription(name: "desk", url: "http://127.0.0.1:1/x", secret: "desk-secret-0123456789", events: ["*"])
         let lines = [StoredEvent(sequence: 1, command: 1, time: 0, kind: "deposited", account: "a", body: #"{"type":"deposited","seq":1,"time":0,"account":"a"}"#),
                      StoredEvent(sequence: 2, command: 1, time: 0, kind: "margin_call", account: "a", body: #"{"type":"margin_call","seq":2,"time":0,"account":"a"}"#)]
         let outbox = try WebhookOutbox(path: path)
-        #expect(try outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 2)
-        #expect(try outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 0)
+        #expect(try await outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 2)
+        #expect(try await outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 0)
         let reopened = try WebhookOutbox(path: path)
-        #expect(try reopened.cursor() == 1)
-        #expect(try reopened.counts()[.pending] == 2)
-        #expect(try reopened.list(status: nil, after: 0, limit: 10).map(\.eventID) == ["evt_1", "evt_2"])
+        #expect(try await reopened.cursor() == 1)
+        #expect(try await reopened.counts()[.pending] == 2)
+        #expect(try await reopened.list(status: nil, after: 0, limit: 10).map(\.eventID) == ["evt_1", "evt_2"])
     }
 
     /// Subscription documents are checked member by member.

@@ -69,13 +69,13 @@ public struct WebhookDispatcher: Sendable {
     public func round(engine: EngineService) async throws -> (created: Int, attempted: Int) {
         var created = 0
         while true {
-            let batch = try await engine.results(after: try outbox.cursor(), limit: 500)
+            let batch = try await engine.results(after: try await outbox.cursor(), limit: 500)
             guard !batch.isEmpty else { break }
-            created += try outbox.enqueue(results: batch, subscriptions: subscriptions, now: clock())
+            created += try await outbox.enqueue(results: batch, subscriptions: subscriptions, now: clock())
         }
         var attempted = 0
         while true {
-            let due = try outbox.due(now: clock(), limit: policy.concurrency * 4)
+            let due = try await outbox.due(now: clock(), limit: policy.concurrency * 4)
             guard !due.isEmpty else { break }
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
@@ -93,7 +93,7 @@ public struct WebhookDispatcher: Sendable {
     /// One attempt of one delivery, recorded in the outbox.
     func attempt(_ delivery: WebhookDelivery) async {
         guard let subscription = subscriptions.first(where: { $0.name == delivery.subscription }) else {
-            try? outbox.markFailed(id: delivery.id, error: "subscription \(delivery.subscription) is no longer configured", httpStatus: nil,
+            try? await outbox.markFailed(id: delivery.id, error: "subscription \(delivery.subscription) is no longer configured", httpStatus: nil,
                                    now: clock(), policy: WebhookRetryPolicy(maxAttempts: 1))
             return
         }
@@ -113,14 +113,14 @@ public struct WebhookDispatcher: Sendable {
         do {
             let status = try await transport.post(url: subscription.url, headers: headers, body: body, timeoutMilliseconds: policy.timeoutMilliseconds)
             if (200..<300).contains(status) {
-                try outbox.markDelivered(id: delivery.id, httpStatus: status, now: clock())
+                try await outbox.markDelivered(id: delivery.id, httpStatus: status, now: clock())
             } else {
                 logger.warning("webhook \(subscription.name) \(delivery.eventID): HTTP \(status)")
-                try outbox.markFailed(id: delivery.id, error: "HTTP \(status)", httpStatus: status, now: clock(), policy: policy)
+                try await outbox.markFailed(id: delivery.id, error: "HTTP \(status)", httpStatus: status, now: clock(), policy: policy)
             }
         } catch {
             logger.warning("webhook \(subscription.name) \(delivery.eventID): \(error)")
-            try? outbox.markFailed(id: delivery.id, error: "\(error)", httpStatus: nil, now: clock(), policy: policy)
+            try? await outbox.markFailed(id: delivery.id, error: "\(error)", httpStatus: nil, now: clock(), policy: policy)
         }
     }
 }

@@ -66,6 +66,9 @@ public struct WebhookDelivery: Sendable, Hashable {
 /// (`DATA/outbox.sqlite`, WAL, synchronous FULL). Events themselves come from the journal's
 /// event store (typed rows), read from a cursor (a command sequence); a crash at any point re-reads from the cursor and
 /// `INSERT OR IGNORE` keeps one delivery per pair: delivery is at least once.
+///
+/// Every read and write is `async`: GRDB runs it on the database's own serial queue (its
+/// fsync included), so no cooperative thread of the server ever waits on the disk.
 public final class WebhookOutbox: Sendable {
     private let database: DatabaseQueue
 
@@ -105,17 +108,17 @@ public final class WebhookOutbox: Sendable {
     }
 
     /// The journal sequence up to which results have been turned into deliveries.
-    public func cursor() throws -> Int64 {
-        try database.read { db in try Int64.fetchOne(db, sql: "SELECT journal_sequence FROM cursor WHERE id = 1") ?? 0 }
+    public func cursor() async throws -> Int64 {
+        try await database.read { db in try Int64.fetchOne(db, sql: "SELECT journal_sequence FROM cursor WHERE id = 1") ?? 0 }
     }
 
     /// Turns the stored events of journaled commands (command sequence, its events from the
     /// event store) into deliveries for the subscriptions that want them, and moves the cursor
     /// (a command sequence), in one transaction. Returns the number of deliveries created.
     @discardableResult
-    public func enqueue(results: [(sequence: Int64, events: [StoredEvent])], subscriptions: [WebhookSubscription], now: Int64) throws -> Int {
+    public func enqueue(results: [(sequence: Int64, events: [StoredEvent])], subscriptions: [WebhookSubscription], now: Int64) async throws -> Int {
         guard let last = results.last?.sequence else { return 0 }
-        return try database.write { db in
+        return try await database.write { db in
             var created = 0
             for result in results {
                 for event in result.events {
@@ -141,24 +144,24 @@ public final class WebhookOutbox: Sendable {
     }
 
     /// Pending deliveries due at `now`, oldest first.
-    public func due(now: Int64, limit: Int) throws -> [WebhookDelivery] {
-        try database.read { db in
+    public func due(now: Int64, limit: Int) async throws -> [WebhookDelivery] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE status = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
                              arguments: [now, limit]).map(Self.delivery)
         }
     }
 
     /// Records a successful attempt.
-    public func markDelivered(id: Int64, httpStatus: Int, now: Int64) throws {
-        try database.write { db in
+    public func markDelivered(id: Int64, httpStatus: Int, now: Int64) async throws {
+        try await database.write { db in
             try db.execute(sql: "UPDATE delivery SET status = 'delivered', attempts = attempts + 1, last_http_status = ?, last_error = NULL, delivered = ? WHERE id = ? AND status = 'pending'",
                            arguments: [httpStatus, now, id])
         }
     }
 
     /// Records a failed attempt: retried later, or a dead letter after the last attempt.
-    public func markFailed(id: Int64, error: String, httpStatus: Int?, now: Int64, policy: WebhookRetryPolicy) throws {
-        try database.write { db in
+    public func markFailed(id: Int64, error: String, httpStatus: Int?, now: Int64, policy: WebhookRetryPolicy) async throws {
+        try await database.write { db in
             guard let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM delivery WHERE id = ? AND status = 'pending'", arguments: [id]) else { return }
             let failures = attempts + 1
             let dead = failures >= policy.maxAttempts
@@ -169,16 +172,16 @@ public final class WebhookOutbox: Sendable {
     }
 
     /// Puts a dead letter back in the queue (attempts reset); false when `id` is not a dead letter.
-    public func retry(id: Int64, now: Int64) throws -> Bool {
-        try database.write { db in
+    public func retry(id: Int64, now: Int64) async throws -> Bool {
+        try await database.write { db in
             try db.execute(sql: "UPDATE delivery SET status = 'pending', attempts = 0, next_attempt = ? WHERE id = ? AND status = 'dead'", arguments: [now, id])
             return db.changesCount == 1
         }
     }
 
     /// Deliveries of one status (all when nil) with id > `after`, by id, at most `limit`.
-    public func list(status: WebhookDelivery.Status?, after: Int64, limit: Int) throws -> [WebhookDelivery] {
-        try database.read { db in
+    public func list(status: WebhookDelivery.Status?, after: Int64, limit: Int) async throws -> [WebhookDelivery] {
+        try await database.read { db in
             if let status {
                 return try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
                                         arguments: [status.rawValue, after, limit]).map(Self.delivery)
@@ -188,8 +191,8 @@ public final class WebhookOutbox: Sendable {
     }
 
     /// Deliveries by status.
-    public func counts() throws -> [WebhookDelivery.Status: Int] {
-        try database.read { db in
+    public func counts() async throws -> [WebhookDelivery.Status: Int] {
+        try await database.read { db in
             var counts = Dictionary(uniqueKeysWithValues: WebhookDelivery.Status.allCases.map { ($0, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM delivery GROUP BY status") {
                 if let status = WebhookDelivery.Status(rawValue: row["status"]) { counts[status] = row["n"] }

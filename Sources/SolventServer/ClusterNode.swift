@@ -383,3 +383,13 @@ public final class ClusterNode: Service, Sendable {
             """
     }
 }
+
+extension ServiceConfiguration {
+    /// This node's cluster settings: a cluster node exactly when `postgres` and `node_id` are set
+    /// (docs/cluster.md); nil for a single node.
+    public var clusterSettings: ClusterSettings? {
+        guard let postgres, let nodeID else { return nil }
+        return ClusterSettings(nodeID: nodeID, advertise: advertise ?? "http://\(host):\(port)", leaseMilliseconds: leaseMilliseconds,
+                               snapshotEvery: snapshotEvery, postgres: postgres, schema: schema)
+    }
+}

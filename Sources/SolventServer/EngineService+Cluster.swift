@@ -56,3 +56,8 @@ extension EngineService {
                           stateHash: hashEvery > 0 && sequence % hashEvery == 0 && !applied.isEmpty ? journaled.engine.stateHash() : nil)
     }
 }
+
+extension EngineService {
+    /// False while a refused cluster append left the engine ahead of its journal (no snapshot then).
+    public var isClean: Bool { !needsRebuild }
+}

@@ -40,6 +40,12 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible {
     public var logLevel = "info"
     /// Snapshot the engine every N journaled commands.
     public var snapshotEvery = 1_000
+    /// This node's id in a cluster (with `postgres`: the node joins the group of that journal; docs/cluster.md).
+    public var nodeID: String?
+    /// The URL clients reach this node at (standbys redirect writes to the leader's); nil: http://host:port.
+    public var advertise: String?
+    /// The cluster lease's duration in milliseconds (renewed every third).
+    public var leaseMilliseconds = 2_000
     /// Webhook subscriptions and the retry policy of their deliveries.
     public var webhooks: [WebhookSubscription] = []
     public var webhookRetry = WebhookRetryPolicy()
@@ -68,6 +74,9 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible {
         .integer("header_timeout_ms", 100...600_000, \.headerTimeout, help: "ms a new connection has to send its request head (default 10000)"),
         .integer("idle_timeout_ms", 100...3_600_000, \.idleTimeout, help: "ms an idle keep-alive connection stays open (default 30000)"),
         .integer("snapshot_every", 1...100_000_000, \.snapshotEvery, help: "snapshot every N commands (default 1000)"),
+        .text("node_id", \.nodeID, help: "with postgres: this node's id in the cluster of that journal (docs/cluster.md)"),
+        .text("advertise", \.advertise, help: "cluster: the URL clients reach this node at (default http://HOST:PORT)"),
+        .integer("lease_ms", 100...600_000, \.leaseMilliseconds, help: "cluster: the leader's lease in ms, renewed every third (default 2000)"),
         .choice("log_level", ["trace", "debug", "info", "notice", "warning", "error", "critical"], \.logLevel,
                 help: "trace, debug, info, notice, warning, error or critical (default info)"),
         .document("webhooks", secret: true, help: "JSON array of {name, url, secret, events?, accounts?} (secrets redacted in logs)",

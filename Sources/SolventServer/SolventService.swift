@@ -5,6 +5,7 @@ public import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
 import SolventCore
+import SolventReserves
 
 /// `solvent serve` assembled: the journaled engine, API keys, webhook outbox, streams and the
 /// HTTP server, from a `ServiceConfiguration`.
@@ -19,9 +20,12 @@ public struct SolventService: Sendable {
     /// The first operator key, when this start created the folder's key store (shown once, never stored).
     public let newOperatorKey: String?
     public let logger: Logger
+    /// This node in its cluster (nil: a single node; docs/cluster.md).
+    public let cluster: ClusterNode?
 
     /// Opens (or creates) everything in the data folder. `genesis` is used for a new journal.
-    public init(configuration: ServiceConfiguration, genesis: @autoclosure () throws -> JSONValue) async throws {
+    public init(configuration: ServiceConfiguration, cluster clusterSettings: ClusterSettings? = nil,
+                genesis: @autoclosure () throws -> JSONValue) async throws {
         guard let data = configuration.data else { throw APIError(.badRequest, field: "data", reason: "the data folder is required") }
         self.configuration = configuration
         var logger = Logger(label: "solvent")
@@ -29,11 +33,25 @@ public struct SolventService: Sendable {
         self.logger = logger
         // Secrets (webhook secrets, the PostgreSQL password) are redacted by the description.
         logger.info("configuration: \(configuration)")
-        engine = try EngineService.open(directory: data, genesis: try genesis(), postgres: configuration.postgres, schema: configuration.schema,
-                                        snapshotEvery: configuration.snapshotEvery, hub: EventHub(queueLimit: configuration.streamQueue),
-                                        clock: configuration.clock)
-        keys = try APIKeyStore(directory: data)
+        if let clusterSettings {
+            // A cluster node (docs/cluster.md): the group's journal as a standby, the group's keys.
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            keys = try APIKeyStore(directory: data)
+            let node = try ClusterNode.open(settings: clusterSettings, genesis: genesis,
+                                            reservesSecret: try ReservesSecret.load(path: data + "/reserves.secret", create: true),
+                                            hub: EventHub(queueLimit: configuration.streamQueue), clock: configuration.clock, keys: keys, logger: logger)
+            try await node.syncKeys()
+            engine = node.engine
+            cluster = node
+        } else {
+            engine = try EngineService.open(directory: data, genesis: try genesis(), postgres: configuration.postgres, schema: configuration.schema,
+                                            snapshotEvery: configuration.snapshotEvery, hub: EventHub(queueLimit: configuration.streamQueue),
+                                            clock: configuration.clock)
+            keys = try APIKeyStore(directory: data)
+            cluster = nil
+        }
         newOperatorKey = await keys.isEmpty ? try await keys.create(role: .operator_, account: nil) : nil
+        if newOperatorKey != nil { try await cluster?.syncKeys() }
         webhooks = configuration.webhooks.isEmpty ? nil
             : WebhookDispatcher(outbox: try WebhookOutbox(path: data + "/outbox.sqlite"), subscriptions: configuration.webhooks,
                                 policy: configuration.webhookRetry, logger: logger)
@@ -50,12 +68,16 @@ public struct SolventService: Sendable {
         let engine = self.engine
         let router = SolventAPI.router(engine: engine, keys: keys, metrics: metrics,
                                        limiter: RateLimiter(perSecond: configuration.rateLimit, burst: configuration.burst), webhooks: webhooks,
-                                       batcher: commands)
+                                       cluster: cluster, batcher: commands)
         var services: [any Service] = extra
+        if let cluster { services.append(cluster) }
         services.append(PeriodicTask(name: "risk-stream", interval: .milliseconds(configuration.riskInterval)) { await engine.publishRiskIfChanged() })
         if let webhooks {
             let logger = self.logger
+            let cluster = self.cluster
             services.append(PeriodicTask(name: "webhooks", interval: .milliseconds(configuration.webhookInterval)) {
+                // In a cluster only the leader delivers (docs/cluster.md "Left": the outbox is per node).
+                if let cluster, cluster.status.role != .leader { return }
                 do { try await webhooks.round(engine: engine) } catch { logger.error("webhook outbox: \(error)") }
             })
         }
@@ -67,7 +89,9 @@ public struct SolventService: Sendable {
     /// After the server stopped: close streams, write a snapshot (the journal is already durable).
     public func shutdown() async throws {
         engine.hub.closeAll(reason: "server shutting down")
-        try await engine.snapshot()
+        await cluster?.resign()
+        // A cluster node whose engine awaits a rebuild (a refused append) writes no snapshot.
+        if await engine.isClean { try await engine.snapshot() }
     }
 }
 

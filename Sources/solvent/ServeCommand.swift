@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = resolve()
         let service: SolventService
         do {
-            service = try await SolventService(configuration: configuration,
+            service = try await SolventService(configuration: configuration, cluster: configuration.clusterSettings,
                                                genesis: try configuration.genesis.map { try JSONParser.parse(ProcessIO.readInput($0)) } ?? DefaultGenesis.document())
         } catch {
             ProcessIO.fail("serve: \(error)", status: 1)
@@ -66,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
             ProcessIO.fail("serve: \(error.path): \(error.reason)", status: 2)
         } catch {
             ProcessIO.fail("serve: \(config ?? "config"): \(error)", status: 2)
+        }
+        if configuration.nodeID != nil, configuration.postgres == nil {
+            ProcessIO.fail("serve: --node-id: a cluster node needs --postgres (the group's journal; docs/cluster.md)", status: 2)
         }
         guard configuration.data != nil else { ProcessIO.fail("serve: --data (or SOLVENT_DATA, or \"data\" in --config): the data folder is required", status: 2) }
         return configuration

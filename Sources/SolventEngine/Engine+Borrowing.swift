@@ -10,6 +10,10 @@ extension Engine {
     /// Largest amount one account may owe in one asset (principal + interest, units of the
     /// asset): interest stops accruing there (docs/loans.md, "Range").
     public static let maxOwed = FixedDecimal(raw: 1_000_000_000_000_000_000 * FixedDecimal.unitRaw)
+    /// Largest principal, and largest interest, outstanding in one asset's pool over all
+    /// accounts (10^19): a borrow past it is out of range, and interest stops there, so the
+    /// pool's sums stay inside the decimal range.
+    public static let maxPoolOutstanding = FixedDecimal(raw: 10_000_000_000_000_000_000 * FixedDecimal.unitRaw)
 
     /// The engine hour `⌊time / 3,600,000⌋` (floor, also before 1970).
     static func hour(of time: Int64) -> Int64 {
@@ -43,7 +47,9 @@ extension Engine {
             throw RejectReason(.insufficientLiquidity, field: "amount", "the \(assetSymbol) lending pool has \(available) available")
         }
         // One hour's interest at once (Binance Margin: the first hour accrues when the loan is taken).
-        let first = FixedDecimal.minimum(terms.hourlyInterest(on: amount) ?? Self.maxOwed, Self.maxOwed - loan.owed - amount)
+        let first = FixedDecimal.maximum(.zero, FixedDecimal.minimum(terms.hourlyInterest(on: amount) ?? Self.maxOwed,
+                                                                     FixedDecimal.minimum(Self.maxOwed - loan.owed - amount,
+                                                                                          Self.maxPoolOutstanding - book.interestOutstanding)))
         // The initial requirement without the borrowed funds (they are the borrower's to withdraw,
         // as Aave v3 sends them to the wallet): the withdrawal check of `amount` after the borrow.
         var after = state.accounts[a]
@@ -166,6 +172,10 @@ extension Engine {
     func loanRangeProblem(_ account: String, _ assetSymbol: String, _ amount: FixedDecimal, borrowing: Bool) -> RejectReason? {
         guard borrowing, let a = state.accountIndex[account], let k = state.market.assets.firstIndex(where: { $0.symbol == assetSymbol }) else { return nil }
         let owed = state.lending.owed(account: a, asset: k)
+        let outstanding = state.lendingStorage?.pools[k]?.principalOutstanding ?? .zero
+        guard let pooled = try? outstanding.addingChecked(amount), pooled <= Self.maxPoolOutstanding else {
+            return RejectReason(.outOfRange, field: "amount", "out of range: the \(assetSymbol) principal outstanding over all accounts would exceed 1e19")
+        }
         guard let after = try? owed.addingChecked(amount), after <= RangeContract.maxBalance,
               let held = try? holdings(a, k).addingChecked(amount), held <= RangeContract.maxBalance else {
             return RejectReason(.outOfRange, field: "amount", "out of range: the account's \(assetSymbol) debt or holdings would exceed 1e15")

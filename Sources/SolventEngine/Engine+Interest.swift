@@ -56,7 +56,8 @@ extension Engine {
                 let symbol = state.market.assets[asset].symbol
                 guard let terms = stored.terms(for: symbol) else { continue }
                 var loan = state.lending.loan(account: a, asset: asset)
-                let headroom = FixedDecimal.maximum(.zero, Self.maxOwed - loan.owed)
+                let pooled = state.lending.pools[asset]?.interestOutstanding ?? .zero
+                let headroom = FixedDecimal.maximum(.zero, FixedDecimal.minimum(Self.maxOwed - loan.owed, Self.maxPoolOutstanding - pooled))
                 let amount = FixedDecimal.minimum(Self.interest(on: loan, terms: terms, hours: hours) ?? headroom, headroom)
                 guard amount.isPositive else { continue }
                 loan.interest += amount
@@ -132,5 +133,40 @@ extension Engine {
             }
         }
         return nil
+    }
+}
+
+extension Engine {
+    /// `"loans": {asset: {"principal", "interest", "owed"}}` for account `a`, written only when it
+    /// has a loan (the service's account view and the `simulate` summary; docs/loans.md).
+    public func writeLoans(_ a: Int, into w: inout JSONWriter) {
+        guard let loans = state.lendingStorage?.loans[a], !loans.isEmpty else { return }
+        w.key("loans"); w.beginObject()
+        for (k, loan) in loans.sorted(by: { $0.key < $1.key }) {
+            w.key(state.market.assets[k].symbol); w.beginObject()
+            w.member("principal", loan.principal); w.member("interest", loan.interest); w.member("owed", loan.owed)
+            w.endObject()
+        }
+        w.endObject()
+    }
+
+    /// `"lending_pool": {…}` for asset `k` (summary totals), written only when the pool was used:
+    /// outstanding principal and interest, lent, repaid, accrued, written off, available
+    /// liquidity (null without a supply limit) and the lenders' income (the conservation term).
+    public func writeLendingPool(_ k: Int, into w: inout JSONWriter) {
+        guard let book = state.lendingStorage?.pools[k] else { return }
+        let supply = state.lending.terms(for: state.market.assets[k].symbol)?.supply
+        w.key("lending_pool"); w.beginObject()
+        w.member("principal_outstanding", book.principalOutstanding)
+        w.member("interest_outstanding", book.interestOutstanding)
+        w.member("borrowed", book.borrowed)
+        w.member("principal_repaid", book.principalRepaid)
+        w.member("interest_accrued", book.interestAccrued)
+        w.member("interest_repaid", book.interestRepaid)
+        w.member("principal_written_off", book.principalWrittenOff)
+        w.member("interest_written_off", book.interestWrittenOff)
+        w.key("available"); if let available = book.available(supply: supply) { w.decimal(available) } else { w.null() }
+        w.member("lender_income", book.lenderIncome)
+        w.endObject()
     }
 }

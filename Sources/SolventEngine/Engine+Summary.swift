@@ -33,6 +33,7 @@ extension Engine {
             w.endArray()
             w.member("socialized_loss", record.socializedLoss)
             w.member("bad_debt", record.badDebt)
+            if let a = state.accountIndex[record.id] { writeLoans(a, into: &w) }  // docs/loans.md (only with a loan)
             w.endObject()
         }
         w.endArray()
@@ -48,6 +49,7 @@ extension Engine {
             w.member("fees", t.fees)
             w.member("external", t.external)
             w.member("socialized_loss", t.socializedLoss)
+            writeLendingPool(a, into: &w)  // docs/loans.md (only once the pool lent)
             w.endObject()
         }
         w.endObject()

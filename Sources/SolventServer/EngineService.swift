@@ -270,6 +270,7 @@ public actor EngineService {
         extra.key("procedures"); extra.beginObject()
         for (key, state) in record.procedures.sorted(by: { $0.key < $1.key }) { extra.member(engine.poolName(key), state.name) }
         extra.endObject()
+        engine.writeLoans(index, into: &extra)  // principal and accrued interest per asset (docs/loans.md)
         extra.key("engine_sequence"); extra.integer(engine.state.eventSequence)
         extra.endObject()
         return "{\"account\":\(w.string),\"state\":\(extra.string)}"

@@ -323,6 +323,21 @@ def check_cases(cases_dir, tally, binary, tmpdir):
                       + "; ".join(sw[:4]))
 
 
+def uses_lending(doc):
+    """Whether a scenario uses lending (docs/loans.md, "Borrowing"), which the reference model
+    does not implement yet: a top-level `lending`, a borrow or repay, or lending fields in a
+    parameter change."""
+    if "lending" in doc:
+        return True
+    for c in doc.get("commands", []):
+        if c.get("type") in ("borrow", "repay"):
+            return True
+        if c.get("type") == "change_parameters" and any(
+                k in c for k in ("lending", "debt_rates", "debt_maintenance_rate", "debt_initial_rate")):
+            return True
+    return False
+
+
 def check_examples(examples_dir, tally, binary, tmpdir):
     """The repository's example scenarios: model and binary must agree on them."""
     if not binary or not examples_dir or not os.path.isdir(examples_dir):
@@ -332,6 +347,9 @@ def check_examples(examples_dir, tally, binary, tmpdir):
             continue
         with open(os.path.join(examples_dir, name)) as fh:
             doc = json.load(fh)
+        if uses_lending(doc):
+            print(f"example {name}: skipped, uses borrow/repay/lending (not in the reference model yet; docs/loans.md)")
+            continue
         problems = compare(binary, doc, tmpdir, True)
         if problems:
             tally[1] += 1

@@ -20,6 +20,10 @@ Coverage levels (the subset the reference model decides exactly grows with the l
   5  + an inverse perpetual (BTCUSD, contract 100 USD) held by BTC-settled accounts, and a
        profile per scenario: mixed, crash (opposite sides, thin books, small fund: ADL,
        socialized loss, bad debt) or calls (small moves, grace periods, cures, deadlines)
+Not generated (yet): `borrow`, `repay`, a top-level `lending` object and the lending fields of
+`change_parameters` (docs/loans.md, "Borrowing"): the reference model (engine_reference.py) does
+not implement interest, caps or the lending pool; it is to be extended from docs/loans.md, and
+until then this generator must not emit them (crosscheck_engine.py would count a disagreement).
 Library use: generate(rng, level) -> scenario document.
 """
 from __future__ import annotations

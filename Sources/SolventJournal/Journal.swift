@@ -130,6 +130,11 @@ public protocol Journal: Sendable {
     func append(records: [JournalRecord]) throws -> [AppendOutcome]
     /// Reads the genesis and every intact command, in order.
     func read() throws -> JournalContents
+    /// Reads the genesis and the intact commands after `sequence` only (gap-free from
+    /// `sequence + 1`; `discardedTail` counts the records after the first damaged or missing
+    /// one): what recovery from a snapshot taken after `sequence` needs. Backends without
+    /// a range read filter `read()`.
+    func read(after sequence: Int64) throws -> JournalContents
     /// Stores a snapshot of the whole engine state taken after command `sequence`.
     func writeSnapshot(_ snapshot: Snapshot) throws
     /// Every intact snapshot, newest first (damaged ones are skipped).
@@ -162,6 +167,12 @@ extension Journal {
     /// Appends commands without events in one transaction (tests, tools).
     public func append(batch: [(key: String, body: [UInt8])]) throws -> [AppendOutcome] {
         try append(records: batch.map { JournalRecord(key: $0.key, body: $0.body) })
+    }
+
+    /// Filters the whole journal (SQLite overrides it with a range read).
+    public func read(after sequence: Int64) throws -> JournalContents {
+        let contents = try read()
+        return JournalContents(genesis: contents.genesis, entries: contents.entries.filter { $0.sequence > sequence }, discardedTail: contents.discardedTail)
     }
 
     /// Reads the whole journal; backends override it with a lookup by sequence.

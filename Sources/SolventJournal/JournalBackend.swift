@@ -55,7 +55,7 @@ public enum JournalBackend: Sendable, Hashable {
             return try create(scenario: genesis(), snapshotEvery: snapshotEvery)
         case .postgres:
             let journal = try open()
-            if try journal.read().genesis != nil {
+            if try journal.read(after: .max).genesis != nil {  // the genesis alone, not every command
                 return try JournaledEngine.recover(journal: journal, snapshotEvery: snapshotEvery).engine
             }
             return try JournaledEngine.create(scenario: genesis(), journal: journal, snapshotEvery: snapshotEvery)

@@ -213,30 +213,52 @@ public struct JournaledEngine: Sendable {
     }
 
     /// Rebuilds the engine: the newest snapshot that decodes and whose state hash checks
-    /// out (at or before `limit` commands), then the intact commands after it. Returns the
-    /// number of damaged tail records left out, and the snapshot used (0 = genesis).
+    /// out (at or before `limit` commands), then the intact commands after it, read alone
+    /// (`Journal.read(after:)`: the journal before the snapshot is not read, so a damaged record
+    /// there no longer stops recovery: the snapshot, checked by its state hash, holds its
+    /// effect). Returns the number of damaged tail records left out, and the snapshot used
+    /// (0 = genesis).
     public static func recover(journal: any Journal, limit: Int? = nil, snapshotEvery: Int = 1000)
         throws -> (engine: JournaledEngine, discardedTail: Int, fromSnapshot: Int64) {
-        let contents = try journal.read()
-        guard let genesisBytes = contents.genesis else { throw JournalError("the journal has no genesis document") }
-        let entries = Array(contents.entries.prefix(limit ?? contents.entries.count))
-        let last = entries.last?.sequence ?? 0
-        var start: (engine: Engine, sequence: Int64)? = nil
-        for snapshot in try journal.snapshots() where snapshot.sequence <= last {
-            if let restored = snapshot.restoredEngine() {  // decodes (binary or JSON) and checks the state hash
-                start = (restored, snapshot.sequence)
-                break
+        let snapshots = try journal.snapshots()
+        func newest(atMost bound: Int64?) -> (engine: Engine, sequence: Int64)? {
+            for snapshot in snapshots where bound.map({ snapshot.sequence <= $0 }) ?? true {
+                if let restored = snapshot.restoredEngine() { return (restored, snapshot.sequence) }  // decodes (binary or JSON), checks the state hash
             }
+            return nil
         }
-        let engine = try start?.engine ?? Scenario.decode(JSONParser.parse(genesisBytes)).makeEngine()
+        var start = newest(atMost: limit.map(Int64.init))
+        var contents = try journal.read(after: start?.sequence ?? 0)
+        if let s = start?.sequence, contents.entries.first?.sequence != s + 1, contents.discardedTail > 0 {
+            // The record after the snapshot is damaged, or the backend's read stopped before the
+            // snapshot: the whole journal decides, as it always did (the newest snapshot at or
+            // before the last intact command).
+            contents = try journal.read()
+            let intact = limit.map { l in contents.entries.filter { $0.sequence <= Int64(l) } } ?? contents.entries
+            start = newest(atMost: intact.last?.sequence ?? 0)
+        }
+        let entries = limit.map { l in contents.entries.filter { $0.sequence <= Int64(l) } } ?? contents.entries
+        let engine: Engine
+        if let start { engine = start.engine } else {
+            guard let genesisBytes = contents.genesis else { throw JournalError("the journal has no genesis document") }
+            engine = try Scenario.decode(JSONParser.parse(genesisBytes)).makeEngine()
+        }
         var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
+        // A reorganization notice in the tail rolls back before the snapshot: only then is the
+        // whole journal read (once).
+        var history: JournalContents? = nil
         // Commands journaled without their events (the previous format stored them in a second
         // transaction, which a crash could miss): recompute those, in order.
         let resultsUpTo = limit == nil ? try journal.lastEventCommand() : .max
         var missing: [(command: Int64, events: [StoredEvent])] = []
         for entry in entries where entry.sequence > recovered.lastSequence {
             let timed = try recovered.decode(entry)
-            let events = try recovered.applyJournaled(timed, sequence: entry.sequence, history: { contents })
+            let events = try recovered.applyJournaled(timed, sequence: entry.sequence, history: {
+                if let history { return history }
+                let full = try journal.read()
+                history = full
+                return full
+            })
             recovered.lastSequence = entry.sequence
             if entry.sequence > resultsUpTo { missing.append((entry.sequence, events.map { StoredEvent($0, command: entry.sequence) })) }
         }

@@ -225,7 +225,11 @@ public final class SQLiteJournal: Journal {
         }
     }
 
-    public func read() throws -> JournalContents {
+    public func read() throws -> JournalContents { try read(after: 0) }
+
+    /// The genesis and the intact commands after `sequence` (a range read on the primary key:
+    /// recovery from a snapshot reads only the tail).
+    public func read(after sequence: Int64) throws -> JournalContents {
         try database.read { db in
             var genesis: [UInt8]? = nil
             if let row = try Row.fetchOne(db, sql: "SELECT body, checksum FROM genesis WHERE id = 1") {
@@ -235,12 +239,12 @@ public final class SQLiteJournal: Journal {
                 }
                 genesis = body
             }
-            let rows = try Row.fetchAll(db, sql: "SELECT sequence, key, body, checksum FROM command ORDER BY sequence")
+            let rows = try Row.fetchAll(db, sql: "SELECT sequence, key, body, checksum FROM command WHERE sequence > ? ORDER BY sequence", arguments: [max(0, sequence)])
             var entries: [JournalEntry] = []
             for (n, row) in rows.enumerated() {
                 var entry = JournalEntry(sequence: row["sequence"], key: row["key"], body: [UInt8](row["body"] as Data))
                 entry.checksum = UInt32(truncatingIfNeeded: row["checksum"] as Int64)
-                guard entry.sequence == Int64(n) + 1, entry.isIntact else {
+                guard entry.sequence == max(0, sequence) + Int64(n) + 1, entry.isIntact else {
                     return JournalContents(genesis: genesis, entries: entries, discardedTail: rows.count - n)
                 }
                 entries.append(entry)

@@ -235,16 +235,28 @@ final class UpgradeHeadChecker: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 return
             }
+            if Self.isUpgrade({ head.headers[$0] }) {
+                // A well-formed upgrade: once it succeeds the HTTP decoder is gone and raw bytes
+                // would reach this handler, so it steps aside (the rest of the request passes on).
+                context.fireChannelRead(data)
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                return
+            }
         }
         if refused { return }
         context.fireChannelRead(data)
     }
 
+    /// Whether the request asks for a WebSocket upgrade (`Connection: Upgrade`, `Upgrade: websocket`).
+    static func isUpgrade(_ headers: (String) -> [String]) -> Bool {
+        let connection = headers("connection").flatMap { $0.split(separator: ",") }.map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
+        return connection.contains("upgrade") && headers("upgrade").contains(where: { $0.lowercased().contains("websocket") })
+    }
+
     /// The answer to a malformed WebSocket upgrade, nil for any other request; `headers` gives
     /// the values of a header (case-insensitive name).
     static func refusal(_ headers: (String) -> [String]) -> (APIError, [(String, String)])? {
-        let connection = headers("connection").flatMap { $0.split(separator: ",") }.map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
-        guard connection.contains("upgrade"), headers("upgrade").contains(where: { $0.lowercased().contains("websocket") }) else { return nil }
+        guard isUpgrade(headers) else { return nil }
         let keys = headers("sec-websocket-key"), versions = headers("sec-websocket-version")
         guard keys.count == 1, !keys[0].isEmpty else {
             return (APIError(.badRequest, field: "Sec-WebSocket-Key", reason: "a WebSocket upgrade needs one Sec-WebSocket-Key header (RFC 6455 section 4.1)"), [])

@@ -134,6 +134,7 @@ public enum SolventAPI {
         router.post("/v1/orders/check") { request, context -> Response in
             let principal = try await authenticate(context, limiter)
             let command = try EngineService.orderCheckCommand(try await body(request, context))
+            if case .placeOrder(_, let account, _, _, _, _) = command { try accountID(account, field: "account") }
             // Authorized on the typed command, as a write would be (Action.of: an account key checks its own orders only).
             try await authorize(principal, command, engine: engine)
             let (check, sequence) = try await engine.checkOrder(command)

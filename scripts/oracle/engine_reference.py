@@ -194,6 +194,13 @@ class Engine:
         self.chain_deposits = []    # dicts
         self.cap_used = {}          # (symbol, window) -> notional
         self.paused = {}            # symbol -> reasons string
+        # Borrowing (docs/loans.md, "Borrowing"): terms per asset, loans (P, I) per
+        # (account, asset), the lending pool's books per asset, the charged hour
+        self.debt_default, self.debt_rates = self._parse_debt_policy(start.get("policy") or {})
+        self.lending = {a: self._terms(t, None) for a, t in (doc.get("lending") or {}).items()}
+        self.loans = {}
+        self.lbooks = {}
+        self.charged_hour = None
         self.events = []
         self.commands_applied = 0
         self.journal = []           # [{"cmd", "forced"}]: what a reorg replays
@@ -265,8 +272,9 @@ class Engine:
                 if v < 0:
                     d = -self.asset_value(acct, a, v)
                     debt += d
-                    mm += d * ev.DEFAULT_DEBT_RATES["maintenance"]
-                    im += d * ev.DEFAULT_DEBT_RATES["initial"]
+                    rates = self.debt_rate(a)
+                    mm += r18(d * rates["maintenance"])
+                    im += r18(d * rates["initial"])
         return {"w": w, "equity": w + upnl, "upnl": upnl, "mm": mm, "im": im, "nums": nums,
                 "syms": syms, "debt": debt}
 
@@ -301,6 +309,7 @@ class Engine:
         self._current = entry
         if self.now > before:
             self.expire(before)
+        self.accrue_interest()
         self._apply_due_changes()
         typ = cmd.get("type")
         try:
@@ -413,12 +422,20 @@ class Engine:
         LOSS only (never unrealized profit) must still cover IM plus open-order margin."""
         if self.in_call(acct):
             raise Reject(2005, "account", "the account is in a margin call")
-        n = self.pool_numbers(acct, "cross")
-        w_after = n["w"] - self.asset_value(acct, asset, acct["bal"].get(asset, ZERO)) \
-            + self.asset_value(acct, asset, acct["bal"].get(asset, ZERO) - amount)
-        need = n["im"] + self.order_margin(acct)
-        if w_after + min(ZERO, n["upnl"]) < need:
+        if not self._fits_initial_after(acct, asset, amount):
             raise Reject(2001, "amount", "would leave the cross pool below initial margin")
+
+    def _fits_initial_after(self, acct, asset, amount):
+        """The cross pool with `amount` of `asset` taken out (IM re-evaluated on the balances
+        after, so a debt the withdrawal creates carries its initial rate — A37)."""
+        old = acct["bal"].get(asset, ZERO)
+        acct["bal"][asset] = old - amount
+        try:
+            n = self.pool_numbers(acct, "cross")
+        finally:
+            acct["bal"][asset] = old
+        need = n["im"] + self.order_margin(acct)
+        return n["w"] + min(ZERO, n["upnl"]) >= need
 
     def cmd_withdraw(self, cmd):
         acct = self._account(cmd)
@@ -429,7 +446,7 @@ class Engine:
         if not self._current or not self._current["forced"]:
             unconfirmed = sum((d["counted"] for d in acct["pending"] if d["asset"] == asset),
                               ZERO)
-            if acct["bal"].get(asset, ZERO) - unconfirmed < amount:
+            if self.holdings(acct, asset) - unconfirmed < amount:
                 raise Reject(2006, "amount", "above the withdrawable balance")
             self.withdrawable_check(acct, asset, amount)
         if self._current:
@@ -743,7 +760,17 @@ class Engine:
         eff = parse_time(cmd["effective_time"]) if cmd.get("effective_time") is not None \
             else self.now
         change = {"brackets": cmd.get("brackets") or {}, "haircuts": cmd.get("haircuts") or {},
-                  "parameters": cmd.get("parameters") or {}, "effective": eff}
+                  "parameters": cmd.get("parameters") or {}, "effective": eff,
+                  # docs/loans.md: lending terms (partial, per asset) and debt margin rates
+                  "lending": cmd.get("lending") or {},
+                  "debt": {k: cmd[k] for k in ("debt_maintenance_rate", "debt_initial_rate",
+                                               "debt_rates") if k in cmd}}
+        for a in change["lending"]:
+            if a not in self.assets:
+                raise Reject(1004, f"lending.{a}", f"unknown asset {a}")
+        for a in (change["debt"].get("debt_rates") or {}):
+            if a not in self.assets:
+                raise Reject(1004, f"debt_rates.{a}", f"unknown asset {a}")
         # validate brackets now (a bad change is rejected whole)
         for sym, br in change["brackets"].items():
             if sym not in self.instruments:
@@ -770,6 +797,18 @@ class Engine:
                 self.instruments[sym]["brackets"] = self._derive_brackets(br)
             for a, h in c["haircuts"].items():
                 self.haircuts[a] = dec(h)
+            for a, t in c["lending"].items():
+                self.lending[a] = self._terms(t, self.lending.get(a))
+            dd = c["debt"]
+            if dd.get("debt_maintenance_rate") is not None:
+                self.debt_default["maintenance"] = dec(dd["debt_maintenance_rate"])
+            if dd.get("debt_initial_rate") is not None:
+                self.debt_default["initial"] = dec(dd["debt_initial_rate"])
+            for a, r in (dd.get("debt_rates") or {}).items():
+                mm = dec(r.get("maintenance"))
+                self.debt_rates[a] = {"maintenance": mm,
+                                      "initial": dec(r["initial"]) if r.get("initial") is not None
+                                      else mm}
             for k, v in c["parameters"].items():
                 if k in ("warning_ratio", "call_ratio", "restore_ratio"):
                     self.policy[k] = dec(v)
@@ -1275,10 +1314,14 @@ class Engine:
             if v > 0 and a != debt[0] and (coll is None or val(a, v) > val(*coll)):
                 coll = (a, v)
         if coll is None:
+            # docs/loans.md: the loan's part first (fund, then written off against the pool)
+            self._write_off_loan(acct, debt[0])
             if debt[0] == acct["settle"]:
                 return False
-            covered = self.cover_deficit(acct, "cross", None, debt[1], asset=debt[0])
-            acct["bal"][debt[0]] += debt[1]
+            rest = -acct["bal"][debt[0]]
+            if rest > 0:
+                self.cover_deficit(acct, "cross", None, rest, asset=debt[0])
+                acct["bal"][debt[0]] += rest
             return True
         target = debt[1] if bankrupt else min(debt[1], ceil_lot(debt[1] * self.LOAN_CLOSE_FACTOR))
         if target == 0:
@@ -1292,9 +1335,247 @@ class Engine:
         acct["bal"][coll[0]] -= seized
         self.fund[coll[0]] = self.fund.get(coll[0], ZERO) + penalty
         acct["bal"][debt[0]] += repaid
+        self._repay_from_holdings(acct, debt[0])
         self.emit("collateral_converted", account=acct["id"], asset=coll[0], sold=seized,
                   proceeds=repaid, reason="loan_liquidation")
         return True
+
+
+    # ------------------------------------------------------------------ borrowing
+    # docs/loans.md, "Borrowing: borrow, repay, interest, limits and the lending pool".
+    HOUR_MS = 3_600_000
+    MAX_OWED = F(10 ** 18)
+
+    @staticmethod
+    def _parse_debt_policy(pol):
+        default = dict(ev.DEFAULT_DEBT_RATES)
+        if pol.get("debt_maintenance_rate") is not None:
+            default["maintenance"] = dec(pol["debt_maintenance_rate"])
+        if pol.get("debt_initial_rate") is not None:
+            default["initial"] = dec(pol["debt_initial_rate"])
+        else:   # raised to the maintenance rate when only that is given
+            default["initial"] = max(default["initial"], default["maintenance"])
+        rates = {}
+        for a, r in (pol.get("debt_rates") or {}).items():
+            mm = dec(r.get("maintenance"))
+            rates[a] = {"maintenance": mm,
+                        "initial": dec(r["initial"]) if r.get("initial") is not None else mm}
+        return default, rates
+
+    def debt_rate(self, asset):
+        return self.debt_rates.get(asset, self.debt_default)
+
+    @staticmethod
+    def _terms(raw, base):
+        t = dict(base) if base else {"rate": ZERO, "per": "hour", "compounding": "simple",
+                                     "supply": None, "borrow_cap": None,
+                                     "account_borrow_cap": None}
+        for k, v in (raw or {}).items():
+            if k in ("rate",):
+                t[k] = dec(v)
+            elif k in ("supply", "borrow_cap", "account_borrow_cap"):
+                t[k] = None if v is None else dec(v)
+            elif k in ("per", "compounding"):
+                t[k] = v
+        return t
+
+    def holdings(self, acct, asset):
+        """h = b + P + I: the balance is net of the loan."""
+        P, I = self.loans.get((acct["id"], asset), (ZERO, ZERO))
+        return acct["bal"].get(asset, ZERO) + P + I
+
+    def _book(self, asset):
+        if asset not in self.lbooks:
+            self.lbooks[asset] = {k: ZERO for k in (
+                "principal_outstanding", "interest_outstanding", "borrowed", "principal_repaid",
+                "interest_accrued", "interest_repaid", "principal_written_off",
+                "interest_written_off")}
+        return self.lbooks[asset]
+
+    def available(self, asset):
+        t = self.lending.get(asset)
+        if t is None or t["supply"] is None:
+            return None
+        b = self.lbooks.get(asset) or self._book(asset)
+        return t["supply"] + b["interest_repaid"] - b["principal_outstanding"] \
+            - b["principal_written_off"]
+
+    def hourly_interest(self, t, x):
+        """⌈x·rate⌉ per hour, ⌈x·rate/8760⌉ per year (the exact quotient rounded once)."""
+        if t["per"] == "year":
+            return up18(x * t["rate"] / 8760)
+        return up18(x * t["rate"])
+
+    def _loan_order(self):
+        aidx = {a: k for k, a in enumerate(self.accounts)}
+        sidx = {a: k for k, a in enumerate(self.assets)}
+        return sorted(self.loans, key=lambda k: (aidx.get(k[0], 1 << 30), sidx.get(k[1], 1 << 30)))
+
+    def accrue_interest(self):
+        """Before every command: n = hour(now) − H hour starts charged to every loan."""
+        if self.charged_hour is None:
+            return
+        h = self.now // self.HOUR_MS
+        n = h - self.charged_hour
+        if n <= 0:
+            return
+        self.charged_hour = h
+        for key in self._loan_order():
+            aid, asset = key
+            P, I = self.loans[key]
+            t = self.lending.get(asset)
+            if t is None:
+                continue
+            if t["compounding"] == "compound":
+                rh = t["rate"] if t["per"] != "year" else up18(t["rate"] / 8760)
+                if n == 1:
+                    i = up18((P + I) * rh)
+                else:
+                    result, base, k = ONE, 1 + rh, n
+                    while k > 0:
+                        if k & 1:
+                            result = up18(result * base)
+                        k >>= 1
+                        if k > 0:
+                            base = up18(base * base)
+                    i = up18((P + I) * result) - (P + I)
+            else:
+                i = n * self.hourly_interest(t, P)
+            i = max(ZERO, min(i, self.MAX_OWED - (P + I)))
+            if i <= 0:
+                continue
+            self.loans[key] = [P, I + i]
+            acct = self.accounts[aid]
+            acct["bal"][asset] = acct["bal"].get(asset, ZERO) - i
+            b = self._book(asset)
+            b["interest_outstanding"] += i
+            b["interest_accrued"] += i
+            self.emit("interest_charged", account=aid, asset=asset, hours=n, amount=i,
+                      principal=P, interest=I + i, balance=acct["bal"][asset])
+
+    def cmd_borrow(self, cmd):
+        amount = dec(cmd.get("amount"))
+        if abs(amount) > F(10 ** 15):
+            raise Reject(1009, "amount", "out of range")
+        acct = self._account(cmd)
+        asset = cmd.get("asset")
+        if asset not in self.assets:
+            raise Reject(1004, "asset", f"unknown asset {asset}")
+        if amount <= 0:
+            raise Reject(1001, "amount", "must be > 0")
+        t = self.lending.get(asset)
+        if t is None:
+            raise Reject(2013, "asset", "borrowing not offered")
+        if self.in_call(acct):
+            raise Reject(2014, "account", "in a margin call")
+        P, I = self.loans.get((acct["id"], asset), (ZERO, ZERO))
+        total = sum((v[0] for k, v in self.loans.items() if k[1] == asset), ZERO)
+        if t["borrow_cap"] is not None and total + amount > t["borrow_cap"]:
+            raise Reject(2015, "amount", "above the borrow cap")
+        if t["account_borrow_cap"] is not None and P + amount > t["account_borrow_cap"]:
+            raise Reject(2015, "amount", "above the account's borrow cap")
+        avail = self.available(asset)
+        if avail is not None and avail - amount < 0:
+            raise Reject(2016, "amount", "insufficient liquidity")
+        first = self.hourly_interest(t, amount)
+        # the initial requirement without the borrowed funds (the withdrawal check of amount)
+        if not self._fits_initial_after(acct, asset, amount + first):
+            raise Reject(2001, "amount", "insufficient margin")
+        acct["bal"][asset] = acct["bal"].get(asset, ZERO) - first
+        self.loans[(acct["id"], asset)] = [P + amount, I + first]
+        b = self._book(asset)
+        b["principal_outstanding"] += amount
+        b["borrowed"] += amount
+        b["interest_outstanding"] += first
+        b["interest_accrued"] += first
+        if self.charged_hour is None:
+            self.charged_hour = self.now // self.HOUR_MS
+        self.emit("borrowed", account=acct["id"], asset=asset, amount=amount,
+                  interest_charged=first, principal=P + amount, interest=I + first,
+                  balance=acct["bal"][asset], available_liquidity=self.available(asset))
+
+    def cmd_repay(self, cmd):
+        amount = dec(cmd.get("amount"))
+        if abs(amount) > F(10 ** 15):
+            raise Reject(1009, "amount", "out of range")
+        acct = self._account(cmd)
+        asset = cmd.get("asset")
+        if asset not in self.assets:
+            raise Reject(1004, "asset", f"unknown asset {asset}")
+        if amount <= 0:
+            raise Reject(1001, "amount", "must be > 0")
+        P, I = self.loans.get((acct["id"], asset), (ZERO, ZERO))
+        if amount > P + I:
+            raise Reject(2017, "amount", "above the debt")
+        unconfirmed = sum((d["counted"] for d in acct["pending"] if d["asset"] == asset), ZERO)
+        if self.holdings(acct, asset) - unconfirmed < amount:
+            raise Reject(2006, "amount", "above the balance")
+        self._repay(acct, asset, amount, "repay")
+
+    def _repay(self, acct, asset, amount, reason):
+        """Interest first, then principal; the net balance does not change."""
+        key = (acct["id"], asset)
+        P, I = self.loans[key]
+        to_i = min(amount, I)
+        to_p = amount - to_i
+        P, I = P - to_p, I - to_i
+        b = self._book(asset)
+        b["interest_outstanding"] -= to_i
+        b["principal_outstanding"] -= to_p
+        b["interest_repaid"] += to_i
+        b["principal_repaid"] += to_p
+        if P == 0 and I == 0:
+            del self.loans[key]
+        else:
+            self.loans[key] = [P, I]
+        self.emit("repaid", account=acct["id"], asset=asset, amount=amount, interest_paid=to_i,
+                  principal_paid=to_p, principal=P, interest=I,
+                  balance=acct["bal"].get(asset, ZERO),
+                  available_liquidity=self.available(asset), reason=reason)
+
+    def _repay_from_holdings(self, acct, asset):
+        """After a loan-liquidation step: the holdings of the debt asset repay its loan."""
+        loan = self.loans.get((acct["id"], asset))
+        if not loan:
+            return
+        r = min(loan[0] + loan[1], self.holdings(acct, asset))
+        if r > 0:
+            self._repay(acct, asset, r, "liquidation")
+
+    def _write_off_loan(self, acct, asset):
+        """No collateral left, the account owes D = −b of `asset`: the loan's part is settled
+        by the fund in that asset (a repayment), the rest written off against the pool
+        (interest first, then principal)."""
+        key = (acct["id"], asset)
+        loan = self.loans.get(key)
+        owed = -acct["bal"].get(asset, ZERO)
+        if not loan or owed <= 0:
+            return
+        settled = min(owed, loan[0] + loan[1])
+        acct["bal"][asset] += settled
+        draw = min(settled, self.fund.get(asset, ZERO))
+        if draw > 0:
+            self.fund[asset] -= draw
+            self.emit("insurance_fund_draw", account=acct["id"], amount=draw,
+                      fund=self.fund[asset])
+            self._repay(acct, asset, draw, "insurance_fund")
+        rest = settled - draw
+        if rest > 0:
+            P, I = self.loans[key]
+            wi = min(rest, I)
+            wp = rest - wi
+            b = self._book(asset)
+            b["interest_outstanding"] -= wi
+            b["principal_outstanding"] -= wp
+            b["interest_written_off"] += wi
+            b["principal_written_off"] += wp
+            P, I = P - wp, I - wi
+            if P == 0 and I == 0:
+                del self.loans[key]
+            else:
+                self.loans[key] = [P, I]
+            self.emit("loan_written_off", account=acct["id"], asset=asset, amount=rest,
+                      principal=wp, interest=wi, borne_by="lending_pool")
 
     # ------------------------------------------------------------------ deficits
     def settle_negative_cross(self, acct):
@@ -1405,14 +1686,20 @@ class Engine:
                     d["isolated_margin"] = pos["iso"]
                 positions.append(d)
             bal = dict(acct["bal"])
+            loans = {a: {"principal": v[0], "interest": v[1], "owed": v[0] + v[1]}
+                     for (aid, a), v in self.loans.items() if aid == acct["id"]}
             accts.append({"id": acct["id"], "status": self.account_status(acct),
-                          "balances": bal, "positions": positions,
+                          "balances": bal, "positions": positions, "loans": loans,
                           "socialized_loss": acct["socialized"], "bad_debt": acct["bad_debt"],
                           "procedure": {p: st["kind"] for p, st in acct["proc"].items()}})
         deposited = dict(self.deposited)
         return {"accounts": accts, "insurance_fund": dict(self.fund), "fees": dict(self.fees),
                 "deposited": deposited, "withdrawn": dict(self.withdrawn),
-                "opening": dict(self.opening), "socialized_loss": dict(self.socialized_total)}
+                "opening": dict(self.opening), "socialized_loss": dict(self.socialized_total),
+                "lending_pool": {a: dict(b, available=self.available(a),
+                                         lender_income=b["interest_accrued"]
+                                         - b["principal_written_off"] - b["interest_written_off"])
+                                 for a, b in self.lbooks.items()}}
 
 
 def _render(v):

@@ -68,8 +68,6 @@ public struct MarginEvaluator: Sendable {
         var crossMM = FixedDecimal.zero
         var crossIM = FixedDecimal.zero
         var crossCount = 0
-        var sizes: [FixedDecimal] = []
-        sizes.reserveCapacity(account.positions.count)
         for (index, position) in account.positions.enumerated() {
             let instrument = market.instruments[position.instrument]
             guard let mark = market.marks[position.instrument] else {
@@ -90,7 +88,6 @@ public struct MarginEvaluator: Sendable {
                 crossIM += initial
                 crossCount += 1
             }
-            sizes.append(size)
             positions.append(PositionEvaluation(pool: pool, notional: notional, unrealizedPnl: pnl, initialMargin: initial,
                                                 maintenanceMargin: maintenance, bracket: bracketIndex,
                                                 maintenanceMarginRate: bracket.maintenanceMarginRate,
@@ -122,13 +119,15 @@ public struct MarginEvaluator: Sendable {
                 restWithoutMaintenance = margin
             }
             guard prices else { continue }
+            let size = PositionMath.size(position, instrument)  // the same exact size as above (not kept: one array less per account)
             positions[index].liquidationPrice = PositionMath.liquidationPrice(
-                rest: rest, side: position.side, size: sizes[index], entry: position.entryPrice, inverse: inverse,
+                rest: rest, side: position.side, size: size, entry: position.entryPrice, inverse: inverse,
                 brackets: instrument.brackets, startBracket: evaluation.bracket)
             positions[index].bankruptcyPrice = PositionMath.bankruptcyPrice(
-                rest: restWithoutMaintenance, side: position.side, size: sizes[index], entry: position.entryPrice, inverse: inverse)
+                rest: restWithoutMaintenance, side: position.side, size: size, entry: position.entryPrice, inverse: inverse)
         }
-        let worst = pools.map(\.status).max() ?? .healthy
+        var worst = MarginStatus.healthy
+        for pool in pools where pool.status > worst { worst = pool.status }
         var evaluation = AccountEvaluation(status: worst, pools: pools, positions: positions)
         if prices { evaluation.collateralLiquidationPrices = collateralLiquidationPrices(account, cross: pools[0]) }
         return evaluation

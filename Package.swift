@@ -106,7 +106,8 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "SolventLab",
-            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", .product(name: "RealModule", package: "swift-numerics"),
+                           .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         // `solvent bench`: the measuring code (the command line only parses arguments).
         .target(

@@ -20,7 +20,8 @@ import sys
 PLOTS = ["price", "margin-ratio-median", "margin-ratio-p90", "liquidations", "fund", "maintenance-rate", "calibration", "cascade", "frontier"]
 # Incidents whose data ships with the repository (Examples/data) or is synthetic: always in the table.
 # FTX needs the research data ($SOLVENT_DATA_ROOT/minute); it is checked when that data is there.
-INCIDENTS = ["Black Thursday", "2021-05-19", "LUNA", "2025-10-10", "Mango kind", "JELLY kind"]
+# 2025-10-10 twice: the collateral de-peg at the venue's book price and the counterfactual at redemption value.
+INCIDENTS = ["Black Thursday", "2021-05-19", "LUNA", "2025-10-10: collateral de-peg", "collateral at redemption value", "Mango kind", "JELLY kind"]
 COLOURS = {"dynamic blue": (0x1F, 0x6F, 0xB2), "static red": (0xC0, 0x39, 0x2B), "dynamic_raw amber": (0xE6, 0x9F, 0x00)}
 
 

@@ -86,12 +86,15 @@ import Testing
         #expect(Incidents.table([a]).contains("2025-10-10"))
     }
 
-    /// Every incident names its venue account and a public source.
+    /// Every incident names its venue account and a public source with its address (the pages
+    /// checked, docs/lab.md); 2025-10-10 twice (de-peg at the venue's book price, and at redemption value).
     @Test func libraryIsDocumented() {
-        #expect(Incidents.library.count == 7)
+        #expect(Incidents.library.count == 8)
         #expect(Incidents.library.filter(\.synthetic).count == 2)
+        #expect(Incidents.library.filter { $0.id.hasPrefix("2025-10-10") }.count == 2)
         for incident in Incidents.library {
             #expect(!incident.account.isEmpty && !incident.source.isEmpty)
+            #expect(incident.source.contains("https://"))
             #expect(incident.synthetic == incident.files.isEmpty)
             #expect(Timestamp.parseISO8601(incident.from)! < Timestamp.parseISO8601(incident.to)!)
         }

@@ -11,7 +11,9 @@ public struct BacktestConfig: Sendable {
     public var gracePeriodMs: Int64 = 30 * 60_000
     /// Opening insurance fund (USDT).
     public var insuranceFund = FixedDecimal(1_000_000)
-    /// Book depth within ±2 % of the mark, as a fraction of the bar's traded volume.
+    /// Book depth within ±2 % of the mark, as a fraction of the traded volume of the bar, or of
+    /// the trailing hour (the bar included) when bars are shorter than an hour: resting depth is a
+    /// stock, not a flow, so it does not shrink with the bar (docs/lab.md, "Book depth").
     public var depthFraction = 0.02
     /// Taker fee on the synthetic traders' fills.
     public var feeRate = 0.0004
@@ -157,6 +159,7 @@ public enum Backtest {
         basePolicy.trainingBars = min(basePolicy.trainingBars, max(20, bars.count / 3))
         let floors = table.brackets.map { DoubleBoundary.double($0.notionalFloor) }
         let volumes = bars.map { DoubleBoundary.double($0.volume) }
+        let depthVolumes = Self.depthVolumes(times: times, volumes: volumes, barMs: barMs)
         let dynamic: DynamicMargin? = model.policy(base: basePolicy).map { policy in
             if model == .calibrated {
                 return MarginCalibration.run(times: times, prices: closes, volumes: volumes, bracketFloors: floors, policy: policy,
@@ -327,7 +330,7 @@ public enum Backtest {
             // The intrabar path: from the fine bars when they cover this bar, else open, the nearer
             // extreme, the other extreme, close; sampled every `stepMs` when the engine is slower.
             let path = Self.path(bar: bar, barMs: barMs, fine: fineCover[b].map { Array(config.fineBars[$0]) }, fineMs: fineMs, stepMs: config.stepMs)
-            let volume = DoubleBoundary.double(bar.volume)
+            let volume = depthVolumes[b]
             for (p, (time, price)) in path.enumerated() {
                 while let first = scheduled.first, first.time <= time {
                     scheduled.removeFirst()
@@ -387,6 +390,23 @@ public enum Backtest {
         result.conservationGaps = engine.state.market.assets.indices.map { engine.state.conservationGap(of: $0).value ?? .max }
         _ = btc
         return result
+    }
+
+    /// The volume a bar's book depth is drawn from: the bar's own for bars of an hour or more, else
+    /// the traded volume of the trailing hour `(t − 1 h, t]` (bars in a gap do not count).
+    static func depthVolumes(times: [Int64], volumes: [Double], barMs: Int64) -> [Double] {
+        guard barMs < 3_600_000 else { return volumes }
+        var out = [Double](repeating: 0, count: volumes.count)
+        var start = 0, sum = 0.0
+        for k in volumes.indices {
+            sum += volumes[k]
+            while times[start] <= times[k] - 3_600_000 {
+                sum -= volumes[start]
+                start += 1
+            }
+            out[k] = max(0, sum)
+        }
+        return out
     }
 
     /// The marks of one bar: `(time, price)`. Without fine bars: open, the nearer extreme, the other

@@ -206,14 +206,15 @@ public enum RiskReport {
 
         // Incidents.
         if !input.incidents.isEmpty {
-            body += "<section><h2>Incident library</h2><p>Reconstructed market failures replayed through the engine (same book model); real prices where the data has them, synthetic scenarios labelled so.</p>"
+            body += "<section><h2>Incident library</h2><p>Reconstructed market failures replayed through the engine (same book model); real prices where the data has them, synthetic scenarios labelled so. 2025-10-10 is a collateral de-peg (USDe, wBETH priced on the venue's book) on two markets, with the engine's own breakers against another venue's index, and again with the collateral at redemption value.</p>"
             body += "<table><thead><tr><th>incident</th><th>data</th><th>move</th><th>liquidations</th><th>fund used</th><th>ADL</th><th>socialized</th><th>bad debt</th><th>breakers</th></tr></thead><tbody>"
             for o in input.incidents {
                 body += "<tr><td>\(e(o.incident.name))</td><td>\(e(o.incident.synthetic ? "synthetic" : String(o.dataName.split(separator: "/").last ?? "")))</td><td>\(pct(o.worstMove, 1))</td><td>\(o.liquidations)</td><td>\(money(o.fundUsed))</td><td>\(o.adlEvents)</td><td>\(money(o.socialized))</td><td>\(money(o.badDebt))</td><td>\(o.breakersTripped)</td></tr>"
             }
             body += "</tbody></table><ul class=\"note\">"
             for o in input.incidents {
-                body += "<li><b>\(e(o.incident.name))</b>: \(e(o.incident.account)) (\(e(o.incident.source)))</li>"
+                body += "<li><b>\(e(o.incident.name))</b>: \(e(o.incident.account)) (\(e(o.incident.source)))"
+                    + (o.notes.isEmpty ? "" : " <i>Replay: \(e(o.notes)).</i>") + "</li>"
             }
             body += "</ul></section>"
         }

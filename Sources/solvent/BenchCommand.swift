@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
     struct Rescan: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Evaluate every account of an evaluate-contract book in process: {positions, positions_per_second}.",
-            discussion: "The book is decoded once, untimed; the best of --repeat passes is reported. Without --prices: pool numbers and statuses only.\n\n" + BenchCommand.exitCodes)
+            discussion: "The book is decoded once, untimed; the median of --repeat passes is reported. Without --prices: pool numbers and statuses only.\n\n" + BenchCommand.exitCodes)
         @Option(name: .long, help: "An evaluate-contract book (docs/evaluate.md), e.g. from scripts/gen_big_book.py.") var book: String
         @Option(name: .long, help: "Timed passes over the book (default 5).") var `repeat` = 5
         @Flag(name: .long, help: "Also compute liquidation and bankruptcy prices.") var prices = false

@@ -100,8 +100,10 @@ def _pool(policy, equity, mm, im, has_positions):
             "call": call, "available": np.maximum(0.0, equity - im)}
 
 
-def evaluate(b: bk.Book, lay: Layout) -> dict:
-    """Evaluate every position and pool of the book; returns arrays (see module doc)."""
+def evaluate(b: bk.Book, lay: Layout, prices: bool = True) -> dict:
+    """Evaluate every position and pool of the book; returns arrays (see module doc).
+    prices=False stops after the pool numbers and statuses (no liquidation or bankruptcy
+    prices): the peer of `solvent bench rescan` without --prices."""
     tb = b.tables
     cs = b.inst_cs[b.pos_inst]
     mark = b.inst_mark[b.pos_inst]
@@ -145,6 +147,10 @@ def evaluate(b: bk.Book, lay: Layout) -> dict:
     iso = lay.iso_idx
     iso_pools = _pool(b.policy, b.pos_iso_margin[iso] + upnl[iso], mm[iso], im[iso],
                       np.ones(len(iso), dtype=bool))
+
+    if not prices:
+        return {"positions": {"notional": notional, "upnl": upnl, "mm": mm, "im": im, "mmr": mmr},
+                "cross": cross_pools, "isolated": iso_pools}
 
     # Liquidation and bankruptcy prices: every other number of the pool held fixed.
     acc = b.pos_account
@@ -272,8 +278,16 @@ def time_book(path: str, repeat: int) -> dict:
         evaluate(b, lay)
         times.append(time.perf_counter() - t)
     med = statistics.median(times)
+    evaluate(b, lay, prices=False)
+    pool_times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        evaluate(b, lay, prices=False)
+        pool_times.append(time.perf_counter() - t)
+    pool_med = statistics.median(pool_times)
     return {"positions": b.n_positions, "accounts": b.n_accounts, "load_s": load_s,
-            "times_s": times, "median_s": med, "positions_per_s": b.n_positions / med}
+            "times_s": times, "median_s": med, "positions_per_s": b.n_positions / med,
+            "no_prices": {"times_s": pool_times, "median_s": pool_med, "positions_per_s": b.n_positions / pool_med}}
 
 
 def main(argv=None) -> int:

@@ -6,6 +6,9 @@ Inputs (all optional, missing ones are shown as such):
   --nautilus-error TEXT                               why nautilus_trader did not run
   --solvent-bench OUT.txt                             text output of `swift package benchmark`
   --solvent-note TEXT                                 why there is no Solvent output
+  --solvent-rescan R.json                             {"pools": ..., "prices": ...}: `solvent bench
+                                                      rescan --json` on the peers' book, without and
+                                                      with --prices (preferred over --solvent-bench)
 
 Solvent's numbers come from the benchmark table's "Time (wall clock)" row, p50 column
 (per iteration; `--time-units microseconds` keeps the digits).  Solvent's evaluate
@@ -108,6 +111,7 @@ def main(argv=None) -> int:
     ap.add_argument("--options")
     ap.add_argument("--solvent-bench")
     ap.add_argument("--solvent-note")
+    ap.add_argument("--solvent-rescan")
     args = ap.parse_args(argv)
 
     npr, ntr, opt = load_json(args.numpy), load_json(args.nautilus), load_json(args.options)
@@ -145,13 +149,23 @@ def main(argv=None) -> int:
         else:
             sol_grid_desc = "not built yet (no 'options scenario grid, 1000 options x 41 scenarios')"
 
+    sol_pools = None
+    rescan = load_json(args.solvent_rescan)
+    if rescan:
+        sol_pools = rescan["pools"]["positions_per_second"]
+        sol_eval = rescan["prices"]["positions_per_second"]
+        sol_eval_desc = (f"`solvent bench rescan` on the peers' gen_big_book.py book, {rescan['prices']['positions']:,} positions, "
+                         "median of 5 passes in process (decoding not timed)")
+
     # ---- peers
     np_rate = npr["time"]["positions_per_s"] if npr and "time" in npr else None
+    np_pools = npr["time"].get("no_prices", {}).get("positions_per_s") if npr and "time" in npr else None
     nt_rate = ntr["time"]["positions_per_s"] if ntr and "time" in ntr else None
     onp = opt["numpy"]["revaluations_per_s"] if opt and "numpy" in opt else None
     oql = opt["quantlib"].get("revaluations_per_s") if opt and "quantlib" in opt else None
 
     rows = [
+        ("pool numbers + statuses, positions/s", sol_pools, "numpy (float64, vectorized)", np_pools),
         ("full margin evaluation, positions/s", sol_eval, "numpy (float64, vectorized)", np_rate),
         ("per-position MM + IM (tiers), positions/s", sol_eval,
          f"nautilus_trader {ntr.get('version', '') if ntr else ''}".strip(), nt_rate),

@@ -413,6 +413,8 @@ def main():
     ap.add_argument("--avoid", default="",
                     help="comma-separated known disagreements the generator avoids "
                          "(gen_engine_scenarios.KNOWN)")
+    ap.add_argument("--lending", default="auto", choices=["auto", "on", "off"],
+                    help="borrow/repay/interest in the generated scenarios (auto: 40 %%)")
     a = ap.parse_args()
     started = time.time()
     tally = [0, 0]
@@ -424,7 +426,7 @@ def main():
         if time.time() - started > a.time_limit:
             print(f"time limit reached after {i} scenarios")
             break
-        doc = gen.generate(rng, a.level, [x for x in a.avoid.split(",") if x])
+        doc = gen.generate(rng, a.level, [x for x in a.avoid.split(",") if x], a.lending)
         problems = compare(a.solvent, doc, a.tmp, with_events)
         if not problems:
             tally[0] += 1

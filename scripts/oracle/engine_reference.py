@@ -300,6 +300,13 @@ class Engine:
     def apply(self, cmd: dict, forced: bool = False):
         """Applies one command. `forced`: a withdrawal accepted in the original history,
         replayed after a reorganization (the coins left; it is not judged again)."""
+        problem = self._range_problem(cmd)
+        if problem is not None:
+            # A36: refused by the range contract before the command runs: nothing changes,
+            # not even the clock (no interest, no expiry, no due change)
+            self.emit("rejected", code=1009, field=problem, reason="out of range")
+            self.commands_applied += 1
+            return
         entry = {"cmd": dict(cmd), "forced": forced}
         before = self.now
         if cmd.get("time") is not None:
@@ -1346,6 +1353,31 @@ class Engine:
     HOUR_MS = 3_600_000
     MAX_OWED = F(10 ** 18)
 
+    def _range_problem(self, cmd):
+        """docs/loans.md and docs/range-contract.md: the bounds of the lending commands and
+        of a change's lending terms (rate per hour ≤ 0.01, per year ≤ 100; supply and caps in
+        [0, 10^15]), checked on the terms the change would make."""
+        typ = cmd.get("type")
+        big = F(10 ** 15)
+        if typ in ("borrow", "repay"):
+            try:
+                if abs(dec(cmd.get("amount"))) > big:
+                    return "amount"
+            except (ValueError, TypeError):
+                return None
+        if typ == "change_parameters":
+            for a, raw in (cmd.get("lending") or {}).items():
+                if a not in self.assets or not isinstance(raw, dict):
+                    continue
+                t = self._terms(raw, self.lending.get(a))
+                limit = F(100) if t["per"] == "year" else F(1, 100)
+                if t["rate"] < 0 or t["rate"] > limit:
+                    return f"lending.{a}.rate"
+                for k in ("supply", "borrow_cap", "account_borrow_cap"):
+                    if t[k] is not None and (t[k] < 0 or t[k] > big):
+                        return f"lending.{a}.{k}"
+        return None
+
     @staticmethod
     def _parse_debt_policy(pol):
         default = dict(ev.DEFAULT_DEBT_RATES)
@@ -1396,7 +1428,8 @@ class Engine:
         t = self.lending.get(asset)
         if t is None or t["supply"] is None:
             return None
-        b = self.lbooks.get(asset) or self._book(asset)
+        b = self.lbooks.get(asset) or dict.fromkeys(
+            ("interest_repaid", "principal_outstanding", "principal_written_off"), ZERO)
         return t["supply"] + b["interest_repaid"] - b["principal_outstanding"] \
             - b["principal_written_off"]
 
@@ -1661,8 +1694,10 @@ class Engine:
         amount = min(loss, total) if over != "all" else loss
         amount = min(amount, total) if over == "all" else amount
         got = ZERO
-        for other, w, op in weights:
-            share = r18(amount * w / total)
+        for k, (other, w, op) in enumerate(weights):
+            # scenarios.md: shares rounded down to 18 digits in account order, the last one
+            # taking the remainder
+            share = floor18(amount * w / total) if k < len(weights) - 1 else amount - got
             if op is not None and op["mode"] == "isolated":
                 op["iso"] -= share          # the profit sits in that isolated pool
             else:

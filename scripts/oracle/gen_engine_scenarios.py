@@ -20,11 +20,13 @@ Coverage levels (the subset the reference model decides exactly grows with the l
   5  + an inverse perpetual (BTCUSD, contract 100 USD) held by BTC-settled accounts, and a
        profile per scenario: mixed, crash (opposite sides, thin books, small fund: ADL,
        socialized loss, bad debt) or calls (small moves, grace periods, cures, deadlines)
-Not generated (yet): `borrow`, `repay`, a top-level `lending` object and the lending fields of
-`change_parameters` (docs/loans.md, "Borrowing"): the reference model (engine_reference.py) does
-not implement interest, caps or the lending pool; it is to be extended from docs/loans.md, and
-until then this generator must not emit them (crosscheck_engine.py would count a disagreement).
-Library use: generate(rng, level) -> scenario document.
+Lending (docs/loans.md, "Borrowing"; --lending auto|on|off, auto = 40 % of the scenarios at
+level >= 2): a top-level `lending` (USDT, sometimes BTC/ETH: rate per hour or per year, simple
+or compound, supply, borrow caps), sometimes debt rates in the policy, borrowers with spot
+collateral and no positions, and `borrow`, `repay`, withdrawals of what was borrowed,
+deposits, collateral price moves, lending/debt-rate `change_parameters` and jumps of 1-30
+hours (so interest accrues) inserted among the commands (every later time shifted).
+Library use: generate(rng, level, avoid, lending) -> scenario document.
 """
 from __future__ import annotations
 
@@ -115,7 +117,143 @@ KNOWN = {
 }
 
 
-def generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
+def generate(rng: random.Random, level: int = 5, avoid=(), lending: str = "auto") -> dict:
+    doc = _generate(rng, level, avoid)
+    if lending == "on" or (lending == "auto" and level >= 2 and rng.random() < 0.4):
+        add_lending(rng, doc)
+    return doc
+
+
+LEND_AMOUNTS = {"USDT": ["100", "1000", "5000", "10000", "20000", "40000"],
+                "BTC": ["0.01", "0.1", "0.5", "1"], "ETH": ["0.5", "2", "5", "20"]}
+LEND_SUPPLY = {"USDT": ["0", "5000", "50000", "1000000"], "BTC": ["0.5", "2", "100"],
+               "ETH": ["5", "50", "1000"]}
+HOUR = 3600000
+
+
+def add_lending(rng: random.Random, doc: dict) -> None:
+    """Lending terms, borrowers and borrow/repay/withdraw/price/time commands (in place)."""
+    start = doc["start"]
+    accounts = start["accounts"]
+    for i in range(rng.randint(1, 2)):
+        coll = {"USDT": "0", "BTC": d(F(rng.choice([10, 50, 100, 200]), 100))}
+        if rng.random() < 0.4:
+            coll["ETH"] = str(rng.choice([2, 5, 10]))
+        accounts.append({"id": f"l{i}", "settle": "USDT", "collateral": coll, "positions": []})
+    lent = ["USDT"] + (["BTC"] if rng.random() < 0.3 else []) \
+        + (["ETH"] if rng.random() < 0.25 else [])
+    terms = {}
+    for asset in lent:
+        t = {}
+        per = rng.choice(["hour", "hour", "year"])
+        t["rate"] = rng.choice(["0", "0.0001", "0.001", "0.005", "0.01"] if per == "hour"
+                               else ["0.05", "0.1", "1", "20", "100"])
+        if per == "year" or rng.random() < 0.3:
+            t["per"] = per
+        if rng.random() < 0.4:
+            t["compounding"] = "compound"
+        elif rng.random() < 0.3:
+            t["compounding"] = "simple"
+        if rng.random() < 0.6:
+            t["supply"] = rng.choice(LEND_SUPPLY[asset])
+        if rng.random() < 0.25:
+            t["borrow_cap"] = rng.choice(LEND_AMOUNTS[asset][1:])
+        if rng.random() < 0.25:
+            t["account_borrow_cap"] = rng.choice(LEND_AMOUNTS[asset][1:])
+        terms[asset] = t
+    doc["lending"] = terms
+    pol = start["policy"]
+    if rng.random() < 0.3:
+        mm = rng.choice(["0.05", "0.1", "0.2"])
+        pol["debt_maintenance_rate"] = mm
+        if rng.random() < 0.7:
+            pol["debt_initial_rate"] = d(F(mm) + F(rng.choice([0, 5, 15]), 100))
+    if rng.random() < 0.25:
+        a = rng.choice(["BTC", "ETH", "USDT"])
+        r = {"maintenance": rng.choice(["0.1", "0.15", "0.3"])}
+        # (the start policy needs both rates: the evaluate contract's parser)
+        r["initial"] = d(F(r["maintenance"]) + F(rng.choice([0, 10, 20]), 100))
+        pol["debt_rates"] = {a: r}
+    borrowers = [a["id"] for a in accounts if a["settle"] == "USDT"]
+    borrowers += [a["id"] for a in accounts if a["settle"] == "BTC"][:1]
+    fav = [a["id"] for a in accounts if a["id"].startswith("l")]
+    cmds = doc["commands"]
+    extra = []                     # (position in the original list, command, hours to jump)
+    for k in range(rng.randint(4, 14)):
+        pos = rng.randint(0, len(cmds))
+        aid = rng.choice(fav + fav + borrowers)
+        asset = rng.choice(lent + ["USDT"]) if rng.random() < 0.9 else "ETH"
+        kind = rng.choice(["borrow", "borrow", "borrow", "withdraw", "withdraw", "repay",
+                           "repay", "deposit", "price", "price", "jump", "jump", "terms"])
+        jump = rng.choice([0, 0, 0, 1, 1, 2, 5, 30]) if kind != "jump" else \
+            rng.choice([1, 1, 2, 3, 24])
+        if kind == "borrow":
+            c = {"type": "borrow", "account": aid, "asset": asset,
+                 "amount": rng.choice(LEND_AMOUNTS[asset])}
+        elif kind == "withdraw":
+            c = {"type": "withdraw", "account": aid, "asset": asset,
+                 "amount": rng.choice(LEND_AMOUNTS[asset])}
+        elif kind == "repay":
+            c = {"type": "repay", "account": aid, "asset": asset,
+                 "amount": rng.choice(LEND_AMOUNTS[asset] + ["0.001", "1", "50"])}
+        elif kind == "deposit":
+            c = {"type": "deposit", "account": aid, "asset": asset,
+                 "amount": rng.choice(LEND_AMOUNTS[asset])}
+        elif kind == "price":
+            a = rng.choice(["BTC", "BTC", "ETH"])
+            base = F(start["assets"][a])
+            c = {"type": "asset_price", "asset": a,
+                 "price": d(base * (1 + F(rng.choice([-60, -45, -30, -20, -10, 5, 10]), 100)), 2)}
+        elif kind == "jump":
+            c = {"type": "tick"}
+        else:
+            a = rng.choice(lent)
+            if rng.random() < 0.7:
+                ch = rng.choice([{"rate": rng.choice(["0", "0.002", "0.05"])},
+                                 {"supply": rng.choice(LEND_SUPPLY[a] + [None])},
+                                 {"compounding": rng.choice(["simple", "compound"])},
+                                 {"account_borrow_cap": rng.choice(LEND_AMOUNTS[a] + [None])}])
+                c = {"type": "change_parameters", "lending": {a: ch}}
+            elif rng.random() < 0.5:
+                mm = rng.choice(["0.05", "0.1", "0.3"])
+                c = {"type": "change_parameters", "debt_maintenance_rate": mm,
+                     "debt_initial_rate": d(F(mm) * 2)}
+            else:   # an asset's initial defaults to its maintenance in a change
+                c = {"type": "change_parameters", "debt_rates": {
+                    rng.choice(["USDT", "BTC", "ETH"]): {"maintenance": rng.choice(["0.1", "0.4"])}}}
+        extra.append((pos, k, c, jump))
+    extra.sort(key=lambda x: (x[0], x[1]))
+    out, offset, j = [], 0, 0
+    t_prev = start["time"]
+
+    def shifted(c):
+        c = dict(c)
+        for key in ("time", "effective_time"):
+            if isinstance(c.get(key), int):
+                c[key] += offset
+        return c
+    for i in range(len(cmds) + 1):
+        while j < len(extra) and extra[j][0] == i:
+            _, _, c, jump = extra[j]
+            offset += jump * HOUR + (rng.randint(0, 59) * 60000 if jump else 0)
+            t_here = (cmds[i]["time"] + offset) if i < len(cmds) else t_prev
+            t_here = max(t_here, t_prev)
+            c = dict(c, time=t_here)
+            if c["type"] == "change_parameters":
+                c["effective_time"] = t_here
+            out.append(c)
+            t_prev = t_here
+            j += 1
+        if i < len(cmds):
+            c = shifted(cmds[i])
+            if isinstance(c.get("time"), int):
+                c["time"] = max(c["time"], t_prev)
+                t_prev = c["time"]
+            out.append(c)
+    doc["commands"] = out
+
+
+def _generate(rng: random.Random, level: int = 5, avoid=()) -> dict:
     syms = list(INSTRUMENTS) if level >= 5 else list(LINEAR)
     # level 5: a profile per scenario. "crash": opposite sides in each instrument, big marks,
     # thin books, a small fund, ADL (the fund running dry, ADL, socialized loss); "calls":
@@ -451,10 +589,11 @@ def main():
     ap.add_argument("--level", type=int, default=5)
     ap.add_argument("--out", default=None)
     ap.add_argument("--avoid", default="", help="comma-separated names from KNOWN")
+    ap.add_argument("--lending", default="auto", choices=["auto", "on", "off"])
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for i in range(a.cases):
-        doc = generate(rng, a.level, [x for x in a.avoid.split(",") if x])
+        doc = generate(rng, a.level, [x for x in a.avoid.split(",") if x], a.lending)
         if a.out:
             os.makedirs(a.out, exist_ok=True)
             with open(os.path.join(a.out, f"case-{a.seed}-{i}.json"), "w") as fh:

@@ -1085,6 +1085,7 @@ class Engine:
         if pool == "cross" and not n["syms"]:
             # docs/loans.md: a loan without positions
             if not self._loan_step(acct, n["equity"] <= 0):
+                # loans.md step 5: the existing waterfall (fund, socialized loss, bad debt)
                 self.settle_negative_cross(acct)
             self.update_pool(acct, pool)
             return True
@@ -1214,7 +1215,11 @@ class Engine:
                       reason="no liquidity within the price band")
             return False
         book(fills)
-        acct["last_liquidated"] = sym
+        if pool == "cross":
+            # A39: the instrument a cross deficit is socialized in is that of the last
+            # CROSS position liquidated (an isolated pool's liquidation never leaves a
+            # deficit in the cross pool)
+            acct["last_liquidated"] = sym
         # fee out of the pool's own surplus only
         if notional > 0:
             fee = r18(p["liquidation_fee_rate"] * notional)
@@ -1611,17 +1616,20 @@ class Engine:
                       principal=wp, interest=wi, borne_by="lending_pool")
 
     # ------------------------------------------------------------------ deficits
-    def settle_negative_cross(self, acct):
+    def settle_negative_cross(self, acct, no_instrument=False):
         if any(p["mode"] == "cross" for p in acct["pos"].values()):
             return
         settle = acct["settle"]
         open_debt = acct.setdefault("open_debt", {})
         for asset in list(acct["bal"]):
-            # a deficit already recorded as bad debt is not taken up again
-            open_debt[asset] = min(open_debt.get(asset, ZERO), max(ZERO, -acct["bal"][asset]))
-            if acct["bal"][asset] + open_debt[asset] >= 0:
+            # docs/loans.md: the deficit is the debt beyond the loan (negative holdings
+            # h = b + P + I); a loan is settled by the loan-liquidation step (A38).
+            # A deficit already recorded as bad debt is not taken up again.
+            open_debt[asset] = min(open_debt.get(asset, ZERO),
+                                   max(ZERO, -self.holdings(acct, asset)))
+            if self.holdings(acct, asset) + open_debt[asset] >= 0:
                 continue
-            need = -acct["bal"][asset] - open_debt[asset]
+            need = -self.holdings(acct, asset) - open_debt[asset]
             # 1. other collateral at its haircut price
             for other in list(acct["bal"]):
                 if other == asset or acct["bal"][other] <= 0 or need == 0:
@@ -1639,17 +1647,18 @@ class Engine:
                 acct["bal"][asset] += proceeds
                 self.emit("collateral_converted", account=acct["id"], asset=other, sold=sold,
                           proceeds=proceeds)
-                need = max(ZERO, -acct["bal"][asset] - open_debt[asset])
+                need = max(ZERO, -self.holdings(acct, asset) - open_debt[asset])
             if need > 0:
-                covered = self.cover_deficit(acct, "cross", self._last_symbol(acct), need,
-                                             asset=asset)
+                covered = self.cover_deficit(acct, "cross",
+                                             None if no_instrument else self._last_symbol(acct),
+                                             need, asset=asset)
                 acct["bal"][asset] += covered
                 open_debt[asset] += need - covered
 
     def _last_symbol(self, acct):
         return acct.get("last_liquidated")
 
-    def cover_deficit(self, acct, pool, sym, need, isolated=False, asset=None):
+    def cover_deficit(self, acct, pool, sym, need, isolated=False, asset=None, socialize=True):
         """Fund, then socialized loss, then bad debt. Returns the amount covered."""
         asset = asset or (self.inst(sym)["settle"] if sym else acct["settle"])
         covered = ZERO
@@ -1660,7 +1669,7 @@ class Engine:
             self.emit("insurance_fund_draw", account=acct["id"], amount=draw,
                       fund=self.fund[asset])
         rest = need - covered
-        if rest > 0:
+        if rest > 0 and socialize:
             covered += self.socialize(acct, sym, asset, rest)
         rest = need - covered
         if rest > 0:

@@ -329,6 +329,9 @@ def check_cases(cases_dir, tally, binary, tmpdir):
             for k in ("bad_debt", "socialized_loss"):
                 if k in want and got[k] != F(want[k]):
                     problems.append(f"{aid}.{k}: model {ref.fmt(got[k])} want {want[k]}")
+            if "loans" in want and set(got["loans"]) != set(want["loans"]):
+                problems.append(f"{aid}.loans: model {sorted(got['loans'])} "
+                                f"want {sorted(want['loans'])}")
             for asset, lv in want.get("loans", {}).items():
                 gl = got["loans"].get(asset, (F(0), F(0)))
                 if gl != (F(lv["principal"]), F(lv["interest"])):

@@ -52,3 +52,46 @@ import Testing
         #expect(a.worstMove > 0.1)  // 20:00 close near 113,000 → 101,516.5 at 21:20
     }
 }
+
+@Suite struct LabDataTests {
+    /// A volume written with a floating-point artefact beyond 18 fractional digits (as in the
+    /// Gemini files) is read cut at 18 digits; a missing file is nil.
+    @Test func readsOverlongDecimalsAndMissingFiles() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("labdata-\(ProcessInfo.processInfo.processIdentifier).csv").path
+        let text = "timestamp,open,high,low,close,volume\n2025-10-10T00:01:00Z,121718.38,121765.58,121718.38,121765.58,0.0037855000000000002\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let bars = try #require(LabData.bars(path))
+        #expect(bars.count == 1)
+        #expect(bars[0].volume == FixedDecimal("0.003785500000000000")!)
+        #expect(bars[0].close == FixedDecimal("121765.58")!)
+        #expect(LabData.bars(path + ".missing") == nil)
+        #expect(LabData.folder(of: "/a/b/c.csv") == "/a/b" && LabData.folder(of: "c.csv") == "")
+    }
+}
+
+/// The research data's 2025-10-10 files (`$SOLVENT_DATA_ROOT/minute/`, not shipped): the replay
+/// reads ETH and Gemini's prices next to the BTC marks, and the engine's mark/index breaker
+/// trips (Binance's lows were far below Gemini's). Skipped, visibly, without the data root.
+@Suite struct DepegResearchDataTests {
+    static let root = ProcessInfo.processInfo.environment["SOLVENT_DATA_ROOT"]
+
+    @Test(.enabled(if: root != nil, "SOLVENT_DATA_ROOT not set: the minute data is not shipped"))
+    func depegWithEthAndIndex() throws {
+        let path = Self.root! + "/minute/binancecm-BTCUSD_PERP-priceklines-1m-2025-10-09_2025-10-10.csv.gz"
+        let from = Timestamp.parseISO8601("2025-10-10T20:30:00Z")!, to = Timestamp.parseISO8601("2025-10-10T22:30:00Z")!
+        let bars = try #require(LabData.bars(path)).filter { $0.time >= from && $0.time < to }
+        #expect(bars.count == 120)
+        var incident = try #require(Incidents.library.first { $0.id == "2025-10-10" })
+        incident.from = "2025-10-10T20:30:00Z"
+        incident.to = "2025-10-10T22:30:00Z"
+        var config = Incidents.Config()
+        config.accounts = 60
+        config.insuranceFund = FixedDecimal(2_500)
+        let outcome = Incidents.replay(incident, bars: bars, dataName: path, config: config)
+        #expect(outcome.notes.contains("BTCUSDT + ETHUSDT"))
+        #expect(outcome.notes.contains("gemini-BTCUSD-1m") && outcome.notes.contains("binance-ETHUSDT-5m"))
+        #expect(outcome.notes.contains("oracle_divergence"))
+        #expect(outcome.breakersTripped > 0 && outcome.liquidations > 0)
+    }
+}

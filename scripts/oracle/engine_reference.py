@@ -1622,14 +1622,16 @@ class Engine:
         settle = acct["settle"]
         open_debt = acct.setdefault("open_debt", {})
         for asset in list(acct["bal"]):
-            # docs/loans.md: the deficit is the debt beyond the loan (negative holdings
-            # h = b + P + I); a loan is settled by the loan-liquidation step (A38).
+            # scenarios.md: "the settle balance is negative" — the NET balance (docs/loans.md:
+            # b = holdings − P − I) of the settle asset only; a negative balance of another
+            # asset is debt for the procedure (loan step), not a cross deficit (A38).
             # A deficit already recorded as bad debt is not taken up again.
-            open_debt[asset] = min(open_debt.get(asset, ZERO),
-                                   max(ZERO, -self.holdings(acct, asset)))
-            if self.holdings(acct, asset) + open_debt[asset] >= 0:
+            if asset != settle:
                 continue
-            need = -self.holdings(acct, asset) - open_debt[asset]
+            open_debt[asset] = min(open_debt.get(asset, ZERO), max(ZERO, -acct["bal"][asset]))
+            if acct["bal"][asset] + open_debt[asset] >= 0:
+                continue
+            need = -acct["bal"][asset] - open_debt[asset]
             # 1. other collateral at its haircut price
             for other in list(acct["bal"]):
                 if other == asset or acct["bal"][other] <= 0 or need == 0:
@@ -1647,7 +1649,7 @@ class Engine:
                 acct["bal"][asset] += proceeds
                 self.emit("collateral_converted", account=acct["id"], asset=other, sold=sold,
                           proceeds=proceeds)
-                need = max(ZERO, -self.holdings(acct, asset) - open_debt[asset])
+                need = max(ZERO, -acct["bal"][asset] - open_debt[asset])
             if need > 0:
                 covered = self.cover_deficit(acct, "cross",
                                              None if no_instrument else self._last_symbol(acct),

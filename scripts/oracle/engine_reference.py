@@ -1381,6 +1381,27 @@ class Engine:
                 for k in ("supply", "borrow_cap", "account_borrow_cap"):
                     if t[k] is not None and (t[k] < 0 or t[k] > big):
                         return f"lending.{a}.{k}"
+            # debt rates: each in [0, 1], initial ≥ maintenance on the rates the change makes
+            # (the start policy raises a missing initial; a change is refused — A40)
+            try:
+                mm = dec(cmd["debt_maintenance_rate"]) if cmd.get("debt_maintenance_rate") \
+                    is not None else self.debt_default["maintenance"]
+                im = dec(cmd["debt_initial_rate"]) if cmd.get("debt_initial_rate") \
+                    is not None else self.debt_default["initial"]
+            except (ValueError, TypeError, ZeroDivisionError):
+                return None
+            for k, v in (("debt_maintenance_rate", mm), ("debt_initial_rate", im)):
+                if v < 0 or v > 1:
+                    return k
+            if im < mm:
+                return "debt_initial_rate"
+            for a, r in (cmd.get("debt_rates") or {}).items():
+                if not isinstance(r, dict):
+                    continue
+                rm = dec(r.get("maintenance", "0"))
+                ri = dec(r["initial"]) if r.get("initial") is not None else rm
+                if not (0 <= rm <= 1 and 0 <= ri <= 1) or ri < rm:
+                    return f"debt_rates.{a}"
         return None
 
     @staticmethod

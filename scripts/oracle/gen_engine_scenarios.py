@@ -218,6 +218,8 @@ def add_lending(rng: random.Random, doc: dict) -> None:
                 mm = rng.choice(["0.05", "0.1", "0.3"])
                 c = {"type": "change_parameters", "debt_maintenance_rate": mm,
                      "debt_initial_rate": d(F(mm) * 2)}
+                if rng.random() < 0.3:      # alone: refused when above the initial in force
+                    del c["debt_initial_rate"]
             else:   # an asset's initial defaults to its maintenance in a change
                 c = {"type": "change_parameters", "debt_rates": {
                     rng.choice(["USDT", "BTC", "ETH"]): {"maintenance": rng.choice(["0.1", "0.4"])}}}

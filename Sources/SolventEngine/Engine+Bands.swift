@@ -11,12 +11,13 @@ extension Engine {
     /// `1/price` (inverse), so giving each of the pool's `n` instruments `slack / n`
     /// bounds the joint move of all marks.
     func bands(_ a: Int, _ evaluation: AccountEvaluation, _ pools: [(PoolKey, PoolEvaluation)]) -> [PriceBand] {
+        if usesOptionBands(a) { return portfolioBands(a) }  // portfolio accounts and option holders: Engine+Portfolio.swift
         let record = state.accounts[a]
         let policy = state.parameters.policy
         var result: [PriceBand] = []
+        result.reserveCapacity(record.account.positions.count)
         for (key, pool) in pools where pool.positionCount > 0 {
             let procedure = record.procedures[key] ?? .normal
-            let members = record.account.positions.enumerated().filter { record.pool(of: $0.element.instrument) == key }
             var slack: FixedDecimal
             let equity = pool.equity, mm = pool.maintenanceMargin
             switch procedure {
@@ -26,8 +27,11 @@ extension Engine {
             case .called: slack = FixedDecimal.minimum(equity - mm, mm - equity * policy.restoreRatio)
             case .liquidating: slack = .zero
             }
-            let count = FixedDecimal(members.count)
-            for (_, position) in members {
+            // The pool's positions, counted then visited in place (no filtered copy per pool).
+            var members = 0
+            for position in record.account.positions where record.pool(of: position.instrument) == key { members += 1 }
+            let count = FixedDecimal(members)
+            for position in record.account.positions where record.pool(of: position.instrument) == key {
                 let i = position.instrument
                 guard let mark = state.market.marks[i] else { continue }
                 let instrument = state.market.instruments[i]

@@ -200,7 +200,7 @@ extension Engine {
                 case .called(let deadline, let amount) where deadline < floor:
                     state.accounts[a].procedures[key] = .called(deadline: floor, amount: amount)
                 case .liquidating(untilCured: true):
-                    let evaluation = evaluator.evaluate(state.accounts[a].account, prices: false)
+                    let evaluation = evaluateAccount(state.accounts[a], prices: false)
                     if let pool = Self.poolsByKey(state.accounts[a], evaluation).first(where: { $0.0 == key })?.1, pool.status < .liquidatable {
                         state.accounts[a].procedures[key] = .called(deadline: floor, amount: pool.callAmount)
                         state.calledAccounts.insert(a)
@@ -217,7 +217,7 @@ extension Engine {
                                        ("status_after", .text("no_account")), ("reason", .text("opened by an orphaned deposit"))])
                 continue
             }
-            let now = evaluator.evaluate(state.accounts[a].account)
+            let now = evaluateAccount(state.accounts[a])
             let proceduresBefore = record.procedures.sorted { $0.key < $1.key }.map { "\($0.value.name)" }
             let proceduresAfter = state.accounts[a].procedures.sorted { $0.key < $1.key }.map { "\($0.value.name)" }
             guard was.status != now.status || proceduresBefore != proceduresAfter || was.cross.equity != now.cross.equity else { continue }

@@ -40,6 +40,7 @@ extension Engine {
             let a = try accountIndex(account)
             let i = try instrumentIndex(symbol)
             let record = state.accounts[a]
+            if isolated { try requireIsolatable(a, i) }  // Engine+Options.swift
             if record.positionIndex(i) != nil || record.orders.contains(where: { state.openOrder(account: a, id: $0)?.instrument == i }) {
                 throw RejectReason(.modeChangeWithPosition, field: "symbol", "cannot change margin mode with an open position or orders in \(symbol)")
             }
@@ -55,6 +56,9 @@ extension Engine {
         case let .chainReorg(chain, forkHeight, newHashes): return try chainReorg(chain, forkHeight, newHashes)
         case let .borrow(account, asset, amount): return try borrow(account, asset, amount)  // Engine+Borrowing.swift
         case let .repay(account, asset, amount): return try repay(account, asset, amount)
+        case let .optionMark(symbol, price, vol, sourceTime): return try optionMark(symbol, price, vol, sourceTime)  // Engine+Options.swift
+        case let .setAccountMode(account, portfolio): return try setAccountMode(account, portfolio: portfolio)
+        case let .settlementPrice(symbol, price): return try settlementPrice(symbol, price)
         }
     }
 
@@ -111,7 +115,7 @@ extension Engine {
         }
         var after = record
         after.credit(asset, -amount)
-        let free = Self.withdrawable(evaluator.evaluate(after.account, prices: false).cross) - reservedMargin(a)
+        let free = Self.withdrawable(evaluateAccount(after, prices: false).cross) - reservedMargin(a)
         if free.isNegative {
             throw RejectReason(.insufficientMargin, field: "amount",
                                "would leave the cross pool \(free.magnitude) below initial margin plus open-order margin (unrealized profit is not withdrawable)")
@@ -139,7 +143,7 @@ extension Engine {
         if isInCall(a) { return .zero }
         let settle = record.account.settle
         let unconfirmed = state.chainDeposits.filter { $0.account == a && $0.asset == settle && !$0.isFinal }.reduce(FixedDecimal.zero) { $0 + $1.credited }
-        let free = Self.withdrawable(evaluator.evaluate(record.account, prices: false).cross) - reservedMargin(a)
+        let free = Self.withdrawable(evaluateAccount(record, prices: false).cross) - reservedMargin(a)
         // Collateral counts at its haircut value; the settle asset has none unless the market sets one.
         let haircut = state.market.assets[settle].haircut
         // free / (1 − haircut): beyond the decimal range (a haircut a few units of 10^-18 below 1)
@@ -196,7 +200,7 @@ extension Engine {
         // Order ids are the account's own: only its own open orders can collide with a new one.
         guard state.openOrder(account: a, id: id) == nil else { throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists") }
         let i = try instrumentIndex(symbol)
-        try requireTradable(i)  // Engine+Expiry.swift
+        try requireTradable(i, account: a)  // Engine+Expiry.swift
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
         let instrument = state.market.instruments[i]
@@ -228,6 +232,9 @@ extension Engine {
                 throw RejectReason(.wouldNotReduce, field: "quantity", "a reduce-only order must reduce the \(symbol) position (\(position))")
             }
         }
+        if !reduces, let marginal = try marginalOrderCheck(a, i, quantity: quantity, price: price) {  // portfolio accounts, options: Engine+Portfolio.swift
+            return OrderCheck(account: a, instrument: i, reduces: false, reduceOnly: reduceOnly, reservedMargin: marginal.reserved, freeMargin: marginal.free)
+        }
         var reserved = FixedDecimal.zero
         var free: FixedDecimal? = nil
         if !reduces {
@@ -251,7 +258,7 @@ extension Engine {
                 throw RejectReason(.leverageAboveBracket, field: "quantity", "leverage \(leverage) is above \(bracket.maxLeverage), the maximum for notional \(newNotional)")
             }
             reserved = notional(opening, instrument, price: price) / leverage
-            let evaluation = evaluator.evaluate(record.account)
+            let evaluation = evaluateAccount(record, prices: false)  // cross equity and IM only
             let resting = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0)?.reservedMargin })
             guard let available = try? evaluation.cross.equity.subtractingChecked(evaluation.cross.initialMargin).subtractingChecked(resting) else { throw overflow }
             free = available
@@ -273,7 +280,7 @@ extension Engine {
                        _ orderID: String?) throws(RejectReason) -> [Int] {
         let a = try accountIndex(accountID)
         let i = try instrumentIndex(symbol)
-        try requireTradable(i)  // Engine+Expiry.swift
+        try requireTradable(i, account: a)  // Engine+Expiry.swift
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
         _ = try mark(i)
@@ -416,6 +423,7 @@ extension Engine {
         }
         state.accounts[a] = record
         state.totals[settle].external -= realized
+        settlePremium(a, i, quantity: quantity, price: price, realized: realized)  // options: Engine+Options.swift
         return TradeOutcome(realized: realized, closedIsolatedMargin: closedIsolatedMargin)
     }
 
@@ -540,7 +548,7 @@ extension Engine {
                 throw RejectReason(.leverageAboveBracket, field: "leverage", "\(leverage) is above \(bracket.maxLeverage), the maximum for the position's notional \(current)")
             }
             record.account.positions[k].leverage = leverage
-            let evaluation = evaluator.evaluate(record.account)
+            let evaluation = evaluateAccount(record)
             if record.account.positions[k].marginMode.isCross, evaluation.cross.equity - evaluation.cross.initialMargin - reservedMargin(a) < .zero {
                 throw RejectReason(.insufficientMargin, field: "leverage", "the cross pool cannot hold the initial margin at leverage \(leverage)")
             }
@@ -564,13 +572,13 @@ extension Engine {
         let settle = record.account.settle
         if amount.isPositive {
             // What may leave the cross pool: as for a withdrawal, unrealized profit does not move.
-            let free = Self.withdrawable(evaluator.evaluate(record.account, prices: false).cross) - reservedMargin(a)
+            let free = Self.withdrawable(evaluateAccount(record, prices: false).cross) - reservedMargin(a)
             guard free >= amount, record.balance(settle) >= amount else {
                 throw RejectReason(.insufficientMargin, field: "amount", "only \(FixedDecimal.maximum(.zero, FixedDecimal.minimum(free, record.balance(settle)))) can move out of the cross pool")
             }
         } else {
             if isInCall(a) { throw RejectReason(.withdrawalInMarginCall, field: "amount", "margin cannot leave a pool during a margin call") }
-            let evaluation = evaluator.evaluate(record.account, prices: false)
+            let evaluation = evaluateAccount(record, prices: false)
             let pool = evaluation.pools.first { $0.pool == .isolated(position: k) }!
             // Margin above the position's initial margin, less any unrealized loss; unrealized profit stays.
             let removable = FixedDecimal.maximum(.zero, Self.withdrawable(pool))

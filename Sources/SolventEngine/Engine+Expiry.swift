@@ -43,32 +43,54 @@ extension Engine {
         return state.time >= expiry
     }
 
-    /// Rejects trading (orders, fills) in an expired instrument, and any trading in an option:
-    /// the engine margins positions linearly and has no portfolio-margined accounts, so an
-    /// option would be margined like a perpetual on its premium (issue 17).
-    func requireTradable(_ i: Int, field: String = "symbol") throws(RejectReason) {
+    /// Rejects trading (orders, fills) in an expired instrument; for account `a`, the option and
+    /// portfolio rules of `requireOptionRules` (Engine+Options.swift).
+    func requireTradable(_ i: Int, account a: Int? = nil, field: String = "symbol") throws(RejectReason) {
         let instrument = state.market.instruments[i]
-        if case .option = instrument.kind {
-            throw RejectReason(.optionsNotSupported, field: field,
-                               "\(instrument.symbol) is an option: the engine does not margin options (they need a portfolio-margined account)")
-        }
         if isExpired(i) {
             throw RejectReason(.instrumentExpired, field: field, "\(instrument.symbol) expired at \(expiry(i)!)")
         }
+        if let a {
+            try requireOptionRules(i, portfolio: state.accounts[a].isPortfolio, isolated: state.accounts[a].isolated.contains(i), field: field)
+        }
     }
 
-    /// The starting positions of an account must be in tradable instruments (not options, not expired).
-    func requireTradablePositions(_ account: Account) throws(RejectReason) {
-        for (k, position) in account.positions.enumerated() { try requireTradable(position.instrument, field: "positions[\(k)].symbol") }
+    /// The starting positions of an account must be in tradable instruments (not expired; the
+    /// option and portfolio rules for an account of `mode`).
+    func requireTradablePositions(_ account: Account, mode: AccountMode = .standard) throws(RejectReason) {
+        for (k, position) in account.positions.enumerated() {
+            let field = "positions[\(k)].symbol"
+            try requireTradable(position.instrument, field: field)
+            if mode == .portfolio, !position.marginMode.isCross {
+                throw RejectReason(.invalidInput, field: "positions[\(k)].margin_mode", "a portfolio account has one pool: no isolated margin")
+            }
+            try requireOptionRules(position.instrument, portfolio: mode == .portfolio, isolated: !position.marginMode.isCross, field: field)
+        }
     }
 
     /// The price instrument `i` settles at (see the type's documentation).
     func settlementPrice(_ i: Int, expiry: Int64) -> (price: FixedDecimal, source: String)? {
+        if let fed = optionState.settlementPrices[i] {
+            return (optionPayoff(i, underlying: fed) ?? fed, "settlement_price")
+        }
+        if case let .option(_, _, _, underlying) = state.market.instruments[i].kind {
+            // An option pays its intrinsic value at its underlying's price (index, else mark, as for a future).
+            guard let u = state.market.instruments.firstIndex(where: { $0.symbol == underlying }),
+                  let price = settlementPrice(u, expiry: expiry) else { return nil }
+            return (optionPayoff(i, underlying: price.price) ?? .zero, "underlying_\(price.source)")
+        }
         if let index = state.indexPrices[i], index.sourceTime <= expiry, expiry - index.sourceTime <= state.parameters.markStalenessMs {
             return (index.price, "index")
         }
         if let mark = state.market.marks[i] { return (mark, "mark") }
         return nil
+    }
+
+    /// Intrinsic value per contract unit of option `i` at underlying price `price`: `max(0, F − K)`
+    /// for a call, `max(0, K − F)` for a put; nil for other instruments.
+    func optionPayoff(_ i: Int, underlying price: FixedDecimal) -> FixedDecimal? {
+        guard case let .option(right, strike, _, _) = state.market.instruments[i].kind else { return nil }
+        return FixedDecimal.maximum(.zero, right == .call ? price - strike : strike - price)
     }
 
     /// Settles every instrument whose expiry lies in `(previous, state.time]`; returns the accounts touched.

@@ -105,7 +105,7 @@ extension Engine {
     }
 
     func severity(_ a: Int) -> Severity {
-        let pool = worstPool(a, evaluator.evaluate(state.accounts[a].account, prices: false))
+        let pool = worstPool(a, evaluateAccount(state.accounts[a], prices: false))
         let bankrupt = !pool.equity.isPositive
         return Severity(bankrupt: bankrupt, value: bankrupt ? -pool.equity : (pool.maintenanceMargin.divided(by: pool.equity, rounding: .halfEven) ?? .max))
     }
@@ -142,7 +142,7 @@ extension Engine {
             return true
         }
         let record = state.accounts[a]
-        let evaluation = evaluator.evaluate(record.account)
+        let evaluation = evaluateAccount(record)
         // The liquidating pools in order (cross first, then isolated by instrument): the first
         // one that can act takes the step, so a pool waiting on its instrument (paused,
         // throttled, no liquidity) never holds up another pool of the account.
@@ -342,9 +342,9 @@ extension Engine {
             surplus = m
         } else if case .isolated = key {
             guard let k else { return }
-            surplus = evaluator.evaluate(state.accounts[a].account, prices: false).pools.first { $0.pool == .isolated(position: k) }?.equity ?? .zero
+            surplus = evaluateAccount(state.accounts[a], prices: false).pools.first { $0.pool == .isolated(position: k) }?.equity ?? .zero
         } else {
-            surplus = evaluator.evaluate(state.accounts[a].account, prices: false).cross.equity
+            surplus = evaluateAccount(state.accounts[a], prices: false).cross.equity
         }
         let fee = FixedDecimal.minimum(closedNotional * state.parameters.liquidationFeeRate, FixedDecimal.maximum(.zero, surplus))
         guard fee.isPositive else { return }
@@ -402,7 +402,7 @@ extension Engine {
             let record = state.accounts[a]
             let k = record.positionIndex(i)!
             let position = record.account.positions[k]
-            let evaluation = evaluator.evaluate(record.account, prices: false)
+            let evaluation = evaluateAccount(record, prices: false)
             let pool = evaluation.pools.first { $0.pool == evaluation.positions[k].pool }!
             let cost = notional(position.quantity, instrument, price: position.entryPrice)
             guard cost.isPositive, pool.equity.isPositive else { continue }

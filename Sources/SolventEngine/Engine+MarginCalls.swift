@@ -21,7 +21,7 @@ extension Engine {
     @discardableResult
     mutating func evaluateAndAdvance(_ a: Int, emit shouldEmit: Bool) -> AccountEvaluation {
         let record = state.accounts[a]
-        let evaluation = evaluator.evaluate(record.account)
+        let evaluation = evaluateAccount(record, prices: false)  // pool numbers and statuses: the procedure, the events and the bands read no liquidation price
         let pools = Self.poolsByKey(record, evaluation)
         var liquidating = false
         var next: [PoolKey: ProcedureState] = [:]

@@ -67,7 +67,13 @@ extension Engine {
             if case let .chainReorg(_, _, hashes) = timed.command, let bad = hashes.keys.first(where: { $0 < 0 || $0 > RangeContract.maxHeight }) {
                 return RejectReason(.outOfRange, field: "new_hashes", "out of range: a block height must be in [0, 1e12], got \(bad)")
             }
-        case .cancelOrder, .setMarginMode, .tick:
+        case let .optionMark(_, price, vol, sourceTime):
+            if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
+            if !vol.isPositive || vol > FixedDecimal(10) { return RejectReason(.outOfRange, field: "implied_vol", "out of range: an implied vol must be in (0, 10], got \(vol)") }
+            if let problem = RangeContract.timeProblem(sourceTime) { return RejectReason(.outOfRange, field: "source_time", problem) }
+        case let .settlementPrice(_, price):
+            if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
+        case .cancelOrder, .setMarginMode, .tick, .setAccountMode:
             break
         }
         return nil

@@ -15,7 +15,7 @@ extension Engine {
     /// Registers account `a`'s current bands in the index (no transition, no event).
     mutating func reindex(_ a: Int) {
         let record = state.accounts[a]
-        let evaluation = evaluator.evaluate(record.account)
+        let evaluation = evaluateAccount(record, prices: false)  // the bands read pool numbers only
         let pools = Self.poolsByKey(record, evaluation)
         state.accounts[a].indexVersion += 1
         index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, pools))

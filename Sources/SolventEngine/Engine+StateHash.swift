@@ -76,6 +76,7 @@ extension Engine {
             w.member("socialized_loss", record.socializedLoss)
             w.member("bad_debt", record.badDebt)
             w.member("written_off", record.writtenOff)
+            if record.isPortfolio { w.member("mode", "portfolio") }  // portfolio accounts only (Engine+Portfolio.swift)
             w.endObject()
         }
         w.endArray()
@@ -115,6 +116,14 @@ extension Engine {
             if !lendingText.isEmpty { w.string(lendingText) }
         }
         w.endArray()
+        if let o = s.optionMarks, !o.isEmpty {  // OptionMarks.swift: absent without option inputs
+            w.key("option_marks"); w.beginArray()
+            w.integer(o.valuationTime ?? -1)
+            for (i, vol) in o.impliedVols.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(vol) }
+            w.string("settlement")
+            for (i, price) in o.settlementPrices.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(price) }
+            w.endArray()
+        }
         w.endObject()
         return w.bytes
     }

@@ -13,7 +13,7 @@ extension Engine {
         w.member("state_hash", stateHash())
         w.key("accounts"); w.beginArray()
         for record in state.accounts {
-            let evaluation = evaluator.evaluate(record.account)
+            let evaluation = evaluateAccount(record)
             w.beginObject()
             w.member("id", record.id)
             w.member("status", evaluation.status.name)

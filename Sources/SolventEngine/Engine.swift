@@ -29,15 +29,16 @@ public struct Engine: Sendable {
 
     /// Adds an account with opening balances and positions (scenario start state). Its
     /// balances count as `opening` in the totals.
-    public mutating func openAccount(_ account: Account, leverage: [Int: FixedDecimal] = [:]) throws(RejectReason) {
+    public mutating func openAccount(_ account: Account, leverage: [Int: FixedDecimal] = [:], mode: AccountMode = .standard) throws(RejectReason) {
         guard state.accountIndex[account.id] == nil else { throw RejectReason(.invalidInput, field: "id", "duplicate account \"\(account.id)\"") }
         // The engine keeps one position per instrument per account (one-way mode).
         var seen = Set<Int>()
         for (k, position) in account.positions.enumerated() where !seen.insert(position.instrument).inserted {
             throw RejectReason(.invalidInput, field: "positions[\(k)].symbol", "a second position in \(state.market.instruments[position.instrument].symbol): the engine holds one position per instrument")
         }
-        try requireTradablePositions(account)  // Engine+Expiry.swift
+        try requireTradablePositions(account, mode: mode)  // Engine+Expiry.swift
         var record = EngineAccount(account: account)
+        if mode == .portfolio { record.mode = .portfolio }
         for position in account.positions where !position.marginMode.isCross { record.isolated.insert(position.instrument) }
         for position in account.positions { if let l = position.leverage { record.leverage[position.instrument] = l } }
         record.leverage.merge(leverage) { $1 }
@@ -48,6 +49,7 @@ public struct Engine: Sendable {
         state.accountIndex[account.id] = state.accounts.count
         state.accounts.append(record)
         let a = state.accounts.count - 1
+        payOpeningPremiums(a)  // options: Engine+Options.swift
         _ = evaluateAndAdvance(a, emit: false)
     }
 

@@ -94,6 +94,13 @@ extension TimedCommand {
             w.key("new_hashes"); w.beginObject()
             for (height, hash) in newHashes.sorted(by: { $0.key < $1.key }) { w.member(String(height), hash) }
             w.endObject()
+        case let .optionMark(symbol, price, impliedVol, sourceTime):
+            w.member("symbol", symbol); w.member("price", price); w.member("implied_vol", impliedVol)
+            w.key("source_time"); w.integer(sourceTime)
+        case let .setAccountMode(account, portfolio):
+            w.member("account", account); w.member("mode", portfolio ? "portfolio" : "standard")
+        case let .settlementPrice(symbol, price):
+            w.member("symbol", symbol); w.member("price", price)
         case let .borrow(account, asset, amount), let .repay(account, asset, amount):
             w.member("account", account); w.member("asset", asset); w.member("amount", amount)
         }
@@ -115,6 +122,8 @@ extension TimedCommand {
             copy.command = .markPrice(symbol: symbol, price: price, sourceTime: newTime)
         case let .indexPrice(symbol, price, sourceTime) where sourceTime == Self.unstamped:
             copy.command = .indexPrice(symbol: symbol, price: price, sourceTime: newTime)
+        case let .optionMark(symbol, price, vol, sourceTime) where sourceTime == Self.unstamped:
+            copy.command = .optionMark(symbol: symbol, price: price, impliedVol: vol, sourceTime: newTime)
         case let .changeParameters(change, effectiveTime) where effectiveTime == Self.unstamped:
             copy.command = .changeParameters(change, effectiveTime: newTime)
         default: break
@@ -145,6 +154,9 @@ extension EngineCommand {
         case .chainDeposit: "chain_deposit"
         case .chainTip: "chain_tip"
         case .chainReorg: "chain_reorg"
+        case .optionMark: "option_mark"
+        case .setAccountMode: "set_account_mode"
+        case .settlementPrice: "settlement_price"
         case .borrow: "borrow"
         case .repay: "repay"
         }
@@ -156,11 +168,12 @@ extension EngineCommand {
         case let .deposit(account, _, _, _), let .withdraw(account, _, _), let .placeOrder(_, account, _, _, _, _),
              let .fill(account, _, _, _, _, _), let .setLeverage(account, _, _), let .setMarginMode(account, _, _),
              let .moveIsolatedMargin(account, _, _), let .chainDeposit(account, _, _, _, _, _, _),
-             let .borrow(account, _, _), let .repay(account, _, _):
+             let .borrow(account, _, _), let .repay(account, _, _), let .setAccountMode(account, _):
             return account
         case .cancelOrder(_, let account?):
             return account
-        case .cancelOrder, .markPrice, .indexPrice, .assetPrice, .book, .funding, .changeParameters, .tick, .chainTip, .chainReorg:
+        case .cancelOrder, .markPrice, .indexPrice, .assetPrice, .book, .funding, .changeParameters, .tick, .chainTip, .chainReorg,
+             .optionMark, .settlementPrice:
             return nil
         }
     }
@@ -168,7 +181,7 @@ extension EngineCommand {
     /// Whether the command moves prices (mark, index or an asset's price).
     public var movesPrices: Bool {
         switch self {
-        case .markPrice, .indexPrice, .assetPrice: true
+        case .markPrice, .indexPrice, .assetPrice, .optionMark: true
         default: false
         }
     }

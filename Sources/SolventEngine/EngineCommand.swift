@@ -191,6 +191,14 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     /// A reorganization: blocks from `forkHeight` on are replaced by `newHashes` (height →
     /// hash); deposits in replaced blocks are orphaned and their credit is reversed.
     case chainReorg(chain: String, forkHeight: Int64, newHashes: [Int64: String])
+    /// An option's mark price (premium per contract unit, settle units) and mark implied vol (a
+    /// yearly fraction in (0, 10]) with their source time (ms); docs/options.md.
+    case optionMark(symbol: String, price: FixedDecimal, impliedVol: FixedDecimal, sourceTime: Int64)
+    /// Portfolio (one pool, scenario margin) or standard; only without positions and open orders.
+    case setAccountMode(account: String, portfolio: Bool)
+    /// The price a dated instrument settles at on expiry: a future's settlement price, an
+    /// option's underlying expiration price (the option pays its intrinsic value). Before expiry.
+    case settlementPrice(symbol: String, price: FixedDecimal)
     /// Borrows `amount` (> 0) of `asset` from the lending pool (docs/loans.md): the asset is
     /// credited and owed as principal, with one hour's interest charged at once. Refused in a
     /// margin call, beyond the asset's or the account's borrow cap or the pool's available

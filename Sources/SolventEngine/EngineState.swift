@@ -1,4 +1,5 @@
 public import SolventCore
+public import SolventRisk
 
 /// A margin pool of an engine account: the cross pool, or the isolated pool of one instrument.
 public enum PoolKey: Sendable, Hashable, Comparable, Codable {
@@ -76,6 +77,11 @@ public struct EngineAccount: Sendable, Hashable, Codable {
     public var writtenOff: FixedDecimal = .zero
     /// Version stamp of the at-risk index entries.
     var indexVersion: Int64 = 0
+    /// `.portfolio` for a portfolio-margined account (one pool, scenario margin; docs/options.md);
+    /// nil for a standard account (so older snapshots decode unchanged).
+    public var mode: AccountMode? = nil
+    /// Whether the account is portfolio-margined.
+    public var isPortfolio: Bool { mode == .portfolio }
 
     public var id: String { account.id }
 
@@ -238,6 +244,8 @@ public struct EngineState: Sendable, Codable {
     /// Lending terms, loans and the pool's books (docs/loans.md; `lending` reads it). Nil
     /// until lending is first used, so older states keep their snapshot shape and hash.
     public var lendingStorage: LendingState? = nil
+    /// Option implied vols, valuation time and settlement prices (OptionMarks.swift); nil until the first option input.
+    public var optionMarks: OptionMarkState? = nil
 
     public init(market: Market, parameters: EngineParameters) {
         self.market = market

@@ -25,9 +25,10 @@ public struct Scenario: Sendable {
             engine.state.totals[a].insuranceFund += amount
             engine.state.totals[a].opening += amount
         }
+        engine.seedOptionInputs(start, startTime: startTime)  // Engine+Options.swift
         if !lending.isEmpty { engine.state.lending.terms = lending }
         for (n, account) in start.accounts.enumerated() {
-            do { try engine.openAccount(account) } catch { throw InputError(path: "start.accounts[\(n)]", reason: error.message) }
+            do { try engine.openAccount(account, mode: start.modes[n]) } catch { throw InputError(path: "start.accounts[\(n)]", reason: error.message) }
         }
         return engine
     }
@@ -250,6 +251,14 @@ public struct Scenario: Sendable {
                 }
             }
             command = .chainReorg(chain: try text("chain"), forkHeight: try r.required("fork_height").integer(), newHashes: hashes)
+        case "option_mark":
+            command = .optionMark(symbol: try text("symbol"), price: try decimal("price"), impliedVol: try decimal("implied_vol"),
+                                  sourceTime: try r.optional("source_time")?.time() ?? time)
+        case "set_account_mode":
+            let mode = try text("mode")
+            guard mode == "portfolio" || mode == "standard" else { throw InputError(path: r.childPath("mode"), reason: "must be \"portfolio\" or \"standard\"") }
+            command = .setAccountMode(account: try text("account"), portfolio: mode == "portfolio")
+        case "settlement_price": command = .settlementPrice(symbol: try text("symbol"), price: try decimal("price"))
         default:
             throw typeReader.error("unknown command type \"\(type)\"")
         }

@@ -17,7 +17,7 @@ import SolventEngine
 public enum EngineFuzzer {
     /// The market every run starts from (docs/scenarios.md shape).
     public static let genesis = """
-    {"start":{"time":"2024-01-01T00:00:00Z",
+    {"start":{"time":"2024-01-01T00:00:00Z","valuation_time":"2024-01-01T00:00:00Z",
       "policy":{"warning_ratio":"0.5","call_ratio":"0.7","restore_ratio":"0.6"},
       "assets":{"USDT":"1","BTC":"50000"},"haircuts":{"BTC":"0.05"},
       "instruments":[
@@ -29,8 +29,12 @@ public enum EngineFuzzer {
          "brackets":[{"notional_floor":"0","notional_cap":"1000000","max_leverage":"50","mmr":"0.01"}]},
         {"symbol":"BTCUSD","kind":"inverse_perpetual","base":"BTC","settle":"BTC","contract_size":"100",
          "brackets":[{"notional_floor":"0","notional_cap":"5","max_leverage":"125","mmr":"0.004"},
-                     {"notional_floor":"5","notional_cap":"1000","max_leverage":"50","mmr":"0.01"}]}],
-      "marks":{"BTCUSDT":"50000","ETHUSDT":"3000","BTCUSD":"50000"},
+                     {"notional_floor":"5","notional_cap":"1000","max_leverage":"50","mmr":"0.01"}]},
+        {"symbol":"BTC-50000-C","kind":"option","right":"call","strike":"50000","expiry":"2024-01-02T00:00:00Z","underlying":"BTCUSDT",
+         "base":"BTC","settle":"USDT","contract_size":"0.1",
+         "brackets":[{"notional_floor":"0","notional_cap":"10000000","max_leverage":"20","mmr":"0.05"}]}],
+      "marks":{"BTCUSDT":"50000","ETHUSDT":"3000","BTCUSD":"50000","BTC-50000-C":"1200"},
+      "implied_vols":{"BTC-50000-C":"0.6"},
       "accounts":[
         {"id":"a","settle":"USDT","collateral":{"USDT":"10000","BTC":"0.1"},
          "positions":[{"symbol":"BTCUSDT","quantity":"1","entry_price":"50000","leverage":"20"}]},
@@ -47,7 +51,7 @@ public enum EngineFuzzer {
     """
 
     static let accounts = ["a", "b", "c", "d", "", "caf\u{E9}", "cafe\u{301}"]
-    static let symbols = ["BTCUSDT", "ETHUSDT", "BTCUSD", "NOPE"]
+    static let symbols = ["BTCUSDT", "ETHUSDT", "BTCUSD", "NOPE", "BTC-50000-C"]
     static let assets = ["USDT", "BTC", "DOGE"]
     static let steps: [Int64] = [0, 1, 1_000, 60_000, 3_600_000, 86_400_000, -1]
 
@@ -101,7 +105,7 @@ public enum EngineFuzzer {
             input.byte() & 3 == 0 ? d() : .string(input.choose(["48400", "49000", "50000", "51000", "3000", "2500", "40000", "60000"]))
         }
         let fields: [(String, JSONValue)]
-        switch input.pick(21) {
+        switch input.pick(24) {
         case 0: fields = [("type", .string("deposit")), ("account", account()), ("asset", asset()), ("amount", d()), ("settle", asset())]
         case 1: fields = [("type", .string("withdraw")), ("account", account()), ("asset", asset()), ("amount", d())]
         case 2: fields = [("type", .string("place_order")), ("id", .string("o\(input.pick(4))")), ("account", account()), ("symbol", symbol()),
@@ -135,6 +139,9 @@ public enum EngineFuzzer {
         case 17: fields = [("type", .string("chain_reorg")), ("chain", .string("eth")), ("fork_height", .number(String(input.pick(12)))),
                            ("new_hashes", .object([(key: String(input.pick(12)), value: .string("r\(input.pick(3))"))]))]
         case 18, 19: fields = [("type", .string(input.byte() & 1 == 0 ? "borrow" : "repay")), ("account", account()), ("asset", asset()), ("amount", d())]
+        case 21: fields = [("type", .string("option_mark")), ("symbol", symbol()), ("price", price()), ("implied_vol", d())]
+        case 22: fields = [("type", .string("set_account_mode")), ("account", account()), ("mode", .string(input.choose(["portfolio", "standard", "x"])))]
+        case 23: fields = [("type", .string("settlement_price")), ("symbol", symbol()), ("price", price())]
         default: fields = [("type", .string("tick"))]
         }
         return .object([(key: "time", value: .number(String(time)))] + fields.map { (key: $0.0, value: $0.1) })

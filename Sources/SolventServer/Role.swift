@@ -39,13 +39,14 @@ extension Action {
         case let .deposit(account, _, _, _), let .withdraw(account, _, _), let .moveIsolatedMargin(account, _, _),
              let .borrow(account, _, _), let .repay(account, _, _):
             return (.moveCollateral, account)
-        case let .placeOrder(_, account, _, _, _, _), let .setLeverage(account, _, _), let .setMarginMode(account, _, _):
+        case let .placeOrder(_, account, _, _, _, _), let .setLeverage(account, _, _), let .setMarginMode(account, _, _),
+             let .setAccountMode(account, _):
             return (.placeOrders, account)
         case .cancelOrder:
             return (.placeOrders, orderOwner)
         case let .fill(account, _, _, _, _, _):
             return (.publishFills, account)
-        case .markPrice, .indexPrice, .assetPrice, .book, .funding:
+        case .markPrice, .indexPrice, .assetPrice, .book, .funding, .optionMark, .settlementPrice:
             return (.publishPrices, nil)
         case .changeParameters, .tick, .chainDeposit, .chainTip, .chainReorg:
             return (.changeParameters, nil)

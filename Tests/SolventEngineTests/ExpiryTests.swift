@@ -98,15 +98,17 @@ import Testing
         #expect(conserved(engine))
     }
 
-    /// Options are not margined like perpetuals: positions, orders and fills are refused (2012).
+    /// Options are not margined like perpetuals on their premium: without a mark implied vol
+    /// (`option_mark`) positions, orders and fills are refused (no_mark, 2008; before options
+    /// were margined by the engine, issue 17, every option was refused with 2012).
     @Test func optionsAreRefused() throws {
         var engine = try makeEngine(withOption: true)
         let fill = engine.apply(TimedCommand(time: time("2024-01-01T07:10:00Z"),
                                              command: .fill(account: "l", symbol: "BTC-70000-C", quantity: dec("-5"), price: dec("1000"), fee: .zero, orderID: nil)))
-        #expect(fill.first?["code"] == .integer(2012))
+        #expect(fill.first?["code"] == .integer(2008))
         let order = engine.apply(TimedCommand(time: time("2024-01-01T07:10:00Z"),
                                               command: .placeOrder(id: "o", account: "l", symbol: "BTC-70000-C", quantity: dec("-5"), price: dec("1000"), reduceOnly: false)))
-        #expect(order.first?["code"] == .integer(2012))
+        #expect(order.first?["code"] == .integer(2008))
         #expect(account(engine, "l").account.positions.allSatisfy { engine.state.market.instruments[$0.instrument].symbol != "BTC-70000-C" })
         // A starting position in an option is refused too.
         #expect(throws: InputError.self) { _ = try Self.scenario(withOption: true, optionPosition: true).makeEngine() }

@@ -1,0 +1,24 @@
+public import SolventCore
+
+/// What the engine knows of options besides their mark prices (docs/options.md): the fed
+/// mark implied volatility per option, the option valuation time, and fed settlement prices.
+///
+/// Kept as one optional member of `EngineState` (`optionMarks`, nil until the first option
+/// input), so a snapshot or state hash of a book without options is unchanged.
+public struct OptionMarkState: Sendable, Hashable, Codable {
+    /// Mark implied volatility per option instrument index (a yearly fraction in (0, 10]).
+    public var impliedVols: [Int: FixedDecimal] = [:]
+    /// The time option values are computed at (ms): the latest source time of a fed option
+    /// mark (or the scenario's `valuation_time`). Option values move with their inputs, not
+    /// with the clock: between two option marks time decay is not applied, as a perpetual's
+    /// value does not move between two marks. Nil until the first option input.
+    public var valuationTime: Int64? = nil
+    /// Fed settlement prices per dated instrument index (`settlement_price` command): for a
+    /// future its settlement price, for an option its underlying's expiration price.
+    public var settlementPrices: [Int: FixedDecimal] = [:]
+
+    public init() {}
+
+    /// Whether it holds nothing (then it is left out of the state hash).
+    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty }
+}

@@ -1284,7 +1284,7 @@ class Engine:
             if op["mode"] == "isolated" and sym in other["pos"] and other["pos"][sym]["q"] == 0:
                 self._close_position(other, sym)
             if other.pop("deficit_check", False) and not self.pool_positions(other, "cross"):
-                flat.append(other)
+                self.settle_negative_cross(other)
             self.emit("auto_deleveraged", account=other["id"], symbol=sym, quantity=s * q,
                       price=pb, bankrupt_account=acct["id"], realized_pnl=realized)
             out.append((q, other["id"]))

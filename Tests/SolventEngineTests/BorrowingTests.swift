@@ -291,6 +291,23 @@ import Testing
         #expect(applied.count == 2)
     }
 
+    /// The canonical encoding (the journal's) reads back to the same command: borrow, repay,
+    /// and a parameter change with lending terms (nulls included) and debt rates.
+    @Test func canonicalEncodingRoundTrips() throws {
+        let texts = [
+            Self.borrow("13:00:00", "12.5"), Self.repay("13:00:00", "0.000000000000000001", asset: "BTC"),
+            Self.at("13:00:00", "change_parameters", #""lending":{"USDT":{"rate":"0.1","per":"year","compounding":"compound","supply":null,"borrow_cap":"5","account_borrow_cap":null},"BTC":{"supply":"3"}},"debt_maintenance_rate":"0.12","debt_initial_rate":"0.3","debt_rates":{"ETH":{"maintenance":"0.2","initial":"0.4"}}"#),
+        ]
+        let assets = ["USDT": 0, "BTC": 1, "ETH": 2]
+        for text in texts {
+            let command = try Scenario.decodeCommand(JSONReader(JSONParser.parse(text), path: ""), assetIndex: assets, defaultTime: 0)
+            let again = try Scenario.decodeCommand(JSONReader(JSONParser.parse(command.canonicalJSON), path: ""), assetIndex: assets, defaultTime: 0)
+            #expect(again == command, "\(text)")
+            #expect(again.canonicalJSON == command.canonicalJSON)
+        }
+        #expect(texts.count == 3)
+    }
+
     // MARK: liquidation and bad debt against the pool
 
     /// A loan whose collateral is gone: 28,000 borrowed and withdrawn, BTC falls to 20,000

@@ -6,8 +6,9 @@
 
 Generates N scenarios (gen_engine_scenarios.py), runs both, and compares the final state:
 per account balances per asset, positions (quantity, entry price, isolated margin), status,
-socialized loss and bad debt; per asset the insurance fund, fees, deposited, withdrawn and
-socialized loss; and the multiset of liquidation/ADL/socialized-loss/fund event kinds with
+socialized loss and bad debt, loans (principal and interest per asset, exactly); per asset the
+insurance fund, fees, deposited, withdrawn and socialized loss, and the lending pool's books
+(docs/loans.md, exactly); and the multiset of liquidation/ADL/socialized-loss/fund event kinds with
 their amounts. At the first disagreement it shrinks the scenario (drops commands one at a
 time, then accounts, while it still disagrees) and prints it with the diff. The regression
 cases in scripts/oracle/cases/ are checked against the values written in their

@@ -4,7 +4,9 @@
 Written from the documents only: docs/scenarios.md (scenario format, the margin-call
 procedure, the waterfall), docs/evaluate.md and the evaluation contract of DESIGN.md
 (equity, IM, MM with brackets and cum, haircuts, statuses, call amount), the venue
-mechanics reference (MECHANICS.md) and docs/journal.md (chain deposits, reorgs). It is
+mechanics reference (MECHANICS.md), docs/journal.md (chain deposits, reorgs) and docs/loans.md
+(debt margin, the loan-liquidation step, and "Borrowing": borrow, repay, hourly interest,
+caps, the lending pool's liquidity, books and bad debt). It is
 NOT a translation of the Swift engine (Sources/SolventEngine was not read, except the list
 of event type names in EngineEvent.swift, to name events the docs do not name).
 Where the documents are silent the reading chosen is listed in ENGINE_REFERENCE.md.

@@ -167,3 +167,25 @@ extension Engine {
         return (reserved, free)
     }
 }
+
+extension Engine {
+    /// The summary's `mode` (portfolio accounts only) and `pools` of an account: per pool with
+    /// a margin requirement (and always the cross pool) its name (`portfolio` for a portfolio
+    /// account's one pool, else `cross` / `isolated:<symbol>`), equity, initial and maintenance
+    /// margin, margin ratio and status — how the book is margined, for `simulate`'s reader.
+    func writePools(_ record: EngineAccount, _ evaluation: AccountEvaluation, into w: inout JSONWriter) {
+        if record.isPortfolio { w.member("mode", "portfolio") }
+        w.key("pools"); w.beginArray()
+        for (key, pool) in Self.poolsByKey(record, evaluation) where key == .cross || pool.isMargined {
+            w.beginObject()
+            w.member("pool", record.isPortfolio ? "portfolio" : poolName(key))
+            w.member("equity", pool.equity)
+            w.member("initial_margin", pool.initialMargin)
+            w.member("maintenance_margin", pool.maintenanceMargin)
+            w.key("margin_ratio"); w.optionalDecimal(pool.marginRatio)
+            w.member("status", pool.status.name)
+            w.endObject()
+        }
+        w.endArray()
+    }
+}

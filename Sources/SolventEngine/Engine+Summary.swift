@@ -17,6 +17,7 @@ extension Engine {
             w.beginObject()
             w.member("id", record.id)
             w.member("status", evaluation.status.name)
+            writePools(record, evaluation, into: &w)  // Engine+Portfolio.swift: each pool's equity, IM, MM (issue 17)
             w.key("balances"); w.beginObject()
             for balance in record.account.collateral { w.member(state.market.assets[balance.asset].symbol, balance.amount) }
             w.endObject()

@@ -1,15 +1,17 @@
 public import SolventCore
 public import SolventRisk
 
-/// Dated instruments in the engine: expiry and cash settlement of futures, and the guard that
-/// keeps options out of the linear (perpetual-style) margin path.
+/// Dated instruments in the engine: expiry and cash settlement of futures and options (options
+/// pay their intrinsic value at their underlying's expiration price; docs/options.md), and the
+/// option and portfolio trading rules of `requireTradable` (Engine+Options.swift).
 ///
 /// **When.** An instrument with an expiry (`linear_future`, `inverse_future`, `option`) expires
 /// at the first applied command whose time reaches its expiry (`time ≥ expiry`, where the
 /// engine time before the command was `< expiry`). Settlement runs before that command is
 /// executed, so the command itself already sees the instrument expired.
 ///
-/// **Settlement price** (`settlementPrice`): the last fed index price of the instrument when
+/// **Settlement price** (`settlementPrice`): a fed `settlement_price` first (for an option: its
+/// underlying's expiration price, paid as intrinsic value); else the last fed index price of the instrument when
 /// its source time lies in `[expiry − mark_staleness_ms, expiry]`; otherwise the last mark. A
 /// position with neither (cannot normally happen: fills need a mark) settles at its entry
 /// price (no PnL). Venues settle on an average of the index over the last 30 minutes

@@ -1659,7 +1659,11 @@ class Engine:
             for other in list(acct["bal"]):
                 if other == asset or acct["bal"][other] <= 0 or need == 0:
                     continue
-                px = self.assets[other] * (1 - self.haircuts.get(other, ZERO)) / self.assets[asset]
+                # A18: the haircut price is a quotient, rounded once to 18 digits before it
+                # multiplies the amount sold (the binary's reading; the documents round "each
+                # product and quotient once" without fixing the order)
+                px = r18(self.assets[other] * (1 - self.haircuts.get(other, ZERO))
+                         / self.assets[asset])
                 if px <= 0:
                     continue
                 have = acct["bal"][other]

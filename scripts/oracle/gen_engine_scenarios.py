@@ -224,6 +224,31 @@ def add_lending(rng: random.Random, doc: dict) -> None:
                 c = {"type": "change_parameters", "debt_rates": {
                     rng.choice(["USDT", "BTC", "ETH"]): {"maintenance": rng.choice(["0.1", "0.4"])}}}
         extra.append((pos, k, c, jump))
+    # a loan story (60 %): a borrower borrows a share of its collateral's value, withdraws it,
+    # then BTC falls and hours pass (calls, loan-liquidation steps, write-offs to the pool);
+    # sometimes a deposit and a repayment of part of the debt before or after the fall
+    if rng.random() < 0.6:
+        b = next(a for a in accounts if a["id"] == fav[0])
+        value = F(b["collateral"]["BTC"]) * 50000
+        amount = d(value * F(rng.choice([30, 50, 60, 65, 70])) / 100, 0)
+        at = rng.randint(0, len(cmds))
+        story = [{"type": "borrow", "account": b["id"], "asset": "USDT", "amount": amount},
+                 {"type": "withdraw", "account": b["id"], "asset": "USDT", "amount": amount}]
+        for c in story:
+            extra.append((at, len(extra), c, 0))
+        later = rng.randint(at, len(cmds))
+        drop = rng.choice([-10, -20, -30, -45, -60])
+        extra.append((later, len(extra), {"type": "asset_price", "asset": "BTC",
+                                           "price": d(50000 * F(100 + drop, 100), 2)},
+                      rng.choice([0, 1, 5])))
+        if rng.random() < 0.5:
+            pay = d(F(amount) * F(rng.choice([1, 10, 50, 100]), 100), 2)
+            when = rng.choice([at, later, len(cmds)])
+            extra.append((when, len(extra), {"type": "deposit", "account": b["id"],
+                                             "asset": "USDT", "amount": pay}, 0))
+            extra.append((when, len(extra), {"type": "repay", "account": b["id"],
+                                             "asset": "USDT", "amount": pay}, 0))
+        extra.append((len(cmds), len(extra), {"type": "tick"}, rng.choice([1, 3, 24])))
     extra.sort(key=lambda x: (x[0], x[1]))
     out, offset, j = [], 0, 0
     t_prev = start["time"]

@@ -17,8 +17,8 @@ extension BinaryStateCoding {
         let count = try core.varint(&p)
         guard count <= UInt64(maxInternedKeys) else { throw corrupt("key table too large") }
         for _ in 0..<count {
-            let length = Int(try core.varint(&p))
-            guard length >= 0, p + length <= bytes.count else { throw corrupt("key table truncated") }
+            let length = try core.length(&p)
+            guard p + length <= bytes.count else { throw corrupt("key table truncated") }
             core.keys.append(String(decoding: bytes[p..<(p + length)], as: UTF8.self))
             p += length
         }
@@ -65,6 +65,19 @@ final class BinaryDecodingCore {
         return v
     }
 
+    /// A length prefix (of a string or a key) at `p`: a varint no larger than the body, so
+    /// neither its conversion to `Int` nor an offset plus it can trap on a hostile body.
+    @inline(__always) func length(_ p: inout Int) throws -> Int {
+        let at = p
+        let v = try varint(&p)
+        guard v <= UInt64(bytes.count) else { throw BinaryStateCoding.corrupt("length \(v) beyond the body at \(at)") }
+        return Int(v)
+    }
+
+    /// Deepest nesting of containers `skip` follows (the engine state nests far less; a hostile
+    /// body nesting deeper would exhaust the stack).
+    static let maxSkipDepth = 256
+
     /// The offset just past the key at `p`.
     func skipKey(_ p: Int) throws -> Int {
         var q = p
@@ -78,20 +91,21 @@ final class BinaryDecodingCore {
     }
 
     /// The offset just past the value at `p`.
-    func skip(_ p: Int) throws -> Int {
+    func skip(_ p: Int, depth: Int = 0) throws -> Int {
+        guard depth < Self.maxSkipDepth else { throw BinaryStateCoding.corrupt("containers nested deeper than \(Self.maxSkipDepth) at \(p)") }
         var q = p + 1
         switch try byte(p) {
         case Tag.null, Tag.falseValue, Tag.trueValue: return q
         case Tag.signed, Tag.unsigned: _ = try varint(&q); return q
-        case Tag.string: let n = try varint(&q); return q + Int(n)
+        case Tag.string: let n = try length(&q); return q + n
         case Tag.double: return q + 8
         case Tag.float: return q + 4
         case Tag.decimal, Tag.int128, Tag.uint128: return q + 16
         case Tag.keyed:
-            while try byte(q) != Tag.end { q = try skip(skipKey(q)) }
+            while try byte(q) != Tag.end { q = try skip(skipKey(q), depth: depth + 1) }
             return q + 1
         case Tag.unkeyed:
-            while try byte(q) != Tag.end { q = try skip(q) }
+            while try byte(q) != Tag.end { q = try skip(q, depth: depth + 1) }
             return q + 1
         default: throw BinaryStateCoding.corrupt("unknown tag at \(p)")
         }
@@ -184,8 +198,8 @@ final class BinaryDecodingCore {
     func string(_ p: Int) throws -> (String, Int) {
         guard try byte(p) == Tag.string else { throw mismatch(String.self, p) }
         var q = p + 1
-        let n = Int(try varint(&q))
-        guard n >= 0, q + n <= bytes.count else { throw BinaryStateCoding.corrupt("truncated string at \(p)") }
+        let n = try length(&q)
+        guard q + n <= bytes.count else { throw BinaryStateCoding.corrupt("truncated string at \(p)") }
         return (String(decoding: bytes[q..<(q + n)], as: UTF8.self), q + n)
     }
 
@@ -219,6 +233,8 @@ final class BinaryDecodingCore {
         if T.self == FixedDecimal.self {
             let w = try wide(Tag.decimal, p)
             let raw = Int128(bitPattern: UInt128(w.high) << 64 | UInt128(w.low))
+            // Int128.min is no decimal (docs/range-contract.md): its magnitude traps.
+            guard raw != Int128.min else { throw BinaryStateCoding.corrupt("decimal Int128.min at \(p)") }
             return (unsafeBitCast(FixedDecimal(raw: raw), to: T.self), w.end)
         }
         if T.self == String.self { let (s, end) = try string(p); return (unsafeBitCast(s, to: T.self), end) }

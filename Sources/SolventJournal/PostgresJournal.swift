@@ -32,7 +32,7 @@ public final class PostgresJournal: Journal, @unchecked Sendable {
     public init(url: String, schema: String = "solvent") throws {
         guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
               let host = components.host, let user = components.user else {
-            throw JournalError("not a PostgreSQL URL (postgres://user@host:port/database): \(url)")
+            throw JournalError("not a PostgreSQL URL (postgres://user@host:port/database): \(PostgresURL.redacted(url))")
         }
         guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !schema.isEmpty else {
             throw JournalError("schema name must be letters, digits and _: \(schema)")

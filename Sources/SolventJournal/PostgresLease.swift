@@ -38,10 +38,18 @@ public struct LeaseState: Sendable, Hashable {
 
 /// The connection settings of a `postgres://user[:password]@host[:port]/database` URL.
 enum PostgresURL {
+    /// `url` for an error message: whatever precedes its last `@` (after the scheme's `://`, when
+    /// it comes first) is replaced, since it may hold a password, even in a malformed URL.
+    static func redacted(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@") else { return url }
+        let start = url.range(of: "://").map { $0.upperBound <= at ? $0.upperBound : url.startIndex } ?? url.startIndex
+        return String(url[..<start]) + "<redacted>" + String(url[at...])
+    }
+
     static func configuration(_ url: String) throws -> PostgresConnection.Configuration {
         guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
               let host = components.host, let user = components.user else {
-            throw JournalError("not a PostgreSQL URL (postgres://user@host:port/database): \(url)")
+            throw JournalError("not a PostgreSQL URL (postgres://user@host:port/database): \(redacted(url))")
         }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         return PostgresConnection.Configuration(host: host, port: components.port ?? 5432, username: user, password: components.password,
@@ -197,15 +205,23 @@ public actor PostgresLease {
         defer { group.shutdownGracefully { _ in } }
         let connection = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 3,
                                                               logger: Logger(label: "solvent.cluster.listen")).get()
-        defer { let closing: EventLoopFuture<Void> = connection.close(); _ = closing }
-        try await withTaskCancellationHandler {
-            try await connection.listen(on: channel) { notifications in
-                for try await notification in notifications { await notified(notification.payload) }
+        do {
+            try await withTaskCancellationHandler {
+                try await connection.listen(on: channel) { notifications in
+                    for try await notification in notifications { await notified(notification.payload) }
+                }
+            } onCancel: {
+                let closing: EventLoopFuture<Void> = connection.close()
+                _ = closing
             }
-        } onCancel: {
+        } catch {
+            // Closed before it is released (postgres-nio asserts it).
             let closing: EventLoopFuture<Void> = connection.close()
-            _ = closing
+            try? await closing.get()
+            throw error
         }
+        let closing: EventLoopFuture<Void> = connection.close()
+        try? await closing.get()
     }
 
     /// Closes the connection (the next call reconnects).

@@ -348,7 +348,9 @@ public enum URLRedaction {
     /// password is unchanged; text that is not a URL with credentials is shown as `<redacted>`
     /// when it holds an `@` (it might carry one).
     public static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
+        // Not a URL (e.g. `postgres//user:secret@host`, a typo): whole, or redacted when it holds an `@`.
+        guard let scheme = url.range(of: "://"), url[..<scheme.lowerBound].allSatisfy({ $0 != "@" }) else { return url.contains("@") ? "<redacted>" : url }
+        guard let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
         let userInfo = url[scheme.upperBound..<at]
         guard let colon = userInfo.firstIndex(of: ":") else { return url }
         return String(url[..<url.index(after: colon)]) + "<redacted>" + String(url[at...])

@@ -1314,6 +1314,9 @@ class Engine:
     def _loan_step(self, acct, bankrupt) -> bool:
         """Sell collateral to repay the largest debt: the close factor (all when bankrupt),
         at the collateral price less the penalty (to the fund in the collateral asset)."""
+        # loans.md: holdings repay loans (1) at the start of every loan-liquidation step,
+        # every loan asset in index order
+        self._repay_all_from_holdings(acct)
         debts = self._live_debts(acct)
         if not debts:
             return False
@@ -1594,6 +1597,12 @@ class Engine:
                   balance=acct["bal"].get(asset, ZERO),
                   available_liquidity=self.available(asset), reason=reason)
 
+    def _repay_all_from_holdings(self, acct):
+        sidx = {a: k for k, a in enumerate(self.assets)}
+        for aid, asset in sorted([k for k in self.loans if k[0] == acct["id"]],
+                                 key=lambda k: sidx.get(k[1], 1 << 30)):
+            self._repay_from_holdings(acct, asset)
+
     def _repay_from_holdings(self, acct, asset):
         """After a loan-liquidation step: the holdings of the debt asset repay its loan."""
         loan = self.loans.get((acct["id"], asset))
@@ -1683,6 +1692,9 @@ class Engine:
                                              need, asset=asset)
                 acct["bal"][asset] += covered
                 open_debt[asset] += need - covered
+        # loans.md: (3) at the end of the settlement of a cross pool left without positions,
+        # holdings repay loans (every loan asset in index order)
+        self._repay_all_from_holdings(acct)
 
     def _last_symbol(self, acct):
         return acct.get("last_liquidated")

@@ -129,6 +129,14 @@ extension Engine {
         if amount.isPositive { repayLoan(a, asset, amount, reason: "liquidation") }
     }
 
+    /// Every loan of account `a` repaid from its holdings of the loan's asset, assets in index
+    /// order (a loan-liquidation step, and the settlement of a cross pool left without positions:
+    /// a settled account does not keep paying interest on debt its holdings cover).
+    mutating func repayLoansFromHoldings(_ a: Int) {
+        guard let loans = state.lendingStorage?.loans[a] else { return }
+        for asset in loans.keys.sorted() { repayFromHoldings(a, asset) }
+    }
+
     /// A loan with no collateral left to sell (docs/loans.md, "Bad debt"): what the account owes
     /// on it is drawn from the insurance fund in the asset (booked as a repayment), and the rest
     /// is written off against the lending pool — bad debt socialized to the pool's lenders (its

@@ -435,6 +435,7 @@ extension Engine {
     mutating func settleEmptyPool(_ a: Int, instrument: Int?) {
         let settle = state.accounts[a].account.settle
         if state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) { return }
+        defer { repayLoansFromHoldings(a) }  // what the settled account holds repays its loans (docs/loans.md; Engine+Borrowing.swift)
         // Only what lies beyond the debt already written off (still carried as a negative balance).
         var deficit = -state.accounts[a].balance(settle) - state.accounts[a].writtenOff
         guard deficit.isPositive else { return }

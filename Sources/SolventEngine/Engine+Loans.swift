@@ -36,6 +36,7 @@ extension Engine {
     /// One loan-liquidation step on the cross pool of account `a` (no cross positions left).
     /// Returns false when there is no live debt (the caller settles the empty pool as before).
     mutating func liquidateLoanStep(_ a: Int, bankrupt: Bool) -> Bool {
+        repayLoansFromHoldings(a)  // what the account holds of a borrowed asset repays that loan first (b unchanged)
         let debts = liveDebts(a)
         guard !debts.isEmpty else { return false }
         let record = state.accounts[a]

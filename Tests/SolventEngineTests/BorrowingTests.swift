@@ -334,6 +334,23 @@ import Testing
         #expect(conserved(engine))
     }
 
+    /// The reference model's finding N1 (scripts/oracle/cases/N1-dead-loan-interest-paid-by-fund.json):
+    /// a borrower's long is liquidated bankrupt and the waterfall covers the cross deficit (loan
+    /// included) by converting its BTC. The settlement then repays the loan from what the account
+    /// holds (2,008 USDT: principal 2,000 and interest 8), so no later hour charges interest that
+    /// the insurance fund would pay.
+    @Test func settledAccountRepaysItsLoan() throws {
+        let url = packageRoot.appendingPathComponent("scripts/oracle/cases/N1-dead-loan-interest-paid-by-fund.json")
+        let (engine, events) = try run(String(decoding: try Data(contentsOf: url), as: UTF8.self))
+        let settled = try #require(events.first { $0.kind == .repaid && $0.text("reason") == "liquidation" })
+        #expect(settled.decimal("interest_paid") == dec("8") && settled.decimal("principal_paid") == dec("2000"))
+        #expect(engine.state.lending.loans.isEmpty)
+        #expect(!events.contains { $0.kind == .repaid && $0.text("reason") == "insurance_fund" })
+        #expect(events.filter { $0.kind == .interestCharged }.allSatisfy { $0.time <= settled.time })  // none after the settlement
+        #expect(engine.state.accounts[0].balance(0) == .zero)
+        #expect(conserved(engine))
+    }
+
     // MARK: replay, snapshot/restore, properties
 
     /// A snapshot taken mid-way (with accrued interest, loans and pool books) restores to an

@@ -1653,6 +1653,7 @@ class Engine:
             return
         settle = acct["settle"]
         open_debt = acct.setdefault("open_debt", {})
+        settled_any = False
         for asset in list(acct["bal"]):
             # scenarios.md: "the settle balance is negative" — the NET balance (docs/loans.md:
             # b = holdings − P − I) of the settle asset only; a negative balance of another
@@ -1664,6 +1665,7 @@ class Engine:
             if acct["bal"][asset] + open_debt[asset] >= 0:
                 continue
             need = -acct["bal"][asset] - open_debt[asset]
+            settled_any = True
             # 1. other collateral at its haircut price
             for other in list(acct["bal"]):
                 if other == asset or acct["bal"][other] <= 0 or need == 0:
@@ -1693,8 +1695,10 @@ class Engine:
                 acct["bal"][asset] += covered
                 open_debt[asset] += need - covered
         # loans.md: (3) at the end of the settlement of a cross pool left without positions,
-        # holdings repay loans (every loan asset in index order)
-        self._repay_all_from_holdings(acct)
+        # holdings repay loans (every loan asset in index order) — when the settlement ran,
+        # i.e. there was a settle deficit to settle (A45, the binary's reading)
+        if settled_any:
+            self._repay_all_from_holdings(acct)
 
     def _last_symbol(self, acct):
         return acct.get("last_liquidated")

@@ -77,7 +77,7 @@ enum RiskSummary {
         var liquidating: [(account: String, pool: String)] = []
         for (index, record) in state.accounts.enumerated() {
             // Statuses and ratios only: liquidation prices are computed below for the listed few.
-            let evaluation = engine.evaluator.evaluate(record.account, prices: false)
+            let evaluation = engine.evaluateAccount(record, prices: false)
             byStatus[evaluation.status.rawValue] += 1
             var worst: String = "normal"
             for (key, procedure) in record.procedures {
@@ -117,7 +117,7 @@ enum RiskSummary {
         w.key("closest"); w.beginArray()
         for var candidate in candidates.prefix(closestCount) {
             let record = state.accounts[candidate.index]
-            candidate.evaluation = engine.evaluator.evaluate(record.account)
+            candidate.evaluation = engine.evaluateAccount(record)
             let pool = candidate.pool
             w.beginObject()
             w.member("account", record.id)

@@ -109,6 +109,8 @@ public final class ClusterNode: Service, Sendable {
     // MARK: - Running
 
     public func run() async throws {
+        // Before this node can lead (it starts as a standby): a refused batch is undone.
+        await engine.keepStateBeforeBatches()
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.leadershipLoop() }

@@ -61,3 +61,8 @@ extension EngineService {
     /// False while a refused cluster append left the engine ahead of its journal (no snapshot then).
     public var isClean: Bool { !needsRebuild }
 }
+
+extension EngineService {
+    /// A cluster node's engine: each batch can be undone when its append is refused.
+    func keepStateBeforeBatches() { keepsStateBeforeBatch = true }
+}

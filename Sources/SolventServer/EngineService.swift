@@ -68,6 +68,9 @@ public actor EngineService {
     /// engine from the journal failed: nothing is served from the engine until it is rebuilt
     /// (EngineService+Cluster.swift).
     var needsRebuild = false
+    /// A cluster node keeps the engine as it was before each batch (one copy-on-write of what the
+    /// batch changes), so a refused append never leaves reads on an engine ahead of its journal.
+    var keepsStateBeforeBatch = false
     /// The proof-of-liabilities secret (nil: the reserves endpoints are off).
     let reservesSecret: [UInt8]?
     private var reserves: (sequence: Int64, snapshot: ReservesSnapshot)?
@@ -170,13 +173,25 @@ public actor EngineService {
             }
             return JournaledEngine.Request(command, requestHash: request.requestHash)
         }
-        if needsRebuild { try rebuildFromJournal() }
+        if needsRebuild {
+            do { try rebuildFromJournal() } catch {
+                throw APIError(.serviceUnavailable, field: "journal", reason: "the journal cannot be read (\(error)): retry", retryAfter: 1)
+            }
+        }
+        let before = keepsStateBeforeBatch ? journaled : nil
         let submissions: [JournaledEngine.Submission]
         do { submissions = try journaled.submit(requests: stamped) } catch let fenced as JournalFenced {
-            // A cluster node that does not lead (any more): nothing was journaled; the engine,
-            // ahead of its journal, is rebuilt from it (EngineService+Cluster.swift).
+            // A cluster node that does not lead (any more), or whose append's outcome is unknown:
+            // back to the state before the batch, then rebuilt from what the journal holds
+            // (EngineService+Cluster.swift); until that succeeds, commands are refused.
+            if let before { journaled = before }
+            needsRebuild = true
             try? rebuildFromJournal()
             throw APIError(.serviceUnavailable, field: "leader", reason: "this node does not lead the cluster (\(fenced)): retry, or send it to the leader (GET /v1/cluster)", retryAfter: 1)
+        } catch let error as JournalError where before != nil {
+            // A cluster node's journal lookup failed before anything was appended (PostgreSQL unreachable).
+            journaled = before!
+            throw APIError(.serviceUnavailable, field: "journal", reason: "the journal is unreachable (\(error)): retry", retryAfter: 1)
         }
         var results: [CommandOutcome] = []
         var pricesMoved = false

@@ -88,6 +88,41 @@ import Testing
         return URLSession(configuration: configuration)
     }()
 
+    /// Does not follow redirects (Foundation's would repeat a 307 POST without its body): the
+    /// writer follows `Location` itself, with the body and the same Idempotency-Key.
+    final class NoRedirect: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
+    }
+
+    static let direct: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 3
+        return URLSession(configuration: configuration, delegate: NoRedirect(), delegateQueue: nil)
+    }()
+
+    /// POSTs a deposit with `key` to `url`, following one 307 to its Location with the same body and key.
+    static func post(_ url: String, key: String, account: String, apiKey: String, timeout: Double = 3) async -> (status: Int, body: JSONValue?) {
+        var target = url
+        for _ in 0..<2 {
+            var request = URLRequest(url: URL(string: target)!)
+            request.httpMethod = "POST"
+            request.timeoutInterval = timeout
+            request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
+            request.setValue(key, forHTTPHeaderField: "Idempotency-Key")
+            request.httpBody = Data(#"{"type":"deposit","account":"\#(account)","asset":"USDT","amount":"1"}"#.utf8)
+            guard let (data, response) = try? await direct.data(for: request), let http = response as? HTTPURLResponse else { return (0, nil) }
+            if http.statusCode == 307, let location = http.value(forHTTPHeaderField: "Location") {
+                target = location
+                continue
+            }
+            return (http.statusCode, try? JSONParser.parse(Array(data)))
+        }
+        return (307, nil)
+    }
+
     /// `GET /v1/cluster` of a node (nil: no answer).
     static func cluster(_ node: Node) async -> JSONValue? {
         guard let (data, response) = try? await session.data(from: URL(string: node.base + "/v1/cluster")!),
@@ -128,14 +163,9 @@ import Testing
         while Date() < deadline {
             let port = ports[attempt % ports.count]
             attempt += 1
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/commands")!)
-            request.httpMethod = "POST"
-            request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
-            request.setValue(key, forHTTPHeaderField: "Idempotency-Key")
-            request.httpBody = Data(#"{"type":"deposit","account":"\#(account)","asset":"USDT","amount":"1"}"#.utf8)
-            if let (data, response) = try? await session.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200,
-               let body = try? JSONParser.parse(Array(data)), case .number(let text)? = body["sequence"], let sequence = Int64(text) {
-                return Ack(key: key, sequence: sequence, duplicate: body["duplicate"] == .bool(true), at: Date(), port: port)
+            let (status, body) = await post("http://127.0.0.1:\(port)/v1/commands", key: key, account: account, apiKey: apiKey)
+            if status == 200, case .number(let text)? = body?["sequence"], let sequence = Int64(text) {
+                return Ack(key: key, sequence: sequence, duplicate: body?["duplicate"] == .bool(true), at: Date(), port: port)
             }
             try? await Task.sleep(for: .milliseconds(30))
         }
@@ -239,14 +269,7 @@ import Testing
             // 200: redirected (307) to the new leader, which journaled it; 503: refused — by the
             // fence (the old leader still thought it led) or while it learns the new leader.
             for n in 0..<5 {
-                var request = URLRequest(url: URL(string: a.base + "/v1/commands")!)
-                request.httpMethod = "POST"
-                request.timeoutInterval = 15
-                request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
-                request.setValue("stale-\(n)", forHTTPHeaderField: "Idempotency-Key")
-                request.httpBody = Data(#"{"type":"deposit","account":"stale","asset":"USDT","amount":"1"}"#.utf8)
-                let status = ((try? await Self.session.data(for: request))?.1 as? HTTPURLResponse)?.statusCode ?? 0
-                statuses.append(status)
+                statuses.append(await Self.post(a.base + "/v1/commands", key: "stale-\(n)", account: "stale", apiKey: apiKey, timeout: 15).status)
             }
             return statuses
         }
@@ -275,6 +298,116 @@ import Testing
         let staleSequences = (0..<5).compactMap { byKey["stale-\($0)"] }
         let takeoverSequence = acks[9].sequence
         #expect(staleSequences.allSatisfy { $0 > takeoverSequence })
+        let replay = try Self.replayHash(contents)
+        for node in [a, b] {
+            let document = await Self.wait(node, seconds: 10) { $0["applied_sequence"] == .number(String(replay.sequence)) }
+            #expect(document?["state_hash"] == .string(replay.hash), "node \(node.id) at sequence \(replay.sequence)")
+        }
+    }
+}
+
+/// A PostgreSQL of the test's own (scripts/postgres-test-cluster), so that restarting it cuts no
+/// other suite's connections.
+final class DedicatedPostgres: @unchecked Sendable {
+    let url: String
+    let directory: String
+    let port: String
+    let bin: String
+
+    init() throws {
+        let started = try Self.run(["/usr/bin/env", "bash", packageRoot.appendingPathComponent("scripts/postgres-test-cluster").path])
+        guard started.status == 0,
+              let urlPart = started.output.split(separator: " ").first(where: { $0.hasPrefix("SOLVENT_TEST_POSTGRES_URL=") }),
+              let dirPart = started.output.split(separator: " ").first(where: { $0.hasPrefix("SOLVENT_TEST_POSTGRES_DIR=") }) else {
+            throw ClusterTests.ClusterTestError("scripts/postgres-test-cluster failed: \(started.output)")
+        }
+        url = String(urlPart.dropFirst("SOLVENT_TEST_POSTGRES_URL=".count))
+        directory = String(dirPart.dropFirst("SOLVENT_TEST_POSTGRES_DIR=".count)).trimmingCharacters(in: .whitespacesAndNewlines)
+        port = URLComponents(string: url)?.port.map(String.init) ?? ""
+        bin = try Self.run(["/bin/sh", "-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs a command through posix_spawn and waitpid (output through a file: the script's
+    /// PostgreSQL daemon must not inherit a pipe the test waits on).
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-pg-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let argv = ["/bin/sh", "-c", "\(quoted) >'\(file)' 2>/dev/null </dev/null"]
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &cArguments, environ) == 0 else { throw ClusterTests.ClusterTestError("cannot spawn \(quoted)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        return ((status >> 8) & 0xff, output)
+    }
+
+    func stop() throws {
+        _ = try Self.run(["/usr/bin/env", "runuser", "-u", "postgres", "--", bin + "/pg_ctl", "-D", directory + "/data", "-m", "fast", "-w", "stop"])
+    }
+
+    func start() throws {
+        let started = try Self.run(["/usr/bin/env", "runuser", "-u", "postgres", "--", bin + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/log", "-w",
+                                    "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+        guard started.status == 0 else { throw ClusterTests.ClusterTestError("PostgreSQL did not restart: \(started.output)") }
+    }
+
+    func destroy() {
+        _ = try? Self.run(["/usr/bin/env", "bash", packageRoot.appendingPathComponent("scripts/postgres-test-cluster").path, "stop", directory])
+    }
+}
+
+extension ClusterTests {
+    /// PostgreSQL restarted under load: while it is down every write is refused 503 (never
+    /// acknowledged); the nodes reconnect, a leader takes the lease again, every acknowledged write
+    /// is in the journal, and the nodes' state hashes equal a single-node replay.
+    @Test(.enabled(if: enabled), .timeLimit(.minutes(2))) func postgresRestartedUnderLoad() async throws {
+        _ = try #require(Self.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+        let postgres = try DedicatedPostgres()
+        defer { postgres.destroy() }
+        let group = Group(url: postgres.url)
+        defer { group.stopAll() }
+        let a = try group.start("a")
+        let apiKey = try #require(a.operatorKey)
+        #expect(await Self.wait(a, seconds: 10) { $0["role"] == .string("leader") } != nil)
+        let b = try group.start("b")
+        #expect(await Self.wait(b, seconds: 10) { $0["leader_id"] == .string("a") } != nil)
+        let ports = [a.port, b.port]
+        let acks = Acks()
+        let writer = Task {
+            for n in 0..<60 {
+                guard let ack = await Self.write(key: "r-\(n)", account: "r\(n % 3)", apiKey: apiKey, ports: ports, seconds: 30) else { break }
+                acks.add(ack)
+            }
+        }
+        while acks.all.count < 15 { try await Task.sleep(for: .milliseconds(10)) }
+        try postgres.stop()
+        let stoppedAt = Date()
+        // While PostgreSQL is down: writes to either node are refused (503), none acknowledged.
+        var probes: [Int] = []
+        for n in 0..<10 {
+            for port in ports {
+                // A standby that still knows the old leader redirects there (followed once).
+                let (status, body) = await Self.post("http://127.0.0.1:\(port)/v1/commands", key: "down-\(n)-\(port)", account: "down", apiKey: apiKey)
+                if status != 503 { print("cluster: while PostgreSQL was down, port \(port) answered \(status): \(body.map { String(describing: $0) } ?? "-")") }
+                probes.append(status)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let acknowledgedWhileDown = acks.all.filter { $0.at > stoppedAt.addingTimeInterval(0.05) }
+        try postgres.start()
+        print("cluster: writes while PostgreSQL was down answered \(Dictionary(grouping: probes, by: { $0 }).mapValues(\.count))")
+        #expect(probes.allSatisfy { $0 == 503 }, "every write while PostgreSQL is down is refused 503 (a redirect from a standby is followed)")
+        #expect(acknowledgedWhileDown.isEmpty, "nothing acknowledged while PostgreSQL was down")
+        await writer.value
+        let all = acks.all
+        #expect(all.count == 60, "every write acknowledged once PostgreSQL is back")
+
+        let (contents, byKey) = try Self.journaled(url: postgres.url, schema: group.schema)
+        for ack in all { #expect(byKey[ack.key] == ack.sequence, "\(ack.key) acknowledged at \(ack.sequence)") }
+        #expect(contents.entries.map(\.sequence) == Array(1...Int64(contents.entries.count)), "no gap, no fork")
         let replay = try Self.replayHash(contents)
         for node in [a, b] {
             let document = await Self.wait(node, seconds: 10) { $0["applied_sequence"] == .number(String(replay.sequence)) }

@@ -893,6 +893,17 @@ class Engine:
             replay.genesis()
             for e in history:
                 replay.apply(e["cmd"], forced=e["forced"])
+            # journal.md: "a withdrawal only the replay made (it never happened) is undone"
+            # (at the notice: credited back, out of `withdrawn`)
+            for e, r in zip(history, replay.journal):
+                c = e["cmd"]
+                if c.get("type") == "withdraw" and not e["forced"] and r["forced"] \
+                        and c.get("account") in replay.accounts:
+                    amt = dec(c.get("amount"))
+                    ra = replay.accounts[c["account"]]
+                    ra["bal"][c["asset"]] = ra["bal"].get(c["asset"], ZERO) + amt
+                    replay.withdrawn[c["asset"]] -= amt
+                    r["forced"] = False
             kept_events = self.events
             self.__dict__.update({k: v for k, v in replay.__dict__.items()})
             # the replayed journal (its entries are what the deposits now point to) plus

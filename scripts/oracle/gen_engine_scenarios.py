@@ -25,7 +25,10 @@ level >= 2): a top-level `lending` (USDT, sometimes BTC/ETH: rate per hour or pe
 or compound, supply, borrow caps), sometimes debt rates in the policy, borrowers with spot
 collateral and no positions, and `borrow`, `repay`, withdrawals of what was borrowed,
 deposits, collateral price moves, lending/debt-rate `change_parameters` and jumps of 1-30
-hours (so interest accrues) inserted among the commands (every later time shifted).
+hours (so interest accrues) inserted among the commands (every later time shifted), and in
+60 % of those a loan story (a borrower borrows 30-70 % of its BTC's value, withdraws it, BTC
+falls 10-60 %, hours pass; sometimes a deposit and a repayment) so that loan-liquidation
+steps, fund repayments and write-offs to the pool occur in the default 300-case run.
 Library use: generate(rng, level, avoid, lending) -> scenario document.
 """
 from __future__ import annotations

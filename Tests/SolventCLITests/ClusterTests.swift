@@ -215,7 +215,9 @@ import Testing
                 acks.add(ack)
             }
         }
-        while acks.all.count < 30 { try await Task.sleep(for: .milliseconds(10)) }
+        let loaded = Date().addingTimeInterval(30)
+        while acks.all.count < 30, Date() < loaded { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(acks.all.count >= 30, "the leader acknowledged the first 30 writes")
         let killedAt = Date()
         kill(a.process.processIdentifier, SIGKILL)
         a.process.waitUntilExit()
@@ -382,7 +384,9 @@ extension ClusterTests {
                 acks.add(ack)
             }
         }
-        while acks.all.count < 15 { try await Task.sleep(for: .milliseconds(10)) }
+        let loaded = Date().addingTimeInterval(30)
+        while acks.all.count < 15, Date() < loaded { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(acks.all.count >= 15, "the leader acknowledged the first 15 writes")
         try postgres.stop()
         let stoppedAt = Date()
         // While PostgreSQL is down: writes to either node are refused (503), none acknowledged.

@@ -106,9 +106,11 @@ extension RunningTotal: CustomStringConvertible, Codable {
         }
         let negative = text.hasPrefix("-")
         let body = negative ? String(text.dropFirst()) : text
-        let parts = body.split(separator: ".", maxSplits: 1)
+        // Digits only (an empty text, "-", "." or a second sign is no total; a snapshot may be
+        // hostile: attacks/README.md 25), and a carry far inside Int64 so sums of totals cannot trap.
+        let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let integer = String(parts[0])
-        guard integer.count > 19, integer.allSatisfy(\.isASCII), let units = Int64(integer.dropLast(19)),
+        guard integer.count > 19, integer.allSatisfy({ $0.isASCII && $0.isNumber }), let units = Int64(integer.dropLast(19)), units < 1 << 61,
               let rest = try? FixedDecimal(parsing: String(integer.suffix(19)) + (parts.count > 1 ? "." + parts[1] : "")) else { return nil }
         var total = RunningTotal()
         total.carry = negative ? -units : units

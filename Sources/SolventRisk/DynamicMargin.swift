@@ -7,8 +7,10 @@ import RealModule
 /// 2. the quantile `z = max(Φ⁻¹(1 − (1−c)/2), q_c(|ε|))`: normal, or the empirical quantile of the
 ///    standardized training residuals `|ε| = |r/σ|` when tails are fatter (filtered historical
 ///    simulation); coverage `c` is of the absolute move, so longs and shorts are both covered;
-/// 3. per bracket `i`, a liquidation horizon `h_i = h₀ + floor_i / (participation · median bar
-///    notional volume)` bars, and the raw rate `m_i = e^{z·σ_t·√h_i} − 1` (the larger of the long
+/// 3. per bracket `i`, a liquidation horizon `h_i(t) = h₀ + floor_i / (participation · D_t)` bars,
+///    `D_t` the **trailing** median traded notional per bar over the `depthWindowDays` (30) days
+///    ending at the close of bar `t` (refreshed once a day, at least every bar; only bars up to `t`,
+///    never a later one), and the raw rate `m_i = e^{z·σ_t·√h_i(t)} − 1` (the larger of the long
 ///    and the short loss);
 /// 4. anti-procyclicality (EMIR RTS 153/2013 art. 28 in spirit): a stressed rate from a high
 ///    quantile of the `σ` history so far weighs `stressed_weight` (`m = max(m, w·m_stress + (1−w)·m)`); a `buffer` on top,
@@ -52,6 +54,11 @@ public struct DynamicMargin: Sendable {
         public var floor = 0.004
         /// Share of a bar's traded notional a liquidation may take.
         public var participation = 0.1
+        /// Days of bars (ending at the bar the rate is set on) whose median traded notional per bar
+        /// sets the larger brackets' horizons, > 0. Trailing, so a market whose volume grew gets
+        /// the shorter horizons of its deeper market; a month smooths out single quiet or frantic
+        /// days (weekends, one crash day) without lagging a lasting change by more than weeks.
+        public var depthWindowDays = 30.0
 
         public init() {}
 
@@ -76,6 +83,10 @@ public struct DynamicMargin: Sendable {
         public var raw: [Double]
         /// Rates per bracket as proposed (after APC, floor and speed limits).
         public var rates: [Double]
+        /// Liquidation horizon per bracket in bars at this bar (from the trailing median notional).
+        public var horizons: [Double] = []
+        /// The trailing median traded notional per bar (settle units) the horizons came from.
+        public var medianNotional: Double = 0
     }
 
     public let policy: Policy
@@ -84,7 +95,7 @@ public struct DynamicMargin: Sendable {
     public let z: Double
     public let zNormal: Double
     public let zEmpirical: Double
-    /// Horizon in bars per bracket.
+    /// Horizon in bars per bracket as of the last bar (each step carries its own: `Step.horizons`).
     public let horizons: [Double]
     /// Bar interval (ms) of the history.
     public let barMs: Int64
@@ -174,15 +185,19 @@ public struct DynamicMargin: Sendable {
         }
         let zValue = max(zNormal, zEmpirical)
         z = zValue
-        // Liquidation horizon per bracket from the median traded notional per bar.
-        let notional = zip(prices, volumes).prefix(training).map { $0 * $1 }.sorted()
-        let median = notional.isEmpty ? 0 : notional[notional.count / 2]
-        let perBar = max(policy.participation * median, 1e-9)
-        let horizonList = bracketFloors.map { horizon0 + $0 / perBar }
-        horizons = horizonList
         let weight = policy.stressedWeight, buffer = policy.buffer
 
         let perDay = 86_400_000 / Double(barMs)
+        // Liquidation horizon per bracket from the trailing median traded notional per bar
+        // (walk-forward: at bar t only bars in (times[t] − window, times[t]]).
+        let depth = Self.trailingMedianNotional(times: times, prices: prices, volumes: volumes,
+                                                windowMs: Int64((policy.depthWindowDays * 86_400_000).rounded()),
+                                                refreshBars: max(1, Int(perDay.rounded())))
+        let horizonsAt = { (t: Int) -> [Double] in
+            let perBar = max(policy.participation * depth[t], 1e-9)
+            return bracketFloors.map { horizon0 + $0 / perBar }
+        }
+        horizons = horizonsAt(returns.count)
         let rise = Double.pow(1 + policy.maxRisePerDay, 1 / perDay)
         let fall = Double.pow(1 - policy.maxFallPerDay, 1 / perDay)
         var steps: [Step] = []
@@ -203,6 +218,7 @@ public struct DynamicMargin: Sendable {
             stressed = max(stressed, 0)
             let worst = stressed
             let zt = multipliers?[t] ?? zValue
+            let horizonList = horizonsAt(t)
             let raw = horizonList.map { Double.exp(zt * s * $0.squareRoot()) - 1 }
             let stress = horizonList.map { Double.exp(zt * worst * $0.squareRoot()) - 1 }
             let calm = s < policy.release * stressed
@@ -213,9 +229,26 @@ public struct DynamicMargin: Sendable {
                 for i in rates.indices { rates[i] = min(max(rates[i], previous[i] * fall), previous[i] * rise) }
             }
             previous = rates
-            steps.append(Step(time: times[t], volatility: s, raw: raw, rates: rates))
+            steps.append(Step(time: times[t], volatility: s, raw: raw, rates: rates, horizons: horizonList, medianNotional: depth[t]))
         }
         self.steps = steps
+    }
+
+    /// `D_t` per bar: the median traded notional per bar (`price × volume`, the upper median of an
+    /// even count) over the bars with `times[t] − windowMs < time ≤ times[t]`, recomputed every
+    /// `refreshBars` bars (and at bar 0) and held in between, so `D_t` never uses a bar after `t`.
+    public static func trailingMedianNotional(times: [Int64], prices: [Double], volumes: [Double], windowMs: Int64, refreshBars: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: prices.count)
+        var lo = 0, current = 0.0
+        for t in prices.indices {
+            if t % max(1, refreshBars) == 0 {
+                while lo < t && times[lo] <= times[t] - windowMs { lo += 1 }
+                let window = (lo...t).map { prices[$0] * volumes[$0] }.sorted()
+                current = window[window.count / 2]
+            }
+            out[t] = current
+        }
+        return out
     }
 
     /// The bar interval: the most frequent difference between consecutive times (ms, ≥ 1).
@@ -228,7 +261,7 @@ public struct DynamicMargin: Sendable {
     /// The exceedance series of bracket `bracket` over the bars after training: at the close of
     /// bar `t` the rate is `m_t`; the next `h` bars' move breaches it when the long's loss
     /// `1 − P_{t+h}/P_t` or the short's loss `P_{t+h}/P_t − 1` exceeds `m_t` (`h` = the bracket's
-    /// horizon rounded up, at least 1). `rates` overrides the model's (e.g. a static table).
+    /// horizon known at bar `t`, `Step.horizons`, rounded up, at least 1). `rates` overrides the model's (e.g. a static table).
     /// Windows that span a gap in the data are left out; with `h > 1` the windows are taken every
     /// `h` bars (non-overlapping, so one move is not counted `h` times and the independence test
     /// stays meaningful). Empty for a sub-bar horizon (it cannot be backtested on these bars).
@@ -242,13 +275,18 @@ public struct DynamicMargin: Sendable {
     /// long's and the short's loss over the next `h` bars from the close of bar `t`.
     public func windows(times: [Int64], prices: [Double], bracket: Int = 0, from: Int? = nil) -> [(t: Int, loss: Double)] {
         guard !subBar || bracket > 0 || horizons[bracket] >= 1 - 1e-9 else { return [] }
-        let h = max(1, Int((horizons[bracket] - 1e-9).rounded(.up)))
+        // The horizon known at the close of bar t (steps[t − 1]); bracket 0's is constant.
+        // Capped at the history's length (a window that long never fits; no overflow on a huge horizon).
+        let hAt = { (t: Int) -> Int in
+            let bars = t >= 1 ? self.steps[t - 1].horizons[bracket] : self.horizons[bracket]
+            return max(1, Int(min(Double(prices.count), (bars - 1e-9).rounded(.up))))
+        }
         let start = from ?? min(max(policy.trainingBars, 20), prices.count - 1)
-        guard start >= 1, start + h < prices.count else { return [] }
+        guard start >= 1 else { return [] }
         var out: [(t: Int, loss: Double)] = []
-        out.reserveCapacity((prices.count - h - start) / h + 1)
         var t = start
-        while t < prices.count - h {
+        while t < prices.count - hAt(t) {
+            let h = hAt(t)
             if times[t + h] - times[t] == Int64(h) * barMs {
                 let ratio = prices[t + h] / prices[t]
                 out.append((t, max(1 - ratio, ratio - 1)))

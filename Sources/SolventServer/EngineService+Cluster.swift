@@ -50,7 +50,7 @@ extension EngineService {
         for (_, events) in applied where !events.isEmpty { hub.publish(events: events.map { ($0, $0.json) }) }
         let state = journaled.engine.state
         tracker.observe(state, sequence: state.eventSequence)
-        if !applied.isEmpty { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
+        if !applied.isEmpty { hub.publish(prices: MarksView(state), sequence: state.eventSequence) }
         let sequence = journaled.lastSequence
         return FollowStep(applied: applied.count, sequence: sequence,
                           stateHash: hashEvery > 0 && sequence % hashEvery == 0 && !applied.isEmpty ? journaled.engine.stateHash() : nil)

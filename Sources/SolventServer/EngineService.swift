@@ -3,7 +3,7 @@ import Foundation
 public import SolventCore
 public import SolventEngine
 public import SolventJournal
-import SolventReserves
+public import SolventReserves
 import SolventRisk
 
 /// What submitting one command produced.
@@ -211,19 +211,9 @@ public actor EngineService {
         }
         let state = journaled.engine.state
         tracker.observe(state, sequence: state.eventSequence)
-        if pricesMoved { hub.publish(channel: .prices, type: "prices", sequence: state.eventSequence, members: Self.pricesMembers(state)) }
+        if pricesMoved { hub.publish(prices: MarksView(state), sequence: state.eventSequence) }
         scheduleSnapshotIfDue()
         return results
-    }
-
-    /// `"time":…,"marks":{symbol: price}` of the prices stream message.
-    static func pricesMembers(_ state: EngineState) -> String {
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("time"); w.integer(state.time)
-        RiskSummary.writeMarks(state, into: &w)
-        w.endObject()
-        return String(w.string.dropFirst().dropLast())
     }
 
     /// The engine and the tracker as they are now: value copies (copy-on-write), so that
@@ -232,17 +222,11 @@ public actor EngineService {
         (journaled.engine, tracker, journaled.lastSequence)
     }
 
-    /// The risk summary (docs/service.md) as a JSON object, with the fund history when asked.
+    /// The risk summary (docs/service.md), with the fund history when asked.
     /// Computed off the actor, over a copy of the state.
-    public nonisolated func riskSummary(includeHistory: Bool) async -> String {
+    public nonisolated func riskSummary(includeHistory: Bool) async -> RiskSummary {
         let view = await readView()
-        return "{\"sequence\":\(view.engine.state.eventSequence)," + RiskSummary.members(engine: view.engine, tracker: view.tracker, includeHistory: includeHistory) + "}"
-    }
-
-    /// The risk summary's members (no fund history) and the event sequence they describe.
-    public nonisolated func riskMembers() async -> (sequence: Int64, members: String) {
-        let view = await readView()
-        return (view.engine.state.eventSequence, RiskSummary.members(engine: view.engine, tracker: view.tracker, includeHistory: false))
+        return RiskSummary(engine: view.engine, tracker: view.tracker, includeHistory: includeHistory)
     }
 
     /// Publishes a risk summary to the streams when the journal moved since the last one and
@@ -250,8 +234,7 @@ public actor EngineService {
     public nonisolated func publishRiskIfChanged() async {
         // Any journaled command (a price tick too, even without events) may change the picture.
         guard hub.subscriberCount > 0, let view = await claimRiskPublication() else { return }
-        hub.publish(channel: .risk, type: "risk", sequence: view.engine.state.eventSequence,
-                    members: RiskSummary.members(engine: view.engine, tracker: view.tracker, includeHistory: false))
+        hub.publish(risk: RiskSummary(engine: view.engine, tracker: view.tracker, includeHistory: false))
     }
 
     /// The state to publish, when the journal moved since the last publication.
@@ -268,27 +251,17 @@ public actor EngineService {
         return (try journal.events(query), try journal.firstEventSequence())
     }
 
-    /// One account's state: balances, positions, pools and procedure, as JSON; nil when unknown.
-    public func account(_ id: String) -> String? {
+    /// One account's state: balances, positions, pools, procedures and loans; nil when unknown.
+    public func account(_ id: String) -> AccountView? {
         let engine = journaled.engine
-        guard let index = engine.state.accountIndex[id] else { return nil }
-        let record = engine.state.accounts[index]
-        let evaluation = engine.evaluator.evaluate(record.account)
-        var w = JSONWriter()
-        EvaluateOutput.write(record.account, evaluation, market: engine.state.market, into: &w)
-        // Balances and procedure states alongside the contract's evaluation object.
-        var extra = JSONWriter()
-        extra.beginObject()
-        extra.key("balances"); extra.beginObject()
-        for balance in record.account.collateral { extra.member(engine.state.market.assets[balance.asset].symbol, balance.amount) }
-        extra.endObject()
-        extra.key("procedures"); extra.beginObject()
-        for (key, state) in record.procedures.sorted(by: { $0.key < $1.key }) { extra.member(engine.poolName(key), state.name) }
-        extra.endObject()
-        engine.writeLoans(index, into: &extra)  // principal and accrued interest per asset (docs/loans.md)
-        extra.key("engine_sequence"); extra.integer(engine.state.eventSequence)
-        extra.endObject()
-        return "{\"account\":\(w.string),\"state\":\(extra.string)}"
+        let state = engine.state
+        guard let index = state.accountIndex[id] else { return nil }
+        let record = state.accounts[index]
+        let loans = (state.lendingStorage?.loans[index] ?? [:]).sorted(by: { $0.key < $1.key })
+        return AccountView(account: record.account, evaluation: engine.evaluator.evaluate(record.account), market: state.market,
+                           procedures: record.procedures.sorted(by: { $0.key < $1.key }).map { (engine.poolName($0.key), $0.value.name) },
+                           loans: loans.map { (state.market.assets[$0.key].symbol, $0.value) },
+                           engineSequence: state.eventSequence)
     }
 
     /// One row of the operators' accounts list.
@@ -361,14 +334,7 @@ public actor EngineService {
     }
 
     /// Insurance fund balance per asset.
-    public func insuranceFund() -> String {
-        let state = journaled.engine.state
-        var w = JSONWriter()
-        w.beginObject()
-        for (k, asset) in state.market.assets.enumerated() { w.member(asset.symbol, state.totals[k].insuranceFund) }
-        w.endObject()
-        return w.string
-    }
+    public func insuranceFund() -> InsuranceFundView { InsuranceFundView(journaled.engine.state) }
 
     /// The state gauges of `/metrics`.
     public struct Gauges: Sendable {
@@ -402,14 +368,15 @@ public actor EngineService {
         return snapshot
     }
 
-    /// `root.json` of docs/reserves.md at the current state.
-    public func reservesRoot() throws -> String { try reservesSnapshot().rootJSON() }
+    /// The liabilities commitment at the current state, whose `rootJSON()` is `root.json` of
+    /// docs/reserves.md (a value: its tree is shared copy-on-write, not copied).
+    public func reservesRoot() throws -> ReservesSnapshot { try reservesSnapshot() }
 
     /// The inclusion proof of `account`; nil when unknown.
-    public func reservesProof(_ account: String) throws -> String? {
+    public func reservesProof(_ account: String) throws -> InclusionProof? {
         let snapshot = try reservesSnapshot()
         guard let k = snapshot.tree.claims.firstIndex(where: { $0.account == account }) else { return nil }
-        return snapshot.tree.proof(claimIndex: k).json()
+        return snapshot.tree.proof(claimIndex: k)
     }
 
     /// The stored events of journaled commands after command `after`, at most `limit`

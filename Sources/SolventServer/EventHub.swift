@@ -96,6 +96,16 @@ public final class EventHub: Sendable {
         deliver(channel: channel) { _ in [(type, sequence, members)] }
     }
 
+    /// The `prices` message: the marks after a price command, at engine `sequence`.
+    public func publish(prices: MarksView, sequence: Int64) {
+        publish(channel: .prices, type: "prices", sequence: sequence, members: prices.streamMembers)
+    }
+
+    /// The `risk` message: a risk summary (without the fund history), at its sequence.
+    public func publish(risk: RiskSummary) {
+        publish(channel: .risk, type: "risk", sequence: risk.sequence, members: risk.streamMembers)
+    }
+
     /// Whether an event concerns `account`: its own, or a counterparty role it plays.
     static func concerns(_ event: EngineEvent, account: String) -> Bool {
         if event.account == account { return true }

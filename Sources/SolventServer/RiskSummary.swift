@@ -1,7 +1,7 @@
 import Foundation
-import SolventCore
+public import SolventCore
 import SolventEngine
-import SolventRisk
+public import SolventRisk
 
 /// What the service keeps beside the engine for the risk summary: a volatility estimate per
 /// instrument (EWMA of mark log-returns, for distances in σ) and the insurance fund over time.
@@ -61,12 +61,86 @@ struct RiskTracker: Sendable {
 
 /// The risk summary (docs/service.md): accounts by status and procedure, the accounts closest
 /// to liquidation, open margin calls with deadlines, liquidations in progress, the insurance
-/// fund, breakers, marks and σ. JSON members without the enclosing braces.
-enum RiskSummary {
+/// fund, breakers, marks and σ. A typed value read from one state; rendered by
+/// `RiskSummary.json` / `members` (ReadViews+JSON.swift).
+public struct RiskSummary: Sendable {
     /// Accounts listed in `closest`.
     static let closestCount = 20
+    /// Procedure names counted, in the order shown.
+    static let procedureNames = ["normal", "warning", "margin_call", "liquidating"]
 
-    static func members(engine: Engine, tracker: RiskTracker, includeHistory: Bool) -> String {
+    /// One of the accounts closest to liquidation: its pool nearest to it.
+    public struct Closest: Sendable {
+        public var account: String
+        public var status: MarginStatus
+        /// The account's most advanced procedure (`normal`, `warning`, `margin_call`, `liquidating`).
+        public var procedure: String
+        public var pool: String
+        /// Maintenance margin over equity, 4 digits (nil: equity ≤ 0).
+        public var marginRatio: FixedDecimal?
+        /// Quote currency, 2 digits.
+        public var equity: FixedDecimal
+        public var maintenanceMargin: FixedDecimal
+        /// The pool's largest position by notional (nil: none found).
+        public var largest: LargestPosition?
+    }
+
+    /// The largest position of a listed pool and its distance to liquidation.
+    public struct LargestPosition: Sendable {
+        public var symbol: String
+        public var long: Bool
+        public var mark: FixedDecimal?
+        /// 2 digits.
+        public var liquidationPrice: FixedDecimal?
+        /// Adverse move to the liquidation price in percent of the mark, 2 digits (nil: unknown,
+        /// or outside the decimal range).
+        public var distancePercent: FixedDecimal?
+        /// The same move as a signed log-distance in one-day σ (RiskTracker), 2 digits.
+        public var distanceSigma: FixedDecimal?
+    }
+
+    public struct MarginCall: Sendable {
+        public var account: String
+        public var pool: String
+        public var amount: FixedDecimal
+        /// Engine time (ms since the epoch).
+        public var deadline: Int64
+        public var secondsLeft: Int64
+    }
+
+    public struct Breaker: Sendable {
+        public var symbol: String
+        public var reasons: [String]
+        public var capUsed: FixedDecimal
+    }
+
+    /// One point of the fund's history: journal sequence, engine time, balance per asset.
+    public struct FundPoint: Sendable {
+        public var sequence: Int64
+        public var time: Int64
+        public var balances: [InsuranceFundView.Balance]
+    }
+
+    /// The engine's event sequence the summary describes.
+    public var sequence: Int64
+    /// Engine time (ms since the epoch).
+    public var time: Int64
+    public var accounts: Int
+    public var byStatus: [(status: MarginStatus, count: Int)]
+    public var procedures: [(name: String, count: Int)]
+    public var closest: [Closest]
+    public var marginCalls: [MarginCall]
+    public var liquidating: [(account: String, pool: String)]
+    public var insuranceFund: InsuranceFundView
+    /// nil: not asked for.
+    public var insuranceFundHistory: [FundPoint]?
+    public var backlog: Int
+    public var breakers: [Breaker]
+    public var marks: MarksView
+    /// One-day σ per instrument with an estimate, 6 digits.
+    public var volatility: [(symbol: String, sigma: FixedDecimal)]
+
+    init(engine: Engine, tracker: RiskTracker, includeHistory: Bool) {
         let state = engine.state
         let market = state.market
         var byStatus = [Int](repeating: 0, count: MarginStatus.allCases.count)
@@ -103,118 +177,65 @@ enum RiskSummary {
             return state.accounts[a.index].id < state.accounts[b.index].id
         }
 
-        var w = JSONWriter(reservingCapacity: 8192)
-        w.beginObject()
-        w.key("time"); w.integer(state.time)
-        w.member("time_iso", Timestamp.formatISO8601(state.time))
-        w.key("accounts"); w.integer(Int64(state.accounts.count))
-        w.key("by_status"); w.beginObject()
-        for status in MarginStatus.allCases { w.key(status.name); w.integer(Int64(byStatus[status.rawValue])) }
-        w.endObject()
-        w.key("procedures"); w.beginObject()
-        for name in ["normal", "warning", "margin_call", "liquidating"] { w.key(name); w.integer(Int64(procedureCounts[name] ?? 0)) }
-        w.endObject()
-        w.key("closest"); w.beginArray()
-        for var candidate in candidates.prefix(closestCount) {
+        sequence = state.eventSequence
+        time = state.time
+        accounts = state.accounts.count
+        self.byStatus = MarginStatus.allCases.map { ($0, byStatus[$0.rawValue]) }
+        procedures = Self.procedureNames.map { ($0, procedureCounts[$0] ?? 0) }
+        closest = candidates.prefix(Self.closestCount).map { candidate in
             let record = state.accounts[candidate.index]
-            candidate.evaluation = engine.evaluateAccount(record)
+            let evaluation = engine.evaluateAccount(record)
             let pool = candidate.pool
-            w.beginObject()
-            w.member("account", record.id)
-            w.member("status", pool.status.name)
-            w.member("procedure", candidate.procedure)
-            w.member("pool", pool.pool.name { market.instruments[record.account.positions[$0].instrument].symbol })
-            w.key("margin_ratio"); w.optionalDecimal(pool.marginRatio?.rounded(toDigits: 4))
-            w.member("equity", pool.equity.rounded(toDigits: 2))
-            w.member("maintenance_margin", pool.maintenanceMargin.rounded(toDigits: 2))
-            let largest = candidate.evaluation.positions.indices
-                .filter { candidate.evaluation.positions[$0].pool == pool.pool }
-                .max { candidate.evaluation.positions[$0].notional.magnitude < candidate.evaluation.positions[$1].notional.magnitude }
+            var row = Closest(account: record.id, status: pool.status, procedure: candidate.procedure,
+                              pool: pool.pool.name { market.instruments[record.account.positions[$0].instrument].symbol },
+                              marginRatio: pool.marginRatio?.rounded(toDigits: 4), equity: pool.equity.rounded(toDigits: 2),
+                              maintenanceMargin: pool.maintenanceMargin.rounded(toDigits: 2))
+            let largest = evaluation.positions.indices
+                .filter { evaluation.positions[$0].pool == pool.pool }
+                .max { evaluation.positions[$0].notional.magnitude < evaluation.positions[$1].notional.magnitude }
             if let k = largest {
                 let position = record.account.positions[k]
                 let instrument = position.instrument
                 let long = position.quantity > .zero
                 let mark = state.markSources[instrument]?.price
-                let liquidation = candidate.evaluation.positions[k].liquidationPrice
-                w.member("symbol", market.instruments[instrument].symbol)
-                w.member("side", long ? "long" : "short")
-                w.key("mark"); w.optionalDecimal(mark)
-                w.key("liquidation_price"); w.optionalDecimal(liquidation?.rounded(toDigits: 2))
+                let liquidation = evaluation.positions[k].liquidationPrice
+                var view = LargestPosition(symbol: market.instruments[instrument].symbol, long: long, mark: mark,
+                                           liquidationPrice: liquidation?.rounded(toDigits: 2))
                 if let mark, let liquidation, mark > .zero {
                     let move = long ? mark - liquidation : liquidation - mark
                     // Checked: a tiny position's liquidation price can be ~1e19 (the percentage then
                     // leaves the decimal range and is shown as null).
                     let percent = move.multiplied(by: FixedDecimal(100), rounding: .halfEven)?.divided(by: mark, rounding: .halfEven)
-                    w.key("distance_pct"); w.optionalDecimal(percent?.rounded(toDigits: 2))
+                    view.distancePercent = percent?.rounded(toDigits: 2)
                     if let sigma = tracker.dailySigma(instrument), sigma > 0, liquidation > .zero {
                         let logDistance = abs(Foundation.log(DoubleBoundary.double(liquidation) / DoubleBoundary.double(mark)))
                         let signed = (move < .zero ? -1.0 : 1.0) * logDistance / sigma
-                        w.key("distance_sigma"); w.optionalDecimal(DoubleBoundary.decimal(signed)?.rounded(toDigits: 2))
-                    } else {
-                        w.key("distance_sigma"); w.null()
+                        view.distanceSigma = DoubleBoundary.decimal(signed)?.rounded(toDigits: 2)
                     }
-                } else {
-                    w.key("distance_pct"); w.null()
-                    w.key("distance_sigma"); w.null()
                 }
+                row.largest = view
             }
-            w.endObject()
+            return row
         }
-        w.endArray()
-        w.key("margin_calls"); w.beginArray()
-        for call in calls.sorted(by: { ($0.deadline, $0.account) < ($1.deadline, $1.account) }) {
-            w.beginObject()
-            w.member("account", call.account)
-            w.member("pool", call.pool)
-            w.member("amount", call.amount)
-            w.key("deadline"); w.integer(call.deadline)
-            w.member("deadline_iso", Timestamp.formatISO8601(call.deadline))
-            w.key("seconds_left"); w.integer(max(0, (call.deadline - state.time) / 1000))
-            w.endObject()
+        marginCalls = calls.sorted(by: { ($0.deadline, $0.account) < ($1.deadline, $1.account) }).map {
+            MarginCall(account: $0.account, pool: $0.pool, amount: $0.amount, deadline: $0.deadline,
+                       secondsLeft: max(0, ($0.deadline - state.time) / 1000))
         }
-        w.endArray()
-        w.key("liquidating"); w.beginArray()
-        for entry in liquidating.sorted(by: { ($0.account, $0.pool) < ($1.account, $1.pool) }) {
-            w.beginObject(); w.member("account", entry.account); w.member("pool", entry.pool); w.endObject()
+        self.liquidating = liquidating.sorted(by: { ($0.account, $0.pool) < ($1.account, $1.pool) })
+        insuranceFund = InsuranceFundView(state)
+        insuranceFundHistory = includeHistory ? tracker.fundHistory.map { point in
+            FundPoint(sequence: point.sequence, time: point.time,
+                      balances: market.assets.enumerated().map { InsuranceFundView.Balance(asset: $1.symbol, amount: point.balances[$0]) })
+        } : nil
+        backlog = state.backlog.count
+        breakers = market.instruments.enumerated().map { k, instrument in
+            Breaker(symbol: instrument.symbol, reasons: state.breakers[k].pausedReasons, capUsed: state.breakers[k].capUsed)
         }
-        w.endArray()
-        w.key("insurance_fund"); w.beginObject()
-        for (a, asset) in market.assets.enumerated() { w.member(asset.symbol, state.totals[a].insuranceFund) }
-        w.endObject()
-        if includeHistory {
-            w.key("insurance_fund_history"); w.beginArray()
-            for point in tracker.fundHistory {
-                w.beginObject()
-                w.key("sequence"); w.integer(point.sequence)
-                w.key("time"); w.integer(point.time)
-                w.key("balances"); w.beginObject()
-                for (a, asset) in market.assets.enumerated() { w.member(asset.symbol, point.balances[a]) }
-                w.endObject()
-                w.endObject()
-            }
-            w.endArray()
+        marks = MarksView(state)
+        volatility = market.instruments.enumerated().compactMap { k, instrument in
+            guard let sigma = tracker.dailySigma(k), let value = DoubleBoundary.decimal(sigma) else { return nil }
+            return (instrument.symbol, value.rounded(toDigits: 6))
         }
-        w.key("backlog"); w.integer(Int64(state.backlog.count))
-        w.key("breakers"); w.beginArray()
-        for (k, instrument) in market.instruments.enumerated() {
-            let breaker = state.breakers[k]
-            w.beginObject()
-            w.member("symbol", instrument.symbol)
-            w.key("paused"); w.bool(!breaker.pausedReasons.isEmpty)
-            w.key("reasons"); w.beginArray(); for reason in breaker.pausedReasons { w.string(reason) }; w.endArray()
-            w.member("cap_used", breaker.capUsed)
-            w.endObject()
-        }
-        w.endArray()
-        writeMarks(state, into: &w)
-        w.key("volatility"); w.beginObject()
-        for (k, instrument) in market.instruments.enumerated() {
-            if let sigma = tracker.dailySigma(k), let value = DoubleBoundary.decimal(sigma) { w.member(instrument.symbol, value.rounded(toDigits: 6)) }
-        }
-        w.endObject()
-        w.endObject()
-        // Members only: the stream wraps them in its own message object.
-        return String(w.string.dropFirst().dropLast())
     }
 
     /// Whether pool `a` is closer to liquidation than `b` (no ratio, equity ≤ 0, is closest).
@@ -225,12 +246,5 @@ enum RiskSummary {
         case (_, nil): return false
         case let (x?, y?): return x > y
         }
-    }
-
-    /// `"marks":{symbol: price}` for the instruments with a mark.
-    static func writeMarks(_ state: EngineState, into w: inout JSONWriter) {
-        w.key("marks"); w.beginObject()
-        for (k, instrument) in state.market.instruments.enumerated() { if let mark = state.markSources[k]?.price { w.member(instrument.symbol, mark) } }
-        w.endObject()
     }
 }

@@ -50,8 +50,8 @@ extension SolventAPI {
             try await outbound.write(.text(hello.string))
             if filter.channels.contains(.risk) {
                 // A first summary at once, so a client has the whole picture before the next change.
-                let risk = await engine.riskMembers()
-                try await outbound.write(.text("{\"type\":\"risk\",\"stream_seq\":0,\"sequence\":\(risk.sequence),\(risk.members)}"))
+                let risk = await engine.riskSummary(includeHistory: false)
+                try await outbound.write(.text("{\"type\":\"risk\",\"stream_seq\":0,\"sequence\":\(risk.sequence),\(risk.streamMembers)}"))
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {

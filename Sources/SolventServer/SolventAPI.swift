@@ -10,6 +10,7 @@ public import ServiceLifecycle
 public import SolventCore
 import SolventEngine
 import SolventJournal
+import SolventReserves
 import SolventRisk
 
 /// The HTTP API (docs/service.md): JSON in and out, decimals as strings, bearer API keys with
@@ -93,8 +94,8 @@ public enum SolventAPI {
             let principal = try await authenticate(context, limiter)
             let id = try accountParameter(context)
             try authorize(principal, .readAccount, account: id)
-            guard let body = await engine.account(id) else { throw APIError(.notFound, field: "id", reason: "unknown account \"\(id)\"") }
-            return json(body)
+            guard let view = await engine.account(id) else { throw APIError(.notFound, field: "id", reason: "unknown account \"\(id)\"") }
+            return json(view.json)
         }
 
         router.post("/v1/commands") { request, context -> Response in
@@ -187,7 +188,7 @@ public enum SolventAPI {
 
         router.get("/v1/reserves/root") { request, context -> Response in
             _ = try await authenticate(context, limiter)
-            return json(try await engine.reservesRoot())
+            return json(try await engine.reservesRoot().rootJSON())
         }
 
         router.get("/v1/reserves/proofs/:id") { request, context -> Response in
@@ -195,13 +196,13 @@ public enum SolventAPI {
             let id = try accountParameter(context)
             try authorize(principal, .readAccount, account: id)
             guard let proof = try await engine.reservesProof(id) else { throw APIError(.notFound, field: "id", reason: "no account \"\(id)\" in the tree") }
-            return json(proof)
+            return json(proof.json())
         }
 
         router.get("/v1/risk") { request, context -> Response in
             let principal = try await authenticate(context, limiter)
             try authorize(principal, .readAll, account: nil)
-            return json(await engine.riskSummary(includeHistory: true))
+            return json(await engine.riskSummary(includeHistory: true).json)
         }
 
         addStream(to: router, engine: engine, limiter: limiter)
@@ -210,7 +211,7 @@ public enum SolventAPI {
         router.get("/v1/insurance-fund") { request, context -> Response in
             let principal = try await authenticate(context, limiter)
             try authorize(principal, .readAll, account: nil)
-            return json(await engine.insuranceFund())
+            return json(await engine.insuranceFund().json)
         }
         return router
     }

@@ -46,7 +46,7 @@ import Testing
         #expect(await f.engine.commandsApplied == 198)
         var total = 0
         for a in 0..<10 {
-            let json = try JSONParser.parse(Array((await f.engine.account("a\(a)") ?? "{}").utf8))
+            let json = try JSONParser.parse(Array((await f.engine.account("a\(a)")?.json ?? "{}").utf8))
             if case .string(let balance)? = json["state"]?["balances"]?["USDT"] { total += Int(balance) ?? 0 }
         }
         #expect(total == 198)

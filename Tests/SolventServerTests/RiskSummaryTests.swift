@@ -17,7 +17,7 @@ import Testing
                           #"{"time":"2024-01-01T01:00:00Z","type":"mark","symbol":"BTCUSDT","price":"61000"}"#].enumerated() {
             _ = try await f.engine.submit(try JSONParser.parse(Array(text.utf8)), key: "c\(k)")
         }
-        let summary = try JSONParser.parse(Array(await f.engine.riskSummary(includeHistory: true).utf8))
+        let summary = try JSONParser.parse(Array(await f.engine.riskSummary(includeHistory: true).json.utf8))
         #expect(summary["volatility"]?["BTCUSDT"] == .string("0.080977"))
         let row = summary["closest"]?[0]
         #expect(row?["account"] == .string("alice"))

@@ -16,6 +16,8 @@ let package = Package(
         .target(name: "FuzzDriver"),
         .executableTarget(name: "FuzzEngine", dependencies: ["FuzzDriver", .product(name: "SolventFuzzing", package: root)]),
         .executableTarget(name: "FuzzEvaluate", dependencies: ["FuzzDriver", .product(name: "SolventFuzzing", package: root)]),
+        .executableTarget(name: "FuzzSnapshot", dependencies: ["FuzzDriver", .product(name: "SolventCore", package: root), .product(name: "SolventEngine", package: root),
+                                                             .product(name: "SolventJournal", package: root)]),
     ],
     swiftLanguageModes: [.v6]
 )

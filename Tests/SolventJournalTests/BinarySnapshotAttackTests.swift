@@ -1,3 +1,4 @@
+import Foundation
 import SolventCore
 import SolventEngine
 @testable import SolventJournal
@@ -47,6 +48,23 @@ import Testing
             checked += 1
         }
         #expect(checked == 5)
+    }
+
+    /// The FuzzSnapshot corpus (Fuzz/Corpus/FuzzSnapshot: real snapshot bodies without magic and
+    /// checksum, and inputs the fuzzer kept) replayed the harness's way: magic and a valid CRC-32C
+    /// added, decoded as an `EngineState`; the real bodies restore.
+    @Test func fuzzSnapshotCorpusReplays() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/Corpus/FuzzSnapshot")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        var decoded = 0
+        for name in names {
+            let rest = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
+            let crc = CRC32C.checksum(rest)
+            let body = Array("SOLVBIN1".utf8) + (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * UInt32($0))) } + rest
+            if (try? BinaryStateCoding.decode(EngineState.self, from: body)) != nil { decoded += 1 }
+        }
+        #expect(names.count >= 10 && decoded >= 10)
     }
 
     /// A decimal whose raw value is `Int128.min` (no value of the type: its magnitude traps).

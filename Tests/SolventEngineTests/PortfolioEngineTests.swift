@@ -81,6 +81,28 @@ import Testing
         EngineFuzzer.checkInvariants(engine)
     }
 
+    /// A bankrupt option book goes through the same waterfall as a linear one: the short option
+    /// is closed at the mark (backstop), the liquidation fee is charged only out of a surplus, and
+    /// the deficit is drawn from the insurance fund; money is conserved.
+    @Test func bankruptOptionBookDrawsTheFund() throws {
+        var engine = try OptionBook.engine(collateral: "12000")
+        _ = engine.apply(at(t0 + 1_000, .fill(account: "p", symbol: "BTC-40000-P", quantity: dec("-5"), price: dec("500"), fee: .zero, orderID: nil)))
+        #expect(engine.evaluateAccount(account(engine, "p")).cross.status < .marginCall)
+        let fund = engine.state.totals[0].insuranceFund
+        // The put jumps to 4,000 with BTC at 37,000: equity 12,000 − 5·(4,000 − 500) = −5,500.
+        let time = t0 + 120_000
+        var events = engine.apply(at(time, .markPrice(symbol: "BTCUSDT", price: dec("37000"), sourceTime: time)))
+        events += engine.apply(at(time, .optionMark(symbol: "BTC-40000-P", price: dec("4000"), impliedVol: dec("1.1"), sourceTime: time)))
+        #expect(events.contains { $0.kind == .liquidationStarted && $0.account == "p" })
+        #expect(events.contains { $0.kind == .liquidationFill && $0.text("symbol") == "BTC-40000-P" })
+        #expect(account(engine, "p").account.positions.isEmpty)
+        // The deficit: 12,000 + 2,500 premium − 5·4,000 = −5,500, drawn from the fund (no fee: no surplus).
+        #expect(engine.state.totals[0].insuranceFund == fund - dec("5500"))
+        #expect(account(engine, "p").balance(0).isZero && account(engine, "p").badDebt.isZero)
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+    }
+
     /// Pre-trade from the marginal portfolio margin: a risk-increasing order reserves exactly
     /// IM(after) − IM(before) from `PortfolioMargin`; a hedge that lowers the IM reserves 0;
     /// an order beyond the free margin is refused (2001) and changes nothing.

@@ -949,7 +949,7 @@ class Engine:
         # because an isolated pool took its margin is not a deficit of a flat pool
         for acct in list(self.accounts.values()):
             if acct.pop("deficit_check", False):
-                self.settle_negative_cross(acct)
+                self.settle_negative_cross(acct, socialize=False)   # D10: not a liquidation
 
     def update_pauses(self):
         p = self.params
@@ -1297,14 +1297,14 @@ class Engine:
             if op["mode"] == "isolated" and sym in other["pos"] and other["pos"][sym]["q"] == 0:
                 self._close_position(other, sym)
             if other.pop("deficit_check", False) and not self.pool_positions(other, "cross"):
-                self.settle_negative_cross(other)
+                self.settle_negative_cross(other, socialize=False)   # D10b: ADL, not a liquidation
             self.emit("auto_deleveraged", account=other["id"], symbol=sym, quantity=s * q,
                       price=pb, bankrupt_account=acct["id"], realized_pnl=realized)
             out.append((q, other["id"]))
             rem -= q
         # counterparties ADL left flat in deficit: step 6 for them once the batch is done
         for other in flat:
-            self.settle_negative_cross(other)
+            self.settle_negative_cross(other, socialize=False)   # D10b: ADL, not a liquidation
         return rem
 
     # ------------------------------------------------------------------ loans (docs/loans.md)
@@ -1659,7 +1659,10 @@ class Engine:
                       principal=wp, interest=wi, borne_by="lending_pool")
 
     # ------------------------------------------------------------------ deficits
-    def settle_negative_cross(self, acct, no_instrument=False):
+    def settle_negative_cross(self, acct, no_instrument=False, socialize=True):
+        """Step 6 for a cross pool left without positions and a negative settle balance.
+        `socialize`: scenarios.md socializes "only for the deficit a liquidated bankrupt
+        position leaves" — False when the holder's own fill or ADL emptied the pool."""
         if any(p["mode"] == "cross" for p in acct["pos"].values()):
             return
         settle = acct["settle"]
@@ -1702,7 +1705,7 @@ class Engine:
             if need > 0:
                 covered = self.cover_deficit(acct, "cross",
                                              None if no_instrument else self._last_symbol(acct),
-                                             need, asset=asset)
+                                             need, asset=asset, socialize=socialize)
                 acct["bal"][asset] += covered
                 open_debt[asset] += need - covered
         # loans.md: (3) at the end of the settlement of a cross pool left without positions,

@@ -94,6 +94,8 @@ public enum IncidentsReport {
             w.key("breakers_tripped"); w.integer(o.breakersTripped)
             w.member("account", o.incident.account)
             w.member("source", o.incident.source)
+            // What the replay itself showed (the report's "Replay:" line; empty when nothing to add).
+            w.member("replay_note", o.notes)
             w.member("state_hash", o.stateHash)
             w.endObject()
         }

@@ -20,7 +20,7 @@ struct IncidentsCommand: ParsableCommand {
             --data-root, else the shipped Examples/data windows); the two synthetic scenarios are built \
             deterministically and labelled so. Each incident is replayed under the industry tiers with a \
             seeded book and a small insurance fund; reported: liquidations, fund used, ADL, socialized \
-            loss, bad debt, price-band breakers tripped. A table on a terminal (--table), else JSON (--json) (docs/lab.md).
+            loss, bad debt, breakers tripped: for 2025-10-10 (the collateral de-peg) the engine's own             enforced liquidation breakers (pauses, with their reasons in the replay note); for the others,             how often the mark entered the zone beyond a ±5 % band around its reference (the price 5 minutes             earlier, or the external index in the oracle case), counted on the replayed prices, not enforced.             Each incident carries its replay note (replay_note in the JSON). A table on a terminal (--table),             else JSON (--json) (docs/lab.md).
             """)
 
     @OptionGroup var root: DataRootOption

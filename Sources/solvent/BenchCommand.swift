@@ -44,6 +44,8 @@ struct BenchCommand: ParsableCommand {
 
     static func positive(_ value: Int, _ flag: String) {
         guard value > 0 else { ProcessIO.fail("\(flag): must be positive, got \(value)", status: 2) }
+        // A bound far above any machine's book, so `accounts * 100` and the schedules cannot overflow (attacks/README.md 26).
+        guard value <= 1_000_000_000 else { ProcessIO.fail("\(flag): at most 1e9, got \(value)", status: 2) }
     }
 
     struct Rescan: ParsableCommand {
@@ -93,7 +95,8 @@ struct BenchCommand: ParsableCommand {
 
         func run() throws {
             BenchCommand.positive(accounts, "--accounts")
-            guard rate > 0, rate <= 1e9 else { ProcessIO.fail("--rate: must be in (0, 1e9], got \(rate)", status: 2) }
+            // At least one order a second: a slower schedule's interval (1e9/rate ns) leaves UInt64 (attacks/README.md 26).
+            guard rate >= 1, rate <= 1e9 else { ProcessIO.fail("--rate: must be in [1, 1e9], got \(rate)", status: 2) }
             let count = operations ?? max(1, min(Int(rate * 2), 200_000, accounts * 100))
             BenchCommand.positive(count, "--operations")
             guard count <= accounts * 100 else { ProcessIO.fail("--operations: at most 100 per account (\(accounts * 100))", status: 2) }

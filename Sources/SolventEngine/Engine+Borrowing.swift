@@ -54,7 +54,7 @@ extension Engine {
         // as Aave v3 sends them to the wallet): the withdrawal check of `amount` after the borrow.
         var after = state.accounts[a]
         after.credit(asset, -(amount + first))
-        let free = Self.withdrawable(evaluator.evaluate(after.account, prices: false).cross) - reservedMargin(a)
+        let free = Self.withdrawable(evaluateAccount(after, prices: false).cross) - reservedMargin(a)
         if free.isNegative {
             throw RejectReason(.insufficientMargin, field: "amount",
                                "the cross pool would be \(free.magnitude) below initial margin plus open-order margin without the borrowed funds")

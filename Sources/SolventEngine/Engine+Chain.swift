@@ -209,9 +209,8 @@ extension Engine {
                 }
             }
         }
-        let before = old.evaluator
         for record in old.state.accounts {
-            let was = before.evaluate(record.account)
+            let was = old.evaluateAccount(record, prices: false)
             guard let a = state.accountIndex[record.id] else {
                 emit(.marginRestated, [("account", .text(record.id)), ("status_before", .text(was.status.name)),
                                        ("status_after", .text("no_account")), ("reason", .text("opened by an orphaned deposit"))])

@@ -689,13 +689,14 @@ extension Engine {
     /// Dry run of a parameter change: the status every account's pools would have under
     /// it, for the accounts whose status would change (from, to), in account order.
     public func dryRun(_ change: ParameterChange) -> [(account: String, from: MarginStatus, to: MarginStatus)] {
-        let after = Self.applying(change, to: state)
-        let before = evaluator
-        let next = MarginEvaluator(market: after.market, policy: after.parameters.policy)
+        // Through `evaluateAccount` on both sides, so portfolio-margined accounts, option
+        // writers and borrowers (debt margin) are judged as the engine judges them.
+        var next = self
+        next.state = Self.applying(change, to: state)
         var result: [(String, MarginStatus, MarginStatus)] = []
-        for record in state.accounts where !record.account.positions.isEmpty {
-            let from = before.evaluate(record.account).status
-            let to = next.evaluate(record.account).status
+        for record in state.accounts {
+            let from = evaluateAccount(record, prices: false).status
+            let to = next.evaluateAccount(record, prices: false).status
             if from != to { result.append((record.id, from, to)) }
         }
         return result

@@ -59,7 +59,17 @@ public enum LiabilityClaims {
             if !account.positions.isEmpty {
                 let evaluation = evaluator.evaluate(account, prices: false)  // only the uPnL is read
                 for (k, position) in account.positions.enumerated() {
-                    let pnl = evaluation.positions[k].unrealizedPnl
+                    var pnl = evaluation.positions[k].unrealizedPnl
+                    // An option's premium left (or entered) the settle balance at the fill, so its
+                    // claim is its value q·cs·mark, not the linear uPnL q·cs·(mark − entry): add the
+                    // premium basis back, as the engine's evaluation view does (docs/options.md).
+                    let instrument = state.market.instruments[position.instrument]
+                    if case .option = instrument.kind {
+                        guard let basis = try? (position.quantity * instrument.contractSize).multipliedChecked(by: position.entryPrice),
+                              let value = try? pnl.addingChecked(basis)
+                        else { throw overflow(state, account.settle, account: engineAccount.id) }
+                        pnl = value
+                    }
                     switch position.marginMode {
                     case .cross: try add(account.settle, pnl)
                     case .isolated(let margin):

@@ -258,7 +258,7 @@ public actor EngineService {
         guard let index = state.accountIndex[id] else { return nil }
         let record = state.accounts[index]
         let loans = (state.lendingStorage?.loans[index] ?? [:]).sorted(by: { $0.key < $1.key })
-        return AccountView(account: record.account, evaluation: engine.evaluator.evaluate(record.account), market: state.market,
+        return AccountView(account: record.account, evaluation: engine.evaluateAccount(record), market: state.market,
                            procedures: record.procedures.sorted(by: { $0.key < $1.key }).map { (engine.poolName($0.key), $0.value.name) },
                            loans: loans.map { (state.market.assets[$0.key].symbol, $0.value) },
                            engineSequence: state.eventSequence)
@@ -280,13 +280,12 @@ public actor EngineService {
     /// `limit`; evaluated off the actor, over a copy of the state.
     public nonisolated func accounts(status: MarginStatus?, after: String?, limit: Int) async -> [AccountRow] {
         let engine = await readView().engine
-        let evaluator = engine.evaluator
         var rows: [AccountRow] = []
         let sorted = engine.state.accounts.indices.sorted { Array(engine.state.accounts[$0].id.utf8).lexicographicallyPrecedes(Array(engine.state.accounts[$1].id.utf8)) }
         for k in sorted {
             let record = engine.state.accounts[k]
             if let after, !Array(after.utf8).lexicographicallyPrecedes(Array(record.id.utf8)) { continue }
-            let evaluation = evaluator.evaluate(record.account, prices: false)
+            let evaluation = engine.evaluateAccount(record, prices: false)
             if let status, evaluation.status != status { continue }
             rows.append(AccountRow(id: record.id, status: evaluation.status, equity: evaluation.cross.equity,
                                    maintenanceMargin: evaluation.cross.maintenanceMargin, marginRatio: evaluation.cross.marginRatio,
@@ -349,9 +348,8 @@ public actor EngineService {
     public nonisolated func gauges() async -> Gauges {
         let view = await readView()
         let engine = view.engine
-        let evaluator = engine.evaluator
         var counts = [Int](repeating: 0, count: MarginStatus.allCases.count)
-        for record in engine.state.accounts { counts[evaluator.evaluate(record.account, prices: false).status.rawValue] += 1 }
+        for record in engine.state.accounts { counts[engine.evaluateAccount(record, prices: false).status.rawValue] += 1 }
         return Gauges(accountsByStatus: MarginStatus.allCases.map { ($0.name, counts[$0.rawValue]) },
                       insuranceFund: engine.state.market.assets.enumerated().map { ($1.symbol, DoubleBoundary.double(engine.state.totals[$0].insuranceFund)) },
                       backlog: engine.state.backlog.count, journalSequence: view.journalSequence, eventSequence: engine.state.eventSequence)

@@ -84,6 +84,13 @@ import Testing
         #expect(a.liquidations > 0)
         #expect(a.worstMove > 0.12)  // 12:00 close near 121,000 → 101,516.5 at 21:20
         #expect(Incidents.table([a]).contains("2025-10-10"))
+        // The JSON carries the replay note the table and the report print.
+        #expect(!a.notes.isEmpty)
+        let json = IncidentsReport.json(dataRoot: "data", config: config(), outcomes: [a])
+        let document = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let incidents = document?["incidents"] as? [[String: Any]] ?? []
+        #expect(incidents.count == 1)
+        #expect(incidents.first?["replay_note"] as? String == a.notes)
     }
 
     /// Every incident names its venue account and a public source with its address (the pages

@@ -43,18 +43,47 @@ extension Engine {
 
     /// Charges the hours started since the last charge on every loan; returns the borrowers
     /// charged (to re-evaluate: interest is debt).
+    ///
+    /// Each hour start is charged under the terms in force at it (docs/loans.md, "Interest"):
+    /// the hours are split at every due pending change (effective time `T ≤ now`, in order) —
+    /// an hour start `h` with `h·3,600,000 < T` under the terms before the change, later ones
+    /// under the terms after it (`applying` on a copy; a change whose merged parameters fail
+    /// validation is skipped, as `applyDueParameterChanges` skips it). The changes themselves
+    /// still apply after the command (`apply`); only the interest reads them early. Segments are
+    /// charged in time order (compound interest compounds across them), one `interest_charged`
+    /// per segment and loan.
     mutating func chargeInterest() -> [Int] {
         guard let stored = state.lendingStorage, let charged = stored.chargedHour else { return [] }
         let now = Self.hour(of: state.time)
         guard now > charged else { return [] }
-        let hours = now - charged
         state.lending.chargedHour = now
+        var segments: [(hours: Int64, terms: LendingState)] = []
+        var from = charged
+        var inForce: EngineState? = nil  // the state with the due changes applied so far (copied only when one is due)
+        for pending in state.pendingChanges where pending.time <= state.time {
+            // The last hour start before T: h·3,600,000 < T ⇔ h ≤ hour(T − 1).
+            let last = Swift.min(now, Self.hour(of: pending.time &- 1))
+            let current = inForce ?? state
+            if last > from { segments.append((last - from, current.lending)); from = last }
+            let next = Self.applying(pending.change, to: current)
+            inForce = next.parameters.validationError() == nil ? next : current
+        }
+        if now > from { segments.append((now - from, (inForce ?? state).lending)) }
+        var touched = Set<Int>()
+        for segment in segments { touched.formUnion(chargeInterest(hours: segment.hours, terms: segment.terms)) }
+        return touched.sorted()
+    }
+
+    /// One segment: `hours` hour starts charged on every loan under the terms of `terms`,
+    /// accounts in index order, assets in index order.
+    private mutating func chargeInterest(hours: Int64, terms termsState: LendingState) -> [Int] {
+        guard let stored = state.lendingStorage else { return [] }
         var touched: [Int] = []
         for a in stored.loans.keys.sorted() {
             var chargedAny = false
             for asset in stored.loans[a]!.keys.sorted() {
                 let symbol = state.market.assets[asset].symbol
-                guard let terms = stored.terms(for: symbol) else { continue }
+                guard let terms = termsState.terms(for: symbol) else { continue }
                 var loan = state.lending.loan(account: a, asset: asset)
                 let pooled = state.lending.pools[asset]?.interestOutstanding ?? .zero
                 let headroom = FixedDecimal.maximum(.zero, FixedDecimal.minimum(Self.maxOwed - loan.owed, Self.maxPoolOutstanding - pooled))

@@ -1495,10 +1495,25 @@ class Engine:
         if n <= 0:
             return
         self.charged_hour = h
+        # docs/loans.md, Interest: an hour start h with h·3,600,000 < T is charged under the
+        # terms before a due pending change effective at T, later ones under the terms after it.
+        terms, start = dict(self.lending), h - n
+        for c in sorted((c for c in self.pending_changes if c["effective"] <= self.now),
+                        key=lambda c: c["effective"]):
+            last = min(h, (c["effective"] - 1) // self.HOUR_MS)
+            if last > start:
+                self._accrue_segment(last - start, terms)
+                start = last
+            for a, raw in c["lending"].items():
+                terms[a] = self._terms(raw, terms.get(a))
+        if h > start:
+            self._accrue_segment(h - start, terms)
+
+    def _accrue_segment(self, n, terms):
         for key in self._loan_order():
             aid, asset = key
             P, I = self.loans[key]
-            t = self.lending.get(asset)
+            t = terms.get(asset)
             if t is None:
                 continue
             if t["compounding"] == "compound":

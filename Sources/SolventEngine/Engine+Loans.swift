@@ -33,6 +33,17 @@ extension Engine {
     /// by the procedure even without positions.
     func hasLiveDebt(_ a: Int) -> Bool { !liveDebts(a).isEmpty }
 
+    /// A cross pool without positions whose live debt is worth nothing in the settle asset
+    /// (less than 10⁻¹⁸ after rounding, e.g. 10⁻¹⁷ USDT of interest on a BTC-settled account):
+    /// maintenance margin 0, equity 0, not liquidatable. The procedure leaves it alone
+    /// (docs/loans.md, "Engine"): with `MM = equity = 0` a call (`MM ≥ equity · call_ratio`)
+    /// and its cure (`MM ≤ equity · restore_ratio`) would both hold, so each evaluation would
+    /// open or cure a call in turn, and the at-risk index and a full rescan would disagree
+    /// (attack 23).
+    func isWorthlessDebtPool(_ pool: PoolEvaluation) -> Bool {
+        pool.maintenanceMargin.isZero && pool.equity.isZero && pool.status < .liquidatable
+    }
+
     /// One loan-liquidation step on the cross pool of account `a` (no cross positions left).
     /// Returns false when there is no live debt (the caller settles the empty pool as before).
     mutating func liquidateLoanStep(_ a: Int, bankrupt: Bool) -> Bool {

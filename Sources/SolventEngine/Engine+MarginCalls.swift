@@ -65,7 +65,7 @@ extension Engine {
                                  ("grace_period_ms", .integer(state.parameters.gracePeriodMs))])
             return .called(deadline: deadline, amount: pool.callAmount)
         }
-        if pool.positionCount == 0 && !(key == .cross && hasLiveDebt(a)) {  // a loan is margined without positions (Engine+Loans.swift)
+        if pool.positionCount == 0 && !(key == .cross && hasLiveDebt(a) && !isWorthlessDebtPool(pool)) {  // a loan is margined without positions (Engine+Loans.swift)
             if case .called = current { report(.marginCallCured, [("reason", .text("no positions left"))]) }
             if current.isLiquidating { report(.liquidationEnded, [("reason", .text("no positions left"))]) }
             return .normal

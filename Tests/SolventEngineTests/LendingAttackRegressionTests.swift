@@ -111,4 +111,61 @@ import Testing
         #expect(charges(events).map(\.0) == [1, 9])
         #expect(charges(events).first?.1 == FixedDecimal("5.025")!)
     }
+
+    // MARK: attack 23 — a write-off with holdings left on the loan
+
+    /// attacks/23: a2 (settled in BTC, 1,000 USDT) borrows 10 USDT at 1 %/h; ten years later
+    /// it is bankrupt on the interest. docs/loans.md ("Holdings repay loans", point 1, since
+    /// 4dbdd9f): the 1,010 USDT it still holds repay the loan at the start of the
+    /// loan-liquidation step, the fund (100) and the pool take the rest — the loan is closed,
+    /// nothing is left accruing, and the index and a full rescan agree on every event. When
+    /// the attack was recorded (9793388) 1,010 USDT stayed owed against 1,010 held (b = 0) and
+    /// accrued dust interest; the divergence itself came from that dust (next test).
+    @Test func writeOffAfterHoldingsRepayLeavesNoLoan() throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("attacks/23-loan-dust-interest-index-divergence.json"), encoding: .utf8)
+        let (engine, events) = try run(text)
+        let a2 = engine.state.accountIndex["a2"]!
+        #expect(usdtLoan(engine, account: a2).owed == .zero)
+        let kinds = events.map(\.kind)
+        let writeOff = try #require(kinds.firstIndex(of: .loanWrittenOff))
+        #expect(!kinds[writeOff...].contains(.interestCharged))  // nothing accrues after the write-off
+        #expect(kinds.filter { $0 == .loanWrittenOff }.count == 1)
+        // The holdings repaid first (reason "liquidation"), before the fund's draw and the write-off.
+        let repaid = events.firstIndex { e in e.kind == .repaid && e.fields.contains { $0.0 == "reason" && $0.1 == .text("liquidation") } }
+        #expect(repaid.map { $0 < writeOff } == true)
+        let k = engine.state.market.assets.firstIndex { $0.symbol == "USDT" }!
+        #expect(engine.state.accounts[a2].balance(k) == .zero)
+    }
+
+    /// The precise cause of attack 23's divergence, still reachable at 4dbdd9f: a BTC-settled
+    /// account (1 USDT) borrows 1 USDT at 10⁻¹⁸ a year (first hour ⌈1 · 10⁻¹⁸ / 8760⌉ =
+    /// 10⁻¹⁸), repays 1 (interest first: 10⁻¹⁸ of principal stays owed) and withdraws the 1 USDT
+    /// it holds: b = −10⁻¹⁸ USDT, worth 2·10⁻²³ BTC, which rounds to 0 — MM = 0, equity = 0,
+    /// status healthy, yet live debt. Before the fix the procedure opened a margin call
+    /// (`0 ≥ 0 · call_ratio`) that the next evaluation cured (`0 ≤ 0 · restore_ratio`), so the
+    /// debug build trapped on "a rescan moves account a1 (marginCallCured)". Now the pool is left
+    /// alone (no call, no cure), interest keeps accruing, and index ≡ rescan.
+    @Test func worthlessDebtOpensNoCall() throws {
+        var text = try String(contentsOf: packageRoot.appendingPathComponent("attacks/23-loan-dust-interest-index-divergence.json"), encoding: .utf8)
+        let replacement = #"""
+        "lending": {"USDT": {"rate": "0.000000000000000001", "per": "year"}},
+        "commands": [
+          {"time": 1704067200002, "type": "borrow", "account": "a1", "asset": "USDT", "amount": "1"},
+          {"time": 1704067200003, "type": "repay", "account": "a1", "asset": "USDT", "amount": "1"},
+          {"time": 1704067200004, "type": "withdraw", "account": "a1", "asset": "USDT", "amount": "1"},
+          {"time": 1704067200005, "type": "asset_price", "asset": "ETH", "price": "3001"},
+          {"time": 1704074400002, "type": "asset_price", "asset": "ETH", "price": "3002"}],
+
+        """#
+        let start = try #require(text.range(of: #""lending""#))
+        let end = try #require(text.range(of: #""description""#))
+        text.replaceSubrange(start.lowerBound..<end.lowerBound, with: replacement)
+        let (engine, events) = try run(text)
+        let a1 = engine.state.accountIndex["a1"]!
+        let k = engine.state.market.assets.firstIndex { $0.symbol == "USDT" }!
+        #expect(engine.state.accounts[a1].balance(k) == FixedDecimal("-0.000000000000000003")!)  // −1e-18, then 2 hours of 1e-18
+        #expect(usdtLoan(engine, account: a1).owed == FixedDecimal("0.000000000000000003")!)
+        #expect(!events.contains { $0.kind == .marginCall || $0.kind == .marginCallCured })
+        #expect(events.filter { $0.kind == .withdrew }.count == 1)
+    }
 }

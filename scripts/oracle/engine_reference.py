@@ -987,7 +987,8 @@ class Engine:
         st = acct["proc"].setdefault(pool, {"kind": "normal"})
         pol = self.policy
         eq, mm = n["equity"], n["mm"]
-        if not n["syms"] and not (pool == "cross" and self._live_debts(acct)):
+        if not n["syms"] and not (pool == "cross" and self._live_debts(acct)
+                                  and not self._worthless_debt(acct, pool, n)):
             if st["kind"] == "liq":
                 self.pool_event("liquidation_ended", acct, pool, reason="no positions left")
             acct["proc"][pool] = {"kind": "normal"}
@@ -1055,7 +1056,8 @@ class Engine:
                     if st.get("kind") != "liq":
                         continue
                     n = self.pool_numbers(acct, pool)
-                    if not n["syms"] and not (pool == "cross" and self._live_debts(acct)):
+                    if not n["syms"] and not (pool == "cross" and self._live_debts(acct)
+                                              and not self._worthless_debt(acct, pool, n)):
                         continue
                     if n["equity"] <= 0:
                         keys[pool] = (0, n["equity"])
@@ -1310,6 +1312,12 @@ class Engine:
     # ------------------------------------------------------------------ loans (docs/loans.md)
     LOAN_CLOSE_FACTOR = F(1, 2)
     LOAN_PENALTY = F(5, 100)
+
+    def _worthless_debt(self, acct, pool, n):
+        """loans.md, Engine: a pool without positions whose live debt is worth nothing in the
+        settle asset (MM = equity = 0, not liquidatable) is left alone (attack 23)."""
+        return n["mm"] == 0 and n["equity"] == 0 \
+            and self.pool_status(acct, pool) not in ("liquidatable", "bankrupt")
 
     def _live_debts(self, acct):
         """Debt not yet written off, per asset (units > 0)."""

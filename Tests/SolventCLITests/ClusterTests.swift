@@ -59,7 +59,8 @@ import Testing
                 let (process, _, output) = try ServeCLITests().launch([
                     "serve", "--data", folder, "--port", "\(port)", "--postgres", url, "--schema", schema, "--node-id", id,
                     "--advertise", "http://127.0.0.1:\(port)", "--lease-ms", "\(ClusterTests.leaseMilliseconds)", "--snapshot-every", "50",
-                ])
+                    "--log-level", "debug",
+                ], stderrPath: Self.logPath(id))
                 if output.contains("listening on") {
                     let node = Node(id: id, port: port, folder: folder, process: process, output: output)
                     nodes.append(node)
@@ -69,6 +70,21 @@ import Testing
                 process.waitUntilExit()
             }
             throw ClusterTestError("node \(id) did not start")
+        }
+
+        /// Where node `id`'s standard error (its log) goes: read back to explain a failure.
+        static func logPath(_ id: String) -> String {
+            FileManager.default.temporaryDirectory.appendingPathComponent("solvent-cluster-log-\(id)-\(ProcessInfo.processInfo.processIdentifier).log").path
+        }
+
+        /// The last `bytes` of every node's log and whether its process still runs, for a failure message.
+        func diagnostics(bytes: Int = 3_000) -> String {
+            nodes.map { node in
+                let log = (try? String(contentsOfFile: Self.logPath(node.id), encoding: .utf8)) ?? ""
+                return "node \(node.id) running: \(node.process.isRunning)"
+                    + (node.process.isRunning ? "" : ", exit status \(node.process.terminationStatus)")
+                    + "; log tail:\n" + String(log.suffix(bytes))
+            }.joined(separator: "\n")
         }
 
         func stopAll() {
@@ -403,6 +419,7 @@ extension ClusterTests {
         let acknowledgedWhileDown = acks.all.filter { $0.at > stoppedAt.addingTimeInterval(0.05) }
         try postgres.start()
         print("cluster: writes while PostgreSQL was down answered \(Dictionary(grouping: probes, by: { $0 }).mapValues(\.count))")
+        if !probes.allSatisfy({ $0 == 503 }) { print("cluster: diagnostics after the outage:\n\(group.diagnostics())") }
         #expect(probes.allSatisfy { $0 == 503 }, "every write while PostgreSQL is down is refused 503 (a redirect from a standby is followed)")
         #expect(acknowledgedWhileDown.isEmpty, "nothing acknowledged while PostgreSQL was down")
         await writer.value

@@ -28,14 +28,20 @@ import Testing
     }
 
     /// Runs `solvent ARGUMENTS` and waits (up to 30 s) for its "listening" line.
-    func launch(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, String) {
+    /// Starts `solvent` with `arguments` and waits for "listening on"; its standard error goes to
+    /// `stderrPath` when given (a file the caller reads to explain a failure), else nowhere.
+    func launch(_ arguments: [String], environment: [String: String] = [:], stderrPath: String? = nil) throws -> (Process, Pipe, String) {
         let process = Process()
         process.executableURL = solventExecutable()
         process.arguments = arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        if let stderrPath, FileManager.default.createFile(atPath: stderrPath, contents: nil), let file = FileHandle(forWritingAtPath: stderrPath) {
+            process.standardError = file
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         var text = ""
         let deadline = Date().addingTimeInterval(30)

@@ -64,7 +64,8 @@ extension Engine {
             if height < 0 || height > RangeContract.maxHeight {
                 return RejectReason(.outOfRange, field: "height", "out of range: a block height must be in [0, 1e12], got \(height)")
             }
-            if case let .chainReorg(_, _, hashes) = timed.command, let bad = hashes.keys.first(where: { $0 < 0 || $0 > RangeContract.maxHeight }) {
+            if case let .chainReorg(_, _, hashes) = timed.command, let bad = hashes.keys.filter({ $0 < 0 || $0 > RangeContract.maxHeight }).min() {
+                // the smallest, not the first in a Dictionary's order: the reason is journaled
                 return RejectReason(.outOfRange, field: "new_hashes", "out of range: a block height must be in [0, 1e12], got \(bad)")
             }
         case let .optionMark(_, price, vol, sourceTime):

@@ -70,6 +70,10 @@ enum RandomOptionBook {
             }
             commands.append(TimedCommand(time: time, command: command))
         }
+        // Random steps average 1.1 × the span to expiry but may fall short of it: with `expire`,
+        // a last tick past the expiry makes the stream reach it whatever the draws (seed
+        // 5566590084980102431 ended 56 minutes before it).
+        if expire, time <= OptionBook.expiryTime { commands.append(TimedCommand(time: OptionBook.expiryTime + 1, command: .tick)) }
         return commands
     }
 }

@@ -234,7 +234,9 @@ extension Engine {
         let backstop = state.parameters.execution == .backstop || state.parameters.backstopEnabled
         var fills: [(price: FixedDecimal, quantity: FixedDecimal, executor: String)] = []
         var remaining = quantity
-        var fundLeft = state.totals[settle].insuranceFund
+        // Sharded: no shard but the fund shard knows the fund; the fund shard replays this bound
+        // over the step's fills (`fund_draw`, Engine+ShardWaterfall.swift).
+        var fundLeft = isSharded ? FixedDecimal.max : state.totals[settle].insuranceFund
         var adlQuantity = FixedDecimal.zero
         var dryPrice = mark  // the book price at which the fund ran dry (what ADL spares the fund)
         // The book side the step sells into (bids for a long); only levels inside the band are
@@ -320,6 +322,10 @@ extension Engine {
             return false
         }
         state.breakers[i].capUsed += closedNotional
+        if isSharded {  // what a deficit's `fund_draw` carries (Engine+Shards.swift)
+            shardStep = ShardStep(instrument: i, side: position.side, bankruptcyPrice: bp, fills: fills.map { BookLevel(price: $0.price, quantity: $0.quantity) })
+        }
+        defer { shardStep = nil }
         chargeLiquidationFee(a, i, key: key, closedNotional: closedNotional, closedMargin: &closedMargin)
         if let m = closedMargin { releaseIsolatedPool(a, i, margin: m) }
         if key == .cross, !state.accounts[a].account.positions.contains(where: { state.accounts[a].pool(of: $0.instrument) == .cross }) {
@@ -355,6 +361,7 @@ extension Engine {
         } else {
             state.accounts[a].credit(settle, -fee)
         }
+        if isSharded && !shardConfiguration.isFundShard { return creditFund(a, asset: settle, amount: fee) }  // `fund_credit`
         state.totals[settle].insuranceFund += fee
         emit(.insuranceFundContribution, account: a, [("amount", .decimal(fee)), ("fund", .decimal(state.totals[settle].insuranceFund)),
                                                       ("pool", .text(poolName(key))), ("pool_surplus", .decimal(surplus))])
@@ -482,6 +489,7 @@ extension Engine {
     /// records and reports what remains as bad debt. Returns what was covered (fund + socialized);
     /// the caller puts it where the deficit is.
     mutating func coverDeficit(_ a: Int, _ deficit: FixedDecimal, settle: Int, instrument: Int?, pool: PoolKey) -> FixedDecimal {
+        if isSharded { return claimFromFund(a, deficit, settle: settle, instrument: instrument) }  // `fund_draw` (Engine+Shards.swift)
         var left = deficit
         let draw = FixedDecimal.minimum(left, state.totals[settle].insuranceFund)
         if draw.isPositive {

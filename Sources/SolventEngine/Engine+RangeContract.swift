@@ -76,6 +76,8 @@ extension Engine {
             if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
         case .cancelOrder, .setMarginMode, .tick, .setAccountMode:
             break
+        case .deliver(_, _, let body):
+            return deliveryRangeProblem(body)  // Engine+Shards.swift
         }
         return nil
     }

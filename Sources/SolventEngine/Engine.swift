@@ -16,6 +16,8 @@ public struct Engine: Sendable {
     /// While a liquidation drain runs: accounts whose backlog membership was re-decided (not
     /// part of the state; nil outside a drain).
     var backlogDecisions: [Int]? = nil
+    /// In a sharded engine, the liquidation step being settled (Engine+Shards.swift; not part of the state).
+    var shardStep: ShardStep? = nil
 
     public init(market: Market, parameters: EngineParameters = .exchange, fullRescan: Bool = false) {
         precondition(parameters.validationError() == nil, "invalid engine parameters")
@@ -88,6 +90,9 @@ public struct Engine: Sendable {
         refreshBreakers()
         reevaluate(touched)
         drainLiquidations()
+        if isSharded, case .markPrice(let symbol, _, _) = timed.command, let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) {
+            sendAdlCandidates(i)  // a non-fund shard's ranking after a mark (Engine+Shards.swift)
+        }
         checkInvariantsInDebug()  // debug and test builds only (Engine+Invariants.swift)
         return events
     }

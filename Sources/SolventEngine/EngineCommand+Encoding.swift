@@ -103,6 +103,9 @@ extension TimedCommand {
             w.member("symbol", symbol); w.member("price", price)
         case let .borrow(account, asset, amount), let .repay(account, asset, amount):
             w.member("account", account); w.member("asset", asset); w.member("amount", amount)
+        case let .deliver(messageID, fromShard, body):
+            w.member("message_id", messageID); w.key("from_shard"); w.integer(Int64(fromShard))
+            w.key("body"); body.writeCanonical(into: &w)  // ShardOutbox.swift
         }
         w.endObject()
     }
@@ -159,6 +162,7 @@ extension EngineCommand {
         case .settlementPrice: "settlement_price"
         case .borrow: "borrow"
         case .repay: "repay"
+        case .deliver: "deliver"
         }
     }
 
@@ -173,7 +177,7 @@ extension EngineCommand {
         case .cancelOrder(_, let account?):
             return account
         case .cancelOrder, .markPrice, .indexPrice, .assetPrice, .book, .funding, .changeParameters, .tick, .chainTip, .chainReorg,
-             .optionMark, .settlementPrice:
+             .optionMark, .settlementPrice, .deliver:
             return nil
         }
     }

@@ -207,6 +207,10 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     /// Repays `amount` (> 0, at most what is owed) of the account's loan in `asset` from its own
     /// balance of the asset: accrued interest first, then principal (docs/loans.md).
     case repay(account: String, asset: String, amount: FixedDecimal)
+    /// A cross-shard message delivered to this shard (docs/cluster.md, stage 2): message
+    /// `messageID` from shard `fromShard`. Applied once per id (a repeat is ignored, and an event
+    /// says so). Internal: only the cluster's own delivery appends it, never a client.
+    case deliver(messageID: String, fromShard: Int, body: OutboxBody)
 }
 
 /// A command with its time (ms since epoch) and client idempotency key.

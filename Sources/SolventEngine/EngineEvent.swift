@@ -9,6 +9,8 @@ public enum EventValue: Sendable, Hashable {
     case flag(Bool)
     /// A list of objects, e.g. the per-position breakdown of a margin call.
     case list([[(String, EventValue)]])
+    /// One nested object, e.g. an outbox message's body.
+    case object([(String, EventValue)])
 
     public static func == (a: EventValue, b: EventValue) -> Bool {
         var wa = JSONWriter(), wb = JSONWriter()
@@ -41,6 +43,13 @@ public enum EventValue: Sendable, Hashable {
                 writer.endObject()
             }
             writer.endArray()
+        case .object(let members):
+            writer.beginObject()
+            for (key, value) in members {
+                writer.key(key)
+                value.write(into: &writer)
+            }
+            writer.endObject()
         }
     }
 }
@@ -62,7 +71,8 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable {
          accountModeSet = "account_mode_set", settlementPriceSet = "settlement_price_set",
          marginRestated = "margin_restated", orderResized = "order_resized", reorganizationCost = "reorganization_cost",
          settled, expired,
-         borrowed, repaid, interestCharged = "interest_charged", loanWrittenOff = "loan_written_off"
+         borrowed, repaid, interestCharged = "interest_charged", loanWrittenOff = "loan_written_off",
+         outboxMessage = "outbox_message", messageApplied = "message_applied", messageIgnored = "message_ignored"
 }
 
 /// One event. `sequence` is the engine's event sequence number (gap-free, from 1).

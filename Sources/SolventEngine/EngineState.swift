@@ -246,6 +246,8 @@ public struct EngineState: Sendable, Codable {
     public var lendingStorage: LendingState? = nil
     /// Option implied vols, valuation time and settlement prices (OptionMarks.swift); nil until the first option input.
     public var optionMarks: OptionMarkState? = nil
+    /// Shard state of a sharded engine (ShardState.swift; docs/cluster.md stage 2); nil for `1 of 1`.
+    public var shardStorage: ShardState? = nil
 
     public init(market: Market, parameters: EngineParameters) {
         self.market = market
@@ -276,6 +278,7 @@ public struct EngineState: Sendable, Codable {
     /// the lending pool, docs/loans.md) (exact; `RunningTotal`, since the flows may pass the decimal range).
     public func conservationGap(of asset: Int) -> RunningTotal {
         let t = totals[asset]
-        return t.opening + t.deposited - t.withdrawn - (RunningTotal(balances(of: asset)) + t.insuranceFund + t.fees + t.external + lenderIncome(of: asset))
+        let transfers = shardStorage?.transfers[asset] ?? .zero  // money from other shards (ShardState.swift)
+        return t.opening + t.deposited - t.withdrawn + transfers - (RunningTotal(balances(of: asset)) + t.insuranceFund + t.fees + t.external + lenderIncome(of: asset))
     }
 }

@@ -12,22 +12,27 @@ public struct Scenario: Sendable {
     public var commands: [TimedCommand]
     /// Lending terms per asset (the top-level `lending` object; docs/loans.md).
     public var lending: [LendingTerms] = []
+    /// Which shard this engine is (the top-level `shard` object, `{"index": K, "count": N}`;
+    /// default 1 of 1; docs/cluster.md stage 2). A shard opens only the starting accounts it owns
+    /// (`ShardAssignment`), and only the fund shard holds the opening insurance fund.
+    public var shard: ShardConfiguration = .single
 
     /// A fresh engine holding the starting book (marks sourced at the start time).
     public func makeEngine(fullRescan: Bool = false) throws(InputError) -> Engine {
         var engine = Engine(market: start.market, parameters: parameters, fullRescan: fullRescan)
+        engine.configureShard(shard)  // Engine+Shards.swift: nothing for 1 of 1
         engine.state.time = startTime
         for i in engine.state.markSources.indices where engine.state.markSources[i] != nil {
             engine.state.markSources[i]!.sourceTime = startTime
         }
-        for (asset, amount) in insuranceFund {
+        for (asset, amount) in insuranceFund where shard.isFundShard {
             let a = start.market.assets.firstIndex { $0.symbol == asset }!
             engine.state.totals[a].insuranceFund += amount
             engine.state.totals[a].opening += amount
         }
         engine.seedOptionInputs(start, startTime: startTime)  // Engine+Options.swift
         if !lending.isEmpty { engine.state.lending.terms = lending }
-        for (n, account) in start.accounts.enumerated() {
+        for (n, account) in start.accounts.enumerated() where !shard.isSharded || shard.owns(account.id) {
             do { try engine.openAccount(account, mode: start.modes[n]) } catch { throw InputError(path: "start.accounts[\(n)]", reason: error.message) }
         }
         return engine
@@ -66,7 +71,20 @@ public struct Scenario: Sendable {
         }
         var lending: [LendingTerms] = []
         if let reader = try root.optional("lending") { lending = try LendingTerms.decodeAll(reader, assets: start.market.assets.map(\.symbol)) }
-        return Scenario(start: start, startTime: startTime, parameters: parameters, insuranceFund: fund, commands: commands, lending: lending)
+        var scenario = Scenario(start: start, startTime: startTime, parameters: parameters, insuranceFund: fund, commands: commands, lending: lending)
+        if let reader = try root.optional("shard") { scenario.shard = try decodeShard(reader) }
+        return scenario
+    }
+
+    /// Decodes the `shard` object: `index` (0 ..< count) and `count` (1 ... 1024).
+    public static func decodeShard(_ reader: JSONReader) throws(InputError) -> ShardConfiguration {
+        let count = try reader.required("count").integer()
+        let index = try reader.required("index").integer()
+        guard count >= 1, count <= Int64(ShardAssignment.maximumShards) else {
+            throw InputError(path: reader.childPath("count"), reason: "must be in 1...\(ShardAssignment.maximumShards), got \(count)")
+        }
+        guard index >= 0, index < count else { throw InputError(path: reader.childPath("index"), reason: "must be in 0..<\(count), got \(index)") }
+        return ShardConfiguration(index: Int(index), count: Int(count))
     }
 
     /// Decodes engine parameters (snake_case fields, all optional, defaults of the exchange preset).
@@ -259,6 +277,12 @@ public struct Scenario: Sendable {
             guard mode == "portfolio" || mode == "standard" else { throw InputError(path: r.childPath("mode"), reason: "must be \"portfolio\" or \"standard\"") }
             command = .setAccountMode(account: try text("account"), portfolio: mode == "portfolio")
         case "settlement_price": command = .settlementPrice(symbol: try text("symbol"), price: try decimal("price"))
+        case "deliver":
+            let from = try r.required("from_shard").integer()
+            guard from >= 0, from < Int64(ShardAssignment.maximumShards) else {
+                throw InputError(path: r.childPath("from_shard"), reason: "must be in 0..<\(ShardAssignment.maximumShards)")
+            }
+            command = .deliver(messageID: try text("message_id"), fromShard: Int(from), body: try OutboxBody.decode(r.required("body")))  // ShardOutbox.swift
         default:
             throw typeReader.error("unknown command type \"\(type)\"")
         }

@@ -142,6 +142,21 @@ public enum EngineFuzzer {
         case 21: fields = [("type", .string("option_mark")), ("symbol", symbol()), ("price", price()), ("implied_vol", d())]
         case 22: fields = [("type", .string("set_account_mode")), ("account", account()), ("mode", .string(input.choose(["portfolio", "standard", "x"])))]
         case 23: fields = [("type", .string("settlement_price")), ("symbol", symbol()), ("price", price())]
+        case 20:  // a cross-shard delivery (docs/cluster.md stage 2): refused by this 1-of-1 engine, but decoded
+            let body: [(String, JSONValue)]
+            switch input.pick(5) {
+            case 0: body = [("type", .string("fund_draw")), ("asset", asset()), ("amount", d()), ("account", account()), ("symbol", symbol()),
+                            ("side", .number(input.choose(["1", "-1", "0", "2"]))), ("bankruptcy_price", price()),
+                            ("fills", .array([.object([(key: "price", value: price()), (key: "quantity", value: d())])]))]
+            case 1: body = [("type", .string("fund_credit")), ("asset", asset()), ("amount", d()), ("account", account())]
+            case 2: body = [("type", .string("adl_reduce")), ("account", account()), ("symbol", symbol()), ("quantity", d()), ("price", price()),
+                            ("bankrupt_account", account())]
+            case 3: body = [("type", .string("socialize")), ("asset", asset()), ("symbol", symbol()), ("bankrupt_account", account()),
+                            ("charges", .array([.object([(key: "account", value: account()), (key: "amount", value: d())])]))]
+            default: body = [("type", .string(input.choose(["adl_candidates", "nope"]))), ("symbol", symbol()), ("candidates", .array([]))]
+            }
+            fields = [("type", .string("deliver")), ("message_id", .string(input.choose(["s1-1", "s0-2", "x", "s1-0"]))),
+                      ("from_shard", .number(input.choose(["0", "1", "-1", "5000"]))), ("body", .object(body.map { (key: $0.0, value: $0.1) }))]
         default: fields = [("type", .string("tick"))]
         }
         return .object([(key: "time", value: .number(String(time)))] + fields.map { (key: $0.0, value: $0.1) })

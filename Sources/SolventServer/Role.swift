@@ -2,7 +2,7 @@ public import SolventEngine
 
 /// Who an API key belongs to, and so what it may do.
 public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
-    /// Everything.
+    /// Everything a client may do (every action but `deliverMessages`, which is internal).
     case operator_ = "operator"
     /// Publishes prices and order-book snapshots.
     case priceFeeder = "price-feeder"
@@ -14,7 +14,7 @@ public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
     /// Whether this role may perform `action` on `account` when the key is bound to `boundAccount`.
     public func permits(_ action: Action, account: String? = nil, boundAccount: String? = nil) -> Bool {
         switch self {
-        case .operator_: return true
+        case .operator_: return action != .deliverMessages
         case .priceFeeder: return action == .publishPrices
         case .fillFeeder: return action == .publishFills || action == .placeOrders
         case .account:
@@ -28,6 +28,9 @@ public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
 /// What an API request does, for authorization.
 public enum Action: String, Sendable, Hashable, CaseIterable, Codable {
     case readAccount, moveCollateral, placeOrders, publishFills, publishPrices, changeParameters, readAll, manageKeys
+    /// Delivering a cross-shard message (`deliver`): no client role may, not even the operator;
+    /// only the cluster's own delivery between shard leaders (docs/cluster.md, stage 2) appends it.
+    case deliverMessages
 }
 
 extension Action {
@@ -50,6 +53,8 @@ extension Action {
             return (.publishPrices, nil)
         case .changeParameters, .tick, .chainDeposit, .chainTip, .chainReorg:
             return (.changeParameters, nil)
+        case .deliver:
+            return (.deliverMessages, nil)
         }
     }
 }

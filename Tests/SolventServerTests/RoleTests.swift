@@ -14,7 +14,13 @@ import Testing
         #expect(Role.priceFeeder.permits(.publishPrices))
         #expect(!Role.priceFeeder.permits(.moveCollateral, account: "alice", boundAccount: "alice"))
         #expect(Role.fillFeeder.permits(.publishFills) && !Role.fillFeeder.permits(.moveCollateral))
-        for action in Action.allCases { #expect(Role.operator_.permits(action)) }
+        for action in Action.allCases where action != .deliverMessages { #expect(Role.operator_.permits(action)) }
+        // `deliver` (a cross-shard message, docs/cluster.md stage 2) is internal: no client role may submit it.
+        for role in Role.allCases {
+            #expect(!role.permits(.deliverMessages, account: "alice", boundAccount: "alice"))
+            let (action, _) = Action.of(.deliver(messageID: "s1-1", fromShard: 1, body: .fundCredit(asset: "USDT", amount: 1, account: "a")), orderOwner: nil)
+            #expect(!role.permits(action, account: nil, boundAccount: nil))
+        }
     }
 
     /// Commands are classified on their typed value: an account key's own orders (placed or

@@ -166,6 +166,8 @@ extension Engine {
             evaluateAndAdvance(a, emit: true)
             return true
         }
+        // A pool holding options: risk cut per unit of cost, partial steps, delta hedge (Engine+OptionLiquidation.swift).
+        if usesRiskCutOrder(record, key) { return liquidateOptionPool(a, record, evaluation) }
         let position = record.account.positions[k]
         let i = position.instrument
         let instrument = state.market.instruments[i]

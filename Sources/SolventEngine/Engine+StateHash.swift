@@ -16,7 +16,9 @@ extension Engine {
         // Per-asset debt rates apart, by asset index (a dictionary's description has no fixed order).
         var described = s.parameters
         described.policy.debtRates = [:]
-        w.key("parameters"); w.string(String(describing: described))
+        // The thin-book delta hedge flag (nil = off) stays out of the text when off, so states
+        // without it hash as before it existed; on, it is in the description.
+        w.key("parameters"); w.string(String(describing: described).replacing(", optionDeltaHedge: nil", with: ""))
         if !s.parameters.policy.debtRates.isEmpty {
             w.key("debt_rates"); w.beginArray()
             for (k, r) in s.parameters.policy.debtRates.sorted(by: { $0.key < $1.key }) { w.integer(k); w.decimal(r.maintenance); w.decimal(r.initial) }

@@ -52,6 +52,15 @@ public struct EngineParameters: Sendable, Hashable, Codable {
     /// When set, an unconfirmed deposit counts at `amount·(1 − haircut)` until final; when nil, not at all.
     public var unconfirmedHaircut: FixedDecimal? = nil
     public var socializeOver: SocializationBase
+    /// Delta hedge when an option book is thin (docs/options.md, "Liquidating an option book";
+    /// Engine+OptionLiquidation.swift): when set, a liquidating pool whose option steps cannot
+    /// trade (no book depth within the price band, no backstop) trades the options' underlying
+    /// perpetual or future to flatten the pool's delta, when that lowers its maintenance margin.
+    /// Nil (the default) is off and keeps states without it hashing as before; `true` is on.
+    public var optionDeltaHedge: Bool? = nil
+
+    /// Whether the thin-book delta hedge is on.
+    public var deltaHedgeEnabled: Bool { optionDeltaHedge == true }
 
     public init(policy: MarginPolicy = .standard, gracePeriodMs: Int64 = 0, hysteresis: FixedDecimal = FixedDecimal("0.05")!,
                 liquidationFeeRate: FixedDecimal = FixedDecimal("0.005")!, liquidationStepFraction: FixedDecimal = FixedDecimal("0.25")!,

@@ -128,6 +128,7 @@ public struct Scenario: Sendable {
         if let v = try reader.optional("adl") { p.adlEnabled = try v.bool() }
         if let v = try reader.optional("finality_depth") { p.finalityDepth = try v.integer() }
         if let v = try reader.optional("unconfirmed_haircut") { p.unconfirmedHaircut = try v.fraction() }
+        if let v = try reader.optional("option_delta_hedge") { p.optionDeltaHedge = try v.bool() ? true : nil }  // Engine+OptionLiquidation.swift
         if let v = try reader.optional("socialize_over") {
             guard let s = SocializationBase(rawValue: try v.string()) else { throw v.error("must be \"profitable\" or \"all\"") }
             p.socializeOver = s

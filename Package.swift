@@ -86,6 +86,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                // A cluster's webhook outbox in the group's PostgreSQL schema (Webhooks/PostgresWebhookOutbox.swift).
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             // The dashboard (HTML, CSS, JS) and the OpenAPI document as files, compiled into the binary (`solvent` stays one file).
             resources: [

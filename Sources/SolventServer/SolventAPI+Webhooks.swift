@@ -14,7 +14,7 @@ extension SolventAPI {
             var w = JSONWriter()
             w.beginObject()
             w.key("subscriptions"); w.beginArray()
-            for subscription in webhooks?.subscriptions ?? [] {
+            for subscription in try await webhooks?.currentSubscriptions() ?? [] {
                 w.beginObject()
                 w.member("name", subscription.name)
                 w.member("url", subscription.url)

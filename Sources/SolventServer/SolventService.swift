@@ -52,9 +52,17 @@ public struct SolventService: Sendable {
         }
         newOperatorKey = await keys.isEmpty ? try await keys.create(role: .operator_, account: nil) : nil
         if newOperatorKey != nil { try await cluster?.syncKeys() }
-        webhooks = configuration.webhooks.isEmpty ? nil
-            : WebhookDispatcher(outbox: try WebhookOutbox(path: data + "/outbox.sqlite"), subscriptions: configuration.webhooks,
-                                policy: configuration.webhookRetry, logger: logger)
+        if let clusterSettings {
+            // A cluster's subscriptions and outbox are the group's (docs/cluster.md "Webhooks in a cluster"):
+            // every node has a dispatcher, only the leader runs its rounds.
+            webhooks = WebhookDispatcher(outbox: try PostgresWebhookOutbox(url: clusterSettings.postgres, schema: clusterSettings.schema,
+                                                                           subscriptions: configuration.webhooks),
+                                         subscriptions: [], policy: configuration.webhookRetry, logger: logger)
+        } else {
+            webhooks = configuration.webhooks.isEmpty ? nil
+                : WebhookDispatcher(outbox: try SQLiteWebhookOutbox(path: data + "/outbox.sqlite", subscriptions: configuration.webhooks),
+                                    subscriptions: configuration.webhooks, policy: configuration.webhookRetry, logger: logger)
+        }
         metrics = ServiceMetrics()
         commands = CommandBatcher(engine: engine, metrics: metrics, maximumQueue: configuration.commandQueue)
         let limit = FileLimit.raise()
@@ -76,7 +84,7 @@ public struct SolventService: Sendable {
             let logger = self.logger
             let cluster = self.cluster
             services.append(PeriodicTask(name: "webhooks", interval: .milliseconds(configuration.webhookInterval)) {
-                // In a cluster only the leader delivers (docs/cluster.md "Left": the outbox is per node).
+                // In a cluster only the leader delivers; a new leader continues the group's outbox.
                 if let cluster, cluster.status.role != .leader { return }
                 do { try await webhooks.round(engine: engine) } catch { logger.error("webhook outbox: \(error)") }
             })

@@ -52,7 +52,7 @@ import Testing
         var nodes: [Node] = []
         init(url: String) { self.url = url }
 
-        func start(_ id: String) throws -> Node {
+        func start(_ id: String, environment: [String: String] = [:]) throws -> Node {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-cluster-\(id)-\(UUID().uuidString)").path
             for _ in 0..<5 {
                 let port = 20_000 + Int.random(in: 0..<30_000)
@@ -60,7 +60,7 @@ import Testing
                     "serve", "--data", folder, "--port", "\(port)", "--postgres", url, "--schema", schema, "--node-id", id,
                     "--advertise", "http://127.0.0.1:\(port)", "--lease-ms", "\(ClusterTests.leaseMilliseconds)", "--snapshot-every", "50",
                     "--log-level", "debug",
-                ], stderrPath: Self.logPath(id))
+                ], environment: environment, stderrPath: Self.logPath(id))
                 if output.contains("listening on") {
                     let node = Node(id: id, port: port, folder: folder, process: process, output: output)
                     nodes.append(node)

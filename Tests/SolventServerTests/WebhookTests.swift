@@ -71,7 +71,7 @@ final class ManualClock: Sendable {
         let f = try await Fixture()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-outbox-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let outbox = try WebhookOutbox(path: folder + "/outbox.sqlite")
+        let outbox = try SQLiteWebhookOutbox(path: folder + "/outbox.sqlite")
         let clock = ManualClock()
         let transport = ScriptedTransport { url, attempt in
             url.hasSuffix("/flaky") ? (attempt < 2 ? 503 : 204) : (url.hasSuffix("/gone") ? 404 : nil)
@@ -159,7 +159,7 @@ final class ManualClock: Sendable {
         try await Application(router: receiver, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
             let port = try #require(client.port)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-outbox-\(UUID().uuidString).sqlite").path
-            let dispatcher = WebhookDispatcher(outbox: try WebhookOutbox(path: path),
+            let dispatcher = WebhookDispatcher(outbox: try SQLiteWebhookOutbox(path: path),
                                                subscriptions: [WebhookSubscription(name: "desk", url: "http://127.0.0.1:\(port)/hook", secret: "desk-secret-0123456789", events: ["deposited"])])
             _ = try await f.engine.submit(try JSONParser.parse(#"{"type":"deposit","account":"alice","asset":"USDT","amount":"100"}"#), key: "d1")
             let round = try await dispatcher.round(engine: f.engine)
@@ -182,10 +182,10 @@ final class ManualClock: Sendable {
         let subscription = WebhookSubscription(name: "desk", url: "http://127.0.0.1:1/x", secret: "desk-secret-0123456789", events: ["*"])
         let lines = [StoredEvent(sequence: 1, command: 1, time: 0, kind: "deposited", account: "a", body: #"{"type":"deposited","seq":1,"time":0,"account":"a"}"#),
                      StoredEvent(sequence: 2, command: 1, time: 0, kind: "margin_call", account: "a", body: #"{"type":"margin_call","seq":2,"time":0,"account":"a"}"#)]
-        let outbox = try WebhookOutbox(path: path)
+        let outbox = try SQLiteWebhookOutbox(path: path)
         #expect(try await outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 2)
         #expect(try await outbox.enqueue(results: [(1, lines)], subscriptions: [subscription], now: 0) == 0)
-        let reopened = try WebhookOutbox(path: path)
+        let reopened = try SQLiteWebhookOutbox(path: path)
         #expect(try await reopened.cursor() == 1)
         #expect(try await reopened.counts()[.pending] == 2)
         #expect(try await reopened.list(status: nil, after: 0, limit: 10).map(\.eventID) == ["evt_1", "evt_2"])

@@ -45,14 +45,15 @@ public struct WebhookDeliveryError: Error, CustomStringConvertible {
 /// `concurrency` at a time; a 2xx response is a delivery, anything else a failure retried
 /// with backoff until it becomes a dead letter (docs/service.md "Webhooks").
 public struct WebhookDispatcher: Sendable {
-    public let outbox: WebhookOutbox
+    public let outbox: any WebhookOutbox
+    /// This node's configured subscriptions (the outbox may know more: a cluster's group).
     public let subscriptions: [WebhookSubscription]
     public let policy: WebhookRetryPolicy
     let transport: any WebhookTransport
     let clock: @Sendable () -> Int64
     let logger: Logger
 
-    public init(outbox: WebhookOutbox, subscriptions: [WebhookSubscription], policy: WebhookRetryPolicy = WebhookRetryPolicy(),
+    public init(outbox: any WebhookOutbox, subscriptions: [WebhookSubscription], policy: WebhookRetryPolicy = WebhookRetryPolicy(),
                 transport: any WebhookTransport = HTTPClientWebhookTransport(), logger: Logger = Logger(label: "solvent.webhooks"),
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.outbox = outbox
@@ -63,10 +64,19 @@ public struct WebhookDispatcher: Sendable {
         self.logger = logger
     }
 
+    /// The subscriptions deliveries go to: the outbox's (in a cluster, the group's), and this
+    /// node's configured ones it does not name.
+    public func currentSubscriptions() async throws -> [WebhookSubscription] {
+        let stored = try await outbox.subscriptions()
+        let names = Set(stored.map(\.name))
+        return stored + subscriptions.filter { !names.contains($0.name) }
+    }
+
     /// One round: enqueue the journal's new results, then attempt every due delivery once.
     /// Returns (deliveries created, attempts made).
     @discardableResult
     public func round(engine: EngineService) async throws -> (created: Int, attempted: Int) {
+        let subscriptions = try await currentSubscriptions()
         var created = 0
         while true {
             let batch = try await engine.results(after: try await outbox.cursor(), limit: 500)
@@ -81,7 +91,7 @@ public struct WebhookDispatcher: Sendable {
                 var running = 0
                 for delivery in due {
                     if running == policy.concurrency { await group.next(); running -= 1 }
-                    group.addTask { await attempt(delivery) }
+                    group.addTask { await attempt(delivery, subscriptions: subscriptions) }
                     running += 1
                 }
             }
@@ -91,7 +101,7 @@ public struct WebhookDispatcher: Sendable {
     }
 
     /// One attempt of one delivery, recorded in the outbox.
-    func attempt(_ delivery: WebhookDelivery) async {
+    func attempt(_ delivery: WebhookDelivery, subscriptions: [WebhookSubscription]) async {
         guard let subscription = subscriptions.first(where: { $0.name == delivery.subscription }) else {
             try? await outbox.markFailed(id: delivery.id, error: "subscription \(delivery.subscription) is no longer configured", httpStatus: nil,
                                    now: clock(), policy: WebhookRetryPolicy(maxAttempts: 1))

@@ -43,7 +43,7 @@ struct AtRiskIndex: Sendable {
         bands[account] = newBands
         for band in newBands {
             liveEntries[band.instrument] += 1
-            lows[band.instrument].insert(Entry(price: band.low, account: account, version: version))
+            if band.low.isPositive { lows[band.instrument].insert(Entry(price: band.low, account: account, version: version)) }  // a mark is positive: a low edge at or below 0 is never reached
             if let high = band.high { highs[band.instrument].insert(Entry(price: high, account: account, version: version)) }
             compactIfNeeded(band.instrument)
         }
@@ -73,7 +73,7 @@ struct AtRiskIndex: Sendable {
         var newLows: [Entry] = [], newHighs: [Entry] = []
         for (account, accountBands) in bands.enumerated() {
             for band in accountBands where band.instrument == instrument {
-                newLows.append(Entry(price: band.low, account: account, version: versions[account]))
+                if band.low.isPositive { newLows.append(Entry(price: band.low, account: account, version: versions[account])) }
                 if let high = band.high { newHighs.append(Entry(price: high, account: account, version: versions[account])) }
             }
         }

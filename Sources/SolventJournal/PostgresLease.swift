@@ -74,7 +74,8 @@ enum PostgresURL {
 /// (a schema) with its own lease row (docs/cluster.md).
 ///
 /// One connection of its own (not the journal's: a long append or snapshot never delays a
-/// renewal); reconnected on the next call after it failed.
+/// renewal), and another for the API keys (the key publisher's bulk upserts never delay a renewal
+/// either); each reconnected on the next call after it failed, and never kept when its setup failed.
 public actor PostgresLease {
     public nonisolated let schema: String
     public nonisolated let name: String
@@ -82,13 +83,22 @@ public actor PostgresLease {
     public nonisolated let advertise: String
     /// The lease's duration in milliseconds.
     public nonisolated let milliseconds: Int
+    /// The schema of the group's API keys: the lease's own, or the group's base schema when the
+    /// lease is a shard's (`<schema>_s<K>`): keys stay shared across shards.
+    public nonisolated let keysSchema: String
     private let configuration: PostgresConnection.Configuration
     private let group: MultiThreadedEventLoopGroup
     private var connection: PostgresConnection?
+    /// The API keys' connection: the key publisher's upserts and reads never queue ahead of a
+    /// renewal on the lease's connection (its own socket, its own PostgreSQL backend).
+    private var keysConnection: PostgresConnection?
     private let logger = Logger(label: "solvent.cluster.lease")
 
-    public init(url: String, schema: String, name: String = "leader", node: String, advertise: String, milliseconds: Int) throws {
+    public init(url: String, schema: String, name: String = "leader", node: String, advertise: String, milliseconds: Int,
+                keysSchema: String? = nil) throws {
         try PostgresURL.checkSchema(schema)
+        if let keysSchema { try PostgresURL.checkSchema(keysSchema) }
+        self.keysSchema = keysSchema ?? schema
         precondition(milliseconds > 0, "a lease lasts a positive time")
         configuration = try PostgresURL.configuration(url)
         self.schema = schema
@@ -101,8 +111,38 @@ public actor PostgresLease {
 
     deinit {
         if let connection { let closing: EventLoopFuture<Void> = connection.close(); _ = closing }
+        if let keysConnection { let closing: EventLoopFuture<Void> = keysConnection.close(); _ = closing }
         let group = self.group
         group.shutdownGracefully { _ in }
+    }
+
+    /// A statement on the keys' connection (connected, and its table created, on first use;
+    /// reconnected after a failure).
+    private func runKeys(_ sql: String, _ binds: [PostgresData] = []) async throws -> PostgresQueryResult {
+        let connection: PostgresConnection
+        if let existing = keysConnection, !existing.isClosed {
+            connection = existing
+        } else {
+            do {
+                connection = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 6, logger: logger).get()
+            } catch {
+                throw JournalError("keys: cannot connect to PostgreSQL: \(String(reflecting: error))")
+            }
+            do {
+                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(keysSchema)", []).get()
+                _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(keysSchema).api_key (hash TEXT PRIMARY KEY, body TEXT NOT NULL)", []).get()
+            } catch {
+                try? await connection.close().get()
+                throw JournalError("keys: setting up PostgreSQL: \(String(reflecting: error))")
+            }
+            keysConnection = connection
+        }
+        do {
+            return try await connection.query(sql, binds).get()
+        } catch {
+            if connection.isClosed { keysConnection = nil }
+            throw JournalError("keys: PostgreSQL: \(String(reflecting: error))")
+        }
     }
 
     /// The lease table's definition (also created by the journal, so the fence check always finds it).
@@ -123,14 +163,22 @@ public actor PostgresLease {
             } catch {
                 throw JournalError("lease: cannot connect to PostgreSQL: \(String(reflecting: error))")
             }
+            // Kept only once set up: a connection whose setup failed (lock_timeout unset, lease row
+            // missing) is closed, and the next call connects afresh.
+            do {
+                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
+                _ = try await connection.query(Self.createTable(schema: schema), []).get()
+                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(keysSchema)", []).get()
+                _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(keysSchema).api_key (hash TEXT PRIMARY KEY, body TEXT NOT NULL)", []).get()
+                // An acquisition waiting behind a paused leader's append gives up and retries next tick.
+                _ = try await connection.query("SET lock_timeout = \(max(50, milliseconds / 3))", []).get()
+                _ = try await connection.query("INSERT INTO \(schema).lease (name, holder, advertise, epoch, expires) VALUES ($1, '', '', 0, '-infinity') ON CONFLICT (name) DO NOTHING",
+                                               [PostgresData(string: name)]).get()
+            } catch {
+                try? await connection.close().get()
+                throw JournalError("lease: setting up PostgreSQL: \(String(reflecting: error))")
+            }
             self.connection = connection
-            _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
-            _ = try await connection.query(Self.createTable(schema: schema), []).get()
-            _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(schema).api_key (hash TEXT PRIMARY KEY, body TEXT NOT NULL)", []).get()
-            // An acquisition waiting behind a paused leader's append gives up and retries next tick.
-            _ = try await connection.query("SET lock_timeout = \(max(50, milliseconds / 3))", []).get()
-            _ = try await connection.query("INSERT INTO \(schema).lease (name, holder, advertise, epoch, expires) VALUES ($1, '', '', 0, '-infinity') ON CONFLICT (name) DO NOTHING",
-                                           [PostgresData(string: name)]).get()
         }
         do {
             return try await connection.query(sql, binds).get()
@@ -184,17 +232,17 @@ public actor PostgresLease {
     /// PostgreSQL stays revoked; otherwise the newer copy wins.
     public func publishKeys(_ rows: [(hash: String, body: String)]) async throws {
         for row in rows {
-            _ = try await run("""
-                INSERT INTO \(schema).api_key (hash, body) VALUES ($1, $2)
+            _ = try await runKeys("""
+                INSERT INTO \(keysSchema).api_key (hash, body) VALUES ($1, $2)
                 ON CONFLICT (hash) DO UPDATE SET body = EXCLUDED.body
-                WHERE (\(schema).api_key.body::jsonb ->> 'revoked') IS NULL AND \(schema).api_key.body <> EXCLUDED.body
+                WHERE (\(keysSchema).api_key.body::jsonb ->> 'revoked') IS NULL AND \(keysSchema).api_key.body <> EXCLUDED.body
                 """, [PostgresData(string: row.hash), PostgresData(string: row.body)])
         }
     }
 
     /// Every API key of the group, as stored JSON.
     public func sharedKeys() async throws -> [String] {
-        try await run("SELECT body FROM \(schema).api_key ORDER BY hash").compactMap { $0.column("body")?.string }
+        try await runKeys("SELECT body FROM \(keysSchema).api_key ORDER BY hash").compactMap { $0.column("body")?.string }
     }
 
     /// Listens on `channel` on a connection of its own and calls `notified` with each payload,
@@ -224,9 +272,11 @@ public actor PostgresLease {
         try? await closing.get()
     }
 
-    /// Closes the connection (the next call reconnects).
+    /// Closes the connections (the next call reconnects).
     public func close() async {
         if let connection { try? await connection.close().get() }
         connection = nil
+        if let keysConnection { try? await keysConnection.close().get() }
+        keysConnection = nil
     }
 }

@@ -16,7 +16,14 @@ public struct ClusterSettings: Sendable {
     /// The group's snapshot interval: standbys check their state hash at these sequences.
     public var snapshotEvery: Int
     public var postgres: String
+    /// The group's schema: its API keys; its journal and lease too when there is one shard.
     public var schema: String
+    /// Shards of the group (1: stage 1) and this node's (docs/cluster.md "Running shards").
+    public var shards = 1
+    public var shard = 0
+    /// The schema of this node's journal, lease and snapshots: `<schema>_s<shard>` when there are
+    /// several shards, else `schema`.
+    public var journalSchema: String { shards > 1 ? "\(schema)_s\(shard)" : schema }
 
     public init(nodeID: String, advertise: String, leaseMilliseconds: Int = 2_000, snapshotEvery: Int = 1_000, postgres: String, schema: String) {
         self.nodeID = nodeID
@@ -85,7 +92,7 @@ public final class ClusterNode: Service, Sendable {
     /// and the engine recovered from it.
     public static func open(settings: ClusterSettings, genesis: () throws -> JSONValue, reservesSecret: [UInt8]?, hub: EventHub,
                             clock: ServiceClock, keys: APIKeyStore, logger: Logger) throws -> ClusterNode {
-        let journal = try PostgresJournal(url: settings.postgres, schema: settings.schema)
+        let journal = try PostgresJournal(url: settings.postgres, schema: settings.journalSchema)
         journal.fence = .standby
         // A leader paused inside an append must not hold the lease row's lock past its lease.
         try journal.limitIdleInTransaction(milliseconds: max(100, settings.leaseMilliseconds))
@@ -101,8 +108,8 @@ public final class ClusterNode: Service, Sendable {
             }
         }
         let engine = EngineService(journaled: journaled, reservesSecret: reservesSecret, hub: hub, snapshotEvery: settings.snapshotEvery, clock: clock)
-        let lease = try PostgresLease(url: settings.postgres, schema: settings.schema, node: settings.nodeID, advertise: settings.advertise,
-                                      milliseconds: settings.leaseMilliseconds)
+        let lease = try PostgresLease(url: settings.postgres, schema: settings.journalSchema, node: settings.nodeID, advertise: settings.advertise,
+                                      milliseconds: settings.leaseMilliseconds, keysSchema: settings.schema)
         return ClusterNode(settings: settings, engine: engine, journal: journal, lease: lease, keys: keys, logger: logger)
     }
 
@@ -332,7 +339,7 @@ public final class ClusterNode: Service, Sendable {
 
     /// `GET /v1/cluster`: node id, role, leader id and URL, epoch, applied sequence, the state hash
     /// there, the journal's head and the lag.
-    public func document() async -> String {
+    public func document(extra: ((inout JSONWriter) -> Void)? = nil) async -> String {
         let (sequence, hash) = await engine.sequenceAndHash()
         let s = status
         var w = JSONWriter()
@@ -348,6 +355,7 @@ public final class ClusterNode: Service, Sendable {
         w.key("lag_commands"); w.integer(max(0, s.head - sequence))
         w.key("lag_ms"); w.integer(s.lagMilliseconds)
         w.key("lease_ms"); w.integer(Int64(settings.leaseMilliseconds))
+        extra?(&w)
         w.endObject()
         return w.string
     }
@@ -391,7 +399,10 @@ extension ServiceConfiguration {
     /// (docs/cluster.md); nil for a single node.
     public var clusterSettings: ClusterSettings? {
         guard let postgres, let nodeID else { return nil }
-        return ClusterSettings(nodeID: nodeID, advertise: advertise ?? "http://\(host):\(port)", leaseMilliseconds: leaseMilliseconds,
-                               snapshotEvery: snapshotEvery, postgres: postgres, schema: schema)
+        var settings = ClusterSettings(nodeID: nodeID, advertise: advertise ?? "http://\(host):\(port)", leaseMilliseconds: leaseMilliseconds,
+                                       snapshotEvery: snapshotEvery, postgres: postgres, schema: schema)
+        settings.shards = shards
+        settings.shard = shard
+        return settings
     }
 }

@@ -46,6 +46,10 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible {
     public var advertise: String?
     /// The cluster lease's duration in milliseconds (renewed every third).
     public var leaseMilliseconds = 2_000
+    /// How many shards the cluster's accounts are spread over (docs/cluster.md "Shards"); 1: stage 1, one journal.
+    public var shards = 1
+    /// This node's shard, in 0..<shards (shard 0 holds the insurance fund and the ADL queue).
+    public var shard = 0
     /// Webhook subscriptions and the retry policy of their deliveries.
     public var webhooks: [WebhookSubscription] = []
     public var webhookRetry = WebhookRetryPolicy()
@@ -77,6 +81,8 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible {
         .text("node_id", \.nodeID, help: "with postgres: this node's id in the cluster of that journal (docs/cluster.md)"),
         .text("advertise", \.advertise, help: "cluster: the URL clients reach this node at (default http://HOST:PORT)"),
         .integer("lease_ms", 100...600_000, \.leaseMilliseconds, help: "cluster: the leader's lease in ms, renewed every third (default 2000)"),
+        .integer("shards", 1...1_024, \.shards, help: "cluster: accounts are spread over this many shards, each its own journal and leader (default 1)"),
+        .integer("shard", 0...1_023, \.shard, help: "cluster: this node's shard, 0 <= shard < shards; its journal is schema <schema>_s<shard> when shards > 1 (default 0)"),
         .choice("log_level", ["trace", "debug", "info", "notice", "warning", "error", "critical"], \.logLevel,
                 help: "trace, debug, info, notice, warning, error or critical (default info)"),
         .document("webhooks", secret: true, help: "JSON array of {name, url, secret, events?, accounts?} (secrets redacted in logs)",
@@ -146,6 +152,7 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible {
         var configuration = ServiceConfiguration()
         for setting in settings { setting.read(&configuration, reader) }
         for (setting, document) in documents { try setting.decode(&configuration, document) }
+        try configuration.checkShards()
         return configuration
     }
 

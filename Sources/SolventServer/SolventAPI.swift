@@ -23,12 +23,15 @@ public enum SolventAPI {
     /// The router of the service over `engine` and `keys`.
     public static func router(engine: EngineService, keys: APIKeyStore, metrics: ServiceMetrics = ServiceMetrics(),
                               limiter: RateLimiter = RateLimiter(), webhooks: WebhookDispatcher? = nil,
-                              commandQueue: Int = 10_000, cluster: ClusterNode? = nil, batcher: CommandBatcher? = nil) -> Router<SolventRequestContext> {
+                              commandQueue: Int = 10_000, cluster: ClusterNode? = nil, batcher: CommandBatcher? = nil,
+                              shards: ShardRouter? = nil) -> Router<SolventRequestContext> {
         let router = Router(context: SolventRequestContext.self)
         // Structured request logs (method, path, request id as metadata) at debug level: `log_level debug` shows them.
         router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
         // Every error a route throws becomes the JSON error body here, once (APIError.swift).
         router.add(middleware: APIErrorMiddleware())
+        // A sharded group: an account's command goes to its shard's leader, a market command to every shard's (ShardRouter.swift).
+        if let shards { router.add(middleware: ShardRouterMiddleware(router: shards, keys: keys)) }
         // A cluster node: writes on a standby go to the leader; answers carry the sequence (docs/cluster.md).
         if let cluster { router.add(middleware: ClusterMiddleware(cluster: cluster)) }
         router.add(middleware: APIKeyAuthenticator(keys: keys, limiter: limiter))
@@ -51,7 +54,7 @@ public enum SolventAPI {
         }
         router.get("/openapi.json") { _, _ in json(OpenAPIDocument.json) }
         router.get("/v1/cluster") { _, _ in
-            if let cluster { return json(await cluster.document()) }
+            if let cluster { return json(await cluster.document(extra: shards.map { shards in { shards.write(&$0) } })) }
             let (sequence, hash) = await engine.sequenceAndHash()
             return json("{\"node_id\":null,\"role\":\"single\",\"leader_id\":null,\"leader_url\":null,\"epoch\":0,\"applied_sequence\":\(sequence),\"state_hash\":\"\(hash)\",\"head_sequence\":\(sequence),\"lag_commands\":0,\"lag_ms\":0,\"lease_ms\":null}")
         }

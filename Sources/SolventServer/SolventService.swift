@@ -5,6 +5,7 @@ public import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
 import SolventCore
+import SolventEngine
 import SolventReserves
 
 /// `solvent serve` assembled: the journaled engine, API keys, webhook outbox, streams and the
@@ -22,6 +23,8 @@ public struct SolventService: Sendable {
     public let logger: Logger
     /// This node in its cluster (nil: a single node; docs/cluster.md).
     public let cluster: ClusterNode?
+    /// The shard router and outbox delivery of a sharded group (nil: one shard; docs/cluster.md "Running shards").
+    public let shardRouter: ShardRouter?
 
     /// Opens (or creates) everything in the data folder. `genesis` is used for a new journal.
     public init(configuration: ServiceConfiguration, cluster clusterSettings: ClusterSettings? = nil,
@@ -37,18 +40,25 @@ public struct SolventService: Sendable {
             // A cluster node (docs/cluster.md): the group's journal as a standby, the group's keys.
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             keys = try APIKeyStore(directory: data)
-            let node = try ClusterNode.open(settings: clusterSettings, genesis: genesis,
+            let node = try ClusterNode.open(settings: clusterSettings, genesis: { try clusterSettings.shardGenesis(genesis()) },
                                             reservesSecret: try ReservesSecret.load(path: data + "/reserves.secret", create: true),
                                             hub: EventHub(queueLimit: configuration.streamQueue), clock: configuration.clock, keys: keys, logger: logger)
             try await node.syncKeys()
             engine = node.engine
             cluster = node
+            shardRouter = clusterSettings.shards > 1 ? try ShardRouter(settings: clusterSettings, logger: logger) : nil
+            // A shard's journal was started for this shard (its genesis names it): never another's.
+            let configured = await node.engine.shardConfiguration
+            guard configured == ShardConfiguration(index: clusterSettings.shards > 1 ? clusterSettings.shard : 0, count: clusterSettings.shards) else {
+                throw APIError(.badRequest, field: "shard", reason: "the journal in schema \(clusterSettings.journalSchema) is shard \(configured.index) of \(configured.count), not --shard \(clusterSettings.shard) of --shards \(clusterSettings.shards)")
+            }
         } else {
             engine = try EngineService.open(directory: data, genesis: try genesis(), postgres: configuration.postgres, schema: configuration.schema,
                                             snapshotEvery: configuration.snapshotEvery, hub: EventHub(queueLimit: configuration.streamQueue),
                                             clock: configuration.clock)
             keys = try APIKeyStore(directory: data)
             cluster = nil
+            shardRouter = nil
         }
         newOperatorKey = await keys.isEmpty ? try await keys.create(role: .operator_, account: nil) : nil
         if newOperatorKey != nil { try await cluster?.syncKeys() }
@@ -76,9 +86,13 @@ public struct SolventService: Sendable {
         let engine = self.engine
         let router = SolventAPI.router(engine: engine, keys: keys, metrics: metrics,
                                        limiter: RateLimiter(perSecond: configuration.rateLimit, burst: configuration.burst), webhooks: webhooks,
-                                       cluster: cluster, batcher: commands)
+                                       cluster: cluster, batcher: commands, shards: shardRouter)
         var services: [any Service] = extra
         if let cluster { services.append(cluster) }
+        if let shardRouter, let cluster {
+            services.append(shardRouter)
+            services.append(ShardDelivery(router: shardRouter, cluster: cluster, batcher: commands, logger: logger))
+        }
         services.append(PeriodicTask(name: "risk-stream", interval: .milliseconds(configuration.riskInterval)) { await engine.publishRiskIfChanged() })
         if let webhooks {
             let logger = self.logger

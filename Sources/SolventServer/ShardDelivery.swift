@@ -1,0 +1,88 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import SolventCore
+public import SolventEngine
+import SolventJournal
+
+/// Delivery of cross-shard outbox messages (docs/cluster.md "Delivery of outbox messages"), run by
+/// every node of a sharded group and active while the node leads its shard.
+///
+/// A message is an `outbox_message` event of its sender's journal (journaled with the command that
+/// caused it). The **receiver's leader pulls**: for every sender shard S it reads S's event store
+/// (the same PostgreSQL) after the cursor `S.delivery_cursor[receiver]`, and for each message
+/// addressed to its shard appends `deliver {message id, from shard, body}` to its own journal
+/// through its own command batcher (key: the message id), then moves the cursor in S's schema past
+/// what it delivered. The cursor moves only after the `deliver` commands committed, so delivery is
+/// at least once; the engine's idempotent consumer (keyed by message id, in its state) and the
+/// journal's idempotency key make it exactly once. A new leader continues from the cursor.
+///
+/// Pulling needs no internal HTTP and no system key: `deliver` is never accepted from a client
+/// (`Action.deliverMessages` is granted to no role); it enters a journal only here.
+public final class ShardDelivery: Service, Sendable {
+    let router: ShardRouter
+    let cluster: ClusterNode
+    let batcher: CommandBatcher
+    let logger: Logger
+    /// Messages read per sender and round.
+    static let pageSize = 256
+    /// Pause between rounds when nothing was delivered.
+    static let idle = Duration.milliseconds(100)
+
+    public init(router: ShardRouter, cluster: ClusterNode, batcher: CommandBatcher, logger: Logger) {
+        self.router = router
+        self.cluster = cluster
+        self.batcher = batcher
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                var delivered = 0
+                if self.cluster.status.role == .leader {
+                    for sender in 0..<self.router.shards {
+                        do { delivered += try await self.deliver(from: sender) } catch {
+                            self.logger.warning("shards: delivering shard \(sender)'s messages to shard \(self.router.shard): \(error)")
+                        }
+                    }
+                }
+                if delivered == 0 { try? await Task.sleep(for: Self.idle) }
+            }
+        }
+    }
+
+    /// One page of `sender`'s messages after this shard's cursor: delivers those addressed to this
+    /// shard, then advances the cursor. Returns the messages delivered.
+    @discardableResult
+    func deliver(from sender: Int) async throws -> Int {
+        let me = router.shard
+        let directory = router.directory
+        guard let cursor = try await directory.cursor(sender: sender, receiver: me) else { return 0 }
+        let events = try await directory.events(sender: sender, kinds: [EventKind.outboxMessage.rawValue], after: cursor, limit: Self.pageSize)
+        guard let last = events.last?.sequence else { return 0 }
+        var delivered = 0
+        for event in events {
+            guard let document = try? JSONParser.parse(Array(event.body.utf8)),
+                  case .number(let toText)? = document["to_shard"], Int(toText) == me else { continue }
+            guard case .string(let id)? = document["id"], case .number(let fromText)? = document["from_shard"], let body = document["body"] else {
+                throw JournalError("shard \(sender)'s event \(event.sequence) is not a well-formed outbox message")
+            }
+            let command: JSONValue = .object([("type", .string("deliver")), ("message_id", .string(id)), ("from_shard", .number(fromText)), ("body", body)])
+            let request = try CommandRequest.decode(command, key: id)
+            let result = try await batcher.submit(request)
+            if result.conflict {
+                throw JournalError("message \(id): its key was journaled with a different request (journal sequence \(result.sequence))")
+            }
+            delivered += 1
+        }
+        // Every message up to `last` addressed here is journaled in this shard.
+        try await directory.advance(sender: sender, receiver: me, to: last)
+        return delivered
+    }
+}
+
+extension EngineService {
+    /// The shard the engine is (from its genesis; `1 of 1` without shards).
+    public var shardConfiguration: ShardConfiguration { journaled.engine.shardConfiguration }
+}

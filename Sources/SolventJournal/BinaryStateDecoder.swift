@@ -1,4 +1,5 @@
 public import SolventCore
+import SolventEngine
 
 extension BinaryStateCoding {
     /// Decodes a body written by `encode`: checks the magic and the CRC-32C first, so a damaged
@@ -37,6 +38,8 @@ final class BinaryDecodingCore {
     /// The end of the last container that was read to its end byte: `(start, end)` (a hint
     /// that saves re-parsing a value to find where it ends).
     var lastEnd: (start: Int, end: Int) = (-1, -1)
+    /// Key-table ids of `EngineAccount`'s field names (BinaryAccountCoding.swift), once computed.
+    var accountKeyIDs: [Int]? = nil
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -241,6 +244,7 @@ final class BinaryDecodingCore {
         if T.self == Int.self { let (v, end) = try integer(Int.self, p); return (unsafeBitCast(v, to: T.self), end) }
         if T.self == Int64.self { let (v, end) = try signed(p); return (unsafeBitCast(v, to: T.self), end) }
         if T.self == Bool.self { let (v, end) = try bool(p); return (unsafeBitCast(v, to: T.self), end) }
+        if T.self == EngineAccount.self, let (account, end) = fastAccount(at: p) { return (unsafeBitCast(account, to: T.self), end) }  // else the generic path decides
         lastEnd = (-1, -1)
         let value = try T(from: BinaryDecoder(core: self, position: p))
         let end = lastEnd.start == p ? lastEnd.end : try skip(p)

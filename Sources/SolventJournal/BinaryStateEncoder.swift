@@ -1,4 +1,5 @@
 public import SolventCore
+import SolventEngine
 
 /// A compact binary `Encoder` for `Codable` values (the engine state's snapshots), driven by the
 /// types' own `Codable` conformances, so every field any type adds is covered without a
@@ -69,6 +70,8 @@ final class BinaryEncodingCore {
     /// Open containers, innermost last.
     var stack: [Int] = []
     var nextContainer = 0
+    /// Interned ids of `EngineAccount`'s field names once written (−1: not yet; BinaryAccountCoding.swift).
+    var accountKeyIDs = [Int](repeating: -1, count: BinaryAccountField.allCases.count)
 
     init() { bytes.reserveCapacity(1 << 16) }
 
@@ -166,6 +169,7 @@ final class BinaryEncodingCore {
         if T.self == Int.self { writeSigned(Int64(unsafeBitCast(value, to: Int.self))); return }
         if T.self == Int64.self { writeSigned(unsafeBitCast(value, to: Int64.self)); return }
         if T.self == Bool.self { bytes.append(unsafeBitCast(value, to: Bool.self) ? Tag.trueValue : Tag.falseValue); return }
+        if T.self == EngineAccount.self { writeAccount(unsafeBitCast(value, to: EngineAccount.self)); return }  // the bulk type, by hand (BinaryAccountCoding.swift)
         let before = bytes.count
         try value.encode(to: BinaryEncoder(core: self))
         if bytes.count == before {  // encoded nothing: an empty keyed container

@@ -59,6 +59,7 @@ extension Engine {
         case let .optionMark(symbol, price, vol, sourceTime): return try optionMark(symbol, price, vol, sourceTime)  // Engine+Options.swift
         case let .setAccountMode(account, portfolio): return try setAccountMode(account, portfolio: portfolio)
         case let .settlementPrice(symbol, price): return try settlementPrice(symbol, price)
+        case let .volSurface(underlying, expiry, strikes, vols, sourceTime): return try volSurface(underlying, expiry, strikes, vols, sourceTime)  // Engine+VolSurface.swift
         case let .deliver(messageID, fromShard, body): return try deliver(messageID, fromShard: fromShard, body)  // Engine+Shards.swift
         }
     }

@@ -124,6 +124,13 @@ extension Engine {
             for (i, vol) in o.impliedVols.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(vol) }
             w.string("settlement")
             for (i, price) in o.settlementPrices.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(price) }
+            if let surfaces = o.surfaces, !surfaces.isEmpty {  // vol_surface (Engine+VolSurface.swift): absent until the first
+                w.string("surfaces")
+                for q in surfaces {
+                    w.string(q.underlying); w.integer(q.expiry); w.integer(q.sourceTime); w.integer(Int64(q.strikes.count))
+                    for (k, v) in zip(q.strikes, q.vols) { w.decimal(k); w.decimal(v) }
+                }
+            }
             w.endArray()
         }
         w.endObject()

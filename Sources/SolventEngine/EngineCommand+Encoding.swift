@@ -101,6 +101,11 @@ extension TimedCommand {
             w.member("account", account); w.member("mode", portfolio ? "portfolio" : "standard")
         case let .settlementPrice(symbol, price):
             w.member("symbol", symbol); w.member("price", price)
+        case let .volSurface(underlying, expiry, strikes, vols, sourceTime):
+            w.member("underlying", underlying); w.key("expiry"); w.integer(expiry)
+            w.key("strikes"); w.beginArray(); for k in strikes { w.decimal(k) }; w.endArray()
+            w.key("vols"); w.beginArray(); for v in vols { w.decimal(v) }; w.endArray()
+            w.key("source_time"); w.integer(sourceTime)
         case let .borrow(account, asset, amount), let .repay(account, asset, amount):
             w.member("account", account); w.member("asset", asset); w.member("amount", amount)
         case let .deliver(messageID, fromShard, body):
@@ -127,6 +132,8 @@ extension TimedCommand {
             copy.command = .indexPrice(symbol: symbol, price: price, sourceTime: newTime)
         case let .optionMark(symbol, price, vol, sourceTime) where sourceTime == Self.unstamped:
             copy.command = .optionMark(symbol: symbol, price: price, impliedVol: vol, sourceTime: newTime)
+        case let .volSurface(underlying, expiry, strikes, vols, sourceTime) where sourceTime == Self.unstamped:
+            copy.command = .volSurface(underlying: underlying, expiry: expiry, strikes: strikes, vols: vols, sourceTime: newTime)
         case let .changeParameters(change, effectiveTime) where effectiveTime == Self.unstamped:
             copy.command = .changeParameters(change, effectiveTime: newTime)
         default: break
@@ -160,6 +167,7 @@ extension EngineCommand {
         case .optionMark: "option_mark"
         case .setAccountMode: "set_account_mode"
         case .settlementPrice: "settlement_price"
+        case .volSurface: "vol_surface"
         case .borrow: "borrow"
         case .repay: "repay"
         case .deliver: "deliver"
@@ -177,7 +185,7 @@ extension EngineCommand {
         case .cancelOrder(_, let account?):
             return account
         case .cancelOrder, .markPrice, .indexPrice, .assetPrice, .book, .funding, .changeParameters, .tick, .chainTip, .chainReorg,
-             .optionMark, .settlementPrice, .deliver:
+             .optionMark, .settlementPrice, .deliver, .volSurface:
             return nil
         }
     }
@@ -185,7 +193,7 @@ extension EngineCommand {
     /// Whether the command moves prices (mark, index or an asset's price).
     public var movesPrices: Bool {
         switch self {
-        case .markPrice, .indexPrice, .assetPrice, .optionMark: true
+        case .markPrice, .indexPrice, .assetPrice, .optionMark, .volSurface: true
         default: false
         }
     }

@@ -199,6 +199,11 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     /// The price a dated instrument settles at on expiry: a future's settlement price, an
     /// option's underlying expiration price (the option pays its intrinsic value). Before expiry.
     case settlementPrice(symbol: String, price: FixedDecimal)
+    /// A volatility surface slice for the options on `underlying` expiring at `expiry` (ms):
+    /// implied vols (yearly fractions in (0, 10]) at strictly increasing `strikes` (settle
+    /// units), observed at `sourceTime` (ms); prices those options by Black-76 unless they have a
+    /// fed mark at least as fresh (docs/options.md, "Volatility surface"; Engine+VolSurface.swift).
+    case volSurface(underlying: String, expiry: Int64, strikes: [FixedDecimal], vols: [FixedDecimal], sourceTime: Int64)
     /// Borrows `amount` (> 0) of `asset` from the lending pool (docs/loans.md): the asset is
     /// credited and owed as principal, with one hour's interest charged at once. Refused in a
     /// margin call, beyond the asset's or the account's borrow cap or the pool's available

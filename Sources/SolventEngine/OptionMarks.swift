@@ -16,9 +16,36 @@ public struct OptionMarkState: Sendable, Hashable, Codable {
     /// Fed settlement prices per dated instrument index (`settlement_price` command): for a
     /// future its settlement price, for an option its underlying's expiration price.
     public var settlementPrices: [Int: FixedDecimal] = [:]
+    /// The latest fed volatility surface slice per underlying and expiry (`vol_surface`,
+    /// Engine+VolSurface.swift), sorted by underlying then expiry; nil until the first one (an
+    /// optional so snapshots written before surfaces existed still decode).
+    public var surfaces: [VolSurfaceQuote]? = nil
 
     public init() {}
 
     /// Whether it holds nothing (then it is left out of the state hash).
-    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty }
+    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty && (surfaces ?? []).isEmpty }
+}
+
+/// A fed volatility surface slice (`vol_surface`): implied vols at strictly increasing strikes
+/// for the options on `underlying` expiring at `expiry`, as of `sourceTime` (ms).
+public struct VolSurfaceQuote: Sendable, Hashable, Codable {
+    /// The options' `underlying` (an instrument symbol).
+    public var underlying: String
+    /// The options' expiry (ms since the epoch).
+    public var expiry: Int64
+    /// Strictly increasing, positive, within the range contract's prices (settle units).
+    public var strikes: [FixedDecimal]
+    /// Implied vols at `strikes`, yearly fractions in (0, 10].
+    public var vols: [FixedDecimal]
+    /// When the surface was observed (ms); ≤ engine time, later than the previous slice's.
+    public var sourceTime: Int64
+
+    public init(underlying: String, expiry: Int64, strikes: [FixedDecimal], vols: [FixedDecimal], sourceTime: Int64) {
+        self.underlying = underlying
+        self.expiry = expiry
+        self.strikes = strikes
+        self.vols = vols
+        self.sourceTime = sourceTime
+    }
 }

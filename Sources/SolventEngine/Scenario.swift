@@ -278,6 +278,15 @@ public struct Scenario: Sendable {
             guard mode == "portfolio" || mode == "standard" else { throw InputError(path: r.childPath("mode"), reason: "must be \"portfolio\" or \"standard\"") }
             command = .setAccountMode(account: try text("account"), portfolio: mode == "portfolio")
         case "settlement_price": command = .settlementPrice(symbol: try text("symbol"), price: try decimal("price"))
+        case "vol_surface":
+            func decimals(_ name: String) throws(InputError) -> [FixedDecimal] {
+                let reader = try r.required(name)
+                var values: [FixedDecimal] = []
+                for (n, value) in try reader.elements().enumerated() { values.append(try JSONReader(value, path: "\(reader.path)[\(n)]").decimal()) }
+                return values
+            }
+            command = .volSurface(underlying: try text("underlying"), expiry: try r.required("expiry").time(), strikes: try decimals("strikes"),
+                                  vols: try decimals("vols"), sourceTime: try r.optional("source_time")?.time() ?? time)
         case "deliver":
             let from = try r.required("from_shard").integer()
             guard from >= 0, from < Int64(ShardAssignment.maximumShards) else {

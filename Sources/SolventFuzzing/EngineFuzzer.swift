@@ -105,7 +105,7 @@ public enum EngineFuzzer {
             input.byte() & 3 == 0 ? d() : .string(input.choose(["48400", "49000", "50000", "51000", "3000", "2500", "40000", "60000"]))
         }
         let fields: [(String, JSONValue)]
-        switch input.pick(24) {
+        switch input.pick(25) {
         case 0: fields = [("type", .string("deposit")), ("account", account()), ("asset", asset()), ("amount", d()), ("settle", asset())]
         case 1: fields = [("type", .string("withdraw")), ("account", account()), ("asset", asset()), ("amount", d())]
         case 2: fields = [("type", .string("place_order")), ("id", .string("o\(input.pick(4))")), ("account", account()), ("symbol", symbol()),
@@ -142,6 +142,11 @@ public enum EngineFuzzer {
         case 21: fields = [("type", .string("option_mark")), ("symbol", symbol()), ("price", price()), ("implied_vol", d())]
         case 22: fields = [("type", .string("set_account_mode")), ("account", account()), ("mode", .string(input.choose(["portfolio", "standard", "x"])))]
         case 23: fields = [("type", .string("settlement_price")), ("symbol", symbol()), ("price", price())]
+        case 24:
+            let points = input.pick(4)
+            fields = [("type", .string("vol_surface")), ("underlying", symbol()),
+                      ("expiry", .string(input.choose(["2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z", "2030-01-01T00:00:00Z"]))),
+                      ("strikes", .array((0..<points).map { _ in price() })), ("vols", .array((0..<points).map { _ in d() }))]
         case 20:  // a cross-shard delivery (docs/cluster.md stage 2): refused by this 1-of-1 engine, but decoded
             let body: [(String, JSONValue)]
             switch input.pick(5) {

@@ -49,7 +49,7 @@ extension Action {
             return (.placeOrders, orderOwner)
         case let .fill(account, _, _, _, _, _):
             return (.publishFills, account)
-        case .markPrice, .indexPrice, .assetPrice, .book, .funding, .optionMark, .settlementPrice:
+        case .markPrice, .indexPrice, .assetPrice, .book, .funding, .optionMark, .settlementPrice, .volSurface:
             return (.publishPrices, nil)
         case .changeParameters, .tick, .chainDeposit, .chainTip, .chainReorg:
             return (.changeParameters, nil)

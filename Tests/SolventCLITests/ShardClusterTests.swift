@@ -171,4 +171,188 @@ import Testing
         let deliver = #"{"type":"deliver","message_id":"s1-1","from_shard":1,"body":{"type":"fund_credit","asset":"USDT","amount":"1","account":"x"}}"#
         #expect(await Self.send(s0, body: deliver, key: "deliver", apiKey: apiKey).status == 403)
     }
+
+    // MARK: - Money conserved across shards
+
+    /// The venue of Examples/scenarios/crash-adl.json without its starting accounts (they are
+    /// opened by deposits and fills sent through the nodes): BTCUSDT at 8000, a thin book, a
+    /// 200 USDT insurance fund, depth execution with ADL.
+    static func crashGenesis() throws -> JSONValue {
+        let example = try JSONParser.parse(Array(try Data(contentsOf: packageRoot.appendingPathComponent("Examples/scenarios/crash-adl.json"))))
+        guard case .object(let members) = example, case .object(let start)? = example["start"] else { throw ClusterTests.ClusterTestError("crash-adl.json") }
+        var genesis = members.filter { $0.key != "commands" && $0.key != "description" }
+        genesis = genesis.map { $0.key == "start" ? (key: "start", value: .object(start.map { $0.key == "accounts" ? (key: "accounts", value: .array([])) : $0 })) : $0 }
+        return .object(genesis)
+    }
+
+    /// The commands, in order (operator key, explicit times): the four accounts of crash-adl.json
+    /// opened by deposits and fills at 8000 (l1 and s2 in shard 0, l2 and s1 in shard 1), a move
+    /// to 7900 (the shorts' ADL rankings reach the fund shard), then the example's crash: a thin
+    /// book and the index and mark at 7500 — l1 and l2 are liquidated through the book, the
+    /// fills beyond bankruptcy drain the fund, ADL closes the shorts.
+    static let openingCommands: [String] = {
+        let t0 = "2020-03-12T00:00:00Z"
+        var commands: [String] = []
+        for (account, amount, leverage, quantity) in [("l1", "4000", "20", "10"), ("l2", "2500", "20", "5"), ("s1", "20000", "5", "-10"), ("s2", "5000", "10", "-5")] {
+            commands.append(#"{"time":"\#(t0)","type":"deposit","account":"\#(account)","asset":"USDT","amount":"\#(amount)"}"#)
+            commands.append(#"{"time":"\#(t0)","type":"set_leverage","account":"\#(account)","symbol":"BTCUSDT","leverage":"\#(leverage)"}"#)
+            commands.append(#"{"time":"\#(t0)","type":"fill","account":"\#(account)","symbol":"BTCUSDT","quantity":"\#(quantity)","price":"8000","fee":"0"}"#)
+        }
+        commands.append(#"{"time":"2020-03-12T00:00:01Z","type":"index","symbol":"BTCUSDT","price":"8000"}"#)
+        commands.append(#"{"time":"2020-03-12T00:00:30Z","type":"index","symbol":"BTCUSDT","price":"7900"}"#)
+        commands.append(#"{"time":"2020-03-12T00:00:30Z","type":"mark","symbol":"BTCUSDT","price":"7900"}"#)
+        return commands
+    }()
+    static let crashCommands: [String] = [
+        #"{"time":"2020-03-12T00:01:00Z","type":"book","symbol":"BTCUSDT","bids":[["7300","3"],["7100","4"],["6900","20"]],"asks":[["7600","10"]]}"#,
+        #"{"time":"2020-03-12T00:01:00Z","type":"index","symbol":"BTCUSDT","price":"7500"}"#,
+        #"{"time":"2020-03-12T00:01:00Z","type":"mark","symbol":"BTCUSDT","price":"7500"}"#,
+    ]
+
+    /// Per asset: Σ balances, the fund, fees, the clearing side (`external`), socialized losses;
+    /// and each account's ADL'd quantity.
+    struct Books: Equatable, CustomStringConvertible {
+        var perAsset: [String: [String: RunningTotal]] = [:]
+        var adl: [String: FixedDecimal] = [:]
+        mutating func add(_ state: EngineState) {
+            for (a, asset) in state.market.assets.enumerated() {
+                let t = state.totals[a]
+                var row = perAsset[asset.symbol] ?? [:]
+                for (name, value) in [("balances", RunningTotal(state.balances(of: a))), ("insurance_fund", RunningTotal(t.insuranceFund)),
+                                      ("fees", t.fees), ("external", t.external), ("socialized_loss", t.socializedLoss)] {
+                    row[name] = (row[name] ?? .zero) + value
+                }
+                perAsset[asset.symbol] = row
+            }
+        }
+        mutating func addADL(account: String?, quantity: FixedDecimal?) {
+            guard let account, let quantity, quantity != .zero else { return }
+            adl[account] = (adl[account] ?? .zero) + quantity
+        }
+        var description: String {
+            perAsset.keys.sorted().map { asset in
+                asset + ": " + (perAsset[asset] ?? [:]).keys.sorted().map { "\($0) \(perAsset[asset]![$0]!)" }.joined(separator: ", ")
+            }.joined(separator: "; ") + "; ADL " + adl.keys.sorted().map { "\($0) \(adl[$0]!)" }.joined(separator: ", ")
+        }
+    }
+
+    /// The engine of a single-node replay of a journal from its genesis (no snapshot).
+    static func replay(_ contents: JournalContents) throws -> Engine {
+        let memory = MemoryJournal()
+        try memory.writeGenesis(try #require(contents.genesis))
+        _ = try memory.append(batch: contents.entries.map { ($0.key, $0.body) })
+        return try JournaledEngine.recover(journal: memory, snapshotEvery: 0).engine.engine
+    }
+
+    /// The outbox messages every shard's event store holds, and whether each is journaled (as
+    /// `deliver`, keyed by its id) in its receiver.
+    static func outbox(url: String, schema: String, shards: Int) throws -> (messages: Int, undelivered: Int) {
+        var messages = 0, undelivered = 0
+        var journals: [PostgresJournal] = []
+        for k in 0..<shards { journals.append(try PostgresJournal(url: url, schema: "\(schema)_s\(k)")) }
+        for k in 0..<shards {
+            for event in try journals[k].events(EventQuery(kind: "outbox_message", limit: 10_000)) {
+                let body = try JSONParser.parse(Array(event.body.utf8))
+                guard case .string(let id)? = body["id"], case .number(let to)? = body["to_shard"], let receiver = Int(to) else { continue }
+                messages += 1
+                if try journals[receiver].sequences(forKeys: [id])[id] == nil { undelivered += 1 }
+            }
+        }
+        return (messages, undelivered)
+    }
+
+    /// Waits until every outbox message of every shard is journaled in its receiver (twice in a row).
+    static func drain(url: String, schema: String, shards: Int, seconds: Double) async throws -> Int? {
+        let deadline = Date().addingTimeInterval(seconds)
+        var previous: Int? = nil
+        while Date() < deadline {
+            let now = try outbox(url: url, schema: schema, shards: shards)
+            if now.undelivered == 0 {
+                if previous == now.messages { return now.messages }
+                previous = now.messages
+            } else {
+                previous = nil
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        return nil
+    }
+
+    /// 2 shards × 1 node: deposits, fills and a crash sent through either node (the router sends
+    /// each account's to its shard, the market's to both); the liquidations' deficits reach the
+    /// fund shard as `fund_draw`, ADL and socialized charges come back as messages. After the
+    /// outbox drained, per asset the sum over shards of balances, the fund, fees, the clearing
+    /// side and socialized losses, and each account's ADL'd quantity, equal a single-node run of
+    /// the same commands.
+    @Test(.enabled(if: enabled), .timeLimit(.minutes(2))) func moneyConservedAcrossShards() async throws {
+        let url = try #require(ClusterTests.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+        let genesis = try Self.crashGenesis()
+        let genesisPath = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-shard-genesis-\(UUID().uuidString).json").path
+        var writer = JSONWriter()
+        writer.value(genesis)
+        try Data(writer.bytes).write(to: URL(fileURLWithPath: genesisPath))
+        defer { try? FileManager.default.removeItem(atPath: genesisPath) }
+        let group = ShardGroup(url: url, shards: 2)
+        defer { group.stopAll() }
+        let s0 = try group.start("c0", shard: 0, genesis: genesisPath)
+        let apiKey = try #require(s0.operatorKey)
+        let s1 = try group.start("c1", shard: 1, genesis: genesisPath)
+        for node in [s0, s1] {
+            #expect(await ClusterTests.wait(node, seconds: 10) { $0["role"] == .string("leader") } != nil)
+        }
+        #expect(await ClusterTests.wait(s0, seconds: 10) { document in
+            guard case .array(let shards)? = document["shards"] else { return false }
+            return shards.count == 2 && shards.allSatisfy { $0["leader_id"] != .null }
+        } != nil, "both shards' leaders are known")
+        for (n, command) in Self.openingCommands.enumerated() {
+            let answer = await Self.send([s0, s1][n % 2], body: command, key: "c-\(n)", apiKey: apiKey)
+            #expect(answer.status == 200, "command \(n) through node \(n % 2): \(String(describing: answer.body))")
+        }
+        let before = try await Self.drain(url: url, schema: group.schema, shards: 2, seconds: 20)
+        #expect(before != nil, "the rankings were delivered before the crash")
+        for (n, command) in Self.crashCommands.enumerated() {
+            let answer = await Self.send([s1, s0][n % 2], body: command, key: "x-\(n)", apiKey: apiKey)
+            #expect(answer.status == 200, "crash command \(n): \(String(describing: answer.body))")
+        }
+        let messages = try #require(try await Self.drain(url: url, schema: group.schema, shards: 2, seconds: 30), "the outbox drains")
+        #expect(messages > (before ?? 0), "the crash sent cross-shard messages (fund draws, ADL, socialized charges)")
+
+        // The cluster: each shard's journal replayed, and its ADL events.
+        var sharded = Books()
+        for k in 0..<2 {
+            let schema = "\(group.schema)_s\(k)"
+            let state = try Self.replay(try ClusterTests.journaled(url: url, schema: schema).contents).state
+            sharded.add(state)
+            if let transfers = state.shardStorage?.transfers { print("shards: shard \(k) transfers \(transfers)") }
+            for event in try PostgresJournal(url: url, schema: schema).events(EventQuery(kind: "auto_deleveraged", limit: 10_000)) {
+                let body = try JSONParser.parse(Array(event.body.utf8))
+                if case .string(let account)? = body["account"], case .string(let quantity)? = body["quantity"] {
+                    sharded.addADL(account: account, quantity: FixedDecimal(quantity))
+                }
+            }
+        }
+        // One node, the same commands.
+        var document = genesis
+        if case .object(var members) = document {
+            members.append((key: "commands", value: .array(try (Self.openingCommands + Self.crashCommands).map { try JSONParser.parse(Array($0.utf8)) })))
+            document = .object(members)
+        }
+        let scenario = try Scenario.decode(document)
+        var engine = try scenario.makeEngine()
+        var single = Books()
+        var fundDraws = 0
+        for command in scenario.commands {
+            for event in engine.apply(command) {
+                if event.kind == .autoDeleveraged { single.addADL(account: event.account, quantity: event.decimal("quantity")) }
+                if event.kind == .insuranceFundDraw { fundDraws += 1 }
+            }
+        }
+        single.add(engine.state)
+        print("shards: single node \(single)")
+        print("shards: 2 shards    \(sharded)")
+        #expect(fundDraws > 0, "the crash draws on the insurance fund")
+        #expect(!single.adl.isEmpty, "the crash deleverages")
+        #expect(sharded == single, "per asset the shards together hold what one node holds")
+    }
 }
+

@@ -25,7 +25,7 @@ enum OpenAPIDocument {
         return Array(Set(matching.flatMap(\.methods))).sorted()
     }
 
-    static let paths = ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts", "/v1/accounts/{id}", "/v1/commands", "/v1/orders/check", "/v1/evaluate", "/v1/events",
+    static let paths = ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/accounts", "/v1/accounts/{id}", "/v1/accounts/{id}/greeks", "/v1/commands", "/v1/orders/check", "/v1/evaluate", "/v1/events",
                         "/v1/insurance-fund", "/v1/risk", "/v1/stream", "/v1/reserves/root", "/v1/reserves/proofs/{id}", "/v1/webhooks",
                         "/v1/webhooks/deliveries", "/v1/webhooks/deliveries/{id}/retry"]
 

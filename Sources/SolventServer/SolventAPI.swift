@@ -101,6 +101,14 @@ public enum SolventAPI {
             return json(view.json)
         }
 
+        router.get("/v1/accounts/:id/greeks") { request, context -> Response in  // docs/options.md "Greeks"
+            let principal = try await authenticate(context, limiter)
+            let id = try accountParameter(context)
+            try authorize(principal, .readAccount, account: id)
+            guard let greeks = await engine.greeks(id) else { throw APIError(.notFound, field: "id", reason: "unknown account \"\(id)\"") }
+            return json(greeks.json)
+        }
+
         router.post("/v1/commands") { request, context -> Response in
             let principal = try await authenticate(context, limiter)
             let key = try idempotencyKey(request)

@@ -33,6 +33,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .long, help: "After each command is durable, print {\"type\":\"ack\",\"sequence\":N} (for crash tests and feeders).")
     var ack = false
 
+    @Flag(name: .long, help: "After the summary, print each account's greeks (delta, gamma, vega per vol point, theta per day; docs/options.md) as {\"type\":\"greeks\",...} lines.")
+    var greeks = false
+
     func run() throws {
         let bytes: [UInt8]
         do { bytes = try ProcessIO.readInput(scenario) } catch { ProcessIO.fail("\(error)", status: 2) }
@@ -73,5 +76,12 @@ struct SimulateCommand: ParsableCommand {
         }
         if data != nil || postgres != nil { try journaled.snapshot() }  // a snapshot on shutdown
         ProcessIO.writeStdout(journaled.engine.summaryJSON() + "\n")
+        if greeks {
+            let engine = journaled.engine
+            for record in engine.state.accounts where !record.account.positions.isEmpty {
+                guard let view = engine.greeks(of: record.account.id) else { continue }
+                ProcessIO.writeStdout("{\"type\":\"greeks\"," + view.json.dropFirst() + "\n")
+            }
+        }
     }
 }

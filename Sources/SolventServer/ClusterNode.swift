@@ -211,7 +211,7 @@ public final class ClusterNode: Service, Sendable {
                 let step = try await engine.follow(journal, limit: 1000, hashEvery: 0)
                 if step.applied == 0 { break }
             }
-            let head = try journal.head()
+            let head = try await engine.journalHead(journal)
             let applied = await engine.journalSequence
             guard applied == head else { throw JournalError("caught up to \(applied) but the journal's head is \(head)") }
             journal.fence = .leader(lease: lease.name, holder: settings.nodeID, epoch: epoch)
@@ -262,7 +262,7 @@ public final class ClusterNode: Service, Sendable {
                 }
                 if step.applied == 0 { break }
             }
-            let head = try journal.head()
+            let head = try await engine.journalHead(journal)
             let applied = await engine.journalSequence
             let now = ContinuousClock.now
             let lag: Duration = behindSince.withLock { since in
@@ -274,19 +274,19 @@ public final class ClusterNode: Service, Sendable {
                 $0.head = head
                 $0.lagMilliseconds = Int64(lag / .milliseconds(1))
             }
-            try verifyHashes()
+            try await verifyHashes()
         } catch {
             logger.warning("cluster: catching up failed: \(error)")
         }
     }
 
     /// Compares this standby's state hashes with the leader's snapshots at the same sequences.
-    private func verifyHashes() throws {
+    private func verifyHashes() async throws {
         let verified = status.verified
         let own = ownHashes.withLock { $0 }
         guard let newest = own.keys.max(), newest > verified else { return }
         var last = verified
-        for (sequence, hash) in try journal.snapshotHashes(after: verified) where sequence <= newest {
+        for (sequence, hash) in try await engine.snapshotHashes(journal, after: verified) where sequence <= newest {
             guard let mine = own[sequence] else { continue }
             if mine != hash {
                 state.withLock { $0.divergences += 1 }

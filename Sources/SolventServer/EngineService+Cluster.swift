@@ -58,6 +58,17 @@ extension EngineService {
 }
 
 extension EngineService {
+    /// The journal's last sequence, read on the engine's thread: the journal's PostgreSQL round
+    /// trip blocks that thread (as every journal call does), never a cooperative one.
+    func journalHead(_ journal: PostgresJournal) throws -> Int64 { try journal.head() }
+
+    /// The state hashes of the journal's snapshots after `sequence`, read on the engine's thread.
+    func snapshotHashes(_ journal: PostgresJournal, after sequence: Int64) throws -> [(sequence: Int64, stateHash: String)] {
+        try journal.snapshotHashes(after: sequence)
+    }
+}
+
+extension EngineService {
     /// False while a refused cluster append left the engine ahead of its journal (no snapshot then).
     public var isClean: Bool { !needsRebuild }
 }

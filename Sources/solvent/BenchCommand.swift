@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
             \(exitCodes)
             """,
-        subcommands: [Rescan.self, Tick.self, Pretrade.self, Apply.self, Journal.self, Snapshot.self])
+        subcommands: [Rescan.self, Tick.self, Pretrade.self, Apply.self, Journal.self, Snapshot.self, BatchUndo.self])
 
     static func output(_ result: BenchResult, _ output: OutputOptions) {
         var writer = JSONWriter()
@@ -116,6 +116,23 @@ struct BenchCommand: ParsableCommand {
             BenchCommand.positive(accounts, "--accounts")
             BenchCommand.positive(commands, "--commands")
             BenchCommand.output(EngineBenchmarks.apply(accounts: accounts, commands: commands, progress: BenchCommand.progress("apply")), output)
+        }
+    }
+
+    struct BatchUndo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "batch-undo",
+            abstract: "A cluster node's cost of keeping the engine as before each batch: {plain_us_p50, kept_us_p50, copy_us_p50, kept_us_max}.",
+            discussion: BenchCommand.exitCodes)
+        @Option(name: .long, help: "Accounts in the book.") var accounts: Int
+        @Option(name: .long, help: "One-deposit batches timed each way (default 200).") var batches = 200
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            BenchCommand.positive(accounts, "--accounts")
+            BenchCommand.positive(batches, "--batches")
+            guard batches <= 1_000_000 else { ProcessIO.fail("--batches: at most 1000000", status: 2) }
+            BenchCommand.output(EngineBenchmarks.batchUndo(accounts: accounts, batches: batches, progress: BenchCommand.progress("batch-undo")), output)
         }
     }
 

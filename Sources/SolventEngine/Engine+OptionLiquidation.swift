@@ -22,9 +22,12 @@ public import SolventRisk
 ///   (the mark: these positions have no bankruptcy price) when the backstop is on, else at the
 ///   band's edge — plus the liquidation fee (`liquidation_fee_rate` × the step's notional at
 ///   the mark); floored at 10⁻⁸ so a free step ranks by its cut.
-/// - **Order**: the largest `cut / cost` first, compared exactly (`cut₁·cost₂` against
-///   `cut₂·cost₁`, full-width products — no rounding); ties: short options first, then the
-///   larger cut (the largest contributor), then the lower instrument index. Only steps that cut
+/// - **Order**: among the *material* steps — a cut of at least a tenth of the largest cut on
+///   offer (a near-worthless short option closed for almost nothing would otherwise go first
+///   and spend steps without bringing the pool back) — the largest `cut / cost` first, compared
+///   exactly (`cut₁·cost₂` against `cut₂·cost₁`, full-width products — no rounding); ties: short
+///   options first, then the larger cut (the largest contributor), then the lower instrument
+///   index; the other steps after them in the same order. Only steps that cut
 ///   risk (cut > 0) are taken while the pool has equity; a bankrupt pool closes everything in
 ///   this order. The first candidate that can trade (instrument not paused, book depth within
 ///   the band on its side or the backstop on, room under the notional cap) takes the step.
@@ -65,6 +68,8 @@ extension Engine {
     }
 
     static let riskQuantum = 8
+    /// A step is material when its cut is at least this fraction of the largest cut available.
+    static let materialFraction = FixedDecimal("0.1")!
     static let minimumStepCost = FixedDecimal("0.00000001")!
     /// The linear path's quantity lot (10⁻⁸ contracts).
     static let linearLot = FixedDecimal("0.00000001")!
@@ -106,7 +111,13 @@ extension Engine {
                                                isShortOption: isOption(i) && position.quantity.isNegative,
                                                canTrade: canLiquidate(i, quantity: quantity, mark: mark, depth: depth), hasDepth: depth))
         }
-        return steps.sorted(by: Self.ranksBefore)
+        // Material steps first: a cut below a tenth of the largest one would spend a step (and
+        // the command's step budget) without bringing the pool back, however cheap it is.
+        let largest = steps.map(\.riskCut).max() ?? .zero
+        let threshold = largest.isPositive ? largest * Self.materialFraction : .zero
+        let material = steps.filter { $0.riskCut.isPositive && $0.riskCut >= threshold }
+        let rest = steps.filter { !($0.riskCut.isPositive && $0.riskCut >= threshold) }
+        return material.sorted(by: Self.ranksBefore) + rest.sorted(by: Self.ranksBefore)
     }
 
     /// The order of steps: larger `cut / cost` (exact: `cut₁·cost₂ > cut₂·cost₁`, costs > 0),

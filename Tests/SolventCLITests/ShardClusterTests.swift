@@ -285,6 +285,18 @@ import Testing
     /// side and socialized losses, and each account's ADL'd quantity, equal a single-node run of
     /// the same commands.
     @Test(.enabled(if: enabled), .timeLimit(.minutes(2))) func moneyConservedAcrossShards() async throws {
+        try await crashThroughShards(killFundLeader: false)
+    }
+
+    /// The same with a standby for the fund shard: its leader is killed (-9) as soon as the crash
+    /// was acknowledged (usually with the crash's messages still to deliver: printed); the standby takes over,
+    /// continues delivery from the cursors in PostgreSQL (a message journaled twice is a duplicate
+    /// of its key), and the books still equal the single node's.
+    @Test(.enabled(if: enabled), .timeLimit(.minutes(2))) func fundShardTakeoverKeepsDelivering() async throws {
+        try await crashThroughShards(killFundLeader: true)
+    }
+
+    func crashThroughShards(killFundLeader: Bool) async throws {
         let url = try #require(ClusterTests.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
         let genesis = try Self.crashGenesis()
         let genesisPath = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-shard-genesis-\(UUID().uuidString).json").path
@@ -300,7 +312,11 @@ import Testing
         for node in [s0, s1] {
             #expect(await ClusterTests.wait(node, seconds: 10) { $0["role"] == .string("leader") } != nil)
         }
-        #expect(await ClusterTests.wait(s0, seconds: 10) { document in
+        let standby = killFundLeader ? try group.start("c0b", shard: 0, genesis: genesisPath) : nil
+        if let standby {
+            #expect(await ClusterTests.wait(standby, seconds: 10) { $0["role"] == .string("standby") && $0["leader_id"] == .string("c0") } != nil)
+        }
+        #expect(await ClusterTests.wait(s1, seconds: 10) { document in
             guard case .array(let shards)? = document["shards"] else { return false }
             return shards.count == 2 && shards.allSatisfy { $0["leader_id"] != .null }
         } != nil, "both shards' leaders are known")
@@ -311,8 +327,15 @@ import Testing
         let before = try await Self.drain(url: url, schema: group.schema, shards: 2, seconds: 20)
         #expect(before != nil, "the rankings were delivered before the crash")
         for (n, command) in Self.crashCommands.enumerated() {
-            let answer = await Self.send([s1, s0][n % 2], body: command, key: "x-\(n)", apiKey: apiKey)
+            let answer = await Self.send([s1, s0][n % 2], body: command, key: "x-\(n)", apiKey: apiKey)  // fanned out to both shards
             #expect(answer.status == 200, "crash command \(n): \(String(describing: answer.body))")
+        }
+        if let standby {
+            kill(s0.process.processIdentifier, SIGKILL)
+            s0.process.waitUntilExit()
+            let atKill = try Self.outbox(url: url, schema: group.schema, shards: 2)
+            print("shards: at the fund leader's kill, \(atKill.undelivered) of \(atKill.messages) messages were not journaled in their receiver yet")
+            #expect(await ClusterTests.wait(standby, seconds: 10) { $0["role"] == .string("leader") } != nil, "the fund shard's standby took over")
         }
         let messages = try #require(try await Self.drain(url: url, schema: group.schema, shards: 2, seconds: 30), "the outbox drains")
         #expect(messages > (before ?? 0), "the crash sent cross-shard messages (fund draws, ADL, socialized charges)")

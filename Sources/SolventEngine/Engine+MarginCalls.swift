@@ -53,7 +53,12 @@ extension Engine {
         func atLeast(_ ratio: FixedDecimal) -> Bool { FixedDecimal.compareProducts(mm, .one, equity, ratio) >= 0 }
         func report(_ kind: EventKind, _ extra: [(String, EventValue)]) {
             guard shouldEmit else { return }
-            let fields = [("pool", EventValue.text(poolName(key)))] + explanation(a, key, pool, evaluation) + extra
+            // One array, sized once (no concatenated temporaries per event).
+            var fields: [(String, EventValue)] = []
+            fields.reserveCapacity(9 + extra.count)
+            fields.append(("pool", .text(poolName(key))))
+            appendExplanation(to: &fields, a, key, pool, evaluation)
+            fields.append(contentsOf: extra)
             emit(kind, account: a, fields)
         }
         func openCall() -> ProcedureState {
@@ -117,9 +122,17 @@ extension Engine {
     /// Everything an account holder needs to recompute a transition: equity, MM, ratio,
     /// the thresholds, and per position its MM, mark and the mark's source time.
     func explanation(_ a: Int, _ key: PoolKey, _ pool: PoolEvaluation, _ evaluation: AccountEvaluation) -> [(String, EventValue)] {
+        var fields: [(String, EventValue)] = []
+        appendExplanation(to: &fields, a, key, pool, evaluation)
+        return fields
+    }
+
+    /// Appends `explanation(a, key, pool, evaluation)` to `fields` in place (the event path).
+    func appendExplanation(to fields: inout [(String, EventValue)], _ a: Int, _ key: PoolKey, _ pool: PoolEvaluation, _ evaluation: AccountEvaluation) {
         let policy = state.parameters.policy
         let record = state.accounts[a]
         var positions: [[(String, EventValue)]] = []
+        positions.reserveCapacity(record.account.positions.count)
         for (k, position) in record.account.positions.enumerated() where record.pool(of: position.instrument) == key {
             let i = position.instrument
             positions.append([("symbol", .text(state.market.instruments[i].symbol)), ("quantity", .decimal(position.quantity)),
@@ -128,9 +141,13 @@ extension Engine {
                               ("maintenance_margin", .decimal(evaluation.positions[k].maintenanceMargin)),
                               ("unrealized_pnl", .decimal(evaluation.positions[k].unrealizedPnl))])
         }
-        return [("equity", .decimal(pool.equity)), ("maintenance_margin", .decimal(pool.maintenanceMargin)),
-                ("margin_ratio", .optionalDecimal(pool.marginRatio)), ("status", .text(pool.status.name)),
-                ("warning_ratio", .decimal(policy.warningRatio)), ("call_ratio", .decimal(policy.callRatio)),
-                ("restore_ratio", .decimal(policy.restoreRatio)), ("positions", .list(positions))]
+        fields.append(("equity", .decimal(pool.equity)))
+        fields.append(("maintenance_margin", .decimal(pool.maintenanceMargin)))
+        fields.append(("margin_ratio", .optionalDecimal(pool.marginRatio)))
+        fields.append(("status", .text(pool.status.name)))
+        fields.append(("warning_ratio", .decimal(policy.warningRatio)))
+        fields.append(("call_ratio", .decimal(policy.callRatio)))
+        fields.append(("restore_ratio", .decimal(policy.restoreRatio)))
+        fields.append(("positions", .list(positions)))
     }
 }

@@ -16,12 +16,26 @@ extension Engine {
         // are re-ranked, accounts new to the backlog are ranked, the rest keep their rank.
         // A max-heap with versioned entries gives that order in O(log n) a step instead of a
         // scan of the whole backlog (the same order as `worst` over the backlog each step).
-        var heap = Heap<RankedAccount>()
         var version: [Int: Int] = [:]
         var cache: [Int: Severity] = [:]
         /// Accounts with a current (not stale, not yet popped) entry in the heap.
         var inHeap = Set<Int>()
         var waiting = Set<Int>()
+        // The backlog ranked in one pass: one severity per account, the heap built in O(n)
+        // (the order is total, ties by index, so it pops as n single inserts would).
+        var initial: [RankedAccount] = []
+        initial.reserveCapacity(state.backlog.count)
+        version.reserveCapacity(state.backlog.count)
+        cache.reserveCapacity(state.backlog.count)
+        inHeap.reserveCapacity(state.backlog.count)
+        for a in state.backlog {
+            let severity = self.severity(a)
+            cache[a] = severity
+            version[a] = 1
+            inHeap.insert(a)
+            initial.append(RankedAccount(index: a, severity: severity, version: 1))
+        }
+        var heap = Heap(initial)
         func rank(_ a: Int) {
             let severity = cache[a] ?? self.severity(a)
             cache[a] = severity
@@ -30,7 +44,6 @@ extension Engine {
             inHeap.insert(a)
             heap.insert(RankedAccount(index: a, severity: severity, version: next))
         }
-        for a in state.backlog { rank(a) }
         backlogDecisions = []
         defer { backlogDecisions = nil }
         var steps = 0

@@ -226,3 +226,50 @@ struct ShardStep {
     var bankruptcyPrice: FixedDecimal
     var fills: [BookLevel]
 }
+
+extension Engine {
+    /// The shard state in the canonical state (`canonicalState`): configuration, message counter,
+    /// applied message numbers by sender, per-asset transfers and memos, received and sent rankings.
+    func writeShard(_ shard: ShardState, into w: inout JSONWriter) {
+        w.key("shard"); w.beginArray()
+        w.integer(Int64(shard.configuration.index)); w.integer(Int64(shard.configuration.count)); w.integer(shard.messagesSent)
+        w.string("delivered")
+        for (from, d) in shard.delivered.sorted(by: { $0.key < $1.key }) {
+            w.integer(Int64(from)); w.integer(d.through); w.integer(Int64(d.beyond.count))
+            for n in d.beyond.sorted() { w.integer(n) }
+        }
+        w.string("assets")
+        for a in shard.transfers.indices {
+            w.decimal(shard.transfers[a]); w.decimal(shard.fundReceivable[a]); w.decimal(shard.adlCovered[a]); w.decimal(shard.badDebt[a])
+        }
+        func write(_ list: [AdlCandidate]) {
+            w.integer(Int64(list.count))
+            for c in list { w.string(c.account); w.decimal(c.quantity); w.decimal(c.score); w.decimal(c.profit); w.string(c.settle) }
+        }
+        w.string("candidates")
+        for (symbol, byShard) in shard.candidates.sorted(by: { $0.key < $1.key }) {
+            for (from, list) in byShard.sorted(by: { $0.key < $1.key }) { w.string(symbol); w.integer(Int64(from)); write(list) }
+        }
+        w.string("sent")
+        for (symbol, list) in shard.sentCandidates.sorted(by: { $0.key < $1.key }) { w.string(symbol); write(list) }
+        w.endArray()
+    }
+
+    /// The shard state's invariants (Engine+Invariants.swift): a valid configuration, one entry per
+    /// asset, applied message numbers above their contiguous prefix, and only the fund shard
+    /// holding received rankings.
+    func shardViolation() -> String? {
+        guard let shard = state.shardStorage else { return nil }
+        if let problem = shard.configuration.problem() { return "shard configuration: \(problem.field) \(problem.reason)" }
+        let n = state.market.assets.count
+        if shard.transfers.count != n || shard.fundReceivable.count != n || shard.adlCovered.count != n || shard.badDebt.count != n {
+            return "shard state keeps \(shard.transfers.count) assets, the market has \(n)"
+        }
+        for (from, d) in shard.delivered {
+            if from == shard.configuration.index || from < 0 || from >= shard.configuration.count { return "messages applied from shard \(from)" }
+            if d.through < 0 || d.beyond.contains(where: { $0 <= d.through + 1 }) { return "applied messages from shard \(from) are not compact" }
+        }
+        if !shard.configuration.isFundShard && !shard.candidates.isEmpty { return "shard \(shard.configuration.index) holds ADL rankings" }
+        return nil
+    }
+}

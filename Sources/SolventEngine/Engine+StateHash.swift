@@ -133,6 +133,7 @@ extension Engine {
             }
             w.endArray()
         }
+        if let shard = s.shardStorage { writeShard(shard, into: &w) }  // Engine+Shards.swift: absent in a 1-of-1 engine
         w.endObject()
         return w.bytes
     }

@@ -89,10 +89,10 @@ public struct Engine: Sendable {
         applyDueParameterChanges(&touched)
         refreshBreakers()
         reevaluate(touched)
-        drainLiquidations()
         if isSharded, case .markPrice(let symbol, _, _) = timed.command, let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) {
-            sendAdlCandidates(i)  // a non-fund shard's ranking after a mark (Engine+Shards.swift)
+            sendAdlCandidates(i)  // a non-fund shard's ranking at the new mark, before its liquidations (Engine+Shards.swift)
         }
+        drainLiquidations()
         checkInvariantsInDebug()  // debug and test builds only (Engine+Invariants.swift)
         return events
     }

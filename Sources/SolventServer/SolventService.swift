@@ -65,7 +65,10 @@ public struct SolventService: Sendable {
         if let clusterSettings {
             // A cluster's subscriptions and outbox are the group's (docs/cluster.md "Webhooks in a cluster"):
             // every node has a dispatcher, only the leader runs its rounds.
-            webhooks = WebhookDispatcher(outbox: try PostgresWebhookOutbox(url: clusterSettings.postgres, schema: clusterSettings.schema,
+            // A shard's outbox follows its own journal; subscriptions are the whole group's.
+            webhooks = WebhookDispatcher(outbox: try PostgresWebhookOutbox(url: clusterSettings.postgres, schema: clusterSettings.journalSchema,
+                                                                           subscriptionsSchema: clusterSettings.schema,
+                                                                           shard: clusterSettings.shards > 1 ? clusterSettings.shard : nil,
                                                                            subscriptions: configuration.webhooks),
                                          subscriptions: [], policy: configuration.webhookRetry, logger: logger)
         } else {

@@ -75,6 +75,28 @@ import Testing
         await b.close()
     }
 
+    /// Two shards' outboxes (each beside its own journal) share the group's subscriptions; their
+    /// event ids name the shard and their delivery ids never meet, so a receiver's de-duplication
+    /// never drops another shard's delivery.
+    @Test(.enabled(if: enabled)) func shardsShareSubscriptionsNotIds() async throws {
+        let url = try #require(Self.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+        let base = "webhooks_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        defer { for schema in [base, base + "_s0", base + "_s1"] { try? PostgresJournal(url: url, schema: schema).destroy() } }
+        let s0 = try PostgresWebhookOutbox(url: url, schema: base + "_s0", subscriptionsSchema: base, shard: 0, subscriptions: [Self.desk])
+        let s1 = try PostgresWebhookOutbox(url: url, schema: base + "_s1", subscriptionsSchema: base, shard: 1, subscriptions: [])
+        #expect(try await s0.cursor() == 0)
+        #expect(try await s1.subscriptions() == [Self.desk], "shard 1 sees the subscription a shard 0 node configured")
+        let event = StoredEvent(sequence: 5, command: 3, time: 0, kind: "deposited", account: "a", body: #"{"type":"deposited","seq":5,"time":0,"account":"a"}"#)
+        #expect(try await s0.enqueue(results: [(3, [event])], subscriptions: [Self.desk], now: 0) == 1)
+        #expect(try await s1.enqueue(results: [(3, [event])], subscriptions: [Self.desk], now: 0) == 1, "the same sequence in another shard is another event")
+        let d0 = try #require(try await s0.list(status: nil, after: 0, limit: 10).first)
+        let d1 = try #require(try await s1.list(status: nil, after: 0, limit: 10).first)
+        #expect(d0.eventID == "evt_s0_5" && d1.eventID == "evt_s1_5")
+        #expect(d0.id == 1 && d1.id == 1_000_000_000_001)
+        await s0.close()
+        await s1.close()
+    }
+
     /// Dead letters in the group's outbox: retried through the store, from any node.
     @Test(.enabled(if: enabled)) func deadLettersAndRetry() async throws {
         let url = try #require(Self.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")

@@ -122,8 +122,13 @@ public actor PostgresShardDirectory {
 
     // MARK: - Delivery cursors and outbox messages
 
+    /// Schemas whose cursor table this directory created (or found): not asked again.
+    private var cursorTables: Set<String> = []
+
     private func ensureCursorTable(_ s: String) async throws {
+        guard !cursorTables.contains(s) else { return }
         _ = try await run("CREATE TABLE IF NOT EXISTS \(s).delivery_cursor (receiver INTEGER PRIMARY KEY, event_sequence BIGINT NOT NULL)")
+        cursorTables.insert(s)
     }
 
     /// The last event sequence of shard `sender`'s event store that shard `receiver` has journaled
@@ -131,7 +136,9 @@ public actor PostgresShardDirectory {
     /// does not exist yet.
     public func cursor(sender: Int, receiver: Int) async throws -> Int64? {
         let s = schema(ofShard: sender)
-        guard try await run("SELECT to_regclass('\(s).event') IS NOT NULL AS ready").first?.column("ready")?.bool ?? false else { return nil }
+        if !cursorTables.contains(s) {
+            guard try await run("SELECT to_regclass('\(s).event') IS NOT NULL AS ready").first?.column("ready")?.bool ?? false else { return nil }
+        }
         try await ensureCursorTable(s)
         return try await run("SELECT event_sequence FROM \(s).delivery_cursor WHERE receiver = $1", [PostgresData(int64: Int64(receiver))])
             .first?.column("event_sequence")?.int64 ?? 0

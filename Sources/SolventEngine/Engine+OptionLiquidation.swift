@@ -245,8 +245,19 @@ extension Engine {
                deltaHedge(a, record, pool, option: thin.instrument) {
                 return true
             }
-            // Nothing can trade: the best step reports why (paused: silently, as linear steps).
-            guard state.breakers[first.instrument].pausedReasons.isEmpty, let mark = state.market.marks[first.instrument] else { return false }
+            // Nothing can trade: the best step reports why, as a linear step does — paused:
+            // silently; the notional cap used up: `liquidation_throttled` once per interval; no
+            // liquidity: the executor's `liquidation_throttled` (it finds nothing to take).
+            let i = first.instrument
+            guard state.breakers[i].pausedReasons.isEmpty, let mark = state.market.marks[i] else { return false }
+            if let cap = state.parameters.liquidationNotionalCap, !(cap - state.breakers[i].capUsed).isPositive {
+                if !state.breakers[i].throttleReported {
+                    state.breakers[i].throttleReported = true
+                    emit(.liquidationThrottled, [("symbol", .text(state.market.instruments[i].symbol)), ("cap", .decimal(cap)),
+                                                 ("backlog", .integer(Int64(state.backlog.count)))])
+                }
+                return false
+            }
             return execute(a, first.position, quantity: first.quantity, bankruptcy: nil, mark: mark)
         }
         let mark = state.market.marks[chosen.instrument]!

@@ -35,9 +35,29 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
     public mutating func optionalDecimal(_ value: FixedDecimal?) { if let value { decimal(value) } else { null() } }
-    public mutating func integer<T: BinaryInteger>(_ value: T) { separator(); bytes.append(contentsOf: Array(String(value).utf8)) }
-    public mutating func bool(_ value: Bool) { separator(); bytes.append(contentsOf: Array((value ? "true" : "false").utf8)) }
-    public mutating func null() { separator(); bytes.append(contentsOf: Array("null".utf8)) }
+    public mutating func integer<T: BinaryInteger>(_ value: T) {
+        separator()
+        // Digits written in place (no String per integer: the state hash writes millions); the
+        // same text as `String(value)`, which wider types still use.
+        guard let v = Int64(exactly: value) else { bytes.append(contentsOf: String(value).utf8); return }
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = v.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 20 digits at most, 8 per word
+        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+            var k = 0
+            repeat {
+                buffer[k] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+                k += 1
+            } while magnitude > 0
+            return k
+        }
+        withUnsafeBytes(of: &digits) { buffer in
+            for k in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[k]) }
+        }
+    }
+    public mutating func bool(_ value: Bool) { separator(); bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+    public mutating func null() { separator(); bytes.append(contentsOf: "null".utf8) }
 
     /// Writes `"name": "decimal"`.
     public mutating func member(_ name: String, _ value: FixedDecimal) { key(name); decimal(value) }

@@ -51,117 +51,168 @@ extension BinaryEncodingCore {
         if let id = keyIDs[name] { accountKeyIDs[f.rawValue] = id }
     }
 
-    @inline(__always) func writeDecimal(_ value: FixedDecimal) {
-        write128(Tag.decimal, UInt64(truncatingIfNeeded: value.raw), UInt64(truncatingIfNeeded: value.raw >> 64))
+    /// Writes `record` as the synthesized conformances would (see the type's documentation).
+    func writeAccount(_ record: EngineAccount) {
+        // Into a local buffer: appending to the class's `bytes` costs an exclusivity check each.
+        var s = BinaryAccountSink(out: [], ids: accountKeyIDs, core: self)
+        swap(&s.out, &bytes)
+        defer { swap(&s.out, &bytes) }
+        let account = record.account
+        s.out.append(BinaryStateCoding.Tag.keyed)
+        s.field(.account)
+        s.out.append(BinaryStateCoding.Tag.keyed)
+        s.field(.id); s.string(account.id)
+        s.field(.settle); s.signed(Int64(account.settle))
+        s.field(.collateral)
+        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        for c in account.collateral {
+            s.out.append(BinaryStateCoding.Tag.keyed)
+            s.field(.asset); s.signed(Int64(c.asset))
+            s.field(.amount); s.decimal(c.amount)
+            s.out.append(BinaryStateCoding.Tag.end)
+        }
+        s.out.append(BinaryStateCoding.Tag.end)
+        s.field(.positions)
+        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        for p in account.positions {
+            s.out.append(BinaryStateCoding.Tag.keyed)
+            s.field(.instrument); s.signed(Int64(p.instrument))
+            s.field(.quantity); s.decimal(p.quantity)
+            s.field(.entryPrice); s.decimal(p.entryPrice)
+            s.field(.leverage)
+            if let leverage = p.leverage { s.decimal(leverage) } else { s.out.append(BinaryStateCoding.Tag.null) }
+            s.field(.marginMode)
+            switch p.marginMode {
+            case .cross: s.bareCase(.cross)
+            case .isolated(let margin):
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.isolated)
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.margin); s.decimal(margin)
+                s.out.append(BinaryStateCoding.Tag.end)
+                s.out.append(BinaryStateCoding.Tag.end)
+            }
+            s.out.append(BinaryStateCoding.Tag.end)
+        }
+        s.out.append(BinaryStateCoding.Tag.end)
+        s.out.append(BinaryStateCoding.Tag.end)  // account
+        s.field(.leverage)
+        s.out.append(BinaryStateCoding.Tag.keyed)
+        for (i, l) in record.leverage {
+            s.varint(2)
+            s.varint(UInt64(bitPattern: (Int64(i) << 1) ^ (Int64(i) >> 63)))
+            s.decimal(l)
+        }
+        s.out.append(BinaryStateCoding.Tag.end)
+        s.field(.isolated)
+        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        for i in record.isolated { s.signed(Int64(i)) }
+        s.out.append(BinaryStateCoding.Tag.end)
+        s.field(.orders)
+        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        for o in record.orders { s.string(o) }
+        s.out.append(BinaryStateCoding.Tag.end)
+        s.field(.procedures)
+        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        for (key, state) in record.procedures {
+            switch key {
+            case .cross: s.bareCase(.cross)
+            case .isolated(let i):
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.isolated)
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.instrument); s.signed(Int64(i))
+                s.out.append(BinaryStateCoding.Tag.end)
+                s.out.append(BinaryStateCoding.Tag.end)
+            }
+            switch state {
+            case .normal: s.bareCase(.normal)
+            case .warning: s.bareCase(.warning)
+            case .called(let deadline, let amount):
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.called)
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.deadline); s.signed(deadline)
+                s.field(.amount); s.decimal(amount)
+                s.out.append(BinaryStateCoding.Tag.end)
+                s.out.append(BinaryStateCoding.Tag.end)
+            case .liquidating(let untilCured):
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.liquidating)
+                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.field(.untilCured); s.out.append(untilCured ? Tag.trueValue : Tag.falseValue)
+                s.out.append(BinaryStateCoding.Tag.end)
+                s.out.append(BinaryStateCoding.Tag.end)
+            }
+        }
+        s.out.append(BinaryStateCoding.Tag.end)
+        s.field(.socializedLoss); s.decimal(record.socializedLoss)
+        s.field(.badDebt); s.decimal(record.badDebt)
+        s.field(.writtenOff); s.decimal(record.writtenOff)
+        s.field(.indexVersion); s.signed(record.snapshotIndexVersion)
+        s.field(.mode)
+        if let mode = record.mode { s.string(mode.rawValue) } else { s.out.append(BinaryStateCoding.Tag.null) }
+        s.out.append(BinaryStateCoding.Tag.end)
+    }
+}
+
+/// The bytes of one account being written, outside the coder's class (see `writeAccount`).
+struct BinaryAccountSink {
+    typealias Tag = BinaryStateCoding.Tag
+    var out: [UInt8]
+    /// The coder's `accountKeyIDs`, refreshed when a field name is interned.
+    var ids: [Int]
+    let core: BinaryEncodingCore
+
+    @inline(__always) mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    /// Field `f`'s key; a name not yet interned goes through the coder's `writeField`.
+    @inline(__always) mutating func field(_ f: BinaryAccountField) {
+        let id = ids[f.rawValue]
+        if id >= 0 {
+            varint(UInt64(id) << 2)
+            return
+        }
+        swap(&out, &core.bytes)
+        core.writeField(f)
+        swap(&out, &core.bytes)
+        ids = core.accountKeyIDs
+    }
+
+    @inline(__always) mutating func signed(_ value: Int64) {
+        out.append(Tag.signed)
+        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    @inline(__always) mutating func decimal(_ value: FixedDecimal) {
+        out.append(Tag.decimal)
+        withUnsafeBytes(of: UInt64(truncatingIfNeeded: value.raw).littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(truncatingIfNeeded: value.raw >> 64).littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    mutating func string(_ value: String) {
+        out.append(Tag.string)
+        var value = value
+        value.withUTF8 { utf8 in
+            varint(UInt64(utf8.count))
+            out.append(contentsOf: utf8)
+        }
     }
 
     /// A one-case keyed container with no associated values: `{name: {}}`.
-    @inline(__always) func writeBareCase(_ f: BinaryAccountField) {
-        bytes.append(Tag.keyed)
-        writeField(f)
-        bytes.append(Tag.keyed)
-        bytes.append(Tag.end)
-        bytes.append(Tag.end)
-    }
-
-    /// Writes `record` as the synthesized conformances would (see the type's documentation).
-    func writeAccount(_ record: EngineAccount) {
-        let account = record.account
-        bytes.append(Tag.keyed)
-        writeField(.account)
-        bytes.append(Tag.keyed)
-        writeField(.id); writeString(account.id)
-        writeField(.settle); writeSigned(Int64(account.settle))
-        writeField(.collateral)
-        bytes.append(Tag.unkeyed)
-        for c in account.collateral {
-            bytes.append(Tag.keyed)
-            writeField(.asset); writeSigned(Int64(c.asset))
-            writeField(.amount); writeDecimal(c.amount)
-            bytes.append(Tag.end)
-        }
-        bytes.append(Tag.end)
-        writeField(.positions)
-        bytes.append(Tag.unkeyed)
-        for p in account.positions {
-            bytes.append(Tag.keyed)
-            writeField(.instrument); writeSigned(Int64(p.instrument))
-            writeField(.quantity); writeDecimal(p.quantity)
-            writeField(.entryPrice); writeDecimal(p.entryPrice)
-            writeField(.leverage)
-            if let leverage = p.leverage { writeDecimal(leverage) } else { bytes.append(Tag.null) }
-            writeField(.marginMode)
-            switch p.marginMode {
-            case .cross: writeBareCase(.cross)
-            case .isolated(let margin):
-                bytes.append(Tag.keyed)
-                writeField(.isolated)
-                bytes.append(Tag.keyed)
-                writeField(.margin); writeDecimal(margin)
-                bytes.append(Tag.end)
-                bytes.append(Tag.end)
-            }
-            bytes.append(Tag.end)
-        }
-        bytes.append(Tag.end)
-        bytes.append(Tag.end)  // account
-        writeField(.leverage)
-        bytes.append(Tag.keyed)
-        for (i, l) in record.leverage {
-            writeVarint(2)
-            writeVarint(UInt64(bitPattern: (Int64(i) << 1) ^ (Int64(i) >> 63)))
-            writeDecimal(l)
-        }
-        bytes.append(Tag.end)
-        writeField(.isolated)
-        bytes.append(Tag.unkeyed)
-        for i in record.isolated { writeSigned(Int64(i)) }
-        bytes.append(Tag.end)
-        writeField(.orders)
-        bytes.append(Tag.unkeyed)
-        for o in record.orders { writeString(o) }
-        bytes.append(Tag.end)
-        writeField(.procedures)
-        bytes.append(Tag.unkeyed)
-        for (key, state) in record.procedures {
-            switch key {
-            case .cross: writeBareCase(.cross)
-            case .isolated(let i):
-                bytes.append(Tag.keyed)
-                writeField(.isolated)
-                bytes.append(Tag.keyed)
-                writeField(.instrument); writeSigned(Int64(i))
-                bytes.append(Tag.end)
-                bytes.append(Tag.end)
-            }
-            switch state {
-            case .normal: writeBareCase(.normal)
-            case .warning: writeBareCase(.warning)
-            case .called(let deadline, let amount):
-                bytes.append(Tag.keyed)
-                writeField(.called)
-                bytes.append(Tag.keyed)
-                writeField(.deadline); writeSigned(deadline)
-                writeField(.amount); writeDecimal(amount)
-                bytes.append(Tag.end)
-                bytes.append(Tag.end)
-            case .liquidating(let untilCured):
-                bytes.append(Tag.keyed)
-                writeField(.liquidating)
-                bytes.append(Tag.keyed)
-                writeField(.untilCured); bytes.append(untilCured ? Tag.trueValue : Tag.falseValue)
-                bytes.append(Tag.end)
-                bytes.append(Tag.end)
-            }
-        }
-        bytes.append(Tag.end)
-        writeField(.socializedLoss); writeDecimal(record.socializedLoss)
-        writeField(.badDebt); writeDecimal(record.badDebt)
-        writeField(.writtenOff); writeDecimal(record.writtenOff)
-        writeField(.indexVersion); writeSigned(record.snapshotIndexVersion)
-        writeField(.mode)
-        if let mode = record.mode { writeString(mode.rawValue) } else { bytes.append(Tag.null) }
-        bytes.append(Tag.end)
+    @inline(__always) mutating func bareCase(_ f: BinaryAccountField) {
+        out.append(Tag.keyed)
+        field(f)
+        out.append(Tag.keyed)
+        out.append(Tag.end)
+        out.append(Tag.end)
     }
 }
 

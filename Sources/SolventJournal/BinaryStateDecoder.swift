@@ -329,7 +329,12 @@ final class BinaryKeyedReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeNil(forKey key: Key) throws -> Bool {
         let p = try require(key)
-        return try core.byte(p) == BinaryStateCoding.Tag.null
+        guard try core.byte(p) == BinaryStateCoding.Tag.null else { return false }
+        // Past the nil, so the next key is found at the cursor (else every read after an absent
+        // optional scanned the container from its start: the whole account array of a state).
+        cursor = p + 1
+        noteEnd()
+        return true
     }
 
     @inline(__always) func read<T>(_ key: Key, _ body: (Int) throws -> (T, Int)) throws -> T {

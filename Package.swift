@@ -105,7 +105,10 @@ let package = Package(
         // The live demo (a real price window replayed through the service) and the bundled example book.
         .target(
             name: "SolventDemo",
-            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventServer", "SolventLab"],
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventServer", "SolventLab",
+                           // `solvent demo --cluster`: the replay writes to the cluster's leader over HTTP.
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strict),
         .target(
             name: "SolventLab",

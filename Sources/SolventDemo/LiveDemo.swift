@@ -81,67 +81,89 @@ public struct LiveDemo: Sendable {
         // The replay's commands carry their own (historical) times: commands sent through the API
         // meanwhile are stamped with the engine's current time, not the wall clock.
         await engine.use(clock: .engineTime)
-        var tally: [String: Int] = [:]
+        return try await run(transport: EngineTransport(engine: engine, metrics: metrics), barsPerSecond: barsPerSecond, progress: progress)
+    }
+
+    /// The replay through `transport` (the in-process engine, or a cluster's leader over HTTP).
+    @discardableResult
+    public func run<Transport: DemoTransport>(transport: Transport, barsPerSecond: Double?, progress: Progress? = nil) async throws -> [String: Int] {
         var opening = [[Int]](repeating: [], count: bars.count)
         var closing = [[Int]](repeating: [], count: bars.count)
         for (k, t) in traders.enumerated() {
             opening[t.openBar].append(k)
             if t.closeBar < bars.count { closing[t.closeBar].append(k) }
         }
-        let index = Dictionary(uniqueKeysWithValues: traders.enumerated().map { ($1.id, $0) })
-        var scheduled: [(time: Int64, account: String, amount: FixedDecimal)] = []
-        var serial = 0
+        let replay = Replay(transport: transport, traders: traders)
         let barMs = max(60_000, bars[1].time - bars[0].time)
         let pause = barsPerSecond.map { Duration.seconds(1 / (Double(Self.pointsPerBar) * $0)) }
-
-        // Typed commands straight to the engine (the replay's own times; keys demo-1, demo-2, …).
-        func submit(_ commands: [EngineCommand], at time: Int64) async throws {
-            let requests = commands.map { command -> CommandRequest in
-                serial += 1
-                return CommandRequest(TimedCommand(time: time, command: command, key: "demo-\(serial)"))
-            }
-            let results = if let metrics { try await metrics.submit(batch: requests, to: engine) } else { try await engine.submit(batch: requests) }
-            for result in results {
-                for kind in result.kinds { tally[kind, default: 0] += 1 }
-                for event in result.applied where event.kind == .marginCall {
-                    guard let account = event.account, let k = index[account], traders[k].responsive,
-                          let call = event.decimal("call_amount"), call.isPositive else { continue }
-                    let deposit = (call * FixedDecimal("1.1")!).rounded(toDigits: 2, rule: .up)
-                    scheduled.append((event.time + traders[k].cureDelayMs, account, deposit))
-                    scheduled.sort { $0.time < $1.time }
-                }
-            }
-        }
 
         for (b, bar) in bars.enumerated() {
             let path = Self.path(bar)
             let volume = DoubleBoundary.double(bar.volume)
             for (p, price) in path.enumerated() {
                 let time = bar.time + Int64(p) * (barMs / Int64(path.count))
-                while let first = scheduled.first, first.time <= time {
-                    scheduled.removeFirst()
-                    try await submit([.deposit(account: first.account, asset: "USDT", amount: first.amount, settle: nil)], at: first.time)
+                while let first = replay.scheduled.first, first.time <= time {
+                    replay.scheduled.removeFirst()
+                    try await replay.submit([.deposit(account: first.account, asset: "USDT", amount: first.amount, settle: nil)], at: first.time)
                 }
                 let levels = SyntheticBook.levels(around: price, depth: max(0.01, volume * Self.depthFraction), rounding: .toNearestOrAwayFromZero)
                 // One price point is one journal transaction (group commit): its book, index and mark.
-                try await submit([.book(symbol: Self.symbol, bids: levels.bids, asks: levels.asks),
-                                  .indexPrice(symbol: Self.symbol, price: price, sourceTime: time),
-                                  .markPrice(symbol: Self.symbol, price: price, sourceTime: time)], at: time)
+                try await replay.submit([.book(symbol: Self.symbol, bids: levels.bids, asks: levels.asks),
+                                         .indexPrice(symbol: Self.symbol, price: price, sourceTime: time),
+                                         .markPrice(symbol: Self.symbol, price: price, sourceTime: time)], at: time)
                 if p == 0 {
-                    for k in opening[b] { try await submit(openingCommands(traders[k], at: price), at: time) }
+                    for k in opening[b] { try await replay.submit(openingCommands(traders[k], at: price), at: time) }
                 }
                 if p == path.count - 1 {
                     for k in closing[b] {
-                        guard let quantity = await engine.positionQuantity(account: traders[k].id, symbol: Self.symbol), !quantity.isZero else { continue }
+                        let side = traders[k].side > 0 ? 1 : -1
+                        let text = try await transport.positionQuantity(account: traders[k].id, symbol: Self.symbol, side: side, mark: price.description)
+                        let quantity = text.flatMap { FixedDecimal($0) } ?? .zero
+                        if quantity.isZero { continue }
                         let fee = (quantity.magnitude * price * Self.feeRate).rounded(toDigits: 8, rule: .up)
-                        try await submit([.fill(account: traders[k].id, symbol: Self.symbol, quantity: -quantity, price: price, fee: fee, orderID: nil)], at: time)
+                        try await replay.submit([.fill(account: traders[k].id, symbol: Self.symbol, quantity: -quantity, price: price, fee: fee, orderID: nil)], at: time)
                     }
                 }
                 if let pause { try await Task.sleep(for: pause) }
             }
             await progress?(b + 1, bars.count, bar.time)
         }
-        return tally
+        return replay.tally
+    }
+
+    /// A replay's running state: the event tally, the cures responsive traders scheduled, the key serial.
+    final class Replay<Transport: DemoTransport> {
+        let transport: Transport
+        let traders: [SyntheticTrader]
+        let index: [String: Int]
+        var tally: [String: Int] = [:]
+        var scheduled: [(time: Int64, account: String, amount: FixedDecimal)] = []
+        var serial = 0
+
+        init(transport: Transport, traders: [SyntheticTrader]) {
+            self.transport = transport
+            self.traders = traders
+            index = Dictionary(uniqueKeysWithValues: traders.enumerated().map { ($1.id, $0) })
+        }
+
+        /// Sends `commands` at `time` (the replay's own times; keys demo-1, demo-2, …), tallies their
+        /// events, and schedules a responsive trader's cure of each margin call after its delay.
+        func submit(_ commands: [EngineCommand], at time: Int64) async throws {
+            let timed = commands.map { command -> TimedCommand in
+                serial += 1
+                return TimedCommand(time: time, command: command, key: "demo-\(serial)")
+            }
+            let outcomes = try await transport.submit(timed)
+            for outcome in outcomes {
+                for kind in outcome.kinds { tally[kind, default: 0] += 1 }
+                for call in outcome.marginCalls {
+                    guard let k = index[call.account], traders[k].responsive, call.amount.isPositive else { continue }
+                    let deposit = (call.amount * FixedDecimal("1.1")!).rounded(toDigits: 2, rule: .up)
+                    scheduled.append((call.time + traders[k].cureDelayMs, call.account, deposit))
+                    scheduled.sort { $0.time < $1.time }
+                }
+            }
+        }
     }
 
     /// Price points per bar: open, the nearer extreme, the other extreme, close, with

@@ -38,7 +38,9 @@ struct ClusterMiddleware: RouterMiddleware {
             response.headers[Self.roleHeader] = status.role.rawValue
             return response
         }
-        let sequence = await cluster.engine.journalSequence
+        // An atomic the engine thread updates (EngineService.journaledSequence): no await on the
+        // engine actor per request. Read before the handler: the answer reflects at least this.
+        let sequence = cluster.engine.journaledSequence
         var response = try await next(request, context)
         response.headers[Self.sequenceHeader] = String(sequence)
         response.headers[Self.roleHeader] = cluster.status.role.rawValue

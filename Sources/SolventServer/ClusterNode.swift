@@ -71,6 +71,8 @@ public final class ClusterNode: Service, Sendable {
     let lease: PostgresLease
     let keys: APIKeyStore
     let logger: Logger
+    /// The group's member table and this node's cached read of it (ClusterNode+Members.swift).
+    let membership: ClusterMembership
     private let state = Mutex(ClusterStatus())
     /// This standby's state hashes at snapshot sequences, waiting for the leader's snapshot.
     private let ownHashes = Mutex([Int64: String]())
@@ -86,6 +88,7 @@ public final class ClusterNode: Service, Sendable {
         self.lease = lease
         self.keys = keys
         self.logger = logger
+        self.membership = ClusterMembership(settings: settings)
     }
 
     /// Opens the group's journal as a standby (creating it from `genesis` when no node did yet)
@@ -123,10 +126,12 @@ public final class ClusterNode: Service, Sendable {
                 group.addTask { await self.leadershipLoop() }
                 group.addTask { await self.listenLoop() }
                 group.addTask { await self.keysLoop() }
+                group.addTask { await self.membersLoop() }
                 await group.waitForAll()
             }
         }
         await resign()
+        await membership.table?.close()
     }
 
     /// Gives the lease up (a clean shutdown): a standby takes over without waiting for expiry.
@@ -355,6 +360,7 @@ public final class ClusterNode: Service, Sendable {
         w.key("lag_commands"); w.integer(max(0, s.head - sequence))
         w.key("lag_ms"); w.integer(s.lagMilliseconds)
         w.key("lease_ms"); w.integer(Int64(settings.leaseMilliseconds))
+        writeMembers(&w)
         extra?(&w)
         w.endObject()
         return w.string

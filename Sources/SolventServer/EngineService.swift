@@ -1,5 +1,6 @@
 import HTTPTypes
 import Foundation
+import Synchronization
 public import SolventCore
 public import SolventEngine
 public import SolventJournal
@@ -63,7 +64,16 @@ public struct ServiceClock: Sendable {
 public actor EngineService {
     private nonisolated let thread = EngineThread(name: "solvent-engine")
     public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
-    var journaled: JournaledEngine
+    var journaled: JournaledEngine {
+        // Published on every change, by the engine thread: read per request without the actor.
+        didSet { publishedSequence.store(journaled.lastSequence, ordering: .releasing) }
+    }
+    /// The journal sequence the engine reflects, as last published by the engine thread
+    /// (`journaledSequence`; ClusterMiddleware's `Solvent-Sequence` header).
+    private nonisolated let publishedSequence = Atomic<Int64>(0)
+    /// The last journaled command the engine reflects, read without awaiting the actor: an
+    /// atomic the engine thread stores after every change of the journaled engine.
+    public nonisolated var journaledSequence: Int64 { publishedSequence.load(ordering: .acquiring) }
     /// A cluster node's append was refused (fenced, or its outcome unknown) and rebuilding the
     /// engine from the journal failed: nothing is served from the engine until it is rebuilt
     /// (EngineService+Cluster.swift).
@@ -102,6 +112,7 @@ public actor EngineService {
         self.snapshotEvery = snapshotEvery
         self.snapshotStarted = journaled.lastSequence
         self.journaled = journaled
+        publishedSequence.store(journaled.lastSequence, ordering: .releasing)
         self.reservesSecret = reservesSecret
         self.hub = hub
         self.tracker = RiskTracker(instruments: journaled.engine.state.market.instruments.count)

@@ -32,6 +32,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Keep the journal in this folder instead of a temporary one.") var data: String?
     @Option(name: .long, help: "Seed of the trader population.") var seed: UInt64 = 20200312
     @Flag(name: .long, help: "Stop the server when the replay ends (default: keep serving until Ctrl-C).") var exitWhenDone = false
+    @Option(name: .long, help: "Run N `solvent serve` nodes of one cluster on consecutive ports (needs --postgres; docs/cluster.md).") var cluster: Int?
+    @Option(name: .long, help: "With --cluster: the group's PostgreSQL URL.") var postgres: String?
+    @Option(name: .long, help: "With --cluster: the PostgreSQL schema (default: a fresh one, dropped at exit).") var schema: String?
+    @Option(name: .long, help: "With --cluster: the lease in ms (default 2000).") var leaseMs = 2_000
+    @Option(name: .long, help: "With --cluster: kill -9 the leader this many seconds into the replay (then restart it as a standby).") var killLeaderAfter: Double?
 
     func run() async throws {
         if book || printInput {
@@ -45,6 +50,13 @@ struct DemoCommand: AsyncParsableCommand {
         guard speed >= 0, speed.isFinite else { ProcessIO.fail("--speed: must be 0 or a positive number of bars per second", status: 2) }
         let bars = HistoryOptions.load(path: history, from: from, to: to)
         let demo = LiveDemo(bars: bars, accounts: accounts, seed: seed)
+        if let cluster {
+            try await runCluster(size: cluster, demo: demo, bars: bars)
+            return
+        }
+        guard postgres == nil, killLeaderAfter == nil, schema == nil else {
+            ProcessIO.fail("--postgres, --schema, --kill-leader-after: only with --cluster N", status: 2)
+        }
         let temporary = data == nil
         let folder = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("solvent-demo-\(UUID().uuidString)").path
         defer { if temporary { try? FileManager.default.removeItem(atPath: folder) } }
@@ -88,6 +100,35 @@ struct DemoCommand: AsyncParsableCommand {
         }
         try await service.shutdown()
         ProcessIO.writeStderr("demo: stopped cleanly")
+    }
+}
+
+extension DemoCommand {
+    /// `--cluster N`: the nodes as child processes, the replay through the leader (DemoCluster.swift).
+    func runCluster(size: Int, demo: LiveDemo, bars: [Bar]) async throws {
+        guard (1...9).contains(size) else { ProcessIO.fail("--cluster: must be in 1...9 nodes", status: 2) }
+        guard let postgres else { ProcessIO.fail("--cluster: needs --postgres URL (the group's journal and lease; docs/cluster.md)", status: 2) }
+        guard (100...600_000).contains(leaseMs) else { ProcessIO.fail("--lease-ms: must be in 100...600000", status: 2) }
+        if let killLeaderAfter { guard killLeaderAfter >= 0, killLeaderAfter.isFinite, killLeaderAfter <= 86_400 else { ProcessIO.fail("--kill-leader-after: seconds in 0...86400", status: 2) } }
+        guard port == 0 || port + size - 1 <= 65_535 else { ProcessIO.fail("--port: \(port)...\(port + size - 1) must be ports", status: 2) }
+        let own = schema == nil
+        let schemaName = schema ?? "solvent_demo_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        guard !schemaName.isEmpty, schemaName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            ProcessIO.fail("--schema: letters, digits and _ only", status: 2)
+        }
+        let temporary = data == nil
+        let folder = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("solvent-demo-\(UUID().uuidString)").path
+        let first = Timestamp.formatISO8601(bars[0].time), last = Timestamp.formatISO8601(bars[bars.count - 1].time)
+        let pace = speed > 0 ? "\(speed) bars/s" : "full speed"
+        let runner = DemoCluster(size: size, postgres: postgres, schema: schemaName, dropSchema: own && temporary, host: host,
+                                 ports: DemoCluster.ports(base: port, count: size), folder: folder, temporary: temporary,
+                                 leaseMilliseconds: leaseMs, killLeaderAfter: killLeaderAfter)
+        do {
+            try await runner.run(demo: demo, barsPerSecond: speed > 0 ? speed : nil, exitWhenDone: exitWhenDone,
+                                 description: "Solvent demo: \(demo.traders.count) traders on BTCUSDT, \(first) to \(last), \(bars.count) hourly bars at \(pace)")
+        } catch {
+            ProcessIO.fail("demo: \(error)", status: 1)
+        }
     }
 }
 

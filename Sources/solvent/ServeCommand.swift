@@ -70,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         if configuration.nodeID != nil, configuration.postgres == nil {
             ProcessIO.fail("serve: --node-id: a cluster node needs --postgres (the group's journal; docs/cluster.md)", status: 2)
         }
+        do { try configuration.checkAdvertise() } catch { ProcessIO.fail("serve: \(error.path): \(error.reason)", status: 2) }
         guard configuration.data != nil else { ProcessIO.fail("serve: --data (or SOLVENT_DATA, or \"data\" in --config): the data folder is required", status: 2) }
         return configuration
     }

@@ -659,6 +659,51 @@
     setText("quiet", q > 10 ? "no message for " + duration(q) : "");
   }, 1000);
 
+  // ---------- cluster header (GET /v1/cluster, no key; docs/cluster.md "Members") ----------
+  // A single node shows nothing. A cluster node shows the epoch and each member of the group
+  // (from the member table every node heartbeats into): its id, role, applied sequence and lag.
+  async function pollCluster() {
+    let doc = null;
+    try {
+      const r = await fetch("/v1/cluster", { cache: "no-store" });
+      if (r.ok) doc = await r.json();
+    } catch (_) { doc = null; }
+    renderCluster(doc);
+  }
+  function renderCluster(doc) {
+    const box = $("cluster");
+    if (!box) return;
+    if (!doc || doc.role === "single") {
+      box.hidden = !doc ? box.hidden : true;
+      if (!doc && !box.hidden) box.dataset.state = "unreachable";
+      return;
+    }
+    box.hidden = false;
+    box.dataset.state = "ok";
+    box.dataset.role = doc.role;
+    box.dataset.leader = doc.leader_id || "";
+    setText("cluster-epoch", String(doc.epoch));
+    setText("cluster-leader", doc.leader_id ? doc.leader_id : "none");
+    setText("cluster-self", doc.node_id + " (" + doc.role + ")");
+    const members = Array.isArray(doc.members) ? doc.members : [];
+    const list = $("cluster-members");
+    const nodes = members.map((m) => {
+      const span = el("span", "member " + (m.role === "leader" ? "lead" : "stby"));
+      span.dataset.node = m.node_id;
+      span.dataset.role = m.role;
+      span.dataset.applied = String(m.applied_sequence);
+      span.dataset.lag = String(m.lag_commands);
+      span.title = m.url + " · heartbeat " + m.seen_ms_ago + " ms ago";
+      span.append(el("b", null, m.node_id), el("span", "role", m.role === "leader" ? "leader" : "standby"),
+                  el("span", "seq", "#" + fmtInt(m.applied_sequence)),
+                  el("span", "lag", m.role === "leader" ? "" : "lag " + fmtInt(m.lag_commands) + " · " + m.lag_ms + " ms"));
+      return span;
+    });
+    list.replaceChildren(...nodes);
+  }
+  pollCluster();
+  setInterval(pollCluster, 1000);
+
   // ---------- start ----------
   S.key = readKey();
   if (S.key) connect();

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Opens the dashboard served at `/` in headless Chromium and checks that it rendered the server's data.
 
-Usage: check_dashboard.py BASE_URL KEY OUT_PNG [--timeout SECONDS]
+Usage: check_dashboard.py BASE_URL KEY OUT_PNG [--timeout SECONDS] [--cluster N]
    e.g. check_dashboard.py http://127.0.0.1:8931 sk_abc /tmp/dash.png
 
 How Chromium is driven: the DevTools protocol over `--remote-debugging-pipe` (fds 3 and 4, JSON
@@ -28,6 +28,8 @@ Checks, on the rendered DOM (the page's ids, see Sources/SolventServer/Resources
 - `svg#fund-chart` has a `path.fund-line` with at least two points;
 - `#conn[data-state="live"]` (the WebSocket said hello), `#engine-time` is a date-time, `#marks` and
   `#breakers` show the symbols of /v1/risk, `#calls-body` and `#feed-body` are rendered;
+- with `--cluster N` (a node of `solvent demo --cluster N`): `#cluster` shown, `#cluster-members` has N
+  `span.member[data-node]`, exactly one `[data-role="leader"]`, named by `#cluster-leader`;
 and on the screenshot (pillow): 1600x1000, not blank (many distinct colours, no colour covering
 almost everything), the fund line's colour painted.
 Prints one summary line and exits 0, or prints the problems and exits 1. The DOM is kept next to the
@@ -340,6 +342,30 @@ def check_dom(dom, state, exceptions, risks):
     return problems, summary
 
 
+def check_cluster(dom, nodes):
+    """`--cluster N`: the header's cluster box (dashboard.js renderCluster from GET /v1/cluster)
+    is shown, lists N members (span.member[data-node]) of which exactly one leads, and names that
+    member as the leader."""
+    tree = Tree(dom)
+    box = tree.by_id("cluster")
+    if box is None:
+        return ["#cluster missing"], None
+    problems = []
+    if "hidden" in box.attrs or box.attrs.get("data-state") != "ok":
+        problems.append(f"#cluster is hidden or not rendered (data-state {box.attrs.get('data-state')!r})")
+    members = tree.by_id("cluster-members")
+    rows = [n for n in members.all() if n.attrs.get("data-node")] if members else []
+    leaders = [n.attrs["data-node"] for n in rows if n.attrs.get("data-role") == "leader"]
+    if len(rows) != nodes:
+        problems.append(f"#cluster-members shows {len(rows)} members, not {nodes}")
+    if len(leaders) != 1:
+        problems.append(f"#cluster-members shows {len(leaders)} leaders, not 1")
+    named = tree.by_id("cluster-leader")
+    if leaders and (named is None or named.content().strip() != leaders[0]):
+        problems.append(f"#cluster-leader is {named.content().strip() if named else None!r}, not the leading member {leaders[0]!r}")
+    return problems, {"members": len(rows), "leader": leaders[0] if leaders else None, "epoch": (tree.by_id("cluster-epoch").content().strip() if tree.by_id("cluster-epoch") else None)}
+
+
 def check_png(png, live):
     from PIL import Image
     if not os.path.exists(png) or os.path.getsize(png) < 20_000:
@@ -367,6 +393,7 @@ def main():
     parser.add_argument("key")
     parser.add_argument("out_png")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for the snapshot and the stream (default 20)")
+    parser.add_argument("--cluster", type=int, default=0, help="also check the cluster header shows N members, one leading (solvent demo --cluster N)")
     args = parser.parse_args()
     base = args.base_url.rstrip("/")
     out_dir = os.path.dirname(os.path.abspath(args.out_png))
@@ -384,6 +411,12 @@ def main():
     problems, summary = check_dom(dom, state, exceptions, risks)
     png_problems, ncolours = check_png(args.out_png, bool(summary) and summary["conn"] == "live")
     problems += png_problems
+    cluster_note = ""
+    if args.cluster:
+        cluster_problems, cluster = check_cluster(dom, args.cluster)
+        problems += cluster_problems
+        if cluster:
+            cluster_note = f", cluster {cluster['members']} members, leader {cluster['leader']}, epoch {cluster['epoch']}"
     if problems:
         for p in problems:
             print("check_dashboard:", p)
@@ -394,7 +427,7 @@ def main():
     print(f"dashboard OK: {sum(counts.values())} accounts ({', '.join(f'{k} {v}' for k, v in counts.items())}), "
           f"{summary['closest']} closest rows, {summary['calls']} margin calls, {summary['feed']} feed rows, "
           f"fund line {summary['fund_points']} points, stream {summary['conn']}, engine {summary['engine_time']}, "
-          f"screenshot {args.out_png} ({ncolours} colours)")
+          f"screenshot {args.out_png} ({ncolours} colours){cluster_note}")
 
 
 if __name__ == "__main__":

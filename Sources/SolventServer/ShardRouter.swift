@@ -182,9 +182,9 @@ public final class ShardRouter: Service, Sendable {
 
     /// The fan-out's answer: 200 when every shard acknowledged (`sequence`, `duplicate`, `events`
     /// of shard 0, and every shard's in `shards`); the shards' common 4xx when each refused it the
-    /// same way; else 503 naming the shards that did not acknowledge.
-    static func answer(_ answers: [ShardAnswer]) -> Response {
-        if answers.allSatisfy({ $0.status == 200 }) {
+    /// same way; else 503 (with Retry-After) naming the shards that did not acknowledge.
+    static func outcome(_ answers: [ShardAnswer]) -> (status: HTTPResponse.Status, body: String, retryAfter: Bool) {
+        if !answers.isEmpty, answers.allSatisfy({ $0.status == 200 }) {
             let parsed = answers.map { (try? JSONParser.parse($0.body)) ?? .null }
             var w = JSONWriter()
             w.beginObject()
@@ -202,20 +202,25 @@ public final class ShardRouter: Service, Sendable {
             }
             w.endArray()
             w.endObject()
-            return SolventAPI.json(w.string)
+            return (.ok, w.string, false)
         }
         if let first = answers.first, (400..<500).contains(first.status), answers.allSatisfy({ $0.status == first.status }) {
-            return Response(status: HTTPResponse.Status(code: first.status), headers: [.contentType: "application/json"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: first.body)))
+            return (HTTPResponse.Status(code: first.status), String(decoding: first.body, as: UTF8.self), false)
         }
         let acknowledged = answers.filter { $0.status == 200 }.map { String($0.shard) }
         let missing = answers.filter { $0.status != 200 }.map { a in
             a.status == 0 ? a.note : "shard \(a.shard) answered \(a.status): \(String(decoding: a.body.prefix(200), as: UTF8.self))"
         }
-        var response = SolventAPI.json(APIError(.serviceUnavailable, field: "shards",
-            reason: "not every shard acknowledged this market command (\(missing.joined(separator: "; "))); acknowledged by shards [\(acknowledged.joined(separator: ","))]: retry with the same Idempotency-Key, which completes the rest").json,
-            status: .serviceUnavailable)
-        response.headers[.retryAfter] = "1"
+        let error = APIError(.serviceUnavailable, field: "shards",
+            reason: "not every shard acknowledged this market command (\(missing.joined(separator: "; "))); acknowledged by shards [\(acknowledged.joined(separator: ","))]: retry with the same Idempotency-Key, which completes the rest")
+        return (.serviceUnavailable, error.json, true)
+    }
+
+    /// `outcome` as the HTTP response.
+    static func answer(_ answers: [ShardAnswer]) -> Response {
+        let (status, body, retryAfter) = outcome(answers)
+        var response = SolventAPI.json(body, status: status)
+        if retryAfter { response.headers[.retryAfter] = "1" }
         return response
     }
 }

@@ -12,9 +12,13 @@ public import SolventRisk
 ///
 /// **Settlement price** (`settlementPrice`): a fed `settlement_price` first (for an option: its
 /// underlying's expiration price, paid as intrinsic value); else the last fed index price of the instrument when
-/// its source time lies in `[expiry − mark_staleness_ms, expiry]`; otherwise the last mark. A
-/// position with neither (cannot normally happen: fills need a mark) settles at its entry
-/// price (no PnL). Venues settle on an average of the index over the last 30 minutes
+/// its source time lies in `[expiry − mark_staleness_ms, expiry]`; otherwise the last mark.
+/// **Without any of these** (for an option: no fed price and no index or mark of its
+/// underlying) settlement is **postponed**, not done at the entry price (which would refund an
+/// option's premium): resting orders are still cancelled and trading is refused (the instrument
+/// has expired), a `settlement_postponed` event names the instrument, the positions stay open
+/// and margined at their last values, and the instrument settles as below when a
+/// `settlement_price` for it arrives (accepted after expiry only for a postponed settlement). Venues settle on an average of the index over the last 30 minutes
 /// (Binance delivery contracts: the mean of the per-second index over the last 30 minutes before
 /// delivery; Deribit: the index's time-weighted average over the last 30 minutes,
 /// https://www.deribit.com/docs/expiration-price/); this engine
@@ -105,11 +109,28 @@ extension Engine {
         return touched
     }
 
-    /// Expires instrument `i`: cancels its orders, closes its positions at the settlement price.
+    /// Whether instrument `i` expired and waits for a `settlement_price` (see the type's documentation).
+    func isSettlementPending(_ i: Int) -> Bool { optionState.pendingSettlements?.contains(i) ?? false }
+
+    /// Expires instrument `i`: cancels its orders, closes its positions at the settlement price
+    /// (or, without one, postpones the settlement: see the type's documentation).
     mutating func settle(_ i: Int, expiry: Int64) -> [Int] {
         let symbol = state.market.instruments[i].symbol
         let price = settlementPrice(i, expiry: expiry)
         var touched: [Int] = []
+        defer {
+            var o = optionState
+            if price == nil {
+                o.pendingSettlements = ((o.pendingSettlements ?? []) + [i]).sorted()
+                state.optionMarks = o
+                emit(.settlementPostponed, [("symbol", .text(symbol)), ("expiry", .integer(expiry)),
+                                            ("positions", .integer(Int64(holders(of: i).count))),
+                                            ("reason", .text("no settlement_price and no index or mark at expiry: waiting for settlement_price"))])
+            } else if let pending = o.pendingSettlements, pending.contains(i) {
+                o.pendingSettlements = pending.filter { $0 != i }
+                state.optionMarks = o
+            }
+        }
         // Resting orders, in a deterministic order (by account, then placement).
         for a in state.accounts.indices {
             for id in state.accounts[a].orders {
@@ -120,11 +141,12 @@ extension Engine {
                 touched.append(a)
             }
         }
+        guard let price else { return touched }  // postponed (the defer above)
         var positions = 0
         for a in state.accounts.indices {
             guard let k = state.accounts[a].positionIndex(i) else { continue }
             let position = state.accounts[a].account.positions[k]
-            let settlePrice = price?.price ?? position.entryPrice
+            let settlePrice = price.price
             let realized = applyTrade(a, i, quantity: -position.quantity, price: settlePrice)
             if state.accounts[a].pool(of: i) == .cross { settleDebtWithoutPositions(a) }
             positions += 1
@@ -134,7 +156,7 @@ extension Engine {
             touched.append(a)
         }
         emit(.expired, [("symbol", .text(symbol)), ("expiry", .integer(expiry)),
-                        ("settlement_price", .optionalDecimal(price?.price)), ("source", .text(price?.source ?? "none")),
+                        ("settlement_price", .optionalDecimal(price.price)), ("source", .text(price.source)),
                         ("positions_settled", .integer(Int64(positions)))])
         return touched
     }

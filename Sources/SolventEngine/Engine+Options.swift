@@ -63,17 +63,20 @@ extension Engine {
 
     /// `settlement_price`: the price a dated instrument settles at when it expires — for a
     /// future its settlement price, for an option its underlying's expiration price (the option
-    /// pays its intrinsic value at it). Only before the expiry; the last one fed wins.
+    /// pays its intrinsic value at it). Before the expiry (the last one fed wins), or after it
+    /// when the instrument's settlement was postponed for want of a price (Engine+Expiry.swift):
+    /// then it settles at once.
     mutating func settlementPrice(_ symbol: String, _ price: FixedDecimal) throws(RejectReason) -> [Int] {
         let i = try instrumentIndex(symbol)
         guard let expiry = expiry(i) else { throw RejectReason(.invalidInput, field: "symbol", "\(symbol) has no expiry") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
-        guard state.time < expiry else { throw RejectReason(.instrumentExpired, field: "symbol", "\(symbol) expired at \(expiry)") }
+        let pending = isSettlementPending(i)
+        guard state.time < expiry || pending else { throw RejectReason(.instrumentExpired, field: "symbol", "\(symbol) expired at \(expiry)") }
         var o = optionState
         o.settlementPrices[i] = price
         state.optionMarks = o
         emit(.settlementPriceSet, [("symbol", .text(symbol)), ("price", .decimal(price)), ("expiry", .integer(expiry))])
-        return []
+        return pending ? settle(i, expiry: expiry) : []
     }
 
     // MARK: trading rules
@@ -111,14 +114,26 @@ extension Engine {
     /// After `trade` applied an option trade of signed `quantity` at `price`: the realized PnL it
     /// credited is taken back and the premium `quantity·cs·price` moves instead — out of the
     /// settle balance for a buy, in for a sale — to the clearing side (`external`). Nothing for
-    /// other instruments.
+    /// other instruments. The premium is rounded in the venue's favour: toward +∞ at each of its
+    /// two products (`premium(quantity:…)`), so a buyer pays at least, and a seller (or an
+    /// expiring holder paid its intrinsic value) receives at most, the exact amount.
     mutating func settlePremium(_ a: Int, _ i: Int, quantity: FixedDecimal, price: FixedDecimal, realized: FixedDecimal) {
         guard isOption(i) else { return }
         let settle = state.accounts[a].account.settle
-        let flow = realized + quantity * state.market.instruments[i].contractSize * price
+        let flow = realized + Self.premium(quantity: quantity, contractSize: state.market.instruments[i].contractSize, price: price)
         state.accounts[a].credit(settle, -flow)
         state.totals[settle].external += flow
     }
+
+    /// `quantity·cs·price` (signed, settle units) rounded toward +∞ at each product: what the
+    /// account pays (positive) or receives (negative) for an option trade, in the venue's favour.
+    static func premium(quantity: FixedDecimal, contractSize: FixedDecimal, price: FixedDecimal) -> FixedDecimal {
+        let units = quantity.multiplied(by: contractSize, rounding: .up) ?? quantity * contractSize
+        return units.multiplied(by: price, rounding: .up) ?? units * price
+    }
+
+    /// `a·b` rounded toward +∞: a margin requirement (rounded up, in the venue's favour).
+    static func requirement(_ a: FixedDecimal, _ b: FixedDecimal) -> FixedDecimal { a.multiplied(by: b, rounding: .up) ?? a * b }
 
     /// An opening option position (scenario start) is taken as traded at its entry price: its
     /// premium moves out of (long) or into (short) the opening settle balance, to the clearing side.
@@ -137,20 +152,22 @@ extension Engine {
     func standardOptionMargin(_ position: Position, mark: FixedDecimal, forward: FixedDecimal) -> (im: FixedDecimal, mm: FixedDecimal) {
         let instrument = state.market.instruments[position.instrument]
         guard case let .option(right, strike, _, _) = instrument.kind else { return (.zero, .zero) }
-        let units = position.quantity.magnitude * instrument.contractSize
-        if !position.quantity.isNegative { return (units * mark, .zero) }
+        // Requirements round up (toward +∞) at every product: the venue's favour (docs/options.md).
+        let up = Self.requirement
+        let units = up(position.quantity.magnitude, instrument.contractSize)
+        if !position.quantity.isNegative { return (up(units, mark), .zero) }
         let otm = right == .call ? FixedDecimal.maximum(.zero, strike - forward) : FixedDecimal.maximum(.zero, forward - strike)
-        let base = FixedDecimal.maximum(Self.shortOptionInitialRate * forward - otm, Self.shortOptionInitialFloor * forward) + mark
+        let base = FixedDecimal.maximum(up(Self.shortOptionInitialRate, forward) - otm, up(Self.shortOptionInitialFloor, forward)) + mark
         let mm: FixedDecimal
         let im: FixedDecimal
         if right == .call {
-            mm = Self.shortOptionMaintenanceRate * forward + mark
+            mm = up(Self.shortOptionMaintenanceRate, forward) + mark
             im = base
         } else {
-            mm = FixedDecimal.maximum(Self.shortOptionMaintenanceRate * forward, Self.shortOptionMaintenanceRate * mark) + mark
+            mm = FixedDecimal.maximum(up(Self.shortOptionMaintenanceRate, forward), up(Self.shortOptionMaintenanceRate, mark)) + mark
             im = FixedDecimal.maximum(base, mm)
         }
-        return (units * im, units * mm)
+        return (up(units, im), up(units, mm))
     }
 
     /// A standard account holding options: the contract's evaluation with every option's bracket
@@ -201,6 +218,11 @@ extension Engine {
     /// A scenario's start: the option valuation time (`valuation_time`, else the start time) and
     /// a mark implied vol for every option the start prices (`implied_vols`, else its smile).
     public mutating func seedOptionInputs(_ start: EvaluateInput, startTime: Int64) {
+        if start.portfolio != Self.portfolioPolicy {  // the scenario's portfolio_policy: kept only when not the defaults
+            var o = optionState
+            o.portfolioPolicy = start.portfolio
+            state.optionMarks = o
+        }
         guard state.market.instruments.contains(where: { if case .option = $0.kind { true } else { false } }) else { return }
         let margin = PortfolioMargin(market: start.market, policy: start.policy, portfolio: start.portfolio, options: start.options)
         var o = optionState

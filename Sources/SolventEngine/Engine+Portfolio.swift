@@ -16,10 +16,14 @@ public import SolventRisk
 /// `uPnL = q·cs·(mark − entry)` the equity is `cash + Σ q·cs·mark` (the option valued at its
 /// mark): the same account an `evaluate` document states, and the same numbers.
 extension Engine {
-    /// The scenario-margin parameters of portfolio accounts: the defaults of docs/evaluate.md
+    /// The default scenario-margin parameters of portfolio accounts: those of docs/evaluate.md
     /// ("Portfolio (scenario) margin"): R = 15 %, 13 moves, vol shock 20 % (cap 50 %), extremes
     /// ±2R at 35 %, short-option minimum 1 %, basis minimum 0.5 %, MM = 75 % of IM.
     public static let portfolioPolicy = PortfolioPolicy()
+
+    /// The scenario-margin parameters in force: the scenario's `portfolio_policy` (kept in
+    /// `OptionMarkState.portfolioPolicy`), else the defaults.
+    public var activePortfolioPolicy: PortfolioPolicy { optionState.portfolioPolicy ?? Self.portfolioPolicy }
 
     /// The option inputs the engine holds (OptionMarks.swift).
     var optionState: OptionMarkState { state.optionMarks ?? OptionMarkState() }
@@ -33,7 +37,7 @@ extension Engine {
 
     /// The scenario engine over the engine's market and inputs (the one `evaluate` uses).
     public var portfolioMargin: PortfolioMargin {
-        PortfolioMargin(market: state.market, policy: state.parameters.policy, portfolio: Self.portfolioPolicy, options: optionInputs)
+        PortfolioMargin(market: state.market, policy: state.parameters.policy, portfolio: activePortfolioPolicy, options: optionInputs)
     }
 
     /// Whether instrument `i` is an option.
@@ -104,7 +108,7 @@ extension Engine {
             var floor = FixedDecimal.zero
             if position.quantity.isNegative, case let .option(_, _, _, underlying) = state.market.instruments[position.instrument].kind,
                let forward = margin.underlyingPrice(underlying, settle: view.settle) {
-                floor = Self.portfolioPolicy.shortOptionMinimum * (position.quantity.magnitude * state.market.instruments[position.instrument].contractSize * forward)
+                floor = margin.portfolio.shortOptionMinimum * (position.quantity.magnitude * state.market.instruments[position.instrument].contractSize * forward)
             }
             weights.append(FixedDecimal.maximum(.zero, loss) + floor)
         }

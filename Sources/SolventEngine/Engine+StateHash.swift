@@ -124,6 +124,12 @@ extension Engine {
             for (i, vol) in o.impliedVols.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(vol) }
             w.string("settlement")
             for (i, price) in o.settlementPrices.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(price) }
+            if let p = o.portfolioPolicy {  // a scenario's portfolio_policy (Engine+Portfolio.swift): absent with the defaults
+                w.string("portfolio_policy"); w.string(p.canonicalText)  // OptionMarks.swift
+            }
+            if let pending = o.pendingSettlements, !pending.isEmpty {  // Engine+Expiry.swift: absent until a settlement waits
+                w.string("pending_settlements"); for i in pending { w.integer(i) }
+            }
             if let surfaces = o.surfaces, !surfaces.isEmpty {  // vol_surface (Engine+VolSurface.swift): absent until the first
                 w.string("surfaces")
                 for q in surfaces {

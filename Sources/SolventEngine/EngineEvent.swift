@@ -70,6 +70,7 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable {
          chainDepositOrphaned = "chain_deposit_orphaned", chainReorganized = "chain_reorganized",
          accountModeSet = "account_mode_set", settlementPriceSet = "settlement_price_set",
          volSurfaceSet = "vol_surface_set", optionMarkComputed = "option_mark_computed",
+         settlementPostponed = "settlement_postponed",
          marginRestated = "margin_restated", orderResized = "order_resized", reorganizationCost = "reorganization_cost",
          settled, expired,
          borrowed, repaid, interestCharged = "interest_charged", loanWrittenOff = "loan_written_off",

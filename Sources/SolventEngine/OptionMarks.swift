@@ -1,4 +1,5 @@
 public import SolventCore
+public import SolventRisk
 
 /// What the engine knows of options besides their mark prices (docs/options.md): the fed
 /// mark implied volatility per option, the option valuation time, and fed settlement prices.
@@ -20,11 +21,19 @@ public struct OptionMarkState: Sendable, Hashable, Codable {
     /// Engine+VolSurface.swift), sorted by underlying then expiry; nil until the first one (an
     /// optional so snapshots written before surfaces existed still decode).
     public var surfaces: [VolSurfaceQuote]? = nil
+    /// Expired instruments whose settlement waits for a `settlement_price` (no fed price, no
+    /// fresh index and no mark of theirs or their underlying at expiry; Engine+Expiry.swift),
+    /// ascending; nil when none ever waited.
+    public var pendingSettlements: [Int]? = nil
+    /// The scenario's `portfolio_policy` when it differs from the defaults (nil: the defaults of
+    /// docs/evaluate.md): the scenario-margin parameters of portfolio accounts and of the
+    /// liquidation weights (Engine+Portfolio.swift). Set at the scenario's start only.
+    public var portfolioPolicy: PortfolioPolicy? = nil
 
     public init() {}
 
     /// Whether it holds nothing (then it is left out of the state hash).
-    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty && (surfaces ?? []).isEmpty }
+    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty && (surfaces ?? []).isEmpty && (pendingSettlements ?? []).isEmpty && portfolioPolicy == nil }
 }
 
 /// A fed volatility surface slice (`vol_surface`): implied vols at strictly increasing strikes
@@ -47,5 +56,17 @@ public struct VolSurfaceQuote: Sendable, Hashable, Codable {
         self.strikes = strikes
         self.vols = vols
         self.sourceTime = sourceTime
+    }
+}
+
+extension PortfolioPolicy {
+    /// Every parameter in a fixed order (groups' ranges sorted by name), for the state hash.
+    var canonicalText: String {
+        var parts = ["\(priceRange)"]
+        for (group, range) in priceRanges.sorted(by: { $0.key < $1.key }) { parts.append("\(group)=\(range)") }
+        parts += ["\(priceSteps)", "\(volShock)", "\(volShockCap)", "\(volShockReferenceDays)", "\(extremeMultiple)", "\(extremeFraction)",
+                  "\(shortOptionMinimum)", "\(basisMinimum)", "\(maintenanceFraction)", "\(correlationCredit)"]
+        for c in correlations { parts.append("\(c.first)/\(c.second)=\(c.rho)") }
+        return parts.joined(separator: ";")
     }
 }

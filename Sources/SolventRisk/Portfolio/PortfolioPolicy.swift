@@ -10,9 +10,9 @@ public enum AccountMode: String, Sendable, Hashable, Codable {
 
 /// Parameters of scenario margin (docs/evaluate.md, "Portfolio (scenario) margin").
 /// Fractions are plain decimals (0.15 = 15 %).
-public struct PortfolioPolicy: Sendable, Hashable {
+public struct PortfolioPolicy: Sendable, Hashable, Codable {
     /// A correlation between two underlying groups.
-    public struct Correlation: Sendable, Hashable {
+    public struct Correlation: Sendable, Hashable, Codable {
         public var first: String
         public var second: String
         /// In [−1, 1].

@@ -5,15 +5,21 @@ extension Engine {
     /// Re-evaluates the touched accounts (or all, in full-rescan mode), advances every
     /// pool's margin-call procedure, and re-registers the accounts in the at-risk index.
     mutating func reevaluate(_ touched: [Int]) {
-        var set = Set(touched)
+        var list = touched
         // Expired calls: deadlines are checked on every command (time moved).
         for a in state.calledAccounts {
             for procedure in state.accounts[a].procedures.values {
-                if case .called(let deadline, _) = procedure, state.time > deadline { set.insert(a) }
+                if case .called(let deadline, _) = procedure, state.time > deadline { list.append(a) }
             }
         }
-        if fullRescan { set = Set(state.accounts.indices) }
-        for a in set.sorted() { _ = evaluateAndAdvance(a, emit: true) }
+        if fullRescan { list = Array(state.accounts.indices) }
+        // In index order, each account once (sorted in place: no set built per command).
+        list.sort()
+        var previous = -1
+        for a in list where a != previous {
+            previous = a
+            _ = evaluateAndAdvance(a, emit: true)
+        }
     }
 
     /// Evaluates account `a`, advances each pool's procedure (emitting transitions),

@@ -157,7 +157,7 @@ import Testing
     /// undelivered messages carry = Σ (opening + deposited − withdrawn) after every step; every
     /// message is applied exactly once; each shard's journal replays to its state hash.
     @Test(.shrinking(false)) func conservedAcrossShards() async {
-        let checked = Counter(), messages = Counter()
+        let checked = Counter(), messages = Counter(), draws = Counter(), reductions = Counter(), shares = Counter()
         await propertyCheck(count: 8, input: Gen.uint64()) { seed in
             var rng = SplitMix64(seed: seed)
             let count = Int.random(in: 2...3, using: &rng)
@@ -186,6 +186,14 @@ import Testing
             let sent = simulation.events.flatMap { $0 }.compactMap(OutboxMessage.init(event:)).map(\.id)
             #expect(Set(sent).count == sent.count && applied.count == sent.count && applied.values.allSatisfy { $0 == 1 }, "seed \(seed)")
             messages.add(sent.count)
+            for message in simulation.delivered {
+                switch message.body {
+                case .fundDraw: draws.add(1)
+                case .adlReduce: reductions.add(1)
+                case .socialize: shares.add(1)
+                default: break
+                }
+            }
             // Each shard is a pure function of its journal.
             for k in 0..<count {
                 var s = scenario
@@ -196,6 +204,8 @@ import Testing
             }
         }
         #expect(checked.value > 0 && messages.value > 0)
+        print("conservedAcrossShards: \(checked.value) steps, \(messages.value) messages, \(draws.value) fund_draw, \(reductions.value) adl_reduce, \(shares.value) socialize delivered")
+        #expect(draws.value > 0)  // the random crashes reach the cross-shard waterfall
     }
 }
 

@@ -361,7 +361,8 @@ class Engine:
 
     def expire(self, before):
         """Settles every instrument whose expiry lies in (before, now]: the index when its
-        source time is within mark_staleness_ms before the expiry, else the mark; resting
+        source time is within mark_staleness_ms before the expiry, else the mark (with neither:
+        postponed, positions kept); resting
         orders cancelled, every position closed at that price without fee, a cross pool left
         flat and negative settled at once (collateral, fund, socialized loss, bad debt)."""
         for sym in self.instruments:
@@ -376,11 +377,16 @@ class Engine:
             for oid in [o for o, v in self.orders.items() if v["symbol"] == sym]:
                 o = self.orders.pop(oid)
                 self.emit("order_cancelled", account=o["account"], order=oid)
+            if price is None:
+                # No index and no mark: settlement is postponed until a settlement_price (not at
+                # the entry price); positions stay (docs/scenarios.md "Expiry and settlement").
+                self.emit("settlement_postponed", symbol=sym)
+                continue
             for acct in self.accounts.values():
                 pos = acct["pos"].get(sym)
                 if pos is None:
                     continue
-                realized = self.trade(acct, sym, -pos["q"], price if price is not None else pos["entry"])
+                realized = self.trade(acct, sym, -pos["q"], price)
                 if acct.pop("deficit_check", False):
                     self.settle_negative_cross(acct)
                 self.emit("settled", account=acct["id"], symbol=sym, realized_pnl=realized)

@@ -204,7 +204,11 @@ extension Engine {
         guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "id", "must not be empty") }
         let a = try accountIndex(accountID)
         // Order ids are the account's own: only its own open orders can collide with a new one.
-        guard state.openOrder(account: a, id: id) == nil else { throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists") }
+        // The account's own list first: an open order of it is always listed (Engine+Invariants),
+        // and a new id then costs no storage-key lookups (issue 18).
+        guard !(state.accounts[a].orders.contains(id) && state.openOrder(account: a, id: id) != nil) else {
+            throw RejectReason(.duplicateOrder, field: "id", "order \"\(id)\" already exists")
+        }
         let i = try instrumentIndex(symbol)
         try requireTradable(i, account: a)  // Engine+Expiry.swift
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }

@@ -58,6 +58,9 @@ extension Engine {
             }
             for id in record.orders where state.orderKey(account: a, id: id) == nil { return "account \"\(record.id)\" lists order \"\(id)\" that is not open" }
         }
+        for (key, order) in state.orders where !state.accounts.indices.contains(order.account) || !state.accounts[order.account].orders.contains(order.id) {
+            return "open order \"\(key)\" is not listed by its account"  // checkOrder's duplicate check reads the list first
+        }
         if state.accountIndex.count != state.accounts.count { return "\(state.accountIndex.count) ids index \(state.accounts.count) accounts" }
         if state.backlog != liquidating {
             return "the backlog \(names(state.backlog)) is not the set of liquidating accounts \(names(liquidating))"

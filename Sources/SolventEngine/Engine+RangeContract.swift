@@ -135,12 +135,13 @@ extension Engine {
     func positionProblem(_ account: String, _ symbol: String, _ quantity: FixedDecimal) -> RejectReason? {
         if let problem = magnitudeProblem(quantity) { return RejectReason(.outOfRange, field: "quantity", problem) }
         guard let a = state.accountIndex[account], let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) else { return nil }
-        let record = state.accounts[a]
-        let instrument = state.market.instruments[i]
-        let current = record.positionIndex(i).map { record.account.positions[$0] }
+        // Fields read in place, not copies of the whole record and instrument (a copy retains
+        // and releases every array and dictionary they hold; issue 18's pre-trade profile).
+        let contractSize = state.market.instruments[i].contractSize
+        let current = state.accounts[a].positionIndex(i).map { state.accounts[a].account.positions[$0] }
         let resulting = try? (current?.quantity ?? .zero).addingChecked(quantity)
-        let size = resulting.flatMap { $0.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven) }
-        let orderSize = quantity.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven)
+        let size = resulting.flatMap { $0.magnitude.multiplied(by: contractSize, rounding: .halfEven) }
+        let orderSize = quantity.magnitude.multiplied(by: contractSize, rounding: .halfEven)
         if let problem = RangeContract.sizeProblem(size) ?? RangeContract.sizeProblem(orderSize) {
             return RejectReason(.outOfRange, field: "quantity", problem)
         }
@@ -149,10 +150,10 @@ extension Engine {
         if let resulting, !resulting.isZero, let size, size.isZero {
             return RejectReason(.outOfRange, field: "quantity", "out of range: the position's size |quantity|·contract_size would round to zero")
         }
-        if current == nil, record.account.positions.count >= RangeContract.maxPositionsPerAccount {
+        if current == nil, state.accounts[a].account.positions.count >= RangeContract.maxPositionsPerAccount {
             return RejectReason(.outOfRange, field: "symbol", "out of range: an account holds at most \(RangeContract.maxPositionsPerAccount) positions")
         }
-        var held = record.balance(record.account.settle).magnitude
+        var held = state.accounts[a].balance(state.accounts[a].account.settle).magnitude
         if case .isolated(let margin)? = current?.marginMode { held = FixedDecimal.maximum(held, margin.magnitude) }
         if held > Self.tradingBalanceLimit {
             return RejectReason(.outOfRange, field: "account", "out of range: a balance above 1e18 takes no more trades")

@@ -130,8 +130,9 @@ extension Engine {
     mutating func socializeAcrossShards(_ amount: FixedDecimal, asset s: Int, instrument i: Int, bankrupt: String) -> (FixedDecimal, [Int]) {
         let assetSymbol = state.market.assets[s].symbol
         var weights: [(shard: Int, account: String, weight: FixedDecimal)] = []
-        for (shard, candidate) in mergedCandidates(i).sorted(by: { $0.shard < $1.shard })
-        where candidate.account != bankrupt && candidate.settle == assetSymbol && candidate.profit.isPositive {
+        // By shard, then rank (a stable order: the last holder takes the rounding rest).
+        let ranked = mergedCandidates(i).enumerated().sorted { l, r in l.element.shard != r.element.shard ? l.element.shard < r.element.shard : l.offset < r.offset }
+        for (_, (shard, candidate)) in ranked where candidate.account != bankrupt && candidate.settle == assetSymbol && candidate.profit.isPositive {
             weights.append((shard, candidate.account, candidate.profit))
         }
         var total: FixedDecimal? = .zero

@@ -194,7 +194,11 @@ extension Engine {
         case let .adlCandidates(_, candidates):
             values = candidates.enumerated().flatMap { [("body.candidates[\($0)].quantity", $1.quantity), ("body.candidates[\($0)].profit", $1.profit)] }
         }
-        for (field, value) in values { if let problem = magnitudeProblem(value) { return RejectReason(.outOfRange, field: field, problem) } }
+        // Amounts a journaled message carries were booked by its sender: bounded by what a balance
+        // may reach (10^18, `tradingBalanceLimit`), not by an input's 10^15, so no honest message is refused.
+        for (field, value) in values where value.magnitude > Self.tradingBalanceLimit {
+            return RejectReason(.outOfRange, field: field, "out of range: magnitude above 1e18, got \(value)")
+        }
         return nil
     }
 

@@ -233,37 +233,56 @@ extension OutboxBody {
         case "fund_draw":
             var fills: [BookLevel] = []
             for item in try list("fills") {
-                fills.append(BookLevel(price: try item.required("price").positiveDecimal(), quantity: try item.required("quantity").positiveDecimal()))
+                fills.append(BookLevel(price: try item.required("price").messageDecimal(positive: true), quantity: try item.required("quantity").messageDecimal(positive: true)))
             }
             let sideReader = try r.optional("side")
             let side = try sideReader?.integer() ?? 0
             guard side >= -1 && side <= 1 else { throw sideReader!.error("must be -1, 0 or 1") }
-            let bp = try r.optional("bankruptcy_price")?.positiveDecimal()
-            return .fundDraw(FundDraw(asset: try text("asset"), amount: try r.required("amount").positiveDecimal(), account: try text("account"),
+            let bp = try r.optional("bankruptcy_price")?.messageDecimal(positive: true)
+            return .fundDraw(FundDraw(asset: try text("asset"), amount: try r.required("amount").messageDecimal(positive: true), account: try text("account"),
                                       symbol: try r.optional("symbol")?.string() ?? "", side: Int(side), bankruptcyPrice: bp, fills: fills))
         case "fund_credit":
-            return .fundCredit(asset: try text("asset"), amount: try r.required("amount").positiveDecimal(), account: try text("account"))
+            return .fundCredit(asset: try text("asset"), amount: try r.required("amount").messageDecimal(positive: true), account: try text("account"))
         case "adl_reduce":
-            return .adlReduce(account: try text("account"), symbol: try text("symbol"), quantity: try r.required("quantity").decimal(),
-                              price: try r.required("price").positiveDecimal(), bankruptAccount: try text("bankrupt_account"),
-                              deficitCovered: try r.optional("deficit_covered")?.nonNegativeDecimal() ?? .zero)
+            return .adlReduce(account: try text("account"), symbol: try text("symbol"), quantity: try r.required("quantity").messageDecimal(),
+                              price: try r.required("price").messageDecimal(positive: true), bankruptAccount: try text("bankrupt_account"),
+                              deficitCovered: try r.optional("deficit_covered")?.messageDecimal(nonNegative: true) ?? .zero)
         case "socialize":
             var charges: [SocializeCharge] = []
             for item in try list("charges") {
-                charges.append(SocializeCharge(account: try item.required("account").nonEmptyString(), amount: try item.required("amount").positiveDecimal()))
+                charges.append(SocializeCharge(account: try item.required("account").nonEmptyString(), amount: try item.required("amount").messageDecimal(positive: true)))
             }
             return .socialize(asset: try text("asset"), symbol: try r.optional("symbol")?.string() ?? "",
                               bankruptAccount: try text("bankrupt_account"), charges: charges)
         case "adl_candidates":
             var candidates: [AdlCandidate] = []
             for item in try list("candidates") {
-                candidates.append(AdlCandidate(account: try item.required("account").nonEmptyString(), quantity: try item.required("quantity").decimal(),
-                                               score: try item.required("score").decimal(), profit: try item.required("profit").decimal(),
+                candidates.append(AdlCandidate(account: try item.required("account").nonEmptyString(), quantity: try item.required("quantity").messageDecimal(),
+                                               score: try item.required("score").messageDecimal(), profit: try item.required("profit").messageDecimal(),
                                                settle: try item.required("settle").nonEmptyString()))
             }
             return .adlCandidates(symbol: try text("symbol"), candidates: candidates)
         default:
             throw typeReader.error("unknown message body \"\(type)\" (fund_draw, fund_credit, adl_reduce, socialize, adl_candidates)")
         }
+    }
+}
+
+extension JSONReader {
+    /// A decimal of a message body: anywhere in `FixedDecimal`'s range (a sender booked it — a
+    /// deficit, a profit, a saturated ADL score — so the 10^15 bound of client input does not
+    /// apply; `Engine.deliveryRangeProblem` bounds the amounts at 10^18).
+    func messageDecimal(positive: Bool = false, nonNegative: Bool = false) throws(InputError) -> FixedDecimal {
+        let text: String
+        switch value {
+        case .string(let s): text = s
+        case .number(let s): text = s
+        default: throw error("expected a decimal string, found \(value.typeName)")
+        }
+        let parsed: FixedDecimal
+        do { parsed = try FixedDecimal(parsing: text) } catch { throw self.error(error.description) }
+        if positive && !parsed.isPositive { throw error("must be positive, got \(parsed)") }
+        if nonNegative && parsed.isNegative { throw error("must not be negative, got \(parsed)") }
+        return parsed
     }
 }

@@ -38,6 +38,16 @@ struct ClusterMiddleware: RouterMiddleware {
             response.headers[Self.roleHeader] = status.role.rawValue
             return response
         }
+        // A refused append left the engine ahead of its journal and PostgreSQL is unreachable to
+        // rebuild it: nothing is read from it (no command that is not journaled is ever shown);
+        // /v1/cluster, /metrics and the health checks still answer.
+        if cluster.engine.awaitsRebuild, request.uri.path.hasPrefix("/v1/"), request.uri.path != "/v1/cluster" {
+            var response = SolventAPI.json(APIError(.serviceUnavailable, field: "journal", reason: "the engine is being rebuilt from the journal (PostgreSQL unreachable): retry").json,
+                                           status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            response.headers[Self.roleHeader] = cluster.status.role.rawValue
+            return response
+        }
         // An atomic the engine thread updates (EngineService.journaledSequence): no await on the
         // engine actor per request. Read before the handler: the answer reflects at least this.
         let sequence = cluster.engine.journaledSequence

@@ -20,7 +20,9 @@ extension EngineService {
 
     /// The journal sequence and the state hash there (`GET /v1/cluster`), computed on the actor.
     public func sequenceAndHash() -> (sequence: Int64, stateHash: String) {
-        (journaled.lastSequence, journaled.engine.stateHash())
+        // Never the hash of an engine ahead of its journal.
+        if needsRebuild { try? rebuildFromJournal() }
+        return (journaled.lastSequence, journaled.engine.stateHash())
     }
 
     /// Rebuilds the engine from its journal (newest valid snapshot, then the commands after it):
@@ -74,6 +76,6 @@ extension EngineService {
 }
 
 extension EngineService {
-    /// A cluster node's engine: each batch can be undone when its append is refused.
+    /// A cluster node's engine: a batch whose append is refused is undone by a rebuild from the journal.
     func keepStateBeforeBatches() { keepsStateBeforeBatch = true }
 }

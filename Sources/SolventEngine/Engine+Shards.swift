@@ -176,28 +176,44 @@ extension Engine {
         }
     }
 
-    /// The range contract on a delivered body's amounts (Engine+RangeContract.swift).
+    /// The range contract on a delivered body (Engine+RangeContract.swift): prices in the price
+    /// range; contract quantities (each, and a step's fills together) at most 10^9
+    /// (`RangeContract.maxPositionSize`); amounts (each, and a `socialize`'s together) at most 10^18
+    /// (`tradingBalanceLimit`: a sender booked them, so the 10^15 of client input does not apply).
+    /// So the fund shard's replay (`loss · quantity` ≤ 10^8 · 10^9) and every sum stay in range.
     func deliveryRangeProblem(_ body: OutboxBody) -> RejectReason? {
-        var values: [(String, FixedDecimal)] = []
+        func amount(_ field: String, _ v: FixedDecimal) -> RejectReason? {
+            v.magnitude > Self.tradingBalanceLimit ? RejectReason(.outOfRange, field: field, "out of range: magnitude above 1e18, got \(v)") : nil
+        }
+        func size(_ field: String, _ v: FixedDecimal) -> RejectReason? {
+            v.magnitude > RangeContract.maxPositionSize ? RejectReason(.outOfRange, field: field, "out of range: more than 1e9 contracts, got \(v)") : nil
+        }
+        func price(_ field: String, _ v: FixedDecimal) -> RejectReason? { RangeContract.priceProblem(v).map { RejectReason(.outOfRange, field: field, $0) } }
         switch body {
         case .fundDraw(let d):
-            values = [("body.amount", d.amount)] + d.fills.enumerated().flatMap { [("body.fills[\($0)].quantity", $1.quantity)] }
-            if let bp = d.bankruptcyPrice, let problem = RangeContract.priceProblem(bp) { return RejectReason(.outOfRange, field: "body.bankruptcy_price", problem) }
+            if let problem = amount("body.amount", d.amount) { return problem }
+            if let bp = d.bankruptcyPrice, let problem = price("body.bankruptcy_price", bp) { return problem }
+            var total = FixedDecimal.zero
             for (k, fill) in d.fills.enumerated() {
-                if let problem = RangeContract.priceProblem(fill.price) { return RejectReason(.outOfRange, field: "body.fills[\(k)].price", problem) }
+                if let problem = price("body.fills[\(k)].price", fill.price) ?? size("body.fills[\(k)].quantity", fill.quantity) { return problem }
+                total += fill.quantity
+                if let problem = size("body.fills", total) { return problem }
             }
-        case let .fundCredit(_, amount, _): values = [("body.amount", amount)]
-        case let .adlReduce(_, _, quantity, price, _, covered):
-            if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "body.price", problem) }
-            values = [("body.quantity", quantity), ("body.deficit_covered", covered)]
-        case let .socialize(_, _, _, charges): values = charges.enumerated().map { ("body.charges[\($0)].amount", $1.amount) }
+        case let .fundCredit(_, v, _):
+            return amount("body.amount", v)
+        case let .adlReduce(_, _, quantity, p, _, covered):
+            return price("body.price", p) ?? size("body.quantity", quantity) ?? amount("body.deficit_covered", covered)
+        case let .socialize(_, _, _, charges):
+            var total = FixedDecimal.zero
+            for (k, charge) in charges.enumerated() {
+                if let problem = amount("body.charges[\(k)].amount", charge.amount) { return problem }
+                total += charge.amount
+                if let problem = amount("body.charges", total) { return problem }
+            }
         case let .adlCandidates(_, candidates):
-            values = candidates.enumerated().flatMap { [("body.candidates[\($0)].quantity", $1.quantity), ("body.candidates[\($0)].profit", $1.profit)] }
-        }
-        // Amounts a journaled message carries were booked by its sender: bounded by what a balance
-        // may reach (10^18, `tradingBalanceLimit`), not by an input's 10^15, so no honest message is refused.
-        for (field, value) in values where value.magnitude > Self.tradingBalanceLimit {
-            return RejectReason(.outOfRange, field: field, "out of range: magnitude above 1e18, got \(value)")
+            for (k, c) in candidates.enumerated() {
+                if let problem = size("body.candidates[\(k)].quantity", c.quantity) ?? amount("body.candidates[\(k)].profit", c.profit) { return problem }
+            }
         }
         return nil
     }

@@ -61,6 +61,12 @@ import Testing
                 "body.symbol")
         rejects(&shard0, shardDeliver("s1-1", from: 1, .fundCredit(asset: "DOGE", amount: 1, account: "l2")), "body.asset")
         rejects(&shard0, shardDeliver("s1-1", from: 1, .fundCredit(asset: "USDT", amount: FixedDecimal("10000000000000000000")!, account: "l2")), "body.amount")  // the range contract
+        let tooMany = FundDraw(asset: "USDT", amount: 1, account: "l2", symbol: "BTCUSDT", side: 1, bankruptcyPrice: 7500,
+                               fills: [BookLevel(price: 7300, quantity: 600_000_000), BookLevel(price: 7100, quantity: 600_000_000)])
+        rejects(&shard0, shardDeliver("s1-1", from: 1, .fundDraw(tooMany)), "body.fills")  // more than 1e9 contracts in one step
+        rejects(&shard1, shardDeliver("s0-1", from: 0, .socialize(asset: "USDT", symbol: "BTCUSDT", bankruptAccount: "l2",
+                                                                  charges: Array(repeating: SocializeCharge(account: "s1", amount: FixedDecimal("600000000000000000")!), count: 2))),
+                "body.charges")  // together more than 1e18
         // The scenario shape: an unknown body is an input error naming its path.
         let json = try JSONParser.parse(#"{"type":"deliver","message_id":"s1-1","from_shard":1,"body":{"type":"refund","asset":"USDT"}}"#)
         var decoded = false

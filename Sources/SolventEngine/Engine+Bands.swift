@@ -27,7 +27,8 @@ extension Engine {
     ///   floor_i·(mmr_i − mmr_{i−1})`); the band stops at the first boundary where it is not.
     ///   In each direction the worst rate gives the exact worst slope of `c`, `Q·(mmr − k·s)`
     ///   or `Q·(k·s − mmr)`; a direction in which `c` cannot fall is unbounded (no edge).
-    /// - Inverse position: the conservative `Q·(1 + mmr_max)` per unit of `1/price`, both ways.
+    /// - Inverse position: the conservative `Q·(1 + mmr_max)` per unit of `1/price`, both ways,
+    ///   stopped at the first boundary on either side where MM is not continuous.
     ///
     /// The allowance (a few units of 10^-18 per position and per bracket boundary) covers the
     /// evaluator's half-even roundings of uPnL, notional, MM and `k·equity`, so the bound holds
@@ -110,8 +111,32 @@ extension Engine {
               let x = FixedDecimal.one.divided(by: mark, rounding: .halfEven), let far = try? x.addingChecked(step) else {
             return PriceBand(instrument: i, low: mark, high: mark)
         }
-        let low = FixedDecimal.one.divided(by: far, rounding: .up) ?? mark
-        let high: FixedDecimal? = step < x ? FixedDecimal.one.divided(by: x - step, rounding: .down) : nil
+        var low = FixedDecimal.one.divided(by: far, rounding: .up) ?? mark
+        var high: FixedDecimal? = step < x ? FixedDecimal.one.divided(by: x - step, rounding: .down) : nil
+        // The bound assumes MM continuous in the notional `Q/price`: stop at the first boundary
+        // on either side where it jumps (a falling price raises the notional).
+        let tiers = instrument.brackets.brackets
+        let b = instrument.brackets.index(forNotional: size / mark)
+        var j = b + 1
+        while j < tiers.count {
+            if !LinearBand.continuous(tiers[j - 1], tiers[j]) {
+                // price > Q/(floor_j − 10^-18) keeps Q/price, and its rounding, below floor_j.
+                let edge = size.divided(by: tiers[j].notionalFloor - .ulp, rounding: .up) ?? mark
+                low = FixedDecimal.maximum(low, edge)
+                break
+            }
+            j += 1
+        }
+        j = b
+        while j > 0 {
+            if !LinearBand.continuous(tiers[j - 1], tiers[j]) {
+                // price < Q/floor_j keeps Q/price above floor_j.
+                let edge = size.divided(by: tiers[j].notionalFloor, rounding: .down) ?? mark
+                high = high.map { FixedDecimal.minimum($0, edge) } ?? edge
+                break
+            }
+            j -= 1
+        }
         return PriceBand(instrument: i, low: FixedDecimal.minimum(low, mark), high: high.map { FixedDecimal.maximum($0, mark) })
     }
 }

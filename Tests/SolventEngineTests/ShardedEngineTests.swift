@@ -183,6 +183,54 @@ import Testing
 
     // MARK: property
 
+    /// Totality: hostile deliveries (random senders, ids, bodies, accounts of any shard, amounts up
+    /// to past the bounds) to the shards of a crash, mixed with its commands. Each is applied or
+    /// rejected naming a field, never traps; the debug invariants (each shard's identity with its
+    /// transfers, the shard state) hold after every one (`apply` checks them in test builds).
+    @Test(.shrinking(false)) func hostileDeliveries() async {
+        let applied = Counter(), rejected = Counter()
+        await propertyCheck(count: 20, input: Gen.uint64()) { seed in
+            var rng = SplitMix64(seed: seed)
+            var engines = (0..<2).map { try! shardEngine($0, of: 2) }
+            let scenario = try! crashScenario(accounts: ["l1", "l2", "s1", "s2"], fund: "200", adl: true)
+            let accounts = ["l1", "l2", "s1", "s2", "t9", "x"]
+            func amount() -> FixedDecimal {
+                [FixedDecimal("0.000000000000000001")!, 1, 7, 1400, FixedDecimal("123456.789")!, FixedDecimal("1000000000000000000")!,
+                 FixedDecimal("1000000000000000001")!, -5][Int.random(in: 0..<8, using: &rng)]
+            }
+            func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &rng)] }
+            var time: Int64 = 1_584_000_000_000
+            for step in 0..<60 {
+                time += Int64.random(in: 0...20_000, using: &rng)
+                if step % 12 == 0, step / 12 < scenario.commands.count {
+                    let command = scenario.commands[step / 12]
+                    for k in 0..<2 { _ = engines[k].apply(TimedCommand(time: Swift.max(time, command.time), command: command.command)) }
+                    continue
+                }
+                let body: OutboxBody
+                switch Int.random(in: 0..<5, using: &rng) {
+                case 0:
+                    body = .fundDraw(FundDraw(asset: pick(["USDT", "BTC"]), amount: amount(), account: pick(accounts), symbol: pick(["BTCUSDT", ""]),
+                                              side: pick([1, -1, 0]), bankruptcyPrice: pick([nil, 7600, 1, 100_000_000]),
+                                              fills: (0..<Int.random(in: 0...3, using: &rng)).map { _ in BookLevel(price: pick([7300, 7100, 9000, 1]), quantity: pick([1, 3, 1_000_000_000])) }))
+                case 1: body = .fundCredit(asset: pick(["USDT", "BTC"]), amount: amount(), account: pick(accounts))
+                case 2: body = .adlReduce(account: pick(accounts), symbol: "BTCUSDT", quantity: pick([1, -1, 4, -20, 1_000_000_000]), price: pick([7600, 7500, 1]),
+                                          bankruptAccount: pick(accounts), deficitCovered: pick([0, 100]))
+                case 3: body = .socialize(asset: "USDT", symbol: pick(["BTCUSDT", ""]), bankruptAccount: pick(accounts),
+                                          charges: (0..<Int.random(in: 0...3, using: &rng)).map { _ in SocializeCharge(account: pick(accounts), amount: amount()) })
+                default: body = .adlCandidates(symbol: "BTCUSDT", candidates: [AdlCandidate(account: pick(accounts), quantity: pick([-10, 5, -1_000_000_000]), score: pick([0, 3, .max]),
+                                                                                            profit: amount(), settle: "USDT")])
+                }
+                let from = Int.random(in: 0...2, using: &rng), to = Int.random(in: 0..<2, using: &rng)
+                let id = pick(["s\(from)-\(Int.random(in: 1...6, using: &rng))", "s\(from)-0", "x"])
+                let events = engines[to].apply(TimedCommand(time: time, command: .deliver(messageID: id, fromShard: from, body: body)))
+                if events.contains(where: { $0.kind == .rejected }) { rejected.add(1) } else { applied.add(1) }
+            }
+            for engine in engines { #expect(engine.invariantViolation() == nil, "seed \(seed)") }
+        }
+        #expect(applied.value > 0 && rejected.value > 0)
+    }
+
     /// Random books and price paths over 2–3 shards, messages delivered in a random order with
     /// repeats: per asset, Σ shards (balances + fund + fees + external + lender income) + what
     /// undelivered messages carry = Σ (opening + deposited − withdrawn) after every step; every

@@ -138,7 +138,7 @@ public final class ClusterNode: Service, Sendable {
     public func resign() async {
         let current = status
         guard current.role == .leader else { return }
-        journal.fence = .standby
+        await engine.setFence(journal, .standby)
         state.withLock { $0.role = .standby }
         try? await lease.release(epoch: current.epoch)
         logger.notice("cluster: \(settings.nodeID) released the lease at epoch \(current.epoch)")
@@ -160,7 +160,7 @@ public final class ClusterNode: Service, Sendable {
                             lastRenewal = now
                             state.withLock { $0.renewals += 1 }
                         } else {
-                            stepDown("the lease expired or was taken over")
+                            await stepDown("the lease expired or was taken over")
                         }
                     } catch {
                         logger.warning("cluster: renewing the lease failed: \(error)")
@@ -169,7 +169,7 @@ public final class ClusterNode: Service, Sendable {
                 // PostgreSQL's clock decides (every append is fenced); this node stops accepting
                 // as soon as its own clock says the lease may have lapsed.
                 if status.role == .leader, ContinuousClock.now - lastRenewal >= leaseDuration {
-                    stepDown("the lease was not renewed for \(settings.leaseMilliseconds) ms")
+                    await stepDown("the lease was not renewed for \(settings.leaseMilliseconds) ms")
                 }
                 if status.role == .leader {
                     let sequence = await engine.journalSequence
@@ -219,7 +219,7 @@ public final class ClusterNode: Service, Sendable {
             let head = try await engine.journalHead(journal)
             let applied = await engine.journalSequence
             guard applied == head else { throw JournalError("caught up to \(applied) but the journal's head is \(head)") }
-            journal.fence = .leader(lease: lease.name, holder: settings.nodeID, epoch: epoch)
+            await engine.setFence(journal, .leader(lease: lease.name, holder: settings.nodeID, epoch: epoch))
             state.withLock {
                 $0.role = .leader
                 $0.epoch = epoch
@@ -234,14 +234,14 @@ public final class ClusterNode: Service, Sendable {
             return true
         } catch {
             logger.error("cluster: taking over at epoch \(epoch) failed: \(error)")
-            journal.fence = .standby
+            await engine.setFence(journal, .standby)
             try? await lease.release(epoch: epoch)
             return false
         }
     }
 
-    private func stepDown(_ reason: String) {
-        journal.fence = .standby
+    private func stepDown(_ reason: String) async {
+        await engine.setFence(journal, .standby)
         state.withLock {
             $0.role = .standby
             $0.losses += 1

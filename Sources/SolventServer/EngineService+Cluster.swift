@@ -64,6 +64,10 @@ extension EngineService {
     /// trip blocks that thread (as every journal call does), never a cooperative one.
     func journalHead(_ journal: PostgresJournal) throws -> Int64 { try journal.head() }
 
+    /// Sets who may append, on the engine's thread: the fence's lock waits for an append in
+    /// progress (which runs on this thread too), so no cooperative thread ever waits on it.
+    func setFence(_ journal: PostgresJournal, _ fence: JournalFence) { journal.fence = fence }
+
     /// The state hashes of the journal's snapshots after `sequence`, read on the engine's thread.
     func snapshotHashes(_ journal: PostgresJournal, after sequence: Int64) throws -> [(sequence: Int64, stateHash: String)] {
         try journal.snapshotHashes(after: sequence)

@@ -4,6 +4,7 @@ public import ServiceLifecycle
 import SolventCore
 public import SolventEngine
 import SolventJournal
+import Synchronization
 
 /// Delivery of cross-shard outbox messages (docs/cluster.md "Delivery of outbox messages"), run by
 /// every node of a sharded group and active while the node leads its shard.
@@ -60,7 +61,10 @@ public final class ShardDelivery: Service, Sendable {
         let directory = router.directory
         guard let cursor = try await directory.cursor(sender: sender, receiver: me) else { return 0 }
         let events = try await directory.events(sender: sender, kinds: [EventKind.outboxMessage.rawValue], after: cursor, limit: Self.pageSize)
-        guard let last = events.last?.sequence else { return 0 }
+        guard let last = events.last?.sequence else {
+            router.delivery.withLock { $0[sender, default: (0, 0)].cursor = cursor }
+            return 0
+        }
         var delivered = 0
         for event in events {
             guard let document = try? JSONParser.parse(Array(event.body.utf8)),
@@ -75,9 +79,11 @@ public final class ShardDelivery: Service, Sendable {
                 throw JournalError("message \(id): its key was journaled with a different request (journal sequence \(result.sequence))")
             }
             delivered += 1
+            router.delivery.withLock { $0[sender, default: (0, 0)].delivered += 1 }
         }
         // Every message up to `last` addressed here is journaled in this shard.
         try await directory.advance(sender: sender, receiver: me, to: last)
+        router.delivery.withLock { $0[sender, default: (0, 0)].cursor = last }
         return delivered
     }
 }

@@ -46,6 +46,9 @@ public final class ShardRouter: Service, Sendable {
     let logger: Logger
     private let cache = Mutex<[ShardLeader]>([])
     private let secret = Mutex<String?>(nil)
+    /// Per sender shard: `deliver` commands this node journaled (as its shard's leader) and the
+    /// sender's event sequence delivered through (ShardDelivery).
+    let delivery = Mutex<[Int: (delivered: Int, cursor: Int64)]>([:])
     /// Each forwarded request's timeout.
     static let forwardTimeout = TimeAmount.seconds(5)
     static let forwardHeader = HTTPField.Name("Solvent-Shard-Forward")!
@@ -121,6 +124,33 @@ public final class ShardRouter: Service, Sendable {
             w.endObject()
         }
         w.endArray()
+    }
+
+    /// The shards' lines of `/metrics` (Prometheus text format).
+    public func metricsText() -> String {
+        let known = leaders
+        let stats = delivery.withLock { $0 }
+        var text = """
+            # HELP solvent_shard_leader_known Whether this node knows a live leader of the shard (1) or not (0).
+            # TYPE solvent_shard_leader_known gauge
+
+            """
+        for k in 0..<shards {
+            text += "solvent_shard_leader_known{shard=\"\(k)\"} \(known.contains { $0.shard == k && $0.live } ? 1 : 0)\n"
+        }
+        text += """
+            # HELP solvent_shard_messages_delivered_total Cross-shard messages this node journaled as deliver, by sender shard.
+            # TYPE solvent_shard_messages_delivered_total counter
+
+            """
+        for k in 0..<shards { text += "solvent_shard_messages_delivered_total{from=\"\(k)\"} \(stats[k]?.delivered ?? 0)\n" }
+        text += """
+            # HELP solvent_shard_delivery_cursor The sender shard's event sequence this shard has delivered through.
+            # TYPE solvent_shard_delivery_cursor gauge
+
+            """
+        for k in 0..<shards { text += "solvent_shard_delivery_cursor{from=\"\(k)\"} \(stats[k]?.cursor ?? 0)\n" }
+        return text
     }
 
     // MARK: - Fan-out

@@ -46,6 +46,7 @@ public enum SolventAPI {
             if let webhooks { outbox = (try await webhooks.outbox.counts(), try await webhooks.outbox.cursor()) }
             var text = metrics.exposition(state: await engine.gauges(), hub: engine.hub, webhooks: outbox)
             if let cluster { text += cluster.metricsText(applied: await engine.journalSequence) }
+            if let shards { text += shards.metricsText() }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/healthz") { _, _ in json(#"{"status":"ok"}"#) }

@@ -338,6 +338,13 @@ import Testing
             #expect(await ClusterTests.wait(standby, seconds: 10) { $0["role"] == .string("leader") } != nil, "the fund shard's standby took over")
         }
         let messages = try #require(try await Self.drain(url: url, schema: group.schema, shards: 2, seconds: 30), "the outbox drains")
+        if !killFundLeader {
+            // The fund shard's leader journaled the messages shard 1 sent it (its metrics say so).
+            let metrics = String(decoding: try await ClusterTests.session.data(from: URL(string: s0.base + "/metrics")!).0, as: UTF8.self)
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"solvent_shard_messages_delivered_total{from="1"} "#) }
+            #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) > 0, "delivered from shard 1: \(line ?? "no line")")
+            #expect(metrics.contains(#"solvent_shard_leader_known{shard="1"} 1"#))
+        }
         #expect(messages > (before ?? 0), "the crash sent cross-shard messages (fund draws, ADL, socialized charges)")
 
         // The cluster: each shard's journal replayed, and its ADL events.

@@ -673,6 +673,7 @@
   function renderCluster(doc) {
     const box = $("cluster");
     if (!box) return;
+    if (doc && doc.role === "single") box.dataset.single = "1";
     if (!doc || doc.role === "single") {
       box.hidden = !doc ? box.hidden : true;
       if (!doc && !box.hidden) box.dataset.state = "unreachable";
@@ -701,8 +702,10 @@
     });
     list.replaceChildren(...nodes);
   }
+  // A single node answers "single" once and is not asked again (/v1/cluster computes the state
+  // hash on every call: no per-second hash on a node that has no cluster to show).
+  const clusterTimer = setInterval(() => { if ($("cluster").dataset.single === "1") clearInterval(clusterTimer); else pollCluster(); }, 1000);
   pollCluster();
-  setInterval(pollCluster, 1000);
 
   // ---------- start ----------
   S.key = readKey();

@@ -264,6 +264,12 @@ struct ShardRouterMiddleware: RouterMiddleware {
     let keys: APIKeyStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.method == .get, let account = Self.accountOfRead(request.uri.path) {
+            // An account's view lives in its shard: read there.
+            let k = router.shard(of: account)
+            guard k != router.shard else { return try await next(request, context) }
+            return await redirect(request, account: account, shard: k)
+        }
         guard request.method == .post, request.uri.path == "/v1/commands" else { return try await next(request, context) }
         if let forwarded = request.headers[ShardRouter.forwardHeader] {
             // A node of the group forwarding a fanned-out command: journaled in this shard only.
@@ -292,25 +298,37 @@ struct ShardRouterMiddleware: RouterMiddleware {
         if let account {
             let k = router.shard(of: account)
             if k == router.shard { return try await next(request, context) }
-            guard let leader = await router.leader(of: k) else {
-                var response = SolventAPI.json(APIError(.serviceUnavailable, field: "account",
-                    reason: "account \"\(account.prefix(64))\" is in shard \(k), which has no leader right now (a takeover takes up to the lease): retry").json,
-                    status: .serviceUnavailable)
-                response.headers[.retryAfter] = "1"
-                return response
-            }
-            var location = leader.advertise
-            while location.hasSuffix("/") { location.removeLast() }
-            location += request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-            var response = SolventAPI.json(APIError(.temporaryRedirect, field: "account",
-                reason: "account \"\(account.prefix(64))\" is in shard \(k), led by \(leader.holder) at \(leader.advertise): repeat with the same Idempotency-Key").json,
-                status: .temporaryRedirect)
-            response.headers[.location] = location
-            return response
+            return await redirect(request, account: account, shard: k)
         }
         let answers = await router.fanOut(body: bytes, authorization: request.headers[.authorization],
                                           idempotencyKey: request.headers[SolventAPI.idempotencyHeader])
         return ShardRouter.answer(answers)
+    }
+
+    /// The account of `GET /v1/accounts/{id}` and its sub-resources (nil for any other path).
+    static func accountOfRead(_ path: String) -> String? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].isEmpty, parts[1] == "v1", parts[2] == "accounts", !parts[3].isEmpty else { return nil }
+        return String(parts[3]).removingPercentEncoding ?? String(parts[3])
+    }
+
+    /// 307 to the leader of `account`'s shard `k` (same path and query), or 503 + Retry-After.
+    func redirect(_ request: Request, account: String, shard k: Int) async -> Response {
+        guard let leader = await router.leader(of: k) else {
+            var response = SolventAPI.json(APIError(.serviceUnavailable, field: "account",
+                reason: "account \"\(account.prefix(64))\" is in shard \(k), which has no leader right now (a takeover takes up to the lease): retry").json,
+                status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        var location = leader.advertise
+        while location.hasSuffix("/") { location.removeLast() }
+        location += request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        var response = SolventAPI.json(APIError(.temporaryRedirect, field: "account",
+            reason: "account \"\(account.prefix(64))\" is in shard \(k), led by \(leader.holder) at \(leader.advertise): repeat the request there (a write with the same Idempotency-Key)").json,
+            status: .temporaryRedirect)
+        response.headers[.location] = location
+        return response
     }
 }
 

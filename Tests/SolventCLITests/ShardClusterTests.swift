@@ -142,6 +142,12 @@ import Testing
         #expect(try Self.journaledCount(url: url, schema: group.schema, shard: 1, key: "d-1") == 1)
         #expect(try Self.journaledCount(url: url, schema: group.schema, shard: 0, key: "d-1") == 0, "an account's command is in its shard only")
         #expect(try Self.journaledCount(url: url, schema: group.schema, shard: 0, key: "d-0") == 1)
+        // An account's view is read in its shard: 307 there too.
+        var read = URLRequest(url: URL(string: s0.base + "/v1/accounts/\(a1)")!)
+        read.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
+        let (_, readResponse) = try await ClusterTests.direct.data(for: read)
+        #expect((readResponse as? HTTPURLResponse)?.statusCode == 307)
+        #expect((readResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "Location") == s1.base + "/v1/accounts/\(a1)")
 
         // A market command through either node: once in each shard's journal.
         var checked = 0

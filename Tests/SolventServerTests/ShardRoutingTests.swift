@@ -46,6 +46,13 @@ import Testing
         #expect(throws: InputError.self) { try settings.shardGenesis(sharded) }
     }
 
+    @Test func accountReads() {
+        let cases: [(String, String?)] = [("/v1/accounts/a1", "a1"), ("/v1/accounts/a1/greeks", "a1"), ("/v1/accounts", nil), ("/v1/accounts/", nil),
+                                          ("/v1/risk", nil), ("/v1/reserves/proofs/a1", nil), ("/v1/accounts/a%2Db", "a-b")]
+        for (path, account) in cases { #expect(ShardRouterMiddleware.accountOfRead(path) == account, "\(path)") }
+        #expect(cases.count == 7)
+    }
+
     static func answer(_ shard: Int, _ status: Int, _ body: String, note: String = "") -> ShardRouter.ShardAnswer {
         ShardRouter.ShardAnswer(shard: shard, status: status, body: Array(body.utf8), note: note)
     }

@@ -128,4 +128,17 @@ import Testing
         let restored = Engine(restoring: custom.state)
         #expect(restored.stateHash() == custom.stateHash() && restored.activePortfolioPolicy == expected)
     }
+
+    /// The option state's invariants: a broken slice or postponed settlement is reported.
+    @Test func optionStateInvariants() throws {
+        var engine = try Self.engine()
+        _ = engine.apply(VolSurfaceTests.standard)
+        #expect(engine.invariantViolation() == nil)
+        var state = engine.state
+        state.optionMarks?.surfaces?[0].vols[1] = .zero
+        #expect(Engine(restoring: state).invariantViolation()?.contains("vol surface") == true)
+        state = engine.state
+        state.optionMarks?.pendingSettlements = [1]  // BTC-60000-C has not expired
+        #expect(Engine(restoring: state).invariantViolation()?.contains("has not expired") == true)
+    }
 }

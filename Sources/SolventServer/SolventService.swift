@@ -71,6 +71,8 @@ public struct SolventService: Sendable {
                                                                            shard: clusterSettings.shards > 1 ? clusterSettings.shard : nil,
                                                                            subscriptions: configuration.webhooks),
                                          subscriptions: [], policy: configuration.webhookRetry, logger: logger)
+            // Connecting publishes this node's subscriptions to the group (retried by every round).
+            _ = try? await webhooks?.outbox.cursor()
         } else {
             webhooks = configuration.webhooks.isEmpty ? nil
                 : WebhookDispatcher(outbox: try SQLiteWebhookOutbox(path: data + "/outbox.sqlite", subscriptions: configuration.webhooks),
@@ -102,7 +104,12 @@ public struct SolventService: Sendable {
             let cluster = self.cluster
             services.append(PeriodicTask(name: "webhooks", interval: .milliseconds(configuration.webhookInterval)) {
                 // In a cluster only the leader delivers; a new leader continues the group's outbox.
-                if let cluster, cluster.status.role != .leader { return }
+                if let cluster, cluster.status.role != .leader {
+                    // A standby delivers nothing but keeps its connection, so its subscriptions are
+                    // published (again after PostgreSQL restarted) even if it never leads.
+                    _ = try? await webhooks.outbox.cursor()
+                    return
+                }
                 do { try await webhooks.round(engine: engine) } catch { logger.error("webhook outbox: \(error)") }
             })
         }

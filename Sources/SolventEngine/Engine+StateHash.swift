@@ -113,7 +113,8 @@ extension Engine {
                 for b in table.brackets { w.decimal(b.notionalFloor); w.decimal(b.notionalCap); w.decimal(b.maxLeverage); w.decimal(b.maintenanceMarginRate); w.decimal(b.maintenanceAmount) }
             }
             for (asset, haircut) in p.change.haircuts.sorted(by: { $0.key < $1.key }) { w.string(asset); w.decimal(haircut) }
-            w.string(p.change.parameters.map { String(describing: $0) } ?? "")
+            // An update that does not name the delta hedge describes as before the field existed.
+            w.string(p.change.parameters.map { String(describing: $0).replacing(", optionDeltaHedge: nil", with: "") } ?? "")
             let lendingText = p.change.lendingCanonicalText
             if !lendingText.isEmpty { w.string(lendingText) }
         }

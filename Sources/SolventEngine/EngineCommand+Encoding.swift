@@ -224,6 +224,7 @@ extension ParameterUpdate {
         if let v = finalityDepth { w.key("finality_depth"); w.integer(v) }
         if let v = unconfirmedHaircut { w.key("unconfirmed_haircut"); w.optionalDecimal(v.value) }
         if let v = socializeOver { w.member("socialize_over", v.rawValue) }
+        if let v = optionDeltaHedge { w.key("option_delta_hedge"); w.bool(v) }
         w.endObject()
     }
 }

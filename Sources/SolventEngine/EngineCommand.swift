@@ -68,10 +68,15 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
     public var finalityDepth: Int64?
     public var unconfirmedHaircut: Nullable<FixedDecimal>?
     public var socializeOver: SocializationBase?
+    /// The thin-book option delta hedge (`option_delta_hedge`, Engine+OptionLiquidation.swift):
+    /// `true` turns it on, `false` off (stored as nil in `EngineParameters`). Last so that an
+    /// update without it describes (and hashes, Engine+StateHash.swift) as before it existed.
+    public var optionDeltaHedge: Bool? = nil
 
     public init() {}
 
-    /// Every field named, with the values of `p`.
+    /// Every field named, with the values of `p`; the delta hedge only when `p` has it on (off
+    /// is not named, so such an update keeps the flag in force and hashes as before it existed).
     public init(all p: EngineParameters) {
         warningRatio = p.policy.warningRatio; callRatio = p.policy.callRatio; restoreRatio = p.policy.restoreRatio
         gracePeriodMs = p.gracePeriodMs; hysteresis = p.hysteresis; liquidationFeeRate = p.liquidationFeeRate
@@ -81,6 +86,7 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
         indexMoveWindowMs = p.indexMoveWindowMs; markStalenessMs = p.markStalenessMs; execution = p.execution
         backstopEnabled = p.backstopEnabled; adlEnabled = p.adlEnabled; finalityDepth = p.finalityDepth
         unconfirmedHaircut = Nullable(p.unconfirmedHaircut); socializeOver = p.socializeOver
+        optionDeltaHedge = p.optionDeltaHedge  // nil when off: not named, so the hash of such an update is as before
     }
 
     /// Whether it names no field.
@@ -110,6 +116,7 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
         if let v = finalityDepth { r.finalityDepth = v }
         if let v = unconfirmedHaircut { r.unconfirmedHaircut = v.value }
         if let v = socializeOver { r.socializeOver = v }
+        if let v = optionDeltaHedge { r.optionDeltaHedge = v ? true : nil }  // off is nil (EngineParameters.optionDeltaHedge)
         return r
     }
 
@@ -140,6 +147,7 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
         check("finality_depth", old.finalityDepth, new.finalityDepth)
         check("unconfirmed_haircut", old.unconfirmedHaircut, new.unconfirmedHaircut)
         check("socialize_over", old.socializeOver.rawValue, new.socializeOver.rawValue)
+        check("option_delta_hedge", old.deltaHedgeEnabled, new.deltaHedgeEnabled)
         return result
     }
 }

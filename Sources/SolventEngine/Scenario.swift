@@ -155,12 +155,13 @@ public struct Scenario: Sendable {
             u.warningRatio = nil
             u.callRatio = nil
             u.restoreRatio = nil
+            u.optionDeltaHedge = nil  // a preset does not name the delta hedge
         }
         let known: Set<String> = ["preset", "warning_ratio", "call_ratio", "restore_ratio", "grace_period_ms", "hysteresis", "liquidation_fee_rate",
                                   "liquidation_step_fraction", "liquidation_steps_per_command", "liquidation_notional_cap",
                                   "liquidation_cap_interval_ms", "price_band", "oracle_divergence_limit", "index_move_limit",
                                   "index_move_window_ms", "mark_staleness_ms", "execution", "backstop", "adl", "finality_depth",
-                                  "unconfirmed_haircut", "socialize_over"]
+                                  "unconfirmed_haircut", "socialize_over", "option_delta_hedge"]
         for (key, _) in try reader.members() where !known.contains(key) {
             throw InputError(path: reader.childPath(key), reason: "unknown parameter \"\(key)\"")
         }
@@ -193,6 +194,7 @@ public struct Scenario: Sendable {
             guard let b = SocializationBase(rawValue: try v.string()) else { throw v.error("must be \"profitable\" or \"all\"") }
             u.socializeOver = b
         }
+        if let v = try reader.optional("option_delta_hedge") { u.optionDeltaHedge = try v.bool() }  // Engine+OptionLiquidation.swift
         return u
     }
 

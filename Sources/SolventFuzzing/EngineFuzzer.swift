@@ -146,9 +146,9 @@ public enum EngineFuzzer {
         case 13: fields = [("type", .string("move_isolated_margin")), ("account", account()), ("symbol", symbol()), ("amount", d())]
         case 14:
             let name = input.choose(["liquidation_fee_rate", "grace_period_ms", "oracle_divergence_limit", "mark_staleness_ms", "price_band",
-                                     "liquidation_step_fraction", "hysteresis", "index_move_limit"])
-            let value: JSONValue = name.hasSuffix("_ms")
-                ? .number(input.choose(["0", "1", "60000", "9223372036854775807", "-1", "3155760000001"])) : d()
+                                     "liquidation_step_fraction", "hysteresis", "index_move_limit", "option_delta_hedge"])
+            let value: JSONValue = name == "option_delta_hedge" ? input.choose([.bool(true), .bool(false), .string("yes")])
+                : name.hasSuffix("_ms") ? .number(input.choose(["0", "1", "60000", "9223372036854775807", "-1", "3155760000001"])) : d()
             fields = [("type", .string("change_parameters")), ("parameters", .object([(key: name, value: value)]))]
         case 15: fields = [("type", .string("chain_deposit")), ("account", account()), ("asset", asset()), ("amount", d()),
                            ("chain", .string("eth")), ("height", .number(String(input.pick(12)))), ("block_hash", .string("h\(input.pick(3))"))]

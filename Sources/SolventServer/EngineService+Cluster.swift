@@ -18,11 +18,18 @@ extension EngineService {
     /// The last journaled command the engine reflects.
     public var journalSequence: Int64 { journaled.lastSequence }
 
-    /// The journal sequence and the state hash there (`GET /v1/cluster`), computed on the actor.
+    /// The journal sequence and the state hash there (`GET /v1/cluster`, polled every second by
+    /// the dashboard), computed on the actor once per applied sequence: a repeated call at the
+    /// same sequence returns the cached hash (`stateHashComputations` counts the computations).
     public func sequenceAndHash() -> (sequence: Int64, stateHash: String) {
         // Never the hash of an engine ahead of its journal.
         if needsRebuild { try? rebuildFromJournal() }
-        return (journaled.lastSequence, journaled.engine.stateHash())
+        let sequence = journaled.lastSequence
+        if !needsRebuild, let cached = stateHashCache, cached.sequence == sequence { return (sequence, cached.hash) }
+        let hash = journaled.engine.stateHash()
+        stateHashComputations += 1
+        if !needsRebuild { stateHashCache = (sequence, hash) }
+        return (sequence, hash)
     }
 
     /// Rebuilds the engine from its journal (newest valid snapshot, then the commands after it):

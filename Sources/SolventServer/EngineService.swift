@@ -66,8 +66,16 @@ public actor EngineService {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
     var journaled: JournaledEngine {
         // Published on every change, by the engine thread: read per request without the actor.
-        didSet { publishedSequence.store(journaled.lastSequence, ordering: .releasing) }
+        didSet {
+            publishedSequence.store(journaled.lastSequence, ordering: .releasing)
+            stateHashCache = nil
+        }
     }
+    /// The state hash `sequenceAndHash` computed and the sequence it is at (EngineService+Cluster.swift):
+    /// cleared by every change of the journaled engine, so it is never a hash of another state.
+    var stateHashCache: (sequence: Int64, hash: String)?
+    /// Full state hashes `sequenceAndHash` computed (a repeated call at one sequence computes none).
+    public internal(set) var stateHashComputations = 0
     /// The journal sequence the engine reflects, as last published by the engine thread
     /// (`journaledSequence`; ClusterMiddleware's `Solvent-Sequence` header).
     private nonisolated let publishedSequence = Atomic<Int64>(0)

@@ -6,6 +6,7 @@ public import Logging
 public import ServiceLifecycle
 import SolventCore
 import SolventEngine
+import SolventJournal
 import SolventReserves
 
 /// `solvent serve` assembled: the journaled engine, API keys, webhook outbox, streams and the
@@ -124,6 +125,16 @@ public struct SolventService: Sendable {
         await cluster?.resign()
         // A cluster node whose engine awaits a rebuild (a refused append) writes no snapshot.
         if await engine.isClean { try await engine.snapshot() }
+        await closeConnections()
+    }
+
+    /// Closes the PostgreSQL connections of a cluster node, in order (member table, lease and
+    /// keys, webhook outbox, shard directory), once nothing uses them: postgres-nio asserts a
+    /// connection is closed before it is released, and a `deinit` cannot wait for its close.
+    public func closeConnections() async {
+        await cluster?.closeConnections()
+        if let outbox = webhooks?.outbox as? PostgresWebhookOutbox { await outbox.close() }
+        await shardRouter?.directory.close()
     }
 }
 

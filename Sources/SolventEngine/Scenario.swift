@@ -194,6 +194,7 @@ public struct Scenario: Sendable {
             guard let b = SocializationBase(rawValue: try v.string()) else { throw v.error("must be \"profitable\" or \"all\"") }
             u.socializeOver = b
         }
+        if case .null? = reader.value["option_delta_hedge"] { throw InputError(path: reader.childPath("option_delta_hedge"), reason: "must be true or false") }
         if let v = try reader.optional("option_delta_hedge") { u.optionDeltaHedge = try v.bool() }  // Engine+OptionLiquidation.swift
         return u
     }

@@ -35,7 +35,8 @@ public struct PositionGreeks: Sendable, Hashable {
     public var years: Double?
 }
 
-/// The greeks summed per pool and underlying (greeks of different underlyings do not add).
+/// The greeks summed per pool and underlying (greeks of different underlyings do not add); a
+/// sum beyond the decimal range saturates at `FixedDecimal.max` / `.min` (a read never traps).
 public struct GreeksTotal: Sendable, Hashable {
     public var pool: String
     public var underlying: String
@@ -139,7 +140,13 @@ extension Engine {
         var totals: [GreeksTotal] = []
         for p in positions {
             if let k = totals.firstIndex(where: { $0.pool == p.pool && $0.underlying == p.underlying }) {
-                totals[k].delta += p.delta; totals[k].gamma += p.gamma; totals[k].vega += p.vega; totals[k].theta += p.theta
+                // Saturating: each greek fits the decimal range (up to ~1.7e20) but their sum may not
+                // (a fed vol of 1e-11 at the money gives a gamma of ~1e20 per 1e9 units); a read never traps.
+                func sum(_ a: FixedDecimal, _ b: FixedDecimal) -> FixedDecimal {
+                    (try? a.addingChecked(b)) ?? (b.isNegative ? FixedDecimal.min : FixedDecimal.max)
+                }
+                totals[k].delta = sum(totals[k].delta, p.delta); totals[k].gamma = sum(totals[k].gamma, p.gamma)
+                totals[k].vega = sum(totals[k].vega, p.vega); totals[k].theta = sum(totals[k].theta, p.theta)
             } else {
                 totals.append(GreeksTotal(pool: p.pool, underlying: p.underlying, delta: p.delta, gamma: p.gamma, vega: p.vega, theta: p.theta))
             }

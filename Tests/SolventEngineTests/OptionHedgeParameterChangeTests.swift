@@ -71,6 +71,11 @@ import Testing
         let scheduled = engine.apply(try change(#"{"option_delta_hedge": true}"#, at: t0 + 500, effective: t0 + 1_000))
         #expect(scheduled.contains { $0.kind == .parametersScheduled })
         #expect(!engine.state.parameters.deltaHedgeEnabled && engine.state.pendingChanges.count == 1)
+        // The pending change survives a snapshot (the state's Codable form) and a restore.
+        let saved = try JSONEncoder().encode(engine.state)
+        let restored = Engine(restoring: try JSONDecoder().decode(EngineState.self, from: saved))
+        #expect(restored.stateHash() == engine.stateHash())
+        #expect(restored.state.pendingChanges.first?.change.parameters?.optionDeltaHedge == true)
         let events = writeCalls(&engine, at: t0 + 1_000)
         #expect(changedFields(events) == ["option_delta_hedge"])
         #expect(engine.state.parameters.deltaHedgeEnabled && engine.state.pendingChanges.isEmpty)

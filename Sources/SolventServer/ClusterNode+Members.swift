@@ -25,7 +25,7 @@ extension ClusterNode {
     func memberRow() -> ClusterMember {
         let s = status
         let applied = engine.journaledSequence
-        return ClusterMember(nodeID: settings.nodeID, url: settings.advertise, role: s.role.rawValue, epoch: s.epoch,
+        return ClusterMember(shard: settings.shards > 1 ? settings.shard : 0, nodeID: settings.nodeID, url: settings.advertise, role: s.role.rawValue, epoch: s.epoch,
                              appliedSequence: applied, lagCommands: max(0, s.head - applied), lagMilliseconds: s.lagMilliseconds)
     }
 
@@ -43,16 +43,35 @@ extension ClusterNode {
         }
     }
 
-    /// `members` of `GET /v1/cluster`: every node heard from within three leases (this node's own
-    /// row as it is now), each with `node_id`, `url`, `role`, `epoch`, `applied_sequence`,
-    /// `lag_commands`, `lag_ms` and `seen_ms_ago` (ms since its heartbeat, PostgreSQL's clock).
+    /// `members` of `GET /v1/cluster`: every node of this node's shard heard from within three
+    /// leases (this node's own row as it is now), each with `shard`, `node_id`, `url`, `role`,
+    /// `epoch`, `applied_sequence`, `lag_commands`, `lag_ms` and `seen_ms_ago` (ms since its
+    /// heartbeat, PostgreSQL's clock). With several shards, also `members_by_shard`: one
+    /// `{"shard", "members"}` per shard of the group, 0 first (the table is the group's).
     func writeMembers(_ w: inout JSONWriter) {
-        var rows = membership.members.filter { $0.nodeID != settings.nodeID }
-        rows.append(memberRow())
-        rows.sort { $0.nodeID < $1.nodeID }
-        w.key("members"); w.beginArray()
+        let own = memberRow()
+        var rows = membership.members.filter { !($0.shard == own.shard && $0.nodeID == own.nodeID) }
+        rows.append(own)
+        rows.sort { ($0.shard, $0.nodeID) < ($1.shard, $1.nodeID) }
+        w.key("members")
+        Self.writeMemberArray(&w, rows.filter { $0.shard == own.shard })
+        guard settings.shards > 1 else { return }
+        w.key("members_by_shard"); w.beginArray()
+        for k in 0..<settings.shards {
+            w.beginObject()
+            w.key("shard"); w.integer(Int64(k))
+            w.key("members")
+            Self.writeMemberArray(&w, rows.filter { $0.shard == k })
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    private static func writeMemberArray(_ w: inout JSONWriter, _ rows: [ClusterMember]) {
+        w.beginArray()
         for m in rows {
             w.beginObject()
+            w.key("shard"); w.integer(Int64(m.shard))
             w.member("node_id", m.nodeID)
             w.member("url", m.url)
             w.member("role", m.role)

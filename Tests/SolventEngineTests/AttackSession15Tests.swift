@@ -163,4 +163,36 @@ import Testing
         #expect(indexed.invariantViolation() == nil)
         #expect(transitions > 0 && liquidations > 0, "the rally must liquidate the short calls")
     }
+
+    /// Malformed vol_surface documents (what a feeder's client sends as JSON) are refused by the
+    /// decoder with the path of the faulty value, before the engine: NaN-like text, exponents,
+    /// numbers past the decimal's range or digits, non-arrays, missing members.
+    @Test func malformedSliceDocumentsAreRefusedByPath() throws {
+        let cases: [(String, String)] = [
+            (#""strikes": ["NaN"], "vols": ["0.5"]"#, "strikes[0]"),
+            (#""strikes": ["Infinity"], "vols": ["0.5"]"#, "strikes[0]"),
+            (#""strikes": ["1e5"], "vols": ["0.5"]"#, "strikes[0]"),
+            (#""strikes": ["50000"], "vols": ["-nan"]"#, "vols[0]"),
+            (#""strikes": ["50000"], "vols": ["0.0000000000000000001"]"#, "vols[0]"),
+            (#""strikes": ["999999999999999999999999999999"], "vols": ["0.5"]"#, "strikes[0]"),
+            (#""strikes": "50000", "vols": ["0.5"]"#, "strikes"),
+            (#""strikes": [null], "vols": ["0.5"]"#, "strikes[0]"),
+            (#""strikes": [["50000"]], "vols": ["0.5"]"#, "strikes[0]"),
+            (#""vols": ["0.5"]"#, "strikes"),
+            (#""strikes": ["50000"]"#, "vols"),
+        ]
+        var checked = 0
+        for (members, path) in cases {
+            let text = #"{"type": "vol_surface", "underlying": "BTCUSDT", "expiry": \#(OptionBook.expiryTime), \#(members)}"#
+            let value = try JSONParser.parse([UInt8](text.utf8))
+            do {
+                let command = try Scenario.decodeCommand(JSONReader(value, path: "commands[0]"), assetIndex: ["USDT": 0, "BTC": 1], defaultTime: OptionBook.startTime)
+                Issue.record("\(members) decoded as \(command)")
+            } catch {
+                #expect(error.path.hasPrefix("commands[0].\(path)"), "\(members): \(error)")
+                checked += 1
+            }
+        }
+        #expect(checked == cases.count)
+    }
 }

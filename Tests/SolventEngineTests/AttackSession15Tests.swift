@@ -195,4 +195,36 @@ import Testing
         }
         #expect(checked == cases.count)
     }
+
+    /// Option liquidation at the edges: a portfolio and a standard account short 1e9 at-the-money
+    /// calls marked at the contract's smallest price with a vol of 1e-11 (the cost of a step
+    /// is ~0) go through a rally of the underlying: the indexed engine and a full rescan emit the
+    /// same events, positions never flip, the debug invariants hold, and it ends (bounded ticks).
+    @Test func optionLiquidationAtTheEdgesTerminatesWithoutFlipping() throws {
+        var engines = [try Self.tinyStrikeEngine(vol: "0.0000000000116"), try Self.tinyStrikeEngine(vol: "0.0000000000116")]
+        let rescanEngine = engines[1].state
+        engines[1] = Engine(restoring: rescanEngine, fullRescan: true)
+        var t = OptionBook.startTime + 1_000
+        var commands = [at(t, .fill(account: "q", symbol: "X-1-C", quantity: dec("-1000000000"), price: dec("0.00000001"), fee: .zero, orderID: nil)),
+                        at(t, .fill(account: "a", symbol: "X-1-C", quantity: dec("-1000000000"), price: dec("0.00000001"), fee: .zero, orderID: nil))]
+        for price in ["1.0001", "1.001", "1.01", "1.1", "2", "0.5", "1"] {
+            t += 61_000
+            commands.append(at(t, .markPrice(symbol: "XUSDT", price: dec(price), sourceTime: t)))
+            commands.append(at(t, .optionMark(symbol: "X-1-C", price: FixedDecimal.maximum(RangeContract.minPrice, dec(price) - dec("1")), impliedVol: dec("0.0000000000116"), sourceTime: t)))
+            commands.append(at(t + 1, .tick))
+        }
+        var liquidations = 0
+        for command in commands {
+            let a = engines[0].apply(command), b = engines[1].apply(command)
+            #expect(a.map(\.json) == b.map(\.json), "\(command)")
+            liquidations += a.filter { $0.kind == .liquidationFill || $0.kind == .liquidationStarted }.count
+            for id in ["a", "q"] {
+                let record = engines[0].state.accounts[engines[0].state.accountIndex[id]!]
+                #expect(record.account.positions.allSatisfy { !$0.quantity.isPositive }, "\(id) flipped long: \(record.account.positions)")
+            }
+            #expect(engines[0].invariantViolation() == nil)
+        }
+        #expect(engines[0].stateHash() == engines[1].stateHash())
+        #expect(liquidations > 0)
+    }
 }

@@ -72,23 +72,30 @@ public actor PostgresMembers {
             } catch {
                 throw JournalError("members: cannot connect to PostgreSQL: \(String(reflecting: error))")
             }
+            // Kept only once set up (as PostgresLease): a connection whose setup failed is closed,
+            // and the next call connects afresh instead of querying tables that may not exist.
+            do {
+                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
+                _ = try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS \(schema).member (shard INTEGER NOT NULL DEFAULT 0, node_id TEXT NOT NULL, url TEXT NOT NULL,
+                    role TEXT NOT NULL, epoch BIGINT NOT NULL, applied_sequence BIGINT NOT NULL, lag_commands BIGINT NOT NULL,
+                    lag_ms BIGINT NOT NULL, seen TIMESTAMPTZ NOT NULL, PRIMARY KEY (shard, node_id))
+                    """, []).get()
+                // A table from before shards had rows (node_id PRIMARY KEY): its rows become shard 0's.
+                _ = try await connection.query("ALTER TABLE \(schema).member ADD COLUMN IF NOT EXISTS shard INTEGER NOT NULL DEFAULT 0", []).get()
+                _ = try await connection.query("""
+                    DO $$ BEGIN
+                    IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                               WHERE n.nspname = '\(schema)' AND c.relname = 'member' AND i.indisprimary AND i.indnatts = 1) THEN
+                      ALTER TABLE \(schema).member DROP CONSTRAINT member_pkey, ADD PRIMARY KEY (shard, node_id);
+                    END IF;
+                    END $$
+                    """, []).get()
+            } catch {
+                try? await connection.close().get()
+                throw JournalError("members: setting up PostgreSQL: \(String(reflecting: error))")
+            }
             self.connection = connection
-            _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
-            _ = try await connection.query("""
-                CREATE TABLE IF NOT EXISTS \(schema).member (shard INTEGER NOT NULL DEFAULT 0, node_id TEXT NOT NULL, url TEXT NOT NULL,
-                role TEXT NOT NULL, epoch BIGINT NOT NULL, applied_sequence BIGINT NOT NULL, lag_commands BIGINT NOT NULL,
-                lag_ms BIGINT NOT NULL, seen TIMESTAMPTZ NOT NULL, PRIMARY KEY (shard, node_id))
-                """, []).get()
-            // A table from before shards had rows (node_id PRIMARY KEY): its rows become shard 0's.
-            _ = try await connection.query("ALTER TABLE \(schema).member ADD COLUMN IF NOT EXISTS shard INTEGER NOT NULL DEFAULT 0", []).get()
-            _ = try await connection.query("""
-                DO $$ BEGIN
-                IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                           WHERE n.nspname = '\(schema)' AND c.relname = 'member' AND i.indisprimary AND i.indnatts = 1) THEN
-                  ALTER TABLE \(schema).member DROP CONSTRAINT member_pkey, ADD PRIMARY KEY (shard, node_id);
-                END IF;
-                END $$
-                """, []).get()
         }
         do {
             return try await connection.query(sql, binds).get()

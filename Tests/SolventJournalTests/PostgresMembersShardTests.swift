@@ -1,5 +1,5 @@
 import Foundation
-import SolventJournal
+@testable import SolventJournal
 import Testing
 
 /// The group's member table with shards (issue 19, docs/cluster.md "Members"): one table in the
@@ -34,5 +34,26 @@ import Testing
             throw error
         }
         try await table.destroy()
+    }
+    /// A connection whose setup failed is not kept (as the lease's, LeaseConnectionTests): a view
+    /// named `member` makes the setup's ALTER TABLE fail, so the first heartbeat fails; once the
+    /// view is gone the next heartbeat sets a new connection up, creating the table. A kept
+    /// half-set-up connection would skip the setup and query a table that does not exist, forever.
+    @Test(.enabled(if: enabled)) func failedSetupIsNotKept() async throws {
+        let url = try #require(Self.url, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+        let schema = "members_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        let journal = try PostgresJournal(url: url, schema: schema)
+        defer { try? journal.destroy() }
+        try journal.execute("CREATE VIEW \(schema).member AS SELECT 1 AS x")
+        let table = try PostgresMembers(url: url, schema: schema)
+        let member = ClusterMember(shard: 0, nodeID: "a", url: "http://a", role: "leader", epoch: 1, appliedSequence: 1,
+                                   lagCommands: 0, lagMilliseconds: 0)
+        var refused = 0
+        do { _ = try await table.heartbeat(member, withinMilliseconds: 60_000) } catch { refused += 1 }
+        #expect(refused == 1, "the setup failed on the view, so the heartbeat failed")
+        try journal.execute("DROP VIEW \(schema).member")
+        let rows = try await table.heartbeat(member, withinMilliseconds: 60_000)
+        #expect(rows.map(\.nodeID) == ["a"], "the next heartbeat set the connection up again and created the table")
+        await table.close()
     }
 }

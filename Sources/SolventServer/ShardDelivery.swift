@@ -20,6 +20,11 @@ import Synchronization
 ///
 /// Pulling needs no internal HTTP and no system key: `deliver` is never accepted from a client
 /// (`Action.deliverMessages` is granted to no role); it enters a journal only here.
+///
+/// **Wake-up.** The node LISTENs on every other shard's journal channel (the channel each fenced
+/// append notifies at its commit, `PostgresJournal.notificationChannel`, the one standbys listen
+/// on): a sender's commit wakes a delivery round at once. A poll every `fallback` (1 s) remains
+/// for a lost notification or a LISTEN connection being re-established.
 public final class ShardDelivery: Service, Sendable {
     let router: ShardRouter
     let cluster: ClusterNode
@@ -27,8 +32,9 @@ public final class ShardDelivery: Service, Sendable {
     let logger: Logger
     /// Messages read per sender and round.
     static let pageSize = 256
-    /// Pause between rounds when nothing was delivered.
-    static let idle = Duration.milliseconds(100)
+    /// Longest pause between rounds when nothing was delivered and no sender's commit woke us
+    /// (before the LISTEN wake-up: a fixed 100 ms poll).
+    static let fallback = Duration.seconds(1)
 
     public init(router: ShardRouter, cluster: ClusterNode, batcher: CommandBatcher, logger: Logger) {
         self.router = router
@@ -38,18 +44,50 @@ public final class ShardDelivery: Service, Sendable {
     }
 
     public func run() async throws {
+        // Wake-ups: a sender's commit (LISTEN) or the fallback timer. Newest only: wake-ups that
+        // arrive during a round collapse into one more round.
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                var delivered = 0
-                if self.cluster.status.role == .leader {
-                    for sender in 0..<self.router.shards {
-                        do { delivered += try await self.deliver(from: sender) } catch {
-                            self.logger.warning("shards: delivering shard \(sender)'s messages to shard \(self.router.shard): \(error)")
-                        }
+            await withTaskGroup(of: Void.self) { group in
+                for sender in 0..<self.router.shards where sender != self.router.shard {
+                    group.addTask { await self.listen(to: sender, wake: wake) }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: Self.fallback)
+                        wake.yield()
                     }
                 }
-                if delivered == 0 { try? await Task.sleep(for: Self.idle) }
+                var next = wakeups.makeAsyncIterator()
+                while !Task.isCancelled {
+                    var delivered = 0
+                    if self.cluster.status.role == .leader {
+                        for sender in 0..<self.router.shards {
+                            do { delivered += try await self.deliver(from: sender) } catch {
+                                self.logger.warning("shards: delivering shard \(sender)'s messages to shard \(self.router.shard): \(error)")
+                            }
+                        }
+                    }
+                    if delivered == 0, await next.next() == nil { break }
+                }
+                wake.finish()
+                group.cancelAll()
             }
+        }
+    }
+
+    /// LISTENs on `sender`'s journal channel and wakes a round on each of its commits; reconnects
+    /// after 500 ms when the connection fails (as the standbys' `ClusterNode.listenLoop`).
+    private func listen(to sender: Int, wake: AsyncStream<Void>.Continuation) async {
+        // PostgresJournal.notificationChannel of the sender's schema.
+        let channel = "\(router.directory.schema(ofShard: sender).lowercased())_journal"
+        while !Task.isCancelled {
+            do {
+                try await PostgresLease.listen(url: cluster.settings.postgres, channel: channel) { _ in wake.yield() }
+            } catch {
+                logger.debug("shards: listen to shard \(sender): \(error)")
+            }
+            try? await Task.sleep(for: .milliseconds(500))
         }
     }
 

@@ -19,6 +19,17 @@ extension Engine {
                 return "vol surface slice \(q.underlying) \(q.expiry): point \(j) breaks increasing strikes or a vol in (0, 10]"
             }
         }
+        let marked = o.surfaceMarked ?? []  // Engine+SurfaceFollow.swift
+        for (k, i) in marked.enumerated() {
+            if k > 0, marked[k - 1] >= i { return "surface-marked options not ascending and distinct" }
+            guard state.market.instruments.indices.contains(i), case let .option(_, _, expiry, underlying) = state.market.instruments[i].kind,
+                  let quote = surfaces.first(where: { $0.underlying == underlying && $0.expiry == expiry }) else {
+                return "surface-marked instrument \(i) is not an option with a slice"
+            }
+            if let source = state.markSources[i], source.sourceTime != quote.sourceTime {
+                return "surface-marked \(state.market.instruments[i].symbol) has a mark source time \(source.sourceTime), its slice \(quote.sourceTime)"
+            }
+        }
         let pending = o.pendingSettlements ?? []
         for (k, i) in pending.enumerated() {
             if k > 0, pending[k - 1] >= i { return "postponed settlements not ascending and distinct" }

@@ -37,6 +37,7 @@ extension Engine {
             throw RejectReason(.outOfRange, field: "implied_vol", "out of range: an implied vol must be in (0, 10], got \(vol)")
         }
         var touched = try markPrice(symbol, price, sourceTime)  // validates the price and the source time first
+        forgetSurfaceMark(i)  // a fed mark: no longer follows a surface (Engine+SurfaceFollow.swift)
         var o = optionState
         o.impliedVols[i] = vol
         let advanced = o.valuationTime.map { sourceTime > $0 } ?? true

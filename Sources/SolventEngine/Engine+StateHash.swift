@@ -138,6 +138,9 @@ extension Engine {
                     for (k, v) in zip(q.strikes, q.vols) { w.decimal(k); w.decimal(v) }
                 }
             }
+            if let marked = o.surfaceMarked, !marked.isEmpty {  // Engine+SurfaceFollow.swift: absent until a slice prices an option
+                w.string("surface_marked"); for i in marked { w.integer(i) }
+            }
             w.endArray()
         }
         if let shard = s.shardStorage { writeShard(shard, into: &w) }  // Engine+Shards.swift: absent in a 1-of-1 engine

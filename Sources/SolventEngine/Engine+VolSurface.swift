@@ -88,10 +88,14 @@ extension Engine {
         let years = Double(expiry - sourceTime) / 31_536_000_000
         var touched: [Int] = []
         var priced: Int64 = 0, kept: Int64 = 0
+        var marked = Set(o.surfaceMarked ?? [])  // Engine+SurfaceFollow.swift
         for (i, forward) in zip(options, forwards) {
             guard case let .option(right, strike, _, _) = state.market.instruments[i].kind else { continue }
             if let current = state.markSources[i], current.sourceTime >= sourceTime { kept += 1; continue }
-            guard let mark = slice.mark(forward: forward, strike: strike, years: years, isCall: right == .call) else { kept += 1; continue }
+            guard let mark = slice.mark(forward: forward, strike: strike, years: years, isCall: right == .call) else {
+                kept += 1; marked.remove(i); continue
+            }
+            marked.insert(i)
             let price = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, mark.price))
             state.market.marks[i] = price
             state.markSources[i] = SourcedPrice(price: price, sourceTime: sourceTime)
@@ -107,6 +111,7 @@ extension Engine {
             surfaces.insert(quote, at: at)
         }
         o.surfaces = surfaces
+        o.surfaceMarked = marked.isEmpty ? nil : marked.sorted()
         let advanced = o.valuationTime.map { sourceTime > $0 } ?? true
         if advanced { o.valuationTime = sourceTime }
         state.optionMarks = o

@@ -25,6 +25,9 @@ public struct OptionMarkState: Sendable, Hashable, Codable {
     /// fresh index and no mark of theirs or their underlying at expiry; Engine+Expiry.swift),
     /// ascending; nil when none ever waited.
     public var pendingSettlements: [Int]? = nil
+    /// Options whose current mark was computed from a `vol_surface` slice, ascending: re-marked
+    /// when their underlying's mark moves (Engine+SurfaceFollow.swift); nil when none.
+    public var surfaceMarked: [Int]? = nil
     /// The scenario's `portfolio_policy` when it differs from the defaults (nil: the defaults of
     /// docs/evaluate.md): the scenario-margin parameters of portfolio accounts and of the
     /// liquidation weights (Engine+Portfolio.swift). Set at the scenario's start only.
@@ -33,7 +36,7 @@ public struct OptionMarkState: Sendable, Hashable, Codable {
     public init() {}
 
     /// Whether it holds nothing (then it is left out of the state hash).
-    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty && (surfaces ?? []).isEmpty && (pendingSettlements ?? []).isEmpty && portfolioPolicy == nil }
+    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty && (surfaces ?? []).isEmpty && (pendingSettlements ?? []).isEmpty && portfolioPolicy == nil && (surfaceMarked ?? []).isEmpty }
 }
 
 /// A fed volatility surface slice (`vol_surface`): implied vols at strictly increasing strikes

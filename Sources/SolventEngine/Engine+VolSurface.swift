@@ -19,8 +19,9 @@ public import SolventRisk
 /// the surface's source time advances the option valuation time (never moves it back). A
 /// computed mark below the range contract's smallest price (1e-8) is set to 1e-8.
 ///
-/// Marks are computed when the surface arrives, not again on each move of the underlying: as
-/// with `option_mark`, option values move with their fed inputs (docs/options.md, "Option marks").
+/// The options a slice priced (`OptionMarkState.surfaceMarked`) are re-marked from it, sticky
+/// strike, whenever a `mark` moves their underlying (Engine+SurfaceFollow.swift), until a fed
+/// `option_mark` or `mark` of the option takes it off the surface.
 ///
 /// **Refusals** (nothing changes): `vol_surface` with an unknown or unpriced underlying
 /// (`no_mark` 2008, field `underlying`), an expiry no option has (`invalid_input`, `expiry`),

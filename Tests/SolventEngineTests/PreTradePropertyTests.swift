@@ -204,3 +204,69 @@ private func randomOrder(_ e: Engine, account a: Int, n: Int, using rng: inout S
         #expect(tally.total > 0)
     }
 }
+
+/// Hand-computed edges of the pre-trade check (DESIGN.md tiers: 0–50,000 at 125×, 50,000–600,000
+/// at 100×, 600,000–3,000,000 at 75×; a tier holds its floor, the last cap is the position limit).
+@Suite struct PreTradeEdgeTests {
+    private func engine(collateral: FixedDecimal) -> Engine {
+        let market = btcMarket([
+            .init(floor: 0, cap: 50_000, maxLeverage: 125, mmr: dec("0.004")),
+            .init(floor: 50_000, cap: 600_000, maxLeverage: 100, mmr: dec("0.005")),
+            .init(floor: 600_000, cap: 3_000_000, maxLeverage: 75, mmr: dec("0.0065")),
+        ])
+        var e = Engine(market: market)
+        try! e.openAccount(Account(id: "a", settle: 0, collateral: [CollateralBalance(asset: 0, amount: collateral)], positions: []))
+        return e
+    }
+
+    private func place(_ e: inout Engine, _ id: String, _ quantity: String, reduceOnly: Bool = false, time: Int64 = 2) -> EngineEvent {
+        e.apply(TimedCommand(time: time, command: .placeOrder(id: id, account: "a", symbol: "BTCUSDT", quantity: dec(quantity), price: 50_000,
+                                                              reduceOnly: reduceOnly)))[0]
+    }
+
+    /// Notional exactly on a tier's floor belongs to that tier: 1 BTC × 50,000 = 50,000 is in
+    /// the 100× tier, so 110× is refused; 0.9999998 BTC (49,999.99) is in the 125× tier and
+    /// reserves 49,999.99 / 110 = 454.545363636363636364 (18 digits, half-even).
+    @Test func bracketFloorBelongsToTheUpperTier() {
+        var e = engine(collateral: 1_000_000)
+        _ = e.apply(TimedCommand(time: 1, command: .setLeverage(account: "a", symbol: "BTCUSDT", leverage: 110)))
+        #expect(place(&e, "o1", "1")["code"] == .integer(Int64(RejectReason.Code.leverageAboveBracket.rawValue)))
+        let ok = place(&e, "o2", "0.9999998")
+        #expect(ok.kind == .orderAccepted && ok["reserved_margin"] == .decimal(dec("454.545363636363636364")))
+    }
+
+    /// Resting same-side orders count toward the tier: two 0.5 BTC buys are 50,000 together,
+    /// so the second is refused at 110× although alone it is 25,000.
+    @Test func restingOrdersCountTowardTheTier() {
+        var e = engine(collateral: 1_000_000)
+        _ = e.apply(TimedCommand(time: 1, command: .setLeverage(account: "a", symbol: "BTCUSDT", leverage: 110)))
+        #expect(place(&e, "o1", "0.5").kind == .orderAccepted)
+        #expect(place(&e, "o2", "0.5")["code"] == .integer(Int64(RejectReason.Code.leverageAboveBracket.rawValue)))
+        #expect(place(&e, "o3", "-0.5").kind == .orderAccepted)  // the other side does not add to the buys
+    }
+
+    /// The last cap is the position limit: 60 BTC (3,000,000) is refused; 59.9999998 BTC
+    /// (2,999,999.99) at 5× reserves 599,999.998.
+    @Test func lastCapIsThePositionLimit() {
+        var e = engine(collateral: 1_000_000)
+        _ = e.apply(TimedCommand(time: 1, command: .setLeverage(account: "a", symbol: "BTCUSDT", leverage: 5)))
+        #expect(place(&e, "o1", "60")["code"] == .integer(Int64(RejectReason.Code.positionLimit.rawValue)))
+        let ok = place(&e, "o2", "59.9999998")
+        #expect(ok.kind == .orderAccepted && ok["reserved_margin"] == .decimal(dec("599999.998")))
+    }
+
+    /// An order against the position first closes what resting reduce-only orders leave of it:
+    /// long 1 BTC, a reduce-only sell of 0.4 resting, a sell of 1 closes 0.6 and opens 0.4
+    /// (20,000 notional, 125× → 160 reserved); free = 1000 − IM 500 (the position's 50,000 is on the
+    /// 100× tier's floor) − 0 reserved = 500.
+    @Test func oppositeOrderOpensOnlyWhatRestingReduceOnlyLeaves() throws {
+        var e = engine(collateral: 1000)
+        _ = e.apply(TimedCommand(time: 1, command: .fill(account: "a", symbol: "BTCUSDT", quantity: 1, price: 50_000, fee: 0, orderID: nil)))
+        #expect(place(&e, "r", "-0.4", reduceOnly: true)["reserved_margin"] == .decimal(.zero))
+        let check = try e.checkOrder(id: "o", account: "a", symbol: "BTCUSDT", quantity: -1, price: 50_000, reduceOnly: false)
+        #expect(!check.reduces && check.reservedMargin == 160 && check.freeMargin == 500, "\(check)")
+        // A second reduce-only sell of 0.7 would take the resting total past the position.
+        #expect(place(&e, "r2", "-0.7", reduceOnly: true)["code"] == .integer(Int64(RejectReason.Code.wouldNotReduce.rawValue)))
+        #expect(place(&e, "r3", "-0.6", reduceOnly: true).kind == .orderAccepted)
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Opens the dashboard served at `/` in headless Chromium and checks that it rendered the server's data.
 
-Usage: check_dashboard.py BASE_URL KEY OUT_PNG [--timeout SECONDS] [--cluster N]
+Usage: check_dashboard.py BASE_URL KEY OUT_PNG [--timeout SECONDS] [--cluster N] [--shards N]
    e.g. check_dashboard.py http://127.0.0.1:8931 sk_abc /tmp/dash.png
 
 How Chromium is driven: the DevTools protocol over `--remote-debugging-pipe` (fds 3 and 4, JSON
@@ -30,6 +30,10 @@ Checks, on the rendered DOM (the page's ids, see Sources/SolventServer/Resources
   `#breakers` show the symbols of /v1/risk, `#calls-body` and `#feed-body` are rendered;
 - with `--cluster N` (a node of `solvent demo --cluster N`): `#cluster` shown, `#cluster-members` has N
   `span.member[data-node]`, exactly one `[data-role="leader"]`, named by `#cluster-leader`;
+- with `--shards N` (a node of a group of N shards, docs/cluster.md "Running shards"): `#cluster`
+  shown, `#cluster-shard` names "K of N", `#cluster-members` has N `span.shard[data-shard]` (0..N-1),
+  each with a leader (`data-leader`), an epoch and at least one member, exactly one of them leading
+  and named by the group's `data-leader`;
 and on the screenshot (pillow): 1600x1000, not blank (many distinct colours, no colour covering
 almost everything), the fund line's colour painted.
 Prints one summary line and exits 0, or prints the problems and exits 1. The DOM is kept next to the
@@ -366,6 +370,37 @@ def check_cluster(dom, nodes):
     return problems, {"members": len(rows), "leader": leaders[0] if leaders else None, "epoch": (tree.by_id("cluster-epoch").content().strip() if tree.by_id("cluster-epoch") else None)}
 
 
+def check_shards(dom, shards):
+    """`--shards N`: a sharded node's cluster box shows its shard ("K of N") and one group per shard
+    (dashboard.js renderCluster from GET /v1/cluster's members_by_shard and shards), each naming
+    its leader and epoch and listing its members, one of them the leader it names."""
+    tree = Tree(dom)
+    box = tree.by_id("cluster")
+    if box is None:
+        return ["#cluster missing"], None
+    problems = []
+    if "hidden" in box.attrs or box.attrs.get("data-state") != "ok":
+        problems.append(f"#cluster is hidden or not rendered (data-state {box.attrs.get('data-state')!r})")
+    label = tree.by_id("cluster-shard")
+    text = label.content().strip() if label else None
+    if text is None or not text.endswith(f" of {shards}"):
+        problems.append(f"#cluster-shard is {text!r}, not 'K of {shards}'")
+    members = tree.by_id("cluster-members")
+    groups = [n for n in members.all() if n.attrs.get("data-shard") is not None] if members else []
+    if sorted(g.attrs["data-shard"] for g in groups) != [str(k) for k in range(shards)]:
+        problems.append(f"#cluster-members shows shards {[g.attrs['data-shard'] for g in groups]}, not 0..{shards - 1}")
+    total = 0
+    for g in groups:
+        rows = [n for n in g.all() if n.attrs.get("data-node")]
+        total += len(rows)
+        leaders = [n.attrs["data-node"] for n in rows if n.attrs.get("data-role") == "leader"]
+        if not g.attrs.get("data-leader") or not g.attrs.get("data-epoch"):
+            problems.append(f"shard {g.attrs['data-shard']}: no leader or epoch ({g.attrs.get('data-leader')!r}, {g.attrs.get('data-epoch')!r})")
+        if len(leaders) != 1 or leaders[0] != g.attrs.get("data-leader"):
+            problems.append(f"shard {g.attrs['data-shard']}: leading members {leaders}, leader named {g.attrs.get('data-leader')!r}")
+    return problems, {"shards": len(groups), "members": total, "shard": text}
+
+
 def check_png(png, live):
     from PIL import Image
     if not os.path.exists(png) or os.path.getsize(png) < 20_000:
@@ -394,6 +429,7 @@ def main():
     parser.add_argument("out_png")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for the snapshot and the stream (default 20)")
     parser.add_argument("--cluster", type=int, default=0, help="also check the cluster header shows N members, one leading (solvent demo --cluster N)")
+    parser.add_argument("--shards", type=int, default=0, help="also check the cluster header of a sharded node shows N shards, each with its leader, epoch and members")
     args = parser.parse_args()
     base = args.base_url.rstrip("/")
     out_dir = os.path.dirname(os.path.abspath(args.out_png))
@@ -417,6 +453,11 @@ def main():
         problems += cluster_problems
         if cluster:
             cluster_note = f", cluster {cluster['members']} members, leader {cluster['leader']}, epoch {cluster['epoch']}"
+    if args.shards:
+        shard_problems, shard_summary = check_shards(dom, args.shards)
+        problems += shard_problems
+        if shard_summary:
+            cluster_note += f", shard {shard_summary['shard']}, {shard_summary['shards']} shards, {shard_summary['members']} members"
     if problems:
         for p in problems:
             print("check_dashboard:", p)

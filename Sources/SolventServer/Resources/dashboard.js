@@ -686,9 +686,17 @@
     setText("cluster-epoch", String(doc.epoch));
     setText("cluster-leader", doc.leader_id ? doc.leader_id : "none");
     setText("cluster-self", doc.node_id + " (" + doc.role + ")");
+    // A sharded node (docs/cluster.md "Running shards"): its shard in the header (the leader and
+    // epoch above are its shard's), and members_by_shard as one group per shard (leader, epoch
+    // from `shards`, members).
+    const sharded = typeof doc.shard_count === "number" && doc.shard_count > 1;
+    const shardKv = $("cluster-shard-kv");
+    if (shardKv) shardKv.hidden = !sharded;
+    if (sharded) { setText("cluster-shard", doc.shard + " of " + doc.shard_count); box.dataset.shard = String(doc.shard); }
+    else delete box.dataset.shard;
     const members = Array.isArray(doc.members) ? doc.members : [];
     const list = $("cluster-members");
-    const nodes = members.map((m) => {
+    const memberSpan = (m) => {
       const span = el("span", "member " + (m.role === "leader" ? "lead" : "stby"));
       span.dataset.node = m.node_id;
       span.dataset.role = m.role;
@@ -699,8 +707,26 @@
                   el("span", "seq", "#" + fmtInt(m.applied_sequence)),
                   el("span", "lag", m.role === "leader" ? "" : "lag " + fmtInt(m.lag_commands) + " · " + m.lag_ms + " ms"));
       return span;
-    });
-    list.replaceChildren(...nodes);
+    };
+    const byShard = Array.isArray(doc.members_by_shard) ? doc.members_by_shard : [];
+    if (byShard.length) {
+      const leases = {};
+      for (const s of (Array.isArray(doc.shards) ? doc.shards : [])) leases[s.shard] = s;
+      list.replaceChildren(...byShard.map((g) => {
+        const lease = leases[g.shard] || {};
+        const group = el("span", "shard" + (g.shard === doc.shard ? " own" : ""));
+        group.dataset.shard = String(g.shard);
+        group.dataset.leader = lease.leader_id || "";
+        group.dataset.epoch = lease.epoch === undefined || lease.epoch === null ? "" : String(lease.epoch);
+        group.append(el("label", null, "shard " + g.shard),
+                     el("span", "sl", "leader " + (lease.leader_id || "none")),
+                     el("span", "se", "epoch " + (lease.epoch === undefined || lease.epoch === null ? "—" : lease.epoch)),
+                     ...(Array.isArray(g.members) ? g.members : []).map(memberSpan));
+        return group;
+      }));
+    } else {
+      list.replaceChildren(...members.map(memberSpan));
+    }
   }
   // A single node answers "single" once and is not asked again (/v1/cluster computes the state
   // hash on every call: no per-second hash on a node that has no cluster to show).

@@ -19,6 +19,9 @@ public import SolventRisk
 /// intrinsic value's (1, 0 or −1 per unit) and the other greeks 0. A linear perpetual or future
 /// has delta `q·cs` and nothing else; an inverse one (value `q·cs·(1/entry − 1/F)` coins) has
 /// `delta = q·cs/F²` and `gamma = −2·q·cs/F³` coins per settle unit of price.
+///
+/// A greek beyond the decimal range (|x| ≥ ~1.7e20, or not finite; e.g. a fed vol near 0 at the
+/// money) is **absent**: nil here, JSON `null` — not 0, which would read as "no exposure".
 public struct PositionGreeks: Sendable, Hashable {
     public var symbol: String
     /// The pool the position is in (`cross`, `isolated:<symbol>`, `portfolio`).
@@ -26,17 +29,20 @@ public struct PositionGreeks: Sendable, Hashable {
     /// The underlying the greeks are with respect to: an option's `underlying`, else the instrument itself.
     public var underlying: String
     public var quantity: FixedDecimal
-    public var delta: FixedDecimal
-    public var gamma: FixedDecimal
-    public var vega: FixedDecimal
-    public var theta: FixedDecimal
+    /// Nil when beyond the decimal range (see the type's documentation).
+    public var delta: FixedDecimal?
+    public var gamma: FixedDecimal?
+    public var vega: FixedDecimal?
+    public var theta: FixedDecimal?
     /// Options: the implied vol used and the years to expiry; nil otherwise.
     public var impliedVol: FixedDecimal?
     public var years: Double?
 }
 
 /// The greeks summed per pool and underlying (greeks of different underlyings do not add); a
-/// sum beyond the decimal range saturates at `FixedDecimal.max` / `.min` (a read never traps).
+/// sum beyond the decimal range saturates at `FixedDecimal.max` / `.min` (a read never traps),
+/// and so does a sum with an absent position greek (with the sign of the positions' Double
+/// sum); either sets `saturated`.
 public struct GreeksTotal: Sendable, Hashable {
     public var pool: String
     public var underlying: String
@@ -44,6 +50,8 @@ public struct GreeksTotal: Sendable, Hashable {
     public var gamma: FixedDecimal
     public var vega: FixedDecimal
     public var theta: FixedDecimal
+    /// Whether any of the four is saturated (not the exact sum): read it as "at least this large".
+    public var saturated: Bool = false
 }
 
 /// An account's greeks on request (`GET /v1/accounts/{id}/greeks`, `solvent simulate --greeks`).
@@ -64,7 +72,8 @@ public struct AccountGreeks: Sendable, Hashable {
             w.beginObject()
             w.member("symbol", p.symbol); w.member("pool", p.pool); w.member("underlying", p.underlying)
             w.member("quantity", p.quantity)
-            w.member("delta", p.delta); w.member("gamma", p.gamma); w.member("vega", p.vega); w.member("theta", p.theta)
+            w.key("delta"); w.optionalDecimal(p.delta); w.key("gamma"); w.optionalDecimal(p.gamma)
+            w.key("vega"); w.optionalDecimal(p.vega); w.key("theta"); w.optionalDecimal(p.theta)
             w.key("implied_vol"); w.optionalDecimal(p.impliedVol)
             w.endObject()
         }
@@ -74,6 +83,7 @@ public struct AccountGreeks: Sendable, Hashable {
             w.beginObject()
             w.member("pool", t.pool); w.member("underlying", t.underlying)
             w.member("delta", t.delta); w.member("gamma", t.gamma); w.member("vega", t.vega); w.member("theta", t.theta)
+            w.key("saturated"); w.bool(t.saturated)
             w.endObject()
         }
         w.endArray()
@@ -96,18 +106,21 @@ extension Engine {
         let margin = portfolioMargin
         let valuation = optionInputs.valuationTime ?? state.time
         var positions: [PositionGreeks] = []
+        var raws: [[Double]] = []  // per position: delta, gamma, vega, theta as computed (for the totals' sign when absent)
         for position in record.account.positions {
             let instrument = state.market.instruments[position.instrument]
             let pool = record.isPortfolio ? "portfolio" : poolName(record.pool(of: position.instrument))
             let units = position.quantity * instrument.contractSize
             var g = PositionGreeks(symbol: instrument.symbol, pool: pool, underlying: instrument.symbol, quantity: position.quantity,
                                    delta: units, gamma: .zero, vega: .zero, theta: .zero, impliedVol: nil, years: nil)
+            var raw = [DoubleBoundary.double(units), 0, 0, 0]
             switch instrument.kind {
             case .perpetual(.inverse), .future(.inverse, _):
                 if let f = state.market.marks[position.instrument], f.isPositive {
                     let x = DoubleBoundary.double(units), fd = DoubleBoundary.double(f)
-                    g.delta = DoubleBoundary.decimal(x / (fd * fd)) ?? .zero
-                    g.gamma = DoubleBoundary.decimal(-2 * x / (fd * fd * fd)) ?? .zero
+                    raw[0] = x / (fd * fd); raw[1] = -2 * x / (fd * fd * fd)
+                    g.delta = DoubleBoundary.decimal(raw[0])
+                    g.gamma = DoubleBoundary.decimal(raw[1])
                 }
             case .perpetual, .future:
                 break
@@ -116,7 +129,7 @@ extension Engine {
                 guard let settle = state.market.assets.firstIndex(where: { $0.symbol == instrument.settle }),
                       let forward = margin.underlyingPrice(underlying, settle: settle), forward.isPositive,
                       let vol = margin.impliedVol(position.instrument), vol > 0 else {
-                    g.delta = .zero  // no inputs (cannot happen for a held option: trading needs both)
+                    g.delta = .zero; raw[0] = 0  // no inputs (cannot happen for a held option: trading needs both)
                     break
                 }
                 let years = margin.years(to: expiry)
@@ -126,30 +139,43 @@ extension Engine {
                 if years > 0 {
                     let model = Black76(forward: DoubleBoundary.double(forward), strike: DoubleBoundary.double(strike), years: years,
                                         volatility: vol, rate: 0, isCall: right == .call)
-                    g.delta = DoubleBoundary.decimal(x * model.delta) ?? .zero
-                    g.gamma = DoubleBoundary.decimal(x * model.gamma) ?? .zero
-                    g.vega = DoubleBoundary.decimal(x * model.vega / 100) ?? .zero
-                    g.theta = DoubleBoundary.decimal(x * model.theta / 365) ?? .zero
+                    raw = [x * model.delta, x * model.gamma, x * model.vega / 100, x * model.theta / 365]
+                    g.delta = DoubleBoundary.decimal(raw[0])
+                    g.gamma = DoubleBoundary.decimal(raw[1])
+                    g.vega = DoubleBoundary.decimal(raw[2])
+                    g.theta = DoubleBoundary.decimal(raw[3])
                 } else {
                     let inTheMoney = right == .call ? forward > strike : forward < strike
                     g.delta = inTheMoney ? (right == .call ? units : -units) : .zero
+                    raw[0] = DoubleBoundary.double(g.delta ?? .zero)
                 }
             }
             positions.append(g)
+            raws.append(raw)
         }
         var totals: [GreeksTotal] = []
-        for p in positions {
-            if let k = totals.firstIndex(where: { $0.pool == p.pool && $0.underlying == p.underlying }) {
-                // Saturating: each greek fits the decimal range (up to ~1.7e20) but their sum may not
-                // (a fed vol of 1e-11 at the money gives a gamma of ~1e20 per 1e9 units); a read never traps.
-                func sum(_ a: FixedDecimal, _ b: FixedDecimal) -> FixedDecimal {
-                    (try? a.addingChecked(b)) ?? (b.isNegative ? FixedDecimal.min : FixedDecimal.max)
+        var groups: [[Int]] = []  // position indices per total, in order of first appearance
+        for (k, p) in positions.enumerated() {
+            if let t = totals.firstIndex(where: { $0.pool == p.pool && $0.underlying == p.underlying }) { groups[t].append(k); continue }
+            totals.append(GreeksTotal(pool: p.pool, underlying: p.underlying, delta: .zero, gamma: .zero, vega: .zero, theta: .zero))
+            groups.append([k])
+        }
+        for (t, members) in groups.enumerated() {
+            // Saturating: each greek may be absent (beyond the range) or fit while the sum does not
+            // (a fed vol of 1e-11 at the money gives a gamma of ~1e20 per 1e9 units); a read never traps.
+            var sums: [FixedDecimal] = []
+            for g in 0..<4 {
+                var exact: FixedDecimal? = .zero
+                for k in members {
+                    let value: FixedDecimal? = [positions[k].delta, positions[k].gamma, positions[k].vega, positions[k].theta][g]
+                    if let e = exact, let value { exact = try? e.addingChecked(value) } else { exact = nil }
                 }
-                totals[k].delta = sum(totals[k].delta, p.delta); totals[k].gamma = sum(totals[k].gamma, p.gamma)
-                totals[k].vega = sum(totals[k].vega, p.vega); totals[k].theta = sum(totals[k].theta, p.theta)
-            } else {
-                totals.append(GreeksTotal(pool: p.pool, underlying: p.underlying, delta: p.delta, gamma: p.gamma, vega: p.vega, theta: p.theta))
+                if let exact { sums.append(exact); continue }
+                let sign = members.reduce(0.0) { $0 + raws[$1][g] }
+                sums.append(sign < 0 ? FixedDecimal.min : FixedDecimal.max)
+                totals[t].saturated = true
             }
+            totals[t].delta = sums[0]; totals[t].gamma = sums[1]; totals[t].vega = sums[2]; totals[t].theta = sums[3]
         }
         return AccountGreeks(account: id, valuationTime: valuation, positions: positions, totals: totals)
     }

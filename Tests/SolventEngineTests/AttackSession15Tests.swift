@@ -51,10 +51,11 @@ import Testing
         #expect(engine.invariantViolation() == nil)
         let greeks = try #require(engine.greeks(of: "a"))
         #expect(greeks.positions.count == 2)
-        #expect(greeks.positions.allSatisfy { $0.gamma > dec("50000000000000000000") }, "\(greeks.positions)")
+        #expect(greeks.positions.allSatisfy { ($0.gamma ?? .zero) > dec("50000000000000000000") }, "\(greeks.positions)")
         #expect(!greeks.json.isEmpty)
         // The two gammas (~1.2e20 each) do not add inside the range: the total saturates.
         #expect(greeks.totals.count == 1 && greeks.totals[0].gamma == FixedDecimal.max, "\(greeks.totals)")
+        #expect(greeks.totals[0].saturated)
     }
 
     /// The state hash after one refused command at `t1` (the event sequence moves; time too for a

@@ -84,7 +84,7 @@ import Testing
     /// a random slice, then an underlying path with ticks, sometimes a fed option mark or a new
     /// slice. The indexed engine, a full rescan and a replay give the same events byte for byte
     /// and the same state hash; returns how many option marks the underlying moves recomputed.
-    static func check(_ seed: UInt64) -> Int {
+    static func check(_ seed: UInt64) -> (recomputed: Int, transitions: Int) {
         var rng = SplitMix64(seed: seed)
         var extra = ""
         for n in 0..<6 {
@@ -119,25 +119,39 @@ import Testing
             commands.append(at(t + 1, .tick))
         }
         var indexed = try! scenario.makeEngine(), rescan = try! scenario.makeEngine(fullRescan: true), replay = try! scenario.makeEngine()
-        var recomputed = 0
+        var recomputed = 0, transitions = 0
         var emitted: [String] = []
         for command in commands {
             let a = indexed.apply(command), b = rescan.apply(command)
             emitted += a.map(\.json)
             #expect(a.map(\.json) == b.map(\.json), "seed \(seed): \(command)")
-            if case .markPrice = command.command { recomputed += a.filter { $0.kind == .optionMarkComputed }.count }
+            if case .markPrice = command.command {
+                recomputed += a.filter { $0.kind == .optionMarkComputed }.count
+                transitions += a.filter { $0.kind != .rejected && $0.account != nil }.count  // account events a move caused
+            }
         }
         var replayed: [String] = []
         for command in commands { replayed += replay.apply(command).map(\.json) }
         #expect(indexed.stateHash() == rescan.stateHash() && indexed.stateHash() == replay.stateHash(), "seed \(seed)")
         #expect(indexed.invariantViolation() == nil && rescan.invariantViolation() == nil, "seed \(seed)")
         #expect(replayed == emitted, "seed \(seed): the replay's events differ")
-        return recomputed
+        return (recomputed, transitions)
     }
 
     @Test(.shrinking(false)) func indexEqualsRescanOverRandomBooks() async {
         let recomputed = Counter()
-        await propertyCheck(count: 6, input: Gen.uint64()) { seed in recomputed.add(Self.check(seed)) }
+        await propertyCheck(count: 6, input: Gen.uint64()) { seed in recomputed.add(Self.check(seed).recomputed) }
         #expect(recomputed.value > 0, "no underlying move re-marked an option")
+    }
+
+    /// Fixed seeds whose underlying paths move option holders across thresholds (the index must
+    /// find them through the re-marked options and the underlying), not only re-mark.
+    @Test func fixedSeedsReachStatusChanges() {
+        var recomputed = 0, transitions = 0
+        for seed in UInt64(1)...4 {
+            let seen = Self.check(seed)
+            recomputed += seen.recomputed; transitions += seen.transitions
+        }
+        #expect(recomputed > 0 && transitions > 0)
     }
 }

@@ -64,5 +64,22 @@ public struct Instrument: Sendable, Hashable, Codable {
         self.brackets = brackets
     }
 
-    @inlinable public var isInverse: Bool { kind.settlement == .inverse }
+    /// Whether PnL, premium and margin are paid in the base coin: an inverse perpetual or future,
+    /// or a coin-settled (inverse) option — an option whose settle asset is its base coin, as
+    /// Deribit's BTC and ETH options (premium and settlement in BTC per 1 BTC of underlying;
+    /// value `Black76(F, K, σ, T) / F` coins per coin of underlying). docs/options.md.
+    @inlinable public var isInverse: Bool {
+        if case .option = kind { return settle == base }
+        return kind.settlement == .inverse
+    }
+
+    /// Whether this is a coin-settled (inverse) option (see `isInverse`).
+    @inlinable public var isInverseOption: Bool {
+        if case .option = kind { return settle == base }
+        return false
+    }
+
+    /// The name used in the evaluate contract and scenario files: the kind's name, and
+    /// `inverse_option` for a coin-settled option.
+    public var contractName: String { isInverseOption ? "inverse_option" : kind.contractName }
 }

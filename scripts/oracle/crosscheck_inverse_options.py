@@ -179,7 +179,47 @@ def fixed_cases():
     d["marks"]["BTC-ATM-C"] = "0.21"
     d["accounts"][0]["id"] = "atm-marked"
     cases.append(("fed-coin-mark", d, {"atm-marked": {"pool.equity": F("0.52")}}))
+
+    # E. The document's `rate` does not discount an inverse option (spec item 3: r = 0, as
+    # Deribit): case C with "rate": "0.05" has case C's numbers.
+    d = copy.deepcopy(cases[2][1])
+    d["rate"] = "0.05"
+    d["accounts"][0]["id"] = "atm-rate"
+    cases.append(("rate-ignored", d, {"atm-rate": {
+        "pos0.value": F("0.1974126513658474"), "pool.equity": F("0.4948253027316948")}}))
     return cases
+
+
+def probe_cases():
+    """Inputs the specification leaves open: the binary must not crash (exit 0, or exit 2
+    with one `path: reason` line); what it does is reported as a note."""
+    out = []
+    d = copy.deepcopy(fixed_cases()[0][1])     # E·R = 3·0.35 = 1.05: F(1+m) < 0
+    d["portfolio_policy"] = {"price_range": "0.35", "extreme_multiple": "3"}
+    out.append(("extreme move below -100%", d))
+    d = copy.deepcopy(fixed_cases()[0][1])     # E·R = 1: F(1+m) = 0 (1/F' undefined)
+    d["portfolio_policy"] = {"price_range": "0.5", "extreme_multiple": "2"}
+    out.append(("extreme move of exactly -100%", d))
+    d = copy.deepcopy(fixed_cases()[2][1])     # an asset-named underlying (an index)
+    d["instruments"][1]["underlying"] = "BTC"
+    out.append(("asset-named underlying", d))
+    return out
+
+
+def check_probe(solvent, doc):
+    """(problems, note)."""
+    path, rc, out, err = run_binary(solvent, doc)
+    os.unlink(path)
+    lines = [x for x in err.splitlines() if x.strip()]
+    if rc == 0:
+        try:
+            acc = json.loads(out)["accounts"][0]
+            return [], f"accepted: IM {acc['pools'][0]['initial_margin']}, equity {acc['pools'][0]['equity']}"
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            return [f"exit 0 with unreadable output ({exc})"], ""
+    if rc == 2 and len(lines) == 1 and ": " in lines[0] and not out.strip():
+        return [], f"refused: {lines[0][:160]}"
+    return [f"exit {rc} (not 0 or 2 with one path line): {err.strip()[:200]}"], ""
 
 
 def _pick(res, key):
@@ -603,6 +643,12 @@ def main():
     for name, doc, expected in bad_cases():
         probs, path = check_bad(args.solvent, doc, expected)
         report(f"bad input: {name}", probs, path, "bad-" + name.replace(" ", "-"))
+        compared += 1
+    for name, doc in probe_cases():
+        probs, note = check_probe(args.solvent, doc)
+        record(f"probe: {name}", probs, tally)
+        if note:
+            print(f"note: probe {name}: {note}")
         compared += 1
     if near:
         print(f"note: {near} near ties (status or worst scenario within tolerance)")

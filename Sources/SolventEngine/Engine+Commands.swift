@@ -28,6 +28,7 @@ extension Engine {
             guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
             state.market.assets[a].price = price
             return state.accounts.indices.filter { k in state.accounts[k].account.collateral.contains { $0.asset == a && !$0.amount.isZero } || state.accounts[k].account.settle == a }
+                + followAssetSurfaces(asset)  // Engine+SurfaceFollow.swift: options on an asset price
         case let .book(symbol, bids, asks):
             let i = try instrumentIndex(symbol)
             try validateBook(bids, descending: true, field: "bids")
@@ -59,7 +60,8 @@ extension Engine {
         case let .optionMark(symbol, price, vol, sourceTime): return try optionMark(symbol, price, vol, sourceTime)  // Engine+Options.swift
         case let .setAccountMode(account, portfolio): return try setAccountMode(account, portfolio: portfolio)
         case let .settlementPrice(symbol, price): return try settlementPrice(symbol, price)
-        case let .volSurface(underlying, expiry, strikes, vols, sourceTime): return try volSurface(underlying, expiry, strikes, vols, sourceTime)  // Engine+VolSurface.swift
+        case let .volSurface(underlying, expiry, strikes, vols, sourceTime, sticky):
+            return try volSurface(underlying, expiry, strikes, vols, sourceTime, sticky: sticky)  // Engine+VolSurface.swift
         case let .deliver(messageID, fromShard, body): return try deliver(messageID, fromShard: fromShard, body)  // Engine+Shards.swift
         }
     }

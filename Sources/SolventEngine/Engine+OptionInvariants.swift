@@ -18,6 +18,9 @@ extension Engine {
             for j in q.strikes.indices where (j > 0 && q.strikes[j] <= q.strikes[j - 1]) || !q.vols[j].isPositive || q.vols[j] > FixedDecimal(10) {
                 return "vol surface slice \(q.underlying) \(q.expiry): point \(j) breaks increasing strikes or a vol in (0, 10]"
             }
+            if let f0 = q.referenceForward, !f0.isPositive {  // sticky moneyness (VolSurfaceSticky.swift)
+                return "vol surface slice \(q.underlying) \(q.expiry): reference forward \(f0) is not positive"
+            }
         }
         let marked = o.surfaceMarked ?? []  // Engine+SurfaceFollow.swift
         for (k, i) in marked.enumerated() {

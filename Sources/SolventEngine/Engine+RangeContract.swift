@@ -74,7 +74,7 @@ extension Engine {
             if let problem = RangeContract.timeProblem(sourceTime) { return RejectReason(.outOfRange, field: "source_time", problem) }
         case let .settlementPrice(_, price):
             if let problem = RangeContract.priceProblem(price) { return RejectReason(.outOfRange, field: "price", problem) }
-        case let .volSurface(_, expiry, strikes, vols, sourceTime):
+        case let .volSurface(_, expiry, strikes, vols, sourceTime, _):
             if let problem = Self.volSurfaceRangeProblem(expiry: expiry, strikes: strikes, vols: vols, sourceTime: sourceTime) { return problem }  // Engine+VolSurface.swift
         case .cancelOrder, .setMarginMode, .tick, .setAccountMode:
             break

@@ -136,6 +136,7 @@ extension Engine {
                 for q in surfaces {
                     w.string(q.underlying); w.integer(q.expiry); w.integer(q.sourceTime); w.integer(Int64(q.strikes.count))
                     for (k, v) in zip(q.strikes, q.vols) { w.decimal(k); w.decimal(v) }
+                    if let f0 = q.referenceForward { w.string("sticky_moneyness"); w.decimal(f0) }  // VolSurfaceSticky.swift: absent for sticky strike
                 }
             }
             if let marked = o.surfaceMarked, !marked.isEmpty {  // Engine+SurfaceFollow.swift: absent until a slice prices an option

@@ -11,7 +11,14 @@ public import SolventRisk
 /// **Sticky strike.** The vol of a strike stays where the slice put it when the underlying moves
 /// (Derman, "Regimes of Volatility", Goldman Sachs Quantitative Strategies Research Notes, 1999:
 /// the sticky-strike rule). It is the rule that needs no model of how the smile moves with spot;
-/// a feeder who wants sticky delta or sticky moneyness sends a new slice.
+/// a feeder who wants sticky delta sends a new slice. A slice fed with `"sticky": "moneyness"`
+/// instead keeps each moneyness' vol: at the new forward `F` a strike `K` gets the slice's vol at
+/// `ln(K/F)`, the slice's strikes read as `ln(K_j/F₀)` at its recorded forward `F₀`
+/// (VolSurfaceSticky.swift, VolatilitySlice+Moneyness.swift).
+///
+/// **Asset-price underlyings.** An option whose underlying is an asset price (no instrument of
+/// that name; forward = the asset's price / the settle asset's price) follows `asset_price`
+/// commands of its underlying or settle asset the same way (`followAssetSurfaces`).
 ///
 /// The re-marked option keeps the slice's source time as its mark source time (its vol input is
 /// as old as the slice; staleness follows the slice), so the choice rule of `vol_surface` is
@@ -41,17 +48,42 @@ extension Engine {
             return []
         }
         guard let surfaces = o.surfaces, surfaces.contains(where: { $0.underlying == symbol }) else { return [] }
+        return remarkFromSurfaces(marked.filter { i in
+            if case let .option(_, _, _, underlying) = state.market.instruments[i].kind { return underlying == symbol }
+            return false
+        })
+    }
+
+    /// After `asset_price` moved asset `symbol`'s price: the surface-marked options whose
+    /// underlying is an asset price (no instrument of that name; the forward is the asset's price
+    /// over the settle asset's, `PortfolioMargin.underlyingPrice`) and whose underlying or settle
+    /// asset is `symbol` are re-marked as a `mark` re-marks an instrument's. Returns the accounts
+    /// to re-evaluate.
+    mutating func followAssetSurfaces(_ symbol: String) -> [Int] {
+        guard let marked = optionState.surfaceMarked, !marked.isEmpty else { return [] }
+        return remarkFromSurfaces(marked.filter { i in
+            guard case let .option(_, _, _, underlying) = state.market.instruments[i].kind,
+                  underlying == symbol || state.market.instruments[i].settle == symbol,
+                  !state.market.instruments.contains(where: { $0.symbol == underlying }) else { return false }
+            return state.market.assets.contains { $0.symbol == underlying }
+        })
+    }
+
+    /// Re-marks the surface-marked options `options` (ascending) from their slices at their
+    /// underlying's current forward: sticky strike or sticky moneyness as the slice says
+    /// (VolSurfaceSticky.swift). Returns the accounts to re-evaluate.
+    mutating func remarkFromSurfaces(_ options: [Int]) -> [Int] {
+        guard !options.isEmpty, let surfaces = optionState.surfaces else { return [] }
         let margin = portfolioMargin
         var touched: [Int] = []
-        for i in marked {
-            guard case let .option(right, strike, expiry, underlying) = state.market.instruments[i].kind, underlying == symbol,
+        for i in options {
+            guard case let .option(right, strike, expiry, underlying) = state.market.instruments[i].kind,
                   state.time < expiry,
-                  let quote = surfaces.first(where: { $0.underlying == symbol && $0.expiry == expiry }),
+                  let quote = surfaces.first(where: { $0.underlying == underlying && $0.expiry == expiry }),
                   let settle = state.market.assets.firstIndex(where: { $0.symbol == state.market.instruments[i].settle }),
-                  let forward = margin.underlyingPrice(symbol, settle: settle), forward.isPositive else { continue }
-            let slice = VolatilitySlice(strikes: quote.strikes, vols: quote.vols)
+                  let forward = margin.underlyingPrice(underlying, settle: settle), forward.isPositive else { continue }
             let years = Double(expiry - quote.sourceTime) / 31_536_000_000
-            guard let mark = slice.mark(forward: forward, strike: strike, years: years, isCall: right == .call) else { continue }
+            guard let mark = quote.mark(forward: forward, strike: strike, years: years, isCall: right == .call) else { continue }
             let price = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, mark.price))
             guard let crossed = try? markPrice(state.market.instruments[i].symbol, price, quote.sourceTime) else { continue }
             touched += crossed

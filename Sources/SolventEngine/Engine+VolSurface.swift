@@ -51,7 +51,7 @@ extension Engine {
     /// `vol_surface` (see the type's documentation). Returns the holders of the options it priced
     /// (and every option holder when the valuation time moves).
     mutating func volSurface(_ underlying: String, _ expiry: Int64, _ strikes: [FixedDecimal], _ vols: [FixedDecimal],
-                             _ sourceTime: Int64) throws(RejectReason) -> [Int] {
+                             _ sourceTime: Int64, sticky: VolSurfaceSticky = .strike) throws(RejectReason) -> [Int] {
         if let problem = Self.volSurfaceRangeProblem(expiry: expiry, strikes: strikes, vols: vols, sourceTime: sourceTime) { throw problem }
         guard !strikes.isEmpty, strikes.count <= Self.maxSurfacePoints else {
             throw RejectReason(.invalidInput, field: "strikes", "a slice has 1 to \(Self.maxSurfacePoints) points, got \(strikes.count)")
@@ -85,6 +85,11 @@ extension Engine {
             }
             forwards.append(forward)
         }
+        // Sticky moneyness records the forward F₀ its strikes' moneyness is read at: one for the slice.
+        let reference: FixedDecimal? = sticky == .moneyness ? forwards[0] : nil
+        if let reference, let k = forwards.firstIndex(where: { $0 != reference }) {
+            throw RejectReason(.invalidInput, field: "sticky", "moneyness needs one forward for the slice's options: \(forwards[k]) for \(state.market.instruments[options[k]].symbol), \(reference) for \(state.market.instruments[options[0]].symbol)")
+        }
         let slice = VolatilitySlice(strikes: strikes, vols: vols)
         let years = Double(expiry - sourceTime) / 31_536_000_000
         var touched: [Int] = []
@@ -106,7 +111,8 @@ extension Engine {
                                        ("implied_vol", .decimal(mark.vol)), ("underlying_price", .decimal(forward))])
             touched += holders(of: i)
         }
-        let quote = VolSurfaceQuote(underlying: underlying, expiry: expiry, strikes: strikes, vols: vols, sourceTime: sourceTime)
+        let quote = VolSurfaceQuote(underlying: underlying, expiry: expiry, strikes: strikes, vols: vols, sourceTime: sourceTime,
+                                    referenceForward: reference)  // VolSurfaceSticky.swift
         if let slot { surfaces[slot] = quote } else {
             let at = surfaces.firstIndex { ($0.underlying, $0.expiry) > (underlying, expiry) } ?? surfaces.count
             surfaces.insert(quote, at: at)

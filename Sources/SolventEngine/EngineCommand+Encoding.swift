@@ -101,11 +101,12 @@ extension TimedCommand {
             w.member("account", account); w.member("mode", portfolio ? "portfolio" : "standard")
         case let .settlementPrice(symbol, price):
             w.member("symbol", symbol); w.member("price", price)
-        case let .volSurface(underlying, expiry, strikes, vols, sourceTime):
+        case let .volSurface(underlying, expiry, strikes, vols, sourceTime, sticky):
             w.member("underlying", underlying); w.key("expiry"); w.integer(expiry)
             w.key("strikes"); w.beginArray(); for k in strikes { w.decimal(k) }; w.endArray()
             w.key("vols"); w.beginArray(); for v in vols { w.decimal(v) }; w.endArray()
             w.key("source_time"); w.integer(sourceTime)
+            if sticky != .strike { w.member("sticky", sticky.rawValue) }  // absent by default: older encodings unchanged
         case let .borrow(account, asset, amount), let .repay(account, asset, amount):
             w.member("account", account); w.member("asset", asset); w.member("amount", amount)
         case let .deliver(messageID, fromShard, body):
@@ -132,8 +133,8 @@ extension TimedCommand {
             copy.command = .indexPrice(symbol: symbol, price: price, sourceTime: newTime)
         case let .optionMark(symbol, price, vol, sourceTime) where sourceTime == Self.unstamped:
             copy.command = .optionMark(symbol: symbol, price: price, impliedVol: vol, sourceTime: newTime)
-        case let .volSurface(underlying, expiry, strikes, vols, sourceTime) where sourceTime == Self.unstamped:
-            copy.command = .volSurface(underlying: underlying, expiry: expiry, strikes: strikes, vols: vols, sourceTime: newTime)
+        case let .volSurface(underlying, expiry, strikes, vols, sourceTime, sticky) where sourceTime == Self.unstamped:
+            copy.command = .volSurface(underlying: underlying, expiry: expiry, strikes: strikes, vols: vols, sourceTime: newTime, sticky: sticky)
         case let .changeParameters(change, effectiveTime) where effectiveTime == Self.unstamped:
             copy.command = .changeParameters(change, effectiveTime: newTime)
         default: break

@@ -211,7 +211,10 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     /// implied vols (yearly fractions in (0, 10]) at strictly increasing `strikes` (settle
     /// units), observed at `sourceTime` (ms); prices those options by Black-76 unless they have a
     /// fed mark at least as fresh (docs/options.md, "Volatility surface"; Engine+VolSurface.swift).
-    case volSurface(underlying: String, expiry: Int64, strikes: [FixedDecimal], vols: [FixedDecimal], sourceTime: Int64)
+    /// `sticky`: how the smile moves with the underlying (VolSurfaceSticky.swift), sticky strike
+    /// by default.
+    case volSurface(underlying: String, expiry: Int64, strikes: [FixedDecimal], vols: [FixedDecimal], sourceTime: Int64,
+                    sticky: VolSurfaceSticky = .strike)
     /// Borrows `amount` (> 0) of `asset` from the lending pool (docs/loans.md): the asset is
     /// credited and owed as principal, with one hour's interest charged at once. Refused in a
     /// margin call, beyond the asset's or the account's borrow cap or the pool's available

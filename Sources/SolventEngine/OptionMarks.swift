@@ -52,13 +52,20 @@ public struct VolSurfaceQuote: Sendable, Hashable, Codable {
     public var vols: [FixedDecimal]
     /// When the surface was observed (ms); ≤ engine time, later than the previous slice's.
     public var sourceTime: Int64
+    /// Sticky moneyness (`"sticky": "moneyness"`, VolSurfaceSticky.swift): the underlying's
+    /// forward when the slice was fed (settle units, positive), the `F₀` of the strikes'
+    /// moneyness `ln(K_j/F₀)`; nil for sticky strike (then absent from the state hash and the
+    /// snapshot, so a state from before sticky moneyness reads and hashes as it did).
+    public var referenceForward: FixedDecimal? = nil
 
-    public init(underlying: String, expiry: Int64, strikes: [FixedDecimal], vols: [FixedDecimal], sourceTime: Int64) {
+    public init(underlying: String, expiry: Int64, strikes: [FixedDecimal], vols: [FixedDecimal], sourceTime: Int64,
+                referenceForward: FixedDecimal? = nil) {
         self.underlying = underlying
         self.expiry = expiry
         self.strikes = strikes
         self.vols = vols
         self.sourceTime = sourceTime
+        self.referenceForward = referenceForward
     }
 }
 

@@ -288,8 +288,14 @@ public struct Scenario: Sendable {
                 for (n, value) in try reader.elements().enumerated() { values.append(try JSONReader(value, path: "\(reader.path)[\(n)]").decimal()) }
                 return values
             }
+            var sticky = VolSurfaceSticky.strike  // VolSurfaceSticky.swift
+            if let reader = try r.optional("sticky") {
+                let name = try reader.string()
+                guard let rule = VolSurfaceSticky(rawValue: name) else { throw InputError(path: reader.path, reason: "must be \"strike\" or \"moneyness\"") }
+                sticky = rule
+            }
             command = .volSurface(underlying: try text("underlying"), expiry: try r.required("expiry").time(), strikes: try decimals("strikes"),
-                                  vols: try decimals("vols"), sourceTime: try r.optional("source_time")?.time() ?? time)
+                                  vols: try decimals("vols"), sourceTime: try r.optional("source_time")?.time() ?? time, sticky: sticky)
         case "deliver":
             let from = try r.required("from_shard").integer()
             guard from >= 0, from < Int64(ShardAssignment.maximumShards) else {

@@ -1,0 +1,146 @@
+public import SolventCore
+
+/// Evaluates every account of a ``ColumnarBook`` into preallocated ``ColumnarResults``: the
+/// evaluation contract of ``MarginEvaluator`` (DESIGN.md, "The evaluation contract"), the same
+/// exact decimal operations in the same order, so every number equals
+/// ``MarginEvaluator/evaluate(_:prices:)``'s to the last unit (ColumnarEvaluatorTests prove
+/// it over random books and the example documents). No heap allocation per account: it reads
+/// the book's flat columns and writes the result columns in place.
+///
+/// `prices: false` computes pool numbers (collateral, equity, IM, MM, margin ratio, available,
+/// call amount, debt, margin level) and statuses; `prices: true` adds the liquidation and
+/// bankruptcy prices of every position and the collateral liquidation prices
+/// (``PositionMath/liquidationPrice(rest:side:size:entry:inverse:brackets:startBracket:)``).
+/// Delegated accounts (portfolio margin, per-account haircuts) are skipped.
+public struct ColumnarEvaluator: Sendable {
+    public let evaluator: MarginEvaluator
+
+    public init(market: Market, policy: MarginPolicy) {
+        evaluator = MarginEvaluator(market: market, policy: policy)
+    }
+
+    /// Evaluates every non-delegated account of `book` (at the book's marks) into `results`.
+    public func evaluate(_ book: ColumnarBook, into results: inout ColumnarResults, prices: Bool) {
+        precondition(results.notional.count == book.positionCount && results.equity.count == book.poolCount,
+                     "results sized for another book")
+        results.hasPrices = prices
+        for k in 0..<book.accountCount where !book.delegated[k] {
+            evaluate(account: k, book, into: &results, prices: prices)
+        }
+    }
+
+    /// Evaluates account `k` into `results` (its position, pool and balance rows).
+    @inline(__always)
+    func evaluate(account k: Int, _ book: ColumnarBook, into results: inout ColumnarResults, prices: Bool) {
+        let first = book.positionStart[k], end = book.positionStart[k + 1]
+        var crossPnl = FixedDecimal.zero, crossMM = FixedDecimal.zero, crossIM = FixedDecimal.zero
+        for p in first..<end {
+            let i = book.positionInstrument[p]
+            let mark = book.marks[i]
+            let inverse = book.inverse[i]
+            let size = book.size[p]
+            let notional = PositionMath.notional(size: size, mark: mark, inverse: inverse)
+            var b = book.bracketStart[i]
+            let last = book.bracketStart[i + 1] - 1
+            while b < last, notional >= book.bracketCap[b] { b += 1 }
+            let pnl = PositionMath.unrealizedPnl(side: book.quantity[p].signum, size: size, entry: book.entry[p], mark: mark, inverse: inverse)
+            let maintenance = notional * book.bracketRate[b] - book.bracketAmount[b]
+            let maxLeverage = book.bracketMaxLeverage[b]
+            let leverage = book.hasLeverage[p] ? FixedDecimal.minimum(book.leverage[p], maxLeverage) : maxLeverage
+            let initial = notional / leverage
+            results.notional[p] = notional
+            results.unrealizedPnl[p] = pnl
+            results.maintenanceMargin[p] = maintenance
+            results.initialMargin[p] = initial
+            results.bracket[p] = Int32(truncatingIfNeeded: b - book.bracketStart[i])
+            if !book.isIsolated[p] {
+                crossPnl += pnl
+                crossMM += maintenance
+                crossIM += initial
+            }
+        }
+        // Collateral and debt (docs/loans.md), as MarginEvaluator.collateralValue(of:) and debtMargin(of:).
+        let settle = book.settle[k]
+        var collateral = FixedDecimal.zero
+        var debt = FixedDecimal.zero, debtMM = FixedDecimal.zero, debtIM = FixedDecimal.zero
+        for b in book.balanceStart[k] ..< book.balanceStart[k + 1] {
+            let balance = CollateralBalance(asset: book.balanceAsset[b], amount: book.balanceAmount[b])
+            let value = evaluator.collateralValue(balance, settle: settle)
+            collateral += value
+            if balance.amount.isNegative {
+                let owed = -value
+                let rates = evaluator.policy.debtRates(for: balance.asset)
+                debt += owed
+                debtMM += owed.multiplied(by: rates.maintenance, rounding: .halfEven) ?? RangeContract.maxCollateralValue
+                debtIM += owed.multiplied(by: rates.initial, rounding: .halfEven) ?? RangeContract.maxCollateralValue
+            }
+        }
+        crossMM += debtMM
+        crossIM += debtIM
+        let crossPool = book.poolStart[k]
+        var worst = store(evaluator.makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM,
+                                             count: book.crossCount[k], debt: debt), at: crossPool, into: &results)
+        for p in first..<end where book.isIsolated[p] {
+            let pool = store(evaluator.makePool(.cross, collateral: book.isolatedMargin[p], pnl: results.unrealizedPnl[p],
+                                                mm: results.maintenanceMargin[p], im: results.initialMargin[p], count: 1),
+                             at: book.positionPool[p], into: &results)
+            if pool > worst { worst = pool }
+        }
+        results.accountStatus[k] = worst
+        guard prices else { return }
+        let crossEquity = results.equity[crossPool]
+        for p in first..<end {
+            let rest: FixedDecimal, restWithoutMaintenance: FixedDecimal
+            if book.isIsolated[p] {
+                rest = book.isolatedMargin[p]
+                restWithoutMaintenance = rest
+            } else {
+                let others = collateral + (crossPnl - results.unrealizedPnl[p])
+                restWithoutMaintenance = others
+                rest = others - (crossMM - results.maintenanceMargin[p])
+            }
+            let i = book.positionInstrument[p]
+            let side = book.quantity[p].signum
+            results.liquidationPrice[p] = ColumnarResults.raw(PositionMath.liquidationPrice(
+                rest: rest, side: side, size: book.size[p], entry: book.entry[p], inverse: book.inverse[i],
+                brackets: evaluator.market.instruments[i].brackets, startBracket: Int(results.bracket[p])))
+            results.bankruptcyPrice[p] = ColumnarResults.raw(PositionMath.bankruptcyPrice(
+                rest: restWithoutMaintenance, side: side, size: book.size[p], entry: book.entry[p], inverse: book.inverse[i]))
+        }
+        // Collateral liquidation prices, as MarginEvaluator.collateralLiquidationPrices.
+        let crossMaintenance = results.poolMaintenanceMargin[crossPool]
+        let settlePrice = evaluator.market.assets[settle].price
+        for b in book.balanceStart[k] ..< book.balanceStart[k + 1] where book.balanceAmount[b].isPositive {
+            var price = ColumnarResults.absent
+            let assetIndex = book.balanceAsset[b], amount = book.balanceAmount[b]
+            let asset = evaluator.market.assets[assetIndex]
+            if assetIndex != settle, asset.haircut < .one {
+                let rest = crossEquity - evaluator.collateralValue(CollateralBalance(asset: assetIndex, amount: amount), settle: settle)
+                let needed = crossMaintenance - rest
+                if needed.isPositive,
+                   let weighted = amount.multiplied(by: .one - asset.haircut, rounding: .halfEven), weighted.isPositive,
+                   let scaled = needed.multiplied(by: settlePrice, rounding: .halfEven),
+                   let p = scaled.divided(by: weighted, rounding: .halfEven), p.isPositive {
+                    price = p.raw
+                }
+            }
+            results.collateralLiquidationPrice[b] = price
+        }
+    }
+
+    /// Writes a pool's numbers to row `q`; returns its status.
+    @inline(__always)
+    func store(_ pool: PoolEvaluation, at q: Int, into results: inout ColumnarResults) -> MarginStatus {
+        results.collateral[q] = pool.collateral
+        results.equity[q] = pool.equity
+        results.poolInitialMargin[q] = pool.initialMargin
+        results.poolMaintenanceMargin[q] = pool.maintenanceMargin
+        results.marginRatio[q] = ColumnarResults.raw(pool.marginRatio)
+        results.available[q] = pool.available
+        results.status[q] = pool.status
+        results.callAmount[q] = pool.callAmount
+        results.debt[q] = pool.debt
+        results.marginLevel[q] = ColumnarResults.raw(pool.marginLevel)
+        return pool.status
+    }
+}

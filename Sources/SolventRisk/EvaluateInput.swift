@@ -58,6 +58,8 @@ public struct EvaluateInput: Sendable {
         let (accounts, modes) = try decodeAccounts(root.required("accounts"), market: market, assetIndex: assetIndex, instrumentIndex: instrumentIndex)
         let haircuts = try decodeHaircutPolicy(root.optional("haircut_model"), assetIndex: assetIndex)
         let input = EvaluateInput(policy: policy, market: market, accounts: accounts, modes: modes, options: options, portfolio: portfolio, haircuts: haircuts)
+        try checkInverseOptionUnderlyings(instruments, reader: root.required("instruments"), instrumentIndex: instrumentIndex, assetIndex: assetIndex)
+        try input.checkCoinSettledPolicy()
         try input.checkOptions(root)
         return input
     }
@@ -166,13 +168,13 @@ public struct EvaluateInput: Sendable {
         case "inverse_perpetual": kind = .perpetual(.inverse)
         case "linear_future": kind = .future(.linear, expiry: try item.required("expiry").time())
         case "inverse_future": kind = .future(.inverse, expiry: try item.required("expiry").time())
-        case "option":
+        case "option", "inverse_option":
             let rightReader = try item.required("right")
             guard let right = OptionRight(rawValue: try rightReader.string()) else { throw rightReader.error("must be \"call\" or \"put\"") }
             kind = .option(right: right, strike: try item.required("strike").positiveDecimal(),
                            expiry: try item.required("expiry").time(), underlying: try item.required("underlying").nonEmptyString())
         default:
-            throw kindReader.error("unknown kind \"\(kindName)\" (linear_perpetual, inverse_perpetual, linear_future, inverse_future, option)")
+            throw kindReader.error("unknown kind \"\(kindName)\" (linear_perpetual, inverse_perpetual, linear_future, inverse_future, option, inverse_option)")
         }
         let baseReader = try item.required("base")
         let base = try baseReader.nonEmptyString()
@@ -182,6 +184,7 @@ public struct EvaluateInput: Sendable {
         if kind.settlement == .inverse, base != settle {
             throw settleReader.error("an inverse contract settles in its base asset \"\(base)\"")
         }
+        try checkOptionSettlement(kindName, base: base, settle: settle, kindReader: kindReader, settleReader: settleReader)
         let contractSize = try item.optional("contract_size")?.positiveDecimal() ?? .one
         let brackets = try decodeBrackets(item.required("brackets"))
         return Instrument(symbol: symbol, kind: kind, base: base, settle: settle, contractSize: contractSize, brackets: brackets)
@@ -237,8 +240,10 @@ public struct EvaluateInput: Sendable {
     }
 
     /// Decodes one account and checks it against the market (symbols, marks, settle assets, ranges).
-    /// Portfolio accounts may hold options, never inverse contracts, and have one pool (cross);
-    /// their options are checked further by ``checkOptions(_:)``.
+    /// Portfolio accounts may hold options and have one pool (cross); one settled in a coin that
+    /// inverse contracts settle in (``SolventCore/Market/isCoinSettlement(_:)``) holds only inverse
+    /// contracts and inverse options and only that coin as collateral, any other only linear
+    /// contracts; their options are checked further by ``checkOptions(_:)``.
     public static func decodeAccount(_ item: JSONReader, market: Market, assetIndex: [String: Int],
                                      instrumentIndex: [String: Int], mode accountMode: AccountMode = .standard) throws(InputError) -> Account {
         let idReader = try item.required("id")
@@ -247,6 +252,7 @@ public struct EvaluateInput: Sendable {
         let settleReader = try item.required("settle")
         let settleName = try settleReader.nonEmptyString()
         guard let settle = assetIndex[settleName] else { throw settleReader.error("unknown asset \"\(settleName)\" (not in assets)") }
+        let coinSettled = accountMode == .portfolio && market.isCoinSettlement(settle)
         var total = FixedDecimal.zero
         func accumulate(_ amount: FixedDecimal, _ path: String) throws(InputError) {
             guard let sum = try? total.addingChecked(amount.magnitude), sum <= accountLimit else {
@@ -265,6 +271,7 @@ public struct EvaluateInput: Sendable {
                 guard let value = try? amount.multipliedChecked(by: market.assets[a].price).dividedChecked(by: market.assets[settle].price),
                       value.magnitude <= positionLimit else { throw reader.error("out of range: value above 1e18") }
                 try accumulate(value, reader.path)
+                if coinSettled, a != settle { throw coinCollateralError(reader, settle: settleName, asset: asset) }
                 collateral.append(CollateralBalance(asset: a, amount: amount))
             }
         }
@@ -286,8 +293,10 @@ public struct EvaluateInput: Sendable {
                 isOption = true
                 optionStrike = strike
             }
-            if accountMode == .portfolio && instrument.isInverse {
-                throw symbolReader.error("inverse contract \"\(symbol)\" in a portfolio account (portfolio accounts are valued in a linear settle asset)")
+            if coinSettled {
+                if !instrument.isInverse { throw coinLinearError(symbolReader, symbol: symbol, settle: settleName) }
+            } else if accountMode == .portfolio && instrument.isInverse {
+                throw symbolReader.error("inverse contract \"\(symbol)\" in a portfolio account settled in \(settleName) (a portfolio account settled in a linear asset holds linear contracts; inverse ones go in a portfolio account settled in their coin)")
             }
             guard let mark = market.marks[instrumentID] ?? (isOption ? optionStrike : nil) else {
                 throw InputError(path: "marks.\(symbol)", reason: "missing mark for instrument used by \(p.path)")
@@ -324,7 +333,7 @@ public struct EvaluateInput: Sendable {
             }
             for (price, reader) in [(mark, quantityReader), (entry, entryReader)] {
                 let product = try? size.multipliedChecked(by: price)
-                let notional = instrument.isInverse ? try? size.dividedChecked(by: price) : product
+                let notional = instrument.kind.settlement == .inverse ? try? size.dividedChecked(by: price) : product
                 guard let product, let notional, product <= positionLimit, notional <= positionLimit, !notional.isZero else {
                     throw reader.error("out of range: position size times price beyond 1e18 or below 1e-18")
                 }

@@ -612,8 +612,10 @@ def mk_bad(kind, rng, doc):
                                    "settle": "BTC", "contract_size": "100", "brackets": bracket("1000", "100", "0.005")})
         doc["marks"]["BTCUSD_PERP"] = doc["assets"]["BTC"]
         k = len(doc["accounts"])
-        doc["accounts"].append({"id": "inverse-pf", "mode": "portfolio", "settle": "BTC",
-                                "collateral": {"BTC": "2"},
+        # Settled in USDT: an inverse contract in a linear portfolio account stays an error (a
+        # BTC-settled portfolio account may hold it since issue 17's coin-settled accounts).
+        doc["accounts"].append({"id": "inverse-pf", "mode": "portfolio", "settle": "USDT",
+                                "collateral": {"USDT": "100000"},
                                 "positions": [{"symbol": "BTCUSD_PERP", "quantity": "-100", "entry_price": "60000"}]})
         return f"accounts[{k}].positions[0].symbol", [f"accounts[{k}]"]
     if kind == "missing_valuation_time":

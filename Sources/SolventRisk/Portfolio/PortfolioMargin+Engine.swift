@@ -70,7 +70,9 @@ extension PortfolioMargin {
     /// The loss one position of `account` contributes to its group's worst scenario in
     /// `evaluation` (settle units, at the scenario's weight; negative = a gain, i.e. a hedge):
     /// `−q·cs·mark·m` for a perpetual or future, `−q·cs·(V(F(1+m), σ') − V₀)` for an option
-    /// (Black-76 through ``OptionGrid``, as ``evaluate(_:)`` values it). Nil when the position's
+    /// (Black-76 through ``OptionGrid``, as ``evaluate(_:)`` values it); in a coin-settled
+    /// account, in the coin: `−(s·Q/mark)·m/(1+m)` for an inverse perpetual or future and
+    /// `−q·cs·(v(F(1+m), σ') − v₀)` for an inverse option. Nil when the position's
     /// group is not in the evaluation.
     public func worstScenarioLoss(of position: Position, in account: Account, evaluation: PortfolioEvaluation) -> FixedDecimal? {
         let instrument = market.instruments[position.instrument]
@@ -78,6 +80,20 @@ extension PortfolioMargin {
         let scenario = group.scenarios[group.worstIndex]
         let size = position.quantity * instrument.contractSize
         switch instrument.kind {
+        case .perpetual(.inverse), .future(.inverse, _):
+            guard let mark = market.marks[position.instrument] else { return nil }
+            let coins = size.magnitude / mark
+            return -Self.coinChange(exposure: size.isNegative ? -coins : coins, move: scenario.move) * scenario.weight
+        case let .option(right, strike, expiry, _) where instrument.isInverseOption:
+            guard let forward = forward(ofOption: position.instrument, settle: account.settle), let vol = impliedVol(position.instrument) else { return nil }
+            let grid = OptionGrid(forward: DoubleBoundary.double(forward), strike: DoubleBoundary.double(strike),
+                                  years: years(to: expiry), rate: 0, isCall: right == .call)
+            let shock = portfolio.volShockSize(years: grid.years)
+            let vols = [max(0.01, vol * (1 - shock)), vol, vol * (1 + shock)]
+            let growth = DoubleBoundary.double(Self.coinGrowth(scenario.move))
+            let value = grid.value(growth: growth, logGrowth: Double.log(growth), vol: vols[scenario.volShock.index]) / (grid.forward * growth)
+            let change = DoubleBoundary.double(size) * (value - grid.value(growth: 1, logGrowth: 0, vol: vol) / grid.forward)
+            return -(DoubleBoundary.decimal(change) ?? .zero) * scenario.weight
         case .perpetual, .future:
             guard let mark = market.marks[position.instrument] else { return nil }
             return -(size * mark * scenario.move) * scenario.weight

@@ -1,19 +1,27 @@
 import RealModule
 public import SolventCore
 
-/// An option position's valuation (per contract; `Double`, from Black-76).
+/// An option position's valuation (per unit of underlying; `Double`, from Black-76).
+/// A coin-settled option (`Instrument.isInverseOption`) is valued in its coin:
+/// `value = v = Black76_USD(F, K, σ, T)/F` coins per coin of underlying and
+/// `delta = Black-76 delta − v = F·∂v/∂F` (Deribit's "BTC delta" of an inverse option,
+/// https://www.deribit.com/kb/options): the coin change per unit relative move of `F`.
 public struct OptionValuation: Sendable, Hashable {
+    /// Settle units per unit of underlying (coins per coin for a coin-settled option).
     public var value: Double
     public var impliedVol: Double
     /// Time to expiry in years (0 at or after expiry).
     public var years: Double
-    /// ∂V/∂F per contract unit of the underlying.
+    /// ∂V/∂F per contract unit of the underlying; for a coin-settled option `∂V/∂F − v`.
     public var delta: Double
 }
 
-/// The numbers of one position of a portfolio account (settle units).
+/// The numbers of one position of a portfolio account (settle units: the coin for a
+/// coin-settled account).
 public struct PortfolioPositionEvaluation: Sendable, Hashable {
     /// `|q|·cs·price`: the mark for perpetuals and futures, the underlying's price for options.
+    /// Coin-settled: `Q/mark` coins for an inverse perpetual or future (`Q = |q|·cs` USD),
+    /// `|q|·cs` coins of underlying for an inverse option.
     public var notional: FixedDecimal
     public var unrealizedPnl: FixedDecimal
     public var option: OptionValuation?
@@ -31,11 +39,13 @@ public struct GroupRisk: Sendable, Hashable {
     /// First scenario reaching the maximum loss.
     public var worstIndex: Int
     public var shortOptionMinimum: FixedDecimal
-    /// `basis_minimum · Σ |q|·cs·mark` over the group's perpetuals and futures.
+    /// `basis_minimum · Σ |q|·cs·mark` over the group's perpetuals and futures (inverse ones:
+    /// `Σ Q/mark` coins).
     public var basisMinimum: FixedDecimal
     /// `max(worstLoss, shortOptionMinimum, basisMinimum)`.
     public var initialMargin: FixedDecimal
-    /// `(L(−R, none) − L(+R, none)) / 2`: directional exposure for a move of R (positive = long).
+    /// `(L(−R, none) − L(+R, none)) / 2`: directional exposure for a move of R (positive = long);
+    /// in the coin for a coin-settled account (the coin value gained, net, per move of R).
     public var deltaEquivalent: FixedDecimal
 
     public init(underlying: String, priceRange: FixedDecimal, scenarios: [Scenario], losses: [FixedDecimal], worstLoss: FixedDecimal,
@@ -78,6 +88,8 @@ public struct PortfolioMargin: Sendable {
     public var options: OptionInputs
     let instrumentIndex: [String: Int]
     let assetIndex: [String: Int]
+    /// Assets inverse contracts settle in (PortfolioMargin+Coin.swift).
+    let coinSettlements: Set<Int>
 
     public init(market: Market, policy: MarginPolicy, portfolio: PortfolioPolicy, options: OptionInputs) {
         self.market = market
@@ -90,6 +102,11 @@ public struct PortfolioMargin: Sendable {
         var assets: [String: Int] = [:]
         for (k, asset) in market.assets.enumerated() { assets[asset.symbol] = k }
         assetIndex = assets
+        var coins = Set<Int>()
+        for instrument in market.instruments where instrument.isInverse {
+            if let a = assets[instrument.settle] { coins.insert(a) }
+        }
+        coinSettlements = coins
     }
 
     /// The price of an option's underlying in units of asset `settle`: the mark of the
@@ -115,13 +132,16 @@ public struct PortfolioMargin: Sendable {
         return max(0, Double(expiry - now) / 31_536_000_000)
     }
 
-    /// Evaluates one account. Its positions must be linear and every option must have an
-    /// underlying price and a vol (the input decoder guarantees it).
+    /// Evaluates one account. Every position settles in the account's settle asset and every
+    /// option has an underlying price and a vol (the input decoder guarantees it). An account
+    /// settled in a coin (``isCoinSettled(_:)``) holds inverse contracts and inverse options
+    /// and is valued in the coin (PortfolioMargin+Coin.swift); any other, linear ones.
     public func evaluate(_ account: Account) -> PortfolioEvaluation {
         let settlePrice = market.assets[account.settle].price
         var groups: [GroupRisk] = []
         var groupOf: [String: Int] = [:]
         var exposures: [[FixedDecimal]] = []  // per group: Σ linear exposure (settle units per unit move)
+        var coinExposures: [FixedDecimal] = []  // per group: Σ s·Q/F over inverse perpetuals and futures (coin)
         var optionMoves: [[Double]] = []  // per group: Σ option value change per scenario (settle units, Double until the boundary)
         var positions: [PortfolioPositionEvaluation] = []
         positions.reserveCapacity(account.positions.count)
@@ -135,16 +155,57 @@ public struct PortfolioMargin: Sendable {
             groups.append(GroupRisk(underlying: name, priceRange: range, scenarios: scenarios, losses: [], worstLoss: .zero, worstIndex: 0,
                                     shortOptionMinimum: .zero, basisMinimum: .zero, initialMargin: .zero, deltaEquivalent: .zero))
             exposures.append([.zero])
+            coinExposures.append(.zero)
             optionMoves.append([Double](repeating: 0, count: scenarios.count))
             return groups.count - 1
         }
 
         for position in account.positions {
             let instrument = market.instruments[position.instrument]
-            precondition(!instrument.isInverse, "portfolio accounts hold linear contracts only")
             let g = group(instrument.base)
             let size = position.quantity * instrument.contractSize  // signed
             switch instrument.kind {
+            case .perpetual(.inverse), .future(.inverse, _):
+                // Coin-valued: Q = |q|·cs USD, coin exposure s·Q/F, notional Q/F coins.
+                guard let mark = market.marks[position.instrument] else { preconditionFailure("no mark for \(instrument.symbol)") }
+                let coins = size.magnitude / mark
+                coinExposures[g] += size.isNegative ? -coins : coins
+                groups[g].basisMinimum += portfolio.basisMinimum * coins
+                let pnl = PositionMath.unrealizedPnl(side: size.signum, size: size.magnitude, entry: position.entryPrice, mark: mark, inverse: true)
+                totalPnl += pnl
+                positions.append(PortfolioPositionEvaluation(notional: coins, unrealizedPnl: pnl, option: nil))
+            case let .option(right, strike, expiry, _) where instrument.isInverseOption:
+                // Coin-settled: v = Black76_USD(F, K, σ, T, r = 0)/F coins per coin of underlying
+                // (r = 0 as Deribit: the document's `rate` does not discount a coin-settled option).
+                guard let forward = forward(ofOption: position.instrument, settle: account.settle), let vol = impliedVol(position.instrument) else {
+                    preconditionFailure("option \(instrument.symbol) lacks an underlying price or a vol")
+                }
+                let grid = OptionGrid(forward: DoubleBoundary.double(forward), strike: DoubleBoundary.double(strike),
+                                      years: years(to: expiry), rate: 0, isCall: right == .call)
+                let base = grid.value(growth: 1, logGrowth: 0, vol: vol) / grid.forward
+                let units = DoubleBoundary.double(size)
+                let shock = portfolio.volShockSize(years: grid.years)
+                let vols = [max(0.01, vol * (1 - shock)), vol, vol * (1 + shock)]
+                var previousMove: FixedDecimal? = nil
+                var growth = 1.0, logGrowth = 0.0
+                for (s, scenario) in groups[g].scenarios.enumerated() {
+                    if scenario.move != previousMove {
+                        growth = DoubleBoundary.double(Self.coinGrowth(scenario.move))
+                        logGrowth = Double.log(growth)
+                        previousMove = scenario.move
+                    }
+                    let value = grid.value(growth: growth, logGrowth: logGrowth, vol: vols[scenario.volShock.index]) / (grid.forward * growth)
+                    optionMoves[g][s] += units * (value - base)
+                }
+                let valueDecimal = DoubleBoundary.decimal(base) ?? .zero
+                let pnl = size * ((market.marks[position.instrument] ?? valueDecimal) - position.entryPrice)
+                totalPnl += pnl
+                if position.quantity.isNegative {
+                    groups[g].shortOptionMinimum += portfolio.shortOptionMinimum * size.magnitude
+                }
+                positions.append(PortfolioPositionEvaluation(
+                    notional: size.magnitude, unrealizedPnl: pnl,
+                    option: OptionValuation(value: base, impliedVol: vol, years: grid.years, delta: grid.delta(vol: vol) - base)))
             case .perpetual, .future:
                 guard let mark = market.marks[position.instrument] else { preconditionFailure("no mark for \(instrument.symbol)") }
                 exposures[g][0] += size * mark
@@ -191,13 +252,15 @@ public struct PortfolioMargin: Sendable {
         }
         for g in groups.indices {
             let exposure = exposures[g][0]
+            let coinExposure = coinExposures[g]
             // The boundary: option value changes enter decimals once per group and scenario.
             let optionChange = optionMoves[g].map { DoubleBoundary.decimal($0) ?? .zero }
             var losses: [FixedDecimal] = []
             losses.reserveCapacity(groups[g].scenarios.count)
             var worst = 0
             for (s, scenario) in groups[g].scenarios.enumerated() {
-                let raw = -(exposure * scenario.move + optionChange[s])
+                var raw = -(exposure * scenario.move + optionChange[s])
+                if !coinExposure.isZero { raw -= Self.coinChange(exposure: coinExposure, move: scenario.move) }
                 let loss = scenario.weight == .one ? raw : raw * scenario.weight
                 losses.append(loss)
                 if loss > losses[worst] { worst = s }
@@ -207,9 +270,9 @@ public struct PortfolioMargin: Sendable {
             groups[g].worstLoss = FixedDecimal.maximum(.zero, losses[worst])
             groups[g].initialMargin = FixedDecimal.maximum(groups[g].worstLoss, FixedDecimal.maximum(groups[g].shortOptionMinimum, groups[g].basisMinimum))
             // Unweighted losses at −R and +R with vol unchanged: the first and last "none" scenarios.
-            let down = -(exposure * groups[g].scenarios[1].move + optionChange[1])
             let upIndex = 3 * (portfolio.priceSteps - 1) + 1
-            let up = -(exposure * groups[g].scenarios[upIndex].move + optionChange[upIndex])
+            let down = -(exposure * groups[g].scenarios[1].move + optionChange[1]) - Self.coinChange(exposure: coinExposure, move: groups[g].scenarios[1].move)
+            let up = -(exposure * groups[g].scenarios[upIndex].move + optionChange[upIndex]) - Self.coinChange(exposure: coinExposure, move: groups[g].scenarios[upIndex].move)
             groups[g].deltaEquivalent = (down - up).divided(by: FixedDecimal(2), rounding: .halfEven)!
         }
         let credit = Self.correlationCredit(groups: groups, policy: portfolio)
@@ -217,7 +280,8 @@ public struct PortfolioMargin: Sendable {
         let im = gross - credit
         let mm = portfolio.maintenanceFraction * im
         let evaluator = MarginEvaluator(market: market, policy: policy)
-        let pool = evaluator.makePool(.portfolio, collateral: evaluator.collateralValue(of: account), pnl: totalPnl, mm: mm, im: im,
+        let collateral = isCoinSettled(account) ? coinCollateralValue(of: account, evaluator: evaluator) : evaluator.collateralValue(of: account)
+        let pool = evaluator.makePool(.portfolio, collateral: collateral, pnl: totalPnl, mm: mm, im: im,
                                       count: account.positions.count)
         return PortfolioEvaluation(pool: pool, positions: positions, groups: groups, correlationCredit: credit)
     }

@@ -87,7 +87,7 @@ extension Engine {
                     result.append(PriceBand(instrument: i, low: mark, high: mark))
                     continue
                 }
-                if instrument.isInverse {
+                if instrument.kind.settlement == .inverse {
                     result.append(inverseBand(i, mark: mark, position: position, instrument: instrument,
                                               share: FixedDecimal.minimum(firstShare, secondShare ?? firstShare)))
                     continue

@@ -169,13 +169,13 @@ extension Engine {
     }
 
     func notional(_ quantity: FixedDecimal, _ instrument: Instrument, price: FixedDecimal) -> FixedDecimal {
-        PositionMath.notional(size: quantity.magnitude * instrument.contractSize, mark: price, inverse: instrument.isInverse)
+        PositionMath.notional(size: quantity.magnitude * instrument.contractSize, mark: price, inverse: instrument.kind.settlement == .inverse)
     }
 
     /// `notional`, or nil when it does not fit the decimal range.
     func checkedNotional(_ quantity: FixedDecimal, _ instrument: Instrument, price: FixedDecimal) -> FixedDecimal? {
         guard let size = quantity.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven) else { return nil }
-        if instrument.isInverse { return size.divided(by: price, rounding: .halfEven) }
+        if instrument.kind.settlement == .inverse { return size.divided(by: price, rounding: .halfEven) }
         return size.multiplied(by: price, rounding: .halfEven)
     }
 
@@ -367,7 +367,7 @@ extension Engine {
 
     /// Realized PnL of closing `closed` contracts (magnitude) of a position with `side` and `entry` at `price`.
     func realizedPnl(side: Int, closed: FixedDecimal, entry: FixedDecimal, price: FixedDecimal, instrument: Instrument) -> FixedDecimal {
-        PositionMath.unrealizedPnl(side: side, size: closed * instrument.contractSize, entry: entry, mark: price, inverse: instrument.isInverse)
+        PositionMath.unrealizedPnl(side: side, size: closed * instrument.contractSize, entry: entry, mark: price, inverse: instrument.kind.settlement == .inverse)
     }
 
     /// What a trade did: the realized PnL, and the margin left in an isolated pool whose
@@ -421,7 +421,7 @@ extension Engine {
                 var position = record.account.positions[k]
                 let total = position.quantity + opened
                 position.entryPrice = Self.averageEntry(held: position.quantity.magnitude, entry: position.entryPrice,
-                                                        opened: opened.magnitude, price: price, inverse: instrument.isInverse)
+                                                        opened: opened.magnitude, price: price, inverse: instrument.kind.settlement == .inverse)
                 position.quantity = total
                 record.account.positions[k] = position
                 opened = .zero

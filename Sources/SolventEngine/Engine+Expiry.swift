@@ -94,7 +94,10 @@ extension Engine {
 
     /// Intrinsic value per contract unit of option `i` at underlying price `price`: `max(0, F − K)`
     /// for a call, `max(0, K − F)` for a put; nil for other instruments.
+    /// A coin-settled option's is in coin per coin of underlying, rounded down (a holder's; a
+    /// writer pays the value rounded up: `settle`, Engine+InverseOptions.swift).
     func optionPayoff(_ i: Int, underlying price: FixedDecimal) -> FixedDecimal? {
+        if isInverseOption(i) { return inverseOptionPayoff(i, underlying: price, roundingUp: false) }
         guard case let .option(right, strike, _, _) = state.market.instruments[i].kind else { return nil }
         return FixedDecimal.maximum(.zero, right == .call ? price - strike : strike - price)
     }
@@ -146,7 +149,12 @@ extension Engine {
         for a in state.accounts.indices {
             guard let k = state.accounts[a].positionIndex(i) else { continue }
             let position = state.accounts[a].account.positions[k]
-            let settlePrice = price.price
+            var settlePrice = price.price
+            // A coin-settled option's writer pays its intrinsic value rounded up (Engine+InverseOptions.swift).
+            if position.quantity.isNegative, isInverseOption(i), let s = inverseOptionSettlementUnderlying(i, expiry: expiry),
+               let owed = inverseOptionPayoff(i, underlying: s, roundingUp: true) {
+                settlePrice = owed
+            }
             let realized = applyTrade(a, i, quantity: -position.quantity, price: settlePrice)
             if state.accounts[a].pool(of: i) == .cross { settleDebtWithoutPositions(a) }
             positions += 1

@@ -136,7 +136,14 @@ extension Engine {
                 let x = DoubleBoundary.double(units)
                 g.impliedVol = DoubleBoundary.decimal(vol)
                 g.years = years
-                if years > 0 {
+                if instrument.isInverseOption {  // in coin (Engine+InverseOptions.swift)
+                    raw = Self.coinGreeks(forward: DoubleBoundary.double(forward), strike: DoubleBoundary.double(strike), years: years,
+                                          vol: vol, isCall: right == .call).map { x * $0 }
+                    g.delta = DoubleBoundary.decimal(raw[0])
+                    g.gamma = DoubleBoundary.decimal(raw[1])
+                    g.vega = DoubleBoundary.decimal(raw[2])
+                    g.theta = DoubleBoundary.decimal(raw[3])
+                } else if years > 0 {
                     let model = Black76(forward: DoubleBoundary.double(forward), strike: DoubleBoundary.double(strike), years: years,
                                         volatility: vol, rate: 0, isCall: right == .call)
                     raw = [x * model.delta, x * model.gamma, x * model.vega / 100, x * model.theta / 365]

@@ -221,7 +221,7 @@ extension Engine {
     /// Loss per contract of closing at `price` instead of at the bankruptcy price (settle units; > 0 is a loss).
     func lossPerContract(side: Int, price: FixedDecimal, bankruptcy: FixedDecimal, instrument: Instrument) -> FixedDecimal {
         // Closing a long at price p realizes s·cs·(p − EP); versus at BP the difference is s·cs·(p − BP) (linear).
-        let gain = PositionMath.unrealizedPnl(side: side, size: instrument.contractSize, entry: bankruptcy, mark: price, inverse: instrument.isInverse)
+        let gain = PositionMath.unrealizedPnl(side: side, size: instrument.contractSize, entry: bankruptcy, mark: price, inverse: instrument.kind.settlement == .inverse)
         return -gain
     }
 
@@ -544,7 +544,7 @@ extension Engine {
             for b in holders(of: i) where b != bankrupt && state.accounts[b].account.settle == settle {
                 let position = state.accounts[b].account.positions[state.accounts[b].positionIndex(i)!]
                 let profit = PositionMath.unrealizedPnl(side: position.side, size: PositionMath.size(position, definition),
-                                                        entry: position.entryPrice, mark: mark, inverse: definition.isInverse)
+                                                        entry: position.entryPrice, mark: mark, inverse: definition.kind.settlement == .inverse)
                 if profit.isPositive { weights.append((b, profit)) }
             }
         case .all:

@@ -193,7 +193,7 @@ extension Engine {
         let size = x * instrument.contractSize
         let proceeds = isOption(position.instrument)
             ? FixedDecimal(position.side) * size * mark
-            : PositionMath.unrealizedPnl(side: position.side, size: size, entry: position.entryPrice, mark: mark, inverse: instrument.isInverse)
+            : PositionMath.unrealizedPnl(side: position.side, size: size, entry: position.entryPrice, mark: mark, inverse: instrument.kind.settlement == .inverse)
         r.credit(r.account.settle, proceeds - cost)
         let left = position.quantity.isPositive ? position.quantity - x : position.quantity + x
         if left.isZero { r.account.positions.remove(at: k) } else { r.account.positions[k].quantity = left }
@@ -311,9 +311,12 @@ extension Engine {
               record.pool(of: u) == .cross, !isOption(u), state.breakers[u].pausedReasons.isEmpty,
               let mark = state.market.marks[u] else { return false }
         let hedgeInstrument = state.market.instruments[u]
-        guard !hedgeInstrument.isInverse, hedgeInstrument.contractSize.isPositive else { return false }
-        let delta = poolDelta(record, base: hedgeInstrument.base)
-        guard let raw = (-delta).divided(by: hedgeInstrument.contractSize, rounding: .towardZero) else { return false }
+        // A coin-settled option is hedged with an inverse contract, in USD contracts from the coin delta (Engine+InverseOptions.swift).
+        let inverse = state.market.instruments[option].isInverseOption
+        guard inverse == (hedgeInstrument.kind.settlement == .inverse), hedgeInstrument.contractSize.isPositive else { return false }
+        let delta = inverse ? coinPoolDelta(record, base: hedgeInstrument.base) : poolDelta(record, base: hedgeInstrument.base)
+        guard let target = inverse ? (-delta).multiplied(by: mark, rounding: .towardZero) : -delta,
+              let raw = target.divided(by: hedgeInstrument.contractSize, rounding: .towardZero) else { return false }
         var hedge = raw.rounded(toDigits: 8, rule: .towardZero)
         guard !hedge.isZero else { return false }
         if let cap = state.parameters.liquidationNotionalCap, notional(hedge, hedgeInstrument, price: mark) > cap - state.breakers[u].capUsed { return false }

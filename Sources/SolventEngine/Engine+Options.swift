@@ -93,10 +93,16 @@ extension Engine {
         }
         guard case let .option(_, _, _, underlying) = instrument.kind else { return }
         if isolated { throw RejectReason(.optionsNotSupported, field: field, "an option is held in the cross pool only") }
-        guard let u = state.market.instruments.firstIndex(where: { $0.symbol == underlying }),
-              state.market.instruments[u].settle == instrument.settle, !state.market.instruments[u].isInverse else {
-            throw RejectReason(.optionsNotSupported, field: field,
-                               "option \(instrument.symbol): its underlying \"\(underlying)\" is not a linear instrument settled in \(instrument.settle)")
+        let u: Int
+        if instrument.isInverseOption {
+            u = try inverseOptionUnderlying(instrument, field: field)  // Engine+InverseOptions.swift
+        } else {
+            guard let k = state.market.instruments.firstIndex(where: { $0.symbol == underlying }),
+                  state.market.instruments[k].settle == instrument.settle, state.market.instruments[k].kind.settlement == .linear else {
+                throw RejectReason(.optionsNotSupported, field: field,
+                                   "option \(instrument.symbol): its underlying \"\(underlying)\" is not a linear instrument settled in \(instrument.settle)")
+            }
+            u = k
         }
         guard state.market.marks[u] != nil else { throw RejectReason(.noMark, field: field, "no mark price for \(underlying), the underlying of \(instrument.symbol), yet") }
         guard optionState.impliedVols[i] != nil else {
@@ -153,6 +159,7 @@ extension Engine {
     func standardOptionMargin(_ position: Position, mark: FixedDecimal, forward: FixedDecimal) -> (im: FixedDecimal, mm: FixedDecimal) {
         let instrument = state.market.instruments[position.instrument]
         guard case let .option(right, strike, _, _) = instrument.kind else { return (.zero, .zero) }
+        if instrument.isInverseOption { return coinStandardOptionMargin(position, mark: mark, forward: forward) }  // Engine+InverseOptions.swift
         // Requirements round up (toward +∞) at every product: the venue's favour (docs/options.md).
         let up = Self.requirement
         let units = up(position.quantity.magnitude, instrument.contractSize)

@@ -98,7 +98,7 @@ extension Engine {
             guard let k = record.positionIndex(i) else { continue }
             let position = record.account.positions[k]
             let size = position.quantity.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven)
-            let notional = size.flatMap { instrument.isInverse ? $0.divided(by: mark, rounding: .halfEven) : $0.multiplied(by: mark, rounding: .halfEven) }
+            let notional = size.flatMap { instrument.kind.settlement == .inverse ? $0.divided(by: mark, rounding: .halfEven) : $0.multiplied(by: mark, rounding: .halfEven) }
             let payment = notional.flatMap { $0.multiplied(by: rate, rounding: .awayFromZero) }?.magnitude
             var held = record.balance(record.account.settle).magnitude
             if case .isolated(let margin) = position.marginMode { held = margin.magnitude }

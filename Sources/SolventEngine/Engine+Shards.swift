@@ -102,7 +102,7 @@ extension Engine {
             let record = state.accounts[entry.account]
             let position = record.account.positions[record.positionIndex(i)!]
             let profit = PositionMath.unrealizedPnl(side: position.side, size: PositionMath.size(position, definition),
-                                                    entry: position.entryPrice, mark: mark, inverse: definition.isInverse)
+                                                    entry: position.entryPrice, mark: mark, inverse: definition.kind.settlement == .inverse)
             return AdlCandidate(account: record.id, quantity: position.quantity, score: entry.score, profit: profit,
                                 settle: state.market.assets[record.account.settle].symbol)
         }

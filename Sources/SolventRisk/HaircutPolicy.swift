@@ -39,7 +39,7 @@ public struct HaircutPolicy: Sendable {
             let q = DoubleBoundary.double(position.quantity) * DoubleBoundary.double(instrument.contractSize)
             // Linear: q·cs base units at the mark, in settle units, times the settle price.
             // Inverse: q·cs is already a USD (quote) amount.
-            let value = instrument.isInverse ? q : q * DoubleBoundary.double(mark) * settlePrice
+            let value = instrument.kind.settlement == .inverse ? q : q * DoubleBoundary.double(mark) * settlePrice
             exposure[instrument.base, default: 0] += value
         }
         let gross = exposure.values.reduce(0) { $0 + abs($1) }

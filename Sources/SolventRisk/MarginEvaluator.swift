@@ -73,7 +73,7 @@ public struct MarginEvaluator: Sendable {
             guard let mark = market.marks[position.instrument] else {
                 preconditionFailure("no mark for \(instrument.symbol)")
             }
-            let inverse = instrument.isInverse
+            let inverse = instrument.kind.settlement == .inverse
             let size = PositionMath.size(position, instrument)
             let notional = PositionMath.notional(size: size, mark: mark, inverse: inverse)
             let bracketIndex = instrument.brackets.index(forNotional: notional)
@@ -103,7 +103,7 @@ public struct MarginEvaluator: Sendable {
                                                 debt: debt.value)]
         for (index, position) in account.positions.enumerated() {
             let instrument = market.instruments[position.instrument]
-            let inverse = instrument.isInverse
+            let inverse = instrument.kind.settlement == .inverse
             let evaluation = positions[index]
             let rest: FixedDecimal
             let restWithoutMaintenance: FixedDecimal

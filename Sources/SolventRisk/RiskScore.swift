@@ -28,7 +28,7 @@ public struct RiskScore: Sendable, Hashable {
         for (k, position) in account.positions.enumerated() {
             let notional = DoubleBoundary.double(evaluation.positions[k].notional)
             let mark = market.marks[position.instrument].map(DoubleBoundary.double) ?? 0
-            let notionalInSettle = market.instruments[position.instrument].isInverse ? notional * mark : notional
+            let notionalInSettle = market.instruments[position.instrument].kind.settlement == .inverse ? notional * mark : notional
             total += notionalInSettle
             largest = max(largest, notionalInSettle)
             guard let lp = evaluation.positions[k].liquidationPrice.map(DoubleBoundary.double), mark > 0 else { continue }

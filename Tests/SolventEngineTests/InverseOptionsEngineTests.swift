@@ -1,0 +1,195 @@
+import Foundation
+import SolventCore
+import SolventEngine
+import SolventFuzzing
+import SolventRisk
+import SolventTestSupport
+import Testing
+
+/// A small coin-settled option market (Deribit-style BTC options, docs/options.md "Coin-settled
+/// (inverse) options"): USD and BTC, an inverse perpetual BTC-PERP (10 USD contracts) at 50,000,
+/// an inverse future BTC-FUT expiring with the options, BTC-settled options on BTC-PERP — a
+/// 60,000 call (mark 0.02 BTC, vol 0.60) and a 40,000 put (mark 0.01 BTC, vol 0.70), both
+/// expiring 30 days after the start — a linear perpetual BTCUSD-L settled in USD and a
+/// coin-settled call on it (refused: its underlying is linear). Accounts: `s` (standard, 10 BTC),
+/// `w` (standard, 1 BTC), `u` (standard, USD 100,000), `p` (portfolio, 10 BTC).
+enum InverseOptionBook {
+    static let start = OptionBook.start
+    static let expiry = OptionBook.expiry
+    static let startTime = OptionBook.startTime
+    static let expiryTime = OptionBook.expiryTime
+
+    static func text(extraAccounts: String = "", commands: String = "[]", parameters: String = #"{"backstop": true, "adl": false}"#,
+                     optionKind: String = "inverse_option") -> String {
+        let brackets = #"[{"notional_floor": "0", "notional_cap": "1000000000", "max_leverage": "50", "mmr": "0.01"}]"#
+        return """
+        {"start": {"time": "\(start)", "valuation_time": "\(start)",
+          "policy": {"warning_ratio": "0.70", "call_ratio": "0.85", "restore_ratio": "0.70"},
+          "assets": {"USD": "1", "BTC": "50000"}, "haircuts": {},
+          "instruments": [
+            {"symbol": "BTC-PERP", "kind": "inverse_perpetual", "base": "BTC", "settle": "BTC", "contract_size": "10", "brackets": \(brackets)},
+            {"symbol": "BTC-FUT", "kind": "inverse_future", "expiry": "\(expiry)", "base": "BTC", "settle": "BTC", "contract_size": "10", "brackets": \(brackets)},
+            {"symbol": "BTCUSD-L", "kind": "linear_perpetual", "base": "BTC", "settle": "USD", "contract_size": "1", "brackets": \(brackets)},
+            {"symbol": "BTC-60000-C", "kind": "\(optionKind)", "right": "call", "strike": "60000", "expiry": "\(expiry)", "underlying": "BTC-PERP",
+             "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)},
+            {"symbol": "BTC-40000-P", "kind": "\(optionKind)", "right": "put", "strike": "40000", "expiry": "\(expiry)", "underlying": "BTC-PERP",
+             "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)},
+            {"symbol": "BTC-L-C", "kind": "\(optionKind)", "right": "call", "strike": "60000", "expiry": "\(expiry)", "underlying": "BTCUSD-L",
+             "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)}],
+          "marks": {"BTC-PERP": "50000", "BTC-FUT": "50000", "BTCUSD-L": "50000", "BTC-60000-C": "0.02", "BTC-40000-P": "0.01", "BTC-L-C": "0.02"},
+          "implied_vols": {"BTC-60000-C": "0.60", "BTC-40000-P": "0.70", "BTC-L-C": "0.60"},
+          "accounts": [
+           {"id": "s", "settle": "BTC", "collateral": {"BTC": "10"}, "positions": []},
+           {"id": "w", "settle": "BTC", "collateral": {"BTC": "1"}, "positions": []},
+           {"id": "u", "settle": "USD", "collateral": {"USD": "100000"}, "positions": []},
+           {"id": "p", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": "10"}, "positions": []}\(extraAccounts)]},
+         "parameters": \(parameters),
+         "insurance_fund": {"BTC": "100"},
+         "commands": \(commands)}
+        """
+    }
+
+    static func scenario(extraAccounts: String = "", commands: String = "[]", parameters: String = #"{"backstop": true, "adl": false}"#) throws -> SolventEngine.Scenario {
+        do {
+            return try SolventEngine.Scenario.decode(JSONParser.parse([UInt8](text(extraAccounts: extraAccounts, commands: commands, parameters: parameters).utf8)))
+        } catch {  // TRANSITION: until the evaluate contract reads inverse_option
+            return try SolventEngine.Scenario.decode(JSONParser.parse([UInt8](text(extraAccounts: extraAccounts, commands: commands, parameters: parameters, optionKind: "option").utf8)))
+        }
+    }
+
+    static func engine() throws -> Engine { try scenario().makeEngine() }
+}
+
+@Suite struct InverseOptionsEngineTests {
+    let t0 = InverseOptionBook.startTime
+
+    func fill(_ a: String, _ symbol: String, _ q: String, _ p: String) -> EngineCommand {
+        .fill(account: a, symbol: symbol, quantity: dec(q), price: dec(p), fee: .zero, orderID: nil)
+    }
+
+    /// Trading rules: a coin-settled option trades in a standard account settled in its coin; a
+    /// USD account is refused (settle mismatch 1008), an option whose underlying is a linear
+    /// contract is refused (2012, field `symbol`), and so is an isolated option (2012).
+    @Test func tradingRules() throws {
+        var engine = try InverseOptionBook.engine()
+        #expect(engine.state.market.instruments[3].isInverseOption)
+        let ok = engine.apply(at(t0 + 1, fill("s", "BTC-60000-C", "1", "0.02")))
+        #expect(!ok.contains { $0.kind == .rejected }, "\(ok.map(\.json))")
+        let usd = engine.apply(at(t0 + 2, fill("u", "BTC-60000-C", "1", "0.02")))
+        #expect(usd.first?["code"] == .integer(1008))
+        let linear = engine.apply(at(t0 + 3, fill("s", "BTC-L-C", "1", "0.02")))
+        #expect(linear.first?["code"] == .integer(2012) && linear.first?.text("field") == "symbol")
+        let isolate = engine.apply(at(t0 + 4, .setMarginMode(account: "w", symbol: "BTC-40000-P", isolated: true)))
+        #expect(isolate.first?["code"] == .integer(2012))
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+    }
+
+    /// Premium in coin and Deribit's standard rule in coin per coin of underlying, by hand with
+    /// F = 50,000 (spec item 7; docs/options.md):
+    /// s buys 2 calls at 0.02 BTC: pays 0.04 BTC, IM = 2·0.02 = 0.04, MM = 0, equity 10;
+    /// s writes 1 put K = 40,000 at m = 0.01: OTM = 10,000, OTM/F = 0.2,
+    /// IM = max(max(0.15 − 0.2, 0.10) + 0.01, MM) = 0.11, MM = max(0.075, 0.075·0.01) + 0.01 = 0.085;
+    /// a short call K = 60,000 at m = 0.02: IM = max(0.15 − 0.2, 0.10) + 0.02 = 0.12, MM = 0.075 + 0.02 = 0.095.
+    @Test func premiumAndStandardRuleInCoin() throws {
+        var engine = try InverseOptionBook.engine()
+        _ = engine.apply(at(t0 + 1, fill("s", "BTC-60000-C", "2", "0.02")))
+        let btc = engine.state.market.assets.firstIndex { $0.symbol == "BTC" }!
+        #expect(account(engine, "s").balance(btc) == dec("9.96"))
+        var pool = engine.evaluateAccount(account(engine, "s")).cross
+        #expect(pool.initialMargin == dec("0.04") && pool.maintenanceMargin.isZero && pool.equity == dec("10"))
+        _ = engine.apply(at(t0 + 2, fill("s", "BTC-40000-P", "-1", "0.01")))
+        #expect(account(engine, "s").balance(btc) == dec("9.97"))
+        pool = engine.evaluateAccount(account(engine, "s")).cross
+        #expect(pool.initialMargin == dec("0.15") && pool.maintenanceMargin == dec("0.085") && pool.equity == dec("10"))
+        // w (1 BTC) writes one call: 0.12 reserved; nine (1.08) do not fit.
+        let one = try engine.checkOrder(id: "c1", account: "w", symbol: "BTC-60000-C", quantity: dec("-1"), price: dec("0.02"), reduceOnly: false)
+        #expect(one.reservedMargin == dec("0.12"))
+        let nine = engine.apply(at(t0 + 3, .placeOrder(id: "c9", account: "w", symbol: "BTC-60000-C", quantity: dec("-9"), price: dec("0.02"), reduceOnly: false)))
+        #expect(nine.first?["code"] == .integer(2001))
+        _ = engine.apply(at(t0 + 4, fill("w", "BTC-60000-C", "-1", "0.02")))
+        let w = engine.evaluateAccount(account(engine, "w")).cross
+        #expect(w.initialMargin == dec("0.12") && w.maintenanceMargin == dec("0.095") && w.equity == dec("1"))
+        // A rally to 60,000 with the call at 0.10 BTC: OTM 0, IM = 0.15 + 0.10 = 0.25, MM = 0.175; equity 1.02 − 0.10 = 0.92.
+        _ = engine.apply(at(t0 + 60_000, .markPrice(symbol: "BTC-PERP", price: dec("60000"), sourceTime: t0 + 60_000)))
+        _ = engine.apply(at(t0 + 60_000, .optionMark(symbol: "BTC-60000-C", price: dec("0.10"), impliedVol: dec("0.6"), sourceTime: t0 + 60_000)))
+        let rallied = engine.evaluateAccount(account(engine, "w")).cross
+        #expect(rallied.initialMargin == dec("0.25") && rallied.maintenanceMargin == dec("0.175") && rallied.equity == dec("0.92"))
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+    }
+
+    /// A writer with too little coin is called and liquidated when the underlying rallies through
+    /// the strike (MM = 0.075 + m per coin grows with the coin mark).
+    @Test func coinWriterIsCalled() throws {
+        var engine = try InverseOptionBook.scenario(extraAccounts: #", {"id": "x", "settle": "BTC", "collateral": {"BTC": "0.2"}, "positions": []}"#).makeEngine()
+        _ = engine.apply(at(t0 + 1, fill("x", "BTC-60000-C", "-1", "0.02")))
+        var events: [EngineEvent] = []
+        var time = t0 + 1
+        for (f, m) in [("55000", "0.05"), ("60000", "0.09"), ("66000", "0.13")] {
+            time += 60_000
+            events += engine.apply(at(time, .markPrice(symbol: "BTC-PERP", price: dec(f), sourceTime: time)))
+            events += engine.apply(at(time, .optionMark(symbol: "BTC-60000-C", price: dec(m), impliedVol: dec("0.7"), sourceTime: time)))
+        }
+        // At m = 0.13: equity = 0.22 − 0.13 = 0.09 < MM = 0.075 + 0.13 = 0.205.
+        #expect(events.contains { $0.account == "x" && ($0.kind == .marginCall || $0.kind == .liquidationStarted) })
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+    }
+
+    /// Settlement in coin (spec item 5): the call at a fed 65,000 pays 5,000/65,000 BTC per coin —
+    /// 0.076923076923076923 to a holder (rounded down), 0.076923076923076924 from a writer
+    /// (rounded up); the put at the underlying's mark 38,000 pays 2,000/38,000 —
+    /// 0.052631578947368421 to a holder, 0.052631578947368422 from a writer. An inverse future
+    /// (long 100 contracts of 10 USD at 50,000) settles at 40,000: 1,000·(1/50,000 − 1/40,000) = −0.005 BTC.
+    /// s: 10 − 0.04 + 0.01 + 2·0.076923076923076923 − 0.052631578947368422 − 0.005 = 10.066214574898785424;
+    /// w: 1 + 0.02 − 0.076923076923076924 = 0.943076923076923076.
+    @Test func settlementInCoin() throws {
+        var engine = try InverseOptionBook.engine()
+        for command in [fill("s", "BTC-60000-C", "2", "0.02"), fill("s", "BTC-40000-P", "-1", "0.01"), fill("w", "BTC-60000-C", "-1", "0.02"),
+                        fill("s", "BTC-FUT", "100", "50000")] {
+            let events = engine.apply(at(t0 + 1_000, command))
+            #expect(!events.contains { $0.kind == .rejected }, "\(events.map(\.json))")
+        }
+        let end = InverseOptionBook.expiryTime
+        _ = engine.apply(at(end - 120_000, .settlementPrice(symbol: "BTC-60000-C", price: dec("65000"))))
+        _ = engine.apply(at(end - 120_000, .settlementPrice(symbol: "BTC-FUT", price: dec("40000"))))
+        _ = engine.apply(at(end - 60_000, .markPrice(symbol: "BTC-PERP", price: dec("38000"), sourceTime: end - 60_000)))
+        let events = engine.apply(at(end + 1, .tick))
+        let settled = events.filter { $0.kind == .settled }
+        #expect(settled.count == 4)
+        let prices = Dictionary(settled.map { ("\($0.account ?? "")/\($0.text("symbol") ?? "")", $0.decimal("settlement_price")) }, uniquingKeysWith: { a, _ in a })
+        #expect(prices["s/BTC-60000-C"] == dec("0.076923076923076923"))
+        #expect(prices["w/BTC-60000-C"] == dec("0.076923076923076924"))
+        #expect(prices["s/BTC-40000-P"] == dec("0.052631578947368422"))
+        #expect(prices["s/BTC-FUT"] == dec("40000"))
+        let expired = events.filter { $0.kind == .expired }
+        #expect(expired.map { $0.text("symbol") } == ["BTC-FUT", "BTC-60000-C", "BTC-40000-P"])
+        #expect(expired.map { $0.text("source") } == ["settlement_price", "settlement_price", "underlying_mark"])
+        let btc = engine.state.market.assets.firstIndex { $0.symbol == "BTC" }!
+        #expect(account(engine, "s").balance(btc) == dec("10.066214574898785424"))
+        #expect(account(engine, "w").balance(btc) == dec("0.943076923076923076"))
+        #expect(account(engine, "s").account.positions.isEmpty && account(engine, "w").account.positions.isEmpty)
+        let late = engine.apply(at(end + 2, fill("s", "BTC-60000-C", "1", "0.01")))
+        #expect(late.first?["code"] == .integer(2011))
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+    }
+
+    /// Greeks in coin (spec item 8), long 2 calls K = 60,000 at F = 50,000, σ = 0.60, T = 30/365
+    /// (scipy, Black-76 r = 0): B = 697.7408230118626 USD, v = B/F = 0.013954816460237253,
+    /// Δ = 0.1650502606467713, coin delta Δ − v = 0.15109544418653406 (= F·∂v/∂F numerically),
+    /// gamma ∂(Δ − v)/∂F = 2.584562647793863e-05, vega/(100F) = 0.0007118022417945859,
+    /// theta/(365F) = −0.0007118022417945858; times 2.
+    @Test func greeksInCoin() throws {
+        var engine = try InverseOptionBook.engine()
+        _ = engine.apply(at(t0, fill("s", "BTC-60000-C", "2", "0.02")))
+        let g = try #require(engine.greeks(of: "s")?.positions.first)
+        func near(_ x: FixedDecimal?, _ y: Double) -> Bool { abs(DoubleBoundary.double(x ?? .max) - y) <= 1e-9 * max(1, abs(y)) }
+        #expect(g.underlying == "BTC-PERP")
+        #expect(near(g.delta, 2 * 0.15109544418653406))
+        #expect(abs(DoubleBoundary.double(g.gamma ?? .max) - 2 * 2.584562647793863e-05) <= 1e-12)
+        #expect(abs(DoubleBoundary.double(g.vega ?? .max) - 2 * 0.0007118022417945859) <= 1e-12)
+        #expect(abs(DoubleBoundary.double(g.theta ?? .max) + 2 * 0.0007118022417945858) <= 1e-12)
+    }
+}

@@ -10,8 +10,8 @@ public import SolventCore
 /// `F = F₀` the two readings agree, so a slice prices its options identically in both modes when
 /// it is fed; they differ only in how the smile moves when the forward moves — sticky strike keeps
 /// `σ(K)`, sticky moneyness keeps `σ(ln(K/F))` (E. Derman, "Regimes of Volatility", Goldman Sachs
-/// Quantitative Strategies Research Notes, 1999 — the "sticky-moneyness" regime, there stated with
-/// `K/S`; J. Gatheral, *The Volatility Surface*, Wiley 2006, ch. 1, which parameterizes the smile in
+/// Quantitative Strategies Research Notes, 1999 — the regime he calls "sticky delta", where the vol
+/// is a function of moneyness `K/S`; J. Gatheral, *The Volatility Surface*, Wiley 2006, ch. 1, which parameterizes the smile in
 /// `k = ln(K/F)`).
 ///
 /// `Double` only inside: the inputs cross ``DoubleBoundary``.

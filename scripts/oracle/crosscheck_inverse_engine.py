@@ -208,13 +208,24 @@ def check_through(events, summary):
     put_w = iref.settlement_cash(F(-3), F(1), F(49000), F(55000), False)
     assert F("4.8877") + call_h + put_h == F("5.295863265306122448"), "hand vs reference (holder)"
     assert F("5.1369") + call_w + put_w == F("4.48383877551020408"), "hand vs reference (writer)"
+    # The spec asks only that the holder receive at most and the writer pay at least the
+    # exact amount: the balance is at most the exact one, and (one or two roundings of
+    # 1e-18 per position) at most 4e-18 below it.  One rounding of the signed amount gives
+    # the numbers above; rounding the per-coin intrinsic first (then × |q|) is also allowed.
+    exact = {"holder": F("4.8877") + 2 * F(1, 7) + F(6, 49),
+             "writer": F("5.1369") - 2 * F(1, 7) - 3 * F(6, 49)}
     for label, acc, want in (("holder", h, F("5.295863265306122448")), ("writer", w, F("4.48383877551020408"))):
         n += 2
         got = acc["balances"].get("BTC")
-        if got is None or F(got) != want:
-            d = "" if got is None else f" (diff {float(F(got) - want):.3e})"
-            probs.append(f"{label} BTC after settlement: engine {got}, expected "
-                         f"{iref.ref.fraction_to_decimal(want)} (venue-favour rounding){d}")
+        if got is None or not (exact[label] - 4 * F(1, 10 ** 18) <= F(got) <= exact[label]):
+            d = "" if got is None else f" (diff to exact {float(F(got) - exact[label]):.3e})"
+            probs.append(f"{label} BTC after settlement: engine {got}, expected at most the exact "
+                         f"{iref.ref.fraction_to_decimal(exact[label])} and within 4e-18 (one rounding: "
+                         f"{iref.ref.fraction_to_decimal(want)}){d}")
+        elif F(got) != want:
+            print(f"note: {label} BTC after settlement {got}: venue-favoured, "
+                  f"{float(exact[label] - F(got)):.2e} below exact (one rounding would give "
+                  f"{iref.ref.fraction_to_decimal(want)})")
         if acc["positions"]:
             probs.append(f"{label}: positions left after expiry: {acc['positions']}")
     settled = [e for e in events if e.get("type") == "settled"]
@@ -228,6 +239,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--solvent", required=True)
     ap.add_argument("--require-swift", action="store_true")
+    ap.add_argument("--require-portfolio", action="store_true",
+                    help="fail when the engine refuses coin-settled options in a portfolio account")
     args = ap.parse_args()
     tally, compared = [0, 0], 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -249,6 +262,11 @@ def main():
                 record(name, [err], tally)
                 continue
             rej = rejections(events)
+            if rej and pm and not args.require_portfolio and all(e.get("code") == 2012 for e in rej):
+                print(f"note: PARTIAL: the engine refuses coin-settled options in a portfolio account "
+                      f"(spec item 6): {rej[0].get('reason')}; the coin portfolio pool is not compared "
+                      f"(--require-portfolio makes this a failure)")
+                continue
             if rej:
                 keep = f"/tmp/solvent-inverse-engine-{name}.json"
                 os.replace(path, keep)

@@ -32,6 +32,8 @@ engine takes it, a coin-settled portfolio account `pm`.
      writer: 5.1369 − ceil18(2/7) − ceil18(18/49) = 5.1369 − 0.285714285714285715
              − 0.367346938775510205 = 4.48383877551020408.
    (The reference's settlement_cash gives the same; both positions gone.)
+3. `simulate --greeks` on before-expiry (item 8): each option position's delta q·(Δ − v),
+   gamma ∂(Δ − v)/∂F, vega/100/F and theta/365/F against coin_greeks.
 Tolerance: balances and the standard rule exactly (all inputs are short decimals and every
 product is exact or rounded at the 18th digit; we allow 2e-18 per rounded product); pools of
 the portfolio account 1e-9 coin (Black-76 in Double, as in crosscheck_inverse_options.py).
@@ -199,6 +201,40 @@ def pm_document(pm):
                           "positions": positions}]}
 
 
+def check_greeks(solvent, tmp):
+    """Spec item 8 on `simulate --greeks` of before-expiry: per option position q·cs·(Δ − v),
+    ∂(Δ − v)/∂F, vega/100/F, theta/365/F (coin_greeks), F = the perpetual's mark 61,000,
+    T from the reported valuation time, σ the reported implied vol.  Tolerance 1e-12 coin
+    absolute or 1e-9 relative (Double greeks crossed at 18 digits)."""
+    path = os.path.join(tmp, "greeks.json")
+    with open(path, "w") as fh:
+        json.dump(before_expiry(False), fh)
+    p = subprocess.run([solvent, "simulate", "--scenario", path, "--greeks"], capture_output=True,
+                       text=True, timeout=120)
+    if p.returncode != 0:
+        return [f"simulate --greeks: exit {p.returncode}: {p.stderr.strip()[:200]}"], 0
+    lines = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+    strikes = {"BTC-1MAR24-60000-C": (60000.0, True), "BTC-1MAR24-55000-P": (55000.0, False)}
+    expiry_ms = 1709287200000                  # 2024-03-01T10:00:00Z
+    probs, n = [], 0
+    for g in (x for x in lines if x.get("type") == "greeks"):
+        T = (expiry_ms - g["valuation_time"]) / 1000 / iref.YEAR_SECONDS
+        for pos in g["positions"]:
+            if pos["symbol"] not in strikes:
+                continue
+            K, call = strikes[pos["symbol"]]
+            qty = float(pos["quantity"])
+            want = [qty * x for x in iref.coin_greeks(61000.0, K, T, float(pos["implied_vol"]), call)]
+            for name, w in zip(("delta", "gamma", "vega", "theta"), want):
+                n += 1
+                got = pos.get(name)
+                if got is None or not (abs(float(got) - w) <= 1e-12 or abs(float(got) - w) <= 1e-9 * abs(w)):
+                    probs.append(f"{g['account']} {pos['symbol']} {name}: engine {got}, reference {w!r}")
+    if n == 0:
+        probs.append("no option greeks reported")
+    return probs, n
+
+
 def check_through(events, summary):
     probs, n = [], 0
     w, h = account(summary, "writer"), account(summary, "holder")
@@ -279,6 +315,9 @@ def main():
                 os.replace(path, keep)
                 probs.append(f"kept {keep}")
             record(name, probs, tally)
+        probs, n = check_greeks(args.solvent, tmp)
+        compared += n
+        record("greeks in coin (simulate --greeks)", probs, tally)
     print(f"{compared} engine numbers compared")
     if compared == 0:
         record("nothing compared", ["zero checks"], tally)

@@ -127,6 +127,23 @@ def coin_delta(F: float, K: float, T: float, sigma: float, call: bool) -> float:
     return d - coin_value(F, K, T, sigma, call)
 
 
+def coin_greeks(F: float, K: float, T: float, sigma: float, call: bool):
+    """(delta, gamma, vega, theta) per contract of 1 coin, in coin (spec item 8), T > 0:
+    delta = Δ − v (Deribit's BTC delta); gamma = ∂(Δ − v)/∂F = Γ − (Δ − v)/F (the delta's
+    change per +1 USD of the underlying, as the linear gamma is the delta's change per +1
+    settle unit); vega = (∂C/∂σ)/100/F (per vol point); theta = (∂C/∂t)/365/F (per calendar
+    day; ∂C/∂t = −F·n(d1)·σ/(2√T) for r = 0, calls and puts alike).  Γ = n(d1)/(F·σ√T),
+    ∂C/∂σ = F·n(d1)·√T (Black 1976, r = 0)."""
+    sd = sigma * math.sqrt(T)
+    d1 = (math.log(F / K) + 0.5 * sd * sd) / sd
+    pdf = math.exp(-0.5 * d1 * d1) / math.sqrt(2 * math.pi)
+    dc = coin_delta(F, K, T, sigma, call)
+    gamma = pdf / (F * sd) - dc / F
+    vega = F * pdf * math.sqrt(T) / 100 / F
+    theta = -F * pdf * sigma / (2 * math.sqrt(T)) / 365 / F
+    return dc, gamma, vega, theta
+
+
 def intrinsic_coin(S: Fraction, K: Fraction, call: bool) -> Fraction:
     """Exact coin intrinsic value per coin of underlying at settlement price S (item 5)."""
     return (max(S - K, ZERO) if call else max(K - S, ZERO)) / S
@@ -400,6 +417,17 @@ def self_check() -> int:
             h = Fx * 1e-5        # delta_coin = F·∂v/∂F (central difference)
             num = Fx * (coin_value(Fx + h, K, T, s, True) - coin_value(Fx - h, K, T, s, True)) / (2 * h)
             ok(abs(num - coin_delta(Fx, K, T, s, True)) < 1e-6, "coin delta = F·dv/dF")
+            for call in (True, False):   # gamma, vega, theta against central differences
+                dc, g, vg, th = coin_greeks(Fx, K, T, s, call)
+                num_g = (coin_delta(Fx + h, K, T, s, call) - coin_delta(Fx - h, K, T, s, call)) / (2 * h)
+                ok(abs(num_g - g) < 1e-6 * max(1.0, abs(g)) / Fx, "coin gamma = d(coin delta)/dF")
+                hv = 1e-5
+                num_v = (black76_usd(Fx, K, T, s + hv, call) - black76_usd(Fx, K, T, s - hv, call)) / (2 * hv) / 100 / Fx
+                ok(abs(num_v - vg) < 1e-7, "coin vega")
+                if T > 2e-3:
+                    ht = 1e-5
+                    num_t = -(black76_usd(Fx, K, T + ht, s, call) - black76_usd(Fx, K, T - ht, s, call)) / (2 * ht) / 365 / Fx
+                    ok(abs(num_t - th) < 1e-7, "coin theta")
     # The float coin value against a 40-digit mpmath Black-76 (the same formula, exact
     # inputs): the Double crossing is the only error, far below the cross-check's 1e-9.
     import mpmath

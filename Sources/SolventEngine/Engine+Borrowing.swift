@@ -29,6 +29,7 @@ extension Engine {
         let a = try accountIndex(id)
         let asset = try assetIndex(assetSymbol)
         guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
+        try requirePortfolioCollateral(a, asset: asset, field: "asset")  // a coin-settled portfolio: Engine+InverseOptions.swift
         guard let terms = state.lending.terms(for: assetSymbol) else {
             throw RejectReason(.borrowingNotOffered, field: "asset", "the lending pool has no terms for \(assetSymbol)")
         }

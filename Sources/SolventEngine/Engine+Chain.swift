@@ -16,6 +16,7 @@ extension Engine {
         let asset = try assetIndex(assetSymbol)
         guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
         let a = try openAccountIfNeeded(id, settle: settle, defaultSettle: asset)
+        try requirePortfolioCollateral(a, asset: asset, field: "asset")  // a coin-settled portfolio: Engine+InverseOptions.swift
         var record = ChainDeposit(account: a, asset: asset, amount: amount, chain: chain, height: height, blockHash: hash,
                                   sequence: state.commandsApplied, credited: .zero, isFinal: false)
         let provisional = state.parameters.unconfirmedHaircut.map { amount * (FixedDecimal.one - $0) } ?? .zero

@@ -82,6 +82,7 @@ extension Engine {
         let asset = try assetIndex(assetSymbol)
         guard amount.isPositive else { throw RejectReason(.invalidInput, field: "amount", "must be positive, got \(amount)") }
         let a = try openAccountIfNeeded(id, settle: settle, defaultSettle: asset)
+        try requirePortfolioCollateral(a, asset: asset, field: "asset")  // a coin-settled portfolio: Engine+InverseOptions.swift
         state.accounts[a].credit(asset, amount)
         state.totals[asset].deposited += amount
         emit(.deposited, account: a, [("asset", .text(assetSymbol)), ("amount", .decimal(amount)),

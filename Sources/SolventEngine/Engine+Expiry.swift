@@ -57,7 +57,8 @@ extension Engine {
             throw RejectReason(.instrumentExpired, field: field, "\(instrument.symbol) expired at \(expiry(i)!)")
         }
         if let a {
-            try requireOptionRules(i, portfolio: state.accounts[a].isPortfolio, isolated: state.accounts[a].isolated.contains(i), field: field)
+            try requireOptionRules(i, portfolio: state.accounts[a].isPortfolio, isolated: state.accounts[a].isolated.contains(i), field: field,
+                                   settle: state.accounts[a].account.settle)
         }
     }
 
@@ -70,7 +71,8 @@ extension Engine {
             if mode == .portfolio, !position.marginMode.isCross {
                 throw RejectReason(.invalidInput, field: "positions[\(k)].margin_mode", "a portfolio account has one pool: no isolated margin")
             }
-            try requireOptionRules(position.instrument, portfolio: mode == .portfolio, isolated: !position.marginMode.isCross, field: field)
+            try requireOptionRules(position.instrument, portfolio: mode == .portfolio, isolated: !position.marginMode.isCross, field: field,
+                                   settle: account.settle)
         }
     }
 

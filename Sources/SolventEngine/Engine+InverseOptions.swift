@@ -160,3 +160,30 @@ extension Engine {
         return delta
     }
 }
+
+extension Engine {
+    /// A portfolio account settled in a coin (an asset inverse contracts settle in) holds only
+    /// that coin as collateral (spec item 6; Deribit's per-currency portfolios — cross-collateral
+    /// across coins is out of scope, docs/options.md): a deposit, on-chain deposit or borrow of
+    /// another asset into it is refused, `invalid_input` (1001) naming `field`. Nothing for a
+    /// standard account or a linear-settled portfolio account.
+    func requirePortfolioCollateral(_ a: Int, asset: Int, field: String) throws(RejectReason) {
+        let record = state.accounts[a]
+        guard record.isPortfolio, asset != record.account.settle, portfolioMargin.isCoinSettlement(record.account.settle) else { return }
+        let coin = state.market.assets[record.account.settle].symbol
+        throw RejectReason(.invalidInput, field: field,
+                           "a portfolio account settled in \(coin) holds only \(coin) as collateral (no cross-collateral across coins): \(state.market.assets[asset].symbol) refused")
+    }
+
+    /// `set_account_mode portfolio` for an account settled in a coin that holds another asset
+    /// (a non-zero balance) is refused, `invalid_input` (1001) naming `collateral`; an account
+    /// opened in portfolio mode likewise (`openAccount`).
+    func requirePortfolioCollateral(_ account: Account, field: String = "collateral") throws(RejectReason) {
+        guard portfolioMargin.isCoinSettlement(account.settle) else { return }
+        let coin = state.market.assets[account.settle].symbol
+        for balance in account.collateral where balance.asset != account.settle && !balance.amount.isZero {
+            throw RejectReason(.invalidInput, field: field,
+                               "a portfolio account settled in \(coin) holds only \(coin) as collateral (no cross-collateral across coins): it holds \(balance.amount) \(state.market.assets[balance.asset].symbol)")
+        }
+    }
+}

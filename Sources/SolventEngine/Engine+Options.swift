@@ -56,6 +56,7 @@ extension Engine {
         guard record.account.positions.isEmpty, record.orders.isEmpty else {
             throw RejectReason(.modeChangeWithPosition, field: "mode", "the account mode changes only without positions and open orders")
         }
+        if portfolio { try requirePortfolioCollateral(record.account) }  // a coin-settled portfolio: Engine+InverseOptions.swift
         state.accounts[a].mode = portfolio ? .portfolio : nil
         if portfolio { state.accounts[a].isolated = [] }
         emit(.accountModeSet, account: a, [("mode", .text(portfolio ? "portfolio" : "standard"))])
@@ -86,10 +87,21 @@ extension Engine {
     /// position in instrument `i`: a portfolio account holds linear contracts only, in its one
     /// pool; an option needs its underlying instrument with a mark in the option's settle asset,
     /// a fed implied vol (`option_mark`) and the cross pool.
-    func requireOptionRules(_ i: Int, portfolio: Bool, isolated: Bool, field: String) throws(RejectReason) {
+    ///
+    /// A portfolio account settled in a coin that inverse contracts settle in (BTC, …) holds
+    /// inverse contracts and coin-settled options only, valued in the coin (docs/options.md,
+    /// "Coin-settled (inverse) options"); any other portfolio account linear contracts only.
+    func requireOptionRules(_ i: Int, portfolio: Bool, isolated: Bool, field: String, settle: Int? = nil) throws(RejectReason) {
         let instrument = state.market.instruments[i]
-        if portfolio, instrument.isInverse {
-            throw RejectReason(.optionsNotSupported, field: field, "\(instrument.symbol) is inverse: a portfolio account holds linear contracts only")
+        if portfolio {
+            let coin = settle.map { portfolioMargin.isCoinSettlement($0) } ?? false
+            if instrument.isInverse, !coin {
+                throw RejectReason(.optionsNotSupported, field: field, "\(instrument.symbol) is inverse: a portfolio account settled in a linear asset holds linear contracts only")
+            }
+            if !instrument.isInverse, coin, let settle {
+                throw RejectReason(.optionsNotSupported, field: field,
+                                   "\(instrument.symbol) is linear: a portfolio account settled in \(state.market.assets[settle].symbol) holds inverse contracts and coin-settled options only")
+            }
         }
         guard case let .option(_, _, _, underlying) = instrument.kind else { return }
         if isolated { throw RejectReason(.optionsNotSupported, field: field, "an option is held in the cross pool only") }

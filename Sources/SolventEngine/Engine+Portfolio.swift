@@ -108,7 +108,9 @@ extension Engine {
             var floor = FixedDecimal.zero
             if position.quantity.isNegative, case let .option(_, _, _, underlying) = state.market.instruments[position.instrument].kind,
                let forward = margin.underlyingPrice(underlying, settle: view.settle) {
-                floor = margin.portfolio.shortOptionMinimum * (position.quantity.magnitude * state.market.instruments[position.instrument].contractSize * forward)
+                // A coin-settled option's floor is in coin: the linear one divided by F (Engine+InverseOptions.swift).
+                let units = position.quantity.magnitude * state.market.instruments[position.instrument].contractSize
+                floor = margin.portfolio.shortOptionMinimum * (state.market.instruments[position.instrument].isInverseOption ? units : units * forward)
             }
             weights.append(FixedDecimal.maximum(.zero, loss) + floor)
         }

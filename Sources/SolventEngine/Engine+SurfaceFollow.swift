@@ -83,8 +83,9 @@ extension Engine {
                   let settle = state.market.assets.firstIndex(where: { $0.symbol == state.market.instruments[i].settle }),
                   let forward = margin.underlyingPrice(underlying, settle: settle), forward.isPositive else { continue }
             let years = Double(expiry - quote.sourceTime) / 31_536_000_000
-            guard let mark = quote.mark(forward: forward, strike: strike, years: years, isCall: right == .call) else { continue }
-            let price = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, mark.price))
+            guard let mark = quote.mark(forward: forward, strike: strike, years: years, isCall: right == .call),
+                  let model = isInverseOption(i) ? Self.coinMark(usd: mark.price, forward: forward) : mark.price else { continue }  // coin: Engine+InverseOptions.swift
+            let price = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, model))
             guard let crossed = try? markPrice(state.market.instruments[i].symbol, price, quote.sourceTime) else { continue }
             touched += crossed
             var current = optionState

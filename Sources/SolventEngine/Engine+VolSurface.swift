@@ -98,11 +98,13 @@ extension Engine {
         for (i, forward) in zip(options, forwards) {
             guard case let .option(right, strike, _, _) = state.market.instruments[i].kind else { continue }
             if let current = state.markSources[i], current.sourceTime >= sourceTime { kept += 1; continue }
-            guard let mark = slice.mark(forward: forward, strike: strike, years: years, isCall: right == .call) else {
+            // A coin-settled option's mark is in coin: the USD model price over F (Engine+InverseOptions.swift).
+            guard let mark = slice.mark(forward: forward, strike: strike, years: years, isCall: right == .call),
+                  let model = isInverseOption(i) ? Self.coinMark(usd: mark.price, forward: forward) : mark.price else {
                 kept += 1; marked.remove(i); continue
             }
             marked.insert(i)
-            let price = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, mark.price))
+            let price = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, model))
             state.market.marks[i] = price
             state.markSources[i] = SourcedPrice(price: price, sourceTime: sourceTime)
             o.impliedVols[i] = mark.vol

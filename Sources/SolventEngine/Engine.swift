@@ -43,6 +43,7 @@ public struct Engine: Sendable {
         if mode == .portfolio { record.mode = .portfolio }
         for position in account.positions where !position.marginMode.isCross { record.isolated.insert(position.instrument) }
         for position in account.positions { if let l = position.leverage { record.leverage[position.instrument] = l } }
+        if mode == .portfolio { try requirePortfolioCollateral(account) }  // Engine+InverseOptions.swift
         record.leverage.merge(leverage) { $1 }
         for balance in account.collateral { state.totals[balance.asset].opening += balance.amount }
         for position in account.positions {

@@ -50,11 +50,7 @@ enum InverseOptionBook {
     }
 
     static func scenario(extraAccounts: String = "", commands: String = "[]", parameters: String = #"{"backstop": true, "adl": false}"#) throws -> SolventEngine.Scenario {
-        do {
-            return try SolventEngine.Scenario.decode(JSONParser.parse([UInt8](text(extraAccounts: extraAccounts, commands: commands, parameters: parameters).utf8)))
-        } catch {  // TRANSITION: until the evaluate contract reads inverse_option
-            return try SolventEngine.Scenario.decode(JSONParser.parse([UInt8](text(extraAccounts: extraAccounts, commands: commands, parameters: parameters, optionKind: "option").utf8)))
-        }
+        try SolventEngine.Scenario.decode(JSONParser.parse([UInt8](text(extraAccounts: extraAccounts, commands: commands, parameters: parameters).utf8)))
     }
 
     static func engine() throws -> Engine { try scenario().makeEngine() }
@@ -191,5 +187,37 @@ enum InverseOptionBook {
         #expect(abs(DoubleBoundary.double(g.gamma ?? .max) - 2 * 2.584562647793863e-05) <= 1e-12)
         #expect(abs(DoubleBoundary.double(g.vega ?? .max) - 2 * 0.0007118022417945859) <= 1e-12)
         #expect(abs(DoubleBoundary.double(g.theta ?? .max) + 2 * 0.0007118022417945858) <= 1e-12)
+    }
+
+    /// A portfolio account settled in BTC (spec item 6) holds inverse contracts and coin-settled
+    /// options, margined by the evaluate contract's PortfolioMargin in coin (the same numbers as
+    /// an evaluate document of it); a linear contract is refused (2012, field `symbol`), a USD
+    /// deposit is refused (1001, field `asset`), and so is `set_account_mode portfolio` for a BTC
+    /// account holding USD (1001, field `collateral`). A USD portfolio account still refuses
+    /// inverse contracts (2012).
+    @Test func coinPortfolioAccount() throws {
+        var engine = try InverseOptionBook.scenario(extraAccounts: #", {"id": "q", "settle": "BTC", "collateral": {"BTC": "1", "USD": "100"}, "positions": []}, {"id": "pu", "mode": "portfolio", "settle": "USD", "collateral": {"USD": "100000"}, "positions": []}"#).makeEngine()
+        for command in [fill("p", "BTC-60000-C", "-5", "0.02"), fill("p", "BTC-40000-P", "3", "0.01"), fill("p", "BTC-PERP", "100", "50000")] {
+            let events = engine.apply(at(t0 + 1, command))
+            #expect(!events.contains { $0.kind == .rejected }, "\(events.map(\.json))")
+        }
+        let btc = engine.state.market.assets.firstIndex { $0.symbol == "BTC" }!
+        #expect(account(engine, "p").balance(btc) == dec("10.07"))  // 10 + 5·0.02 − 3·0.01
+        let mine = engine.evaluateAccount(account(engine, "p")).cross
+        let theirs = try OptionBook.evaluatePool(OptionBook.evaluateDocument(engine, account: "p")).pool
+        #expect(mine.equity == theirs.equity && mine.initialMargin == theirs.initialMargin && mine.maintenanceMargin == theirs.maintenanceMargin)
+        #expect(mine.initialMargin.isPositive && mine.equity == dec("10"))  // 10.07 − 5·0.02 + 3·0.01 at the fill marks
+        let linear = engine.apply(at(t0 + 2, fill("p", "BTCUSD-L", "1", "50000")))
+        #expect(linear.first?["code"] == .integer(2012) && linear.first?.text("field") == "symbol")
+        let usd = engine.apply(at(t0 + 3, .deposit(account: "p", asset: "USD", amount: dec("10"), settle: nil)))
+        #expect(usd.first?["code"] == .integer(1001) && usd.first?.text("field") == "asset")
+        let mode = engine.apply(at(t0 + 4, .setAccountMode(account: "q", portfolio: true)))
+        #expect(mode.first?["code"] == .integer(1001) && mode.first?.text("field") == "collateral")
+        let inverse = engine.apply(at(t0 + 5, fill("pu", "BTC-PERP", "1", "50000")))
+        #expect(inverse.first?["code"] == .integer(2012))
+        // The greeks of the coin book and its delta hedge size: the pool's coin delta.
+        #expect(engine.greeks(of: "p")?.positions.count == 3)
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
     }
 }

@@ -59,7 +59,7 @@ enum OptionBook {
             case .perpetual(let settlement): kind = #""kind": "\#(settlement.rawValue)_perpetual""#
             case let .future(settlement, expiry): kind = #""kind": "\#(settlement.rawValue)_future", "expiry": \#(expiry)"#
             case let .option(right, strike, expiry, underlying):
-                kind = #""kind": "option", "right": "\#(right.rawValue)", "strike": "\#(strike)", "expiry": \#(expiry), "underlying": "\#(underlying)""#
+                kind = #""kind": "\#(i.contractName)", "right": "\#(right.rawValue)", "strike": "\#(strike)", "expiry": \#(expiry), "underlying": "\#(underlying)""#
             }
             return #"{"symbol": "\#(i.symbol)", \#(kind), "base": "\#(i.base)", "settle": "\#(i.settle)", "contract_size": "\#(i.contractSize)", "brackets": [\#(brackets)]}"#
         }

@@ -282,7 +282,9 @@ def gen_case(rng):
         for k in range(rng.randint(3, 8)):
             u = rng.choices(list(unders), [70, 30])[0]
             Fu = unders[u]
-            K = q(float(Fu) * rng.uniform(0.6, 1.4), -2 if P > 1000 else 0)
+            wide = rng.random() < 0.15          # deep strikes: a put worth > 1 coin at K > 2F
+            K = q(float(Fu) * (rng.uniform(0.2, 3.0) if wide else rng.uniform(0.6, 1.4)),
+                  -2 if P > 1000 else 0) or Fraction(100)
             off = rng.choices([-3 * 86400, -3600, 3600, 86400, 7 * 86400, 30 * 86400,
                                90 * 86400, 365 * 86400, rng.randint(3600, 365 * 86400)],
                               [2, 1, 4, 4, 5, 6, 5, 4, 8])[0]
@@ -313,8 +315,9 @@ def gen_case(rng):
         sig = ext["vols"][sym] if sym in ext["vols"] else iref.pref.smile_vol(ext["smiles"][inst["underlying"]], inst["strike"])
         v = iref.coin_value(float(Fu), float(inst["strike"]), float(T), float(sig), inst["call"])
         m = q(v * rng.uniform(0.9, 1.1), 4)
-        if m > 0:
-            d["marks"][sym] = s(m)
+        if m == 0 or rng.random() < 0.05:
+            m = Fraction(1, 10 ** 8)            # the smallest price of the range contract
+        d["marks"][sym] = s(m)
     if rng.random() < 0.5:
         d["portfolio_policy"] = gen_policy(rng)
     for k in range(rng.randint(1, 3)):
@@ -357,7 +360,7 @@ def gen_account(rng, d, k, coin):
             acc["positions"].append({"symbol": sym, "quantity": s(n if rng.random() < 0.5 else -n),
                                      "entry_price": s(q(m * Fraction(rng.uniform(0.8, 1.2)), 1))})
     opts = [i for i in d["instruments"] if i["kind"] == "inverse_option" and i["base"] == coin]
-    for inst in rng.sample(opts, min(len(opts), rng.choice([1, 1, 2, 3, 4]))):
+    for inst in rng.sample(opts, min(len(opts), rng.choice([0, 1, 1, 2, 3, 4]))):
         coins_of_underlying = rng.uniform(0.1, 300000 / float(P))
         n = q(coins_of_underlying / float(inst["contract_size"]), rng.choice([0, 1])) or Fraction(1)
         acc["positions"].append({"symbol": inst["symbol"], "quantity": s(n if rng.random() < 0.5 else -n),
@@ -431,6 +434,17 @@ def compare_account(e, g, name, counter):
         return [f"{name}: pools {json.dumps(pools)[:200]}"], notes
     gp, ep = pools[0], e["pool"]
     for f in POOL_FIELDS:
+        if f == "margin_ratio" and ep[f] is not None and gp.get(f) is not None:
+            # MM/equity of the pool's (18-digit) numbers: the already-checked differences of
+            # MM and equity propagate as (ΔMM + r·Δequity)/equity, plus a rounding each.
+            counter[0] += 1
+            r, rg = ep[f], Fraction(gp[f])
+            dmm = abs(Fraction(gp["maintenance_margin"]) - ep["maintenance_margin"]) + Fraction(1, 10 ** 18)
+            deq = abs(Fraction(gp["equity"]) - ep["equity"]) + Fraction(1, 10 ** 18)
+            tol = (dmm + abs(r) * deq) / ep["equity"] + Fraction(1, 10 ** 18)
+            if not (within(r, rg) or abs(r - rg) <= tol):
+                probs.append(f"{name}.pool.margin_ratio: expected {s(r)}, got {gp[f]} (tolerance {float(tol):.2e})")
+            continue
         leaf(f"{name}.pool.{f}", ep[f], gp.get(f))
     near = ep["equity"] > 0 and any(
         abs(ep["maintenance_margin"] - ep["equity"] * r) <= ABS_TOL + REL_TOL * abs(ep["equity"])
@@ -543,6 +557,12 @@ def bad_cases():
     d = copy.deepcopy(base)                  # item 6: other collateral in a coin account
     d["accounts"][0]["collateral"]["USDT"] = "1000"
     out.append(("USDT collateral in a BTC portfolio account", d, "accounts[0].collateral"))
+
+    d = copy.deepcopy(base)                  # a coin option in a USDT portfolio account
+    d["accounts"][0]["settle"] = "USDT"
+    d["accounts"][0]["collateral"] = {"USDT": "1000"}
+    d["accounts"][0]["positions"] = d["accounts"][0]["positions"][:1]
+    out.append(("inverse option in a USDT portfolio account", d, "accounts[0].positions[0]"))
 
     d = copy.deepcopy(base)                  # options only in portfolio accounts
     d["accounts"][0]["mode"] = "standard"

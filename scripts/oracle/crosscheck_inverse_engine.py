@@ -32,6 +32,8 @@ engine takes it, a coin-settled portfolio account `pm`.
      writer: 5.1369 − ceil18(2/7) − ceil18(18/49) = 5.1369 − 0.285714285714285715
              − 0.367346938775510205 = 4.48383877551020408.
    (The reference's settlement_cash gives the same; both positions gone.)
+5. premium rounding (item 4): 1.3 calls at 0.012345678912345677 BTC — the buyer's balance at
+   most 5 − 0.0160493825860493801, the seller's at most 5 + that, each within 2e-18.
 4. item 6 in the engine: a coin portfolio account refuses another asset's deposit and
    `set_account_mode portfolio` of a coin account holding another asset, and admits an
    inverse perpetual.  While the engine refuses coin options in portfolio accounts (2012)
@@ -267,6 +269,34 @@ def check_item6(events):
     return probs, 3
 
 
+PREMIUM_PRICE = "0.012345678912345677"       # 1.3 × this has 19 decimals: rounding needed
+
+
+def premium_scenario():
+    """Item 4 where the premium q·cs·p needs rounding: holder buys and writer sells 1.3 calls
+    at 0.012345678912345677 BTC (exact premium 0.0160493825860493801)."""
+    d = market(False)
+    d["commands"] = [
+        {"time": "2024-03-01T08:01:00Z", "type": "fill", "account": "holder", "symbol": "BTC-1MAR24-60000-C", "quantity": "1.3", "price": PREMIUM_PRICE},
+        {"time": "2024-03-01T08:01:00Z", "type": "fill", "account": "writer", "symbol": "BTC-1MAR24-60000-C", "quantity": "-1.3", "price": PREMIUM_PRICE}]
+    return d
+
+
+def check_premium(events, summary):
+    """Each balance at most the exact one (buyer pays at least, seller receives at most) and
+    within 2e-18 of it; premium_cash (one rounding) is the reference."""
+    probs, n = [], 0
+    prem = F("1.3") * F(PREMIUM_PRICE)
+    for ident, sign in (("holder", 1), ("writer", -1)):
+        n += 1
+        exact = 5 - sign * prem
+        got = F(account(summary, ident)["balances"]["BTC"])
+        if not (exact - ROUND_TOL <= got <= exact):
+            probs.append(f"{ident} BTC after the premium: engine {got}, exact {float(exact)!r}, "
+                         f"reference {iref.ref.fraction_to_decimal(5 + iref.premium_cash(F(sign) * F('1.3'), F(1), F(PREMIUM_PRICE)))}")
+    return probs, n
+
+
 def check_through(events, summary):
     probs, n = [], 0
     w, h = account(summary, "writer"), account(summary, "holder")
@@ -325,6 +355,7 @@ def main():
             finish(tally)
         for name, doc, check, pm in (("before-expiry", before_expiry(False), check_before, False),
                                      ("through-expiry", through_expiry(), check_through, None),
+                                     ("premium-rounding", premium_scenario(), check_premium, None),
                                      ("before-expiry+portfolio", before_expiry(True), check_before, True)):
             events, summary, err, path = simulate(args.solvent, doc, tmp, name)
             if summary is None:

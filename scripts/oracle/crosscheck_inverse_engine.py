@@ -34,6 +34,7 @@ engine takes it, a coin-settled portfolio account `pm`.
    (The reference's settlement_cash gives the same; both positions gone.)
 5. premium rounding (item 4): 1.3 calls at 0.012345678912345677 BTC — the buyer's balance at
    most 5 − 0.0160493825860493801, the seller's at most 5 + that, each within 2e-18.
+6. settlement without a fed price, at the underlying's mark 70,000: the call's 1/7 BTC.
 4. item 6 in the engine: a coin portfolio account refuses another asset's deposit and
    `set_account_mode portfolio` of a coin account holding another asset, and admits an
    inverse perpetual.  While the engine refuses coin options in portfolio accounts (2012)
@@ -269,6 +270,32 @@ def check_item6(events):
     return probs, 3
 
 
+def through_expiry_mark():
+    """No settlement price fed: the options settle at the underlying's mark, 70,000 (fed at
+    09:30, within mark_staleness_ms of the expiry; docs/options.md, Expiry and settlement):
+    the call pays 1/7 BTC per coin, the put nothing."""
+    d = market(False)
+    d["commands"] = fills(False) + [
+        {"time": "2024-03-01T09:30:00Z", "type": "mark", "symbol": "BTC-PERPETUAL", "price": "70000"},
+        {"time": "2024-03-01T10:00:01Z", "type": "tick"}]
+    return d
+
+
+def check_through_mark(events, summary):
+    probs, n = [], 0
+    exact = {"holder": F("4.8877") + 2 * F(1, 7), "writer": F("5.1369") - 2 * F(1, 7)}
+    for ident in ("holder", "writer"):
+        n += 1
+        acc = account(summary, ident)
+        got = F(acc["balances"]["BTC"])
+        if not (exact[ident] - 4 * F(1, 10 ** 18) <= got <= exact[ident]):
+            probs.append(f"{ident} BTC after settlement at the underlying's mark: engine {got}, "
+                         f"exact {iref.ref.fraction_to_decimal(exact[ident])}")
+        if acc["positions"]:
+            probs.append(f"{ident}: positions left after expiry")
+    return probs, n
+
+
 PREMIUM_PRICE = "0.012345678912345677"       # 1.3 × this has 19 decimals: rounding needed
 
 
@@ -356,6 +383,7 @@ def main():
         for name, doc, check, pm in (("before-expiry", before_expiry(False), check_before, False),
                                      ("through-expiry", through_expiry(), check_through, None),
                                      ("premium-rounding", premium_scenario(), check_premium, None),
+                                     ("through-expiry-at-mark", through_expiry_mark(), check_through_mark, None),
                                      ("before-expiry+portfolio", before_expiry(True), check_before, True)):
             events, summary, err, path = simulate(args.solvent, doc, tmp, name)
             if summary is None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Cross-check the engine's coin-settled (inverse) options (`solvent simulate`) against
-inverse_option_reference.py and hand-derived numbers (issue 17, spec items 4, 5, 6, 7).
+inverse_option_reference.py and hand-derived numbers (issue 17, spec items 4–8).
 
     python3 crosscheck_inverse_engine.py --solvent PATH [--require-swift]
 
@@ -32,15 +32,18 @@ engine takes it, a coin-settled portfolio account `pm`.
      writer: 5.1369 − ceil18(2/7) − ceil18(18/49) = 5.1369 − 0.285714285714285715
              − 0.367346938775510205 = 4.48383877551020408.
    (The reference's settlement_cash gives the same; both positions gone.)
-5. premium rounding (item 4): 1.3 calls at 0.012345678912345677 BTC — the buyer's balance at
+   The spec only asks for the direction: each balance at most the exact amount and within
+   4e-18 of it (a per-coin rounding before × |q| is allowed and reported as a note).
+3. `through-expiry-at-mark`: no settlement price fed; the options settle at the underlying's
+   mark 70,000 (fed at 09:30): the call pays 1/7 BTC per coin, the put nothing.
+4. `premium-rounding` (item 4): 1.3 calls at 0.012345678912345677 BTC — the buyer's balance at
    most 5 − 0.0160493825860493801, the seller's at most 5 + that, each within 2e-18.
-6. settlement without a fed price, at the underlying's mark 70,000: the call's 1/7 BTC.
-4. item 6 in the engine: a coin portfolio account refuses another asset's deposit and
+5. `simulate --greeks` on before-expiry (item 8): each option position's delta q·(Δ − v),
+   gamma ∂(Δ − v)/∂F, vega/100/F and theta/365/F against coin_greeks.
+6. item 6 in the engine: a coin portfolio account refuses another asset's deposit and
    `set_account_mode portfolio` of a coin account holding another asset, and admits an
    inverse perpetual.  While the engine refuses coin options in portfolio accounts (2012)
    these and the portfolio pool are printed as PARTIAL notes (`--require-portfolio`: failures).
-3. `simulate --greeks` on before-expiry (item 8): each option position's delta q·(Δ − v),
-   gamma ∂(Δ − v)/∂F, vega/100/F and theta/365/F against coin_greeks.
 Tolerance: balances and the standard rule exactly (all inputs are short decimals and every
 product is exact or rounded at the 18th digit; we allow 2e-18 per rounded product); pools of
 the portfolio account 1e-9 coin (Black-76 in Double, as in crosscheck_inverse_options.py).

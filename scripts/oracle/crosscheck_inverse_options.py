@@ -29,6 +29,10 @@ Deribit's documents, not from the Swift sources).
 3. Bad inputs of the specification (item 1 and 6) must exit 2, print nothing on stdout and one
    stderr line starting with the named JSON path.
 
+4. Probes of what the specification leaves open (an extreme move to or below −100 %, an
+   option whose underlying names an asset): exit 0, or exit 2 with one `path: reason` line —
+   never a crash; what the binary does is printed as a note.
+
 Failing inputs are kept under /tmp/solvent-inverse-crosscheck/.  Last line:
 `N passed, M failed`; exit 1 on failures or when nothing was compared.
 """

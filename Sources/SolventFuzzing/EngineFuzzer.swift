@@ -4,7 +4,8 @@ import SolventEngine
 
 /// The engine fuzzer: a byte string becomes a sequence of scenario commands (JSON, through
 /// the same decoder as scenario files, the journal and the service) against a small market
-/// with linear and inverse perpetuals, two collateral assets and a funded insurance fund.
+/// with linear and inverse perpetuals, a linear and a coin-settled option (portfolio account
+/// "e" settled in BTC writes the coin-settled call), two collateral assets and a funded insurance fund.
 /// Each command is decoded (a refusal is fine) and applied; after each, the invariants below
 /// must hold, and at the end a second engine fed the same commands must reach the same
 /// state hash. Any trap or violated invariant is a crash for libFuzzer.
@@ -32,9 +33,12 @@ public enum EngineFuzzer {
                      {"notional_floor":"5","notional_cap":"1000","max_leverage":"50","mmr":"0.01"}]},
         {"symbol":"BTC-50000-C","kind":"option","right":"call","strike":"50000","expiry":"2024-01-02T00:00:00Z","underlying":"BTCUSDT",
          "base":"BTC","settle":"USDT","contract_size":"0.1",
+         "brackets":[{"notional_floor":"0","notional_cap":"10000000","max_leverage":"20","mmr":"0.05"}]},
+        {"symbol":"BTC-50000-C-INV","kind":"inverse_option","right":"call","strike":"50000","expiry":"2024-01-02T00:00:00Z","underlying":"BTCUSD",
+         "base":"BTC","settle":"BTC","contract_size":"1",
          "brackets":[{"notional_floor":"0","notional_cap":"10000000","max_leverage":"20","mmr":"0.05"}]}],
-      "marks":{"BTCUSDT":"50000","ETHUSDT":"3000","BTCUSD":"50000","BTC-50000-C":"1200"},
-      "implied_vols":{"BTC-50000-C":"0.6"},
+      "marks":{"BTCUSDT":"50000","ETHUSDT":"3000","BTCUSD":"50000","BTC-50000-C":"1200","BTC-50000-C-INV":"0.024"},
+      "implied_vols":{"BTC-50000-C":"0.6","BTC-50000-C-INV":"0.6"},
       "accounts":[
         {"id":"a","settle":"USDT","collateral":{"USDT":"10000","BTC":"0.1"},
          "positions":[{"symbol":"BTCUSDT","quantity":"1","entry_price":"50000","leverage":"20"}]},
@@ -42,7 +46,9 @@ public enum EngineFuzzer {
          "positions":[{"symbol":"BTCUSDT","quantity":"-1","entry_price":"50000","leverage":"50"},
                       {"symbol":"ETHUSDT","quantity":"10","entry_price":"3000","leverage":"10","margin_mode":"isolated","isolated_margin":"300"}]},
         {"id":"c","settle":"BTC","collateral":{"BTC":"1"},
-         "positions":[{"symbol":"BTCUSD","quantity":"-100","entry_price":"50000","leverage":"25"}]}]},
+         "positions":[{"symbol":"BTCUSD","quantity":"-100","entry_price":"50000","leverage":"25"}]},
+        {"id":"e","mode":"portfolio","settle":"BTC","collateral":{"BTC":"0.5"},
+         "positions":[{"symbol":"BTC-50000-C-INV","quantity":"-3","entry_price":"0.024"},{"symbol":"BTCUSD","quantity":"50","entry_price":"50000"}]}]},
      "parameters":{"mark_staleness_ms":3600000,"grace_period_ms":60000,"backstop":true},
      "insurance_fund":{"USDT":"1000","BTC":"0.01"},
      "lending":{"USDT":{"rate":"0.0001","per":"hour","supply":"100000","borrow_cap":"50000","account_borrow_cap":"20000"},
@@ -50,8 +56,8 @@ public enum EngineFuzzer {
      "commands":[]}
     """
 
-    static let accounts = ["a", "b", "c", "d", "", "caf\u{E9}", "cafe\u{301}"]
-    static let symbols = ["BTCUSDT", "ETHUSDT", "BTCUSD", "NOPE", "BTC-50000-C"]
+    static let accounts = ["a", "b", "c", "d", "", "caf\u{E9}", "cafe\u{301}", "e"]
+    static let symbols = ["BTCUSDT", "ETHUSDT", "BTCUSD", "NOPE", "BTC-50000-C", "BTC-50000-C-INV"]
     static let assets = ["USDT", "BTC", "DOGE"]
     static let steps: [Int64] = [0, 1, 1_000, 60_000, 3_600_000, 86_400_000, -1]
 
@@ -66,8 +72,9 @@ public enum EngineFuzzer {
             commands.append(command(&input, time: time))
         }
         // Inputs of odd length start with the thin-book option delta hedge on (genesis parameter
-        // `option_delta_hedge`, Engine+OptionLiquidation.swift) and account "b" short calls, so an
-        // option book's liquidation with the hedge is reachable; even lengths keep the plain genesis.
+        // `option_delta_hedge`, Engine+OptionLiquidation.swift), no backstop and a portfolio account
+        // "d" short calls, so an option book's liquidation with the hedge is reachable (`hedgedGenesis`);
+        // even lengths keep the plain genesis.
         let start = bytes.count % 2 == 1 ? hedgedGenesis : genesis
         let first = replay(commands, check: true, genesis: start)
         let second = replay(commands, check: false, genesis: start)
@@ -89,12 +96,14 @@ public enum EngineFuzzer {
         "{\"shard\":{\"index\":\(index),\"count\":\(count)}," + base.drop { $0 != "{" }.dropFirst()
     }
 
-    /// The genesis with `option_delta_hedge` on and account "b" also short 20 calls (contract 0.1)
-    /// entered at 1,200: the thin-book delta hedge of an option liquidation is reachable.
+    /// The genesis with `option_delta_hedge` on, the backstop off (with it, the backstop takes
+    /// every option step and the hedge never runs) and a portfolio account "d" short 20 calls
+    /// (contract 0.1) entered at 1,200 with 11,000 USDT, in margin call at the start: the
+    /// liquidation of an option book with the thin-book delta hedge is reachable (a `mark` up and
+    /// a BTCUSDT `book` reach it — FuzzHedgedGenesisTests).
     public static let hedgedGenesis: String = genesis
-        .replacing(#""backstop":true}"#, with: #""backstop":true,"option_delta_hedge":true}"#)
-        .replacing(#"{"symbol":"ETHUSDT","quantity":"10","entry_price":"3000","leverage":"10","margin_mode":"isolated","isolated_margin":"300"}]},"#,
-                              with: #"{"symbol":"ETHUSDT","quantity":"10","entry_price":"3000","leverage":"10","margin_mode":"isolated","isolated_margin":"300"},{"symbol":"BTC-50000-C","quantity":"-20","entry_price":"1200"}]},"#)
+        .replacing(#""backstop":true}"#, with: #""backstop":false,"option_delta_hedge":true}"#)
+        .replacing(#"{"id":"c","#, with: #"{"id":"d","mode":"portfolio","settle":"USDT","collateral":{"USDT":"11000"},"positions":[{"symbol":"BTC-50000-C","quantity":"-20","entry_price":"1200"}]},{"id":"c","#)
 
     /// Applies `commands` to a fresh engine; returns the final state hash.
     public static func replay(_ commands: [JSONValue], check: Bool, genesis: String = EngineFuzzer.genesis) -> String {

@@ -84,7 +84,8 @@ import Testing
     /// a random slice, then an underlying path with ticks, sometimes a fed option mark or a new
     /// slice. The indexed engine, a full rescan and a replay give the same events byte for byte
     /// and the same state hash; returns how many option marks the underlying moves recomputed.
-    static func check(_ seed: UInt64) -> (recomputed: Int, transitions: Int) {
+    /// `sticky`: the slices' rule (VolSurfaceSticky.swift) — moneyness re-marks at ln(K/F).
+    static func check(_ seed: UInt64, sticky: VolSurfaceSticky = .strike) -> (recomputed: Int, transitions: Int) {
         var rng = SplitMix64(seed: seed)
         var extra = ""
         for n in 0..<6 {
@@ -102,7 +103,7 @@ import Testing
         }
         func slice(_ time: Int64) -> TimedCommand {
             let vols = (0..<3).map { _ in FixedDecimal(Int.random(in: 30...120, using: &rng)) / FixedDecimal(100) }
-            return at(time, .volSurface(underlying: "BTCUSDT", expiry: OptionBook.expiryTime, strikes: [dec("45000"), dec("55000"), dec("65000")], vols: vols, sourceTime: time))
+            return at(time, .volSurface(underlying: "BTCUSDT", expiry: OptionBook.expiryTime, strikes: [dec("45000"), dec("55000"), dec("65000")], vols: vols, sourceTime: time, sticky: sticky))
         }
         t += 1_000
         commands.append(slice(t))
@@ -142,6 +143,19 @@ import Testing
         let recomputed = Counter()
         await propertyCheck(count: 6, input: Gen.uint64()) { seed in recomputed.add(Self.check(seed).recomputed) }
         #expect(recomputed.value > 0, "no underlying move re-marked an option")
+    }
+
+    /// The same over random books whose slices are sticky moneyness (the smile moves with the
+    /// underlying), and the fixed seeds below with moneyness slices.
+    @Test(.shrinking(false)) func indexEqualsRescanOverRandomBooksWithMoneynessSlices() async {
+        let recomputed = Counter()
+        await propertyCheck(count: 4, input: Gen.uint64()) { seed in recomputed.add(Self.check(seed, sticky: .moneyness).recomputed) }
+        var transitions = 0
+        for seed in UInt64(1)...2 {
+            let seen = Self.check(seed, sticky: .moneyness)
+            recomputed.add(seen.recomputed); transitions += seen.transitions
+        }
+        #expect(recomputed.value > 0 && transitions > 0, "no underlying move re-marked an option or moved an account")
     }
 
     /// Fixed seeds whose underlying paths move option holders across thresholds (the index must

@@ -271,9 +271,9 @@ extension Engine {
                 throw RejectReason(.leverageAboveBracket, field: "quantity", "leverage \(leverage) is above \(bracket.maxLeverage), the maximum for notional \(newNotional)")
             }
             reserved = notional(opening, instrument, price: price) / leverage
-            let evaluation = evaluateAccount(record, prices: false)  // cross equity and IM only
+            let cross = crossEquityAndInitialMargin(a)  // the last evaluation's numbers when still valid (PoolNumbersCache.swift)
             let resting = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0)?.reservedMargin })
-            guard let available = try? evaluation.cross.equity.subtractingChecked(evaluation.cross.initialMargin).subtractingChecked(resting) else { throw overflow }
+            guard let available = try? cross.equity.subtractingChecked(cross.initialMargin).subtractingChecked(resting) else { throw overflow }
             free = available
             if available < reserved {
                 throw RejectReason(.insufficientMargin, field: "quantity", "needs \(reserved) initial margin, \(FixedDecimal.maximum(.zero, available)) available")

@@ -35,7 +35,7 @@ extension Engine {
 
     /// The first broken invariant, described; nil when all hold.
     public func invariantViolation() -> String? {
-        conservationViolation() ?? lendingViolation() ?? backlogViolation() ?? shardViolation() ?? optionStateViolation() ?? rescanViolation()
+        conservationViolation() ?? lendingViolation() ?? backlogViolation() ?? shardViolation() ?? optionStateViolation() ?? rescanViolation() ?? poolCacheViolation()
     }
 
     func conservationViolation() -> String? {

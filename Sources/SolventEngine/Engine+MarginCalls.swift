@@ -28,6 +28,7 @@ extension Engine {
     mutating func evaluateAndAdvance(_ a: Int, emit shouldEmit: Bool) -> AccountEvaluation {
         let record = state.accounts[a]
         let evaluation = evaluateAccount(record, prices: false)  // pool numbers and statuses: the procedure, the events and the bands read no liquidation price
+        cachePoolNumbers(a, record, evaluation)  // for the pre-trade check (PoolNumbersCache.swift)
         let pools = Self.poolsByKey(record, evaluation)
         var liquidating = false
         var next: [PoolKey: ProcedureState] = [:]

@@ -18,6 +18,8 @@ public struct Engine: Sendable {
     var backlogDecisions: [Int]? = nil
     /// In a sharded engine, the liquidation step being settled (Engine+Shards.swift; not part of the state).
     var shardStep: ShardStep? = nil
+    /// Each account's cross pool numbers of its last evaluation, for the pre-trade check (PoolNumbersCache.swift; derived, not part of the state).
+    var poolCache = PoolNumbersCache()
 
     public init(market: Market, parameters: EngineParameters = .exchange, fullRescan: Bool = false) {
         precondition(parameters.validationError() == nil, "invalid engine parameters")

@@ -46,9 +46,13 @@ private func evaluateCoin(_ text: String) throws -> (EvaluateInput, PortfolioMar
     return (input, margin, input.accounts.map(margin.evaluate))
 }
 
-/// |a − b| ≤ tolerance (decimal text for the expected value).
+/// |a − b| ≤ tolerance; `b` is the hand value's text, cut to the 18 digits a decimal holds.
 private func near(_ a: FixedDecimal, _ b: String, _ tolerance: String = "0.000000000001") -> Bool {
-    (a - d(b)).magnitude <= d(tolerance)
+    var text = b
+    if let point = text.firstIndex(of: "."), text.distance(from: point, to: text.endIndex) > 19 {
+        text = String(text[..<text.index(point, offsetBy: 19)])
+    }
+    return (a - d(text)).magnitude <= d(tolerance)
 }
 
 private let call70 = "BTC-31MAR24-70000-C", put50 = "BTC-31MAR24-50000-P", put55 = "BTC-31MAR24-55000-P", call200 = "BTC-31MAR24-200000-C"

@@ -55,15 +55,20 @@ struct BenchCommand: ParsableCommand {
         @Option(name: .long, help: "An evaluate-contract book (docs/evaluate.md), e.g. from scripts/gen_big_book.py.") var book: String
         @Option(name: .long, help: "Timed passes over the book (default 5).") var `repeat` = 5
         @Flag(name: .long, help: "Also compute liquidation and bankruptcy prices.") var prices = false
+        @Option(name: .long, help: "columnar (ColumnarEvaluator over a struct-of-arrays book, the default) or legacy (MarginEvaluator per account).") var path = "columnar"
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             BenchCommand.positive(`repeat`, "--repeat")
+            guard let rescanPath = RescanPath(rawValue: path) else { ProcessIO.fail("--path: columnar or legacy, got \(path)", status: 2) }
             let progress = BenchCommand.progress("rescan")
             progress.report("reading \(book)")
             let input: EvaluateInput
             do { input = try EvaluateInput.decode(JSONParser.parse(ProcessIO.readInput(book))) } catch { ProcessIO.fail("--book: \(error)", status: 2) }
-            BenchCommand.output(EngineBenchmarks.rescan(input, repeats: `repeat`, prices: prices, progress: progress), output)
+            switch rescanPath {
+            case .columnar: BenchCommand.output(EngineBenchmarks.columnarRescan(input, repeats: `repeat`, prices: prices, progress: progress), output)
+            case .legacy: BenchCommand.output(EngineBenchmarks.rescan(input, repeats: `repeat`, prices: prices, progress: progress), output)
+            }
         }
     }
 

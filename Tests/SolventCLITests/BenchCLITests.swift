@@ -18,7 +18,7 @@ import Testing
 
     @Test func rescan() throws {
         let book = packageRoot.appendingPathComponent("Examples/evaluate/portfolio.json").path
-        for extra in [[], ["--prices"]] {
+        for extra in [[], ["--prices"], ["--path", "legacy"], ["--path", "legacy", "--prices"]] {
             let object = try Self.run(["rescan", "--book", book, "--repeat", "2"] + extra, keys: ["positions", "positions_per_second"])
             #expect((object["positions"] as? Int ?? 0) > 0)
         }

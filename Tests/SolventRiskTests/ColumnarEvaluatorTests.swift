@@ -14,8 +14,8 @@ import Testing
                         context: String) -> (accounts: Int, statuses: Set<MarginStatus>) {
         let reference = MarginEvaluator(market: market, policy: input.policy)
         let columnar = ColumnarEvaluator(market: market, policy: input.policy)
-        var results = ColumnarResults(for: book)
-        columnar.evaluate(book, into: &results, prices: prices)
+        let results = ColumnarResults(for: book)
+        columnar.evaluate(book, into: results, prices: prices)
         var compared = 0
         var statuses = Set<MarginStatus>()
         for (k, account) in input.accounts.enumerated() where !book.isDelegated(ColumnarAccountIndex(k)) {

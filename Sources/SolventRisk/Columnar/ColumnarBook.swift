@@ -73,15 +73,26 @@ public struct ColumnarBook: Sendable {
     public let isIsolated: [Bool]
     /// Index of the position's own pool (cross pool of its account, or its isolated pool).
     public let positionPool: [Int]
+    /// Exact-product forms (ScaledDecimal): the size; `Q·entry` when exact (raw, else
+    /// ``ColumnarResults/absent``); the leverage as a whole divisor (WholeDivisor) when it is one.
+    public let sizeScaled: [ScaledDecimal?]
+    public let sizeTimesEntry: [Int128]
+    public let leverageDivisor: [WholeDivisor?]
 
     // Instruments.
     public private(set) var marks: [FixedDecimal]
     public let inverse: [Bool]
     public let bracketStart: [Int]
+    public let bracketFloor: [FixedDecimal]
     public let bracketCap: [FixedDecimal]
     public let bracketMaxLeverage: [FixedDecimal]
     public let bracketRate: [FixedDecimal]
     public let bracketAmount: [FixedDecimal]
+    /// Each bracket's rate as a ScaledDecimal and its maximum leverage as a WholeDivisor (when they are).
+    public let bracketRateScaled: [ScaledDecimal?]
+    public let bracketMaxLeverageDivisor: [WholeDivisor?]
+    /// Each instrument's mark as a ScaledDecimal (nil when its mantissa exceeds 64 bits).
+    public private(set) var markScaled: [ScaledDecimal?]
 
     /// Total pools over all accounts (the size of the pool columns).
     public var poolCount: Int { poolStart[accountCount] }
@@ -145,11 +156,18 @@ public struct ColumnarBook: Sendable {
         self.positionInstrument = positionInstrument; self.quantity = quantity; self.size = size; self.entry = entry
         self.leverage = leverage; self.hasLeverage = hasLeverage; self.isolatedMargin = isolatedMargin; self.isIsolated = isIsolated
         self.positionPool = positionPool
+        sizeScaled = size.map { ScaledDecimal($0) }
+        sizeTimesEntry = zip(sizeScaled, entry).map { s, e in
+            guard let s, let e = ScaledDecimal(e), let p = ScaledDecimal.multiply(s, e) else { return ColumnarResults.absent }
+            return p.raw
+        }
+        leverageDivisor = zip(leverage, hasLeverage).map { $1 ? WholeDivisor($0) : nil }
 
         var bracketStart = [0]
-        var cap: [FixedDecimal] = [], maxLeverage: [FixedDecimal] = [], rate: [FixedDecimal] = [], amount: [FixedDecimal] = []
+        var floor: [FixedDecimal] = [], cap: [FixedDecimal] = [], maxLeverage: [FixedDecimal] = [], rate: [FixedDecimal] = [], amount: [FixedDecimal] = []
         for instrument in market.instruments {
             for bracket in instrument.brackets.brackets {
+                floor.append(bracket.notionalFloor)
                 cap.append(bracket.notionalCap)
                 maxLeverage.append(bracket.maxLeverage)
                 rate.append(bracket.maintenanceMarginRate)
@@ -160,7 +178,10 @@ public struct ColumnarBook: Sendable {
         marks = market.marks.map { $0 ?? .zero }
         inverse = market.instruments.map(\.isInverse)
         self.bracketStart = bracketStart
-        bracketCap = cap; bracketMaxLeverage = maxLeverage; bracketRate = rate; bracketAmount = amount
+        bracketFloor = floor; bracketCap = cap; bracketMaxLeverage = maxLeverage; bracketRate = rate; bracketAmount = amount
+        bracketRateScaled = rate.map { ScaledDecimal($0) }
+        bracketMaxLeverageDivisor = maxLeverage.map { WholeDivisor($0) }
+        markScaled = marks.map { ScaledDecimal($0) }
     }
 
     /// Whether account `k` is evaluated by the existing path (portfolio margin or per-account haircuts).
@@ -175,6 +196,7 @@ public struct ColumnarBook: Sendable {
     public mutating func setMark(_ mark: FixedDecimal, of instrument: Int) {
         precondition(mark.isPositive, "a mark is positive")
         marks[instrument] = mark
+        markScaled[instrument] = ScaledDecimal(mark)
     }
 
     /// The account as the row-oriented ``Account`` it was built from (for the delegated path and tests).

@@ -20,18 +20,18 @@ public struct ColumnarEvaluator: Sendable {
     }
 
     /// Evaluates every non-delegated account of `book` (at the book's marks) into `results`.
-    public func evaluate(_ book: ColumnarBook, into results: inout ColumnarResults, prices: Bool) {
+    public func evaluate(_ book: ColumnarBook, into results: ColumnarResults, prices: Bool) {
         precondition(results.notional.count == book.positionCount && results.equity.count == book.poolCount,
                      "results sized for another book")
         results.hasPrices = prices
         for k in 0..<book.accountCount where !book.delegated[k] {
-            evaluate(account: k, book, into: &results, prices: prices)
+            evaluate(account: k, book, into: results, prices: prices)
         }
     }
 
     /// Evaluates account `k` into `results` (its position, pool and balance rows).
     @inline(__always)
-    func evaluate(account k: Int, _ book: ColumnarBook, into results: inout ColumnarResults, prices: Bool) {
+    func evaluate(account k: Int, _ book: ColumnarBook, into results: ColumnarResults, prices: Bool) {
         let first = book.positionStart[k], end = book.positionStart[k + 1]
         var crossPnl = FixedDecimal.zero, crossMM = FixedDecimal.zero, crossIM = FixedDecimal.zero
         for p in first..<end {
@@ -39,15 +39,44 @@ public struct ColumnarEvaluator: Sendable {
             let mark = book.marks[i]
             let inverse = book.inverse[i]
             let size = book.size[p]
-            let notional = PositionMath.notional(size: size, mark: mark, inverse: inverse)
+            let side = book.quantity[p].signum
+            // Exact fast paths (ScaledDecimal, WholeDivisor): the same numbers as the general
+            // operations, which run whenever a fast path does not apply.
+            let notional: FixedDecimal
+            var scaledNotional: (mantissa: Int128, exponent: Int)? = nil
+            if !inverse, let s = book.sizeScaled[p], let m = book.markScaled[i], let product = ScaledDecimal.product(s, m),
+               let value = ScaledDecimal.value(mantissa: product.mantissa, exponent: product.exponent) {
+                notional = value
+                scaledNotional = product
+            } else {
+                notional = PositionMath.notional(size: size, mark: mark, inverse: inverse)
+            }
             var b = book.bracketStart[i]
             let last = book.bracketStart[i + 1] - 1
             while b < last, notional >= book.bracketCap[b] { b += 1 }
-            let pnl = PositionMath.unrealizedPnl(side: book.quantity[p].signum, size: size, entry: book.entry[p], mark: mark, inverse: inverse)
-            let maintenance = notional * book.bracketRate[b] - book.bracketAmount[b]
+            let pnl: FixedDecimal
+            let sizeTimesEntry = book.sizeTimesEntry[p]
+            if scaledNotional != nil, sizeTimesEntry != ColumnarResults.absent {
+                // Q·mark and Q·entry exact ⇒ Q·(mark − entry) = Q·mark − Q·entry exactly.
+                let move = notional.raw - sizeTimesEntry
+                pnl = FixedDecimal(raw: side < 0 ? -move : move)
+            } else {
+                pnl = PositionMath.unrealizedPnl(side: side, size: size, entry: book.entry[p], mark: mark, inverse: inverse)
+            }
+            let maintenance: FixedDecimal
+            if let n = scaledNotional, let small = Int64(exactly: n.mantissa), let rate = book.bracketRateScaled[b],
+               let product = ScaledDecimal.multiply(ScaledDecimal(mantissa: small, exponent: n.exponent), rate) {
+                maintenance = product - book.bracketAmount[b]
+            } else {
+                maintenance = notional * book.bracketRate[b] - book.bracketAmount[b]
+            }
             let maxLeverage = book.bracketMaxLeverage[b]
-            let leverage = book.hasLeverage[p] ? FixedDecimal.minimum(book.leverage[p], maxLeverage) : maxLeverage
-            let initial = notional / leverage
+            let initial: FixedDecimal
+            if book.hasLeverage[p], book.leverage[p] < maxLeverage {
+                initial = book.leverageDivisor[p]?.divide(notional) ?? notional / book.leverage[p]
+            } else {
+                initial = book.bracketMaxLeverageDivisor[b]?.divide(notional) ?? notional / maxLeverage
+            }
             results.notional[p] = notional
             results.unrealizedPnl[p] = pnl
             results.maintenanceMargin[p] = maintenance
@@ -79,11 +108,11 @@ public struct ColumnarEvaluator: Sendable {
         crossIM += debtIM
         let crossPool = book.poolStart[k]
         var worst = store(evaluator.makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM,
-                                             count: book.crossCount[k], debt: debt), at: crossPool, into: &results)
+                                             count: book.crossCount[k], debt: debt), at: crossPool, into: results)
         for p in first..<end where book.isIsolated[p] {
             let pool = store(evaluator.makePool(.cross, collateral: book.isolatedMargin[p], pnl: results.unrealizedPnl[p],
                                                 mm: results.maintenanceMargin[p], im: results.initialMargin[p], count: 1),
-                             at: book.positionPool[p], into: &results)
+                             at: book.positionPool[p], into: results)
             if pool > worst { worst = pool }
         }
         results.accountStatus[k] = worst
@@ -101,6 +130,15 @@ public struct ColumnarEvaluator: Sendable {
             }
             let i = book.positionInstrument[p]
             let side = book.quantity[p].signum
+            if !book.inverse[i] {
+                let math = ColumnarPrices(rest: rest, side: side, size: book.size[p], sizeScaled: book.sizeScaled[p],
+                                          sizeTimesEntry: book.sizeTimesEntry[p], entry: book.entry[p])
+                let first = book.bracketStart[i]
+                results.liquidationPrice[p] = ColumnarResults.raw(math.liquidationPrice(
+                    book, first: first, end: book.bracketStart[i + 1], start: first + Int(results.bracket[p])))
+                results.bankruptcyPrice[p] = ColumnarResults.raw(math.bankruptcyPrice(restWithoutMaintenance: restWithoutMaintenance))
+                continue
+            }
             results.liquidationPrice[p] = ColumnarResults.raw(PositionMath.liquidationPrice(
                 rest: rest, side: side, size: book.size[p], entry: book.entry[p], inverse: book.inverse[i],
                 brackets: evaluator.market.instruments[i].brackets, startBracket: Int(results.bracket[p])))
@@ -130,7 +168,7 @@ public struct ColumnarEvaluator: Sendable {
 
     /// Writes a pool's numbers to row `q`; returns its status.
     @inline(__always)
-    func store(_ pool: PoolEvaluation, at q: Int, into results: inout ColumnarResults) -> MarginStatus {
+    func store(_ pool: PoolEvaluation, at q: Int, into results: ColumnarResults) -> MarginStatus {
         results.collateral[q] = pool.collateral
         results.equity[q] = pool.equity
         results.poolInitialMargin[q] = pool.initialMargin

@@ -1,7 +1,10 @@
 public import SolventCore
 
 /// The output columns of ``ColumnarEvaluator``, allocated once for a ``ColumnarBook`` and
-/// overwritten by every evaluation (no allocation per evaluated account).
+/// overwritten by every evaluation (no allocation per evaluated account). The columns are
+/// buffers owned by this object (freed with it), written in place without the copy-on-write
+/// checks of arrays; like any mutable buffer it must not be written from two threads at once
+/// (hence `@unchecked Sendable`: an evaluation has exclusive use of it).
 ///
 /// Amounts are in the pool's settle asset, as in ``PoolEvaluation`` and
 /// ``PositionEvaluation``. An absent value (a nil margin ratio, margin level, liquidation or
@@ -9,67 +12,81 @@ public import SolventCore
 /// takes: the decimal range is ±`Int128.max`); read them through the `optional` accessors or
 /// ``accountEvaluation(_:)``. The columns of delegated accounts (``ColumnarBook/isDelegated(_:)``)
 /// are not written.
-public struct ColumnarResults: Sendable {
+public final class ColumnarResults: @unchecked Sendable {
     /// The stored raw value of an absent decimal.
-    public static let absent = Int128.min
+    @inlinable public static var absent: Int128 { Int128.min }
 
     // Per position (book position index).
-    public var notional: [FixedDecimal]
-    public var unrealizedPnl: [FixedDecimal]
-    public var initialMargin: [FixedDecimal]
-    public var maintenanceMargin: [FixedDecimal]
+    public let notional: UnsafeMutableBufferPointer<FixedDecimal>
+    public let unrealizedPnl: UnsafeMutableBufferPointer<FixedDecimal>
+    public let initialMargin: UnsafeMutableBufferPointer<FixedDecimal>
+    public let maintenanceMargin: UnsafeMutableBufferPointer<FixedDecimal>
     /// Index of the bracket holding the notional, within the instrument's table.
-    public var bracket: [Int32]
+    public let bracket: UnsafeMutableBufferPointer<Int32>
     /// Raw liquidation / bankruptcy prices (``absent`` when none or when prices were not asked).
-    public var liquidationPrice: [Int128]
-    public var bankruptcyPrice: [Int128]
+    public let liquidationPrice: UnsafeMutableBufferPointer<Int128>
+    public let bankruptcyPrice: UnsafeMutableBufferPointer<Int128>
 
     // Per pool (``ColumnarBook/poolStart``).
-    public var collateral: [FixedDecimal]
-    public var equity: [FixedDecimal]
-    public var poolInitialMargin: [FixedDecimal]
-    public var poolMaintenanceMargin: [FixedDecimal]
+    public let collateral: UnsafeMutableBufferPointer<FixedDecimal>
+    public let equity: UnsafeMutableBufferPointer<FixedDecimal>
+    public let poolInitialMargin: UnsafeMutableBufferPointer<FixedDecimal>
+    public let poolMaintenanceMargin: UnsafeMutableBufferPointer<FixedDecimal>
     /// Raw `MM / equity` (``absent`` when equity ≤ 0).
-    public var marginRatio: [Int128]
-    public var available: [FixedDecimal]
-    public var status: [MarginStatus]
-    public var callAmount: [FixedDecimal]
-    public var debt: [FixedDecimal]
+    public let marginRatio: UnsafeMutableBufferPointer<Int128>
+    public let available: UnsafeMutableBufferPointer<FixedDecimal>
+    public let status: UnsafeMutableBufferPointer<MarginStatus>
+    public let callAmount: UnsafeMutableBufferPointer<FixedDecimal>
+    public let debt: UnsafeMutableBufferPointer<FixedDecimal>
     /// Raw margin level (``absent`` without debt).
-    public var marginLevel: [Int128]
+    public let marginLevel: UnsafeMutableBufferPointer<Int128>
 
     // Per account.
     /// The worst pool's status.
-    public var accountStatus: [MarginStatus]
+    public let accountStatus: UnsafeMutableBufferPointer<MarginStatus>
 
     // Per collateral balance (``ColumnarBook/balanceStart``).
     /// Raw collateral liquidation price of a positive balance (``absent`` when none).
-    public var collateralLiquidationPrice: [Int128]
+    public let collateralLiquidationPrice: UnsafeMutableBufferPointer<Int128>
     /// Whether the last evaluation computed the prices.
     public var hasPrices = false
 
     /// Columns sized for `book`, zeroed.
     public init(for book: ColumnarBook) {
         let p = book.positionCount, q = book.poolCount
-        notional = .init(repeating: .zero, count: p)
-        unrealizedPnl = .init(repeating: .zero, count: p)
-        initialMargin = .init(repeating: .zero, count: p)
-        maintenanceMargin = .init(repeating: .zero, count: p)
-        bracket = .init(repeating: 0, count: p)
-        liquidationPrice = .init(repeating: Self.absent, count: p)
-        bankruptcyPrice = .init(repeating: Self.absent, count: p)
-        collateral = .init(repeating: .zero, count: q)
-        equity = .init(repeating: .zero, count: q)
-        poolInitialMargin = .init(repeating: .zero, count: q)
-        poolMaintenanceMargin = .init(repeating: .zero, count: q)
-        marginRatio = .init(repeating: Self.absent, count: q)
-        available = .init(repeating: .zero, count: q)
-        status = .init(repeating: .healthy, count: q)
-        callAmount = .init(repeating: .zero, count: q)
-        debt = .init(repeating: .zero, count: q)
-        marginLevel = .init(repeating: Self.absent, count: q)
-        accountStatus = .init(repeating: .healthy, count: book.accountCount)
-        collateralLiquidationPrice = .init(repeating: Self.absent, count: book.balanceCount)
+        notional = Self.column(.zero, count: p)
+        unrealizedPnl = Self.column(.zero, count: p)
+        initialMargin = Self.column(.zero, count: p)
+        maintenanceMargin = Self.column(.zero, count: p)
+        bracket = Self.column(0, count: p)
+        liquidationPrice = Self.column(Self.absent, count: p)
+        bankruptcyPrice = Self.column(Self.absent, count: p)
+        collateral = Self.column(.zero, count: q)
+        equity = Self.column(.zero, count: q)
+        poolInitialMargin = Self.column(.zero, count: q)
+        poolMaintenanceMargin = Self.column(.zero, count: q)
+        marginRatio = Self.column(Self.absent, count: q)
+        available = Self.column(.zero, count: q)
+        status = Self.column(.healthy, count: q)
+        callAmount = Self.column(.zero, count: q)
+        debt = Self.column(.zero, count: q)
+        marginLevel = Self.column(Self.absent, count: q)
+        accountStatus = Self.column(.healthy, count: book.accountCount)
+        collateralLiquidationPrice = Self.column(Self.absent, count: book.balanceCount)
+    }
+
+    deinit {
+        notional.deallocate(); unrealizedPnl.deallocate(); initialMargin.deallocate(); maintenanceMargin.deallocate()
+        bracket.deallocate(); liquidationPrice.deallocate(); bankruptcyPrice.deallocate()
+        collateral.deallocate(); equity.deallocate(); poolInitialMargin.deallocate(); poolMaintenanceMargin.deallocate()
+        marginRatio.deallocate(); available.deallocate(); status.deallocate(); callAmount.deallocate(); debt.deallocate()
+        marginLevel.deallocate(); accountStatus.deallocate(); collateralLiquidationPrice.deallocate()
+    }
+
+    static func column<T>(_ value: T, count: Int) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
+        buffer.initialize(repeating: value)
+        return buffer
     }
 
     /// A stored raw value as an optional decimal.

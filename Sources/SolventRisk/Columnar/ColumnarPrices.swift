@@ -1,0 +1,108 @@
+public import SolventCore
+
+/// Liquidation and bankruptcy prices of a linear position for ``ColumnarEvaluator``: the
+/// algorithm of ``PositionMath/liquidationPrice(rest:side:size:entry:inverse:brackets:startBracket:)``
+/// and ``PositionMath/bankruptcyPrice(rest:side:size:entry:inverse:)`` step for step (the
+/// same bracket walk, the same exhaustive fallback, the same roundings), with two exact
+/// shortcuts that change no result:
+///
+/// - `Q·entry` and `Q·mmr` by ``ScaledDecimal`` when exact (equal to the rounded products);
+/// - the division `P = numerator / denominator` is skipped when the signs already say that
+///   `P ≤ 0` (zero numerator, or numerator and denominator of opposite signs): the general
+///   path divides and then discards the non-positive quotient, so both return nil.
+///
+/// Inverse positions use PositionMath itself.
+struct ColumnarPrices {
+    let rest: FixedDecimal
+    let side: Int
+    let size: FixedDecimal
+    let sizeScaled: ScaledDecimal?
+    /// Raw `Q·entry` when exact, else ``ColumnarResults/absent``.
+    let sizeTimesEntry: Int128
+    let entry: FixedDecimal
+
+    /// `Q·entry` rounded half-even (nil beyond the range), as PositionMath.solve computes it.
+    @inline(__always)
+    func value() -> FixedDecimal? {
+        sizeTimesEntry != ColumnarResults.absent ? FixedDecimal(raw: sizeTimesEntry) : size.multiplied(by: entry, rounding: .halfEven)
+    }
+
+    /// `Q·rate` rounded half-even (nil beyond the range).
+    @inline(__always)
+    func margin(rate: FixedDecimal, scaled: ScaledDecimal?) -> FixedDecimal? {
+        if let a = sizeScaled, let b = scaled, let product = ScaledDecimal.multiply(a, b) { return product }
+        return size.multiplied(by: rate, rounding: .halfEven)
+    }
+
+    /// PositionMath.solve, linear: `P = (rest − s·Q·EP) / (Q·rate − s·Q)`, positive or nil.
+    @inline(__always)
+    func solve(rest: FixedDecimal, rate: FixedDecimal, scaled: ScaledDecimal?) -> FixedDecimal? {
+        guard let value = value(),
+              let numerator = try? rest.subtractingChecked(side < 0 ? -value : value) else { return nil }
+        let denominator: FixedDecimal
+        var small: ScaledDecimal? = nil
+        if let a = sizeScaled, let b = scaled, let p = ScaledDecimal.product(a, b),
+           let margin = ScaledDecimal.value(mantissa: p.mantissa, exponent: p.exponent) {
+            guard let d = try? margin.subtractingChecked(side < 0 ? -size : size) else { return nil }
+            denominator = d
+            // The denominator's mantissa at the product's exponent: Q·rate − s·Q = (m_p − s·m_Q·10^(e_Q − e_p))·10^e_p.
+            let sizeMantissa = Int128(a.mantissa) &* Int128(ScaledDecimal.powers[a.exponent - p.exponent])
+            if let m = Int64(exactly: p.mantissa &- (side < 0 ? -sizeMantissa : sizeMantissa)), m != 0 {
+                small = ScaledDecimal(mantissa: m, exponent: p.exponent)
+            }
+        } else {
+            guard let margin = size.multiplied(by: rate, rounding: .halfEven),
+                  let d = try? margin.subtractingChecked(side < 0 ? -size : size) else { return nil }
+            denominator = d
+        }
+        guard !denominator.isZero else { return nil }
+        // The quotient is ≤ 0 (so nil below) when the numerator is 0 or the signs differ.
+        if numerator.isZero || numerator.isNegative != denominator.isNegative { return nil }
+        let quotient = small.map { ScaledDecimal.divide(numerator, by: $0) } ?? numerator.divided(by: denominator, rounding: .halfEven)
+        guard let price = quotient, price.isPositive else { return nil }
+        return price
+    }
+
+    /// PositionMath.bankruptcyPrice, linear.
+    func bankruptcyPrice(restWithoutMaintenance: FixedDecimal) -> FixedDecimal? {
+        solve(rest: restWithoutMaintenance, rate: .zero, scaled: ScaledDecimal(mantissa: 0, exponent: 18))
+    }
+
+    /// PositionMath.liquidationPrice, linear, over the book's flat bracket columns
+    /// `first ..< end` of the instrument, starting at the bracket `start` (book index).
+    func liquidationPrice(_ book: ColumnarBook, first: Int, end: Int, start: Int) -> FixedDecimal? {
+        precondition(side == 1 || side == -1, "side must be ±1")
+        precondition(size.isPositive, "size must be positive")
+        let count = end - first
+        func candidate(_ index: Int) -> FixedDecimal? {
+            guard let shifted = try? rest.addingChecked(book.bracketAmount[first + index]) else { return nil }
+            return solve(rest: shifted, rate: book.bracketRate[first + index], scaled: book.bracketRateScaled[first + index])
+        }
+        func notional(_ price: FixedDecimal) -> FixedDecimal { size.multiplied(by: price, rounding: .halfEven) ?? .max }
+        func floor(_ index: Int) -> FixedDecimal { book.bracketFloor[first + index] }
+        var index = start - first
+        var lastDirection = 0
+        for _ in 0..<count {
+            guard let price = candidate(index) else { break }
+            var direction = 0
+            let n = notional(price)
+            if n < floor(index), index > 0 { direction = -1 }
+            else if index < count - 1, n >= book.bracketCap[first + index] { direction = 1 }
+            if direction == 0 { return price }
+            if lastDirection != 0, direction != lastDirection { break }
+            lastDirection = direction
+            index += direction
+        }
+        var nearest: (price: FixedDecimal, distance: FixedDecimal)? = nil
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            guard let price = candidate(index) else { continue }
+            let n = notional(price)
+            let low = floor(index), cap = book.bracketCap[first + index]
+            if n >= low && (index == count - 1 || n < cap) { return price }
+            let distance = n < low ? low - n : n - cap
+            if nearest == nil || distance < nearest!.distance { nearest = (price, distance) }
+        }
+        if let nearest, nearest.distance <= FixedDecimal(raw: 1_000) { return nearest.price }
+        return nil
+    }
+}

@@ -26,6 +26,7 @@ Deribit's documents, not from the Swift sources).
    division by F, a haircut on the coin, an entry-price term: all ≥ 1e-8).  A status or
    worst-scenario index that differs only where the compared numbers tie within tolerance is
    a near tie, not a failure.
+   Examples/evaluate/portfolio-inverse.json (when present) is compared the same way.
 3. Bad inputs of the specification (item 1 and 6) must exit 2, print nothing on stdout and one
    stderr line starting with the named JSON path.
 
@@ -284,8 +285,8 @@ def gen_case(rng):
                 smiles[u] = [{"strike": s(k), "vol": s(q(rng.uniform(0.3, 1.5), 3))} for k in ks]
         seen = set()
         for k in range(rng.randint(3, 8)):
-            u = rng.choices(list(unders), [70, 30])[0]
-            Fu = unders[u]
+            u = rng.choices(list(unders) + [c], [60, 25, 15])[0]   # the coin: an index
+            Fu = unders[u] if u in unders else Fraction(d["assets"][c])
             wide = rng.random() < 0.15          # deep strikes: a put worth > 1 coin at K > 2F
             K = q(float(Fu) * (rng.uniform(0.2, 3.0) if wide else rng.uniform(0.6, 1.4)),
                   -2 if P > 1000 else 0) or Fraction(100)
@@ -313,7 +314,8 @@ def gen_case(rng):
     for inst in list(insts.values()):
         if inst["kind"] != "inverse_option" or rng.random() > 0.3:
             continue
-        Fu = Fraction(d["marks"][inst["underlying"]])
+        u = inst["underlying"]
+        Fu = Fraction(d["marks"][u]) if u in d["marks"] else Fraction(d["assets"][u])
         T = (inst["expiry"] - vt) / iref.YEAR_SECONDS
         sym = inst["symbol"]
         sig = ext["vols"][sym] if sym in ext["vols"] else iref.pref.smile_vol(ext["smiles"][inst["underlying"]], inst["strike"])
@@ -487,7 +489,7 @@ def compare_account(e, g, name, counter):
         probs.append(f"{name}.positions: {len(pos_g)}, expected {len(e['positions'])}")
     else:
         for j, (pe, pg) in enumerate(zip(e["positions"], pos_g)):
-            for f in ("unrealized_pnl", "value", "implied_vol", "years"):
+            for f in ("unrealized_pnl", "value", "implied_vol", "years", "notional", "delta"):
                 if f in pe:
                     leaf(f"{name}.positions[{j}].{f}", pe[f], pg.get(f))
     return probs, notes
@@ -655,6 +657,14 @@ def main():
     for name, doc, expect in fixed_cases():
         probs, notes, path = check_valid(args.solvent, doc, expect)
         report(f"fixed {name}", probs, path, f"fixed-{name}")
+        compared += 1
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                           "Examples", "evaluate", "portfolio-inverse.json")
+    if os.path.exists(example):              # the shipped example, every coin account
+        with open(example) as fh:
+            doc = json.load(fh)
+        probs, notes, path = check_valid(args.solvent, doc)
+        report("Examples/evaluate/portfolio-inverse.json", probs, path, "example-portfolio-inverse")
         compared += 1
     rng = random.Random(args.seed)
     near = 0

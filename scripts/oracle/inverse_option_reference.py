@@ -39,7 +39,10 @@ Interpretations (where the specification leaves a choice; the cross-check report
     linear options"), entry_price in coin; EQUITY_IS_VALUE switches to q·cs·(mark or v0).
   * r = 0 for inverse options whatever the document's `rate` (item 3 says r = 0).
   * the option's underlying F is the mark of its `underlying` instrument (an inverse
-    perpetual or future); an asset-named underlying is not modelled here (raises).
+    perpetual or future), or, when `underlying` names the coin itself, the coin's asset price
+    (an index, in the document's price unit, USD) — as docs/evaluate.md states it.
+  * position outputs: an option's `notional` is |q|·cs coins of underlying, its `delta` the
+    coin delta Δ − v per contract (docs/evaluate.md); a perpetual's notional Q/mark.
   * collateral in the coin C: amount at face value, no haircut even if `haircuts.C` is set.
 
 Library use:
@@ -264,9 +267,13 @@ def _account(doc, idx, insts, ext, policy_std, vt):
                "option": inst["kind"] == "inverse_option"}
         if pos["option"]:
             u = inst["underlying"]
-            if u not in marks or u not in insts:
-                raise ReferenceError_(f"{pp}.symbol", "underlying is not an instrument (not modelled)")
-            F, K = marks[u], inst["strike"]
+            if u in insts and u in marks:
+                F = marks[u]
+            elif u == inst["base"] and u in (doc.get("assets") or {}):
+                F = Fraction(doc["assets"][u])       # an index: the coin's price (USD)
+            else:
+                raise ReferenceError_(f"{pp}.symbol", "underlying is neither an instrument nor the coin")
+            K = inst["strike"]
             T = (inst["expiry"] - vt) / YEAR_SECONDS
             sym = inst["symbol"]
             sigma = ext["vols"][sym] if sym in ext["vols"] else pref.smile_vol(ext["smiles"][u], K)
@@ -277,7 +284,9 @@ def _account(doc, idx, insts, ext, policy_std, vt):
             pos.update({"F": F, "K": K, "T": T, "sigma": sigma, "v0f": v0f, "V0": V0,
                         "call": inst["call"], "s": pref.vol_shock(pol, float(T))})
             pos["out"] = {"value": V0, "unrealized_pnl": upnl, "implied_vol": sigma,
-                          "years": max(T, ZERO)}
+                          "years": max(T, ZERO), "notional": abs(q) * cs,
+                          "delta": d18(coin_delta(float(F), float(K), float(T), float(sigma),
+                                                  inst["call"]))}
         else:
             mark = marks[inst["symbol"]]
             upnl = inverse_upnl(q, cs, entry, mark)

@@ -570,6 +570,10 @@ def bad_cases():
     d["accounts"][0]["positions"] = d["accounts"][0]["positions"][:1]
     out.append(("inverse option in a USDT portfolio account", d, "accounts[0].positions[0]"))
 
+    d = copy.deepcopy(base)                  # an index underlying that is not the coin
+    d["instruments"][1]["underlying"] = "ETH"
+    out.append(("inverse option on another coin's index", d, "instruments[1].underlying"))
+
     d = copy.deepcopy(base)                  # options only in portfolio accounts
     d["accounts"][0]["mode"] = "standard"
     out.append(("inverse option in a standard account", d, "accounts[0].positions[0]"))

@@ -28,9 +28,10 @@ public enum EvaluateFuzzer {
     public static func document(_ input: inout FuzzInput) -> JSONValue {
         func d() -> JSONValue { .string(input.decimalText()) }
         func obj(_ members: [(String, JSONValue)]) -> JSONValue { .object(members.map { (key: $0.0, value: $0.1) }) }
-        let kinds = ["linear_perpetual", "inverse_perpetual", "option", "linear_future"]
+        let kinds = ["linear_perpetual", "inverse_perpetual", "option", "linear_future", "inverse_option", "inverse_future"]
         var instruments: [JSONValue] = []
         var marks: [(String, JSONValue)] = []
+        var vols: [(String, JSONValue)] = []
         for k in 0..<(1 + input.pick(3)) {
             let kind = input.choose(kinds)
             var members: [(String, JSONValue)] = [
@@ -41,11 +42,12 @@ public enum EvaluateFuzzer {
                                           ("max_leverage", input.byte() & 1 == 0 ? .string("100") : d()),
                                           ("mmr", input.byte() & 1 == 0 ? .string("0.01") : d())])])),
             ]
-            if kind == "option" {
+            if kind == "option" || kind == "inverse_option" {
                 members += [("underlying", .string("I0")), ("strike", d()), ("expiry", .string("2025-01-01T00:00:00Z")),
                             ("right", .string(input.choose(["call", "put"])))]
             }
-            if kind == "linear_future" { members.append(("expiry", .string("2025-01-01T00:00:00Z"))) }
+            if kind.hasSuffix("_future") { members.append(("expiry", .string("2025-01-01T00:00:00Z"))) }
+            if kind.hasSuffix("option") { vols.append(("I\(k)", input.byte() & 1 == 0 ? .string("0.6") : d())) }
             instruments.append(obj(members))
             marks.append(("I\(k)", input.byte() & 1 == 0 ? .string("50000") : d()))
         }
@@ -64,7 +66,8 @@ public enum EvaluateFuzzer {
             if input.byte() & 3 == 0 { account.append(("mode", .string("portfolio"))) }
             accounts.append(obj(account))
         }
-        return obj([("time", .string("2024-06-01T00:00:00Z")), ("assets", obj([("USDT", .string("1")), ("B", d())])),
+        return obj([("time", .string("2024-06-01T00:00:00Z")), ("valuation_time", .string("2024-06-01T00:00:00Z")),
+                    ("implied_vols", .object(vols.map { (key: $0.0, value: $0.1) })), ("assets", obj([("USDT", .string("1")), ("B", d())])),
                     ("haircuts", obj([("B", input.byte() & 1 == 0 ? .string("0.1") : d())])),
                     ("instruments", .array(instruments)), ("marks", .object(marks.map { (key: $0.0, value: $0.1) })),
                     ("accounts", .array(accounts))])

@@ -2,7 +2,7 @@
 """Cross-check the engine's coin-settled (inverse) options (`solvent simulate`) against
 inverse_option_reference.py and hand-derived numbers (issue 17, spec items 4–8).
 
-    python3 crosscheck_inverse_engine.py --solvent PATH [--require-swift]
+    python3 crosscheck_inverse_engine.py --solvent PATH [--cases N] [--seed S] [--require-swift]
 
 A BTC market: BTC-PERPETUAL (inverse, 10 USD contracts), a call K = 60,000 and a put
 K = 55,000 (inverse options on the perpetual, 1 BTC per contract, premium and settlement in
@@ -44,6 +44,12 @@ engine takes it, a coin-settled portfolio account `pm`.
    `set_account_mode portfolio` of a coin account holding another asset, and admits an
    inverse perpetual.  While the engine refuses coin options in portfolio accounts (2012)
    these and the portfolio pool are printed as PARTIAL notes (`--require-portfolio`: failures).
+7. `--cases` random standard books (seeded): three accounts trading six inverse options
+   (strikes 0.5–2.5 × F, a put worth > 1 BTC, contract sizes 1 and 0.1) under random marks of
+   the perpetual and the options; each account's pool IM and MM against Σ standard_margin_coin
+   at the final marks (rounded up by the engine: at least the exact sum, within 1e-17 per
+   position) and equity = balance + Σ q·cs·mark.  A long's IM is its value (docs/options.md's
+   table, which the engine follows; spec item 7 says a long needs no margin — reported).
 Tolerance: balances and the standard rule exactly (all inputs are short decimals and every
 product is exact or rounded at the 18th digit; we allow 2e-18 per rounded product); pools of
 the portfolio account 1e-9 coin (Black-76 in Double, as in crosscheck_inverse_options.py).
@@ -55,6 +61,7 @@ import argparse
 import copy
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -327,6 +334,88 @@ def check_premium(events, summary):
     return probs, n
 
 
+RANDOM_STRIKES = {"BTC-R-30000-C": (30000, True), "BTC-R-62000-C": (62000, True),
+                  "BTC-R-90000-C": (90000, True), "BTC-R-45000-P": (45000, False),
+                  "BTC-R-60000-P": (60000, False), "BTC-R-150000-P": (150000, False)}
+
+
+def random_standard(rng):
+    """Standard accounts trading the six options above (a put worth > 1 BTC among them)
+    under random perpetual and option marks; 100 BTC each so nothing is liquidated."""
+    d = market(False)
+    d["start"]["instruments"] = d["start"]["instruments"][:1] + [
+        {"symbol": sym, "kind": "inverse_option", "right": "call" if call else "put", "strike": str(K),
+         "expiry": EXPIRY, "underlying": "BTC-PERPETUAL", "base": "BTC", "settle": "BTC",
+         "contract_size": rng.choice(["1", "0.1"]), "brackets": BRACKETS}
+        for sym, (K, call) in RANDOM_STRIKES.items()]
+    F0 = 60000.0
+    marks = {"BTC-PERPETUAL": F0}
+    vols = {}
+    for sym, (K, call) in RANDOM_STRIKES.items():
+        vols[sym] = round(rng.uniform(0.3, 1.2), 3)
+        marks[sym] = max(1e-4, round(iref.coin_value(F0, K, 2 / 24 / 365, vols[sym], call), 4))
+    d["start"]["marks"] = {k: (f"{v:.1f}" if k == "BTC-PERPETUAL" else f"{v:.4f}") for k, v in marks.items()}
+    d["start"]["implied_vols"] = {k: f"{v:.3f}" for k, v in vols.items()}
+    d["start"]["accounts"] = [{"id": f"s{k}", "settle": "BTC", "collateral": {"BTC": "100"}, "positions": []}
+                              for k in range(3)]
+    t = 1709280000
+    cmds = []
+    for _ in range(rng.randint(10, 30)):
+        t += rng.randint(10, 200)
+        iso = __import__("time").strftime("%Y-%m-%dT%H:%M:%SZ", __import__("time").gmtime(t))
+        r = rng.random()
+        if r < 0.25:
+            marks["BTC-PERPETUAL"] = round(marks["BTC-PERPETUAL"] * rng.uniform(0.9, 1.1), 1)
+            cmds.append({"time": iso, "type": "mark", "symbol": "BTC-PERPETUAL", "price": f"{marks['BTC-PERPETUAL']:.1f}"})
+        elif r < 0.5:
+            sym = rng.choice(list(RANDOM_STRIKES))
+            marks[sym] = max(1e-4, round(marks[sym] * rng.uniform(0.7, 1.4), 4))
+            vols[sym] = round(rng.uniform(0.3, 1.2), 3)
+            cmds.append({"time": iso, "type": "option_mark", "symbol": sym, "price": f"{marks[sym]:.4f}",
+                         "implied_vol": f"{vols[sym]:.3f}", "source_time": iso})
+        else:
+            sym = rng.choice(list(RANDOM_STRIKES))
+            cmds.append({"time": iso, "type": "fill", "account": f"s{rng.randint(0, 2)}", "symbol": sym,
+                         "quantity": str(rng.choice([-5, -3, -2, -1, 1, 2, 4])), "price": f"{marks[sym]:.4f}"})
+    d["commands"] = cmds
+    return d
+
+
+def check_random_standard(doc, events, summary):
+    """Each account's pool: IM/MM = Σ standard_margin_coin over its option positions at the
+    final marks (F = the perpetual's), equity = balance + Σ q·cs·mark.  The engine rounds each
+    product up: its IM/MM at least the exact sum, within 1e-17 per position."""
+    marks = dict(doc["start"]["marks"])
+    for c in doc["commands"]:
+        if c["type"] in ("mark", "option_mark"):
+            marks[c["symbol"]] = c["price"]
+    cs = {i["symbol"]: F(i["contract_size"]) for i in doc["start"]["instruments"]}
+    Fm = F(marks["BTC-PERPETUAL"])
+    probs, n = [], 0
+    for acc in summary["accounts"]:
+        im = mm = F(0)
+        eq = F(acc["balances"].get("BTC", "0"))
+        for p in acc["positions"]:
+            K, call = RANDOM_STRIKES[p["symbol"]]
+            qq, m = F(p["quantity"]), F(marks[p["symbol"]])
+            a, b = iref.standard_margin_coin(call, qq, cs[p["symbol"]], Fm, F(K), m)
+            if qq > 0:       # docs/options.md's table: a long's IM is its value (spec item 7: 0)
+                a = qq * cs[p["symbol"]] * m
+            im, mm = im + a, mm + b
+            eq += qq * cs[p["symbol"]] * m
+        slack = F(len(acc["positions"]) + 1, 10 ** 17)
+        pool = acc["pools"][0]
+        for label, want, got in (("IM", im, pool["initial_margin"]), ("MM", mm, pool["maintenance_margin"])):
+            n += 1
+            if not (want <= F(got) <= want + slack):
+                probs.append(f"{acc['id']} {label}: engine {got}, reference {iref.ref.fraction_to_decimal(want)} "
+                             f"(at least, within {float(slack):.0e})")
+        n += 1
+        if abs(F(pool["equity"]) - eq) > slack:
+            probs.append(f"{acc['id']} equity: engine {pool['equity']}, reference {iref.ref.fraction_to_decimal(eq)}")
+    return probs, n
+
+
 def check_through(events, summary):
     probs, n = [], 0
     w, h = account(summary, "writer"), account(summary, "holder")
@@ -367,6 +456,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--solvent", required=True)
     ap.add_argument("--require-swift", action="store_true")
+    ap.add_argument("--cases", type=int, default=20, help="random standard option books")
+    ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--require-portfolio", action="store_true",
                     help="fail when the engine refuses coin-settled options in a portfolio account")
     args = ap.parse_args()
@@ -423,6 +514,20 @@ def main():
             else:
                 compared += n
                 record("item 6 (coin portfolio account rules)", probs, tally)
+        rng = random.Random(args.seed)
+        for k in range(args.cases):
+            doc = random_standard(rng)
+            events, summary, err, path = simulate(args.solvent, doc, tmp, f"random-{k}")
+            if summary is None:
+                record(f"random standard book {k}", [err], tally)
+                continue
+            probs, n = check_random_standard(doc, events, summary)
+            compared += n
+            if probs:
+                keep = f"/tmp/solvent-inverse-engine-random-{args.seed}-{k}.json"
+                os.replace(path, keep)
+                probs.append(f"kept {keep}")
+            record(f"random standard book {k}", probs, tally)
         probs, n = check_greeks(args.solvent, tmp)
         compared += n
         record("greeks in coin (simulate --greeks)", probs, tally)

@@ -381,6 +381,9 @@ def random_standard(rng):
     return d
 
 
+POSITIONS_SEEN = [0]
+
+
 def check_random_standard(doc, events, summary):
     """Each account's pool: IM/MM = Σ standard_margin_coin over its option positions at the
     final marks (F = the perpetual's), equity = balance + Σ q·cs·mark.  The engine rounds each
@@ -403,6 +406,7 @@ def check_random_standard(doc, events, summary):
                 a = qq * cs[p["symbol"]] * m
             im, mm = im + a, mm + b
             eq += qq * cs[p["symbol"]] * m
+        POSITIONS_SEEN[0] += len(acc["positions"])
         slack = F(len(acc["positions"]) + 1, 10 ** 17)
         pool = acc["pools"][0]
         for label, want, got in (("IM", im, pool["initial_margin"]), ("MM", mm, pool["maintenance_margin"])):
@@ -528,6 +532,9 @@ def main():
                 os.replace(path, keep)
                 probs.append(f"kept {keep}")
             record(f"random standard book {k}", probs, tally)
+        print(f"{POSITIONS_SEEN[0]} option positions in {args.cases} random standard books")
+        if args.cases and POSITIONS_SEEN[0] == 0:
+            record("random standard books", ["no account held an option: nothing checked"], tally)
         probs, n = check_greeks(args.solvent, tmp)
         compared += n
         record("greeks in coin (simulate --greeks)", probs, tally)

@@ -10,8 +10,9 @@ import Testing
 /// (inverse) options"): USD and BTC, an inverse perpetual BTC-PERP (10 USD contracts) at 50,000,
 /// an inverse future BTC-FUT expiring with the options, BTC-settled options on BTC-PERP — a
 /// 60,000 call (mark 0.02 BTC, vol 0.60) and a 40,000 put (mark 0.01 BTC, vol 0.70), both
-/// expiring 30 days after the start — a linear perpetual BTCUSD-L settled in USD and a
-/// coin-settled call on it (refused: its underlying is linear). Accounts: `s` (standard, 10 BTC),
+/// expiring 30 days after the start — and a linear perpetual BTCUSD-L settled in USD (a
+/// coin-settled option on it is refused by the scenario decoder, and by the engine's trading
+/// rule, `inverseOptionUnderlying`). Accounts: `s` (standard, 10 BTC),
 /// `w` (standard, 1 BTC), `u` (standard, USD 100,000), `p` (portfolio, 10 BTC).
 enum InverseOptionBook {
     static let start = OptionBook.start
@@ -33,11 +34,9 @@ enum InverseOptionBook {
             {"symbol": "BTC-60000-C", "kind": "\(optionKind)", "right": "call", "strike": "60000", "expiry": "\(expiry)", "underlying": "BTC-PERP",
              "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)},
             {"symbol": "BTC-40000-P", "kind": "\(optionKind)", "right": "put", "strike": "40000", "expiry": "\(expiry)", "underlying": "BTC-PERP",
-             "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)},
-            {"symbol": "BTC-L-C", "kind": "\(optionKind)", "right": "call", "strike": "60000", "expiry": "\(expiry)", "underlying": "BTCUSD-L",
              "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)}],
-          "marks": {"BTC-PERP": "50000", "BTC-FUT": "50000", "BTCUSD-L": "50000", "BTC-60000-C": "0.02", "BTC-40000-P": "0.01", "BTC-L-C": "0.02"},
-          "implied_vols": {"BTC-60000-C": "0.60", "BTC-40000-P": "0.70", "BTC-L-C": "0.60"},
+          "marks": {"BTC-PERP": "50000", "BTC-FUT": "50000", "BTCUSD-L": "50000", "BTC-60000-C": "0.02", "BTC-40000-P": "0.01"},
+          "implied_vols": {"BTC-60000-C": "0.60", "BTC-40000-P": "0.70"},
           "accounts": [
            {"id": "s", "settle": "BTC", "collateral": {"BTC": "10"}, "positions": []},
            {"id": "w", "settle": "BTC", "collateral": {"BTC": "1"}, "positions": []},
@@ -64,8 +63,7 @@ enum InverseOptionBook {
     }
 
     /// Trading rules: a coin-settled option trades in a standard account settled in its coin; a
-    /// USD account is refused (settle mismatch 1008), an option whose underlying is a linear
-    /// contract is refused (2012, field `symbol`), and so is an isolated option (2012).
+    /// USD account is refused (settle mismatch 1008), and so is an isolated option (2012).
     @Test func tradingRules() throws {
         var engine = try InverseOptionBook.engine()
         #expect(engine.state.market.instruments[3].isInverseOption)
@@ -73,8 +71,6 @@ enum InverseOptionBook {
         #expect(!ok.contains { $0.kind == .rejected }, "\(ok.map(\.json))")
         let usd = engine.apply(at(t0 + 2, fill("u", "BTC-60000-C", "1", "0.02")))
         #expect(usd.first?["code"] == .integer(1008))
-        let linear = engine.apply(at(t0 + 3, fill("s", "BTC-L-C", "1", "0.02")))
-        #expect(linear.first?["code"] == .integer(2012) && linear.first?.text("field") == "symbol")
         let isolate = engine.apply(at(t0 + 4, .setMarginMode(account: "w", symbol: "BTC-40000-P", isolated: true)))
         #expect(isolate.first?["code"] == .integer(2012))
         #expect(conserved(engine))
@@ -217,6 +213,28 @@ enum InverseOptionBook {
         #expect(inverse.first?["code"] == .integer(2012))
         // The greeks of the coin book and its delta hedge size: the pool's coin delta.
         #expect(engine.greeks(of: "p")?.positions.count == 3)
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+    }
+
+    /// Examples/scenarios/inverse-option-expiry-day.json, by hand: the 60,000 call pays
+    /// 10,012.34/70,012.34 = 0.143008218265522906… BTC (holder: …906, writer: …907), the 72,000 put
+    /// 1,850/70,150 = 0.026372059871703492… (holder …492, writer …493), the others nothing.
+    /// alice: 5 + opening premiums 2·0.13 + 5·0.001 − 2·0.143008218265522907 = 4.978983563468954186;
+    /// bob: 2 − 0.14 − 3·0.0004 + 0.143008218265522906 = 2.001808218265522906;
+    /// carol: 1 + 2·0.03 − 2·0.026372059871703493 = 1.007255880256593014.
+    @Test func inverseExpiryDayScenario() throws {
+        let (engine, events) = try runScenario("inverse-option-expiry-day.json")
+        let btc = engine.state.market.assets.firstIndex { $0.symbol == "BTC" }!
+        #expect(account(engine, "alice").balance(btc) == dec("4.978983563468954186"))
+        #expect(account(engine, "bob").balance(btc) == dec("2.001808218265522906"))
+        #expect(account(engine, "carol").balance(btc) == dec("1.007255880256593014"))
+        #expect(events.filter { $0.kind == .settled }.count == 5)
+        #expect(events.filter { $0.kind == .expired }.map { $0.text("source") } == ["settlement_price", "settlement_price", "underlying_mark", "underlying_mark"])
+        #expect(events.contains { $0.kind == .orderCancelled && $0.text("order") == "late-put" && $0.text("reason") == "expired" })
+        #expect(events.last?.kind == .rejected && events.last?["code"] == .integer(2011))
+        #expect(account(engine, "alice").account.positions.map { engine.state.market.instruments[$0.instrument].symbol } == ["BTC-PERPETUAL"])
+        #expect(!events.contains { $0.kind == .rejected && $0 != events.last! }, "\(events.filter { $0.kind == .rejected }.map(\.json))")
         #expect(conserved(engine))
         EngineFuzzer.checkInvariants(engine)
     }

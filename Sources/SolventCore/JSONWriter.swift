@@ -2,7 +2,11 @@
 public struct JSONWriter: Sendable {
     /// The bytes written so far.
     public var bytes: [UInt8] = []
-    private var needsComma: [Bool] = [false]
+    /// Whether the innermost open container (or the document) needs a comma before its next
+    /// value; the enclosing containers' flags wait in `outerNeedsComma` (a scalar for the
+    /// innermost: `separator` runs for every value, millions of times in the state hash).
+    private var needsComma = false
+    private var outerNeedsComma: [Bool] = []
 
     public init(reservingCapacity capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
@@ -10,21 +14,21 @@ public struct JSONWriter: Sendable {
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func separator() {
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
     }
 
-    public mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
-    public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
-    public mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
-    public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+    public mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); outerNeedsComma.append(needsComma); needsComma = false }
+    public mutating func endObject() { needsComma = outerNeedsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    public mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); outerNeedsComma.append(needsComma); needsComma = false }
+    public mutating func endArray() { needsComma = outerNeedsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
 
     /// Writes a member name; the next value written is its value.
     public mutating func key(_ name: String) {
         separator()
         appendQuoted(name)
         bytes.append(UInt8(ascii: ":"))
-        needsComma[needsComma.count - 1] = false
+        needsComma = false
     }
 
     public mutating func string(_ value: String) { separator(); appendQuoted(value) }
@@ -67,7 +71,8 @@ public struct JSONWriter: Sendable {
     /// Ends a JSON-lines record: a newline, and the next value starts a new document.
     public mutating func endLine() {
         bytes.append(0x0A)
-        needsComma = [false]
+        needsComma = false
+        outerNeedsComma = []
     }
 
     /// Writes an already-encoded JSON value verbatim.

@@ -49,6 +49,32 @@ struct AtRiskIndex: Sendable {
         }
     }
 
+    /// A fresh index holding, for accounts 0, 1, 2, … in order, `registrations` (a version stamp
+    /// and bands each), as `register` called for each in turn would hold them: the same
+    /// entries, each heap built once from its entries (Floyd's construction, O(n)) instead of an
+    /// O(log n) insert per entry, the tables allocated at their size (restore: Engine+Restore.swift).
+    /// Every account is registered once, so no entry is stale and no compaction is due.
+    init(instruments: Int, registrations: [(version: Int64, bands: [PriceBand])]) {
+        self.init(instruments: instruments)
+        var newLows = [[Entry]](repeating: [], count: instruments)
+        var newHighs = [[Entry]](repeating: [], count: instruments)
+        versions.reserveCapacity(registrations.count)
+        bands.reserveCapacity(registrations.count)
+        for (account, (version, accountBands)) in registrations.enumerated() {
+            versions.append(version)
+            bands.append(accountBands)
+            for band in accountBands {
+                liveEntries[band.instrument] += 1
+                if band.low.isPositive { newLows[band.instrument].append(Entry(price: band.low, account: account, version: version)) }
+                if let high = band.high { newHighs[band.instrument].append(Entry(price: high, account: account, version: version)) }
+            }
+        }
+        for i in 0..<instruments {
+            lows[i] = Heap(newLows[i])
+            highs[i] = Heap(newHighs[i])
+        }
+    }
+
     /// Accounts whose band on `instrument` the move from `old` to `new` leaves (or touches).
     mutating func crossed(instrument: Int, from old: FixedDecimal, to new: FixedDecimal) -> [Int] {
         var found: [Int] = []

@@ -9,16 +9,26 @@ extension Engine {
         self.state = state
         self.fullRescan = fullRescan
         index = AtRiskIndex(instruments: state.market.instruments.count)
-        for a in state.accounts.indices { reindex(a) }
+        // Every account's bands, as `reindex` would register them one by one, in one bulk build.
+        var registrations: [(version: Int64, bands: [PriceBand])] = []
+        registrations.reserveCapacity(state.accounts.count)
+        for a in state.accounts.indices { registrations.append(currentBands(a)) }
+        index = AtRiskIndex(instruments: state.market.instruments.count, registrations: registrations)
     }
 
     /// Registers account `a`'s current bands in the index (no transition, no event).
     mutating func reindex(_ a: Int) {
+        let (version, bands) = currentBands(a)
+        index.register(a, version: version, bands: bands)
+    }
+
+    /// Account `a`'s current bands under a new index version stamp (stored on the account).
+    mutating func currentBands(_ a: Int) -> (version: Int64, bands: [PriceBand]) {
         let record = state.accounts[a]
         let evaluation = evaluateAccount(record, prices: false)  // the bands read pool numbers only
         let pools = Self.poolsByKey(record, evaluation)
         state.accounts[a].indexVersion += 1
-        index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, pools))
+        return (state.accounts[a].indexVersion, bands(a, evaluation, pools))
     }
 
     /// The evaluation's pools under the engine's keys (cross, isolated by instrument).

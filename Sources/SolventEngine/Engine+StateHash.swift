@@ -6,7 +6,16 @@ extension Engine {
     /// fixed order (accounts in creation order, dictionaries by sorted key). The at-risk
     /// index is derived data and is not part of it.
     public func canonicalState() -> [UInt8] {
-        var w = JSONWriter(reservingCapacity: 4096)
+        var whole: [UInt8] = []
+        writeCanonicalState { whole.append(contentsOf: $0) }
+        return whole
+    }
+
+    /// The bytes of `canonicalState()` handed to `sink` in order, in pieces of about 64 KiB
+    /// (one reused buffer: the state hash feeds SHA-256 with them instead of building the whole
+    /// text, ≈ 300 bytes per account). Their concatenation is the canonical state.
+    func writeCanonicalState(_ sink: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var w = JSONWriter(reservingCapacity: Self.canonicalPiece + 4096)
         let s = state
         w.beginObject()
         w.key("time"); w.integer(s.time)
@@ -80,11 +89,13 @@ extension Engine {
             w.member("written_off", record.writtenOff)
             if record.isPortfolio { w.member("mode", "portfolio") }  // portfolio accounts only (Engine+Portfolio.swift)
             w.endObject()
+            if w.bytes.count >= Self.canonicalPiece { Self.flush(&w, sink) }
         }
         w.endArray()
         w.key("orders"); w.beginArray()
         for (id, o) in s.orders.sorted(by: { $0.key < $1.key }) {
             w.beginArray(); w.string(id); w.integer(o.account); w.integer(o.instrument); w.decimal(o.quantity); w.decimal(o.price); w.bool(o.reduceOnly); w.decimal(o.reservedMargin); w.endArray()
+            if w.bytes.count >= Self.canonicalPiece { Self.flush(&w, sink) }
         }
         w.endArray()
         w.key("totals"); w.beginArray()
@@ -146,11 +157,22 @@ extension Engine {
         }
         if let shard = s.shardStorage { writeShard(shard, into: &w) }  // Engine+Shards.swift: absent in a 1-of-1 engine
         w.endObject()
-        return w.bytes
+        Self.flush(&w, sink)
+    }
+
+    /// Size of the pieces `writeCanonicalState` hands out (bytes).
+    static let canonicalPiece = 1 << 16
+
+    /// Hands the writer's bytes to `sink` and empties it (its comma state stays).
+    private static func flush(_ w: inout JSONWriter, _ sink: (UnsafeBufferPointer<UInt8>) -> Void) {
+        w.bytes.withUnsafeBufferPointer(sink)
+        w.bytes.removeAll(keepingCapacity: true)
     }
 
     /// SHA-256 of the canonical state, lower-case hex.
     public func stateHash() -> String {
-        Array(SHA256.hash(data: canonicalState())).hexString
+        var hasher = SHA256()
+        writeCanonicalState { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return Array(hasher.finalize()).hexString
     }
 }

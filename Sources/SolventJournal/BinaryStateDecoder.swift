@@ -245,6 +245,8 @@ final class BinaryDecodingCore {
         if T.self == Int64.self { let (v, end) = try signed(p); return (unsafeBitCast(v, to: T.self), end) }
         if T.self == Bool.self { let (v, end) = try bool(p); return (unsafeBitCast(v, to: T.self), end) }
         if T.self == EngineAccount.self, let (account, end) = fastAccount(at: p) { return (unsafeBitCast(account, to: T.self), end) }  // else the generic path decides
+        if T.self == [EngineAccount].self, let (accounts, end) = fastAccounts(at: p) { return (unsafeBitCast(accounts, to: T.self), end) }  // BinaryBulkCoding.swift
+        if T.self == [String: Int].self, let (index, end) = fastStringIntDictionary(at: p) { return (unsafeBitCast(index, to: T.self), end) }  // else the generic path decides
         lastEnd = (-1, -1)
         let value = try T(from: BinaryDecoder(core: self, position: p))
         let end = lastEnd.start == p ? lastEnd.end : try skip(p)

@@ -170,6 +170,8 @@ final class BinaryEncodingCore {
         if T.self == Int64.self { writeSigned(unsafeBitCast(value, to: Int64.self)); return }
         if T.self == Bool.self { bytes.append(unsafeBitCast(value, to: Bool.self) ? Tag.trueValue : Tag.falseValue); return }
         if T.self == EngineAccount.self { writeAccount(unsafeBitCast(value, to: EngineAccount.self)); return }  // the bulk type, by hand (BinaryAccountCoding.swift)
+        if T.self == [EngineAccount].self { writeAccounts(unsafeBitCast(value, to: [EngineAccount].self)); return }  // BinaryBulkCoding.swift
+        if T.self == [String: Int].self { writeStringIntDictionary(unsafeBitCast(value, to: [String: Int].self)); return }  // the account index (BinaryBulkCoding.swift)
         let before = bytes.count
         try value.encode(to: BinaryEncoder(core: self))
         if bytes.count == before {  // encoded nothing: an empty keyed container

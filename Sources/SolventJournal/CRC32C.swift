@@ -31,8 +31,18 @@ public enum CRC32C {
         return crc ^ 0xFFFF_FFFF
     }
 
-    static func sliced(_ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
+    /// The checksum of `head` followed by `tail`, as of their concatenation, without joining
+    /// them (a snapshot's header and its body of hundreds of megabytes).
+    public static func checksum(_ head: [UInt8], followedBy tail: [UInt8]) -> UInt32 {
+        let state = head.withUnsafeBufferPointer { advance(0xFFFF_FFFF, $0) }
+        return tail.withUnsafeBufferPointer { advance(state, $0) } ^ 0xFFFF_FFFF
+    }
+
+    static func sliced(_ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 { advance(0xFFFF_FFFF, buffer) ^ 0xFFFF_FFFF }
+
+    /// The register after folding `buffer` into `state` (no initial or final inversion).
+    static func advance(_ state: UInt32, _ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var crc = state
         let n = buffer.count
         var i = 0
         slices.withUnsafeBufferPointer { t in
@@ -48,6 +58,6 @@ public enum CRC32C {
                 i += 1
             }
         }
-        return crc ^ 0xFFFF_FFFF
+        return crc
     }
 }

@@ -200,5 +200,5 @@ public struct Snapshot: Sendable, Hashable {
     }
 
     /// CRC-32C over the header and body.
-    public var checksum: UInt32 { CRC32C.checksum(Array("\(sequence)\n\(stateHash)\n\(version)\n".utf8) + body) }
+    public var checksum: UInt32 { CRC32C.checksum(Array("\(sequence)\n\(stateHash)\n\(version)\n".utf8), followedBy: body) }
 }

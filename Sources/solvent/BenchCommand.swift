@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
             \(exitCodes)
             """,
-        subcommands: [Rescan.self, Tick.self, Pretrade.self, Apply.self, Journal.self, Snapshot.self, BatchUndo.self])
+        subcommands: [Rescan.self, Tick.self, Pretrade.self, Apply.self, Journal.self, Snapshot.self, BatchUndo.self, Memory.self])
 
     static func output(_ result: BenchResult, _ output: OutputOptions) {
         var writer = JSONWriter()
@@ -178,6 +178,19 @@ struct BenchCommand: ParsableCommand {
             do {
                 BenchCommand.output(try EngineBenchmarks.snapshot(accounts: accounts, progress: BenchCommand.progress("snapshot")), output)
             } catch { ProcessIO.fail("solvent bench snapshot: \(error)", status: 1) }
+        }
+    }
+
+    struct Memory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Memory per account of an engine of one-position accounts, with a breakdown: {heap_bytes_per_account, rss_bytes_per_account, …}.",
+            discussion: "Heap from glibc's mallinfo2, each part from malloc_usable_size of its allocations (MemoryBenchmark.swift).\n\n" + BenchCommand.exitCodes)
+        @Option(name: .long, help: "Accounts in the book.") var accounts: Int
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            BenchCommand.positive(accounts, "--accounts")
+            BenchCommand.output(MemoryBenchmark.run(accounts: accounts, progress: BenchCommand.progress("memory")), output)
         }
     }
 }

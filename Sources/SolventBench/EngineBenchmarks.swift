@@ -2,6 +2,7 @@ public import SolventCore
 public import SolventEngine
 public import SolventRisk
 import SolventJournal
+import Foundation  // ProcessInfo (the A/B switch of `tick`)
 
 /// The measurements behind `solvent bench` (docs: BENCHMARKS.md, "solvent bench"). Every
 /// function builds its own input, times only the operation named, and returns the issue's
@@ -41,6 +42,8 @@ public enum EngineBenchmarks {
     public static func tick(accounts: Int, crossFraction: Double, ticks: Int, progress: BenchProgress? = nil) -> BenchResult {
         progress?.report("building \(accounts) accounts")
         var engine = BenchBook.engine(accounts: accounts, progress: progress)
+        // The backlog ranked by fresh evaluations on every command (the drain before issue 18's memo), for an A/B run in one build.
+        if ProcessInfo.processInfo.environment["SOLVENT_BENCH_FRESH_SEVERITIES"] != nil { engine.keepsBacklogSeverities = false }
         let mark = BenchBook.mark
         let down = crossingPrice(engine, fraction: crossFraction)
         var time: Int64 = 1_000

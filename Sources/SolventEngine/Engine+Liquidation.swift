@@ -29,7 +29,7 @@ extension Engine {
         cache.reserveCapacity(state.backlog.count)
         inHeap.reserveCapacity(state.backlog.count)
         for a in state.backlog {
-            let severity = self.severity(a)
+            let severity = currentSeverity(a)  // kept across commands while its inputs are unchanged
             cache[a] = severity
             version[a] = 1
             inHeap.insert(a)
@@ -37,7 +37,7 @@ extension Engine {
         }
         var heap = Heap(initial)
         func rank(_ a: Int) {
-            let severity = cache[a] ?? self.severity(a)
+            let severity = cache[a] ?? currentSeverity(a)
             cache[a] = severity
             let next = (version[a] ?? 0) + 1
             version[a] = next

@@ -40,7 +40,13 @@ extension Engine {
         }
         // Pools that disappeared (isolated position closed) end their procedure quietly.
         state.accounts[a].procedures = next
-        if liquidating { state.backlog.insert(a) } else { state.backlog.remove(a) }
+        if liquidating {
+            state.backlog.insert(a)
+            rememberSeverity(a, evaluation)  // the drain ranks it without evaluating it again (BacklogSeverities.swift)
+        } else {
+            state.backlog.remove(a)
+            if !severities.entries.isEmpty { severities.entries.removeValue(forKey: a) }
+        }
         backlogDecisions?.append(a)
         if next.values.contains(where: { if case .called = $0 { return true } else { return false } }) {
             state.calledAccounts.insert(a)

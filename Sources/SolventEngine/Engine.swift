@@ -16,6 +16,11 @@ public struct Engine: Sendable {
     /// While a liquidation drain runs: accounts whose backlog membership was re-decided (not
     /// part of the state; nil outside a drain).
     var backlogDecisions: [Int]? = nil
+    /// The backlog's severities kept across commands (BacklogSeverities.swift; not part of the state).
+    var severities = BacklogSeverities()
+    /// Benchmark switch (not part of the state): false ranks the liquidation backlog by a fresh
+    /// evaluation per account on every command, as before the memo; the results are the same.
+    public var keepsBacklogSeverities = true
     /// In a sharded engine, the liquidation step being settled (Engine+Shards.swift; not part of the state).
     var shardStep: ShardStep? = nil
     /// Each account's cross pool numbers of its last evaluation, for the pre-trade check (PoolNumbersCache.swift; derived, not part of the state).

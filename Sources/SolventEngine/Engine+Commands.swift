@@ -185,9 +185,14 @@ extension Engine {
         let check = try checkOrder(id: id, account: accountID, symbol: symbol, quantity: quantity, price: price, reduceOnly: reduceOnly)
         let a = check.account
         // Stored under the id text unless another account's order holds that key (EngineState.orderKey).
-        let key = state.orders[id] == nil ? id : EngineState.scopedOrderKey(account: a, id: id)
-        state.orders[key] = OpenOrder(id: id, account: a, instrument: check.instrument, quantity: quantity, price: price,
-                                     reduceOnly: check.reduceOnly, reservedMargin: check.reservedMargin)
+        // One hash of the id in the common case (issue 18): the plain key is tried first; when
+        // another account's order holds it, that order goes back and this one takes the scoped key.
+        let order = OpenOrder(id: id, account: a, instrument: check.instrument, quantity: quantity, price: price,
+                              reduceOnly: check.reduceOnly, reservedMargin: check.reservedMargin)
+        if let other = state.orders.updateValue(order, forKey: id) {
+            state.orders[id] = other
+            state.orders[EngineState.scopedOrderKey(account: a, id: id)] = order
+        }
         state.accounts[a].orders.append(id)
         emit(.orderAccepted, account: a, [("order", .text(id)), ("symbol", .text(symbol)), ("quantity", .decimal(quantity)),
                                           ("price", .decimal(price)), ("reserved_margin", .decimal(check.reservedMargin))])
@@ -237,7 +242,9 @@ extension Engine {
             }
             return total
         }
-        let pendingReduce = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0) }.filter { $0.instrument == i && $0.reduceOnly }.map(\.quantity))
+        // The account's open orders, looked up once (issue 18: three passes by id before), in list order.
+        let openOrders = record.orders.compactMap { state.openOrder(account: a, id: $0) }
+        let pendingReduce = try sum(openOrders.filter { $0.instrument == i && $0.reduceOnly }.map(\.quantity))
         let reduces = !position.isZero && position.signum != quantity.signum && (pendingReduce + quantity).magnitude <= position.magnitude
         if reduceOnly || isInCall(a) {
             guard reduces else {
@@ -252,7 +259,7 @@ extension Engine {
         var free: FixedDecimal? = nil
         if !reduces {
             if isStale(i) { throw RejectReason(.staleMark, field: "symbol", "the mark of \(symbol) is stale: risk-increasing orders are frozen") }
-            let sameSide = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0) }.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
+            let sameSide = try sum(openOrders.filter { $0.instrument == i && !$0.reduceOnly && $0.quantity.signum == quantity.signum }
                 .map(\.quantity))
             // An order against the position first closes what resting reduce-only orders leave
             // of it; only the rest opens (and needs margin, and counts toward the bracket).
@@ -272,7 +279,7 @@ extension Engine {
             }
             reserved = notional(opening, instrument, price: price) / leverage
             let cross = crossEquityAndInitialMargin(a)  // the last evaluation's numbers when still valid (PoolNumbersCache.swift)
-            let resting = try sum(record.orders.compactMap { state.openOrder(account: a, id: $0)?.reservedMargin })
+            let resting = try sum(openOrders.map(\.reservedMargin))
             guard let available = try? cross.equity.subtractingChecked(cross.initialMargin).subtractingChecked(resting) else { throw overflow }
             free = available
             if available < reserved {

@@ -56,6 +56,14 @@ public struct ColumnarBook: Sendable {
     // Collateral balances.
     public let balanceAsset: [Int]
     public let balanceAmount: [FixedDecimal]
+    /// The amount as a ScaledDecimal (nil when it has no short form).
+    public let balanceAmountScaled: [ScaledDecimal?]
+
+    // Assets (exact-path forms of the collateral valuation).
+    /// Price, `1 − haircut` as ScaledDecimals; the price as a WholeDivisor (a settle asset's divisor).
+    public let assetPriceScaled: [ScaledDecimal?]
+    public let assetWeightScaled: [ScaledDecimal?]
+    public let assetPriceDivisor: [WholeDivisor?]
 
     // Positions.
     public let positionCount: Int
@@ -152,6 +160,10 @@ public struct ColumnarBook: Sendable {
         self.positionStart = positionStart; self.balanceStart = balanceStart; self.poolStart = poolStart
         self.settle = settle; self.delegated = delegated; self.crossCount = crossCount
         self.balanceAsset = balanceAsset; self.balanceAmount = balanceAmount
+        balanceAmountScaled = balanceAmount.map { ScaledDecimal($0) }
+        assetPriceScaled = market.assets.map { ScaledDecimal($0.price) }
+        assetWeightScaled = market.assets.map { ScaledDecimal(FixedDecimal.one - $0.haircut) }
+        assetPriceDivisor = market.assets.map { WholeDivisor($0.price) }
         positionCount = positionInstrument.count
         self.positionInstrument = positionInstrument; self.quantity = quantity; self.size = size; self.entry = entry
         self.leverage = leverage; self.hasLeverage = hasLeverage; self.isolatedMargin = isolatedMargin; self.isIsolated = isIsolated

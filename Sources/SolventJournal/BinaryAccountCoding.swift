@@ -53,124 +53,171 @@ extension BinaryEncodingCore {
 
     /// Writes `record` as the synthesized conformances would (see the type's documentation).
     func writeAccount(_ record: EngineAccount) {
-        // Into a local buffer: appending to the class's `bytes` costs an exclusivity check each.
-        var s = BinaryAccountSink(out: [], ids: accountKeyIDs, core: self)
-        swap(&s.out, &bytes)
-        defer { swap(&s.out, &bytes) }
+        // Into the coder's scratch buffer, appended to `bytes` once: appending byte by byte to an
+        // array costs a uniqueness and a capacity check each (and to the class's `bytes`, an
+        // exclusivity check too).
+        var s = BinaryAccountSink(core: self)
+        defer { s.finish() }
         let account = record.account
-        s.out.append(BinaryStateCoding.Tag.keyed)
+        s.byte(BinaryStateCoding.Tag.keyed)
         s.field(.account)
-        s.out.append(BinaryStateCoding.Tag.keyed)
+        s.byte(BinaryStateCoding.Tag.keyed)
         s.field(.id); s.string(account.id)
         s.field(.settle); s.signed(Int64(account.settle))
         s.field(.collateral)
-        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        s.byte(BinaryStateCoding.Tag.unkeyed)
         for c in account.collateral {
-            s.out.append(BinaryStateCoding.Tag.keyed)
+            s.byte(BinaryStateCoding.Tag.keyed)
             s.field(.asset); s.signed(Int64(c.asset))
             s.field(.amount); s.decimal(c.amount)
-            s.out.append(BinaryStateCoding.Tag.end)
+            s.byte(BinaryStateCoding.Tag.end)
         }
-        s.out.append(BinaryStateCoding.Tag.end)
+        s.byte(BinaryStateCoding.Tag.end)
         s.field(.positions)
-        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        s.byte(BinaryStateCoding.Tag.unkeyed)
         for p in account.positions {
-            s.out.append(BinaryStateCoding.Tag.keyed)
+            s.byte(BinaryStateCoding.Tag.keyed)
             s.field(.instrument); s.signed(Int64(p.instrument))
             s.field(.quantity); s.decimal(p.quantity)
             s.field(.entryPrice); s.decimal(p.entryPrice)
             s.field(.leverage)
-            if let leverage = p.leverage { s.decimal(leverage) } else { s.out.append(BinaryStateCoding.Tag.null) }
+            if let leverage = p.leverage { s.decimal(leverage) } else { s.byte(BinaryStateCoding.Tag.null) }
             s.field(.marginMode)
             switch p.marginMode {
             case .cross: s.bareCase(.cross)
             case .isolated(let margin):
-                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.byte(BinaryStateCoding.Tag.keyed)
                 s.field(.isolated)
-                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.byte(BinaryStateCoding.Tag.keyed)
                 s.field(.margin); s.decimal(margin)
-                s.out.append(BinaryStateCoding.Tag.end)
-                s.out.append(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.end)
             }
-            s.out.append(BinaryStateCoding.Tag.end)
+            s.byte(BinaryStateCoding.Tag.end)
         }
-        s.out.append(BinaryStateCoding.Tag.end)
-        s.out.append(BinaryStateCoding.Tag.end)  // account
+        s.byte(BinaryStateCoding.Tag.end)
+        s.byte(BinaryStateCoding.Tag.end)  // account
         s.field(.leverage)
-        s.out.append(BinaryStateCoding.Tag.keyed)
+        s.byte(BinaryStateCoding.Tag.keyed)
         for (i, l) in record.leverage {
             s.varint(2)
             s.varint(UInt64(bitPattern: (Int64(i) << 1) ^ (Int64(i) >> 63)))
             s.decimal(l)
         }
-        s.out.append(BinaryStateCoding.Tag.end)
+        s.byte(BinaryStateCoding.Tag.end)
         s.field(.isolated)
-        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        s.byte(BinaryStateCoding.Tag.unkeyed)
         for i in record.isolated { s.signed(Int64(i)) }
-        s.out.append(BinaryStateCoding.Tag.end)
+        s.byte(BinaryStateCoding.Tag.end)
         s.field(.orders)
-        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        s.byte(BinaryStateCoding.Tag.unkeyed)
         for o in record.orders { s.string(o) }
-        s.out.append(BinaryStateCoding.Tag.end)
+        s.byte(BinaryStateCoding.Tag.end)
         s.field(.procedures)
-        s.out.append(BinaryStateCoding.Tag.unkeyed)
+        s.byte(BinaryStateCoding.Tag.unkeyed)
         for (key, state) in record.procedures {
             switch key {
             case .cross: s.bareCase(.cross)
             case .isolated(let i):
-                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.byte(BinaryStateCoding.Tag.keyed)
                 s.field(.isolated)
-                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.byte(BinaryStateCoding.Tag.keyed)
                 s.field(.instrument); s.signed(Int64(i))
-                s.out.append(BinaryStateCoding.Tag.end)
-                s.out.append(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.end)
             }
             switch state {
             case .normal: s.bareCase(.normal)
             case .warning: s.bareCase(.warning)
             case .called(let deadline, let amount):
-                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.byte(BinaryStateCoding.Tag.keyed)
                 s.field(.called)
-                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.byte(BinaryStateCoding.Tag.keyed)
                 s.field(.deadline); s.signed(deadline)
                 s.field(.amount); s.decimal(amount)
-                s.out.append(BinaryStateCoding.Tag.end)
-                s.out.append(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.end)
             case .liquidating(let untilCured):
-                s.out.append(BinaryStateCoding.Tag.keyed)
+                s.byte(BinaryStateCoding.Tag.keyed)
                 s.field(.liquidating)
-                s.out.append(BinaryStateCoding.Tag.keyed)
-                s.field(.untilCured); s.out.append(untilCured ? Tag.trueValue : Tag.falseValue)
-                s.out.append(BinaryStateCoding.Tag.end)
-                s.out.append(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.keyed)
+                s.field(.untilCured); s.byte(untilCured ? Tag.trueValue : Tag.falseValue)
+                s.byte(BinaryStateCoding.Tag.end)
+                s.byte(BinaryStateCoding.Tag.end)
             }
         }
-        s.out.append(BinaryStateCoding.Tag.end)
+        s.byte(BinaryStateCoding.Tag.end)
         s.field(.socializedLoss); s.decimal(record.socializedLoss)
         s.field(.badDebt); s.decimal(record.badDebt)
         s.field(.writtenOff); s.decimal(record.writtenOff)
         s.field(.indexVersion); s.signed(record.snapshotIndexVersion)
         s.field(.mode)
-        if let mode = record.mode { s.string(mode.rawValue) } else { s.out.append(BinaryStateCoding.Tag.null) }
-        s.out.append(BinaryStateCoding.Tag.end)
+        if let mode = record.mode { s.string(mode.rawValue) } else { s.byte(BinaryStateCoding.Tag.null) }
+        s.byte(BinaryStateCoding.Tag.end)
     }
 }
 
-/// The bytes of one account being written, outside the coder's class (see `writeAccount`).
+/// The bytes of one account being written, in the coder's scratch buffer (see `writeAccount`):
+/// raw stores after one capacity check per value, appended to the coder's `bytes` by `finish`
+/// (and before a field name is interned, which the coder writes itself).
 struct BinaryAccountSink {
     typealias Tag = BinaryStateCoding.Tag
-    var out: [UInt8]
+    var base: UnsafeMutablePointer<UInt8>
+    var capacity: Int
+    var count = 0
     /// The coder's `accountKeyIDs`, refreshed when a field name is interned.
     var ids: [Int]
     let core: BinaryEncodingCore
 
+    init(core: BinaryEncodingCore) {
+        self.core = core
+        base = core.scratch
+        capacity = core.scratchCapacity
+        ids = core.accountKeyIDs
+    }
+
+    /// Appends the pending bytes to the coder's `bytes` and hands the (maybe grown) buffer back.
+    mutating func finish() {
+        flush()
+        core.scratch = base
+        core.scratchCapacity = capacity
+    }
+
+    @inline(__always) mutating func flush() {
+        if count > 0 { core.bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count)) }
+        count = 0
+    }
+
+    /// Room for `n` more bytes.
+    @inline(__always) mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    mutating func grow(_ needed: Int) {
+        let newCapacity = max(2 * capacity, needed)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    @inline(__always) mutating func byte(_ value: UInt8) {
+        reserve(1)
+        base[count] = value
+        count += 1
+    }
+
     @inline(__always) mutating func varint(_ value: UInt64) {
+        reserve(10)
         var v = value
         while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            base[count] = UInt8(truncatingIfNeeded: v) | 0x80
+            count += 1
             v >>= 7
         }
-        out.append(UInt8(v))
+        base[count] = UInt8(v)
+        count += 1
     }
 
     /// Field `f`'s key; a name not yet interned goes through the coder's `writeField`.
@@ -180,39 +227,43 @@ struct BinaryAccountSink {
             varint(UInt64(id) << 2)
             return
         }
-        swap(&out, &core.bytes)
+        flush()
         core.writeField(f)
-        swap(&out, &core.bytes)
         ids = core.accountKeyIDs
     }
 
     @inline(__always) mutating func signed(_ value: Int64) {
-        out.append(Tag.signed)
+        byte(Tag.signed)
         varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
     @inline(__always) mutating func decimal(_ value: FixedDecimal) {
-        out.append(Tag.decimal)
-        withUnsafeBytes(of: UInt64(truncatingIfNeeded: value.raw).littleEndian) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(truncatingIfNeeded: value.raw >> 64).littleEndian) { out.append(contentsOf: $0) }
+        reserve(17)
+        base[count] = Tag.decimal
+        let raw = UnsafeMutableRawPointer(base + count + 1)
+        raw.storeBytes(of: UInt64(truncatingIfNeeded: value.raw).littleEndian, as: UInt64.self)
+        raw.storeBytes(of: UInt64(truncatingIfNeeded: value.raw >> 64).littleEndian, toByteOffset: 8, as: UInt64.self)
+        count += 17
     }
 
     mutating func string(_ value: String) {
-        out.append(Tag.string)
+        byte(Tag.string)
         var value = value
         value.withUTF8 { utf8 in
             varint(UInt64(utf8.count))
-            out.append(contentsOf: utf8)
+            reserve(utf8.count)
+            if let source = utf8.baseAddress, utf8.count > 0 { (base + count).update(from: source, count: utf8.count) }
+            count += utf8.count
         }
     }
 
     /// A one-case keyed container with no associated values: `{name: {}}`.
     @inline(__always) mutating func bareCase(_ f: BinaryAccountField) {
-        out.append(Tag.keyed)
+        byte(Tag.keyed)
         field(f)
-        out.append(Tag.keyed)
-        out.append(Tag.end)
-        out.append(Tag.end)
+        byte(Tag.keyed)
+        byte(Tag.end)
+        byte(Tag.end)
     }
 }
 

@@ -73,7 +73,13 @@ final class BinaryEncodingCore {
     /// Interned ids of `EngineAccount`'s field names once written (−1: not yet; BinaryAccountCoding.swift).
     var accountKeyIDs = [Int](repeating: -1, count: BinaryAccountField.allCases.count)
 
+    /// Scratch buffer of the hand-written account path (BinaryAccountCoding.swift), reused for every account.
+    var scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 4096)
+    var scratchCapacity = 4096
+
     init() { bytes.reserveCapacity(1 << 16) }
+
+    deinit { scratch.deallocate() }
 
     @inline(__always) func writeVarint(_ value: UInt64) {
         var v = value

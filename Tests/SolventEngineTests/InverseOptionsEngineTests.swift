@@ -238,4 +238,24 @@ enum InverseOptionBook {
         #expect(conserved(engine))
         EngineFuzzer.checkInvariants(engine)
     }
+
+    /// The thin-book delta hedge of a coin-settled book (docs/options.md): portfolio account `p`
+    /// (BTC) writes 5 calls (60,000) at 0.02 BTC and pays a 9.95 BTC fee, so it is liquidated at
+    /// once; no option book, no backstop: the liquidator buys the inverse perpetual instead.
+    /// Coin delta per call (greeksInCoin, scipy): Δ − v = 0.15109544418653406 → 0.15109544 (10⁻⁸);
+    /// pool D = −5·0.15109544 = −0.7554772 BTC; hedge −D·F = 0.7554772·50,000 = 37,773.86 USD =
+    /// 3,777.386 contracts of 10 USD, bought at the 50,010 ask; afterwards D = 0 at the mark.
+    @Test func coinDeltaHedgeWithTheInversePerpetual() throws {
+        var engine = try InverseOptionBook.scenario(parameters: #"{"backstop": false, "adl": false, "option_delta_hedge": true}"#).makeEngine()
+        _ = engine.apply(at(t0 + 1_000, .book(symbol: "BTC-PERP", bids: [], asks: [BookLevel(price: dec("50010"), quantity: dec("100000"))])))
+        let events = engine.apply(at(t0 + 1_000, .fill(account: "p", symbol: "BTC-60000-C", quantity: dec("-5"), price: dec("0.02"), fee: dec("9.95"), orderID: nil)))
+        #expect(events.contains { $0.kind == .liquidationStarted && $0.account == "p" })
+        let fill = try #require(events.first { $0.kind == .liquidationFill && $0.account == "p" })
+        #expect(fill.text("symbol") == "BTC-PERP" && fill.text("executor") == "delta_hedge" && fill.text("hedged_option") == "BTC-60000-C")
+        #expect(fill.decimal("quantity") == dec("3777.386") && fill.decimal("price") == dec("50010"))
+        #expect(fill.decimal("pool_delta") == dec("-0.7554772"))
+        #expect(engine.coinPoolDelta(account(engine, "p"), base: "BTC").magnitude <= dec("0.00000001"))
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+    }
 }

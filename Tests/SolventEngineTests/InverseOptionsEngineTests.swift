@@ -258,4 +258,25 @@ enum InverseOptionBook {
         #expect(conserved(engine))
         EngineFuzzer.checkInvariants(engine)
     }
+
+    /// `vol_surface` marks of coin-settled options are in coin, `v = Black76_USD/F` (scipy,
+    /// T = 30/365, r = 0): the 60,000 call at σ 0.60 and F = 50,000: 0.013954816460237253 BTC;
+    /// the 40,000 put at σ 0.70: 0.011989849769466527 BTC; after BTC-PERP moves to 55,000 the
+    /// call follows the surface (sticky strike, same T): 0.035147759142250816 BTC.
+    @Test func surfaceMarksInCoin() throws {
+        var engine = try InverseOptionBook.engine()
+        // Source time t0 + 1 ms (the start's marks have source time t0 and would be kept): T is
+        // 1 ms shorter, which moves these values by about 1e-11.
+        let events = engine.apply(at(t0 + 1, .volSurface(underlying: "BTC-PERP", expiry: InverseOptionBook.expiryTime, strikes: [dec("40000"), dec("60000")],
+                                                         vols: [dec("0.70"), dec("0.60")], sourceTime: t0 + 1)))
+        #expect(!events.contains { $0.kind == .rejected }, "\(events.map(\.json))")
+        func mark(_ symbol: String) -> Double {
+            DoubleBoundary.double(engine.state.market.marks[engine.state.market.instruments.firstIndex { $0.symbol == symbol }!]!)
+        }
+        #expect(abs(mark("BTC-60000-C") - 0.013954816460237253) <= 1e-10)
+        #expect(abs(mark("BTC-40000-P") - 0.011989849769466527) <= 1e-10)
+        _ = engine.apply(at(t0 + 60_000, .markPrice(symbol: "BTC-PERP", price: dec("55000"), sourceTime: t0 + 60_000)))
+        #expect(abs(mark("BTC-60000-C") - 0.035147759142250816) <= 1e-10)
+        EngineFuzzer.checkInvariants(engine)
+    }
 }

@@ -139,7 +139,8 @@ let package = Package(
         .testTarget(name: "SolventCoreTests", dependencies: ["SolventCore", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
         .testTarget(name: "SolventRiskTests", dependencies: ["SolventCore", "SolventRisk", "SolventTestSupport", .product(name: "PropertyBased", package: "swift-property-based"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict),
         .testTarget(name: "SolventEngineTests", dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventTestSupport", "SolventFuzzing", .product(name: "PropertyBased", package: "swift-property-based")], swiftSettings: strict),
-        .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal", "SolventTestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(name: "SolventJournalTests", dependencies: ["SolventCore", "SolventEngine", "SolventJournal", "SolventTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                                                     .product(name: "PostgresNIO", package: "postgres-nio")], swiftSettings: strict),
         .testTarget(
             name: "SolventServerTests",
             dependencies: [

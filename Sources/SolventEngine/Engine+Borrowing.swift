@@ -100,25 +100,46 @@ extension Engine {
     /// interest first, then principal (Binance Margin: "the interest will be paid before the
     /// principal"). The net balance does not change.
     mutating func repayLoan(_ a: Int, _ asset: Int, _ amount: FixedDecimal, reason: String = "repay") {
-        var loan = state.lending.loan(account: a, asset: asset)
-        let toInterest = FixedDecimal.minimum(amount, loan.interest)
-        let toPrincipal = FixedDecimal.minimum(amount - toInterest, loan.principal)
-        guard (toInterest + toPrincipal).isPositive else { return }
-        loan.interest -= toInterest
-        loan.principal -= toPrincipal
-        state.lending.setLoan(loan, account: a, asset: asset)
-        var book = state.lending.pools[asset] ?? LendingPoolBook()
-        book.interestOutstanding -= toInterest
-        book.interestRepaid += toInterest
-        book.principalOutstanding -= toPrincipal
-        book.principalRepaid += toPrincipal
-        state.lending.pools[asset] = book
+        guard let (toInterest, toPrincipal, loan, book) = reduceLoan(a, asset, by: amount, as: .repaid) else { return }
         let symbol = state.market.assets[asset].symbol
         let supply = state.lending.terms(for: symbol)?.supply
         emit(.repaid, account: a, [("asset", .text(symbol)), ("amount", .decimal(toInterest + toPrincipal)), ("interest_paid", .decimal(toInterest)),
                                    ("principal_paid", .decimal(toPrincipal)), ("principal", .decimal(loan.principal)),
                                    ("interest", .decimal(loan.interest)), ("balance", .decimal(state.accounts[a].balance(asset))),
                                    ("available_liquidity", .optionalDecimal(book.available(supply: supply)?.value)), ("reason", .text(reason))])
+    }
+
+    /// Where a loan reduction goes in the pool's book: repaid by the borrower, or written off
+    /// against the lenders.
+    enum LoanReduction { case repaid, writtenOff }
+
+    /// Takes up to `amount` off account `a`'s loan in `asset`, interest first, then principal
+    /// (Binance Margin: "the interest will be paid before the principal"), and off the pool's
+    /// outstanding totals, booking the parts as repaid or written off. Nil (and nothing changed)
+    /// when nothing is owed or `amount` is not positive; else the interest and principal taken,
+    /// the loan and the pool's book after it.
+    mutating func reduceLoan(_ a: Int, _ asset: Int, by amount: FixedDecimal, as kind: LoanReduction)
+        -> (interest: FixedDecimal, principal: FixedDecimal, loan: Loan, book: LendingPoolBook)? {
+        var loan = state.lending.loan(account: a, asset: asset)
+        let interest = FixedDecimal.minimum(amount, loan.interest)
+        let principal = FixedDecimal.minimum(amount - interest, loan.principal)
+        guard (interest + principal).isPositive else { return nil }
+        loan.interest -= interest
+        loan.principal -= principal
+        state.lending.setLoan(loan, account: a, asset: asset)
+        var book = state.lending.pools[asset] ?? LendingPoolBook()
+        book.interestOutstanding -= interest
+        book.principalOutstanding -= principal
+        switch kind {
+        case .repaid:
+            book.interestRepaid += interest
+            book.principalRepaid += principal
+        case .writtenOff:
+            book.interestWrittenOff += interest
+            book.principalWrittenOff += principal
+        }
+        state.lending.pools[asset] = book
+        return (interest, principal, loan, book)
     }
 
     /// In a liquidation: what the account holds of `asset` repays its loan in that asset (as
@@ -157,18 +178,7 @@ extension Engine {
         }
         let rest = settled - draw
         guard rest.isPositive else { return settled }
-        var left = state.lending.loan(account: a, asset: asset)
-        let interest = FixedDecimal.minimum(rest, left.interest)
-        let principal = FixedDecimal.minimum(rest - interest, left.principal)
-        left.interest -= interest
-        left.principal -= principal
-        state.lending.setLoan(left, account: a, asset: asset)
-        var book = state.lending.pools[asset] ?? LendingPoolBook()
-        book.interestOutstanding -= interest
-        book.interestWrittenOff += interest
-        book.principalOutstanding -= principal
-        book.principalWrittenOff += principal
-        state.lending.pools[asset] = book
+        let (interest, principal, _, _) = reduceLoan(a, asset, by: rest, as: .writtenOff) ?? (.zero, .zero, Loan(), LendingPoolBook())
         emit(.loanWrittenOff, account: a, [("asset", .text(symbol)), ("amount", .decimal(rest)), ("principal", .decimal(principal)),
                                            ("interest", .decimal(interest)), ("borne_by", .text("lending_pool"))])
         return settled

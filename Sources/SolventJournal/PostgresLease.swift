@@ -86,13 +86,11 @@ public actor PostgresLease {
     /// The schema of the group's API keys: the lease's own, or the group's base schema when the
     /// lease is a shard's (`<schema>_s<K>`): keys stay shared across shards.
     public nonisolated let keysSchema: String
-    private let configuration: PostgresConnection.Configuration
-    private let group: MultiThreadedEventLoopGroup
-    private var connection: PostgresConnection?
+    /// The lease's connection, set up with the lease row and a lock timeout.
+    private let connection: ReconnectingPostgresConnection
     /// The API keys' connection: the key publisher's upserts and reads never queue ahead of a
     /// renewal on the lease's connection (its own socket, its own PostgreSQL backend).
-    private var keysConnection: PostgresConnection?
-    private let logger = Logger(label: "solvent.cluster.lease")
+    private let keysConnection: ReconnectingPostgresConnection
 
     public init(url: String, schema: String, name: String = "leader", node: String, advertise: String, milliseconds: Int,
                 keysSchema: String? = nil) throws {
@@ -100,49 +98,35 @@ public actor PostgresLease {
         if let keysSchema { try PostgresURL.checkSchema(keysSchema) }
         self.keysSchema = keysSchema ?? schema
         precondition(milliseconds > 0, "a lease lasts a positive time")
-        configuration = try PostgresURL.configuration(url)
+        let configuration = try PostgresURL.configuration(url)
         self.schema = schema
         self.name = name
         self.node = node
         self.advertise = advertise
         self.milliseconds = milliseconds
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    }
-
-    deinit {
-        if let connection { let closing: EventLoopFuture<Void> = connection.close(); _ = closing }
-        if let keysConnection { let closing: EventLoopFuture<Void> = keysConnection.close(); _ = closing }
-        let group = self.group
-        group.shutdownGracefully { _ in }
+        let keysSchema = self.keysSchema
+        let createKeys = { @Sendable (connection: PostgresConnection) async throws in
+            _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(keysSchema)", []).get()
+            _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(keysSchema).api_key (hash TEXT PRIMARY KEY, body TEXT NOT NULL)", []).get()
+        }
+        keysConnection = ReconnectingPostgresConnection(purpose: "keys", configuration: configuration, id: 6, setup: createKeys)
+        // Kept only once set up: a connection whose setup failed (lock_timeout unset, lease row
+        // missing) is closed, and the next call connects afresh.
+        connection = ReconnectingPostgresConnection(purpose: "lease", configuration: configuration, id: 2) { connection in
+            _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
+            _ = try await connection.query(Self.createTable(schema: schema), []).get()
+            try await createKeys(connection)
+            // An acquisition waiting behind a paused leader's append gives up and retries next tick.
+            _ = try await connection.query("SET lock_timeout = \(max(50, milliseconds / 3))", []).get()
+            _ = try await connection.query("INSERT INTO \(schema).lease (name, holder, advertise, epoch, expires) VALUES ($1, '', '', 0, '-infinity') ON CONFLICT (name) DO NOTHING",
+                                           [PostgresData(string: name)]).get()
+        }
     }
 
     /// A statement on the keys' connection (connected, and its table created, on first use;
     /// reconnected after a failure).
     private func runKeys(_ sql: String, _ binds: [PostgresData] = []) async throws -> PostgresQueryResult {
-        let connection: PostgresConnection
-        if let existing = keysConnection, !existing.isClosed {
-            connection = existing
-        } else {
-            do {
-                connection = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 6, logger: logger).get()
-            } catch {
-                throw JournalError("keys: cannot connect to PostgreSQL: \(String(reflecting: error))")
-            }
-            do {
-                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(keysSchema)", []).get()
-                _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(keysSchema).api_key (hash TEXT PRIMARY KEY, body TEXT NOT NULL)", []).get()
-            } catch {
-                try? await connection.close().get()
-                throw JournalError("keys: setting up PostgreSQL: \(String(reflecting: error))")
-            }
-            keysConnection = connection
-        }
-        do {
-            return try await connection.query(sql, binds).get()
-        } catch {
-            if connection.isClosed { keysConnection = nil }
-            throw JournalError("keys: PostgreSQL: \(String(reflecting: error))")
-        }
+        try await keysConnection.query(sql, binds)
     }
 
     /// The lease table's definition (also created by the journal, so the fence check always finds it).
@@ -154,38 +138,7 @@ public actor PostgresLease {
     }
 
     private func run(_ sql: String, _ binds: [PostgresData] = []) async throws -> PostgresQueryResult {
-        let connection: PostgresConnection
-        if let existing = self.connection, !existing.isClosed {
-            connection = existing
-        } else {
-            do {
-                connection = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 2, logger: logger).get()
-            } catch {
-                throw JournalError("lease: cannot connect to PostgreSQL: \(String(reflecting: error))")
-            }
-            // Kept only once set up: a connection whose setup failed (lock_timeout unset, lease row
-            // missing) is closed, and the next call connects afresh.
-            do {
-                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
-                _ = try await connection.query(Self.createTable(schema: schema), []).get()
-                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(keysSchema)", []).get()
-                _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(keysSchema).api_key (hash TEXT PRIMARY KEY, body TEXT NOT NULL)", []).get()
-                // An acquisition waiting behind a paused leader's append gives up and retries next tick.
-                _ = try await connection.query("SET lock_timeout = \(max(50, milliseconds / 3))", []).get()
-                _ = try await connection.query("INSERT INTO \(schema).lease (name, holder, advertise, epoch, expires) VALUES ($1, '', '', 0, '-infinity') ON CONFLICT (name) DO NOTHING",
-                                               [PostgresData(string: name)]).get()
-            } catch {
-                try? await connection.close().get()
-                throw JournalError("lease: setting up PostgreSQL: \(String(reflecting: error))")
-            }
-            self.connection = connection
-        }
-        do {
-            return try await connection.query(sql, binds).get()
-        } catch {
-            if connection.isClosed { self.connection = nil }
-            throw JournalError("lease: PostgreSQL: \(String(reflecting: error))")
-        }
+        try await connection.query(sql, binds)
     }
 
     private var interval: String { "make_interval(secs => \(Double(milliseconds) / 1000))" }
@@ -274,9 +227,7 @@ public actor PostgresLease {
 
     /// Closes the connections (the next call reconnects).
     public func close() async {
-        if let connection { try? await connection.close().get() }
-        connection = nil
-        if let keysConnection { try? await keysConnection.close().get() }
-        keysConnection = nil
+        await connection.close()
+        await keysConnection.close()
     }
 }

@@ -44,65 +44,33 @@ public struct ClusterMember: Sendable, Hashable {
 /// only: nothing here decides leadership (the lease row does) or is fenced.
 public actor PostgresMembers {
     public nonisolated let schema: String
-    private let configuration: PostgresConnection.Configuration
-    private let group: MultiThreadedEventLoopGroup
-    private var connection: PostgresConnection?
-    private let logger = Logger(label: "solvent.cluster.members")
+    private let connection: ReconnectingPostgresConnection
 
     public init(url: String, schema: String) throws {
         try PostgresURL.checkSchema(schema)
-        configuration = try PostgresURL.configuration(url)
         self.schema = schema
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    }
-
-    deinit {
-        if let connection { let closing: EventLoopFuture<Void> = connection.close(); _ = closing }
-        let group = self.group
-        group.shutdownGracefully { _ in }
+        connection = ReconnectingPostgresConnection(purpose: "members", configuration: try PostgresURL.configuration(url), id: 4) { connection in
+            _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
+            _ = try await connection.query("""
+                CREATE TABLE IF NOT EXISTS \(schema).member (shard INTEGER NOT NULL DEFAULT 0, node_id TEXT NOT NULL, url TEXT NOT NULL,
+                role TEXT NOT NULL, epoch BIGINT NOT NULL, applied_sequence BIGINT NOT NULL, lag_commands BIGINT NOT NULL,
+                lag_ms BIGINT NOT NULL, seen TIMESTAMPTZ NOT NULL, PRIMARY KEY (shard, node_id))
+                """, []).get()
+            // A table from before shards had rows (node_id PRIMARY KEY): its rows become shard 0's.
+            _ = try await connection.query("ALTER TABLE \(schema).member ADD COLUMN IF NOT EXISTS shard INTEGER NOT NULL DEFAULT 0", []).get()
+            _ = try await connection.query("""
+                DO $$ BEGIN
+                IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE n.nspname = '\(schema)' AND c.relname = 'member' AND i.indisprimary AND i.indnatts = 1) THEN
+                  ALTER TABLE \(schema).member DROP CONSTRAINT member_pkey, ADD PRIMARY KEY (shard, node_id);
+                END IF;
+                END $$
+                """, []).get()
+        }
     }
 
     private func run(_ sql: String, _ binds: [PostgresData] = []) async throws -> PostgresQueryResult {
-        let connection: PostgresConnection
-        if let existing = self.connection, !existing.isClosed {
-            connection = existing
-        } else {
-            do {
-                connection = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 4, logger: logger).get()
-            } catch {
-                throw JournalError("members: cannot connect to PostgreSQL: \(String(reflecting: error))")
-            }
-            // Kept only once set up (as PostgresLease): a connection whose setup failed is closed,
-            // and the next call connects afresh instead of querying tables that may not exist.
-            do {
-                _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []).get()
-                _ = try await connection.query("""
-                    CREATE TABLE IF NOT EXISTS \(schema).member (shard INTEGER NOT NULL DEFAULT 0, node_id TEXT NOT NULL, url TEXT NOT NULL,
-                    role TEXT NOT NULL, epoch BIGINT NOT NULL, applied_sequence BIGINT NOT NULL, lag_commands BIGINT NOT NULL,
-                    lag_ms BIGINT NOT NULL, seen TIMESTAMPTZ NOT NULL, PRIMARY KEY (shard, node_id))
-                    """, []).get()
-                // A table from before shards had rows (node_id PRIMARY KEY): its rows become shard 0's.
-                _ = try await connection.query("ALTER TABLE \(schema).member ADD COLUMN IF NOT EXISTS shard INTEGER NOT NULL DEFAULT 0", []).get()
-                _ = try await connection.query("""
-                    DO $$ BEGIN
-                    IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                               WHERE n.nspname = '\(schema)' AND c.relname = 'member' AND i.indisprimary AND i.indnatts = 1) THEN
-                      ALTER TABLE \(schema).member DROP CONSTRAINT member_pkey, ADD PRIMARY KEY (shard, node_id);
-                    END IF;
-                    END $$
-                    """, []).get()
-            } catch {
-                try? await connection.close().get()
-                throw JournalError("members: setting up PostgreSQL: \(String(reflecting: error))")
-            }
-            self.connection = connection
-        }
-        do {
-            return try await connection.query(sql, binds).get()
-        } catch {
-            if connection.isClosed { self.connection = nil }
-            throw JournalError("members: PostgreSQL: \(String(reflecting: error))")
-        }
+        try await connection.query(sql, binds)
     }
 
     /// Upserts `member` with `seen = now()`, then returns every member heard from within
@@ -137,7 +105,6 @@ public actor PostgresMembers {
 
     /// Closes the connection (the next call reconnects).
     public func close() async {
-        if let connection { try? await connection.close().get() }
-        connection = nil
+        await connection.close()
     }
 }

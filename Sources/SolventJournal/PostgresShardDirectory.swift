@@ -39,47 +39,21 @@ public actor PostgresShardDirectory {
     public nonisolated let schema: String
     /// The number of shards.
     public nonisolated let shards: Int
-    private let configuration: PostgresConnection.Configuration
-    private let group: MultiThreadedEventLoopGroup
-    private var connection: PostgresConnection?
-    private let logger = Logger(label: "solvent.cluster.shards")
+    private let connection: ReconnectingPostgresConnection
 
     public init(url: String, schema: String, shards: Int) throws {
         try PostgresURL.checkSchema(schema)
         guard shards >= 1 else { throw JournalError("a group has at least one shard, found \(shards)") }
-        configuration = try PostgresURL.configuration(url)
+        connection = ReconnectingPostgresConnection(purpose: "shards", configuration: try PostgresURL.configuration(url), id: 4)
         self.schema = schema
         self.shards = shards
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    }
-
-    deinit {
-        if let connection { let closing: EventLoopFuture<Void> = connection.close(); _ = closing }
-        let group = self.group
-        group.shutdownGracefully { _ in }
     }
 
     /// Shard `k`'s schema: `<schema>_s<k>` (with one shard, the group's schema itself: stage 1).
     public nonisolated func schema(ofShard k: Int) -> String { shards > 1 ? "\(schema)_s\(k)" : schema }
 
     private func run(_ sql: String, _ binds: [PostgresData] = []) async throws -> PostgresQueryResult {
-        let connection: PostgresConnection
-        if let existing = self.connection, !existing.isClosed {
-            connection = existing
-        } else {
-            do {
-                connection = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 4, logger: logger).get()
-            } catch {
-                throw JournalError("shards: cannot connect to PostgreSQL: \(String(reflecting: error))")
-            }
-            self.connection = connection
-        }
-        do {
-            return try await connection.query(sql, binds).get()
-        } catch {
-            if connection.isClosed { self.connection = nil }
-            throw JournalError("shards: PostgreSQL: \(String(reflecting: error))")
-        }
+        try await connection.query(sql, binds)
     }
 
     /// Every shard's lease and journal head. A shard whose schema no node created yet has no leader.
@@ -168,7 +142,6 @@ public actor PostgresShardDirectory {
 
     /// Closes the connection (the next call reconnects).
     public func close() async {
-        if let connection { try? await connection.close().get() }
-        connection = nil
+        await connection.close()
     }
 }

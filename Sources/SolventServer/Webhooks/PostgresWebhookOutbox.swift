@@ -26,11 +26,8 @@ public actor PostgresWebhookOutbox: WebhookOutbox {
     /// A shard's outbox (nil: a group of one shard): its event ids are `evt_s<K>_<sequence>` and its
     /// delivery ids start at K·10¹² + 1, so no id repeats across the shards' outboxes.
     public nonisolated let shard: Int?
-    private let configuration: PostgresConnection.Configuration
-    private let group: MultiThreadedEventLoopGroup
-    private var connection: PostgresConnection?
-    private let configured: [WebhookSubscription]
-    private let logger = Logger(label: "solvent.webhooks.postgres")
+    /// The outbox's connection: the tables in place and this node's subscriptions published.
+    private let connection: ReconnectingPostgresConnection
 
     /// Rows per multi-row insert (7 parameters a row, under PostgreSQL's 65,535).
     static let rowsPerStatement = 1_000
@@ -42,31 +39,13 @@ public actor PostgresWebhookOutbox: WebhookOutbox {
         try PostgresConnection.Configuration.checkSolventSchema(schema)
         if let subscriptionsSchema { try PostgresConnection.Configuration.checkSolventSchema(subscriptionsSchema) }
         precondition((shard ?? 0) >= 0 && (shard ?? 0) < 9_000, "a shard index in 0..<9000")
-        configuration = try PostgresConnection.Configuration(solventURL: url)
+        let configuration = try PostgresConnection.Configuration(solventURL: url)
+        let subscriptionsSchema = subscriptionsSchema ?? schema
         self.schema = schema
-        self.subscriptionsSchema = subscriptionsSchema ?? schema
+        self.subscriptionsSchema = subscriptionsSchema
         self.shard = shard
-        configured = subscriptions
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    }
-
-    deinit {
-        if let connection { let closing: EventLoopFuture<Void> = connection.close(); _ = closing }
-        let group = self.group
-        group.shutdownGracefully { _ in }
-    }
-
-    /// A connection with the tables in place and this node's subscriptions published.
-    private func connected() async throws -> PostgresConnection {
-        if let existing = connection, !existing.isClosed { return existing }
-        connection = nil
-        let fresh: PostgresConnection
-        do {
-            fresh = try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: 5, logger: logger).get()
-        } catch {
-            throw JournalError("webhook outbox: cannot connect to PostgreSQL: \(String(reflecting: error))")
-        }
-        do {
+        // Two nodes creating the tables at once can collide; the next call starts over on a new connection.
+        connection = ReconnectingPostgresConnection(purpose: "webhook outbox", configuration: configuration, id: 5) { fresh in
             for statement in [
                 "CREATE SCHEMA IF NOT EXISTS \(schema)",
                 "CREATE SCHEMA IF NOT EXISTS \(subscriptionsSchema)",
@@ -83,29 +62,17 @@ public actor PostgresWebhookOutbox: WebhookOutbox {
             ] {
                 _ = try await fresh.query(statement, []).get()
             }
-            for subscription in configured {
+            for subscription in subscriptions {
                 _ = try await fresh.query("""
                     INSERT INTO \(subscriptionsSchema).webhook_subscription (name, body) VALUES ($1, $2)
                     ON CONFLICT (name) DO UPDATE SET body = EXCLUDED.body
                     """, [PostgresData(string: subscription.name), PostgresData(string: subscription.storedJSON)]).get()
             }
-        } catch {
-            // Two nodes creating the tables at once can collide; the next call starts over on a new connection.
-            try? await fresh.close().get()
-            throw JournalError("webhook outbox: setting up PostgreSQL: \(String(reflecting: error))")
         }
-        connection = fresh
-        return fresh
     }
 
     private func run(_ sql: String, _ binds: [PostgresData] = []) async throws -> PostgresQueryResult {
-        let connection = try await connected()
-        do {
-            return try await connection.query(sql, binds).get()
-        } catch {
-            if connection.isClosed { self.connection = nil }
-            throw JournalError("webhook outbox: PostgreSQL: \(String(reflecting: error)) in: \(sql.prefix(80))")
-        }
+        try await connection.query(sql, binds, quoting: true)
     }
 
     public func subscriptions() async throws -> [WebhookSubscription] {
@@ -226,8 +193,7 @@ public actor PostgresWebhookOutbox: WebhookOutbox {
 
     /// Closes the connection (the next call reconnects).
     public func close() async {
-        if let connection { try? await connection.close().get() }
-        connection = nil
+        await connection.close()
     }
 
     static func delivery(_ row: PostgresRow) -> WebhookDelivery {

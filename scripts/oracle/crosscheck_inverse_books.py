@@ -23,7 +23,9 @@ the shared specification, not from the Swift.
    matching `expired` event's source), rounded in the venue's favour per side: a holder's
    amount at most the exact one, a writer's payment at least the exact one, each within
    (|q|·cs + 1)·1e-18; and the final balances = opening − premiums + settlement cash.
-3. Liquidation of a short coin-option portfolio account after a crash of the underlying:
+3. Liquidation of a short coin-option portfolio account after a crash of the underlying
+   (three variants: options only, bankrupt, the insurance fund draws; a partial liquidation
+   with a short-perpetual hedge; a long-perpetual wrong-way hedge closed at a realized loss):
    the coin is conserved (summary totals: opening + deposited − withdrawn = balances +
    insurance_fund + fees + external + socialized_loss, and the same rebuilt from the events:
    each account's opening balance − premiums paid + received − fees + realized perp PnL …
@@ -283,12 +285,18 @@ def check_expiry_example(events, summary, doc):
 
 # --------------------------------------------------------------------------- 3. liquidation
 
-def liquidation_scenario():
+def liquidation_scenario(variant="plain"):
     """`writer` (portfolio, BTC, 1.2 BTC) sells 10 puts K = 55,000 and 5 calls K = 65,000 at
     the fed marks (BTC-PERPETUAL 60,000); `buyer` (standard, 10 BTC) buys them.  The
     underlying then crashes to 42,000 and the puts' mark jumps to 0.33 BTC (intrinsic
     13,000/42,000 = 0.3095 BTC plus time value): the writer's equity
-    ≈ 1.2 + premium − 10·0.33 < its maintenance, so it is liquidated."""
+    ≈ 1.2 + premium − 10·0.33 < its maintenance, so it is liquidated.
+    `partial`: the writer holds 3.5 BTC and is also short 20,000 contracts (200,000 USD) of
+    the inverse perpetual; the option marks arrive before the crash: a partial liquidation
+    of the options (margin call after it), cured by the perpetual's gain on the crash.
+    `perp`: the writer holds 2 BTC and is long 200,000 USD of the perpetual (a wrong-way
+    hedge: 200,000·(1/60,000 − 1/42,000) ≈ −1.43 BTC on the crash): the liquidation closes
+    the perpetual at 42,000 with a realized loss, which enters the conservation."""
     inst = [{"symbol": "BTC-PERPETUAL", "kind": "inverse_perpetual", "base": "BTC", "settle": "BTC",
              "contract_size": "10", "brackets": BRACKETS}]
     for sym, right, K in (("BTC-8MAR24-55000-P", "put", "55000"), ("BTC-8MAR24-65000-C", "call", "65000")):
@@ -305,11 +313,19 @@ def liquidation_scenario():
             {"time": iso(t + 600), "type": "option_mark", "symbol": "BTC-8MAR24-65000-C", "price": "0.0001", "implied_vol": "1.2", "source_time": iso(t + 600)},
             {"time": iso(t + 660), "type": "tick"},
             {"time": iso(t + 720), "type": "tick"}]
+    collateral = {"plain": "1.2", "partial": "3.5", "perp": "2"}[variant]
+    if variant != "plain":
+        q = -20000 if variant == "partial" else 20000
+        cmds[4:4] = [{"time": iso(t + 120), "type": "fill", "account": "writer", "symbol": "BTC-PERPETUAL", "quantity": str(q), "price": "60000"},
+                     {"time": iso(t + 120), "type": "fill", "account": "buyer", "symbol": "BTC-PERPETUAL", "quantity": str(-q), "price": "60000"}]
+    if variant == "partial":
+        crash = cmds[6]
+        cmds[6:9] = cmds[7:9] + [crash]              # option marks first, then the crash
     return {"start": {"time": iso(t), "valuation_time": iso(t), "policy": POLICY,
                       "assets": {"USD": "1", "BTC": "60000"}, "haircuts": {}, "instruments": inst,
                       "marks": {"BTC-PERPETUAL": "60000", "BTC-8MAR24-55000-P": "0.0150", "BTC-8MAR24-65000-C": "0.0200"},
                       "implied_vols": {"BTC-8MAR24-55000-P": "0.7", "BTC-8MAR24-65000-C": "0.6"},
-                      "accounts": [{"id": "writer", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": "1.2"}, "positions": []},
+                      "accounts": [{"id": "writer", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": collateral}, "positions": []},
                                    {"id": "buyer", "settle": "BTC", "collateral": {"BTC": "10"}, "positions": []}]},
             "parameters": {"backstop": True, "adl": False, "mark_staleness_ms": 86400000},
             "insurance_fund": {"BTC": "50"}, "commands": cmds}
@@ -453,16 +469,18 @@ def main():
             compared += n
             record("inverse-option-expiry-day settlements", probs, tally)
 
-        doc = liquidation_scenario()
-        events, summary, err, path = simulate(args.solvent, doc, tmp, "liquidation")
-        if summary is None:
-            record("coin option book liquidation", [err], tally)
-        else:
+        for variant in ("plain", "partial", "perp"):
+            name = f"liquidation-{variant}"
+            doc = liquidation_scenario(variant)
+            events, summary, err, path = simulate(args.solvent, doc, tmp, name)
+            if summary is None:
+                record(f"coin option book {name}", [err], tally)
+                continue
             probs, n = check_conservation(doc, events, summary)
             compared += n
             if probs:
-                probs.append(keep(path, "liquidation"))
-            record("coin option book liquidation (conservation, no flip)", probs, tally)
+                probs.append(keep(path, name))
+            record(f"coin option book {name} (conservation, no flip)", probs, tally)
     print(f"{compared} engine numbers compared")
     if compared == 0:
         record("nothing compared", ["zero checks"], tally)

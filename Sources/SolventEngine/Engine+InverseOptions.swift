@@ -177,10 +177,15 @@ extension Engine {
 
     /// `set_account_mode portfolio` for an account settled in a coin that holds another asset
     /// (a non-zero balance) is refused, `invalid_input` (1001) naming `collateral`; an account
-    /// opened in portfolio mode likewise (`openAccount`).
-    func requirePortfolioCollateral(_ account: Account, field: String = "collateral") throws(RejectReason) {
+    /// opened in portfolio mode likewise (`openAccount`). With `pending` (the account's index),
+    /// an unconfirmed on-chain deposit of another asset, which would be credited later, refuses too.
+    func requirePortfolioCollateral(_ account: Account, pending a: Int? = nil, field: String = "collateral") throws(RejectReason) {
         guard portfolioMargin.isCoinSettlement(account.settle) else { return }
         let coin = state.market.assets[account.settle].symbol
+        if let a, let deposit = state.chainDeposits.first(where: { $0.account == a && $0.asset != account.settle && !$0.isFinal }) {
+            throw RejectReason(.invalidInput, field: field,
+                               "a portfolio account settled in \(coin) holds only \(coin) as collateral: an unconfirmed deposit of \(state.market.assets[deposit.asset].symbol) is pending")
+        }
         for balance in account.collateral where balance.asset != account.settle && !balance.amount.isZero {
             throw RejectReason(.invalidInput, field: field,
                                "a portfolio account settled in \(coin) holds only \(coin) as collateral (no cross-collateral across coins): it holds \(balance.amount) \(state.market.assets[balance.asset].symbol)")

@@ -56,7 +56,7 @@ extension Engine {
         guard record.account.positions.isEmpty, record.orders.isEmpty else {
             throw RejectReason(.modeChangeWithPosition, field: "mode", "the account mode changes only without positions and open orders")
         }
-        if portfolio { try requirePortfolioCollateral(record.account) }  // a coin-settled portfolio: Engine+InverseOptions.swift
+        if portfolio { try requirePortfolioCollateral(record.account, pending: a) }  // a coin-settled portfolio: Engine+InverseOptions.swift
         state.accounts[a].mode = portfolio ? .portfolio : nil
         if portfolio { state.accounts[a].isolated = [] }
         emit(.accountModeSet, account: a, [("mode", .text(portfolio ? "portfolio" : "standard"))])

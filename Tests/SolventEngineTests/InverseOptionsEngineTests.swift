@@ -209,7 +209,12 @@ enum InverseOptionBook {
         #expect(usd.first?["code"] == .integer(1001) && usd.first?.text("field") == "asset")
         let mode = engine.apply(at(t0 + 4, .setAccountMode(account: "q", portfolio: true)))
         #expect(mode.first?["code"] == .integer(1001) && mode.first?.text("field") == "collateral")
-        let inverse = engine.apply(at(t0 + 5, fill("pu", "BTC-PERP", "1", "50000")))
+        // An unconfirmed on-chain USD deposit (credited later) refuses the switch as well.
+        let chain = engine.apply(at(t0 + 5, .chainDeposit(account: "w", asset: "USD", amount: dec("10"), settle: nil, chain: "eth", height: 1, blockHash: "0xa")))
+        #expect(!chain.contains { $0.kind == .rejected }, "\(chain.map(\.json))")
+        let pending = engine.apply(at(t0 + 6, .setAccountMode(account: "w", portfolio: true)))
+        #expect(pending.first?["code"] == .integer(1001) && pending.first?.text("field") == "collateral")
+        let inverse = engine.apply(at(t0 + 7, fill("pu", "BTC-PERP", "1", "50000")))
         #expect(inverse.first?["code"] == .integer(2012))
         // The greeks of the coin book and its delta hedge size: the pool's coin delta.
         #expect(engine.greeks(of: "p")?.positions.count == 3)

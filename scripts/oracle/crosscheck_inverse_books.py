@@ -33,7 +33,9 @@ the shared specification, not from the Swift.
    each account's opening balance − premiums paid + received − fees + realized perp PnL …
    is compared with its final balance), the account was liquidated (liquidation events
    present, its short options reduced), and no position flipped sign in any event that
-   reports a resulting position.
+   reports a resulting position.  The same conservation and no-flip checks on `--cases`
+   random coin portfolio books on thin collateral after a random crash or spike, and each
+   account's pool after the liquidations against the reference as in 1.
 Last line `N passed, M failed`; exit 1 on failures or when nothing was compared.
 """
 from __future__ import annotations
@@ -197,15 +199,12 @@ def account_document(doc, opts, acc):
                           "collateral": {"BTC": dec(cash)}, "positions": positions}]}
 
 
-SEEN = {"positions": 0, "options": 0, "futures": 0, "max_diff": F(0), "settled": 0}
+SEEN = {"positions": 0, "options": 0, "futures": 0, "max_diff": F(0), "settled": 0, "liq_fills": 0}
 
 
-def check_random_book(doc, opts, events, summary):
+def pool_problems(doc, opts, summary):
+    """Each account's pool equity / IM / MM against the reference (1e-9 coin)."""
     probs, n = [], 0
-    rej = [e for e in events if e.get("type") == "rejected"]
-    liq = [e for e in events if e.get("type") in ("liquidation_started", "liquidation_fill")]
-    if liq:
-        probs.append(f"unexpected liquidation events: {json.dumps(liq[0])[:200]}")
     for acc in summary["accounts"]:
         if not acc["positions"]:
             continue
@@ -219,6 +218,18 @@ def check_random_book(doc, opts, events, summary):
             SEEN["max_diff"] = max(SEEN["max_diff"], abs(F(pool[f]) - F(ref[f])))
             if abs(F(pool[f]) - F(ref[f])) > MODEL_TOL:
                 probs.append(f"{acc['id']} {f}: engine {pool[f]}, reference {dec(F(ref[f]))}")
+    return probs, n
+
+
+def check_random_book(doc, opts, events, summary):
+    probs, n = [], 0
+    rej = [e for e in events if e.get("type") == "rejected"]
+    liq = [e for e in events if e.get("type") in ("liquidation_started", "liquidation_fill")]
+    if liq:
+        probs.append(f"unexpected liquidation events: {json.dumps(liq[0])[:200]}")
+    pp, pn = pool_problems(doc, opts, summary)
+    probs += pp
+    n += pn
     if rej:
         probs.append(f"{len(rej)} rejections, first {json.dumps(rej[0])[:200]}")
     if any(e.get("type") == "settled" for e in events):
@@ -361,7 +372,32 @@ def liquidation_scenario(variant="plain"):
             "insurance_fund": {"BTC": "50"}, "commands": cmds}
 
 
-def check_conservation(doc, events, summary):
+def random_crash_book(rng):
+    """A random coin portfolio book (as in 1) on thin collateral (0.3–1 BTC per account),
+    then a crash or a spike of both underlyings (×0.65–0.8 or ×1.25–1.5) with every option
+    re-marked at the model value of the new underlying (vol +0.2) and two ticks."""
+    doc, opts = random_book(rng)
+    doc["commands"] = [c for c in doc["commands"] if c["type"] not in ("settlement_price", "tick")
+                       and not c["time"].startswith("2024-03-02")]
+    for a in doc["start"]["accounts"]:
+        a["collateral"]["BTC"] = rng.choice(["0.3", "0.6", "1"])
+    marks, vols = final_marks(doc)
+    t = int(iref.pref._time(doc["commands"][-1]["time"] if doc["commands"] else doc["start"]["time"], "t")) + 60
+    move = rng.uniform(0.65, 0.8) if rng.random() < 0.6 else rng.uniform(1.25, 1.5)
+    new = {u: float(marks[u]) * move for u in ("BTC-PERPETUAL", "BTC-8MAR24")}
+    cmds = [{"time": iso(t), "type": "mark", "symbol": u, "price": f"{v:.1f}"} for u, v in new.items()]
+    for sym, (K, call, expiry, und) in opts.items():
+        vol = min(2.0, float(vols[sym]) + 0.2)
+        T = float(iref.pref._time(expiry, "expiry") - t) / iref.YEAR_SECONDS
+        px = max(1e-4, round(iref.coin_value(new[und], K, T, vol, call), 4))
+        cmds.append({"time": iso(t), "type": "option_mark", "symbol": sym, "price": f"{px:.4f}",
+                     "implied_vol": f"{vol:.3f}", "source_time": iso(t)})
+    cmds += [{"time": iso(t + 60), "type": "tick"}, {"time": iso(t + 120), "type": "tick"}]
+    doc["commands"] += cmds
+    return doc, opts
+
+
+def check_conservation(doc, events, summary, require_liquidation=True):
     """Rebuild every BTC balance, the insurance fund and the external (clearing) side from the
     events (docs/mechanics.md): an option fill/liquidation fill of signed quantity q at price p
     moves q·cs·p from the account to its counterparty (the external side: scenario fills and
@@ -377,12 +413,13 @@ def check_conservation(doc, events, summary):
     external = F(0)
     probs, n, liq_fills = [], 0, 0
 
-    def move(acc, sym, qty):
+    def move(acc, sym, qty, forced):
+        """A client fill may flip a position; a liquidation fill must not (docs/mechanics.md)."""
         nonlocal n
         before = pos.get((acc, sym), F(0))
         after = before + qty
-        n += 1
-        if before != 0 and after != 0 and (before > 0) != (after > 0):
+        n += forced
+        if forced and before != 0 and after != 0 and (before > 0) != (after > 0):
             probs.append(f"{acc} {sym}: position flipped {dec(before)} → {dec(after)}")
         pos[(acc, sym)] = after
         return after
@@ -392,7 +429,7 @@ def check_conservation(doc, events, summary):
         if t in ("filled", "liquidation_fill"):
             inst = insts[e["symbol"]]
             q, cs = F(e["quantity"]), F(inst["contract_size"])
-            after = move(e["account"], e["symbol"], q)
+            after = move(e["account"], e["symbol"], q, t == "liquidation_fill")
             if t == "filled" and "position" in e and F(e["position"]) != after:
                 probs.append(f"seq {e['seq']}: position {e['position']}, rebuilt {dec(after)}")
             if inst["kind"] == "inverse_option":
@@ -452,6 +489,9 @@ def check_conservation(doc, events, summary):
     if lhs != rhs:
         probs.append(f"BTC not conserved: opening + deposited − withdrawn = {dec(lhs)}, "
                      f"balances + fund + fees + external + socialized = {dec(rhs)}")
+    SEEN["liq_fills"] += liq_fills
+    if not require_liquidation:
+        return probs, n
     n += 1
     if liq_fills == 0:
         probs.append("no liquidation_fill: the scenario did not liquidate the writer")
@@ -512,6 +552,24 @@ def main():
             if probs:
                 probs.append(keep(path, name))
             record(f"coin option book {name} (conservation, no flip)", probs, tally)
+        fills_before = SEEN["liq_fills"]
+        for k in range(args.cases):
+            doc, opts = random_crash_book(rng)
+            events, summary, err, path = simulate(args.solvent, doc, tmp, f"crash-{k}")
+            if summary is None:
+                record(f"random crash book {k}", [err], tally)
+                continue
+            probs, n = check_conservation(doc, events, summary, require_liquidation=False)
+            pp, pn = pool_problems(doc, opts, summary)      # after the liquidations
+            probs += pp
+            n += pn
+            compared += n
+            if probs:
+                probs.append(keep(path, f"crash-{args.seed}-{k}"))
+            record(f"random crash book {k} (conservation, no flip)", probs, tally)
+        print(f"{SEEN['liq_fills'] - fills_before} liquidation fills in {args.cases} random crash books")
+        if args.cases >= 4 and SEEN["liq_fills"] == fills_before:
+            record("random crash books", ["no liquidation: nothing checked"], tally)
     print(f"{compared} engine numbers compared")
     if compared == 0:
         record("nothing compared", ["zero checks"], tally)

@@ -145,6 +145,16 @@ extension Engine {
         if let problem = RangeContract.sizeProblem(size) ?? RangeContract.sizeProblem(orderSize) {
             return RejectReason(.outOfRange, field: "quantity", problem)
         }
+        // A coin-settled option pays up to K/S coins per coin of underlying (a put settled at
+        // S ≥ 1e-8): its strike notional |q|·contract_size·K, in quote units like an inverse
+        // contract's size, stays ≤ 1e9, so its payout and marks stay ≤ 1e17 coins.
+        if state.market.instruments[i].isInverseOption, case let .option(_, strike, _, _) = state.market.instruments[i].kind {
+            let notional = size.flatMap { $0.multiplied(by: strike, rounding: .awayFromZero) }
+            let orderNotional = orderSize.flatMap { $0.multiplied(by: strike, rounding: .awayFromZero) }
+            if notional.map({ $0 > RangeContract.maxPositionSize }) ?? true || orderNotional.map({ $0 > RangeContract.maxPositionSize }) ?? true {
+                return RejectReason(.outOfRange, field: "quantity", "out of range: a coin-settled option's strike notional |quantity|·contract_size·strike above 1e9")
+            }
+        }
         // A position whose size |q|·contract_size rounds to zero (1e-18 contracts of a 0.1
         // contract) has no notional, margin or liquidation price: never created.
         if let resulting, !resulting.isZero, let size, size.isZero {

@@ -1,0 +1,58 @@
+import Foundation
+import SolventCore
+import SolventEngine
+import SolventFuzzing
+import SolventRisk
+import Testing
+
+/// Session 16's outside attack on coin-settled (inverse) options, sticky-moneyness surfaces and
+/// the kept liquidation backlog: hostile inputs get a typed refusal naming the field and change
+/// nothing; no accepted command makes a later one trap.
+@Suite struct AttackSession16Tests {
+    let t0 = InverseOptionBook.startTime
+
+    func fill(_ a: String, _ symbol: String, _ q: String, _ p: String) -> EngineCommand {
+        .fill(account: a, symbol: symbol, quantity: dec(q), price: dec(p), fee: .zero, orderID: nil)
+    }
+
+    /// A coin-settled put pays (K − S)/S coins per coin of underlying: at K = 40,000 and a
+    /// settlement (here the underlying's mark) S = 1e-8, 4e12 BTC per contract. A short of 1e9
+    /// contracts (|q|·contract_size = 1e9, inside the plain size bound) settled there owes 4e21
+    /// BTC, beyond FixedDecimal's ±1.7e20: before the fix the expiry tick trapped in
+    /// `PositionMath.unrealizedPnl` (Engine.settle → applyTrade), and so did every later command,
+    /// since each one settles the due expiry first. The fill is now refused (1009, quantity):
+    /// a coin option's strike notional |q|·contract_size·K is bounded by 1e9 quote units, as an
+    /// inverse contract's size is (docs/range-contract.md), so its payout stays ≤ 1e9/1e-8 = 1e17.
+    @Test func coinPutStrikeNotionalIsBounded() throws {
+        var engine = try InverseOptionBook.engine()
+        let btc = engine.state.market.assets.firstIndex { $0.symbol == "BTC" }!
+        for q in ["-1000000000", "-25001", "25001"] {
+            let events = engine.apply(at(t0 + 1_000, fill("s", "BTC-40000-P", q, "0.01")))
+            #expect(events.first?["code"] == .integer(1009), "\(q): \(events.map(\.json))")
+            #expect(events.first?.text("field") == "quantity")
+        }
+        #expect(account(engine, "s").account.positions.isEmpty)
+        #expect(account(engine, "s").balance(btc) == dec("10"))
+    }
+
+    /// At the bound (25,000 puts × 40,000 = 1e9) the fill is taken and the expiry at S = 1e-8
+    /// settles without a trap: the writer owes 25,000 × (40,000 − 1e-8)/1e-8 ≈ 1e17 BTC (bad debt
+    /// the fund and the venue absorb), money is conserved and the invariants hold.
+    @Test func coinPutAtTheBoundSettlesAtATinyUnderlying() throws {
+        var engine = try InverseOptionBook.engine()
+        var applied = 0
+        for command in [fill("s", "BTC-40000-P", "-25000", "0.01"), fill("w", "BTC-40000-P", "25000", "0.01")] {
+            let events = engine.apply(at(t0 + 1_000, command))
+            #expect(!events.contains { $0.kind == .rejected }, "\(events.map(\.json))")
+            applied += 1
+        }
+        let end = InverseOptionBook.expiryTime
+        _ = engine.apply(at(end - 60_000, .markPrice(symbol: "BTC-PERP", price: dec("0.00000001"), sourceTime: end - 60_000)))
+        let events = engine.apply(at(end + 1, .tick))
+        #expect(events.contains { $0.kind == .expired })
+        #expect(account(engine, "s").account.positions.isEmpty && account(engine, "w").account.positions.isEmpty)
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+        #expect(applied == 2)
+    }
+}

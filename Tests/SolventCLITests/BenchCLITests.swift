@@ -52,6 +52,24 @@ import Testing
         _ = try Self.run(["snapshot", "--accounts", "50"], keys: ["write_ms", "restore_ms", "bytes"])
     }
 
+    /// `bench memory`: every key; the parts measured from allocations are positive and the
+    /// one-balance, one-position arrays hold at least their header and element (the resident
+    /// growth is page-granular, not checked at this size).
+    @Test func memory() throws {
+        let result = try runSolvent(["bench", "memory", "--accounts", "300", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        let keys = ["heap_bytes_per_account", "rss_bytes_per_account", "account_record_bytes", "collateral_bytes", "position_bytes",
+                    "containers_bytes", "account_index_bytes", "other_bytes"]
+        #expect(Set(object.keys) == Set(keys))
+        for key in ["rss_bytes_per_account", "account_record_bytes", "collateral_bytes", "position_bytes", "account_index_bytes"] {
+            #expect(((object[key] as? NSNumber)?.doubleValue ?? 0) > 0, "\(key)")
+        }
+        // At least the 32-byte array header and one element (glibc may hand out a larger chunk).
+        #expect(((object["collateral_bytes"] as? NSNumber)?.doubleValue ?? 0) >= 64)
+        #expect(((object["position_bytes"] as? NSNumber)?.doubleValue ?? 0) >= 96)
+    }
+
     @Test func tableAndUsage() throws {
         let table = try runSolvent(["bench", "apply", "--accounts", "10", "--commands", "40", "--table"])
         #expect(table.status == 0)

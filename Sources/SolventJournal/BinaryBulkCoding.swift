@@ -22,7 +22,10 @@ extension BinaryEncodingCore {
             writeAccount(record)
             // After the first account, room for the others at its size (one growth instead of
             // a doubling every few hundred thousand accounts).
-            if n == 0 { bytes.reserveCapacity(bytes.count + (accounts.count - 1) * (bytes.count - before) * 9 / 8 + 4096) }
+            if n == 0 {
+                let (others, overflow) = (bytes.count - before).multipliedReportingOverflow(by: accounts.count - 1)
+                if !overflow, others <= 1 << 40 { bytes.reserveCapacity(bytes.count + others + others / 8 + 4096) }
+            }
         }
         bytes.append(Tag.end)
     }

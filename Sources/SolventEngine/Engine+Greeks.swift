@@ -18,7 +18,9 @@ public import SolventRisk
 /// expiry in 365-day years. At or after expiry (`T = 0`, not yet settled) the delta is the
 /// intrinsic value's (1, 0 or −1 per unit) and the other greeks 0. A linear perpetual or future
 /// has delta `q·cs` and nothing else; an inverse one (value `q·cs·(1/entry − 1/F)` coins) has
-/// `delta = q·cs/F²` and `gamma = −2·q·cs/F³` coins per settle unit of price.
+/// Deribit's coin delta `delta = F·∂V/∂F = q·cs/F` (coins of underlying, as a coin-settled
+/// option's `Δ − v`, so the two add up on one underlying) and `gamma = ∂delta/∂F = −q·cs/F²`
+/// coins per 1 USD of the underlying.
 ///
 /// A greek beyond the decimal range (|x| ≥ ~1.7e20, or not finite; e.g. a fed vol near 0 at the
 /// money) is **absent**: nil here, JSON `null` — not 0, which would read as "no exposure".
@@ -118,7 +120,9 @@ extension Engine {
             case .perpetual(.inverse), .future(.inverse, _):
                 if let f = state.market.marks[position.instrument], f.isPositive {
                     let x = DoubleBoundary.double(units), fd = DoubleBoundary.double(f)
-                    raw[0] = x / (fd * fd); raw[1] = -2 * x / (fd * fd * fd)
+                    // Deribit's coin delta F·∂V/∂F = Q/F (coins of underlying exposure, the unit a
+                    // coin-settled option's Δ − v uses), gamma its change per 1 USD, −Q/F².
+                    raw[0] = x / fd; raw[1] = -x / (fd * fd)
                     g.delta = DoubleBoundary.decimal(raw[0])
                     g.gamma = DoubleBoundary.decimal(raw[1])
                 }

@@ -65,6 +65,7 @@ extension Engine {
     /// The starting positions of an account must be in tradable instruments (not expired; the
     /// option and portfolio rules for an account of `mode`).
     func requireTradablePositions(_ account: Account, mode: AccountMode = .standard) throws(RejectReason) {
+        try requireStartPositionsInRange(account)  // Engine+StartRange.swift
         for (k, position) in account.positions.enumerated() {
             let field = "positions[\(k)].symbol"
             try requireTradable(position.instrument, field: field)

@@ -292,6 +292,14 @@ public struct EvaluateInput: Sendable {
                 }
                 isOption = true
                 optionStrike = strike
+                // A coin-settled option's model value (used when it has no mark) is at most K/F
+                // coins per coin of underlying (a put at the underlying's price F): the size
+                // times price check below reads that bound, not K (size·K/F past 1.7e20 trapped).
+                if instrument.isInverseOption, case let .option(_, _, _, underlying) = instrument.kind,
+                   let forward = instrumentIndex[underlying].flatMap({ market.marks[$0] }) ?? assetIndex[underlying].map({ market.assets[$0].price }),
+                   forward > .zero {
+                    optionStrike = (try? strike.dividedChecked(by: forward)).map { FixedDecimal.maximum($0, strike) } ?? .max
+                }
             }
             if coinSettled {
                 if !instrument.isInverse { throw coinLinearError(symbolReader, symbol: symbol, settle: settleName) }

@@ -55,4 +55,60 @@ import Testing
         EngineFuzzer.checkInvariants(engine)
         #expect(applied == 2)
     }
+
+    /// An evaluate document whose BTC-settled portfolio account is short 1e9 coin-settled puts
+    /// K = 55,000 with no fed mark (model-valued), the underlying BTC-PERPETUAL marked at 1e-8:
+    /// the model value is ≈ K/F = 5.5e12 BTC per contract, so size × value ≈ 5.5e21. The decoder
+    /// checked size × K (5.5e13 ≤ 1e18) and `solvent evaluate` then trapped in
+    /// `PortfolioMargin.evaluate` (the position's PnL). Now refused naming the quantity's path.
+    @Test func evaluateModelValuedCoinPutIsBounded() throws {
+        func document(_ mark: String) -> String {
+            let brackets = #"[{"notional_floor": "0", "notional_cap": "100000", "max_leverage": "10", "mmr": "0.05"}]"#
+            return """
+            {"policy": {"warning_ratio": "0.70", "call_ratio": "0.85", "restore_ratio": "0.70"},
+             "valuation_time": "2024-03-01T08:00:00Z", "assets": {"BTC": "60000"},
+             "instruments": [
+              {"symbol": "BTC-PERPETUAL", "kind": "inverse_perpetual", "base": "BTC", "settle": "BTC", "contract_size": "10", "brackets": \(brackets)},
+              {"symbol": "P", "kind": "inverse_option", "right": "put", "strike": "55000", "expiry": "2024-03-31T08:00:00Z",
+               "underlying": "BTC-PERPETUAL", "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)}],
+             "marks": {"BTC-PERPETUAL": "\(mark)"}, "implied_vols": {"P": "0.70"},
+             "accounts": [{"id": "x", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": "1000000000000000"},
+               "positions": [{"symbol": "P", "quantity": "-1000000000", "entry_price": "0.01"}]}]}
+            """
+        }
+        var checked = 0
+        for mark in ["0.00000001", "0.000001"] {
+            do {
+                _ = try EvaluateInput.decode(JSONParser.parse([UInt8](document(mark).utf8)))
+                Issue.record("accepted at F = \(mark)")
+            } catch let error as InputError {
+                #expect(error.path == "accounts[0].positions[0].quantity", "\(error)")
+                checked += 1
+            }
+        }
+        let fine = try EvaluateInput.decode(JSONParser.parse([UInt8](document("60000").utf8)))
+        #expect(fine.accounts.count == 1)
+        #expect(checked == 2)
+    }
+
+    /// A scenario's start state bypassed the fill's bound: a portfolio account starting short
+    /// 1e9 coin-settled puts (K = 40,000), or an inverse perpetual of 1e13 USD, trapped at the
+    /// first mark of 1e-8 or the expiry. Now the start state is refused (out of range).
+    @Test func inverseStartPositionsAreBounded() throws {
+        var checked = 0
+        for position in [#"{"symbol": "BTC-40000-P", "quantity": "-1000000000", "entry_price": "0.01"}"#,
+                         #"{"symbol": "BTC-PERP", "quantity": "-1000000000000", "entry_price": "50000"}"#] {
+            let extra = #", {"id": "big", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": "1000000000000000"}, "positions": [\#(position)]}"#
+            do {
+                _ = try InverseOptionBook.scenario(extraAccounts: extra).makeEngine()
+                Issue.record("accepted \(position)")
+            } catch let error as InputError {
+                #expect(error.reason.contains("out of range"), "\(error)")
+                checked += 1
+            }
+        }
+        let atBound = #", {"id": "ok", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": "1000000000000000"}, "positions": [{"symbol": "BTC-40000-P", "quantity": "-25000", "entry_price": "0.01"}]}"#
+        #expect(throws: Never.self) { _ = try InverseOptionBook.scenario(extraAccounts: atBound).makeEngine() }
+        #expect(checked == 2)
+    }
 }

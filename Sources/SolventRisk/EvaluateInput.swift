@@ -286,19 +286,23 @@ public struct EvaluateInput: Sendable {
             let instrument = market.instruments[instrumentID]
             var isOption = false
             var optionStrike = FixedDecimal.zero
+            var coinValueBound: FixedDecimal? = nil
             if case .option(_, let strike, _, _) = instrument.kind {
                 if accountMode != .portfolio {
                     throw symbolReader.error("option \"\(symbol)\" needs scenario margin: give the account \"mode\": \"portfolio\"")
                 }
                 isOption = true
                 optionStrike = strike
-                // A coin-settled option's model value (used when it has no mark) is at most K/F
-                // coins per coin of underlying (a put at the underlying's price F): the size
-                // times price check below reads that bound, not K (size·K/F past 1.7e20 trapped).
+                // A coin-settled option's value is at most K/F coins per coin of underlying (a put
+                // at the underlying's price F), K/(F·(1 − 0.9)) in the worst coin scenario (moves
+                // clamped at −90 %, PortfolioPolicy.minimumCoinGrowth): the size times price check
+                // below reads that bound too, not only K or the fed mark (size·K/F past 1.7e20
+                // trapped the PnL; a scenario loss past it was counted as zero).
                 if instrument.isInverseOption, case let .option(_, _, _, underlying) = instrument.kind,
                    let forward = instrumentIndex[underlying].flatMap({ market.marks[$0] }) ?? assetIndex[underlying].map({ market.assets[$0].price }),
                    forward > .zero {
-                    optionStrike = (try? strike.dividedChecked(by: forward)).map { FixedDecimal.maximum($0, strike) } ?? .max
+                    let worst = forward.multiplied(by: PortfolioPolicy.minimumCoinGrowth, rounding: .towardZero)
+                    coinValueBound = worst.flatMap { $0.isZero ? nil : strike.multiplied(by: .one, dividedBy: $0, rounding: .awayFromZero) } ?? .max
                 }
             }
             if coinSettled {
@@ -306,7 +310,7 @@ public struct EvaluateInput: Sendable {
             } else if accountMode == .portfolio && instrument.isInverse {
                 throw symbolReader.error("inverse contract \"\(symbol)\" in a portfolio account settled in \(settleName) (a portfolio account settled in a linear asset holds linear contracts; inverse ones go in a portfolio account settled in their coin)")
             }
-            guard let mark = market.marks[instrumentID] ?? (isOption ? optionStrike : nil) else {
+            guard let fedMark = market.marks[instrumentID] ?? (isOption ? optionStrike : nil) else {
                 throw InputError(path: "marks.\(symbol)", reason: "missing mark for instrument used by \(p.path)")
             }
             if assetIndex[instrument.settle] != settle {
@@ -339,6 +343,7 @@ public struct EvaluateInput: Sendable {
             guard let size = try? quantity.magnitude.multipliedChecked(by: instrument.contractSize), !size.isZero else {
                 throw quantityReader.error("out of range: |quantity|·contract_size is zero or too large")
             }
+            let mark = coinValueBound.map { FixedDecimal.maximum(fedMark, $0) } ?? fedMark
             for (price, reader) in [(mark, quantityReader), (entry, entryReader)] {
                 let product = try? size.multipliedChecked(by: price)
                 let notional = instrument.kind.settlement == .inverse ? try? size.dividedChecked(by: price) : product

@@ -62,7 +62,7 @@ import Testing
     /// checked size × K (5.5e13 ≤ 1e18) and `solvent evaluate` then trapped in
     /// `PortfolioMargin.evaluate` (the position's PnL). Now refused naming the quantity's path.
     @Test func evaluateModelValuedCoinPutIsBounded() throws {
-        func document(_ mark: String) -> String {
+        func document(_ mark: String, option: String = "") -> String {
             let brackets = #"[{"notional_floor": "0", "notional_cap": "100000", "max_leverage": "10", "mmr": "0.05"}]"#
             return """
             {"policy": {"warning_ratio": "0.70", "call_ratio": "0.85", "restore_ratio": "0.70"},
@@ -71,15 +71,18 @@ import Testing
               {"symbol": "BTC-PERPETUAL", "kind": "inverse_perpetual", "base": "BTC", "settle": "BTC", "contract_size": "10", "brackets": \(brackets)},
               {"symbol": "P", "kind": "inverse_option", "right": "put", "strike": "55000", "expiry": "2024-03-31T08:00:00Z",
                "underlying": "BTC-PERPETUAL", "base": "BTC", "settle": "BTC", "contract_size": "1", "brackets": \(brackets)}],
-             "marks": {"BTC-PERPETUAL": "\(mark)"}, "implied_vols": {"P": "0.70"},
+             "marks": {"BTC-PERPETUAL": "\(mark)"\(option)}, "implied_vols": {"P": "0.70"},
              "accounts": [{"id": "x", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": "1000000000000000"},
                "positions": [{"symbol": "P", "quantity": "-1000000000", "entry_price": "0.01"}]}]}
             """
         }
         var checked = 0
-        for mark in ["0.00000001", "0.000001"] {
+        // With a fed coin mark (0.01) the size × mark check passed, and the −90 % scenario's loss
+        // (≈ 1e9 × 55,000/1e-9 ≈ 5.5e22 in Double) did not fit a decimal and was counted as zero:
+        // a 1e11 short was margined below a 1e9 one. Both are refused now.
+        for (mark, option) in [("0.00000001", ""), ("0.000001", ""), ("0.00000001", #", "P": "0.01""#), ("0.0001", #", "P": "0.01""#)] {
             do {
-                _ = try EvaluateInput.decode(JSONParser.parse([UInt8](document(mark).utf8)))
+                _ = try EvaluateInput.decode(JSONParser.parse([UInt8](document(mark, option: option).utf8)))
                 Issue.record("accepted at F = \(mark)")
             } catch let error as InputError {
                 #expect(error.path == "accounts[0].positions[0].quantity", "\(error)")
@@ -88,7 +91,7 @@ import Testing
         }
         let fine = try EvaluateInput.decode(JSONParser.parse([UInt8](document("60000").utf8)))
         #expect(fine.accounts.count == 1)
-        #expect(checked == 2)
+        #expect(checked == 4)
     }
 
     /// A scenario's start state bypassed the fill's bound: a portfolio account starting short

@@ -7,8 +7,9 @@ import SolventEngine
 /// a container-stack check per element (BENCHMARKS.md, "Snapshot").
 ///
 /// `Dictionary<String, _>` encodes as a keyed container whose keys are
-/// `_DictionaryCodingKey(stringValue:)`, which carries `intValue: Int(key)`: a key that parses as
-/// an `Int` ("42", "+7", "007") is written as an integer key and decodes as the integer's text.
+/// `_DictionaryCodingKey(stringValue:)`, which carries `intValue: Int(key)`: a key that is an
+/// `Int`'s own text ("42", "-7") is written as an integer key (`BinaryStateCoding.integerKey`),
+/// any other ("007", "+7", "-0") as its string, so every key decodes as the text it was.
 /// The fast writer does the same; the fast reader accepts only string keys (interned or inline)
 /// that do not parse as an `Int`, integer values and distinct keys, and otherwise gives the container to the generic decoder, so
 /// what decodes and what is refused stays the generic decoder's decision (BinaryBulkCodingTests;
@@ -34,7 +35,7 @@ extension BinaryEncodingCore {
     func writeStringIntDictionary(_ index: [String: Int]) {
         bytes.append(Tag.keyed)
         for (key, value) in index {
-            if let int = Int(key) {  // _DictionaryCodingKey(stringValue:).intValue
+            if let int = Int(key), String(int) == key {  // BinaryStateCoding.integerKey of _DictionaryCodingKey(stringValue:)
                 writeVarint(2)
                 writeVarint(UInt64(bitPattern: (Int64(int) << 1) ^ (Int64(int) >> 63)))
             } else {
@@ -116,9 +117,9 @@ extension BinaryDecodingCore {
                 default:
                     return nil
                 }
-                // A string key that parses as an `Int` is never written (it would be an integer
-                // key), and the generic reader's lookup by such a key fails: let it decide.
-                guard Int(key) == nil else { return nil }
+                // A string key that is an `Int`'s own text is never written (it is an integer key,
+                // `BinaryStateCoding.integerKey`): let the generic reader decide on one.
+                guard Int(key).map({ String($0) != key }) ?? true else { return nil }
                 let (value, end) = try integer(Int.self, q)
                 q = end
                 guard index.updateValue(value, forKey: key) == nil else { return nil }

@@ -122,11 +122,11 @@ final class BinaryDecodingCore {
         case 0:
             let id = Int(v >> 2)
             guard id < keys.count else { throw BinaryStateCoding.corrupt("key id out of range at \(p)") }
-            return (key.intValue == nil && keys[id] == key.stringValue, q)
+            return (BinaryStateCoding.integerKey(key) == nil && keys[id] == key.stringValue, q)
         case 1:
             let n = Int(v >> 2)
             guard q + n <= bytes.count else { throw BinaryStateCoding.corrupt("truncated key at \(p)") }
-            let match = key.intValue == nil && key.stringValue.utf8.elementsEqual(bytes[q..<(q + n)])
+            let match = BinaryStateCoding.integerKey(key) == nil && key.stringValue.utf8.elementsEqual(bytes[q..<(q + n)])
             return (match, q + n)
         case 2:
             let z = try varint(&q)

@@ -20,6 +20,17 @@ import SolventEngine
 /// (every `Codable` conformance in Solvent and the standard library does so); a write to a
 /// container after one of its siblings was opened throws instead of writing a wrong layout.
 public enum BinaryStateCoding {
+    /// The integer a key is written as, or nil when it is written as its string: only a key whose
+    /// text is its `intValue`'s own (an `Int`-keyed dictionary's key, or a `String` key "42").
+    /// `Dictionary<String, _>` codes its keys with `_DictionaryCodingKey(stringValue:)`, which
+    /// carries `intValue: Int(key)`; writing "007" (or "+7", "-0") as 7 would decode it as "7",
+    /// merging two account ids or order ids (found in session 16; such keys were lossy before).
+    /// Bodies written before still decode as they did.
+    @inline(__always) static func integerKey(_ key: some CodingKey) -> Int? {
+        guard let int = key.intValue, String(int) == key.stringValue else { return nil }
+        return int
+    }
+
     /// The first 8 bytes of every body.
     public static let magic: [UInt8] = Array("SOLVBIN1".utf8)
     /// Bytes before the root value: magic, checksum, key-table offset.
@@ -116,7 +127,7 @@ final class BinaryEncodingCore {
     }
 
     func writeKey(_ key: some CodingKey) {
-        if let int = key.intValue {
+        if let int = BinaryStateCoding.integerKey(key) {
             writeVarint(2)
             writeVarint(UInt64(bitPattern: (Int64(int) << 1) ^ (Int64(int) >> 63)))
             return

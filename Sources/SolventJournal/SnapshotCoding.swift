@@ -15,8 +15,18 @@ extension Snapshot {
     /// still read: the layout is told by the first bytes (`SOLVBIN1`, or JSON's `{`).
     public func decodedState() -> EngineState? {
         guard version == EngineVersion.stateFormat else { return nil }
-        if BinaryStateCoding.isBinary(body) { return try? BinaryStateCoding.decode(EngineState.self, from: body) }
-        return try? JSONDecoder().decode(EngineState.self, from: Data(body))
+        guard var state = BinaryStateCoding.isBinary(body) ? try? BinaryStateCoding.decode(EngineState.self, from: body)
+                                                             : try? JSONDecoder().decode(EngineState.self, from: Data(body)) else { return nil }
+        // The account index is derived (not in the state hash): a body written before
+        // `BinaryStateCoding.integerKey` stored an id such as "007" as the key 7, read back as
+        // "7". Checked against the accounts' own ids and rebuilt from them when it differs.
+        if state.accountIndex.count != state.accounts.count
+            || state.accounts.indices.contains(where: { state.accountIndex[state.accounts[$0].id] != $0 }) {
+            state.accountIndex = [:]
+            state.accountIndex.reserveCapacity(state.accounts.count)
+            for (a, record) in state.accounts.enumerated() { state.accountIndex[record.id] = a }
+        }
+        return state
     }
 
     /// The engine this snapshot restores, or nil when the body does not decode or the restored

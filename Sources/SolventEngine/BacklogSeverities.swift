@@ -53,8 +53,10 @@ extension Engine {
 
     /// Records the severity of backlog account `a` from `evaluation`, the evaluation of its current inputs.
     mutating func rememberSeverity(_ a: Int, _ evaluation: AccountEvaluation) {
-        guard keepsBacklogSeverities, severityIsCacheable(state.accounts[a]) else { return }
-        store(a, Self.severity(of: worstPool(a, evaluation)))
+        let record = state.accounts[a]  // a copy of the record, not of the engine (a method call on a projection of `self` copies `self`)
+        guard keepsBacklogSeverities, severityIsCacheable(record) else { return }
+        let severity = Self.severity(of: worstPool(a, evaluation))
+        store(a, severity)
     }
 
     /// The generation of the current assets, instruments and policy (a new one when any changed).

@@ -82,6 +82,18 @@ public struct PortfolioEvaluation: Sendable, Hashable {
 /// Linear parts are exact decimals; option values are `Double` (Black-76), summed per group
 /// and scenario, and cross into decimals once per group and scenario through ``DoubleBoundary``.
 public struct PortfolioMargin: Sendable {
+    /// The loss a scenario counts for an option value change that does not fit a decimal:
+    /// 10¹⁸ settle units, the range contract's bound on an account's whole notional (so at least
+    /// the whole book), and small enough that a sum over groups stays far inside the decimal range.
+    static let unrepresentableLoss = FixedDecimal(1_000_000_000_000_000_000)
+
+    /// A scenario's option value change (settle units, + a gain) across the Double boundary: as
+    /// is when it fits a decimal; else a gain counts as none and a loss (or a value that is not
+    /// finite) as `−unrepresentableLoss`.
+    static func scenarioChange(_ change: Double) -> FixedDecimal {
+        DoubleBoundary.decimal(change) ?? (change > 0 ? .zero : -unrepresentableLoss)
+    }
+
     public var market: Market
     public var policy: MarginPolicy
     public var portfolio: PortfolioPolicy
@@ -254,7 +266,11 @@ public struct PortfolioMargin: Sendable {
             let exposure = exposures[g][0]
             let coinExposure = coinExposures[g]
             // The boundary: option value changes enter decimals once per group and scenario.
-            let optionChange = optionMoves[g].map { DoubleBoundary.decimal($0) ?? .zero }
+            // A change beyond the decimal range (or not finite) is unreachable within the range
+            // contract (docs/range-contract.md); were it reached, a gain counts as none and a loss
+            // as `unrepresentableLoss`, so the scenario can only overstate the margin, never
+            // hide the loss (a non-fitting loss once counted as 0: session 16's attack).
+            let optionChange = optionMoves[g].map(Self.scenarioChange)
             var losses: [FixedDecimal] = []
             losses.reserveCapacity(groups[g].scenarios.count)
             var worst = 0

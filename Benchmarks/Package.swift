@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "SolventTestSupport", package: root),
                 .product(name: "SolventJournal", package: root),
                 .product(name: "SolventLab", package: root),
+                .product(name: "SolventReserves", package: root),
             ],
             path: "Benchmarks/SolventBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),

@@ -46,11 +46,11 @@ public struct Engine: Sendable {
             throw RejectReason(.invalidInput, field: "positions[\(k)].symbol", "a second position in \(state.market.instruments[position.instrument].symbol): the engine holds one position per instrument")
         }
         try requireTradablePositions(account, mode: mode)  // Engine+Expiry.swift
+        if mode == .portfolio { try requirePortfolioCollateral(account) }  // Engine+InverseOptions.swift
         var record = EngineAccount(account: account)
         if mode == .portfolio { record.mode = .portfolio }
         for position in account.positions where !position.marginMode.isCross { record.isolated.insert(position.instrument) }
         for position in account.positions { if let l = position.leverage { record.leverage[position.instrument] = l } }
-        if mode == .portfolio { try requirePortfolioCollateral(account) }  // Engine+InverseOptions.swift
         record.leverage.merge(leverage) { $1 }
         for balance in account.collateral { state.totals[balance.asset].opening += balance.amount }
         for position in account.positions {

@@ -144,6 +144,6 @@ private func outcome(_ e: Engine, _ account: String, _ symbol: String, _ id: Str
     }
 }
 
-private extension Result {
-    var isSuccess: Bool { if case .success = self { return true } else { return false } }
+extension Result {
+    fileprivate var isSuccess: Bool { if case .success = self { return true } else { return false } }
 }

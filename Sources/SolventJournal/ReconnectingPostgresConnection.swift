@@ -99,6 +99,16 @@ public final class ReconnectingPostgresConnection: Sendable {
     /// intervention, e.g. `pg_terminate_backend`, a shutdown). Such a connection is dropped and
     /// the next call connects afresh; any other error keeps it.
     static func losesConnection(_ error: any Error) -> Bool {
+        // The future-based `query(_:_:)` reports the legacy `PostgresError`.
+        if let legacy = error as? PostgresError {
+            switch legacy {
+            case .connectionClosed: return true
+            case .server(let message):
+                let state = message.fields[.sqlState] ?? ""
+                return state.hasPrefix("08") || state.hasPrefix("57P")
+            case .protocol: return false
+            }
+        }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 @testable import SolventJournal
 import Synchronization
@@ -68,5 +69,30 @@ import Testing
         var message = ""
         do { try await connection.query("SELECT 1") } catch { message = "\(error)" }
         #expect(message.hasPrefix("probe: cannot connect to PostgreSQL:"), "got \(message)")
+    }
+
+    /// Which errors drop the connection, without a server: the future-based API's legacy
+    /// `PostgresError` (what `query` sees; the backend test above can pass by a race when
+    /// postgres-nio has already marked the connection closed) and other errors.
+    @Test func lostConnectionErrorsAreRecognised() throws {
+        #expect(ReconnectingPostgresConnection.losesConnection(PostgresError.connectionClosed))
+        #expect(!ReconnectingPostgresConnection.losesConnection(PostgresError.protocol("unexpected message")))
+        #expect(!ReconnectingPostgresConnection.losesConnection(JournalError("not PostgreSQL's")))
+        #expect(ReconnectingPostgresConnection.losesConnection(PostgresError.server(try Self.serverError(sqlState: "57P01"))), "admin_shutdown")
+        #expect(ReconnectingPostgresConnection.losesConnection(PostgresError.server(try Self.serverError(sqlState: "08006"))), "connection_failure")
+        #expect(!ReconnectingPostgresConnection.losesConnection(PostgresError.server(try Self.serverError(sqlState: "42P01"))), "undefined_table keeps it")
+    }
+
+    /// An ErrorResponse body as the server sends it: (field byte, text, NUL)*.
+    @available(*, deprecated, message: "PostgresMessage.Error.parse is the only public way to build one")
+    static func serverError(sqlState: String) throws -> PostgresMessage.Error {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt8(ascii: "C"))
+        buffer.writeString(sqlState)
+        buffer.writeInteger(UInt8(0))
+        buffer.writeInteger(UInt8(ascii: "M"))
+        buffer.writeString("probe")
+        buffer.writeInteger(UInt8(0))
+        return try PostgresMessage.Error.parse(from: &buffer)
     }
 }

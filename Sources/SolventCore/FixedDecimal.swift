@@ -215,6 +215,16 @@ extension FixedDecimal {
     }
 }
 
+extension FixedDecimal {
+    /// `(u1·2^64 + u0) / d` for `u1 < d` and a normalized `d` (top bit set) with its reciprocal
+    /// `v = ⌊(2^128 − 1)/d⌋ − 2^64`: Möller & Granlund's Algorithm 4 (`UInt256.divide`), shared
+    /// with SolventRisk's columnar divisions by a whole number (`WholeDivisor`).
+    @inlinable @inline(__always)
+    public static func divide(_ u1: UInt64, _ u0: UInt64, byNormalized d: UInt64, reciprocal v: UInt64) -> (quotient: UInt64, remainder: UInt64) {
+        UInt256.divide(u1, u0, byNormalized: d, reciprocal: v)
+    }
+}
+
 /// A 256-bit unsigned intermediate for exact products.
 @usableFromInline
 struct UInt256 {

@@ -38,22 +38,10 @@ public struct WholeDivisor: Sendable, Hashable {
         reciprocal = normalized.dividingFullWidth((high: ~normalized, low: .max)).quotient
     }
 
-    /// `(u1·2^64 + u0) / d` for `u1 < d` (Algorithm 4).
+    /// `(u1·2^64 + u0) / d` for `u1 < d` (Algorithm 4; `FixedDecimal.divide(_:_:byNormalized:reciprocal:)`).
     @inline(__always)
     static func step(_ u1: UInt64, _ u0: UInt64, _ d: UInt64, _ v: UInt64) -> (quotient: UInt64, remainder: UInt64) {
-        let product = v.multipliedFullWidth(by: u1)
-        let (q0, carry) = product.low.addingReportingOverflow(u0)
-        var q1 = product.high &+ u1 &+ (carry ? 1 : 0) &+ 1
-        var r = u0 &- q1 &* d
-        if r > q0 {
-            q1 = q1 &- 1
-            r = r &+ d
-        }
-        if r >= d {
-            q1 = q1 &+ 1
-            r = r &- d
-        }
-        return (q1, r)
+        FixedDecimal.divide(u1, u0, byNormalized: d, reciprocal: v)
     }
 
     /// `x / L` rounded half-even (never overflows: `|x / L| ≤ |x|`).

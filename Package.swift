@@ -56,11 +56,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        // Hardware CRC-32C (SSE 4.2, behind a runtime CPU check; CRC32C.swift falls back to the table).
+        .target(name: "CSolventCRC32C"),
         .target(
             name: "SolventJournal",
             dependencies: [
-                "SolventCore", "SolventEngine",
+                "SolventCore", "SolventEngine", "CSolventCRC32C",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

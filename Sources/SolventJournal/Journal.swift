@@ -26,7 +26,7 @@ public struct JournalEntry: Sendable, Hashable {
 
     /// CRC-32C over `"<sequence>\n<key>\n"` followed by the body.
     public static func checksum(sequence: Int64, key: String, body: [UInt8]) -> UInt32 {
-        CRC32C.checksum(Array("\(sequence)\n\(key)\n".utf8) + body)
+        body.withUnsafeBufferPointer { CRC32C.frame(sequence: sequence, key: key, body: $0) }
     }
 
     /// Whether the stored checksum matches the content.

@@ -64,33 +64,28 @@ extension Engine {
         let policy = state.parameters.policy
         let equity = pool.equity, mm = pool.maintenanceMargin
         func atLeast(_ ratio: FixedDecimal) -> Bool { FixedDecimal.compareProducts(mm, .one, equity, ratio) >= 0 }
-        func report(_ kind: EventKind, _ extra: [(String, EventValue)]) {
+        func report(_ kind: EventKind, _ extra: ProcedureEventExtra) {
             guard shouldEmit else { return }
-            // One array, sized once (no concatenated temporaries per event).
-            var fields: [(String, EventValue)] = []
-            fields.reserveCapacity(9 + extra.count)
-            fields.append(("pool", .text(poolName(key))))
-            appendExplanation(to: &fields, a, key, pool, evaluation)
-            fields.append(contentsOf: extra)
-            emit(kind, account: a, fields)
+            // A compact record, rendered by the event's readers (ProcedureEventRecord.swift): the
+            // same members as `pool` + `appendExplanation` + the extra fields, the same bytes.
+            emitProcedureEvent(kind, a, key, pool, evaluation, extra)
         }
         func openCall() -> ProcedureState {
             let deadline = state.time + state.parameters.gracePeriodMs
             if let replay = state.replayNotice, replay.accounts.contains(state.accounts[a].id), state.commandsApplied >= replay.from {
                 state.replayNotice!.restated.insert("\(state.accounts[a].id) \(poolName(key))")
             }
-            report(.marginCall, [("call_amount", .decimal(pool.callAmount)), ("deadline", .integer(deadline)),
-                                 ("grace_period_ms", .integer(state.parameters.gracePeriodMs))])
+            report(.marginCall, .call(amount: pool.callAmount, deadline: deadline, gracePeriodMs: state.parameters.gracePeriodMs))
             return .called(deadline: deadline, amount: pool.callAmount)
         }
         if pool.positionCount == 0 && !(key == .cross && hasLiveDebt(a) && !isWorthlessDebtPool(pool)) {  // a loan is margined without positions (Engine+Loans.swift)
-            if case .called = current { report(.marginCallCured, [("reason", .text("no positions left"))]) }
-            if current.isLiquidating { report(.liquidationEnded, [("reason", .text("no positions left"))]) }
+            if case .called = current { report(.marginCallCured, .reason("no positions left")) }
+            if current.isLiquidating { report(.liquidationEnded, .reason("no positions left")) }
             return .normal
         }
         if pool.status >= .liquidatable {
             if case .liquidating(let untilCured) = current { return .liquidating(untilCured: untilCured) }
-            report(.liquidationStarted, [("reason", .text(pool.status == .bankrupt ? "equity_not_positive" : "ratio_at_or_above_1"))])
+            report(.liquidationStarted, .reason(pool.status == .bankrupt ? "equity_not_positive" : "ratio_at_or_above_1"))
             return .liquidating(untilCured: false)
         }
         let cured = FixedDecimal.compareProducts(mm, .one, equity, policy.restoreRatio) <= 0
@@ -98,35 +93,35 @@ extension Engine {
         switch current {
         case .called(let deadline, _):
             if cured {
-                report(.marginCallCured, [])
+                report(.marginCallCured, .none)
                 return belowWarning ? .normal : .warning
             }
             if state.time > deadline {
                 // Inside a reorganization's replay, a holder of an orphaned deposit has not heard
                 // of this call yet: it is restated at the notice with its grace period.
                 if let replay = state.replayNotice, replay.restated.contains("\(state.accounts[a].id) \(poolName(key))") { return current }
-                report(.liquidationStarted, [("reason", .text("margin_call_deadline_passed")), ("deadline", .integer(deadline))])
+                report(.liquidationStarted, .reasonAndDeadline("margin_call_deadline_passed", deadline: deadline))
                 return .liquidating(untilCured: true)
             }
             return current
         case .liquidating(let untilCured):
             if untilCured {
                 guard cured else { return current }
-                report(.liquidationEnded, [("reason", .text("margin call cured by the liquidation"))])
+                report(.liquidationEnded, .reason("margin call cured by the liquidation"))
                 return belowWarning ? .normal : .warning
             }
-            report(.liquidationEnded, [("reason", .text("pool back above maintenance"))])
+            report(.liquidationEnded, .reason("pool back above maintenance"))
             if atLeast(policy.callRatio) { return openCall() }
             return belowWarning ? .normal : .warning
         case .normal, .warning:
             if atLeast(policy.callRatio) { return openCall() }
             if !belowWarning {
-                if current == .normal { report(.marginWarning, []) }
+                if current == .normal { report(.marginWarning, .none) }
                 return .warning
             }
             if current == .warning {
                 if atLeast(policy.warningRatio - state.parameters.hysteresis) { return .warning }
-                report(.warningCleared, [])
+                report(.warningCleared, .none)
             }
             return .normal
         }

@@ -85,8 +85,34 @@ public struct EngineEvent: Sendable, Hashable {
     public var kind: EventKind
     /// The account concerned, if any.
     public var account: String?
-    /// Named values in a fixed order.
-    public var fields: [(String, EventValue)]
+    /// Named values in a fixed order (a margin-procedure event keeps them as a compact record
+    /// until read: ProcedureEventRecord.swift; `write(into:)` renders the same bytes).
+    public var fields: [(String, EventValue)] {
+        get {
+            switch payload {
+            case .fields(let fields): return fields
+            case .procedure(let record): return record.fields
+            }
+        }
+        set { payload = .fields(newValue) }
+    }
+    var payload: EngineEventPayload
+
+    public init(sequence: Int64, time: Int64, kind: EventKind, account: String?, fields: [(String, EventValue)]) {
+        self.sequence = sequence
+        self.time = time
+        self.kind = kind
+        self.account = account
+        payload = .fields(fields)
+    }
+
+    init(sequence: Int64, time: Int64, kind: EventKind, account: String?, procedure: ProcedureEventRecord) {
+        self.sequence = sequence
+        self.time = time
+        self.kind = kind
+        self.account = account
+        payload = .procedure(procedure)
+    }
 
     public static func == (a: EngineEvent, b: EngineEvent) -> Bool { a.json == b.json }
     public func hash(into hasher: inout Hasher) { hasher.combine(json) }
@@ -124,9 +150,13 @@ public struct EngineEvent: Sendable, Hashable {
         writer.key("time")
         writer.integer(time)
         if let account { writer.member("account", account) }
-        for (key, value) in fields {
-            writer.key(key)
-            value.write(into: &writer)
+        switch payload {
+        case .fields(let fields):
+            for (key, value) in fields {
+                writer.key(key)
+                value.write(into: &writer)
+            }
+        case .procedure(let record): record.write(into: &writer)
         }
         writer.endObject()
     }

@@ -1,4 +1,3 @@
-import HeapModule
 public import SolventCore
 
 /// A price interval of one instrument inside which an account cannot change status.
@@ -12,7 +11,9 @@ public struct PriceBand: Sendable, Hashable {
 
 /// Finds the accounts a price tick may move across a threshold, without a rescan.
 ///
-/// Per instrument, a max-heap of lower band edges and a min-heap of upper band edges;
+/// Per instrument, a max-heap of lower band edges and a min-heap of upper band edges (plain
+/// binary heaps, `EdgeHeap`: a pop sifts one path down, where the min-max heap of
+/// swift-collections compared grandchildren at every level);
 /// entries are versioned, so re-registering an account makes its old entries stale
 /// (they are skipped when popped and dropped when a heap is compacted).
 struct AtRiskIndex: Sendable {
@@ -23,15 +24,15 @@ struct AtRiskIndex: Sendable {
         static func < (a: Entry, b: Entry) -> Bool { a.price != b.price ? a.price < b.price : a.account < b.account }
     }
 
-    private var lows: [Heap<Entry>]
-    private var highs: [Heap<Entry>]
+    private var lows: [EdgeHeap]
+    private var highs: [EdgeHeap]
     private var versions: [Int64] = []
     private var bands: [[PriceBand]] = []
     private var liveEntries: [Int]
 
     init(instruments: Int) {
-        lows = Array(repeating: Heap(), count: instruments)
-        highs = Array(repeating: Heap(), count: instruments)
+        lows = Array(repeating: EdgeHeap(highestFirst: true), count: instruments)
+        highs = Array(repeating: EdgeHeap(highestFirst: false), count: instruments)
         liveEntries = Array(repeating: 0, count: instruments)
     }
 
@@ -70,8 +71,8 @@ struct AtRiskIndex: Sendable {
             }
         }
         for i in 0..<instruments {
-            lows[i] = Heap(newLows[i])
-            highs[i] = Heap(newHighs[i])
+            lows[i] = EdgeHeap(newLows[i], highestFirst: true)
+            highs[i] = EdgeHeap(newHighs[i], highestFirst: false)
         }
     }
 
@@ -79,13 +80,13 @@ struct AtRiskIndex: Sendable {
     mutating func crossed(instrument: Int, from old: FixedDecimal, to new: FixedDecimal) -> [Int] {
         var found: [Int] = []
         if new < old {
-            while let top = lows[instrument].max, top.price >= new {
-                _ = lows[instrument].popMax()
+            while let top = lows[instrument].top, top.price >= new {
+                lows[instrument].removeTop()
                 if versions[top.account] == top.version { found.append(top.account) }
             }
         } else if new > old {
-            while let top = highs[instrument].min, top.price <= new {
-                _ = highs[instrument].popMin()
+            while let top = highs[instrument].top, top.price <= new {
+                highs[instrument].removeTop()
                 if versions[top.account] == top.version { found.append(top.account) }
             }
         }
@@ -103,7 +104,76 @@ struct AtRiskIndex: Sendable {
                 if let high = band.high { newHighs.append(Entry(price: high, account: account, version: versions[account])) }
             }
         }
-        lows[instrument] = Heap(newLows)
-        highs[instrument] = Heap(newHighs)
+        lows[instrument] = EdgeHeap(newLows, highestFirst: true)
+        highs[instrument] = EdgeHeap(newHighs, highestFirst: false)
+    }
+}
+
+/// A binary heap of band edges (`AtRiskIndex.Entry`, ordered by price, then account): the
+/// highest first (lower edges: a falling mark reaches the highest first) or the lowest first
+/// (upper edges). Which of two equal-priority entries pops first does not matter to the index
+/// (`crossed` returns a set of accounts; `reevaluate` sorts it).
+struct EdgeHeap: Sendable {
+    private(set) var items: [AtRiskIndex.Entry] = []
+    let highestFirst: Bool
+
+    init(highestFirst: Bool) { self.highestFirst = highestFirst }
+
+    /// A heap of `entries`, built in O(n) (Floyd).
+    init(_ entries: [AtRiskIndex.Entry], highestFirst: Bool) {
+        self.highestFirst = highestFirst
+        items = entries
+        var i = items.count / 2
+        while i > 0 {
+            i -= 1
+            siftDown(from: i)
+        }
+    }
+
+    var count: Int { items.count }
+    var top: AtRiskIndex.Entry? { items.first }
+
+    /// Whether `a` pops before `b`.
+    @inline(__always) private func before(_ a: AtRiskIndex.Entry, _ b: AtRiskIndex.Entry) -> Bool { highestFirst ? b < a : a < b }
+
+    mutating func insert(_ entry: AtRiskIndex.Entry) {
+        items.append(entry)
+        let first = highestFirst
+        items.withUnsafeMutableBufferPointer { heap in
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard first ? heap[parent] < entry : entry < heap[parent] else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = entry
+        }
+    }
+
+    /// Removes the top entry (the heap is not empty).
+    mutating func removeTop() {
+        let last = items.removeLast()
+        guard !items.isEmpty else { return }
+        items[0] = last
+        siftDown(from: 0)
+    }
+
+    private mutating func siftDown(from start: Int) {
+        let first = highestFirst
+        items.withUnsafeMutableBufferPointer { heap in
+            let n = heap.count
+            let entry = heap[start]
+            var i = start
+            while true {
+                var child = 2 * i + 1
+                guard child < n else { break }
+                if child + 1 < n, first ? heap[child] < heap[child + 1] : heap[child + 1] < heap[child] { child += 1 }
+                guard first ? entry < heap[child] : heap[child] < entry else { break }
+                heap[i] = heap[child]
+                i = child
+            }
+            heap[i] = entry
+        }
     }
 }

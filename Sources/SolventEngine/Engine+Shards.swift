@@ -75,7 +75,19 @@ extension Engine {
             draw.symbol = state.market.instruments[i].symbol
         }
         state.shardStorage!.fundReceivable[settle] += deficit
-        send(.fundDraw(draw), to: ShardConfiguration.fundShard)
+        // A delivery carries at most 1e18 (`deliveryRangeProblem`), and a cross pool's deficit
+        // (up to 100 positions' losses of ≤ 1e17 each) can pass it: a larger claim goes in
+        // parts of ≤ 1e18, in order, the step's fills with the first. The fund shard pays the
+        // parts as one draw (the fund first, then socialized loss, then bad debt: a part left
+        // uncovered has emptied the fund). A single claim the fund shard refused was money
+        // created: the account was credited, and the fund never paid (AttackSession17Tests).
+        var left = deficit
+        while left.isPositive {
+            draw.amount = FixedDecimal.minimum(left, Self.tradingBalanceLimit)
+            left -= draw.amount
+            send(.fundDraw(draw), to: ShardConfiguration.fundShard)
+            draw.fills = []
+        }
         return deficit
     }
 
@@ -177,16 +189,21 @@ extension Engine {
     }
 
     /// The range contract on a delivered body (Engine+RangeContract.swift): prices in the price
-    /// range; contract quantities (each, and a step's fills together) at most 10^9
-    /// (`RangeContract.maxPositionSize`); amounts (each, and a `socialize`'s together) at most 10^18
+    /// range; contract quantities (each, and a step's fills together) at most a size
+    /// |q|·contract_size of 10^9 (`RangeContract.maxPositionSize`); amounts (each, and a `socialize`'s together) at most 10^18
     /// (`tradingBalanceLimit`: a sender booked them, so the 10^15 of client input does not apply).
-    /// So the fund shard's replay (`loss · quantity` ≤ 10^8 · 10^9) and every sum stay in range.
+    /// So the fund shard's replay (`loss · quantity` ≤ contract_size · 10^8 · quantity ≤ 10^17) and every sum stay in range.
     func deliveryRangeProblem(_ body: OutboxBody) -> RejectReason? {
         func amount(_ field: String, _ v: FixedDecimal) -> RejectReason? {
             v.magnitude > Self.tradingBalanceLimit ? RejectReason(.outOfRange, field: field, "out of range: magnitude above 1e18, got \(v)") : nil
         }
-        func size(_ field: String, _ v: FixedDecimal) -> RejectReason? {
-            v.magnitude > RangeContract.maxPositionSize ? RejectReason(.outOfRange, field: field, "out of range: more than 1e9 contracts, got \(v)") : nil
+        // A quantity of contracts of `symbol`, bounded as a position's size |q|·contract_size
+        // (≤ 1e9), not as a count of contracts: a contract of 0.01 holds 1e11 contracts inside
+        // the contract, and a shard's honest message about it was refused (AttackSession17Tests).
+        func size(_ field: String, _ v: FixedDecimal, _ symbol: String) -> RejectReason? {
+            let contractSize = state.market.instruments.first { $0.symbol == symbol }?.contractSize ?? .one
+            guard let problem = RangeContract.sizeProblem(v.magnitude.multiplied(by: contractSize, rounding: .halfEven)) else { return nil }
+            return RejectReason(.outOfRange, field: field, "\(problem), got \(v) contracts")
         }
         func price(_ field: String, _ v: FixedDecimal) -> RejectReason? { RangeContract.priceProblem(v).map { RejectReason(.outOfRange, field: field, $0) } }
         switch body {
@@ -195,14 +212,17 @@ extension Engine {
             if let bp = d.bankruptcyPrice, let problem = price("body.bankruptcy_price", bp) { return problem }
             var total = FixedDecimal.zero
             for (k, fill) in d.fills.enumerated() {
-                if let problem = price("body.fills[\(k)].price", fill.price) ?? size("body.fills[\(k)].quantity", fill.quantity) { return problem }
-                total += fill.quantity
-                if let problem = size("body.fills", total) { return problem }
+                if let problem = price("body.fills[\(k)].price", fill.price) ?? size("body.fills[\(k)].quantity", fill.quantity, d.symbol) { return problem }
+                guard let sum = try? total.addingChecked(fill.quantity) else {
+                    return RejectReason(.outOfRange, field: "body.fills", "out of range: the fills' quantities sum beyond the decimal range")
+                }
+                total = sum
+                if let problem = size("body.fills", total, d.symbol) { return problem }
             }
         case let .fundCredit(_, v, _):
             return amount("body.amount", v)
-        case let .adlReduce(_, _, quantity, p, _, covered):
-            return price("body.price", p) ?? size("body.quantity", quantity) ?? amount("body.deficit_covered", covered)
+        case let .adlReduce(_, symbol, quantity, p, _, covered):
+            return price("body.price", p) ?? size("body.quantity", quantity, symbol) ?? amount("body.deficit_covered", covered)
         case let .socialize(_, _, _, charges):
             var total = FixedDecimal.zero
             for (k, charge) in charges.enumerated() {
@@ -210,9 +230,9 @@ extension Engine {
                 total += charge.amount
                 if let problem = amount("body.charges", total) { return problem }
             }
-        case let .adlCandidates(_, candidates):
+        case let .adlCandidates(symbol, candidates):
             for (k, c) in candidates.enumerated() {
-                if let problem = size("body.candidates[\(k)].quantity", c.quantity) ?? amount("body.candidates[\(k)].profit", c.profit) { return problem }
+                if let problem = size("body.candidates[\(k)].quantity", c.quantity, symbol) ?? amount("body.candidates[\(k)].profit", c.profit) { return problem }
             }
         }
         return nil

@@ -101,6 +101,12 @@ public struct ColumnarBook: Sendable {
     public let bracketMaxLeverageDivisor: [WholeDivisor?]
     /// Each instrument's mark as a ScaledDecimal (nil when its mantissa exceeds 64 bits).
     public private(set) var markScaled: [ScaledDecimal?]
+    /// Per instrument: the smallest and largest maintenance amount of its brackets, and whether
+    /// every maintenance rate lies in `0 ..< 1` (the signs of the liquidation-price
+    /// denominators are then known: ColumnarPrices' "no price" test).
+    public let minimumAmount: [FixedDecimal]
+    public let maximumAmount: [FixedDecimal]
+    public let ratesBelowOne: [Bool]
 
     /// Total pools over all accounts (the size of the pool columns).
     public var poolCount: Int { poolStart[accountCount] }
@@ -194,6 +200,10 @@ public struct ColumnarBook: Sendable {
         bracketRateScaled = rate.map { ScaledDecimal($0) }
         bracketMaxLeverageDivisor = maxLeverage.map { WholeDivisor($0) }
         markScaled = marks.map { ScaledDecimal($0) }
+        let tables = (0..<market.instruments.count).map { bracketStart[$0] ..< bracketStart[$0 + 1] }
+        minimumAmount = tables.map { amount[$0].min() ?? .zero }
+        maximumAmount = tables.map { amount[$0].max() ?? .zero }
+        ratesBelowOne = tables.map { rate[$0].allSatisfy { !$0.isNegative && $0 < .one } }
     }
 
     /// Whether account `k` is evaluated by the existing path (portfolio margin or per-account haircuts).

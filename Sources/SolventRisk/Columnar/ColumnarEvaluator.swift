@@ -132,7 +132,7 @@ public struct ColumnarEvaluator: Sendable {
             let side = book.quantity[p].signum
             if !book.inverse[i] {
                 let math = ColumnarPrices(rest: rest, side: side, size: book.size[p], sizeScaled: book.sizeScaled[p],
-                                          sizeTimesEntry: book.sizeTimesEntry[p], entry: book.entry[p])
+                                          sizeTimesEntry: book.sizeTimesEntry[p], entry: book.entry[p], instrument: i)
                 let first = book.bracketStart[i]
                 results.liquidationPrice[p] = ColumnarResults.raw(math.liquidationPrice(
                     book, first: first, end: book.bracketStart[i + 1], start: first + Int(results.bracket[p])))

@@ -9,7 +9,15 @@ public import SolventCore
 /// - `Q·entry` and `Q·mmr` by ``ScaledDecimal`` when exact (equal to the rounded products);
 /// - the division `P = numerator / denominator` is skipped when the signs already say that
 ///   `P ≤ 0` (zero numerator, or numerator and denominator of opposite signs): the general
-///   path divides and then discards the non-positive quotient, so both return nil.
+///   path divides and then discards the non-positive quotient, so both return nil;
+/// - the same sign argument for the whole table at once (``noPrice(_:instrument:)``): when
+///   every rate lies in `0 ..< 1`, every bracket's denominator `Q·rate − s·Q` has the sign of
+///   `−s` (or is 0), so when `rest + amount − s·Q·EP` has the sign of `s` (or is 0) for the
+///   smallest (long) or largest (short) maintenance amount, it does for every bracket: every
+///   candidate is nil, and so is the walk's and the exhaustive search's result — one test
+///   instead of the walk plus a solve per bracket;
+/// - the bracket check's notional `Q·P` by ``ScaledDecimal/multiply(_:_:divisor:)`` (a
+///   64×128-bit product divided by `10^(18−e_Q)`, equal to the rounded general product).
 ///
 /// Inverse positions use PositionMath itself.
 struct ColumnarPrices {
@@ -20,6 +28,8 @@ struct ColumnarPrices {
     /// Raw `Q·entry` when exact, else ``ColumnarResults/absent``.
     let sizeTimesEntry: Int128
     let entry: FixedDecimal
+    /// The position's instrument (its bracket table's summary columns in the book).
+    let instrument: Int
 
     /// `Q·entry` rounded half-even (nil beyond the range), as PositionMath.solve computes it.
     @inline(__always)
@@ -68,17 +78,40 @@ struct ColumnarPrices {
         solve(rest: restWithoutMaintenance, rate: .zero, scaled: ScaledDecimal(mantissa: 0, exponent: 18))
     }
 
+    /// Whether every bracket's candidate of instrument `i` is nil by the signs alone (see the
+    /// type's notes): rates in `0 ..< 1`, and `rest + amount − s·Q·EP` of the sign of `s` or 0
+    /// at the amount that makes it smallest in magnitude toward `−s` (no overflow on the way;
+    /// false whenever in doubt, and the walk decides).
+    @inline(__always)
+    func noPrice(_ book: ColumnarBook, instrument i: Int) -> Bool {
+        guard book.ratesBelowOne[i], let value = value() else { return false }
+        if side > 0 {
+            // Long: denominators ≤ 0; every numerator ≥ 0 when rest + min(amount) ≥ Q·EP.
+            guard let shifted = try? rest.addingChecked(book.minimumAmount[i]) else { return false }
+            return shifted >= value
+        }
+        // Short: denominators > 0; every numerator ≤ 0 when rest + max(amount) + Q·EP ≤ 0.
+        guard let shifted = try? rest.addingChecked(book.maximumAmount[i]),
+              let numerator = try? shifted.addingChecked(value) else { return false }
+        return !numerator.isPositive
+    }
+
     /// PositionMath.liquidationPrice, linear, over the book's flat bracket columns
     /// `first ..< end` of the instrument, starting at the bracket `start` (book index).
     func liquidationPrice(_ book: ColumnarBook, first: Int, end: Int, start: Int) -> FixedDecimal? {
         precondition(side == 1 || side == -1, "side must be ±1")
         precondition(size.isPositive, "size must be positive")
+        if noPrice(book, instrument: instrument) { return nil }
         let count = end - first
         func candidate(_ index: Int) -> FixedDecimal? {
             guard let shifted = try? rest.addingChecked(book.bracketAmount[first + index]) else { return nil }
             return solve(rest: shifted, rate: book.bracketRate[first + index], scaled: book.bracketRateScaled[first + index])
         }
-        func notional(_ price: FixedDecimal) -> FixedDecimal { size.multiplied(by: price, rounding: .halfEven) ?? .max }
+        let divisor = sizeScaled.map { ScaledDecimal.powerDivisors[18 - $0.exponent] }
+        func notional(_ price: FixedDecimal) -> FixedDecimal {
+            if let s = sizeScaled, let divisor, let n = ScaledDecimal.multiply(s, price, divisor: divisor) { return n }
+            return size.multiplied(by: price, rounding: .halfEven) ?? .max
+        }
         func floor(_ index: Int) -> FixedDecimal { book.bracketFloor[first + index] }
         var index = start - first
         var lastDirection = 0

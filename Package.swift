@@ -121,7 +121,8 @@ let package = Package(
         // `solvent bench`: the measuring code (the command line only parses arguments).
         .target(
             name: "SolventBench",
-            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal"],
+            dependencies: ["SolventCore", "SolventRisk", "SolventEngine", "SolventJournal",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strict),
         .executableTarget(
             name: "solvent",

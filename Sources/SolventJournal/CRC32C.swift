@@ -55,6 +55,10 @@ public enum CRC32C {
         return tableAdvance(state, buffer)
     }
 
+    /// The checksum of `bytes` with the slicing-by-8 tables, whatever the CPU (the fallback; the
+    /// reference `solvent bench crc` measures the instruction against).
+    public static func tableChecksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 { tableAdvance(0xFFFF_FFFF, bytes) ^ 0xFFFF_FFFF }
+
     /// ``advance(_:_:)`` with the slicing-by-8 tables only (the fallback, and the reference the
     /// hardware path is tested and measured against).
     static func tableAdvance(_ state: UInt32, _ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 {

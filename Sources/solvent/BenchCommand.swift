@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
             \(exitCodes)
             """,
-        subcommands: [Rescan.self, Tick.self, Pretrade.self, Apply.self, Journal.self, Snapshot.self, BatchUndo.self, Memory.self])
+        subcommands: [Rescan.self, Tick.self, Pretrade.self, Apply.self, Journal.self, Snapshot.self, BatchUndo.self, Memory.self, CRC.self])
 
     static func output(_ result: BenchResult, _ output: OutputOptions) {
         var writer = JSONWriter()
@@ -149,6 +149,7 @@ struct BenchCommand: ParsableCommand {
         @Option(name: .long, help: "postgres://user@host:port/database instead of SQLite.") var postgres: String?
         @Option(name: .long, help: "Commands journaled (default 200000).") var commands = 200_000
         @Option(name: .long, help: "Commands per group commit (default 10000).") var batch = 10_000
+        @Flag(name: .long, help: "SQLite: also write the same groups with raw SQLite inserts and with the pre-issue-18 append, interleaved in the same run.") var peers = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -161,7 +162,7 @@ struct BenchCommand: ParsableCommand {
             default: ProcessIO.fail("give exactly one of --data DIR and --postgres URL", status: 2)
             }
             do {
-                BenchCommand.output(try JournalBenchmark.run(target, commands: commands, batch: batch, progress: BenchCommand.progress("journal")), output)
+                BenchCommand.output(try JournalBenchmark.run(target, commands: commands, batch: batch, peers: peers, progress: BenchCommand.progress("journal")), output)
             } catch { ProcessIO.fail("solvent bench journal: \(error)", status: 1) }
         }
     }

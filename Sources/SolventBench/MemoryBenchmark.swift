@@ -28,7 +28,7 @@ public enum MemoryBenchmark {
             balances += arrayBufferSize(record.account.collateral)
             positions += arrayBufferSize(record.account.positions)
             containers += arrayBufferSize(record.orders)
-            if !record.leverage.isEmpty { containers += objectSize(unsafeBitCast(record.leverage, to: UnsafeRawPointer.self)) }
+            containers += record.leverage.withOverflowBuffer { $0.map { objectSize($0 - 32) } ?? 0 }  // inline unless two or more
             if !record.isolated.isEmpty { containers += objectSize(unsafeBitCast(record.isolated, to: UnsafeRawPointer.self)) }
             if !record.procedures.isEmpty { containers += objectSize(unsafeBitCast(record.procedures, to: UnsafeRawPointer.self)) }
         }

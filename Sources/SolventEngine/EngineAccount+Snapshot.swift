@@ -13,7 +13,7 @@ extension EngineAccount {
 
     /// Every stored field, as the synthesized `init(from:)` sets them (the memberwise
     /// initializer, which is internal).
-    package static func snapshotRecord(account: Account, leverage: [Int: FixedDecimal], isolated: Set<Int>, orders: [String],
+    package static func snapshotRecord(account: Account, leverage: InstrumentMap<FixedDecimal>, isolated: Set<Int>, orders: [String],
                                        procedures: [PoolKey: ProcedureState], socializedLoss: FixedDecimal, badDebt: FixedDecimal,
                                        writtenOff: FixedDecimal, indexVersion: Int64, mode: AccountMode?) -> EngineAccount {
         EngineAccount(account: account, leverage: leverage, isolated: isolated, orders: orders, procedures: procedures,

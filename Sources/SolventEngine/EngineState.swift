@@ -59,8 +59,8 @@ public struct OpenOrder: Sendable, Hashable, Codable {
 public struct EngineAccount: Sendable, Hashable, Codable {
     /// Balances (collateral) and positions, in the evaluator's shape. At most one position per instrument.
     public var account: Account
-    /// Chosen leverage per instrument.
-    public var leverage: [Int: FixedDecimal] = [:]
+    /// Chosen leverage per instrument (inline for one instrument: InstrumentMap.swift).
+    public var leverage: InstrumentMap<FixedDecimal> = [:]
     /// Instruments traded in isolated mode.
     public var isolated: Set<Int> = []
     /// Open order ids, in placement order.

@@ -387,7 +387,7 @@ extension BinaryDecodingCore {
         try expect(Tag.end, &p)  // account
         try expect(.leverage, &p, ids)
         try expect(Tag.keyed, &p)
-        var leverage: [Int: FixedDecimal] = [:]
+        var leverage: InstrumentMap<FixedDecimal> = [:]
         while try !atEnd(&p) {
             guard try varint(&p) == 2 else { throw BinaryAccountFallback() }
             let z = try varint(&p)

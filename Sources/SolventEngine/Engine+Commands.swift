@@ -92,7 +92,7 @@ extension Engine {
 
     /// The account's index, opening it (settled in `settle`, else `defaultSettle`) when new.
     mutating func openAccountIfNeeded(_ id: String, settle: String?, defaultSettle: Int) throws(RejectReason) -> Int {
-        if let a = state.accountIndex[id] { return a }
+        if let a = knownAccount(id) { return a }
         guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "account", "must not be empty") }
         let settleAsset = try settle.map { s throws(RejectReason) in try assetIndex(s, field: "settle") } ?? defaultSettle
         state.accountIndex[id] = state.accounts.count
@@ -338,9 +338,10 @@ extension Engine {
             if remaining.isZero || remaining.signum != order.quantity.signum {
                 removeOrder(a, order.id)
             } else {
-                let key = state.orderKey(account: a, id: order.id)!
-                state.orders[key]!.reservedMargin = order.reservedMargin * (remaining / order.quantity)
-                state.orders[key]!.quantity = remaining
+                state.orders.modify(state.orderKey(account: a, id: order.id)!) { open in
+                    open.reservedMargin = order.reservedMargin * (remaining / order.quantity)
+                    open.quantity = remaining
+                }
             }
         }
         // The fee is charged on what was applied.
@@ -464,8 +465,10 @@ extension Engine {
                                                    ("reason", .text("reduce_only_exceeds_position")), ("position", .decimal(position))])
             } else if order.quantity.magnitude > room {
                 let resized = order.quantity.isNegative ? -room : room
-                state.orders[key]!.quantity = resized
-                state.orders[key]!.reservedMargin = .zero
+                state.orders.modify(key) { open in
+                    open.quantity = resized
+                    open.reservedMargin = .zero
+                }
                 room = .zero
                 emit(.orderResized, account: a, [("order", .text(id)), ("quantity_before", .decimal(order.quantity)),
                                                  ("quantity", .decimal(resized)), ("position", .decimal(position))])

@@ -20,7 +20,9 @@ extension EngineState {
 
     /// Account `a`'s open order `id`.
     public func openOrder(account a: Int, id: String) -> OpenOrder? {
-        orderKey(account: a, id: id).flatMap { orders[$0] }
+        // The key rule of `orderKey`, one lookup per key tried (not a second one for the order).
+        if let order = orders[id], order.account == a { return order }
+        return orders[Self.scopedOrderKey(account: a, id: id)]
     }
 
     /// The accounts (indices, in account order) holding an open order with id text `id`.

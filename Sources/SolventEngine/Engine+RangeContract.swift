@@ -21,7 +21,7 @@ extension Engine {
             if case let .chainDeposit(_, _, _, _, _, height, _) = timed.command, height < 0 || height > RangeContract.maxHeight {
                 return RejectReason(.outOfRange, field: "height", "out of range: a block height must be in [0, 1e12], got \(height)")
             }
-            guard let a = state.accountIndex[account], let k = state.market.assets.firstIndex(where: { $0.symbol == asset }) else { return nil }
+            guard let a = knownAccount(account), let k = state.market.assets.firstIndex(where: { $0.symbol == asset }) else { return nil }
             let after = try? state.accounts[a].balance(k).addingChecked(amount)
             guard let after, after <= RangeContract.maxBalance else {
                 return RejectReason(.outOfRange, field: "amount", "out of range: the \(asset) balance would exceed 1e15")
@@ -134,7 +134,7 @@ extension Engine {
     /// all fills (≤ 1e9), the number of positions (≤ 100), and the balances it moves (≤ 1e18).
     func positionProblem(_ account: String, _ symbol: String, _ quantity: FixedDecimal) -> RejectReason? {
         if let problem = magnitudeProblem(quantity) { return RejectReason(.outOfRange, field: "quantity", problem) }
-        guard let a = state.accountIndex[account], let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) else { return nil }
+        guard let a = knownAccount(account), let i = state.market.instruments.firstIndex(where: { $0.symbol == symbol }) else { return nil }
         // Fields read in place, not copies of the whole record and instrument (a copy retains
         // and releases every array and dictionary they hold; issue 18's pre-trade profile).
         let contractSize = state.market.instruments[i].contractSize

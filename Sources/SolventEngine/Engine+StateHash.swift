@@ -60,37 +60,9 @@ extension Engine {
         }
         w.endArray()
         w.key("accounts"); w.beginArray()
-        for record in s.accounts {
-            w.beginObject()
-            w.member("id", record.id)
-            w.key("settle"); w.integer(record.account.settle)
-            w.key("balances"); w.beginArray(); for c in record.account.collateral { w.integer(c.asset); w.decimal(c.amount) }; w.endArray()
-            w.key("positions"); w.beginArray()
-            for p in record.account.positions {
-                w.beginArray(); w.integer(p.instrument); w.decimal(p.quantity); w.decimal(p.entryPrice); w.optionalDecimal(p.leverage)
-                if case .isolated(let m) = p.marginMode { w.decimal(m) } else { w.null() }
-                w.endArray()
-            }
-            w.endArray()
-            w.key("leverage"); w.beginArray(); for (i, l) in record.leverage.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(l) }; w.endArray()
-            w.key("isolated"); w.beginArray(); for i in record.isolated.sorted() { w.integer(i) }; w.endArray()
-            w.key("orders"); w.beginArray(); for o in record.orders { w.string(o) }; w.endArray()
-            w.key("procedures"); w.beginArray()
-            for (key, p) in record.procedures.sorted(by: { $0.key < $1.key }) {
-                switch key { case .cross: w.integer(-1); case .isolated(let i): w.integer(i) }
-                switch p {
-                case .called(let deadline, let amount): w.string("called"); w.integer(deadline); w.decimal(amount)
-                default: w.string(p.name)
-                }
-            }
-            w.endArray()
-            w.member("socialized_loss", record.socializedLoss)
-            w.member("bad_debt", record.badDebt)
-            w.member("written_off", record.writtenOff)
-            if record.isPortfolio { w.member("mode", "portfolio") }  // portfolio accounts only (Engine+Portfolio.swift)
-            w.endObject()
-            if w.bytes.count >= Self.canonicalPiece { Self.flush(&w, sink) }
-        }
+        // The accounts' text by hand, the same bytes JSONWriter wrote (CanonicalAccountWriter.swift).
+        Self.flush(&w, sink)
+        CanonicalAccountWriter.write(s.accounts, piece: Self.canonicalPiece, sink)
         w.endArray()
         w.key("orders"); w.beginArray()
         for (id, o) in s.orders.sorted(by: { $0.key < $1.key }) {

@@ -25,6 +25,8 @@ public struct Engine: Sendable {
     var shardStep: ShardStep? = nil
     /// Each account's cross pool numbers of its last evaluation, for the pre-trade check (PoolNumbersCache.swift; derived, not part of the state).
     var poolCache = PoolNumbersCache()
+    /// The account a deposit, withdrawal, order or fill names, looked up once for the command (Engine+CommandAccount.swift; nil outside `apply`, not part of the state).
+    var commandAccount: (id: String, index: Int)? = nil
 
     public init(market: Market, parameters: EngineParameters = .exchange, fullRescan: Bool = false) {
         precondition(parameters.validationError() == nil, "invalid engine parameters")
@@ -74,6 +76,8 @@ public struct Engine: Sendable {
     /// Applies one command and returns the events it caused (a rejection is an event).
     public mutating func apply(_ timed: TimedCommand) -> [EngineEvent] {
         events = []
+        resolveCommandAccount(timed.command)  // one hash of the account id per command (Engine+CommandAccount.swift)
+        defer { commandAccount = nil }
         if timed.time < state.time {
             reject(RejectReason(.timeWentBackwards, field: "time", "\(timed.time) is before engine time \(state.time)"))
             state.commandsApplied += 1
@@ -118,7 +122,7 @@ public struct Engine: Sendable {
     // MARK: lookups
 
     func accountIndex(_ id: String, field: String = "account") throws(RejectReason) -> Int {
-        guard let a = state.accountIndex[id] else { throw RejectReason(.unknownAccount, field: field, "unknown account \"\(id)\"") }
+        guard let a = knownAccount(id) else { throw RejectReason(.unknownAccount, field: field, "unknown account \"\(id)\"") }
         return a
     }
 

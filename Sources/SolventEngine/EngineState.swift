@@ -221,7 +221,8 @@ public struct EngineState: Sendable, Codable {
     public var breakers: [BreakerState]
     public var accounts: [EngineAccount] = []
     public var accountIndex: [String: Int] = [:]
-    public var orders: [String: OpenOrder] = [:]
+    /// Open orders by storage key (Engine+OrderIDs.swift), in a sharded table that never rehashes whole (OrderTable.swift).
+    public var orders: OrderTable = [:]
     public var totals: [AssetTotals]
     /// Accounts waiting for a liquidation step.
     public var backlog: Set<Int> = []

@@ -20,13 +20,27 @@ extension Snapshot {
         // The account index is derived (not in the state hash): a body written before
         // `BinaryStateCoding.integerKey` stored an id such as "007" as the key 7, read back as
         // "7". Checked against the accounts' own ids and rebuilt from them when it differs.
-        if state.accountIndex.count != state.accounts.count
-            || state.accounts.indices.contains(where: { state.accountIndex[state.accounts[$0].id] != $0 }) {
+        if !Self.indexMatchesAccounts(state) {
             state.accountIndex = [:]
             state.accountIndex.reserveCapacity(state.accounts.count)
             for (a, record) in state.accounts.enumerated() { state.accountIndex[record.id] = a }
         }
         return state
+    }
+
+    /// Whether `state.accountIndex` maps every account's id to its position and nothing else:
+    /// as many entries as accounts, and each entry's position holds an account with that id. The
+    /// keys are distinct, so their accounts' ids are, so the positions are distinct: `n` distinct
+    /// positions in `0..<n` are all of them, and `accountIndex[accounts[a].id] == a` for every
+    /// `a` — the lookup per account this replaces, without hashing a million ids again.
+    static func indexMatchesAccounts(_ state: EngineState) -> Bool {
+        guard state.accountIndex.count == state.accounts.count else { return false }
+        return state.accounts.withUnsafeBufferPointer { accounts in
+            for (id, a) in state.accountIndex {
+                guard a >= 0, a < accounts.count, accounts[a].id == id else { return false }
+            }
+            return true
+        }
     }
 
     /// The engine this snapshot restores, or nil when the body does not decode or the restored

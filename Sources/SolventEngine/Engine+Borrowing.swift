@@ -173,7 +173,7 @@ extension Engine {
         state.accounts[a].credit(asset, settled)
         if draw.isPositive {
             state.totals[asset].insuranceFund -= draw
-            emit(.insuranceFundDraw, account: a, [("amount", .decimal(draw)), ("fund", .decimal(state.totals[asset].insuranceFund)), ("pool", .text("cross"))])
+            emit(.insuranceFundDraw, account: a, [("amount", .decimal(draw)), ("fund", .decimal(state.totals[asset].insuranceFund)), ("pool", .text(poolName(.cross, account: a)))])
             repayLoan(a, asset, draw, reason: "insurance_fund")
         }
         let rest = settled - draw

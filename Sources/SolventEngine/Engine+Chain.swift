@@ -222,7 +222,7 @@ extension Engine {
             let proceduresAfter = state.accounts[a].procedures.sorted { $0.key < $1.key }.map { "\($0.value.name)" }
             guard was.status != now.status || proceduresBefore != proceduresAfter || was.cross.equity != now.cross.equity else { continue }
             let deadlines = state.accounts[a].procedures.sorted { $0.key < $1.key }.compactMap { entry -> String? in
-                if case .called(let deadline, _) = entry.value { return "\(poolName(entry.key)):\(deadline)" } else { return nil }
+                if case .called(let deadline, _) = entry.value { return "\(poolName(entry.key, account: a)):\(deadline)" } else { return nil }
             }
             emit(.marginRestated, account: a, [("status_before", .text(was.status.name)), ("status_after", .text(now.status.name)),
                                                ("equity_before", .decimal(was.cross.equity)), ("equity_after", .decimal(now.cross.equity)),

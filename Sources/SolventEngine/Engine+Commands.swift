@@ -17,7 +17,9 @@ extension Engine {
             emit(.orderCancelled, account: order.account, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin))])
             return []  // orders change no evaluation input: nothing to re-evaluate (see placeOrder)
         case let .fill(account, symbol, quantity, price, fee, orderID): return try fill(account, symbol, quantity, price, fee, orderID)
-        case let .markPrice(symbol, price, sourceTime): return try markPrice(symbol, price, sourceTime) + followSurfaces(symbol)  // Engine+SurfaceFollow.swift
+        case let .markPrice(symbol, price, sourceTime):
+            let quoted = fedQuoteReference(symbol)  // Engine+StaleOptionMarks.swift: stale fed option marks follow the model
+            return try markPrice(symbol, price, sourceTime) + followSurfaces(symbol) + followFedOptionMarks(symbol, from: quoted)  // Engine+SurfaceFollow.swift
         case let .indexPrice(symbol, price, sourceTime):
             let i = try instrumentIndex(symbol)
             guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }

@@ -163,7 +163,7 @@ extension Engine {
             positions += 1
             emit(.settled, account: a, [("symbol", .text(symbol)), ("quantity", .decimal(position.quantity)),
                                         ("entry_price", .decimal(position.entryPrice)), ("settlement_price", .decimal(settlePrice)),
-                                        ("realized_pnl", .decimal(realized)), ("pool", .text(poolName(state.accounts[a].pool(of: i))))])
+                                        ("realized_pnl", .decimal(realized)), ("pool", .text(poolName(state.accounts[a].pool(of: i), account: a)))])
             touched.append(a)
         }
         emit(.expired, [("symbol", .text(symbol)), ("expiry", .integer(expiry)),

@@ -379,7 +379,7 @@ extension Engine {
         if isSharded && !shardConfiguration.isFundShard { return creditFund(a, asset: settle, amount: fee) }  // `fund_credit`
         state.totals[settle].insuranceFund += fee
         emit(.insuranceFundContribution, account: a, [("amount", .decimal(fee)), ("fund", .decimal(state.totals[settle].insuranceFund)),
-                                                      ("pool", .text(poolName(key))), ("pool_surplus", .decimal(surplus))])
+                                                      ("pool", .text(poolName(key, account: a))), ("pool_surplus", .decimal(surplus))])
     }
 
     /// Closes opposite positions in instrument `i` (never the bankrupt's side, never another
@@ -511,13 +511,13 @@ extension Engine {
             state.totals[settle].insuranceFund -= draw
             left -= draw
             emit(.insuranceFundDraw, account: a, [("amount", .decimal(draw)), ("fund", .decimal(state.totals[settle].insuranceFund)),
-                                                  ("pool", .text(poolName(pool)))])
+                                                  ("pool", .text(poolName(pool, account: a)))])
         }
         if left.isPositive { left -= socialize(left, from: a, settle: settle, instrument: instrument) }
         if left.isPositive {
             state.accounts[a].badDebt += left
             emit(.badDebt, account: a, [("amount", .decimal(left)), ("asset", .text(state.market.assets[settle].symbol)),
-                                        ("pool", .text(poolName(pool)))])
+                                        ("pool", .text(poolName(pool, account: a)))])
         }
         return deficit - left
     }
@@ -588,7 +588,7 @@ extension Engine {
             left -= share
             emit(.socializedLoss, account: b, [("amount", .decimal(share)), ("bankrupt_account", .text(state.accounts[bankrupt].id)),
                                                ("base", .text(state.parameters.socializeOver.rawValue)), ("weight", .decimal(weight)),
-                                               ("pool", .text(poolName(pool))),
+                                               ("pool", .text(poolName(pool, account: b))),
                                                ("symbol", .text(instrument.map { state.market.instruments[$0].symbol } ?? ""))])
         }
         state.totals[settle].socializedLoss += charged

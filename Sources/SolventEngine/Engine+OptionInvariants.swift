@@ -41,6 +41,6 @@ extension Engine {
                 return "a resting order on \(state.market.instruments[i].symbol), whose settlement is postponed"
             }
         }
-        return nil
+        return fedMarkFollowViolation()  // Engine+StaleOptionMarks.swift
     }
 }

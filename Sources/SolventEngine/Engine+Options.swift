@@ -40,6 +40,7 @@ extension Engine {
         forgetSurfaceMark(i)  // a fed mark: no longer follows a surface (Engine+SurfaceFollow.swift)
         var o = optionState
         o.impliedVols[i] = vol
+        o.forgetFedQuote(i)  // quoted at the underlying's current mark (Engine+StaleOptionMarks.swift)
         let advanced = o.valuationTime.map { sourceTime > $0 } ?? true
         if advanced { o.valuationTime = sourceTime }
         state.optionMarks = o

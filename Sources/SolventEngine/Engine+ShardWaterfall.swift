@@ -204,7 +204,7 @@ extension Engine {
             }
             state.accounts[b].socializedLoss += charge.amount
             emit(.socializedLoss, account: b, [("amount", .decimal(charge.amount)), ("bankrupt_account", .text(bankrupt)),
-                                               ("base", .text(SocializationBase.profitable.rawValue)), ("pool", .text(poolName(pool))),
+                                               ("base", .text(SocializationBase.profitable.rawValue)), ("pool", .text(poolName(pool, account: b))),
                                                ("symbol", .text(symbol))])
             touched.append(b)
         }

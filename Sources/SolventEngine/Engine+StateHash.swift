@@ -27,7 +27,7 @@ extension Engine {
         described.policy.debtRates = [:]
         // The thin-book delta hedge flag (nil = off) stays out of the text when off, so states
         // without it hash as before it existed; on, it is in the description.
-        w.key("parameters"); w.string(String(describing: described).replacing(", optionDeltaHedge: nil", with: ""))
+        w.key("parameters"); w.string(String(describing: described).replacing(", optionDeltaHedge: nil", with: "").replacing(", optionMarkTolerance: nil", with: ""))
         if !s.parameters.policy.debtRates.isEmpty {
             w.key("debt_rates"); w.beginArray()
             for (k, r) in s.parameters.policy.debtRates.sorted(by: { $0.key < $1.key }) { w.integer(k); w.decimal(r.maintenance); w.decimal(r.initial) }
@@ -97,7 +97,7 @@ extension Engine {
             }
             for (asset, haircut) in p.change.haircuts.sorted(by: { $0.key < $1.key }) { w.string(asset); w.decimal(haircut) }
             // An update that does not name the delta hedge describes as before the field existed.
-            w.string(p.change.parameters.map { String(describing: $0).replacing(", optionDeltaHedge: nil", with: "") } ?? "")
+            w.string(p.change.parameters.map { String(describing: $0).replacing(", optionDeltaHedge: nil", with: "").replacing(", optionMarkTolerance: nil", with: "") } ?? "")
             let lendingText = p.change.lendingCanonicalText
             if !lendingText.isEmpty { w.string(lendingText) }
         }
@@ -124,6 +124,12 @@ extension Engine {
             }
             if let marked = o.surfaceMarked, !marked.isEmpty {  // Engine+SurfaceFollow.swift: absent until a slice prices an option
                 w.string("surface_marked"); for i in marked { w.integer(i) }
+            }
+            if let quoted = o.quotedForwards, !quoted.isEmpty {  // Engine+StaleOptionMarks.swift: absent until an underlying moves after a fed mark
+                w.string("quoted_forwards"); for (i, f) in quoted.sorted(by: { $0.key < $1.key }) { w.integer(i); w.decimal(f) }
+            }
+            if let model = o.modelMarked, !model.isEmpty {  // Engine+StaleOptionMarks.swift: absent until a fed mark goes stale
+                w.string("model_marked"); for i in model { w.integer(i) }
             }
             w.endArray()
         }

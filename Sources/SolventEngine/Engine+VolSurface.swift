@@ -104,6 +104,7 @@ extension Engine {
                 kept += 1; marked.remove(i); continue
             }
             marked.insert(i)
+            o.forgetFedQuote(i)  // surface-marked now, not fed (Engine+StaleOptionMarks.swift)
             let price = FixedDecimal.minimum(RangeContract.maxPrice, FixedDecimal.maximum(RangeContract.minPrice, model))
             state.market.marks[i] = price
             state.markSources[i] = SourcedPrice(price: price, sourceTime: sourceTime)

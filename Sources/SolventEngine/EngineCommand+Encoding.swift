@@ -226,6 +226,7 @@ extension ParameterUpdate {
         if let v = unconfirmedHaircut { w.key("unconfirmed_haircut"); w.optionalDecimal(v.value) }
         if let v = socializeOver { w.member("socialize_over", v.rawValue) }
         if let v = optionDeltaHedge { w.key("option_delta_hedge"); w.bool(v) }
+        if let v = optionMarkTolerance { w.member("option_mark_tolerance", v) }
         w.endObject()
     }
 }

@@ -72,6 +72,8 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
     /// `true` turns it on, `false` off (stored as nil in `EngineParameters`). Last so that an
     /// update without it describes (and hashes, Engine+StateHash.swift) as before it existed.
     public var optionDeltaHedge: Bool? = nil
+    /// `option_mark_tolerance` (Engine+StaleOptionMarks.swift); after the delta hedge for the same reason.
+    public var optionMarkTolerance: FixedDecimal? = nil
 
     public init() {}
 
@@ -87,6 +89,7 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
         backstopEnabled = p.backstopEnabled; adlEnabled = p.adlEnabled; finalityDepth = p.finalityDepth
         unconfirmedHaircut = Nullable(p.unconfirmedHaircut); socializeOver = p.socializeOver
         optionDeltaHedge = p.optionDeltaHedge  // nil when off: not named, so the hash of such an update is as before
+        optionMarkTolerance = p.optionMarkTolerance  // nil at the default: not named
     }
 
     /// Whether it names no field.
@@ -117,6 +120,7 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
         if let v = unconfirmedHaircut { r.unconfirmedHaircut = v.value }
         if let v = socializeOver { r.socializeOver = v }
         if let v = optionDeltaHedge { r.optionDeltaHedge = v ? true : nil }  // off is nil (EngineParameters.optionDeltaHedge)
+        if let v = optionMarkTolerance { r.optionMarkTolerance = v }  // Engine+StaleOptionMarks.swift
         return r
     }
 

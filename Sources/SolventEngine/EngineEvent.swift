@@ -69,7 +69,7 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable {
          chainDepositSeen = "chain_deposit_seen", chainDepositFinal = "chain_deposit_final",
          chainDepositOrphaned = "chain_deposit_orphaned", chainReorganized = "chain_reorganized",
          accountModeSet = "account_mode_set", settlementPriceSet = "settlement_price_set",
-         volSurfaceSet = "vol_surface_set", optionMarkComputed = "option_mark_computed",
+         volSurfaceSet = "vol_surface_set", optionMarkComputed = "option_mark_computed", optionMarkStale = "option_mark_stale",
          settlementPostponed = "settlement_postponed",
          marginRestated = "margin_restated", orderResized = "order_resized", reorganizationCost = "reorganization_cost",
          settled, expired,

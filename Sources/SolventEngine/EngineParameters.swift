@@ -58,6 +58,12 @@ public struct EngineParameters: Sendable, Hashable, Codable {
     /// perpetual or future to flatten the pool's delta, when that lowers its maintenance margin.
     /// Nil (the default) is off and keeps states without it hashing as before; `true` is on.
     public var optionDeltaHedge: Bool? = nil
+    /// How far (a fraction of the underlying's price, in [0, 1]) the underlying may move from the
+    /// mark a fed option mark was quoted at before that option mark is stale and the option is
+    /// marked by Black-76 instead (docs/options.md, "Stale option marks";
+    /// Engine+StaleOptionMarks.swift). Nil: the default 0.01 (`Engine.defaultOptionMarkTolerance`),
+    /// kept out of the state hash so states without it hash as before.
+    public var optionMarkTolerance: FixedDecimal? = nil
 
     /// Whether the thin-book delta hedge is on.
     public var deltaHedgeEnabled: Bool { optionDeltaHedge == true }
@@ -116,6 +122,7 @@ public struct EngineParameters: Sendable, Hashable, Codable {
         if markStalenessMs <= 0 { return ("mark_staleness_ms", "must be positive") }
         if finalityDepth < 1 { return ("finality_depth", "must be at least 1") }
         if let h = unconfirmedHaircut, h.isNegative || h > .one { return ("unconfirmed_haircut", "must be in [0, 1]") }
+        if let t = optionMarkTolerance, t.isNegative || t > .one { return ("option_mark_tolerance", "must be in [0, 1]") }
         return nil
     }
 }

@@ -32,11 +32,20 @@ public struct OptionMarkState: Sendable, Hashable, Codable {
     /// docs/evaluate.md): the scenario-margin parameters of portfolio accounts and of the
     /// liquidation weights (Engine+Portfolio.swift). Set at the scenario's start only.
     public var portfolioPolicy: PortfolioPolicy? = nil
+    /// Per fed-marked option whose underlying moved since its mark was fed (within
+    /// `option_mark_tolerance`): the underlying's mark the option mark was quoted at
+    /// (Engine+StaleOptionMarks.swift). Absent for an option whose underlying has not moved since
+    /// (quoted at the current mark); nil when none.
+    public var quotedForwards: [Int: FixedDecimal]? = nil
+    /// Options whose fed mark went stale (the underlying moved past the tolerance) and that are
+    /// now marked by Black-76 at every underlying move, ascending; nil when none.
+    public var modelMarked: [Int]? = nil
 
     public init() {}
 
     /// Whether it holds nothing (then it is left out of the state hash).
-    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty && (surfaces ?? []).isEmpty && (pendingSettlements ?? []).isEmpty && portfolioPolicy == nil && (surfaceMarked ?? []).isEmpty }
+    public var isEmpty: Bool { impliedVols.isEmpty && valuationTime == nil && settlementPrices.isEmpty && (surfaces ?? []).isEmpty && (pendingSettlements ?? []).isEmpty && portfolioPolicy == nil && (surfaceMarked ?? []).isEmpty
+        && (quotedForwards ?? [:]).isEmpty && (modelMarked ?? []).isEmpty }
 }
 
 /// A fed volatility surface slice (`vol_surface`): implied vols at strictly increasing strikes

@@ -150,6 +150,7 @@ extension Engine {
                                      _ extra: ProcedureEventExtra) {
         let policy = state.parameters.policy
         var head: ProcedureEventRecord.Position? = nil
+        var hasHead = false  // a flag, not `head == nil` (which copied the optional position)
         var tail: [ProcedureEventRecord.Position] = []
         let positions = state.accounts[a].account.positions
         for k in positions.indices where state.accounts[a].pool(of: positions[k].instrument) == key {
@@ -158,9 +159,14 @@ extension Engine {
                 symbol: state.market.instruments[i].symbol, quantity: positions[k].quantity, entryPrice: positions[k].entryPrice,
                 mark: state.market.marks[i], markSourceTime: state.markSources[i]?.sourceTime ?? 0,
                 maintenanceMargin: evaluation.positions[k].maintenanceMargin, unrealizedPnl: evaluation.positions[k].unrealizedPnl)
-            if head == nil { head = position } else { tail.append(position) }
+            if hasHead {
+                tail.append(position)
+            } else {
+                head = position
+                hasHead = true
+            }
         }
-        let record = ProcedureEventRecord(pool: poolName(key), equity: pool.equity, maintenanceMargin: pool.maintenanceMargin,
+        let record = ProcedureEventRecord(pool: poolName(key, account: a), equity: pool.equity, maintenanceMargin: pool.maintenanceMargin,
                                           marginRatio: pool.marginRatio, status: pool.status, warningRatio: policy.warningRatio,
                                           callRatio: policy.callRatio, restoreRatio: policy.restoreRatio, head: head, tail: tail, extra: extra)
         state.eventSequence += 1

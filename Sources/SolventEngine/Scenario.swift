@@ -129,6 +129,7 @@ public struct Scenario: Sendable {
         if let v = try reader.optional("finality_depth") { p.finalityDepth = try v.integer() }
         if let v = try reader.optional("unconfirmed_haircut") { p.unconfirmedHaircut = try v.fraction() }
         if let v = try reader.optional("option_delta_hedge") { p.optionDeltaHedge = try v.bool() ? true : nil }  // Engine+OptionLiquidation.swift
+        if let v = try reader.optional("option_mark_tolerance") { p.optionMarkTolerance = try v.fraction() }  // Engine+StaleOptionMarks.swift
         if let v = try reader.optional("socialize_over") {
             guard let s = SocializationBase(rawValue: try v.string()) else { throw v.error("must be \"profitable\" or \"all\"") }
             p.socializeOver = s
@@ -161,7 +162,7 @@ public struct Scenario: Sendable {
                                   "liquidation_step_fraction", "liquidation_steps_per_command", "liquidation_notional_cap",
                                   "liquidation_cap_interval_ms", "price_band", "oracle_divergence_limit", "index_move_limit",
                                   "index_move_window_ms", "mark_staleness_ms", "execution", "backstop", "adl", "finality_depth",
-                                  "unconfirmed_haircut", "socialize_over", "option_delta_hedge"]
+                                  "unconfirmed_haircut", "socialize_over", "option_delta_hedge", "option_mark_tolerance"]
         for (key, _) in try reader.members() where !known.contains(key) {
             throw InputError(path: reader.childPath(key), reason: "unknown parameter \"\(key)\"")
         }
@@ -196,6 +197,7 @@ public struct Scenario: Sendable {
         }
         if case .null? = reader.value["option_delta_hedge"] { throw InputError(path: reader.childPath("option_delta_hedge"), reason: "must be true or false") }
         if let v = try reader.optional("option_delta_hedge") { u.optionDeltaHedge = try v.bool() }  // Engine+OptionLiquidation.swift
+        if let v = try reader.optional("option_mark_tolerance") { u.optionMarkTolerance = try v.fraction() }  // Engine+StaleOptionMarks.swift
         return u
     }
 

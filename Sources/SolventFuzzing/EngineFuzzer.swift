@@ -166,7 +166,8 @@ public enum EngineFuzzer {
         case 13: fields = [("type", .string("move_isolated_margin")), ("account", account()), ("symbol", symbol()), ("amount", d())]
         case 14:
             let name = input.choose(["liquidation_fee_rate", "grace_period_ms", "oracle_divergence_limit", "mark_staleness_ms", "price_band",
-                                     "liquidation_step_fraction", "hysteresis", "index_move_limit", "option_delta_hedge"])
+                                     "liquidation_step_fraction", "hysteresis", "index_move_limit", "option_delta_hedge",
+                                     "option_mark_tolerance"])  // Engine+StaleOptionMarks.swift
             let value: JSONValue = name == "option_delta_hedge" ? input.choose([.bool(true), .bool(false), .string("yes")])
                 : name.hasSuffix("_ms") ? .number(input.choose(["0", "1", "60000", "9223372036854775807", "-1", "3155760000001"])) : d()
             fields = [("type", .string("change_parameters")), ("parameters", .object([(key: name, value: value)]))]

@@ -291,7 +291,7 @@ public actor EngineService {
         let record = state.accounts[index]
         let loans = (state.lendingStorage?.loans[index] ?? [:]).sorted(by: { $0.key < $1.key })
         return AccountView(account: record.account, evaluation: engine.evaluateAccount(record), market: state.market,
-                           procedures: record.procedures.sorted(by: { $0.key < $1.key }).map { (engine.poolName($0.key), $0.value.name) },
+                           procedures: record.procedures.sorted(by: { $0.key < $1.key }).map { (engine.poolName($0.key, account: index), $0.value.name) },
                            loans: loans.map { (state.market.assets[$0.key].symbol, $0.value) },
                            engineSequence: state.eventSequence)
     }

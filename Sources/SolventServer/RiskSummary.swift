@@ -160,10 +160,10 @@ public struct RiskSummary: Sendable {
                 case .warning: if worst == "normal" { worst = "warning" }
                 case .called(let deadline, let amount):
                     if worst != "liquidating" { worst = "margin_call" }
-                    calls.append((record.id, engine.poolName(key), amount, deadline))
+                    calls.append((record.id, engine.poolName(key, account: index), amount, deadline))
                 case .liquidating:
                     worst = "liquidating"
-                    liquidating.append((record.id, engine.poolName(key)))
+                    liquidating.append((record.id, engine.poolName(key, account: index)))
                 }
             }
             procedureCounts[worst, default: 0] += 1

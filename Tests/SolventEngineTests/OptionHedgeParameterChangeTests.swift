@@ -116,7 +116,10 @@ import Testing
     /// enter the hash through their description).
     @Test func existingScenariosHashAsBefore() throws {
         let examples: [String: String] = [
-            "covered-call-lender.json": "956cb1c6dac4f35837d2f3aeb66d29d91653a1c413e2d7314193ae889ff83e8d",
+            // Changed by the stale-mark rule (docs/options.md "Stale option marks"): these two send each underlying
+            // close before that hour's option marks, so in between the options are marked by the model (was
+            // 956cb1c6dac4f35837d2f3aeb66d29d91653a1c413e2d7314193ae889ff83e8d and e99828e325a72ca8867243d4ff555950f4eb7f7734fa3cd7f5037211434120bc).
+            "covered-call-lender.json": "20ce1d6c655f8f3e7b08a5a3001824c0cffd9601d0e630f8753218666a298d0d",
             "crash-adl.json": "d504ff0e07b471e11416376f3b5056c271b504d0123751d7b6d239ddfd7a2d65",
             "future-expiry.json": "68fc6dabb84345f618c195dd80f6b7279ecdc8649c90f2fff8cdfdc4f3c6fa40",
             "lender-call-cured.json": "54c487a54dd0dcdc16b15cdd030f427cfcebbc197fdc0fc083f3a9cdf172ece0",
@@ -128,7 +131,7 @@ import Testing
             "oracle-spike.json": "dad33f2e60b2dbcd5c23c396d9aa138a3145fe1f69b948d23b36fef5da5f079d",
             "partial-liquidation.json": "62ae6b4894aaace9080528000d0bf899d8244f733b0628e662ae0efdd531ce80",
             "short-squeeze-socialized.json": "ea23009c32d4a2967e3b327f20758c0da8ce23878a0f911e7e1ba7aea360c074",
-            "short-strangle-2020-crash.json": "e99828e325a72ca8867243d4ff555950f4eb7f7734fa3cd7f5037211434120bc",
+            "short-strangle-2020-crash.json": "6712d9ccb7b8770959f791d4de74e5ab7ac7e1e9fed8cd1a4b97be062c447725",
         ]
         var checked = 0
         for (name, hash) in examples.sorted(by: { $0.key < $1.key }) {

@@ -44,8 +44,11 @@ import Testing
 
     /// A short strangle pushed through a crash with a vol shock: warning / call with its demand
     /// and deadline / liquidation after the grace period, from the portfolio pool's numbers.
+    /// Only the put is re-marked on the way down; the call keeps its fed mark through the −20 %
+    /// (`option_mark_tolerance` 1: the stale-mark rule, StaleOptionMarkTests, would re-mark it by
+    /// the model after the first 1 % and the pool would not be called on this path).
     @Test func portfolioPoolRunsTheMarginCallProcedure() throws {
-        var engine = try OptionBook.engine(collateral: "30000")
+        var engine = try OptionBook.scenario(collateral: "30000", parameters: #"{"backstop": true, "adl": false, "option_mark_tolerance": "1"}"#).makeEngine()
         var all: [EngineEvent] = []
         all += engine.apply(at(t0 + 1_000, .fill(account: "p", symbol: "BTC-60000-C", quantity: dec("-5"), price: dec("1000"), fee: .zero, orderID: nil)))
         all += engine.apply(at(t0 + 1_000, .fill(account: "p", symbol: "BTC-40000-P", quantity: dec("-5"), price: dec("500"), fee: .zero, orderID: nil)))
@@ -66,7 +69,7 @@ import Testing
         let calls = all.filter { $0.kind == .marginCall && $0.account == "p" }
         #expect(calls.count == 1, "\(all.filter { $0.account == "p" }.map(\.json))")
         if let call = calls.first {
-            #expect(call.text("pool") == "cross")
+            #expect(call.text("pool") == "portfolio")  // a portfolio account's one pool (Engine+EventPoolName.swift)
             #expect(call.decimal("call_amount")?.isPositive == true)
             #expect(call["deadline"] == .integer(call.time + engine.state.parameters.gracePeriodMs))
         }

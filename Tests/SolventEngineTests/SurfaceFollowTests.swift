@@ -42,8 +42,10 @@ import Testing
 
     /// A fed option_mark newer than the slice is not overwritten by a later underlying move; the
     /// other option still follows; a plain `mark` of the option also takes it off the surface.
+    /// (`option_mark_tolerance` 1, so the ±10 % moves leave fed marks alone: past the default 1 %
+    /// the stale-mark rule re-marks them by the model, StaleOptionMarkTests.)
     @Test func fedOptionMarkNewerThanTheSliceIsKept() throws {
-        var engine = try OptionBook.engine()
+        var engine = try OptionBook.scenario(parameters: #"{"backstop": true, "adl": false, "option_mark_tolerance": "1"}"#).makeEngine()
         _ = engine.apply(VolSurfaceTests.standard)
         let call = engine.state.market.instruments.firstIndex { $0.symbol == "BTC-60000-C" }!
         let put = engine.state.market.instruments.firstIndex { $0.symbol == "BTC-40000-P" }!

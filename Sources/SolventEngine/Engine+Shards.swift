@@ -79,7 +79,9 @@ extension Engine {
         // (up to 100 positions' losses of ≤ 1e17 each) can pass it: a larger claim goes in
         // parts of ≤ 1e18, in order, the step's fills with the first. The fund shard pays the
         // parts as one draw (the fund first, then socialized loss, then bad debt: a part left
-        // uncovered has emptied the fund). A single claim the fund shard refused was money
+        // uncovered has emptied the fund), except that each part is socialized up to the
+        // holders' whole profit (a single node caps one deficit's charges at it once) — a
+        // deviation only past 1e18 of deficit. A single claim the fund shard refused was money
         // created: the account was credited, and the fund never paid (AttackSession17Tests).
         var left = deficit
         while left.isPositive {

@@ -6,7 +6,8 @@ import SolventJournal
 /// The binary snapshot decoder's harness (BinaryStateCoding, read at recovery): the input is a
 /// body after its magic and checksum (the key-table offset, the root value, the key table), given
 /// the `SOLVBIN1` magic and a valid CRC-32C so that the fuzzer reaches the decoder itself rather
-/// than the checksum. Decodes it as an `EngineState` (and re-encodes what decodes) and as a bare
+/// than the checksum. Decodes it as an `EngineState` (and re-encodes what decodes; and as recovery
+/// reads a snapshot, `Snapshot.decodedState`, its account index checked) and as a bare
 /// `FixedDecimal`; any trap is a finding (attacks/README.md, 21). Seeds: Fuzz/Corpus/FuzzSnapshot
 /// (real snapshot bodies of example scenarios, without their first 12 bytes).
 enum SnapshotFuzzer {
@@ -16,6 +17,9 @@ enum SnapshotFuzzer {
         let crc = CRC32C.checksum(rest)
         let body = Array("SOLVBIN1".utf8) + (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * UInt32($0))) } + rest
         if let state = try? BinaryStateCoding.decode(EngineState.self, from: body) { _ = try? BinaryStateCoding.encode(state) }
+        // Recovery's reading: the decode, then the account index checked against the accounts
+        // (`Snapshot.indexMatchesAccounts`) and rebuilt when it differs.
+        _ = Snapshot(sequence: 0, stateHash: "", version: EngineVersion.stateFormat, body: body).decodedState()
         _ = try? BinaryStateCoding.decode(FixedDecimal.self, from: body)
         _ = try? BinaryStateCoding.decode([String: [Int: String]].self, from: body)
     }

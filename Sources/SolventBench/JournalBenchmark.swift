@@ -80,6 +80,7 @@ public enum JournalBenchmark {
         let raw = try RawSQLiteInsertPeer(folder: root + "/raw")
         let boxed = try BoxedGRDBAppend(folder: root + "/boxed")
         var elapsed: [UInt64] = [0, 0, 0]  // journal, raw, boxed
+        var cpu: [UInt64] = [0, 0, 0]
         var done = 0
         var group = 0
         while done < commands {
@@ -88,7 +89,7 @@ public enum JournalBenchmark {
             let rows = raw.rows(records)
             for k in 0..<3 {
                 let which = (group + k) % 3
-                let start = BenchClock.now()
+                let start = BenchClock.now(), startCPU = BenchCPUClock.now()
                 let stored: Int
                 switch which {
                 case 0: stored = try journal.append(records: records).count
@@ -96,6 +97,7 @@ public enum JournalBenchmark {
                 default: stored = try boxed.append(records: records)
                 }
                 elapsed[which] += BenchClock.now() - start
+                cpu[which] += BenchCPUClock.now() - startCPU
                 guard stored == count else { throw BenchError("stored \(stored) of \(count) commands (path \(which))") }
             }
             done += count
@@ -103,11 +105,15 @@ public enum JournalBenchmark {
             progress?.report("\(done) of \(commands) commands journaled three ways")
         }
         func rate(_ which: Int) -> Double { Double(commands) / (Double(max(elapsed[which], 1)) / 1e9) }
+        func cpuPerCommand(_ which: Int) -> Double { Double(cpu[which]) / Double(commands) }
         return BenchResult(title: "journal: \(commands) commands, SQLite (WAL, synchronous=FULL), group commits of \(batch), with peers in the same run", members: [
             ("durable_commands_per_second", "durable commands per second (SQLiteJournal.append)", .number(rate(0))),
             ("raw_sqlite_commands_per_second", "raw SQLite inserts of the same rows per second (C API, bound in place)", .number(rate(1))),
             ("boxed_grdb_commands_per_second", "the pre-issue-18 append (GRDB argument arrays) per second", .number(rate(2))),
             ("raw_to_journal", "raw SQLite rate / journal rate", .number(rate(1) / rate(0))),
+            ("journal_cpu_ns_per_command", "journal: thread CPU ns per command (no waits)", .number(cpuPerCommand(0))),
+            ("raw_sqlite_cpu_ns_per_command", "raw SQLite: thread CPU ns per command", .number(cpuPerCommand(1))),
+            ("boxed_grdb_cpu_ns_per_command", "pre-issue-18 append: thread CPU ns per command", .number(cpuPerCommand(2))),
         ])
     }
 }

@@ -4,14 +4,18 @@ import SolventJournal
 
 /// The peer of the durable-append benchmark: the same rows (a command row and its events-stored
 /// marker per command, in the journal's own schema, WAL, `synchronous=FULL`, one transaction per
-/// group) inserted through SQLite's C interface with two prepared statements and values bound in
-/// place, keys, bodies and checksums laid out in one buffer before the clock starts. So it
+/// group) inserted through SQLite's C interface with prepared statements and values bound in
+/// place — multi-row inserts of 50 rows as the journal's, one-row ones for a remainder — keys,
+/// bodies and checksums laid out in one buffer before the clock starts. So it
 /// measures what SQLite itself costs for these rows; the journal's gap to it is Solvent's
 /// per-command work.
 final class RawSQLiteInsertPeer {
     private var connection: OpaquePointer?
     private var command: OpaquePointer?
     private var marker: OpaquePointer?
+    private var commands: OpaquePointer?
+    private var markers: OpaquePointer?
+    private static let chunk = 50
     private var next: Int64 = 1
 
     /// A fresh journal file in `folder` (created by `SQLiteJournal.create`, so the schema and
@@ -25,11 +29,15 @@ final class RawSQLiteInsertPeer {
         try execute("PRAGMA synchronous = FULL")
         command = try prepare("INSERT INTO command (sequence, key, body, checksum, request_sha256) VALUES (?, ?, ?, ?, NULL)")
         marker = try prepare("INSERT INTO result (sequence, body) VALUES (?, x'')")
+        commands = try prepare("INSERT INTO command (sequence, key, body, checksum, request_sha256) VALUES " + Array(repeating: "(?, ?, ?, ?, NULL)", count: Self.chunk).joined(separator: ", "))
+        markers = try prepare("INSERT INTO result (sequence, body) VALUES " + Array(repeating: "(?, x'')", count: Self.chunk).joined(separator: ", "))
     }
 
     deinit {
         sqlite3_finalize(command)
         sqlite3_finalize(marker)
+        sqlite3_finalize(commands)
+        sqlite3_finalize(markers)
         sqlite3_close_v2(connection)
     }
 
@@ -77,7 +85,24 @@ final class RawSQLiteInsertPeer {
         try execute("BEGIN")
         try rows.bytes.withUnsafeBytes { buffer in
             let base = buffer.baseAddress!
-            for n in rows.keys.indices {
+            var n = 0
+            while n + Self.chunk <= rows.keys.count {
+                for r in 0..<Self.chunk {
+                    let key = rows.keys[n + r], body = rows.bodies[n + r], column = Int32(4 * r)
+                    sqlite3_bind_int64(commands, column + 1, next + Int64(r))
+                    sqlite3_bind_text64(commands, column + 2, (base + key.lowerBound).assumingMemoryBound(to: CChar.self), UInt64(key.count), nil, UInt8(SQLITE_UTF8))
+                    sqlite3_bind_blob64(commands, column + 3, base + body.lowerBound, UInt64(body.count), nil)
+                    sqlite3_bind_int64(commands, column + 4, rows.checksums[n + r])
+                    sqlite3_bind_int64(markers, Int32(r + 1), next + Int64(r))
+                }
+                guard sqlite3_step(commands) == SQLITE_DONE else { throw BenchError("raw SQLite peer: insert: \(message())") }
+                sqlite3_reset(commands)
+                guard sqlite3_step(markers) == SQLITE_DONE else { throw BenchError("raw SQLite peer: marker: \(message())") }
+                sqlite3_reset(markers)
+                next += Int64(Self.chunk)
+                n += Self.chunk
+            }
+            for n in n..<rows.keys.count {
                 let key = rows.keys[n], body = rows.bodies[n]
                 sqlite3_bind_int64(command, 1, next)
                 sqlite3_bind_text64(command, 2, (base + key.lowerBound).assumingMemoryBound(to: CChar.self), UInt64(key.count), nil, UInt8(SQLITE_UTF8))

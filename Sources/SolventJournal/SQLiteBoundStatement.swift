@@ -65,6 +65,18 @@ struct SQLiteBoundStatement {
         if let error { throw error }
     }
 
+    /// ``step()`` for a statement whose conflict resolution is ABORT: false when it failed on a
+    /// constraint (SQLite backed out the statement's own changes; the transaction goes on).
+    func stepUnlessConstraint() throws -> Bool {
+        let code = sqlite3_step(handle)
+        let error = code == SQLITE_DONE ? nil : failure(code)
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        if code & 0xFF == SQLITE_CONSTRAINT { return false }
+        if let error { throw error }
+        return true
+    }
+
     /// Rows the last step inserted, updated or deleted (0: an `INSERT OR IGNORE` that ignored).
     var changes: Int { Int(sqlite3_changes(connection)) }
 }

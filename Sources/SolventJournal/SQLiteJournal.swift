@@ -202,23 +202,44 @@ public final class SQLiteJournal: Journal {
     /// One group commit: every record in one transaction (one fsync at the commit, WAL,
     /// `synchronous=FULL`). The statements are prepared once per connection and bound in place
     /// (``SQLiteRecordWriter``: no argument arrays, no `Data` copy, the checksum computed over
-    /// the body where it lies); the unique key makes a duplicate a no-op insert.
+    /// the body where it lies), whole chunks of records in multi-row inserts
+    /// (``SQLiteChunkWriter``); the unique key makes a duplicate a no-op insert.
     public func append(records: [JournalRecord]) throws -> [AppendOutcome] {
         try database.write { db in
             var next = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(sequence) FROM command")) ?? 0) + 1
             let writer = try SQLiteRecordWriter(db)
+            let chunks = records.count >= SQLiteChunkWriter.rows ? try SQLiteChunkWriter(db) : nil
+            var buffer: [UInt8] = []
+            var layout: [SQLiteChunkWriter.Layout] = []
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(records.count)
-            for record in records {
-                let storedKey = record.key.isEmpty ? "seq-\(next)" : record.key
-                guard try writer.insertCommand(sequence: next, key: storedKey, body: record.body, requestHash: record.requestHash) else {
-                    let lookup = try db.cachedStatement(sql: "SELECT sequence FROM command WHERE key = ?")
-                    outcomes.append(.duplicate(sequence: try Int64.fetchOne(lookup, arguments: [storedKey]) ?? 0))
+            var index = records.startIndex
+            while index < records.endIndex {
+                // Whole chunks first; a chunk with a known or repeated key goes row by row below.
+                var end = min(index + SQLiteChunkWriter.rows, records.endIndex)
+                if let chunks, end - index == SQLiteChunkWriter.rows,
+                   try chunks.insert(records[index..<end], first: next, buffer: &buffer, layout: &layout) {
+                    for record in records[index..<end] {
+                        if !record.events.isEmpty { try writer.insert(events: record.events, command: next, marker: false) }
+                        outcomes.append(.appended(sequence: next))
+                        next += 1
+                    }
+                    index = end
                     continue
                 }
-                try writer.insert(events: record.events, command: next)
-                outcomes.append(.appended(sequence: next))
-                next += 1
+                if chunks == nil || end - index < SQLiteChunkWriter.rows { end = records.endIndex }
+                for record in records[index..<end] {
+                    let storedKey = record.key.isEmpty ? "seq-\(next)" : record.key
+                    guard try writer.insertCommand(sequence: next, key: storedKey, body: record.body, requestHash: record.requestHash) else {
+                        let lookup = try db.cachedStatement(sql: "SELECT sequence FROM command WHERE key = ?")
+                        outcomes.append(.duplicate(sequence: try Int64.fetchOne(lookup, arguments: [storedKey]) ?? 0))
+                        continue
+                    }
+                    try writer.insert(events: record.events, command: next)
+                    outcomes.append(.appended(sequence: next))
+                    next += 1
+                }
+                index = end
             }
             return outcomes
         }

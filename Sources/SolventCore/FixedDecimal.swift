@@ -337,8 +337,9 @@ struct UInt256 {
     /// One 128-by-64 division by the normalized `d` with its precomputed reciprocal `v`:
     /// `(u1·2^64 + u0) / d` for `u1 < d`, with two multiplications instead of a hardware
     /// division (Möller & Granlund, "Improved division by invariant integers", IEEE Trans.
-    /// Computers 60(2), 2011, Algorithm 4; GMP's `udiv_qrnnd_preinv`).
-    @usableFromInline @inline(__always)
+    /// Computers 60(2), 2011, Algorithm 4; GMP's `udiv_qrnnd_preinv`). Inlinable: the columnar
+    /// evaluator's divisions by a whole number (SolventRisk's `WholeDivisor`) inline it.
+    @inlinable @inline(__always)
     static func divide(_ u1: UInt64, _ u0: UInt64, byNormalized d: UInt64, reciprocal v: UInt64) -> (quotient: UInt64, remainder: UInt64) {
         let product = v.multipliedFullWidth(by: u1)
         let (q0, carry) = product.low.addingReportingOverflow(u0)

@@ -107,6 +107,12 @@ public struct ColumnarBook: Sendable {
     public let minimumAmount: [FixedDecimal]
     public let maximumAmount: [FixedDecimal]
     public let ratesBelowOne: [Bool]
+    /// The position loop's packed records (ColumnarRows.swift): one per position, instrument,
+    /// bracket and distinct leverage; the same numbers as the columns above.
+    public let positionRows: [ColumnarPositionRow]
+    public private(set) var instrumentRows: [ColumnarInstrumentRow]
+    public let bracketRows: [ColumnarBracketRow]
+    public let leverageRows: [ColumnarLeverageRow]
 
     /// Total pools over all accounts (the size of the pool columns).
     public var poolCount: Int { poolStart[accountCount] }
@@ -204,6 +210,38 @@ public struct ColumnarBook: Sendable {
         minimumAmount = tables.map { amount[$0].min() ?? .zero }
         maximumAmount = tables.map { amount[$0].max() ?? .zero }
         ratesBelowOne = tables.map { rate[$0].allSatisfy { !$0.isNegative && $0 < .one } }
+
+        var slots: [FixedDecimal: Int32] = [:], leverageRows: [ColumnarLeverageRow] = []
+        var positionRows: [ColumnarPositionRow] = []
+        positionRows.reserveCapacity(positionCount)
+        for p in 0..<positionCount {
+            var slot: Int32 = -1
+            if hasLeverage[p] {
+                if let known = slots[leverage[p]] { slot = known } else {
+                    slot = Int32(leverageRows.count)
+                    slots[leverage[p]] = slot
+                    leverageRows.append(ColumnarLeverageRow(value: leverage[p], divisor: WholeDivisor(leverage[p])))
+                }
+            }
+            let (m, e) = ScaledDecimal.parts(sizeScaled[p])
+            positionRows.append(ColumnarPositionRow(sizeTimesEntry: sizeTimesEntry[p], sizeMantissa: m, instrument: Int32(positionInstrument[p]),
+                                                    leverageSlot: slot, sizeExponent: e, side: Int8(quantity[p].signum),
+                                                    isolated: isIsolated[p]))
+        }
+        self.positionRows = positionRows
+        self.leverageRows = leverageRows
+        let markScaledNow = markScaled, marksNow = marks, inverseNow = inverse
+        let rateScaled = bracketRateScaled, maxLeverageDivisors = bracketMaxLeverageDivisor
+        instrumentRows = (0..<market.instruments.count).map { i in
+            let (m, e) = ScaledDecimal.parts(markScaledNow[i])
+            return ColumnarInstrumentRow(mark: marksNow[i], markMantissa: m, markExponent: e, inverse: inverseNow[i],
+                                         bracketFirst: Int32(bracketStart[i]), bracketLast: Int32(bracketStart[i + 1] - 1))
+        }
+        bracketRows = (0..<cap.count).map { b in
+            let (m, e) = ScaledDecimal.parts(rateScaled[b])
+            return ColumnarBracketRow(cap: cap[b], amount: amount[b], rate: rate[b], maxLeverage: maxLeverage[b],
+                                      rateMantissa: m, rateExponent: e, maxLeverageDivisor: maxLeverageDivisors[b])
+        }
     }
 
     /// Whether account `k` is evaluated by the existing path (portfolio margin or per-account haircuts).
@@ -219,6 +257,10 @@ public struct ColumnarBook: Sendable {
         precondition(mark.isPositive, "a mark is positive")
         marks[instrument] = mark
         markScaled[instrument] = ScaledDecimal(mark)
+        let (m, e) = ScaledDecimal.parts(markScaled[instrument])
+        instrumentRows[instrument].mark = mark
+        instrumentRows[instrument].markMantissa = m
+        instrumentRows[instrument].markExponent = e
     }
 
     /// The account as the row-oriented ``Account`` it was built from (for the delegated path and tests).

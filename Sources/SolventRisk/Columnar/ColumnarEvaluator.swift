@@ -24,67 +24,92 @@ public struct ColumnarEvaluator: Sendable {
         precondition(results.notional.count == book.positionCount && results.equity.count == book.poolCount,
                      "results sized for another book")
         results.hasPrices = prices
-        for k in 0..<book.accountCount where !book.delegated[k] {
-            evaluate(account: k, book, into: results, prices: prices)
+        book.positionRows.withUnsafeBufferPointer { positions in
+            book.instrumentRows.withUnsafeBufferPointer { instruments in
+                book.bracketRows.withUnsafeBufferPointer { brackets in
+                    book.leverageRows.withUnsafeBufferPointer { leverages in
+                        let rows = Rows(positions: positions, instruments: instruments, brackets: brackets, leverages: leverages)
+                        for k in 0..<book.accountCount where !book.delegated[k] {
+                            evaluate(account: k, book, rows, into: results, prices: prices)
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    /// The book's packed records (ColumnarRows.swift) for the duration of one evaluation.
+    struct Rows {
+        let positions: UnsafeBufferPointer<ColumnarPositionRow>
+        let instruments: UnsafeBufferPointer<ColumnarInstrumentRow>
+        let brackets: UnsafeBufferPointer<ColumnarBracketRow>
+        let leverages: UnsafeBufferPointer<ColumnarLeverageRow>
     }
 
     /// Evaluates account `k` into `results` (its position, pool and balance rows).
     @inline(__always)
-    func evaluate(account k: Int, _ book: ColumnarBook, into results: ColumnarResults, prices: Bool) {
+    func evaluate(account k: Int, _ book: ColumnarBook, _ rows: Rows, into results: ColumnarResults, prices: Bool) {
         let first = book.positionStart[k], end = book.positionStart[k + 1]
         var crossPnl = FixedDecimal.zero, crossMM = FixedDecimal.zero, crossIM = FixedDecimal.zero
         for p in first..<end {
-            let i = book.positionInstrument[p]
-            let mark = book.marks[i]
-            let inverse = book.inverse[i]
-            let size = book.size[p]
-            let side = book.quantity[p].signum
+            let row = rows.positions[p]
+            let i = Int(row.instrument)
+            let instrument = rows.instruments[i]
+            let mark = instrument.mark
+            let side = Int(row.side)
             // Exact fast paths (ScaledDecimal, WholeDivisor): the same numbers as the general
             // operations, which run whenever a fast path does not apply.
-            let notional: FixedDecimal
-            var scaledNotional: (mantissa: Int128, exponent: Int)? = nil
-            if !inverse, let s = book.sizeScaled[p], let m = book.markScaled[i], let product = ScaledDecimal.product(s, m),
-               let value = ScaledDecimal.value(mantissa: product.mantissa, exponent: product.exponent) {
-                notional = value
-                scaledNotional = product
-            } else {
-                notional = PositionMath.notional(size: size, mark: mark, inverse: inverse)
+            var notional = FixedDecimal.zero
+            var scaledMantissa: Int128 = 0, scaledExponent = -1  // Q·mark's exact form, exponent −1: none
+            if !instrument.inverse, row.sizeExponent >= 0, instrument.markExponent >= 0 {
+                let e = Int(row.sizeExponent) + Int(instrument.markExponent) - 18
+                if e >= 0 {
+                    let product = row.sizeMantissa.multipliedFullWidth(by: instrument.markMantissa)
+                    let mantissa = Int128(product.high) << 64 | Int128(product.low)
+                    if let value = ScaledDecimal.value(mantissa: mantissa, exponent: e) {
+                        notional = value
+                        scaledMantissa = mantissa
+                        scaledExponent = e
+                    }
+                }
             }
-            var b = book.bracketStart[i]
-            let last = book.bracketStart[i + 1] - 1
-            while b < last, notional >= book.bracketCap[b] { b += 1 }
+            if scaledExponent < 0 {
+                notional = PositionMath.notional(size: book.size[p], mark: mark, inverse: instrument.inverse)
+            }
+            var b = Int(instrument.bracketFirst)
+            let last = Int(instrument.bracketLast)
+            while b < last, notional >= rows.brackets[b].cap { b += 1 }
+            let bracket = rows.brackets[b]
             let pnl: FixedDecimal
-            let sizeTimesEntry = book.sizeTimesEntry[p]
-            if scaledNotional != nil, sizeTimesEntry != ColumnarResults.absent {
+            if scaledExponent >= 0, row.sizeTimesEntry != ColumnarResults.absent {
                 // Q·mark and Q·entry exact ⇒ Q·(mark − entry) = Q·mark − Q·entry exactly.
-                let move = notional.raw - sizeTimesEntry
+                let move = notional.raw - row.sizeTimesEntry
                 pnl = FixedDecimal(raw: side < 0 ? -move : move)
             } else {
-                pnl = PositionMath.unrealizedPnl(side: side, size: size, entry: book.entry[p], mark: mark, inverse: inverse)
+                pnl = PositionMath.unrealizedPnl(side: side, size: book.size[p], entry: book.entry[p], mark: mark, inverse: instrument.inverse)
             }
-            let maintenance: FixedDecimal
-            if let n = scaledNotional, let small = Int64(exactly: n.mantissa), let rate = book.bracketRateScaled[b],
-               let product = ScaledDecimal.multiply(ScaledDecimal(mantissa: small, exponent: n.exponent), rate) {
-                maintenance = product - book.bracketAmount[b]
-            } else {
-                maintenance = notional * book.bracketRate[b] - book.bracketAmount[b]
+            var maintenance: FixedDecimal? = nil
+            if scaledExponent >= 0, bracket.rateExponent >= 0, let small = Int64(exactly: scaledMantissa),
+               let product = ScaledDecimal.multiply(ScaledDecimal(mantissa: small, exponent: scaledExponent),
+                                                    ScaledDecimal(mantissa: bracket.rateMantissa, exponent: Int(bracket.rateExponent))) {
+                maintenance = product - bracket.amount
             }
-            let maxLeverage = book.bracketMaxLeverage[b]
+            let mm = maintenance ?? notional * bracket.rate - bracket.amount
             let initial: FixedDecimal
-            if book.hasLeverage[p], book.leverage[p] < maxLeverage {
-                initial = book.leverageDivisor[p]?.divide(notional) ?? notional / book.leverage[p]
+            if row.leverageSlot >= 0, rows.leverages[Int(row.leverageSlot)].value < bracket.maxLeverage {
+                let leverage = rows.leverages[Int(row.leverageSlot)]
+                initial = leverage.divisor?.divide(notional) ?? notional / leverage.value
             } else {
-                initial = book.bracketMaxLeverageDivisor[b]?.divide(notional) ?? notional / maxLeverage
+                initial = bracket.maxLeverageDivisor?.divide(notional) ?? notional / bracket.maxLeverage
             }
             results.notional[p] = notional
             results.unrealizedPnl[p] = pnl
-            results.maintenanceMargin[p] = maintenance
+            results.maintenanceMargin[p] = mm
             results.initialMargin[p] = initial
-            results.bracket[p] = Int32(truncatingIfNeeded: b - book.bracketStart[i])
-            if !book.isIsolated[p] {
+            results.bracket[p] = Int32(truncatingIfNeeded: b - Int(instrument.bracketFirst))
+            if !row.isolated {
                 crossPnl += pnl
-                crossMM += maintenance
+                crossMM += mm
                 crossIM += initial
             }
         }

@@ -50,13 +50,14 @@ public struct WholeDivisor: Sendable, Hashable {
         let negative = x.raw < 0
         let n = x.raw.magnitude
         let n1 = UInt64(truncatingIfNeeded: n >> 64), n0 = UInt64(truncatingIfNeeded: n)
+        // Masking shifts (s < 64 always): no out-of-range checks in the hot loop.
         let s = shift
-        let u2 = s == 0 ? 0 : n1 >> (64 - s)
-        let u1 = s == 0 ? n1 : (n1 << s) | (n0 >> (64 - s))
-        let u0 = n0 << s
+        let u2 = s == 0 ? 0 : n1 &>> (64 &- s)
+        let u1 = s == 0 ? n1 : (n1 &<< s) | (n0 &>> (64 &- s))
+        let u0 = n0 &<< s
         let (q1, r1) = Self.step(u2, u1, normalized, reciprocal)
         let (q0, r0) = Self.step(r1, u0, normalized, reciprocal)
-        let r = r0 >> s
+        let r = r0 &>> s
         var q = UInt128(q1) << 64 | UInt128(q0)
         // Half-even: up when r > L − r, or on the tie r == L − r when q is odd.
         let rest = whole - r

@@ -52,9 +52,15 @@ extension Engine {
     }
 
     /// Records the severity of backlog account `a` from `evaluation`, the evaluation of its current inputs.
-    mutating func rememberSeverity(_ a: Int, _ evaluation: AccountEvaluation) {
-        let record = state.accounts[a]  // a copy of the record, not of the engine (a method call on a projection of `self` copies `self`)
-        guard keepsBacklogSeverities, severityIsCacheable(record) else { return }
+    /// `cacheable`: `severityIsCacheable` of the account, when the caller knows it.
+    mutating func rememberSeverity(_ a: Int, _ evaluation: AccountEvaluation, cacheable: Bool? = nil) {
+        guard keepsBacklogSeverities else { return }
+        if let cacheable {
+            guard cacheable else { return }
+        } else {
+            let record = state.accounts[a]  // a copy of the record, not of the engine (a method call on a projection of `self` copies `self`)
+            guard severityIsCacheable(record) else { return }
+        }
         let severity = Self.severity(of: worstPool(a, evaluation))
         store(a, severity)
     }

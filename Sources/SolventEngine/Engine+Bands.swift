@@ -33,14 +33,20 @@ extension Engine {
     /// The allowance (a few units of 10^-18 per position and per bracket boundary) covers the
     /// evaluator's half-even roundings of uPnL, notional, MM and `k·equity`, so the bound holds
     /// for the computed numbers and not only for the exact ones. Edges are rounded inward.
-    func bands(_ a: Int, _ evaluation: AccountEvaluation, _ pools: [(PoolKey, PoolEvaluation)]) -> [PriceBand] {
-        if usesOptionBands(a) { return portfolioBands(a) }  // portfolio accounts and option holders: Engine+Portfolio.swift
-        let record = state.accounts[a]
+    ///
+    /// `optionBands`: whether the account needs the option bands (`usesOptionBands(a)`), when
+    /// the caller already knows it.
+    func bands(_ a: Int, _ evaluation: AccountEvaluation, optionBands: Bool? = nil) -> [PriceBand] {
+        if optionBands ?? usesOptionBands(a) { return portfolioBands(a) }  // portfolio accounts and option holders: Engine+Portfolio.swift
+        // The record's fields read in place (a copy of the whole record retained and released each of its references).
+        let positions = state.accounts[a].account.positions
         let policy = state.parameters.policy
         var result: [PriceBand] = []
-        result.reserveCapacity(record.account.positions.count)
-        for (key, pool) in pools where pool.positionCount > 0 {
-            let procedure = record.procedures[key] ?? .normal
+        result.reserveCapacity(positions.count)
+        for n in evaluation.pools.indices {  // the pools under the engine's keys (`poolKey`)
+            guard let key = poolKey(a, evaluation, n), evaluation.pools[n].positionCount > 0 else { continue }
+            let pool = evaluation.pools[n]
+            let procedure = state.accounts[a].procedures[key] ?? .normal
             let equity = pool.equity, mm = pool.maintenanceMargin
             func below(_ k: FixedDecimal) -> BandThreshold? {  // k·equity − MM > 0
                 guard let product = equity.multiplied(by: k, rounding: .halfEven), let slack = try? product.subtractingChecked(mm) else { return nil }
@@ -62,7 +68,7 @@ extension Engine {
             case .liquidating: first = nil
             }
             var members = 0, boundaries = 0
-            for position in record.account.positions where record.pool(of: position.instrument) == key {
+            for position in positions where state.accounts[a].pool(of: position.instrument) == key {
                 members += 1
                 boundaries += state.market.instruments[position.instrument].brackets.brackets.count
             }
@@ -79,7 +85,7 @@ extension Engine {
             let firstShare = share(first)
             let secondShare = second == nil ? nil : share(second)
             let closed = firstShare == nil || (second != nil && secondShare == nil)
-            for (k, position) in record.account.positions.enumerated() where record.pool(of: position.instrument) == key {
+            for (k, position) in positions.enumerated() where state.accounts[a].pool(of: position.instrument) == key {
                 let i = position.instrument
                 guard let mark = state.market.marks[i] else { continue }
                 let instrument = state.market.instruments[i]
@@ -99,6 +105,12 @@ extension Engine {
             }
         }
         return result
+    }
+
+    /// `bands(a, evaluation)` for callers holding the evaluation's pools under the engine's keys
+    /// (`poolsByKey(record, evaluation)`: the same pools `bands` reads through `poolKey`).
+    func bands(_ a: Int, _ evaluation: AccountEvaluation, _ pools: [(PoolKey, PoolEvaluation)]) -> [PriceBand] {
+        bands(a, evaluation)
     }
 
     /// The conservative band of an inverse position: `share / (Q·(1 + mmr_max))` either way in

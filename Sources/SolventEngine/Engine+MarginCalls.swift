@@ -26,36 +26,49 @@ extension Engine {
     /// updates the backlog and the index. Returns the evaluation.
     @discardableResult
     mutating func evaluateAndAdvance(_ a: Int, emit shouldEmit: Bool) -> AccountEvaluation {
+        // A copy of the record: a method of `self` called with a projection of `self` (`state.accounts[a]`) as its argument copies the whole engine.
         let record = state.accounts[a]
         let evaluation = evaluateAccount(record, prices: false)  // pool numbers and statuses: the procedure, the events and the bands read no liquidation price
-        cachePoolNumbers(a, record, evaluation)  // for the pre-trade check (PoolNumbersCache.swift)
-        let pools = Self.poolsByKey(record, evaluation)
-        var liquidating = false
+        let standard = isPoolCacheable(record)  // not portfolio-margined, no option: the standard evaluation and the linear/inverse bands
+        cachePoolNumbers(a, record, evaluation, cacheable: standard)  // for the pre-trade check (PoolNumbersCache.swift)
+        let previous = record.procedures
+        var liquidating = false, called = false
         var next: [PoolKey: ProcedureState] = [:]
-        for (key, pool) in pools {
-            let current = record.procedures[key] ?? .normal
-            let updated = advance(a, key, pool, evaluation, from: current, emit: shouldEmit)
+        for n in evaluation.pools.indices {  // the pools under the engine's keys, as `poolsByKey` lists them (no array built)
+            guard let key = poolKey(a, evaluation, n) else { continue }
+            let current = previous[key] ?? .normal
+            let updated = advance(a, key, evaluation.pools[n], evaluation, from: current, emit: shouldEmit)
             if updated != .normal { next[key] = updated }
             if updated.isLiquidating { liquidating = true }
+            if case .called = updated { called = true }
         }
         // Pools that disappeared (isolated position closed) end their procedure quietly.
         state.accounts[a].procedures = next
         if liquidating {
             state.backlog.insert(a)
-            rememberSeverity(a, evaluation)  // the drain ranks it without evaluating it again (BacklogSeverities.swift)
+            rememberSeverity(a, evaluation, cacheable: standard)  // the drain ranks it without evaluating it again (BacklogSeverities.swift; `severityIsCacheable` is `isPoolCacheable`)
         } else {
-            state.backlog.remove(a)
+            if !state.backlog.isEmpty { state.backlog.remove(a) }  // no hashing when empty (the common case of a tick)
             if !severities.entries.isEmpty { severities.entries.removeValue(forKey: a) }
         }
         backlogDecisions?.append(a)
-        if next.values.contains(where: { if case .called = $0 { return true } else { return false } }) {
+        if called {
             state.calledAccounts.insert(a)
-        } else {
+        } else if !state.calledAccounts.isEmpty {
             state.calledAccounts.remove(a)
         }
         state.accounts[a].indexVersion += 1
-        index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, pools))
+        index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, optionBands: !standard))
         return evaluation
+    }
+
+    /// The engine's key of pool `n` of account `a`'s evaluation, as `poolsByKey` lists them: the
+    /// first pool is the cross pool, an isolated pool is keyed by its position's instrument; nil
+    /// for a pool `poolsByKey` leaves out.
+    func poolKey(_ a: Int, _ evaluation: AccountEvaluation, _ n: Int) -> PoolKey? {
+        if n == 0 { return .cross }
+        if case .isolated(let k) = evaluation.pools[n].pool { return .isolated(instrument: state.accounts[a].account.positions[k].instrument) }
+        return nil
     }
 
     /// One step of the procedure for one pool (DESIGN.md "The margin-call procedure").
@@ -72,7 +85,7 @@ extension Engine {
         }
         func openCall() -> ProcedureState {
             let deadline = state.time + state.parameters.gracePeriodMs
-            if let replay = state.replayNotice, replay.accounts.contains(state.accounts[a].id), state.commandsApplied >= replay.from {
+            if state.replayNotice != nil, let replay = state.replayNotice, replay.accounts.contains(state.accounts[a].id), state.commandsApplied >= replay.from {
                 state.replayNotice!.restated.insert("\(state.accounts[a].id) \(poolName(key))")
             }
             report(.marginCall, .call(amount: pool.callAmount, deadline: deadline, gracePeriodMs: state.parameters.gracePeriodMs))

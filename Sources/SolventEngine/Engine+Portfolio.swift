@@ -74,6 +74,8 @@ extension Engine {
     /// The evaluation of an engine account: scenario margin for a portfolio account, the
     /// standard contract (with the standard option rule, Engine+Options.swift) otherwise.
     public func evaluateAccount(_ record: EngineAccount, prices: Bool = true) -> AccountEvaluation {
+        // No option and not portfolio-margined: the evaluation view is the account itself (no premium basis).
+        if !record.isPortfolio && !record.account.positions.contains(where: { isOption($0.instrument) }) { return evaluator.evaluate(record.account, prices: prices) }
         let view = evaluationView(record)
         if record.isPortfolio { return portfolioEvaluation(view) }
         if record.account.positions.contains(where: { isOption($0.instrument) }) { return standardOptionEvaluation(view, prices: prices) }

@@ -26,9 +26,8 @@ extension Engine {
     mutating func currentBands(_ a: Int) -> (version: Int64, bands: [PriceBand]) {
         let record = state.accounts[a]
         let evaluation = evaluateAccount(record, prices: false)  // the bands read pool numbers only
-        let pools = Self.poolsByKey(record, evaluation)
         state.accounts[a].indexVersion += 1
-        return (state.accounts[a].indexVersion, bands(a, evaluation, pools))
+        return (state.accounts[a].indexVersion, bands(a, evaluation))
     }
 
     /// The evaluation's pools under the engine's keys (cross, isolated by instrument).

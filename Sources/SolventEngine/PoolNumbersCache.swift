@@ -102,9 +102,11 @@ extension Engine {
 
     /// Keeps account `a`'s cross numbers of `evaluation` (just computed from `record` at the
     /// current market and policy) in the pool cache, or forgets them off the cached path.
-    mutating func cachePoolNumbers(_ a: Int, _ record: EngineAccount, _ evaluation: AccountEvaluation) {
-        guard isPoolCacheable(record) else { poolCache.forget(a); return }
-        poolCache.store(a, record.account, equity: evaluation.cross.equity, initialMargin: evaluation.cross.initialMargin,
+    /// `cacheable`: `isPoolCacheable(record)`, when the caller knows it.
+    mutating func cachePoolNumbers(_ a: Int, _ record: EngineAccount, _ evaluation: AccountEvaluation, cacheable: Bool? = nil) {
+        guard cacheable ?? isPoolCacheable(record) else { poolCache.forget(a); return }
+        let cross = evaluation.pools[0]  // `evaluation.cross`, read once
+        poolCache.store(a, record.account, equity: cross.equity, initialMargin: cross.initialMargin,
                         market: state.market, policy: state.parameters.policy)
     }
 

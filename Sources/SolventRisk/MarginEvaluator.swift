@@ -102,8 +102,6 @@ public struct MarginEvaluator: Sendable {
         var pools: [PoolEvaluation] = [makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount,
                                                 debt: debt.value)]
         for (index, position) in account.positions.enumerated() {
-            let instrument = market.instruments[position.instrument]
-            let inverse = instrument.kind.settlement == .inverse
             let evaluation = positions[index]
             let rest: FixedDecimal
             let restWithoutMaintenance: FixedDecimal
@@ -119,6 +117,8 @@ public struct MarginEvaluator: Sendable {
                 restWithoutMaintenance = margin
             }
             guard prices else { continue }
+            let instrument = market.instruments[position.instrument]  // read only for the prices (a copy of the instrument per position otherwise)
+            let inverse = instrument.kind.settlement == .inverse
             let size = PositionMath.size(position, instrument)  // the same exact size as above (not kept: one array less per account)
             positions[index].liquidationPrice = PositionMath.liquidationPrice(
                 rest: rest, side: position.side, size: size, entry: position.entryPrice, inverse: inverse,

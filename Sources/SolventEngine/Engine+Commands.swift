@@ -12,8 +12,8 @@ extension Engine {
             return try placeOrder(id: id, account, symbol, quantity, price, reduceOnly)
         case let .cancelOrder(id, account):
             let (a, key) = try resolveCancel(id, account: account)
-            let order = state.orders[key]!
-            removeOrder(a, id)
+            let order = state.orders.removeValue(forKey: key)!  // one lookup of the key (issue 18)
+            state.accounts[a].orders.removeAll { $0 == id }
             emit(.orderCancelled, account: order.account, [("order", .text(id)), ("released_margin", .decimal(order.reservedMargin))])
             return []  // orders change no evaluation input: nothing to re-evaluate (see placeOrder)
         case let .fill(account, symbol, quantity, price, fee, orderID): return try fill(account, symbol, quantity, price, fee, orderID)
@@ -224,15 +224,17 @@ extension Engine {
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
         let instrument = state.market.instruments[i]
-        let record = state.accounts[a]
-        guard record.orders.count < RangeContract.maxOrdersPerAccount else {
+        // The record's fields are read in place below (a copy of the whole `EngineAccount`
+        // retained and released each of its arrays and dictionaries: issue 18).
+        guard state.accounts[a].orders.count < RangeContract.maxOrdersPerAccount else {
             throw RejectReason(.outOfRange, field: "account", "out of range: an account holds at most \(RangeContract.maxOrdersPerAccount) resting orders")
         }
-        guard state.market.assets[record.account.settle].symbol == instrument.settle else {
-            throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(instrument.settle), the account in \(state.market.assets[record.account.settle].symbol)")
+        let settle = state.accounts[a].account.settle
+        guard state.market.assets[settle].symbol == instrument.settle else {
+            throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(instrument.settle), the account in \(state.market.assets[settle].symbol)")
         }
         _ = try mark(i)
-        let position = record.positionIndex(i).map { record.account.positions[$0].quantity } ?? .zero
+        let position = positionQuantity(a, i)
         // Sums over resting orders and the exposure's notional use checked arithmetic: a total
         // beyond the decimal range is refused (out of range), never a trap.
         let overflow = RejectReason(.outOfRange, field: "quantity", "out of range: the account's resting orders and this one exceed the decimal range")
@@ -245,7 +247,7 @@ extension Engine {
             return total
         }
         // The account's open orders, looked up once (issue 18: three passes by id before), in list order.
-        let openOrders = record.orders.compactMap { state.openOrder(account: a, id: $0) }
+        let openOrders = state.accounts[a].orders.compactMap { state.openOrder(account: a, id: $0) }
         let pendingReduce = try sum(openOrders.filter { $0.instrument == i && $0.reduceOnly }.map(\.quantity))
         let reduces = !position.isZero && position.signum != quantity.signum && (pendingReduce + quantity).magnitude <= position.magnitude
         if reduceOnly || isInCall(a) {
@@ -275,7 +277,7 @@ extension Engine {
                 throw RejectReason(.positionLimit, field: "quantity", "notional \(newNotional) reaches the position limit \(table.brackets[table.brackets.count - 1].notionalCap)")
             }
             let bracket = table.bracket(forNotional: newNotional)
-            let leverage = record.leverage[i] ?? bracket.maxLeverage
+            let leverage = state.accounts[a].leverage[i] ?? bracket.maxLeverage
             if leverage > bracket.maxLeverage {
                 throw RejectReason(.leverageAboveBracket, field: "quantity", "leverage \(leverage) is above \(bracket.maxLeverage), the maximum for notional \(newNotional)")
             }

@@ -92,9 +92,11 @@ public struct Engine: Sendable {
         state.time = timed.time
         state.commandsApplied += 1
         var touched: [Int] = settleExpiries(since: previousTime)  // Engine+Expiry.swift
-        touched += chargeInterest()  // hours started since the last command (Engine+Interest.swift)
+        let charged = chargeInterest()  // hours started since the last command (Engine+Interest.swift)
+        if !charged.isEmpty { touched += charged }  // (empty appends cost ≈ 140 instructions each: issue 18)
         do {
-            touched += try execute(timed.command)
+            let executed = try execute(timed.command)
+            if touched.isEmpty { touched = executed } else { touched += executed }
         } catch {
             reject(error)
         }

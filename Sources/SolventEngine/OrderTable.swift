@@ -45,12 +45,12 @@ public struct OrderTable: Sendable, Equatable, Codable, Sequence, ExpressibleByD
     /// (Fowler–Noll–Vo, IETF draft-eastlake-fnv: offset basis 0xcbf29ce484222325, prime
     /// 0x100000001b3).
     @inline(__always) static func shard(_ key: String) -> Int {
-        @inline(__always) func fnv(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        var key = key  // `withUTF8` is mutating (a bridged string would be made native; none here)
+        let h = key.withUTF8 { bytes -> UInt64 in
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
             return h
         }
-        let h = key.utf8.withContiguousStorageIfAvailable { fnv($0) } ?? fnv(key.utf8)
         return Int(truncatingIfNeeded: (h ^ (h >> 32)) & UInt64(shardCount - 1))
     }
 

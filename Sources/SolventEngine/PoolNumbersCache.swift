@@ -92,11 +92,11 @@ extension Engine {
     /// `evaluateAccount(state.accounts[a], prices: false).cross` gives them: from the pool cache
     /// when its entry is valid (`PoolNumbersCache`), else by that evaluation.
     func crossEquityAndInitialMargin(_ a: Int) -> (equity: FixedDecimal, initialMargin: FixedDecimal) {
-        let record = state.accounts[a]
-        if !record.isPortfolio, let cached = poolCache.numbers(a, record.account, market: state.market, policy: state.parameters.policy) {
+        // The record's fields read in place (no copy of the whole `EngineAccount`: issue 18).
+        if !state.accounts[a].isPortfolio, let cached = poolCache.numbers(a, state.accounts[a].account, market: state.market, policy: state.parameters.policy) {
             return cached
         }
-        let cross = evaluateAccount(record, prices: false).cross
+        let cross = evaluateAccount(state.accounts[a], prices: false).cross
         return (cross.equity, cross.initialMargin)
     }
 

@@ -98,7 +98,8 @@ def gen_case(rng):
                      "marks": {"BTCUSDT": "50000", "BTC-60000-C": "1000", "BTC-40000-P": "500"},
                      "implied_vols": {"BTC-60000-C": "0.6", "BTC-40000-P": "0.7"},
                      "accounts": accounts},
-           "parameters": {"backstop": True, "adl": False, "mark_staleness_ms": 86_400_000},
+           "parameters": {"backstop": True, "adl": False, "mark_staleness_ms": 86_400_000,
+                          "option_mark_tolerance": "1"},  # fed marks only: the stale-mark rule (docs/options.md "Stale option marks") is off at tolerance 1 (StaleOptionMarkTests cover it)
            "insurance_fund": {"USDT": "1000000"},
            "commands": commands}
     return doc

@@ -129,7 +129,8 @@ def random_book(rng):
                      "assets": {"USD": "1", "BTC": "60000"}, "haircuts": {}, "instruments": inst,
                      "marks": {k: (f"{v:.1f}" if k in und_px else f"{v:.4f}") for k, v in marks.items()},
                      "implied_vols": {k: f"{v:.3f}" for k, v in vols.items()}, "accounts": accounts},
-           "parameters": {"backstop": True, "adl": False, "mark_staleness_ms": 86400000},
+           "parameters": {"backstop": True, "adl": False, "mark_staleness_ms": 86400000,
+                          "option_mark_tolerance": "1"},  # fed marks only: the stale-mark rule (docs/options.md "Stale option marks") is off at tolerance 1 (StaleOptionMarkTests cover it)
            "insurance_fund": {"BTC": "100"}, "commands": []}
     t = START
     cmds = []

@@ -98,7 +98,8 @@ def market(with_pm=True):
                                 "BTC-1MAR24-55000-P": "0.0123"},
                       "implied_vols": {"BTC-1MAR24-60000-C": "0.6", "BTC-1MAR24-55000-P": "0.7"},
                       "accounts": accounts},
-            "parameters": {"backstop": True, "adl": False, "mark_staleness_ms": 3600000},
+            "parameters": {"backstop": True, "adl": False, "mark_staleness_ms": 3600000,
+                           "option_mark_tolerance": "1"},  # fed marks only: the stale-mark rule (docs/options.md "Stale option marks") is off at tolerance 1 (StaleOptionMarkTests cover it)
             "insurance_fund": {"BTC": "100"}, "commands": []}
 
 

@@ -13,7 +13,7 @@ func gateBenchmarks() {
     let gate = Benchmark.Configuration(metrics: [.mallocCountTotal], maxDuration: .seconds(5), maxIterations: 200)
 
     // A price tick through the at-risk index when no account crosses: 2 allocations today.
-    Benchmark("gate: mark tick via index, 100000 accounts", configuration: gate) { benchmark in
+    Benchmark("gate:mark_tick_via_index_100000_accounts", configuration: gate) { benchmark in
         var engine = Books.shared.engine(accounts: 100_000)
         var time = engine.state.time + 1
         let base = engine.state.market.marks[0]!
@@ -29,7 +29,7 @@ func gateBenchmarks() {
     }
 
     // One account's evaluation (about 2.5 positions): the result arrays only.
-    Benchmark("gate: evaluate one account", configuration: gate) { benchmark in
+    Benchmark("gate:evaluate_one_account", configuration: gate) { benchmark in
         let input = Books.shared.input(accounts: 4_000)
         let evaluator = MarginEvaluator(market: input.market, policy: input.policy)
         benchmark.startMeasurement()
@@ -38,7 +38,7 @@ func gateBenchmarks() {
     }
 
     // The options grid's inner loop: no allocation per revaluation.
-    Benchmark("gate: option grid revaluation", configuration: gate) { benchmark in
+    Benchmark("gate:option_grid_revaluation", configuration: gate) { benchmark in
         let grid = OptionGrid(forward: 50_000, strike: 55_000, years: 0.25, rate: 0, isCall: true)
         benchmark.startMeasurement()
         for k in benchmark.scaledIterations { blackHole(grid.value(growth: 1 + Double(k % 7) / 100, logGrowth: 0.01, vol: 0.6)) }
@@ -46,7 +46,7 @@ func gateBenchmarks() {
     }
 
     // A deposit applied to a 100k-account engine (event construction dominates).
-    Benchmark("gate: apply deposit, 100000 accounts", configuration: gate) { benchmark in
+    Benchmark("gate:apply_deposit_100000_accounts", configuration: gate) { benchmark in
         var engine = Books.shared.engine(accounts: 100_000)
         var time = engine.state.time + 1
         _ = engine.apply(TimedCommand(time: time, command: .deposit(account: "a0", asset: "USDT", amount: 1, settle: nil)))

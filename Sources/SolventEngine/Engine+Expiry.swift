@@ -52,11 +52,13 @@ extension Engine {
     /// Rejects trading (orders, fills) in an expired instrument; for account `a`, the option and
     /// portfolio rules of `requireOptionRules` (Engine+Options.swift).
     func requireTradable(_ i: Int, account a: Int? = nil, field: String = "symbol") throws(RejectReason) {
-        let instrument = state.market.instruments[i]
         if isExpired(i) {
-            throw RejectReason(.instrumentExpired, field: field, "\(instrument.symbol) expired at \(expiry(i)!)")
+            throw RejectReason(.instrumentExpired, field: field, "\(state.market.instruments[i].symbol) expired at \(expiry(i)!)")
         }
-        if let a {
+        // The option and portfolio rules bind options and portfolio accounts only (for a standard
+        // account and a perpetual or future `requireOptionRules` returns at its option test):
+        // skipped there, with its copy of the instrument (issue 18: 0.54 K of a pre-trade check).
+        if let a, state.accounts[a].isPortfolio || isOption(i) {
             try requireOptionRules(i, portfolio: state.accounts[a].isPortfolio, isolated: state.accounts[a].isolated.contains(i), field: field,
                                    settle: state.accounts[a].account.settle)
         }

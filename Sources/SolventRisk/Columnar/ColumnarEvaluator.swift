@@ -132,12 +132,12 @@ public struct ColumnarEvaluator: Sendable {
         crossMM += debtMM
         crossIM += debtIM
         let crossPool = book.poolStart[k]
-        var worst = store(evaluator.makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM,
-                                             count: book.crossCount[k], debt: debt), at: crossPool, into: results)
+        var worst = storePool(collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM,
+                              count: book.crossCount[k], debt: debt, at: crossPool, into: results)
         for p in first..<end where book.isIsolated[p] {
-            let pool = store(evaluator.makePool(.cross, collateral: book.isolatedMargin[p], pnl: results.unrealizedPnl[p],
-                                                mm: results.maintenanceMargin[p], im: results.initialMargin[p], count: 1),
-                             at: book.positionPool[p], into: results)
+            let pool = storePool(collateral: book.isolatedMargin[p], pnl: results.unrealizedPnl[p],
+                                 mm: results.maintenanceMargin[p], im: results.initialMargin[p], count: 1,
+                                 at: book.positionPool[p], into: results)
             if pool > worst { worst = pool }
         }
         results.accountStatus[k] = worst
@@ -228,19 +228,44 @@ public struct ColumnarEvaluator: Sendable {
         return value
     }
 
-    /// Writes a pool's numbers to row `q`; returns its status.
+    /// ``MarginEvaluator``'s `makePool` written to row `q` (the same operations in the same
+    /// order), with one exact shortcut: the margin ratio `MM / equity` divides by the equity's
+    /// short form (``ScaledDecimal/shortForm(_:)``, ``ScaledDecimal/divide(_:by:)``: a
+    /// 192/64-bit division, equal to the general half-even quotient) when it has one. Returns
+    /// the pool's status.
     @inline(__always)
-    func store(_ pool: PoolEvaluation, at q: Int, into results: ColumnarResults) -> MarginStatus {
-        results.collateral[q] = pool.collateral
-        results.equity[q] = pool.equity
-        results.poolInitialMargin[q] = pool.initialMargin
-        results.poolMaintenanceMargin[q] = pool.maintenanceMargin
-        results.marginRatio[q] = ColumnarResults.raw(pool.marginRatio)
-        results.available[q] = pool.available
-        results.status[q] = pool.status
-        results.callAmount[q] = pool.callAmount
-        results.debt[q] = pool.debt
-        results.marginLevel[q] = ColumnarResults.raw(pool.marginLevel)
-        return pool.status
+    func storePool(collateral: FixedDecimal, pnl: FixedDecimal, mm: FixedDecimal, im: FixedDecimal, count: Int,
+                   debt: FixedDecimal = .zero, at q: Int, into results: ColumnarResults) -> MarginStatus {
+        let policy = evaluator.policy
+        let equity = collateral + pnl
+        let status = MarginEvaluator.status(equity: equity, maintenance: mm, policy: policy, hasPositions: count > 0 || debt.isPositive)
+        var ratio = ColumnarResults.absent
+        if equity.isPositive {
+            var quotient: FixedDecimal? = nil
+            if let form = ScaledDecimal.shortForm(equity) { quotient = ScaledDecimal.divide(mm, by: form) }
+            ratio = (quotient ?? mm.divided(by: equity, rounding: .halfEven) ?? .max).raw
+        }
+        var call = FixedDecimal.zero
+        if status >= .marginCall {
+            // A demand is a promise: rounded up, so that paying it always cures (MM ≤ restore·equity).
+            if let target = mm.divided(by: policy.restoreRatio, rounding: .up),
+               let shortfall = try? target.subtractingChecked(equity) {
+                call = FixedDecimal.maximum(.zero, shortfall)
+            } else {
+                call = .max  // beyond the representable range: saturated for display only
+            }
+        }
+        results.collateral[q] = collateral
+        results.equity[q] = equity
+        results.poolInitialMargin[q] = im
+        results.poolMaintenanceMargin[q] = mm
+        results.marginRatio[q] = ratio
+        results.available[q] = FixedDecimal.maximum(.zero, equity - im)
+        results.status[q] = status
+        results.callAmount[q] = call
+        results.debt[q] = debt
+        // Margin level = assets / debt = (equity + debt) / debt (docs/loans.md), absent without debt.
+        results.marginLevel[q] = debt.isPositive ? ((equity + debt).divided(by: debt, rounding: .halfEven) ?? .max).raw : ColumnarResults.absent
+        return status
     }
 }

@@ -288,8 +288,13 @@ struct ShardRouterMiddleware: RouterMiddleware {
         guard let document = try? JSONParser.parse(bytes), case .object = document, case .string? = document["type"] else {
             return try await next(request, context)
         }
-        var account: String? = nil
-        if case .string(let named)? = document["account"] { account = named }
+        // Routed by the typed command's account (the route's own decoder), never by a raw
+        // `"account"` member: the decoder ignores members a command does not have, so a mark
+        // carrying `"account":"x"` went to x's shard alone and left the shards' markets apart
+        // (AttackSession17Tests). A body that is no command is answered here (every shard would
+        // answer the same 400).
+        var account: String?
+        do { account = try Self.routedAccount(document) } catch { return try await next(request, context) }
         if account == nil, document["type"] == .string("cancel_order"), let token = request.headers.bearer?.token,
            case .valid(let principal) = await keys.lookup(token) {
             // An account key's cancel names its own account (the route fills it in).
@@ -303,6 +308,13 @@ struct ShardRouterMiddleware: RouterMiddleware {
         let answers = await router.fanOut(body: bytes, authorization: request.headers[.authorization],
                                           idempotencyKey: request.headers[SolventAPI.idempotencyHeader])
         return ShardRouter.answer(answers)
+    }
+
+    /// The account a command body is routed by: the typed command's (`EngineCommand.account`,
+    /// decoded as the route decodes it); nil for a command naming none (a market command: fanned
+    /// out). Throws the decoder's error when the body is no command.
+    static func routedAccount(_ document: JSONValue) throws -> String? {
+        try CommandRequest.decode(document, key: "route").command.command.account
     }
 
     /// The account of `GET /v1/accounts/{id}` and its sub-resources (nil for any other path).

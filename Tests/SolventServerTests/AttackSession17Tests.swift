@@ -1,0 +1,33 @@
+import Foundation
+import SolventCore
+@testable import SolventServer
+import Testing
+
+/// Session 17's outside attack on the sharded service edge (docs/cluster.md "Running shards").
+@Suite struct AttackSession17ServerTests {
+    /// The router sent a command by its raw `"account"` member. The command decoder ignores
+    /// members a command does not have, so `{"type":"mark",…,"account":"x"}` (a feeder's or an
+    /// operator's key) was journaled in x's shard alone — a market command in one shard, which
+    /// the forwarding secret exists to prevent — and the shards' marks diverged. Now the typed
+    /// command decides: a market command names no account (fanned out to every shard), an
+    /// account's command names its own, a body that is no command is answered where it arrived.
+    @Test func routedByTheTypedCommand() throws {
+        func routed(_ body: String) throws -> String? { try ShardRouterMiddleware.routedAccount(JSONParser.parse(Array(body.utf8))) }
+        let market = [
+            #"{"type":"mark","symbol":"BTCUSDT","price":"65000","account":"x"}"#,
+            #"{"type":"index","symbol":"BTCUSDT","price":"65000","account":"x"}"#,
+            #"{"type":"tick","account":"x"}"#,
+            #"{"type":"funding","symbol":"BTCUSDT","rate":"0.0001","account":"x"}"#,
+        ]
+        var checked = 0
+        for body in market {
+            #expect(try routed(body) == nil, "\(body)")
+            checked += 1
+        }
+        #expect(try routed(#"{"type":"deposit","account":"x","asset":"USDT","amount":"1"}"#) == "x")
+        #expect(try routed(#"{"type":"cancel_order","id":"o1","account":"y"}"#) == "y")
+        #expect(try routed(#"{"type":"cancel_order","id":"o1"}"#) == nil)  // an account key's: its own (the middleware)
+        #expect(throws: InputError.self) { try routed(#"{"type":"deposit","account":"x","asset":"USDT","amount":"1x"}"#) }
+        #expect(checked == market.count)
+    }
+}

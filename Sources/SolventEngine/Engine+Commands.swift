@@ -411,7 +411,11 @@ extension Engine {
         let instrument = state.market.instruments[i]
         let settle = state.accounts[a].account.settle
         let isolated = state.accounts[a].isolated.contains(i)
-        var record = state.accounts[a]
+        // The record is moved out of the array while it changes and moved back below (a copy
+        // retained every array and dictionary it holds and destroyed the old record on the write
+        // back: issue 18, ≈ 0.8 K instructions per fill). Nothing in between reads `state.accounts[a]`.
+        var record = EngineAccount(account: Account(id: "", settle: settle, collateral: [], positions: []))
+        swap(&record, &state.accounts[a])
         var realized = FixedDecimal.zero
         var closedIsolatedMargin: FixedDecimal? = nil
         var opened = quantity
@@ -446,7 +450,7 @@ extension Engine {
             record.account.positions.append(Position(instrument: i, quantity: opened, entryPrice: price, leverage: record.leverage[i], marginMode: mode))
             if isolated { moveOpeningMargin(&record, record.account.positions.count - 1, quantity: opened, price: price, instrument: instrument) }
         }
-        state.accounts[a] = record
+        swap(&record, &state.accounts[a])
         state.totals[settle].external -= realized
         settlePremium(a, i, quantity: quantity, price: price, realized: realized)  // options: Engine+Options.swift
         return TradeOutcome(realized: realized, closedIsolatedMargin: closedIsolatedMargin)

@@ -116,6 +116,12 @@ public final class ShardDelivery: Service, Sendable {
             if result.conflict {
                 throw JournalError("message \(id): its key was journaled with a different request (journal sequence \(result.sequence))")
             }
+            if let refusal = result.applied.first(where: { $0.kind == .rejected }) {
+                // The sender booked this message's money when it sent it; refused here, that money
+                // is in no shard's books. Never expected (a sender keeps the delivery range
+                // contract; AttackSession17Tests found two ways it did not): said loudly.
+                logger.critical("shards: message \(id) from shard \(sender) was refused by shard \(me)'s engine: \(refusal.json)")
+            }
             delivered += 1
             router.delivery.withLock { $0[sender, default: (0, 0)].delivered += 1 }
         }

@@ -73,9 +73,19 @@ struct ColumnarPrices {
         return price
     }
 
-    /// PositionMath.bankruptcyPrice, linear.
-    func bankruptcyPrice(restWithoutMaintenance: FixedDecimal) -> FixedDecimal? {
-        solve(rest: restWithoutMaintenance, rate: .zero, scaled: ScaledDecimal(mantissa: 0, exponent: 18))
+    /// PositionMath.bankruptcyPrice, linear: ``solve(rest:rate:scaled:)`` at rate 0, whose
+    /// denominator is `0 − s·Q` exactly, so with a short size the division is by
+    /// `(−s·m_Q)·10^e_Q` directly and the sign test needs no denominator (the same steps).
+    func bankruptcyPrice(restWithoutMaintenance rest: FixedDecimal) -> FixedDecimal? {
+        if let q = sizeScaled, q.mantissa > 0, side == 1 || side == -1 {
+            guard let value = value(), let numerator = try? rest.subtractingChecked(side < 0 ? -value : value) else { return nil }
+            // The denominator −s·Q is negative for a long: a positive price needs a numerator of its sign.
+            if numerator.isZero || numerator.isNegative != (side > 0) { return nil }
+            let denominator = ScaledDecimal(mantissa: side < 0 ? q.mantissa : -q.mantissa, exponent: q.exponent)
+            guard let price = ScaledDecimal.divide(numerator, by: denominator), price.isPositive else { return nil }
+            return price
+        }
+        return solve(rest: rest, rate: .zero, scaled: ScaledDecimal(mantissa: 0, exponent: 18))
     }
 
     /// Whether every bracket's candidate of instrument `i` is nil by the signs alone (see the

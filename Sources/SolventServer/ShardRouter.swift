@@ -270,6 +270,16 @@ struct ShardRouterMiddleware: RouterMiddleware {
             guard k != router.shard else { return try await next(request, context) }
             return await redirect(request, account: account, shard: k)
         }
+        if request.method == .post, request.uri.path == "/v1/orders/check" {
+            // An order's pre-trade check needs its account's engine: checked in its shard (this
+            // shard's engine answered "unknown account" for any other shard's; AttackSession17).
+            var request = request
+            guard let buffer = try? await request.collectBody(upTo: SolventAPI.maximumBody),
+                  let account = Self.accountOfOrderCheck(Array(buffer.readableBytesView)) else { return try await next(request, context) }
+            let k = router.shard(of: account)
+            guard k != router.shard else { return try await next(request, context) }
+            return await redirect(request, account: account, shard: k)
+        }
         guard request.method == .post, request.uri.path == "/v1/commands" else { return try await next(request, context) }
         if let forwarded = request.headers[ShardRouter.forwardHeader] {
             // A node of the group forwarding a fanned-out command: journaled in this shard only.
@@ -315,6 +325,13 @@ struct ShardRouterMiddleware: RouterMiddleware {
     /// out). Throws the decoder's error when the body is no command.
     static func routedAccount(_ document: JSONValue) throws -> String? {
         try CommandRequest.decode(document, key: "route").command.command.account
+    }
+
+    /// The account a `POST /v1/orders/check` body names (its `account` member, as the route
+    /// reads it), nil when the body names none (the route answers it).
+    static func accountOfOrderCheck(_ body: [UInt8]) -> String? {
+        guard let document = try? JSONParser.parse(body), case .string(let account)? = document["account"] else { return nil }
+        return account
     }
 
     /// The account of `GET /v1/accounts/{id}` and its sub-resources (nil for any other path).

@@ -30,4 +30,18 @@ import Testing
         #expect(throws: InputError.self) { try routed(#"{"type":"deposit","account":"x","asset":"USDT","amount":"1x"}"#) }
         #expect(checked == market.count)
     }
+
+    /// `POST /v1/orders/check` was not routed: an order check of another shard's account was
+    /// answered by this shard's engine, which does not hold the account ("unknown account").
+    /// The router now reads the body's account and sends the check to that shard's leader.
+    @Test func orderChecksAreRoutedByAccount() {
+        let cases: [(String, String?)] = [
+            (#"{"account":"alice","symbol":"BTCUSDT","quantity":"1","price":"65000"}"#, "alice"),
+            (#"{"symbol":"BTCUSDT","quantity":"1","price":"65000"}"#, nil),
+            (#"{"account":7}"#, nil),
+            ("not json", nil),
+        ]
+        for (body, account) in cases { #expect(ShardRouterMiddleware.accountOfOrderCheck(Array(body.utf8)) == account, "\(body)") }
+        #expect(cases.count == 4)
+    }
 }

@@ -36,6 +36,17 @@ struct AtRiskIndex: Sendable {
         liveEntries = Array(repeating: 0, count: instruments)
     }
 
+    /// Takes the account's band array out of the index (its entries stay, stale once the account
+    /// is registered again), for `register` to receive it back refilled: no array allocated per
+    /// re-registration. The index holds no bands for the account until then.
+    mutating func takeBands(_ account: Int) -> [PriceBand] {
+        guard account < bands.count else { return [] }
+        for band in bands[account] { liveEntries[band.instrument] -= 1 }
+        var taken: [PriceBand] = []
+        swap(&taken, &bands[account])  // moved out, not copied: the caller refills it uniquely referenced
+        return taken
+    }
+
     /// Replaces the account's bands.
     mutating func register(_ account: Int, version: Int64, bands newBands: [PriceBand]) {
         while versions.count <= account { versions.append(0); bands.append([]) }

@@ -37,11 +37,20 @@ extension Engine {
     /// `optionBands`: whether the account needs the option bands (`usesOptionBands(a)`), when
     /// the caller already knows it.
     func bands(_ a: Int, _ evaluation: AccountEvaluation, optionBands: Bool? = nil) -> [PriceBand] {
-        if optionBands ?? usesOptionBands(a) { return portfolioBands(a) }  // portfolio accounts and option holders: Engine+Portfolio.swift
+        var result: [PriceBand] = []
+        bands(a, evaluation, optionBands: optionBands, into: &result)
+        return result
+    }
+
+    /// `bands(a, evaluation, optionBands:)` written into `result` (emptied first, its capacity
+    /// kept): the re-evaluation passes the account's previous band array, taken out of the index
+    /// (`AtRiskIndex.takeBands`), so a re-registration allocates no array.
+    func bands(_ a: Int, _ evaluation: AccountEvaluation, optionBands: Bool? = nil, into result: inout [PriceBand]) {
+        result.removeAll(keepingCapacity: true)
+        if optionBands ?? usesOptionBands(a) { result = portfolioBands(a); return }  // portfolio accounts and option holders: Engine+Portfolio.swift
         // The record's fields read in place (a copy of the whole record retained and released each of its references).
         let positions = state.accounts[a].account.positions
         let policy = state.parameters.policy
-        var result: [PriceBand] = []
         result.reserveCapacity(positions.count)
         for n in evaluation.pools.indices {  // the pools under the engine's keys (`poolKey`)
             guard let key = poolKey(a, evaluation, n), evaluation.pools[n].positionCount > 0 else { continue }
@@ -104,7 +113,6 @@ extension Engine {
                 result.append(PriceBand(instrument: i, low: band.low ?? .zero, high: band.high))
             }
         }
-        return result
     }
 
     /// `bands(a, evaluation)` for callers holding the evaluation's pools under the engine's keys

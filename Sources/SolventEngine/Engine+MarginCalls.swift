@@ -58,7 +58,9 @@ extension Engine {
             state.calledAccounts.remove(a)
         }
         state.accounts[a].indexVersion += 1
-        index.register(a, version: state.accounts[a].indexVersion, bands: bands(a, evaluation, optionBands: !standard))
+        var newBands = index.takeBands(a)  // the previous band array, refilled in place (no allocation per re-registration)
+        bands(a, evaluation, optionBands: !standard, into: &newBands)
+        index.register(a, version: state.accounts[a].indexVersion, bands: newBands)
         return evaluation
     }
 

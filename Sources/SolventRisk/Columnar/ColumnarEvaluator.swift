@@ -79,7 +79,7 @@ public struct ColumnarEvaluator: Sendable {
             var b = Int(instrument.bracketFirst)
             let last = Int(instrument.bracketLast)
             while b < last, notional >= rows.brackets[b].cap { b += 1 }
-            let bracket = rows.brackets[b]
+            let bracket = rows.brackets.baseAddress.unsafelyUnwrapped + b  // fields read where used (no copy of the record)
             let pnl: FixedDecimal
             if scaledExponent >= 0, row.sizeTimesEntry != ColumnarResults.absent {
                 // Q·mark and Q·entry exact ⇒ Q·(mark − entry) = Q·mark − Q·entry exactly.
@@ -89,18 +89,18 @@ public struct ColumnarEvaluator: Sendable {
                 pnl = PositionMath.unrealizedPnl(side: side, size: book.size[p], entry: book.entry[p], mark: mark, inverse: instrument.inverse)
             }
             var maintenance: FixedDecimal? = nil
-            if scaledExponent >= 0, bracket.rateExponent >= 0, let small = Int64(exactly: scaledMantissa),
+            if scaledExponent >= 0, bracket.pointee.rateExponent >= 0, let small = Int64(exactly: scaledMantissa),
                let product = ScaledDecimal.multiply(ScaledDecimal(mantissa: small, exponent: scaledExponent),
-                                                    ScaledDecimal(mantissa: bracket.rateMantissa, exponent: Int(bracket.rateExponent))) {
-                maintenance = product - bracket.amount
+                                                    ScaledDecimal(mantissa: bracket.pointee.rateMantissa, exponent: Int(bracket.pointee.rateExponent))) {
+                maintenance = product - bracket.pointee.amount
             }
-            let mm = maintenance ?? notional * bracket.rate - bracket.amount
+            let mm = maintenance ?? notional * bracket.pointee.rate - bracket.pointee.amount
             let initial: FixedDecimal
-            if row.leverageSlot >= 0, rows.leverages[Int(row.leverageSlot)].value < bracket.maxLeverage {
+            if row.leverageSlot >= 0, rows.leverages[Int(row.leverageSlot)].value < bracket.pointee.maxLeverage {
                 let leverage = rows.leverages[Int(row.leverageSlot)]
                 initial = leverage.divisor?.divide(notional) ?? notional / leverage.value
             } else {
-                initial = bracket.maxLeverageDivisor?.divide(notional) ?? notional / bracket.maxLeverage
+                initial = bracket.pointee.maxLeverageDivisor?.divide(notional) ?? notional / bracket.pointee.maxLeverage
             }
             results.notional[p] = notional
             results.unrealizedPnl[p] = pnl

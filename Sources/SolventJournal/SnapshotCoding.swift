@@ -10,7 +10,8 @@ extension Snapshot {
         return Snapshot(sequence: sequence, stateHash: engine.stateHash(), version: EngineVersion.stateFormat, body: body)
     }
 
-    /// The state the body holds, or nil when it does not decode or is of another state format.
+    /// The state the body holds, or nil when it does not decode, is of another state format or
+    /// fails `EngineState.structuralProblem` (an index out of its array, invalid parameters).
     /// Bodies written before the binary layout (JSON, `JSONEncoder` over `EngineState`) are
     /// still read: the layout is told by the first bytes (`SOLVBIN1`, or JSON's `{`).
     public func decodedState() -> EngineState? {
@@ -25,6 +26,9 @@ extension Snapshot {
             state.accountIndex.reserveCapacity(state.accounts.count)
             for (a, record) in state.accounts.enumerated() { state.accountIndex[record.id] = a }
         }
+        // A body with a valid checksum but an index out of its array or parameters no command
+        // could set would trap in `Engine(restoring:)` before the hash is compared: refused.
+        guard state.structuralProblem() == nil else { return nil }
         return state
     }
 

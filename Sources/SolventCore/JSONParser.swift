@@ -8,16 +8,34 @@ public struct JSONParser {
     public static let maximumDepth = 256
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    private let refusesDuplicateNames: Bool
     private var index = 0
     private var depth = 0
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>, refusesDuplicateNames: Bool) {
+        self.bytes = bytes
+        self.refusesDuplicateNames = refusesDuplicateNames
+    }
 
-    /// Parses one JSON document (surrounding whitespace allowed).
+    /// Parses one JSON document (surrounding whitespace allowed). An object with two members of
+    /// one name is a syntax error naming the member (see `contains`).
     public static func parse(_ data: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+        try parse(data, refusingDuplicateNames: true)
+    }
+
+    /// Parses a document that an earlier version may have stored with a repeated member name
+    /// (a journal's genesis is the scenario as the client sent it, written back by `JSONWriter`;
+    /// before duplicate names were refused, such a scenario was accepted with the first value
+    /// read by every lookup). Only recovery of stored journals uses it, so those journals keep
+    /// replaying as they did; every input from outside goes through `parse`.
+    public static func parseStored(_ data: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+        try parse(data, refusingDuplicateNames: false)
+    }
+
+    private static func parse(_ data: some Collection<UInt8>, refusingDuplicateNames: Bool) throws(JSONSyntaxError) -> JSONValue {
         let array = Array(data)
         let result: Result<JSONValue, JSONSyntaxError> = array.withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(bytes: buffer)
+            var parser = JSONParser(bytes: buffer, refusesDuplicateNames: refusingDuplicateNames)
             do {
                 parser.skipWhitespace()
                 let value = try parser.parseValue()
@@ -80,6 +98,7 @@ public struct JSONParser {
         try enter()
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        var names: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -89,7 +108,11 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let keyOffset = index
             let key = try parseString()
+            if refusesDuplicateNames, Self.contains(members, key, &names) {
+                throw JSONSyntaxError(offset: keyOffset, reason: "duplicate member name \"\(key)\"")
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
@@ -104,6 +127,23 @@ public struct JSONParser {
         }
         depth -= 1
         return .object(members)
+    }
+
+    /// Whether `members` already has a member named `key` (names compare as Swift strings, so
+    /// canonically equivalent spellings count as one name, as every later lookup would).
+    /// RFC 8259 §4 leaves duplicate names' meaning to the implementation ("the names within an
+    /// object SHOULD be unique"), so two readers of one body can disagree on which value
+    /// counts — a parser differential an attacker can use (one layer routes or authorizes by
+    /// the first value, another applies the last). Solvent refuses such a body outright.
+    /// Small objects (a command's members) are scanned; from 16 members on, the names go into
+    /// `names` so a large map stays linear.
+    private static func contains(_ members: [(key: String, value: JSONValue)], _ key: String, _ names: inout Set<String>) -> Bool {
+        if members.count < 16 {
+            for member in members where member.key == key { return true }
+            return false
+        }
+        if names.isEmpty { names = Set(members.lazy.map(\.key)) }
+        return !names.insert(key).inserted
     }
 
     private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {

@@ -241,7 +241,7 @@ public struct JournaledEngine: Sendable {
         let engine: Engine
         if let start { engine = start.engine } else {
             guard let genesisBytes = contents.genesis else { throw JournalError("the journal has no genesis document") }
-            engine = try Scenario.decode(JSONParser.parse(genesisBytes)).makeEngine()
+            engine = try Scenario.decode(JSONParser.parseStored(genesisBytes)).makeEngine()
         }
         var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
         // A reorganization notice in the tail rolls back before the snapshot: only then is the
@@ -268,7 +268,7 @@ public struct JournaledEngine: Sendable {
 
     /// The command of a journal entry.
     func decode(_ entry: JournalEntry) throws -> TimedCommand {
-        let json = try JSONParser.parse(entry.body)
+        let json = try JSONParser.parseStored(entry.body)
         var timed = try Scenario.decodeCommand(JSONReader(json, path: "journal[\(entry.sequence)]"), assetIndex: assetIndex,
                                                defaultTime: engine.state.time)
         timed.key = entry.key
@@ -298,7 +298,7 @@ public struct JournaledEngine: Sendable {
         }
         let contents = try history()
         guard let genesis = contents.genesis else { throw JournalError("the journal has no genesis document") }
-        var replay = JournaledEngine(engine: try base ?? Scenario.decode(JSONParser.parse(genesis)).makeEngine(),
+        var replay = JournaledEngine(engine: try base ?? Scenario.decode(JSONParser.parseStored(genesis)).makeEngine(),
                                      journal: journal, lastSequence: baseSequence, snapshotEvery: 0)
         let affected = Set(orphaned.map { engine.state.accounts[$0.account].id })
         replay.engine.beginReplay(notice: timed.time, affected: affected, from: earliest)  // restated calls wait for the notice

@@ -24,6 +24,42 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(text) }
     }
 
+    /// A repeated member name is refused with the name and the offset of the second one, in
+    /// small objects (scanned) and large ones (hashed from 16 members on), at any depth; the
+    /// same names in different objects, and canonically distinct names, are fine. Stored
+    /// documents (`parseStored`, journal recovery) keep the old reading: first value wins.
+    @Test func duplicateNamesAreRefused() throws {
+        let cases: [(text: String, name: String, offset: Int)] = [
+            (#"{"amount":"100","amount":"5"}"#, "amount", 16),
+            (#"{"a":1,"b":{"c":2,"c":3}}"#, "c", 18),
+            (#"[{"x":1},{"y":2,"y":2}]"#, "y", 16),
+        ]
+        var refused = 0
+        for (text, name, offset) in cases {
+            do {
+                _ = try JSONParser.parse(text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.reason == "duplicate member name \"\(name)\"", "\(text)")
+                #expect(error.offset == offset, "\(text)")
+                refused += 1
+            }
+        }
+        // 40 distinct members (the hashed path) accepted; the same 40 plus a repeat of the 3rd refused.
+        let members = (0..<40).map { "\"m\($0)\":\($0)" }
+        #expect(try JSONParser.parse("{" + members.joined(separator: ",") + "}")["m39"] == .number("39"))
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse("{" + (members + ["\"m2\":0"]).joined(separator: ",") + "}") }
+        // A repeat past the 16th member, of a member after the 16th.
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse("{" + (members + ["\"m30\":0"]).joined(separator: ",") + "}") }
+        // Same names in sibling objects are not repeats.
+        #expect(try JSONParser.parse(#"[{"a":1},{"a":2}]"#) == .array([.object([("a", .number("1"))]), .object([("a", .number("2"))])]))
+        // "é" precomposed and decomposed are one Swift name, so one member.
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(#"{"caf\u00e9":1,"cafe\u0301":2}"#) }
+        // Journal recovery reads what older versions stored: the first value, as lookups did.
+        #expect(try JSONParser.parseStored(Array(#"{"amount":"100","amount":"5"}"#.utf8))["amount"] == .string("100"))
+        #expect(refused == 3)
+    }
+
     /// Nesting beyond the limit is an error, not a stack overflow.
     @Test func nestingLimit() {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)

@@ -1,0 +1,598 @@
+#!/usr/bin/env python3
+"""Independent oracle for the stale-option-mark rule (brief ORACLE4), written from
+docs/options.md ("Stale option marks", "Coin-settled (inverse) options", "Standard accounts and
+options", "Premium") and docs/scenarios.md (`parameters`, `change_parameters`, `option_mark`,
+`mark`), not from the Swift.
+
+    python3 crosscheck_stale_marks.py --solvent PATH [--cases N] [--seed S]
+
+The rule as documented: every fed option mark (`option_mark`, a `mark` of the option, a
+scenario's starting mark) is quoted at its underlying's mark of that moment, F_q.  A `mark`
+moving the underlying to F with |F - F_q| > tolerance*F_q (exact) makes the fed mark stale:
+`option_mark_stale` (symbol, mark_before, quoted_underlying_price, underlying_price, tolerance),
+then `option_mark_computed` (symbol, price, implied_vol, underlying_price) with the price
+Black-76 (rate 0) at F, the option's last mark implied vol and T = (expiry - the fed mark's
+source time)/365 days, floored at 1e-8; a coin-settled option's mark is that value / F (coin),
+floored at 1e-8.  The option stays model-marked (an `option_mark_computed` at every later move
+of its underlying) until a fresh fed mark.  Within the tolerance the fed mark stands and the
+drift is cumulative from F_q.  `option_mark_tolerance` in [0, 1], default 0.01.
+
+Each case is a random scenario (seeded): a linear perpetual BTCUSDT with USDT-settled options
+and an inverse perpetual BTC-PERPETUAL with coin-settled (BTC) options, expiries 1 to 91 days
+out; fed option marks with implied vols and source times before the command time; underlying
+marks inside the tolerance, exactly at its edge (not stale: the comparison is strict), 1e-8
+beyond it, cumulative drifts, returns to F_q, large crashes and spikes, doublings for
+tolerance 1; fresh `option_mark`s and `mark`s of options that reset F_q; `change_parameters`
+of the tolerance (0, 1, the default and others); holders in standard and portfolio accounts,
+USDT and BTC, some on thin collateral.  Compared per command: the set of (event type, symbol)
+of option_mark_stale / option_mark_computed, every field of those events (exact fractions,
+except the computed price: the reference is Black-76 in mpmath at 40 digits and the engine
+evaluates in Double, so |engine - ref| <= 1e-12*|ref| + 1e-15*(F+K) (linear) or 1e-15 (coin);
+at the floor both must be exactly 1e-8), that those events come before any margin /
+liquidation event of the same command ("inside the same command, before any re-evaluation,
+margin call or liquidation"), and at the end every account's pool equity (balance + sum
+q*cs*mark: docs/options.md "Premium") and, for standard accounts, its IM and MM by the
+standard rule (plus docs/loans.md's debt margin on a negative cash balance, which a liquidation
+buying back a re-marked short can leave), from the reference marks (a fed mark contributes no tolerance: exact).
+Plus fixed cases: the worked example of docs/options.md (the coin writer's crash to 42,000)
+and hand-made edges.
+
+Last line `N passed, M failed`; exit 1 on a failure or when nothing was compared.
+"""
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time as _time
+from fractions import Fraction
+
+import mpmath
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import finish, record  # noqa: E402
+
+mpmath.mp.dps = 40
+F = Fraction
+FLOOR = F(1, 10 ** 8)                   # the range contract's smallest price (docs/options.md)
+E18 = F(1, 10 ** 18)
+DEFAULT_TOL = F(1, 100)
+YEAR = 365 * 86400                      # seconds in the 365-day year of T
+START = 1709280000                      # 2024-03-01T08:00:00Z
+BRACKETS = [{"notional_floor": "0", "notional_cap": "1000000000", "max_leverage": "50", "mmr": "0.01"}]
+POLICY = {"warning_ratio": "0.70", "call_ratio": "0.85", "restore_ratio": "0.70"}
+MARGIN_EVENTS = {"margin_warning", "margin_call", "margin_call_cured", "liquidation_started",
+                 "liquidation_ended", "liquidation_fill", "liquidation_step", "liquidation_throttled"}
+MARK_EVENTS = ("option_mark_stale", "option_mark_computed")
+
+
+def iso(t):
+    return _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(t))
+
+
+def dec(x: Fraction, places=18) -> str:
+    """A fraction with a terminating expansion as a decimal string (exact; asserts it is)."""
+    x = F(x)
+    q = x * 10 ** places
+    assert q.denominator == 1, f"{x} needs more than {places} places"
+    n = q.numerator
+    s = "-" if n < 0 else ""
+    n = abs(n)
+    whole, frac = divmod(n, 10 ** places)
+    frac_s = f"{frac:0{places}d}".rstrip("0")
+    return s + str(whole) + ("." + frac_s if frac_s else "")
+
+
+# --------------------------------------------------------------------------- the reference
+
+def black76(Fx, K, vol, T, call):
+    """Black-76, rate 0 (F. Black, J. Financial Economics 3, 1976), in mpmath at 40 digits."""
+    Fm, Km, s, Tm = mpmath.mpf(Fx.numerator) / Fx.denominator, mpmath.mpf(K.numerator) / K.denominator, \
+        mpmath.mpf(vol.numerator) / vol.denominator, mpmath.mpf(T.numerator) / T.denominator
+    sd = s * mpmath.sqrt(Tm)
+    d1 = (mpmath.log(Fm / Km) + sd * sd / 2) / sd
+    d2 = d1 - sd
+    if call:
+        return Fm * mpmath.ncdf(d1) - Km * mpmath.ncdf(d2)
+    return Km * mpmath.ncdf(-d2) - Fm * mpmath.ncdf(-d1)
+
+
+def model_mark(opt, Fx, vol, src):
+    """The documented re-mark: Black-76 at F, the fed vol, T from the fed mark's source time;
+    coin-settled: over F; floored at 1e-8 (an mpf, or the exact floor)."""
+    T = F(opt["expiry_t"] - src, YEAR)
+    v = black76(Fx, opt["K"], vol, T, opt["call"])
+    if opt["coin"]:
+        v = v / (mpmath.mpf(Fx.numerator) / Fx.denominator)
+    if v < mpmath.mpf(1) / 10 ** 8:
+        return FLOOR
+    return v
+
+
+def price_tolerance(opt, Fx):
+    """What Double evaluation may differ by (module docstring)."""
+    if opt["coin"]:
+        return F(1, 10 ** 15)
+    return (Fx + opt["K"]) / 10 ** 15
+
+
+class Reference:
+    """The option marks of docs/options.md "Stale option marks", command by command."""
+
+    def __init__(self, options, und_marks, tol):
+        self.opts = options
+        self.und = dict(und_marks)           # underlying symbol -> its mark (Fraction)
+        self.tol = tol
+        self.state = {}                      # option -> dict(kind fed|model, price, vol, src, fq)
+
+    def start(self, sym, price, vol, src):
+        o = self.opts[sym]
+        self.state[sym] = {"kind": "fed", "price": price, "vol": vol, "src": src, "fq": self.und[o["und"]]}
+
+    def fed(self, sym, price, vol, src):
+        """`option_mark` (vol given) or `mark` of the option (vol None: its last vol)."""
+        s = self.state[sym]
+        o = self.opts[sym]
+        self.state[sym] = {"kind": "fed", "price": price, "vol": s["vol"] if vol is None else vol,
+                           "src": src, "fq": self.und[o["und"]]}
+        return []
+
+    def mark_underlying(self, und, Fx):
+        out = []
+        for sym in sorted(self.opts):
+            o = self.opts[sym]
+            if o["und"] != und:
+                continue
+            s = self.state[sym]
+            if s["kind"] == "fed":
+                if abs(Fx - s["fq"]) > self.tol * s["fq"]:
+                    out.append(("option_mark_stale", sym, {"mark_before": s["price"], "quoted_underlying_price": s["fq"],
+                                                           "underlying_price": Fx, "tolerance": self.tol}))
+                else:
+                    continue
+            v = model_mark(o, Fx, s["vol"], s["src"])
+            out.append(("option_mark_computed", sym, {"price": v, "implied_vol": s["vol"], "underlying_price": Fx}))
+            self.state[sym] = {"kind": "model", "price": v, "vol": s["vol"], "src": s["src"], "fq": None,
+                               "ptol": price_tolerance(o, Fx)}
+        self.und[und] = Fx
+        return out
+
+
+def close(a: Fraction, ref, tol: Fraction):
+    """a (exact engine value) against ref (Fraction or mpf) within tol (+1e-12 relative)."""
+    if isinstance(ref, Fraction):
+        if ref == FLOOR:
+            return a == FLOOR
+        return a == ref
+    r = mpmath.mpf(a.numerator) / a.denominator
+    return abs(r - ref) <= abs(ref) * mpmath.mpf(10) ** -12 + mpmath.mpf(tol.numerator) / tol.denominator
+
+
+def as_frac(v):
+    """An mpf as a Fraction (at 40 digits; for the equity sums)."""
+    if isinstance(v, Fraction):
+        return v
+    return F(mpmath.nstr(v, 40, min_fixed=-100, max_fixed=100)) if v else F(0)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+def option_table(rng):
+    """Linear options on BTCUSDT and coin options on BTC-PERPETUAL, random strikes/expiries."""
+    opts = {}
+    for und, coin in (("BTCUSDT", False), ("BTC-PERPETUAL", True)):
+        for _ in range(rng.randint(2, 4)):
+            days = rng.choice([1, 2, 7, 30, 91])
+            K = rng.choice([40000, 45000, 50000, 55000, 58000, 60000, 62000, 65000, 70000, 80000, 90000])
+            call = rng.random() < 0.5
+            exp_t = START + days * 86400
+            tag = _time.strftime("%d%b%y", _time.gmtime(exp_t)).upper()
+            sym = f"{'BTC' if coin else 'BTCU'}-{tag}-{K}-{'C' if call else 'P'}"
+            if sym in opts:
+                continue
+            opts[sym] = {"und": und, "coin": coin, "K": F(K), "call": call, "expiry_t": exp_t,
+                         "expiry": iso(exp_t), "cs": F(rng.choice(["1", "0.1"]) if coin else rng.choice(["1", "0.01"]))}
+    return opts
+
+
+def instruments(opts):
+    inst = [{"symbol": "BTCUSDT", "kind": "linear_perpetual", "base": "BTC", "settle": "USDT",
+             "contract_size": "1", "brackets": BRACKETS},
+            {"symbol": "BTC-PERPETUAL", "kind": "inverse_perpetual", "base": "BTC", "settle": "BTC",
+             "contract_size": "10", "brackets": BRACKETS}]
+    for sym, o in opts.items():
+        inst.append({"symbol": sym, "kind": "inverse_option" if o["coin"] else "option",
+                     "right": "call" if o["call"] else "put", "strike": dec(o["K"]), "expiry": o["expiry"],
+                     "underlying": o["und"], "base": "BTC", "settle": "BTC" if o["coin"] else "USDT",
+                     "contract_size": dec(o["cs"]), "brackets": BRACKETS})
+    return inst
+
+
+def fed_price(rng, o, Fx, vol, src):
+    """A plausible fed mark near the model value (fed marks need not equal the model)."""
+    v = model_mark(o, Fx, vol, src)
+    v = float(v) * rng.uniform(0.8, 1.2)
+    if o["coin"]:
+        return max(F(1, 10 ** 4), F(round(v, 4)).limit_denominator(10 ** 4))
+    return max(F(1, 2), F(round(v * 2) , 2))
+
+
+def random_vol(rng):
+    return F(rng.randint(25, 150), 100)
+
+
+def gen_case(rng):
+    opts = option_table(rng)
+    und = {"BTCUSDT": F(rng.randint(5500000, 6500000), 100), "BTC-PERPETUAL": F(rng.randint(110000, 130000), 2)}
+    tol = rng.choice([None, None, F(0), F(1), F(5, 1000), F(2, 100), F(rng.randint(1, 500), 10000)])
+    ref = Reference(opts, und, DEFAULT_TOL if tol is None else tol)
+    marks, vols = {k: dec(v) for k, v in und.items()}, {}
+    for sym, o in opts.items():
+        vol = random_vol(rng)
+        p = fed_price(rng, o, und[o["und"]], vol, START)
+        ref.start(sym, p, vol, START)
+        marks[sym], vols[sym] = dec(p), dec(vol)
+    accounts = []
+    holders = []                               # (account id, settle coin?, portfolio?)
+    for k, (coin, mode) in enumerate([(False, "standard"), (True, "standard"), (False, "portfolio"),
+                                      (True, "portfolio")]):
+        thin = rng.random() < 0.3
+        amount = ("2" if thin else "400") if coin else ("8000" if thin else "20000000")
+        acc = {"id": f"{mode[0]}{'b' if coin else 'u'}{k}", "settle": "BTC" if coin else "USDT",
+               "collateral": {"BTC" if coin else "USDT": amount}, "positions": []}
+        if mode == "portfolio":
+            acc["mode"] = "portfolio"
+        accounts.append(acc)
+        holders.append((acc["id"], coin))
+    params = {"mark_staleness_ms": 864000000, "backstop": True, "adl": False}
+    if tol is not None:
+        params["option_mark_tolerance"] = dec(tol)
+    doc = {"description": "crosscheck_stale_marks", "start": {
+        "time": iso(START), "valuation_time": iso(START), "policy": POLICY,
+        "assets": {"USDT": "1", "BTC": dec(und["BTCUSDT"])}, "haircuts": {}, "instruments": instruments(opts),
+        "marks": marks, "implied_vols": vols, "accounts": accounts},
+        "parameters": params, "insurance_fund": {"USDT": "1000000", "BTC": "100"}, "commands": []}
+    cmds, expect = [], []                      # expect[i]: the reference events of cmds[i]
+    t = START
+    last_src = {sym: START for sym in opts}
+
+    def add(cmd, events):
+        cmds.append(cmd)
+        expect.append(events)
+
+    # opening trades: every holder trades a few options of its settle asset
+    for acc_id, coin in holders:
+        for sym in rng.sample([s for s in opts if opts[s]["coin"] == coin], k=min(2, sum(1 for s in opts if opts[s]["coin"] == coin))):
+            t += 1
+            q = rng.choice([-5, -2, -1, 1, 3]) if "0.1" != dec(opts[sym]["cs"]) else rng.choice([-20, -10, 10])
+            add({"time": iso(t), "type": "fill", "account": acc_id, "symbol": sym, "quantity": str(q),
+                 "price": dec(ref.state[sym]["price"] if ref.state[sym]["kind"] == "fed" else F(1))}, [])
+    steps = rng.randint(10, 30)
+    for _ in range(steps):
+        t += rng.randint(1, 900)
+        r = rng.random()
+        if r < 0.55:                               # a move of an underlying
+            u = rng.choice(list(und))
+            on_u = [s for s in opts if opts[s]["und"] == u]
+            fed = [s for s in on_u if ref.state[s]["kind"] == "fed"]
+            fq = ref.state[rng.choice(fed)]["fq"] if fed else ref.und[u]
+            tl = ref.tol
+            cur = ref.und[u]
+            kind = rng.choice(["inside", "edge", "beyond", "drift", "return", "crash", "spike", "double", "small"])
+            sign = rng.choice([-1, 1])
+            if kind == "inside":
+                Fx = fq * (1 + sign * tl * F(rng.randint(0, 90), 100))
+            elif kind == "edge":                   # exactly at the edge: not stale (strict >)
+                Fx = fq * (1 + sign * tl)
+            elif kind == "beyond":
+                Fx = fq * (1 + sign * tl) + sign * F(1, 10 ** 8)
+            elif kind == "drift":                  # a further move of 40..70 % of the tolerance from here
+                Fx = cur + sign * fq * tl * F(rng.randint(40, 70), 100)
+            elif kind == "return":
+                Fx = fq
+            elif kind == "crash":
+                Fx = cur * F(rng.randint(60, 95), 100)
+            elif kind == "spike":
+                Fx = cur * F(rng.randint(105, 140), 100)
+            elif kind == "double":                 # tolerance 1: stale only above 2*F_q
+                Fx = fq * 2 + rng.choice([F(0), F(1, 10 ** 8), -F(1, 10 ** 8)])
+            else:
+                Fx = cur + sign * F(rng.randint(1, 500), 100)
+            Fx = F(round(Fx * 10 ** 8), 10 ** 8)   # 8 places: the edge products stay exact
+            if Fx <= 1000 or Fx == cur:
+                continue
+            add({"time": iso(t), "type": "mark", "symbol": u, "price": dec(Fx)}, ref.mark_underlying(u, Fx))
+        elif r < 0.72:                             # a fresh fed option mark
+            sym = rng.choice(list(opts))
+            o = opts[sym]
+            src = rng.randint(max(last_src[sym], t - 600), t)
+            last_src[sym] = src
+            vol = random_vol(rng)
+            p = fed_price(rng, o, ref.und[o["und"]], vol, src)
+            add({"time": iso(t), "type": "option_mark", "symbol": sym, "price": dec(p), "implied_vol": dec(vol),
+                 "source_time": iso(src)}, ref.fed(sym, p, vol, src))
+        elif r < 0.80:                             # a `mark` of an option: fed, keeps its vol
+            sym = rng.choice(list(opts))
+            o = opts[sym]
+            src = rng.randint(max(last_src[sym], t - 600), t)
+            last_src[sym] = src
+            p = fed_price(rng, o, ref.und[o["und"]], ref.state[sym]["vol"], src)
+            add({"time": iso(t), "type": "mark", "symbol": sym, "price": dec(p), "source_time": iso(src)},
+                ref.fed(sym, p, None, src))
+        elif r < 0.88:                             # the tolerance changes
+            new = rng.choice([F(0), F(1), DEFAULT_TOL, F(5, 1000), F(3, 100), F(rng.randint(1, 999), 10000)])
+            ref.tol = new
+            add({"time": iso(t), "type": "change_parameters", "parameters": {"option_mark_tolerance": dec(new)}}, [])
+        else:                                      # a trade
+            acc_id, coin = rng.choice(holders)
+            sym = rng.choice([s for s in opts if opts[s]["coin"] == coin])
+            p = ref.state[sym]["price"]
+            p = p if isinstance(p, Fraction) else F(round(float(p), 4 if coin else 2)).limit_denominator(10 ** 4) or FLOOR
+            p = max(p, FLOOR)
+            q = rng.choice([-2, -1, 1, 2]) if dec(opts[sym]["cs"]) != "0.1" else rng.choice([-10, 10])
+            add({"time": iso(t), "type": "fill", "account": acc_id, "symbol": sym, "quantity": str(q),
+                 "price": dec(p)}, [])
+    doc["commands"] = cmds
+    return doc, opts, ref, expect
+
+
+# --------------------------------------------------------------------------- comparing
+
+def simulate(solvent, doc, tmp, name):
+    path = os.path.join(tmp, f"{name}.json")
+    with open(path, "w") as fh:
+        json.dump(doc, fh, indent=1)
+    p = subprocess.run([solvent, "simulate", "--scenario", path], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        return None, None, f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[:300]}", path
+    lines = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+    return lines[:-1], lines[-1], "", path
+
+
+def by_command(events, cmds):
+    """Events grouped by the command that caused them (each command has its own time)."""
+    ms = [calendar.timegm(_time.strptime(c["time"], "%Y-%m-%dT%H:%M:%SZ")) * 1000 for c in cmds]
+    index = {m: i for i, m in enumerate(ms)}
+    assert len(index) == len(ms), "command times must be distinct"
+    groups = [[] for _ in cmds]
+    stray = []
+    for e in events:
+        i = index.get(e.get("time"))
+        (groups[i] if i is not None else stray).append(e)
+    return groups, stray
+
+
+def compare_events(groups, cmds, expect, opts, stats):
+    problems = []
+    for i, (cmd, got, want) in enumerate(zip(cmds, groups, expect)):
+        for e in got:
+            if e["type"] == "rejected" and cmd["type"] != "fill":
+                problems.append(f"command {i} ({cmd['type']}) rejected: {e.get('code')} {e.get('field')} {e.get('reason')}")
+        mine = [(e["type"], e["symbol"], e) for e in got if e["type"] in MARK_EVENTS]
+        gk = sorted((a, b) for a, b, _ in mine)
+        wk = sorted((a, b) for a, b, _ in want)
+        stats["commands"] += 1
+        if gk != wk:
+            problems.append(f"command {i} ({cmd['type']} {cmd.get('symbol', '')} {cmd.get('price', '')}): "
+                            f"engine {gk}, reference {wk}")
+            continue
+        # before any margin / liquidation event of the same command
+        last_mark = max([k for k, e in enumerate(got) if e["type"] in MARK_EVENTS], default=-1)
+        first_margin = min([k for k, e in enumerate(got) if e["type"] in MARGIN_EVENTS], default=len(got))
+        if last_mark > first_margin:
+            problems.append(f"command {i}: an option mark event after a margin/liquidation event")
+        engine = {(a, b): e for a, b, e in mine}
+        for typ, sym, fields in want:
+            e = engine[(typ, sym)]
+            stats[typ] += 1
+            for name, val in fields.items():
+                if name not in e:
+                    problems.append(f"command {i} {typ} {sym}: no field {name}")
+                    continue
+                got_v = F(e[name])
+                if name == "price":
+                    stats["prices"] += 1
+                    o = opts[sym]
+                    ok = close(got_v, val, price_tolerance(o, fields["underlying_price"]))
+                    if not isinstance(val, Fraction) and val != 0:
+                        rel = abs(mpmath.mpf(got_v.numerator) / got_v.denominator - val) / abs(val)
+                        stats["max_rel"] = max(stats["max_rel"], float(rel))
+                    if isinstance(val, Fraction):
+                        stats["floored"] += 1
+                    if not ok:
+                        problems.append(f"command {i} {sym}: computed price {e[name]}, reference "
+                                        f"{mpmath.nstr(val, 20) if not isinstance(val, Fraction) else dec(val)}")
+                elif got_v != val:
+                    problems.append(f"command {i} {typ} {sym}: {name} {e[name]}, reference {dec(val) if isinstance(val, Fraction) else val}")
+    return problems
+
+
+def standard_margin(o, q, m, Fx):
+    """Deribit's standard rule per docs/options.md (linear) and the coin form; (IM, MM)."""
+    n = abs(q) * o["cs"]
+    if q > 0:
+        return n * m, F(0)
+    otm = max(F(0), o["K"] - Fx) if o["call"] else max(F(0), Fx - o["K"])
+    if o["coin"]:
+        base_im = max(F(15, 100) - otm / Fx, F(10, 100))
+        if o["call"]:
+            return n * (base_im + m), n * (F(75, 1000) + m)
+        mm = max(F(75, 1000), F(75, 1000) * m) + m
+        return n * max(base_im + m, mm), n * mm
+    base_im = max(F(15, 100) * Fx - otm, F(10, 100) * Fx)
+    if o["call"]:
+        return n * (base_im + m), n * (F(75, 1000) * Fx + m)
+    mm = max(F(75, 1000) * Fx, F(75, 1000) * m) + m
+    return n * max(base_im + m, mm), n * mm
+
+
+def compare_accounts(summary, opts, ref, stats):
+    problems = []
+    for acc in summary["accounts"]:
+        settle = "BTC" if acc["id"][1] == "b" else "USDT"
+        equity = F(acc["balances"].get(settle, "0"))
+        slack = F(4 * len(acc["positions"]) + 4, 10 ** 18)
+        im = mm = F(0)
+        cash = equity                          # the evaluation view's cash: balance + premium basis
+        for p in acc["positions"]:
+            o = opts.get(p["symbol"])
+            if o is None:
+                return [f"{acc['id']}: holds {p['symbol']}, not an option of the case"]
+            q = F(p["quantity"])
+            s = ref.state[p["symbol"]]
+            m = as_frac(s["price"])
+            equity += q * o["cs"] * m
+            cash += q * o["cs"] * F(p["entry_price"])
+            if s["kind"] == "model":
+                slack += abs(q) * o["cs"] * (s["ptol"] + m / 10 ** 12) * 3
+            a, b = standard_margin(o, q, m, ref.und[o["und"]])
+            im += a
+            mm += b
+        if cash < 0:                           # debt margin, docs/loans.md (default rates 0.10 / 0.25)
+            mm += -cash * F(10, 100)
+            im += -cash * F(25, 100)
+        pools = acc["pools"]
+        pool = pools[0] if pools else None
+        if pool is None:
+            continue
+        stats["equities"] += 1
+        if abs(F(pool["equity"]) - equity) > slack:
+            problems.append(f"{acc['id']}: equity {pool['equity']}, reference {float(equity):.12f}")
+        if pool["pool"] == "cross":
+            stats["margins"] += 1
+            if abs(F(pool["initial_margin"]) - im) > slack:
+                problems.append(f"{acc['id']}: IM {pool['initial_margin']}, reference {float(im):.12f}")
+            if abs(F(pool["maintenance_margin"]) - mm) > slack:
+                problems.append(f"{acc['id']}: MM {pool['maintenance_margin']}, reference {float(mm):.12f}")
+    return problems
+
+
+def run_case(solvent, doc, opts, ref, expect, tmp, name, stats):
+    events, summary, err, path = simulate(solvent, doc, tmp, name)
+    if err:
+        return [err + f" (kept {path})"]
+    groups, stray = by_command(events, doc["commands"])
+    problems = [f"event at an unknown time: {e['type']}" for e in stray if e["type"] in MARK_EVENTS]
+    problems += compare_events(groups, doc["commands"], expect, opts, stats)
+    problems += compare_accounts(summary, opts, ref, stats)
+    if problems:
+        keep = f"/tmp/solvent-stale-marks-{name}.json"
+        os.replace(path, keep)
+        problems.append(f"kept {keep}")
+    return problems
+
+
+# --------------------------------------------------------------------------- fixed cases
+
+def docs_example_case():
+    """docs/options.md's worked example: the coin writer (1.2 BTC, short 10 puts K 55,000 at
+    0.015 and 5 calls K 65,000 at 0.02, vols 0.7/0.6, quoted at 60,000, 7 days); the perpetual
+    crashes to 42,000: puts 0.3096134635 BTC, calls the floor 1e-8 (model 1.4e-9)."""
+    exp_t = START + 7 * 86400
+    opts = {"BTC-8MAR24-55000-P": {"und": "BTC-PERPETUAL", "coin": True, "K": F(55000), "call": False,
+                                   "expiry_t": exp_t, "expiry": iso(exp_t), "cs": F(1)},
+            "BTC-8MAR24-65000-C": {"und": "BTC-PERPETUAL", "coin": True, "K": F(65000), "call": True,
+                                   "expiry_t": exp_t, "expiry": iso(exp_t), "cs": F(1)}}
+    ref = Reference(opts, {"BTC-PERPETUAL": F(60000)}, DEFAULT_TOL)
+    ref.start("BTC-8MAR24-55000-P", F(15, 1000), F(7, 10), START)
+    ref.start("BTC-8MAR24-65000-C", F(2, 100), F(6, 10), START)
+    inst = [i for i in instruments(opts)]
+    doc = {"description": "docs/options.md stale-mark example", "start": {
+        "time": iso(START), "valuation_time": iso(START), "policy": POLICY,
+        "assets": {"USDT": "1", "BTC": "60000"}, "haircuts": {}, "instruments": inst,
+        "marks": {"BTC-PERPETUAL": "60000", "BTC-8MAR24-55000-P": "0.015", "BTC-8MAR24-65000-C": "0.02"},
+        "implied_vols": {"BTC-8MAR24-55000-P": "0.7", "BTC-8MAR24-65000-C": "0.6"},
+        "accounts": [{"id": "pb0", "mode": "portfolio", "settle": "BTC", "collateral": {"BTC": "1.2"},
+                      "positions": [{"symbol": "BTC-8MAR24-55000-P", "quantity": "-10", "entry_price": "0.015"},
+                                    {"symbol": "BTC-8MAR24-65000-C", "quantity": "-5", "entry_price": "0.02"}]}]},
+        "parameters": {"mark_staleness_ms": 864000000, "backstop": True, "adl": False},
+        "insurance_fund": {"BTC": "100"},
+        "commands": [{"time": iso(START + 60), "type": "mark", "symbol": "BTC-PERPETUAL", "price": "42000"}]}
+    expect = [ref.mark_underlying("BTC-PERPETUAL", F(42000))]
+    return doc, opts, ref, expect
+
+
+def edge_case(tol, moves, fresh_at=None):
+    """One linear put quoted at 60,000; the underlying moves through `moves` (a fresh
+    option_mark after move number `fresh_at`)."""
+    exp_t = START + 30 * 86400
+    sym = "BTCU-31MAR24-55000-P"
+    opts = {sym: {"und": "BTCUSDT", "coin": False, "K": F(55000), "call": False, "expiry_t": exp_t,
+                  "expiry": iso(exp_t), "cs": F(1)}}
+    ref = Reference(opts, {"BTCUSDT": F(60000)}, DEFAULT_TOL if tol is None else tol)
+    ref.start(sym, F(1500), F(65, 100), START)
+    params = {"mark_staleness_ms": 864000000}
+    if tol is not None:
+        params["option_mark_tolerance"] = dec(tol)
+    cmds, expect = [], []
+    t = START
+    for k, Fx in enumerate(moves):
+        t += 10
+        cmds.append({"time": iso(t), "type": "mark", "symbol": "BTCUSDT", "price": dec(Fx)})
+        expect.append(ref.mark_underlying("BTCUSDT", Fx))
+        if fresh_at == k:
+            t += 10
+            cmds.append({"time": iso(t), "type": "option_mark", "symbol": sym, "price": "1400", "implied_vol": "0.6",
+                         "source_time": iso(t - 5)})
+            expect.append(ref.fed(sym, F(1400), F(6, 10), t - 5))
+    doc = {"description": "edge", "start": {
+        "time": iso(START), "valuation_time": iso(START), "policy": POLICY,
+        "assets": {"USDT": "1", "BTC": "60000"}, "haircuts": {}, "instruments": instruments(opts),
+        "marks": {"BTCUSDT": "60000", sym: "1500"}, "implied_vols": {sym: "0.65"},
+        "accounts": [{"id": "su0", "settle": "USDT", "collateral": {"USDT": "100000"}, "positions": []}]},
+        "parameters": params, "commands": cmds}
+    return doc, opts, ref, expect
+
+
+def fixed_cases():
+    yield "docs-example", docs_example_case()
+    # 0.8 % then 0.4 %: 1.2 % from the quote (the docs' cumulative example)
+    yield "drift-0.8+0.4", edge_case(None, [F(60480), F(60720)])
+    yield "edge-exact-up", edge_case(None, [F(60600)])
+    yield "edge-exact-down", edge_case(None, [F(59400)])
+    yield "edge-beyond-up", edge_case(None, [F(6060000000001, 10 ** 8)])
+    yield "edge-beyond-down", edge_case(None, [F(5939999999999, 10 ** 8)])
+    yield "inside-and-back", edge_case(None, [F(60500), F(59500), F(60000), F(60590)])
+    yield "stale-then-back-stays-model", edge_case(None, [F(61000), F(60000), F(60001)])
+    yield "fresh-mark-resets-fq", edge_case(None, [F(60500), F(61000), F(61500), F(62000)], fresh_at=1)
+    yield "tolerance-0", edge_case(F(0), [F(6000000000001, 10 ** 8)])
+    yield "tolerance-1-down", edge_case(F(1), [F(1001), F(30000)])
+    yield "tolerance-1-double", edge_case(F(1), [F(120000), F(12000000000001, 10 ** 8)])
+
+
+# --------------------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--solvent", required=True)
+    ap.add_argument("--cases", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=4)
+    args = ap.parse_args()
+    tally = [0, 0]
+    stats = {"commands": 0, "option_mark_stale": 0, "option_mark_computed": 0, "prices": 0, "floored": 0,
+             "equities": 0, "margins": 0, "max_rel": 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (doc, opts, ref, expect) in fixed_cases():
+            record(name, run_case(args.solvent, doc, opts, ref, expect, tmp, name, stats), tally)
+        rng = random.Random(args.seed)
+        for k in range(args.cases):
+            doc, opts, ref, expect = gen_case(rng)
+            name = f"seed{args.seed}-case{k}"
+            record(name, run_case(args.solvent, doc, opts, ref, expect, tmp, name, stats), tally)
+    print(f"compared: {stats['commands']} commands, {stats['option_mark_stale']} option_mark_stale, "
+          f"{stats['option_mark_computed']} option_mark_computed ({stats['floored']} at the 1e-8 floor), "
+          f"{stats['equities']} pool equities, {stats['margins']} standard IM/MM pairs; "
+          f"largest relative price difference {stats['max_rel']:.2e}")
+    if stats["option_mark_stale"] == 0 or stats["option_mark_computed"] == 0 or stats["equities"] == 0:
+        print("nothing compared: the run checks nothing")
+        tally[1] += 1
+    finish(tally)
+
+
+if __name__ == "__main__":
+    main()

@@ -68,6 +68,19 @@ def get(url: str, timeout: float = 10) -> str:
         return response.read().decode()
 
 
+def metrics_after_refresh(base: str, seconds: float = 60) -> str:
+    """/metrics once the engine-state gauges are in it. They are set by a refresh scheduled after a
+    command batch (ProcessMetrics.swift: nothing before the first refresh); a fixed 0.5 s sleep
+    raced that refresh on a loaded machine, so this polls until `solvent_accounts` appears (the
+    last read is returned either way: a missing gauge is then reported by the checks)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        text = get(base + "/metrics")
+        if re.search(r"^solvent_accounts[ {]", text, re.M) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
 def demo_exposition(solvent: str) -> str:
     demo = subprocess.Popen([solvent, "demo", "--port", "0", "--speed", "0", "--accounts", "80",
                              "--from", "2020-03-11T00:00:00Z", "--to", "2020-03-14T00:00:00Z"],
@@ -89,8 +102,7 @@ def demo_exposition(solvent: str) -> str:
         url = re.search(r"dashboard:\s+(http://[0-9.]+:\d+)/", "\n".join(lines))
         if not url:
             raise RuntimeError("no dashboard URL in the demo's output")
-        time.sleep(0.5)  # the engine-state gauges refresh just after the last batch
-        return get(url.group(1) + "/metrics")
+        return metrics_after_refresh(url.group(1))
     finally:
         demo.send_signal(signal.SIGINT)
         try:
@@ -129,8 +141,7 @@ def serve_exposition(solvent: str, data: str) -> str:
                 urllib.request.urlopen(request, timeout=10).read()
             except urllib.error.HTTPError as error:
                 raise RuntimeError(f"POST /v1/commands mark {price}: HTTP {error.code}: {error.read()[:300]!r}")
-        time.sleep(0.5)  # the engine-state gauges refresh just after the batch
-        text = get(base + "/metrics")
+        text = metrics_after_refresh(base)
         if 'solvent_commands_refused_total{reason="out_of_range"} 1' not in text:
             fail("serve: the out-of-range mark is not counted in solvent_commands_refused_total{reason=\"out_of_range\"}")
         return text

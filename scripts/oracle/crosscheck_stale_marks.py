@@ -23,8 +23,12 @@ out; fed option marks with implied vols and source times before the command time
 marks inside the tolerance, exactly at its edge (not stale: the comparison is strict), 1e-8
 beyond it, cumulative drifts, returns to F_q, large crashes and spikes, doublings for
 tolerance 1; fresh `option_mark`s and `mark`s of options that reset F_q; `change_parameters`
-of the tolerance (0, 1, the default and others); holders in standard and portfolio accounts,
-USDT and BTC, some on thin collateral.  Compared per command: the set of (event type, symbol)
+of the tolerance (0, 1, the default and others), immediate or scheduled (applied after the
+command that reaches its effective time: docs/loans.md); volatility slices (sticky strike: the
+stale rule leaves surface marks alone, and a fed mark takes an option off the surface); a jump
+past the nearest expiry (expired options are not re-marked); marks repeating the underlying's
+price (the engine re-marks model-marked options then: same inputs, same price); holders in
+standard and portfolio accounts, USDT and BTC, some on thin collateral.  Compared per command: the set of (event type, symbol)
 of option_mark_stale / option_mark_computed, every field of those events (exact fractions,
 except the computed price: the reference is Black-76 in mpmath at 40 digits and the engine
 evaluates in Double, so |engine - ref| <= 1e-12*|ref| + 1e-15*(F+K) (linear) or 1e-15 (coin);
@@ -33,7 +37,13 @@ liquidation event of the same command ("inside the same command, before any re-e
 margin call or liquidation"), and at the end every account's pool equity (balance + sum
 q*cs*mark: docs/options.md "Premium") and, for standard accounts, its IM and MM by the
 standard rule (plus docs/loans.md's debt margin on a negative cash balance, which a liquidation
-buying back a re-marked short can leave), from the reference marks (a fed mark contributes no tolerance: exact).
+buying back a re-marked short can leave), from the reference marks (a fed mark contributes no
+tolerance: exact).  Every option position shown by a margin or liquidation event carries the
+reference mark and the fed mark's source time, and a backstop liquidation fill of an option is
+at that mark (the liquidation acts on the re-mark).  Every `--paths-every`-th case also runs
+through `simulate --full-rescan` (same output as the at-risk index path) and through a journal
+(`--data`, snapshots) replayed from a snapshot taken mid-way: the same state hash (the stale
+state in the snapshot and the restore path).
 Plus fixed cases: the worked example of docs/options.md (the coin writer's crash to 42,000)
 and hand-made edges.
 
@@ -46,6 +56,8 @@ import calendar
 import json
 import os
 import random
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -626,16 +638,60 @@ def compare_accounts(summary, opts, ref, stats):
     return problems
 
 
-def run_case(solvent, doc, opts, ref, expect, tmp, name, stats):
+def paths_agree(solvent, path, stdout_lines, summary, tmp, name, rng, stats):
+    """The same scenario through the other paths of the engine must give the same result
+    (docs/options.md: the stale state — quotedForwards, modelMarked — is in the state hash, the
+    snapshot and the restore path, and the re-marked options' holders are found by the at-risk
+    index): `simulate --full-rescan` prints the same lines, and `replay` of the journal from a
+    snapshot taken mid-way (the later snapshots removed, as a damaged snapshot is skipped,
+    docs/journal.md) reaches the same state hash."""
+    problems = []
+    p = subprocess.run([solvent, "simulate", "--scenario", path, "--full-rescan"], capture_output=True, text=True,
+                       timeout=120)
+    stats["rescans"] += 1
+    if p.returncode != 0 or [json.loads(x) for x in p.stdout.splitlines() if x.strip()] != stdout_lines:
+        problems.append("simulate --full-rescan differs from the at-risk index path")
+    data = os.path.join(tmp, f"{name}-data")
+    with open(path) as fh:
+        n = len(json.load(fh)["commands"])
+    every = rng.randint(2, max(2, n // 2))
+    p = subprocess.run([solvent, "simulate", "--scenario", path, "--data", data, "--snapshot-every", str(every)],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        return problems + [f"simulate --data: exit {p.returncode} {p.stderr.strip()[:200]}"]
+    db = sqlite3.connect(os.path.join(data, "journal.sqlite"))
+    seqs = sorted(r[0] for r in db.execute("select sequence from snapshot"))
+    keep = rng.choice([0] + seqs[:-1]) if len(seqs) > 1 else 0
+    db.execute("delete from snapshot where sequence > ?", (keep,))
+    db.commit()
+    db.close()
+    p = subprocess.run([solvent, "replay", "--data", data], capture_output=True, text=True, timeout=120)
+    stats["replays"] += 1
+    try:
+        replayed = json.loads(p.stdout.strip().splitlines()[-1])["state_hash"]
+    except (IndexError, ValueError, KeyError):
+        replayed = None
+    if replayed != summary["state_hash"]:
+        problems.append(f"replay from the snapshot after command {keep} of {n}: state hash {replayed}, "
+                        f"simulate {summary['state_hash']}")
+    shutil.rmtree(data, ignore_errors=True)
+    return problems
+
+
+def run_case(solvent, doc, opts, ref, expect, tmp, name, stats, other_paths=None):
     events, summary, err, path = simulate(solvent, doc, tmp, name)
     if err:
-        return [err + f" (kept {path})"]
+        keep = f"/tmp/solvent-stale-marks-{name}.json"
+        os.replace(path, keep)
+        return [err + f" (kept {keep})"]
     groups, stray = by_command(events, doc["commands"])
     problems = [f"event at an unknown time: {e['type']}" for e in stray if e["type"] in MARK_EVENTS]
     problems += compare_events(groups, doc["commands"], expect, opts, stats, ref.snapshots)
     problems += compare_accounts(summary, opts, ref, stats)
     if name == "docs-example":
         problems += docs_example_figures(events)
+    if other_paths is not None:
+        problems += paths_agree(solvent, path, events + [summary], summary, tmp, name, other_paths, stats)
     notes = parameters_applied_notes(groups, doc["commands"],
                                      doc.get("parameters", {}).get("option_mark_tolerance", "0.01"))
     if notes:
@@ -777,10 +833,13 @@ def main():
     ap.add_argument("--solvent", required=True)
     ap.add_argument("--cases", type=int, default=60)
     ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--paths-every", type=int, default=5,
+                    help="every K-th random case also through --full-rescan and a journal replay")
     args = ap.parse_args()
     tally = [0, 0]
     stats = {"commands": 0, "option_mark_stale": 0, "option_mark_computed": 0, "prices": 0, "floored": 0,
-             "equities": 0, "margins": 0, "max_rel": 0.0, "event_positions": 0, "backstop_fills": 0, "notes": set()}
+             "equities": 0, "margins": 0, "max_rel": 0.0, "event_positions": 0, "backstop_fills": 0, "notes": set(),
+             "rescans": 0, "replays": 0}
     with tempfile.TemporaryDirectory() as tmp:
         for name, (doc, opts, ref, expect) in fixed_cases():
             record(name, run_case(args.solvent, doc, opts, ref, expect, tmp, name, stats), tally)
@@ -788,12 +847,14 @@ def main():
         for k in range(args.cases):
             doc, opts, ref, expect = gen_case(rng)
             name = f"seed{args.seed}-case{k}"
-            record(name, run_case(args.solvent, doc, opts, ref, expect, tmp, name, stats), tally)
+            other = random.Random(args.seed * 1000 + k) if k % args.paths_every == 0 else None
+            record(name, run_case(args.solvent, doc, opts, ref, expect, tmp, name, stats, other), tally)
     print(f"compared: {stats['commands']} commands, {stats['option_mark_stale']} option_mark_stale, "
           f"{stats['option_mark_computed']} option_mark_computed ({stats['floored']} at the 1e-8 floor), "
           f"{stats['equities']} pool equities, {stats['margins']} standard IM/MM pairs, "
           f"{stats['event_positions']} option positions in margin/liquidation events, "
-          f"{stats['backstop_fills']} backstop option fills; "
+          f"{stats['backstop_fills']} backstop option fills, {stats['rescans']} full-rescan runs, "
+          f"{stats['replays']} journal replays; "
           f"largest relative price difference {stats['max_rel']:.2e} ({stats.get('worst', '-')})")
     for note in sorted(stats["notes"]):
         print(f"note (not counted as a failure): {note}")

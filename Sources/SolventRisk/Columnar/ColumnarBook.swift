@@ -113,6 +113,9 @@ public struct ColumnarBook: Sendable {
     public private(set) var instrumentRows: [ColumnarInstrumentRow]
     public let bracketRows: [ColumnarBracketRow]
     public let leverageRows: [ColumnarLeverageRow]
+    /// The liquidation-price walk's records (ColumnarRows.swift): one per bracket and per instrument.
+    public let priceBracketRows: [ColumnarPriceBracketRow]
+    public let priceInstrumentRows: [ColumnarPriceInstrumentRow]
 
     /// Total pools over all accounts (the size of the pool columns).
     public var poolCount: Int { poolStart[accountCount] }
@@ -210,6 +213,12 @@ public struct ColumnarBook: Sendable {
         minimumAmount = tables.map { amount[$0].min() ?? .zero }
         maximumAmount = tables.map { amount[$0].max() ?? .zero }
         ratesBelowOne = tables.map { rate[$0].allSatisfy { !$0.isNegative && $0 < .one } }
+        priceBracketRows = (0..<cap.count).map { ColumnarPriceBracketRow(floor: floor[$0], cap: cap[$0], amount: amount[$0], rate: rate[$0]) }
+        let minimumNow = minimumAmount, maximumNow = maximumAmount, belowOneNow = ratesBelowOne
+        priceInstrumentRows = tables.indices.map { i in
+            ColumnarPriceInstrumentRow(minimumAmount: minimumNow[i], maximumAmount: maximumNow[i], first: Int32(tables[i].lowerBound),
+                                       count: Int32(tables[i].count), ratesBelowOne: belowOneNow[i])
+        }
 
         var slots: [FixedDecimal: Int32] = [:], leverageRows: [ColumnarLeverageRow] = []
         var positionRows: [ColumnarPositionRow] = []

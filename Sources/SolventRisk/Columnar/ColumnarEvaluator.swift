@@ -28,9 +28,15 @@ public struct ColumnarEvaluator: Sendable {
             book.instrumentRows.withUnsafeBufferPointer { instruments in
                 book.bracketRows.withUnsafeBufferPointer { brackets in
                     book.leverageRows.withUnsafeBufferPointer { leverages in
-                        let rows = Rows(positions: positions, instruments: instruments, brackets: brackets, leverages: leverages)
-                        for k in 0..<book.accountCount where !book.delegated[k] {
-                            evaluate(account: k, book, rows, into: results, prices: prices)
+                        book.priceBracketRows.withUnsafeBufferPointer { priceBrackets in
+                            book.priceInstrumentRows.withUnsafeBufferPointer { priceInstruments in
+                                let rows = Rows(positions: positions, instruments: instruments, brackets: brackets, leverages: leverages,
+                                                priceBrackets: priceBrackets, priceInstruments: priceInstruments,
+                                                powerDivisors: ScaledDecimal.powerDivisors)
+                                for k in 0..<book.accountCount where !book.delegated[k] {
+                                    evaluate(account: k, book, rows, into: results, prices: prices)
+                                }
+                            }
                         }
                     }
                 }
@@ -44,6 +50,10 @@ public struct ColumnarEvaluator: Sendable {
         let instruments: UnsafeBufferPointer<ColumnarInstrumentRow>
         let brackets: UnsafeBufferPointer<ColumnarBracketRow>
         let leverages: UnsafeBufferPointer<ColumnarLeverageRow>
+        let priceBrackets: UnsafeBufferPointer<ColumnarPriceBracketRow>
+        let priceInstruments: UnsafeBufferPointer<ColumnarPriceInstrumentRow>
+        /// ``ScaledDecimal/powerDivisors``, read once per evaluation.
+        let powerDivisors: [WholeDivisor]
     }
 
     /// Evaluates account `k` into `results` (its position, pool and balance rows).
@@ -144,8 +154,9 @@ public struct ColumnarEvaluator: Sendable {
         guard prices else { return }
         let crossEquity = results.equity[crossPool]
         for p in first..<end {
+            let row = rows.positions[p]
             let rest: FixedDecimal, restWithoutMaintenance: FixedDecimal
-            if book.isIsolated[p] {
+            if row.isolated {
                 rest = book.isolatedMargin[p]
                 restWithoutMaintenance = rest
             } else {
@@ -153,15 +164,13 @@ public struct ColumnarEvaluator: Sendable {
                 restWithoutMaintenance = others
                 rest = others - (crossMM - results.maintenanceMargin[p])
             }
-            let i = book.positionInstrument[p]
-            let side = book.quantity[p].signum
-            if !book.inverse[i] {
-                let math = ColumnarPrices(rest: rest, side: side, size: book.size[p], sizeScaled: book.sizeScaled[p],
-                                          sizeTimesEntry: book.sizeTimesEntry[p], entry: book.entry[p], instrument: i)
-                let first = book.bracketStart[i]
-                results.liquidationPrice[p] = ColumnarResults.raw(math.liquidationPrice(
-                    book, first: first, end: book.bracketStart[i + 1], start: first + Int(results.bracket[p])))
-                results.bankruptcyPrice[p] = ColumnarResults.raw(math.bankruptcyPrice(restWithoutMaintenance: restWithoutMaintenance))
+            let i = Int(row.instrument)
+            let side = Int(row.side)
+            if !rows.instruments[i].inverse {
+                let prices = linearPrices(p, row, rest: rest, restWithoutMaintenance: restWithoutMaintenance,
+                                          start: Int(results.bracket[p]), book, rows)
+                results.liquidationPrice[p] = prices.liquidation
+                results.bankruptcyPrice[p] = prices.bankruptcy
                 continue
             }
             results.liquidationPrice[p] = ColumnarResults.raw(PositionMath.liquidationPrice(
@@ -178,13 +187,22 @@ public struct ColumnarEvaluator: Sendable {
             let assetIndex = book.balanceAsset[b], amount = book.balanceAmount[b]
             let asset = evaluator.market.assets[assetIndex]
             if assetIndex != settle, asset.haircut < .one {
-                let rest = crossEquity - evaluator.collateralValue(CollateralBalance(asset: assetIndex, amount: amount), settle: settle)
+                // The same steps with the exact shortcuts: the balance's value as the pool's
+                // collateral loop computes it; `amount·(1 − haircut)` by ScaledDecimal; a settle
+                // price of 1 multiplies exactly; the division by the weighted amount's short form.
+                let balance = CollateralBalance(asset: assetIndex, amount: amount)
+                let rest = crossEquity - collateralValue(b, balance, settle: settle, book)
                 let needed = crossMaintenance - rest
-                if needed.isPositive,
-                   let weighted = amount.multiplied(by: .one - asset.haircut, rounding: .halfEven), weighted.isPositive,
-                   let scaled = needed.multiplied(by: settlePrice, rounding: .halfEven),
-                   let p = scaled.divided(by: weighted, rounding: .halfEven), p.isPositive {
-                    price = p.raw
+                if needed.isPositive {
+                    var weighted: FixedDecimal? = nil
+                    if let a = book.balanceAmountScaled[b], let w = book.assetWeightScaled[assetIndex] { weighted = ScaledDecimal.multiply(a, w) }
+                    if weighted == nil { weighted = amount.multiplied(by: .one - asset.haircut, rounding: .halfEven) }
+                    if let weighted, weighted.isPositive,
+                       let scaled = settlePrice == .one ? needed : needed.multiplied(by: settlePrice, rounding: .halfEven) {
+                        let quotient = ScaledDecimal.shortForm(weighted).map { ScaledDecimal.divide(scaled, by: $0) }
+                            ?? scaled.divided(by: weighted, rounding: .halfEven)
+                        if let p = quotient, p.isPositive { price = p.raw }
+                    }
                 }
             }
             results.collateralLiquidationPrice[b] = price

@@ -60,3 +60,46 @@ extension ScaledDecimal {
         return (value.mantissa, Int8(value.exponent))
     }
 }
+
+/// A bracket as the liquidation-price walk reads it (``ColumnarLinearPrices``): its bounds and
+/// maintenance amount, and the linear denominator `Q·rate − s·Q = Q·(rate − s)` per side as a
+/// mantissa at the rate's ScaledDecimal exponent: `(rate − s)`'s raw value is
+/// `longMantissa · 10^rateExponent` for a long (`s = 1`) and `shortMantissa · 10^rateExponent`
+/// for a short (`s = −1`). `rateExponent` is −1 when the rate has no short form or a mantissa
+/// does not fit 64 bits (the walk then solves by the general path).
+public struct ColumnarPriceBracketRow: Sendable {
+    public var floor: FixedDecimal
+    public var cap: FixedDecimal
+    public var amount: FixedDecimal
+    public var longMantissa: Int64
+    public var shortMantissa: Int64
+    public var rateExponent: Int8
+
+    /// The row of a bracket (floor, cap, maintenance amount, rate).
+    init(floor: FixedDecimal, cap: FixedDecimal, amount: FixedDecimal, rate: FixedDecimal) {
+        self.floor = floor
+        self.cap = cap
+        self.amount = amount
+        longMantissa = 0
+        shortMantissa = 0
+        rateExponent = -1
+        guard let form = ScaledDecimal(rate) else { return }
+        let unit = Int64(ScaledDecimal.powers[18 - form.exponent])  // 1 as a mantissa at the rate's exponent
+        let long = form.mantissa.subtractingReportingOverflow(unit), short = form.mantissa.addingReportingOverflow(unit)
+        guard !long.overflow, !short.overflow else { return }
+        longMantissa = long.partialValue
+        shortMantissa = short.partialValue
+        rateExponent = Int8(form.exponent)
+    }
+}
+
+/// An instrument's bracket table as the liquidation-price walk reads it: its first row in
+/// ``ColumnarBook/priceBracketRows``, the row count, and the "no price" summary (the smallest
+/// and largest maintenance amount; whether every rate lies in `0 ..< 1`).
+public struct ColumnarPriceInstrumentRow: Sendable {
+    public var minimumAmount: FixedDecimal
+    public var maximumAmount: FixedDecimal
+    public var first: Int32
+    public var count: Int32
+    public var ratesBelowOne: Bool
+}

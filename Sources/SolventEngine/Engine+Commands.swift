@@ -212,6 +212,7 @@ extension Engine {
     public func checkOrder(id: String, account accountID: String, symbol: String, quantity: FixedDecimal, price: FixedDecimal,
                            reduceOnly: Bool) throws(RejectReason) -> OrderCheck {
         guard !id.isEmpty else { throw RejectReason(.invalidInput, field: "id", "must not be empty") }
+        if let problem = EngineState.orderIDProblem(id) { throw RejectReason(.invalidInput, field: "id", problem) }  // Engine+OrderIDs.swift
         let a = try accountIndex(accountID)
         // Order ids are the account's own: only its own open orders can collide with a new one.
         // The account's own list first: an open order of it is always listed (Engine+Invariants),

@@ -11,6 +11,16 @@ extension EngineState {
     /// The storage key of account `a`'s order `id` when the plain id key is another account's.
     public static func scopedOrderKey(account a: Int, id: String) -> String { "\(id)\u{1F}@\(a)" }
 
+    /// Why `id` cannot name a new order, or nil: an order id holds no control character
+    /// (Unicode general category Cc: U+0000–U+001F, U+007F–U+009F). The scoped key is the id, then
+    /// U+001F: an id holding U+001F could be spelled as another account's scoped key, and the
+    /// order placed under that key overwrote it (attack session 18: account 2's order
+    /// `"x\u001f@0"` taken by account 0's `"x"`, account 2 listing an order no longer stored).
+    public static func orderIDProblem(_ id: String) -> String? {
+        guard let bad = id.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else { return nil }
+        return "must not contain a control character (U+\(String(bad.value, radix: 16, uppercase: true).leftPadded(to: 4)))"
+    }
+
     /// The key under which account `a`'s open order `id` is stored, or nil when it has none.
     public func orderKey(account a: Int, id: String) -> String? {
         if let order = orders[id], order.account == a { return id }
@@ -62,4 +72,8 @@ extension Engine {
         }
         return (a, key)
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

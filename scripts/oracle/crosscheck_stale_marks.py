@@ -862,6 +862,32 @@ def fixed_cases():
     yield "tolerance-1-double", edge_case(F(1), [F(120000), F(12000000000001, 10 ** 8)])
 
 
+def out_of_range_cases(solvent, tmp, tally):
+    """docs/options.md: `option_mark_tolerance` is a fraction in [0, 1]; outside it (or with more
+    than 18 decimals, or not a decimal) a scenario file is malformed: exit status 2 naming the
+    JSON path (docs/scenarios.md), in `parameters` and in `change_parameters`."""
+    doc, _, _, _ = edge_case(None, [F(60100)])
+    bad = ["1.5", "-0.01", "1.000000000000000001", "0.01000000000000000001", True]
+    for k, v in enumerate(bad):
+        for where in ("parameters", "change_parameters"):
+            d = json.loads(json.dumps(doc))
+            if where == "parameters":
+                d["parameters"]["option_mark_tolerance"] = v
+                path_name = "parameters.option_mark_tolerance"
+            else:
+                d["commands"].insert(0, {"time": iso(START + 1), "type": "change_parameters",
+                                         "parameters": {"option_mark_tolerance": v}})
+                path_name = "commands[0].parameters.option_mark_tolerance"
+            path = os.path.join(tmp, f"bad-{k}-{where}.json")
+            with open(path, "w") as fh:
+                json.dump(d, fh)
+            p = subprocess.run([solvent, "simulate", "--scenario", path], capture_output=True, text=True, timeout=60)
+            problems = []
+            if p.returncode != 2 or path_name not in (p.stderr + p.stdout):
+                problems.append(f"tolerance {v!r} in {where}: exit {p.returncode}, {(p.stderr or p.stdout).strip()[:160]}")
+            record(f"out-of-range {v!r} in {where}", problems, tally)
+
+
 # --------------------------------------------------------------------------- main
 
 def main():
@@ -879,6 +905,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, (doc, opts, ref, expect) in fixed_cases():
             record(name, run_case(args.solvent, doc, opts, ref, expect, tmp, name, stats), tally)
+        out_of_range_cases(args.solvent, tmp, tally)
         rng = random.Random(args.seed)
         for k in range(args.cases):
             doc, opts, ref, expect = gen_case(rng)

@@ -48,8 +48,9 @@ extension LendingTermsUpdate {
 }
 
 extension ParameterChange {
-    /// Reads the lending fields of a `change_parameters` command into `self`.
-    mutating func decodeLending(_ r: JSONReader) throws(InputError) {
+    /// Reads the lending fields of a `change_parameters` command into `self`; a `debt_rates` entry
+    /// with a member other than `maintenance` and `initial` is refused unless `unknownMembers` is `.ignored`.
+    mutating func decodeLending(_ r: JSONReader, _ unknownMembers: UnknownMembers = .refused) throws(InputError) {
         if let reader = try r.optional("lending") {
             var map: [String: LendingTermsUpdate] = [:]
             for (symbol, value) in try reader.members() { map[symbol] = try LendingTermsUpdate.decode(JSONReader(value, path: reader.childPath(symbol))) }
@@ -62,6 +63,7 @@ extension ParameterChange {
         if let reader = try r.optional("debt_rates") {
             for (symbol, value) in try reader.members() {
                 let rates = JSONReader(value, path: reader.childPath(symbol))
+                try rates.refuseUnknownMembers(known: Scenario.debtRateMembers, of: "a debt_rates entry", unknownMembers)
                 let mm = try rates.required("maintenance").nonNegativeDecimal()
                 let im = try rates.optional("initial")?.nonNegativeDecimal() ?? mm
                 debt.perAsset[symbol] = MarginPolicy.DebtRates(maintenance: mm, initial: im)

@@ -214,12 +214,16 @@ public struct Scenario: Sendable {
         return result
     }
 
-    /// Decodes one timed command: `{"time": …, "type": …, fields…}`.
-    public static func decodeCommand(_ r: JSONReader, assetIndex: [String: Int], defaultTime: Int64) throws(InputError) -> TimedCommand {
+    /// Decodes one timed command: `{"time": …, "type": …, fields…}`. A member the type does not
+    /// know (`knownCommandMembers`) is an input error at its path unless `unknownMembers` is
+    /// `.ignored` (journal recovery only: Scenario+CommandMembers.swift).
+    public static func decodeCommand(_ r: JSONReader, assetIndex: [String: Int], defaultTime: Int64,
+                                     unknownMembers: UnknownMembers = .refused) throws(InputError) -> TimedCommand {
         let time = try r.optional("time")?.time() ?? defaultTime
         let key = try r.optional("key")?.string() ?? ""
         let typeReader = try r.required("type")
         let type = try typeReader.string()
+        if let known = knownCommandMembers(type) { try r.refuseUnknownMembers(known: known, of: "\"\(type)\"", unknownMembers) }
         func text(_ name: String) throws(InputError) -> String { try r.required(name).nonEmptyString() }
         func decimal(_ name: String) throws(InputError) -> FixedDecimal { try r.required(name).decimal() }
         let command: EngineCommand
@@ -255,7 +259,7 @@ public struct Scenario: Sendable {
                 for (asset, value) in try haircuts.members() { change.haircuts[asset] = try JSONReader(value, path: haircuts.childPath(asset)).fraction() }
             }
             if let params = try r.optional("parameters") { change.parameters = try decodeParameterUpdate(params) }
-            try change.decodeLending(r)  // lending terms and debt rates (LendingPool+Decoding.swift)
+            try change.decodeLending(r, unknownMembers)  // lending terms and debt rates (LendingPool+Decoding.swift)
             command = .changeParameters(change, effectiveTime: try r.optional("effective_time")?.time() ?? time)
         case "tick": command = .tick
         case "borrow": command = .borrow(account: try text("account"), asset: try text("asset"), amount: try decimal("amount"))

@@ -269,8 +269,10 @@ public struct JournaledEngine: Sendable {
     /// The command of a journal entry.
     func decode(_ entry: JournalEntry) throws -> TimedCommand {
         let json = try JSONParser.parseStored(entry.body)
+        // What this process (or an older version) stored: unknown members are skipped, as they were
+        // when it was written, so every journal keeps replaying (docs/range-contract.md).
         var timed = try Scenario.decodeCommand(JSONReader(json, path: "journal[\(entry.sequence)]"), assetIndex: assetIndex,
-                                               defaultTime: engine.state.time)
+                                               defaultTime: engine.state.time, unknownMembers: .ignored)
         timed.key = entry.key
         return timed
     }

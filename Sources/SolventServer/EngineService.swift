@@ -37,8 +37,14 @@ public struct CommandRequest: Sendable {
     }
 
     /// Decodes a command in the scenario shape (`Scenario.decodeCommand`, the one decoder);
-    /// without `"time"` it is stamped when accepted. Errors name `path`.
+    /// without `"time"` it is stamped when accepted. Errors name `path`. A member the command's
+    /// type does not know is refused, and so is a `key` member: over HTTP the idempotency key is
+    /// the `Idempotency-Key` header (a body's `key` was silently replaced by it).
     public static func decode(_ document: JSONValue, key: String, path: String = "command", requestHash: String? = nil) throws -> CommandRequest {
+        if document["key"] != nil {
+            throw InputError(path: JSONReader(document, path: path).childPath("key"),
+                             reason: "the idempotency key is the Idempotency-Key header, not a member of the command")
+        }
         var command = try Scenario.decodeCommand(JSONReader(document, path: path), assetIndex: [:], defaultTime: TimedCommand.unstamped)
         command.key = key
         return CommandRequest(command, requestHash: requestHash)

@@ -132,6 +132,10 @@ extension FixedDecimal {
 
     /// Product rounded by `rule`, or `nil` when it does not fit.
     public func multiplied(by other: FixedDecimal, rounding rule: RoundingRule) -> FixedDecimal? {
+        // A factor of exactly 1 (a haircut of 0, a contract size of 1): the product is the other
+        // value, exact, as the 256-bit path gives it (which refuses only the magnitude 2^127).
+        if other.raw == Self.unitRaw, raw != .min { return self }
+        if raw == Self.unitRaw, other.raw != .min { return other }
         let negative = (raw < 0) != (other.raw < 0)
         let product = UInt256.multiply(raw.magnitude, other.raw.magnitude)
         let (quotient, remainder) = product.dividedByScale()
@@ -144,8 +148,19 @@ extension FixedDecimal {
     public func divided(by other: FixedDecimal, rounding rule: RoundingRule) -> FixedDecimal? {
         if other.isZero { return nil }
         let negative = (raw < 0) != (other.raw < 0)
-        let numerator = UInt256.multiply(raw.magnitude, UInt128(Self.unitRaw))
         let divisor = other.raw.magnitude
+        // A whole divisor `L` (a leverage, a count): `x·10^18 / (L·10^18)` is `x / L`, the
+        // remainder scaled by 10^18 on both sides of every rounding comparison, so one 128-bit
+        // division gives the same rounded quotient (never out of range: |x/L| ≤ |x|).
+        // FixedDecimalWholeDivisionTests compares it with the 256-bit path.
+        if divisor & 0x3FFFF == 0 {  // 10^18 = 2^18·5^18: any other divisor skips the remainder test
+            let (whole, fraction) = divisor.quotientAndRemainder(dividingBy: UInt128(Self.unitRaw))
+            if fraction == 0 {
+                let (q, r) = raw.magnitude.quotientAndRemainder(dividingBy: whole)
+                return Self.signed(Self.round(quotient: q, remainder: r, divisor: whole, negative: negative, rule: rule), negative: negative)
+            }
+        }
+        let numerator = UInt256.multiply(raw.magnitude, UInt128(Self.unitRaw))
         guard numerator.high < divisor else { return nil }
         let (q, r) = numerator.divided(by: divisor)
         let rounded = Self.round(quotient: q, remainder: r, divisor: divisor, negative: negative, rule: rule)

@@ -28,8 +28,13 @@ extension Engine {
     mutating func evaluateAndAdvance(_ a: Int, emit shouldEmit: Bool) -> AccountEvaluation {
         // A copy of the record: a method of `self` called with a projection of `self` (`state.accounts[a]`) as its argument copies the whole engine.
         let record = state.accounts[a]
-        let evaluation = evaluateAccount(record, prices: false)  // pool numbers and statuses: the procedure, the events and the bands read no liquidation price
         let standard = isPoolCacheable(record)  // not portfolio-margined, no option: the standard evaluation and the linear/inverse bands
+        // Pool numbers and statuses (the procedure, the events and the bands read no liquidation
+        // price), into the engine's scratch evaluation: no result arrays allocated per account.
+        var evaluation = Engine.emptyEvaluation
+        swap(&evaluation, &evaluationScratch)
+        evaluateAccount(record, prices: false, standard: standard, into: &evaluation)
+        defer { evaluationScratch = evaluation }  // back for the next account (a nested re-evaluation found it empty and used its own)
         cachePoolNumbers(a, record, evaluation, cacheable: standard)  // for the pre-trade check (PoolNumbersCache.swift)
         let previous = record.procedures
         var liquidating = false, called = false

@@ -25,6 +25,8 @@ public struct Engine: Sendable {
     var shardStep: ShardStep? = nil
     /// Each account's cross pool numbers of its last evaluation, for the pre-trade check (PoolNumbersCache.swift; derived, not part of the state).
     var poolCache = PoolNumbersCache()
+    /// The re-evaluation's evaluation, reused from account to account (`evaluateAndAdvance`: its arrays keep their capacity; derived, not part of the state).
+    var evaluationScratch = Engine.emptyEvaluation
     /// The account a deposit, withdrawal, order or fill names, looked up once for the command (Engine+CommandAccount.swift; nil outside `apply`, not part of the state).
     var commandAccount: (id: String, index: Int)? = nil
 

@@ -21,7 +21,13 @@ public struct MarginEvaluator: Sendable {
     /// reachable only through extreme asset price ratios) counts at that bound, so no price
     /// a feeder sends can make the evaluation overflow (docs/range-contract.md).
     @inlinable public func collateralValue(_ balance: CollateralBalance, settle: Int) -> FixedDecimal {
-        let asset = market.assets[balance.asset]
+        Self.collateralValue(balance, settle: settle, assets: market.assets)
+    }
+
+    /// `collateralValue(_:settle:)` over the assets `assets` (the market's), for the static
+    /// evaluation that reads the market in place (`evaluate(_:market:policy:prices:into:)`).
+    @inlinable public static func collateralValue(_ balance: CollateralBalance, settle: Int, assets: [Asset]) -> FixedDecimal {
+        let asset = assets[balance.asset]
         let weight = balance.amount.isPositive ? FixedDecimal.one - asset.haircut : FixedDecimal.one
         let bound = RangeContract.maxCollateralValue
         let value: FixedDecimal?
@@ -30,7 +36,7 @@ public struct MarginEvaluator: Sendable {
         } else {
             value = balance.amount.multiplied(by: asset.price, rounding: .halfEven)?
                 .multiplied(by: weight, rounding: .halfEven)?
-                .divided(by: market.assets[settle].price, rounding: .halfEven)
+                .divided(by: assets[settle].price, rounding: .halfEven)
         }
         guard let value, value.magnitude <= bound else { return balance.amount.isNegative ? -bound : bound }
         return value
@@ -38,8 +44,12 @@ public struct MarginEvaluator: Sendable {
 
     /// Total haircut collateral value of the cross pool, in units of `settle`.
     public func collateralValue(of account: Account) -> FixedDecimal {
+        Self.collateralValue(of: account, assets: market.assets)
+    }
+
+    static func collateralValue(of account: Account, assets: [Asset]) -> FixedDecimal {
         var total = FixedDecimal.zero
-        for balance in account.collateral { total += collateralValue(balance, settle: account.settle) }
+        for balance in account.collateral { total += collateralValue(balance, settle: account.settle, assets: assets) }
         return total
     }
 
@@ -62,22 +72,35 @@ public struct MarginEvaluator: Sendable {
     /// `prices: false` skips the liquidation and bankruptcy prices (left nil): for callers that
     /// rank or classify accounts by pool numbers only (the liquidation queue, ADL ranking).
     public func evaluate(_ account: Account, prices: Bool = true) -> AccountEvaluation {
-        var positions: [PositionEvaluation] = []
-        positions.reserveCapacity(account.positions.count)
+        var evaluation = AccountEvaluation(status: .healthy, pools: [], positions: [])
+        Self.evaluate(account, market: market, policy: policy, prices: prices, into: &evaluation)
+        return evaluation
+    }
+
+    /// `MarginEvaluator(market: market, policy: policy).evaluate(account, prices: prices)`
+    /// written into `result` (its arrays emptied first, their capacity kept): the engine's
+    /// re-evaluation passes a reused evaluation (no result array allocated per account) and
+    /// reads the market and policy in place (no evaluator built per call). The same numbers.
+    public static func evaluate(_ account: Account, market: Market, policy: MarginPolicy, prices: Bool, into result: inout AccountEvaluation) {
+        result.positions.removeAll(keepingCapacity: true)
+        result.pools.removeAll(keepingCapacity: true)
+        result.collateralLiquidationPrices = []
+        result.positions.reserveCapacity(account.positions.count)
         var crossPnl = FixedDecimal.zero
         var crossMM = FixedDecimal.zero
         var crossIM = FixedDecimal.zero
         var crossCount = 0
         for (index, position) in account.positions.enumerated() {
-            let instrument = market.instruments[position.instrument]
-            guard let mark = market.marks[position.instrument] else {
-                preconditionFailure("no mark for \(instrument.symbol)")
+            let i = position.instrument
+            guard let mark = market.marks[i] else {
+                preconditionFailure("no mark for \(market.instruments[i].symbol)")
             }
-            let inverse = instrument.kind.settlement == .inverse
-            let size = PositionMath.size(position, instrument)
+            // The instrument's fields read in place (a copy of the `Instrument` retained and released its references).
+            let inverse = market.instruments[i].kind.settlement == .inverse
+            let size = position.quantity.magnitude * market.instruments[i].contractSize  // PositionMath.size
             let notional = PositionMath.notional(size: size, mark: mark, inverse: inverse)
-            let bracketIndex = instrument.brackets.index(forNotional: notional)
-            let bracket = instrument.brackets.brackets[bracketIndex]
+            let bracketIndex = market.instruments[i].brackets.index(forNotional: notional)
+            let bracket = market.instruments[i].brackets.brackets[bracketIndex]
             let pnl = PositionMath.unrealizedPnl(side: position.side, size: size, entry: position.entryPrice, mark: mark, inverse: inverse)
             let maintenance = bracket.maintenanceMargin(notional: notional)
             let initial = PositionMath.initialMargin(notional: notional, leverage: position.leverage, bracket: bracket)
@@ -88,21 +111,21 @@ public struct MarginEvaluator: Sendable {
                 crossIM += initial
                 crossCount += 1
             }
-            positions.append(PositionEvaluation(pool: pool, notional: notional, unrealizedPnl: pnl, initialMargin: initial,
-                                                maintenanceMargin: maintenance, bracket: bracketIndex,
-                                                maintenanceMarginRate: bracket.maintenanceMarginRate,
-                                                liquidationPrice: nil, bankruptcyPrice: nil))
+            result.positions.append(PositionEvaluation(pool: pool, notional: notional, unrealizedPnl: pnl, initialMargin: initial,
+                                                       maintenanceMargin: maintenance, bracket: bracketIndex,
+                                                       maintenanceMarginRate: bracket.maintenanceMarginRate,
+                                                       liquidationPrice: nil, bankruptcyPrice: nil))
         }
-        let collateral = collateralValue(of: account)
+        let collateral = collateralValue(of: account, assets: market.assets)
         // Debt (docs/loans.md): each negative balance carries maintenance and initial margin
         // at its asset's debt rates, in the cross pool.
-        let debt = debtMargin(of: account)
+        let debt = debtMargin(of: account, assets: market.assets, policy: policy)
         crossMM += debt.maintenance
         crossIM += debt.initial
-        var pools: [PoolEvaluation] = [makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount,
-                                                debt: debt.value)]
+        result.pools.append(makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount,
+                                     debt: debt.value, policy: policy))
         for (index, position) in account.positions.enumerated() {
-            let evaluation = positions[index]
+            let evaluation = result.positions[index]
             let rest: FixedDecimal
             let restWithoutMaintenance: FixedDecimal
             switch position.marginMode {
@@ -111,8 +134,8 @@ public struct MarginEvaluator: Sendable {
                 restWithoutMaintenance = others
                 rest = others - (crossMM - evaluation.maintenanceMargin)
             case .isolated(let margin):
-                pools.append(makePool(.isolated(position: index), collateral: margin, pnl: evaluation.unrealizedPnl,
-                                      mm: evaluation.maintenanceMargin, im: evaluation.initialMargin, count: 1))
+                result.pools.append(makePool(.isolated(position: index), collateral: margin, pnl: evaluation.unrealizedPnl,
+                                             mm: evaluation.maintenanceMargin, im: evaluation.initialMargin, count: 1, policy: policy))
                 rest = margin
                 restWithoutMaintenance = margin
             }
@@ -120,25 +143,30 @@ public struct MarginEvaluator: Sendable {
             let instrument = market.instruments[position.instrument]  // read only for the prices (a copy of the instrument per position otherwise)
             let inverse = instrument.kind.settlement == .inverse
             let size = PositionMath.size(position, instrument)  // the same exact size as above (not kept: one array less per account)
-            positions[index].liquidationPrice = PositionMath.liquidationPrice(
+            result.positions[index].liquidationPrice = PositionMath.liquidationPrice(
                 rest: rest, side: position.side, size: size, entry: position.entryPrice, inverse: inverse,
                 brackets: instrument.brackets, startBracket: evaluation.bracket)
-            positions[index].bankruptcyPrice = PositionMath.bankruptcyPrice(
+            result.positions[index].bankruptcyPrice = PositionMath.bankruptcyPrice(
                 rest: restWithoutMaintenance, side: position.side, size: size, entry: position.entryPrice, inverse: inverse)
         }
         var worst = MarginStatus.healthy
-        for pool in pools where pool.status > worst { worst = pool.status }
-        var evaluation = AccountEvaluation(status: worst, pools: pools, positions: positions)
-        if prices { evaluation.collateralLiquidationPrices = collateralLiquidationPrices(account, cross: pools[0]) }
-        return evaluation
+        for pool in result.pools where pool.status > worst { worst = pool.status }
+        result.status = worst
+        if prices {
+            result.collateralLiquidationPrices = MarginEvaluator(market: market, policy: policy).collateralLiquidationPrices(account, cross: result.pools[0])
+        }
     }
 
     /// Settle value of the account's negative balances (`debt`, ≥ 0) and the maintenance and
     /// initial margin it carries: `Σ debt_a · rate_a`, each product rounded half-even.
     public func debtMargin(of account: Account) -> (value: FixedDecimal, maintenance: FixedDecimal, initial: FixedDecimal) {
+        Self.debtMargin(of: account, assets: market.assets, policy: policy)
+    }
+
+    static func debtMargin(of account: Account, assets: [Asset], policy: MarginPolicy) -> (value: FixedDecimal, maintenance: FixedDecimal, initial: FixedDecimal) {
         var value = FixedDecimal.zero, mm = FixedDecimal.zero, im = FixedDecimal.zero
         for balance in account.collateral where balance.amount.isNegative {
-            let owed = -collateralValue(balance, settle: account.settle)
+            let owed = -collateralValue(balance, settle: account.settle, assets: assets)
             let rates = policy.debtRates(for: balance.asset)
             value += owed
             mm += owed.multiplied(by: rates.maintenance, rounding: .halfEven) ?? RangeContract.maxCollateralValue
@@ -174,6 +202,11 @@ public struct MarginEvaluator: Sendable {
 
     func makePool(_ pool: PoolID, collateral: FixedDecimal, pnl: FixedDecimal, mm: FixedDecimal, im: FixedDecimal, count: Int,
                   debt: FixedDecimal = .zero) -> PoolEvaluation {
+        Self.makePool(pool, collateral: collateral, pnl: pnl, mm: mm, im: im, count: count, debt: debt, policy: policy)
+    }
+
+    static func makePool(_ pool: PoolID, collateral: FixedDecimal, pnl: FixedDecimal, mm: FixedDecimal, im: FixedDecimal, count: Int,
+                         debt: FixedDecimal = .zero, policy: MarginPolicy) -> PoolEvaluation {
         let equity = collateral + pnl
         let status = Self.status(equity: equity, maintenance: mm, policy: policy, hasPositions: count > 0 || debt.isPositive)
         let ratio: FixedDecimal? = equity.isPositive ? (mm.divided(by: equity, rounding: .halfEven) ?? .max) : nil

@@ -188,3 +188,12 @@ struct EdgeHeap: Sendable {
         }
     }
 }
+
+extension AtRiskIndex {
+    /// Whether `other` holds the same entries in the same heap layout, the same versions, bands
+    /// and live counts (RestoreBandsTests: the parallel restore builds the sequential one's index).
+    func sameContents(as other: AtRiskIndex) -> Bool {
+        lows.map(\.items) == other.lows.map(\.items) && highs.map(\.items) == other.highs.map(\.items)
+            && versions == other.versions && bands == other.bands && liveEntries == other.liveEntries
+    }
+}

@@ -16,17 +16,18 @@ import SolventCore
 /// every field kind, escaped ids and order ids, decimals across the whole range and every example
 /// scenario's state.
 struct CanonicalAccountWriter {
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private(set) var count = 0
+    /// The pending bytes (RawByteBuffer: one capacity check per value).
+    private var out: RawByteBuffer
 
     init(capacity: Int) {
-        self.capacity = max(capacity, 256)
-        base = .allocate(capacity: self.capacity)
+        out = RawByteBuffer(capacity: max(capacity, 256))
     }
 
+    /// The bytes written and not yet flushed, counted.
+    var count: Int { out.count }
+
     /// Frees the buffer (the writer is not used afterwards).
-    func deallocate() { base.deallocate() }
+    func deallocate() { out.deallocate() }
 
     /// The text of `accounts` (comma-separated, no brackets) handed to `sink` in pieces of about
     /// `piece` bytes.
@@ -43,60 +44,35 @@ struct CanonicalAccountWriter {
 
     /// Hands the pending bytes to `sink` and empties the buffer.
     mutating func flush(_ sink: (UnsafeBufferPointer<UInt8>) -> Void) {
-        if count > 0 { sink(UnsafeBufferPointer(start: base, count: count)) }
-        count = 0
+        if out.count > 0 { sink(out.bytes) }
+        out.count = 0
     }
 
     /// The bytes written and not yet flushed.
-    var pending: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    var pending: [UInt8] { Array(out.bytes) }
 
-    @inline(__always) private mutating func reserve(_ n: Int) {
-        if count + n > capacity { grow(count + n) }
-    }
-
-    private mutating func grow(_ needed: Int) {
-        let newCapacity = max(2 * capacity, needed)
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        grown.update(from: base, count: count)
-        base.deallocate()
-        base = grown
-        capacity = newCapacity
-    }
-
-    @inline(__always) mutating func byte(_ value: UInt8) {
-        reserve(1)
-        base[count] = value
-        count += 1
-    }
+    @inline(__always) mutating func byte(_ value: UInt8) { out.byte(value) }
 
     /// ASCII text as it is (member names with their quotes and colon, punctuation).
-    @inline(__always) mutating func text(_ value: StaticString) {
-        let n = value.utf8CodeUnitCount
-        reserve(n)
-        (base + count).update(from: value.utf8Start, count: n)
-        count += n
-    }
+    @inline(__always) mutating func text(_ value: StaticString) { out.append(value) }
 
     /// As `JSONWriter.integer` for a value that fits in 64 bits.
     @inline(__always) mutating func integer(_ value: Int) {
-        reserve(21)
-        if value < 0 {
-            base[count] = UInt8(ascii: "-")
-            count += 1
-        }
+        out.reserve(21)
+        if value < 0 { out.reservedByte(UInt8(ascii: "-")) }
         digits(UInt64(value.magnitude))
     }
 
     /// The decimal digits of `value`, most significant first (room reserved by the caller).
     @inline(__always) private mutating func digits(_ value: UInt64) {
         var v = value
-        let start = count
+        let start = out.count
         repeat {
-            base[count] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+            out.reservedByte(UInt8(truncatingIfNeeded: v % 10) &+ 0x30)
             v /= 10
-            count += 1
         } while v != 0
-        var i = start, j = count - 1
+        let base = out.base
+        var i = start, j = out.count - 1
         while i < j {
             let t = base[i]
             base[i] = base[j]
@@ -121,18 +97,13 @@ struct CanonicalAccountWriter {
             var text: [UInt8] = []
             value.appendCanonicalText(to: &text)
             byte(UInt8(ascii: "\""))
-            reserve(text.count)
-            for b in text { base[count] = b; count += 1 }
+            text.withUnsafeBufferPointer { out.append($0) }
             byte(UInt8(ascii: "\""))
             return
         }
-        reserve(44)  // quotes, sign, 20 integer digits, point, 18 fraction digits
-        base[count] = UInt8(ascii: "\"")
-        count += 1
-        if value.raw < 0 {
-            base[count] = UInt8(ascii: "-")
-            count += 1
-        }
+        out.reserve(44)  // quotes, sign, 20 integer digits, point, 18 fraction digits
+        out.reservedByte(UInt8(ascii: "\""))
+        if value.raw < 0 { out.reservedByte(UInt8(ascii: "-")) }
         // (16·m) / (16·10^18): the quotient is the integer part, the remainder 16 × the fraction.
         let shifted = magnitude << 4
         let (integer, remainder) = FixedDecimal.divide(UInt64(truncatingIfNeeded: shifted >> 64), UInt64(truncatingIfNeeded: shifted),
@@ -140,31 +111,29 @@ struct CanonicalAccountWriter {
         digits(integer)
         var fraction = remainder >> 4
         if fraction != 0 {
-            base[count] = UInt8(ascii: ".")
+            let point = out.base + out.count
+            point[0] = UInt8(ascii: ".")
             // 18 digits, then the trailing zeros dropped.
             var last = -1
             for k in stride(from: 17, through: 0, by: -1) {
                 let digit = UInt8(truncatingIfNeeded: fraction % 10)
                 fraction /= 10
-                base[count + 1 + k] = digit &+ 0x30
+                point[1 + k] = digit &+ 0x30
                 if last < 0 && digit != 0 { last = k }
             }
-            count += 2 + last
+            out.count += 2 + last
         }
-        base[count] = UInt8(ascii: "\"")
-        count += 1
+        out.reservedByte(UInt8(ascii: "\""))
     }
 
     /// As `JSONWriter.string`: quoted, with `"`, `\` and control characters escaped.
     mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
-            reserve(utf8.count + 2)
-            base[count] = UInt8(ascii: "\"")
-            count += 1
+            out.reserve(utf8.count + 2)
+            out.reservedByte(UInt8(ascii: "\""))
             if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                if let source = utf8.baseAddress, utf8.count > 0 { (base + count).update(from: source, count: utf8.count) }
-                count += utf8.count
+                out.append(utf8)
             } else {
                 for b in utf8 { escaped(b) }
             }

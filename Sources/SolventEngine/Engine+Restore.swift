@@ -4,16 +4,18 @@ public import SolventRisk
 extension Engine {
     /// An engine continuing from a saved state (a snapshot). The at-risk index is derived
     /// data: it is rebuilt from the accounts without advancing any procedure.
-    public init(restoring state: EngineState, fullRescan: Bool = false) {
+    ///
+    /// `parallelIndex`: compute the accounts' bands on the worker threads (`restoreBands`); the
+    /// index is the same either way (RestoreBandsTests).
+    public init(restoring state: EngineState, fullRescan: Bool = false, parallelIndex: Bool = true) {
         precondition(state.parameters.validationError() == nil, "invalid engine parameters in a restored state")
         self.state = state
         self.fullRescan = fullRescan
         index = AtRiskIndex(instruments: state.market.instruments.count)
-        // Every account's bands, as `reindex` would register them one by one, in one bulk build.
-        var registrations: [(version: Int64, bands: [PriceBand])] = []
-        registrations.reserveCapacity(state.accounts.count)
-        for a in state.accounts.indices { registrations.append(currentBands(a)) }
-        index = AtRiskIndex(instruments: state.market.instruments.count, registrations: registrations)
+        // Every account's bands, as `reindex` would register them one by one (each account's
+        // version stamp advanced by one), in one bulk build. The stamps do not enter the bands.
+        for a in self.state.accounts.indices { self.state.accounts[a].indexVersion += 1 }
+        index = restoreIndex(parallel: parallelIndex)  // Engine+RestoreBands.swift
     }
 
     /// Registers account `a`'s current bands in the index (no transition, no event).

@@ -162,62 +162,40 @@ extension BinaryEncodingCore {
 /// (and before a field name is interned, which the coder writes itself).
 struct BinaryAccountSink {
     typealias Tag = BinaryStateCoding.Tag
-    var base: UnsafeMutablePointer<UInt8>
-    var capacity: Int
-    var count = 0
+    /// The coder's scratch buffer, taken for this account (RawByteBuffer: one capacity check per value).
+    var out: RawByteBuffer
     /// The coder's `accountKeyIDs`, refreshed when a field name is interned.
     var ids: [Int]
     let core: BinaryEncodingCore
 
     init(core: BinaryEncodingCore) {
         self.core = core
-        base = core.scratch
-        capacity = core.scratchCapacity
+        out = core.scratch
+        out.count = 0
         ids = core.accountKeyIDs
     }
 
     /// Appends the pending bytes to the coder's `bytes` and hands the (maybe grown) buffer back.
     mutating func finish() {
         flush()
-        core.scratch = base
-        core.scratchCapacity = capacity
+        core.scratch = out
     }
 
     @inline(__always) mutating func flush() {
-        if count > 0 { core.bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count)) }
-        count = 0
+        if out.count > 0 { core.bytes.append(contentsOf: out.bytes) }
+        out.count = 0
     }
 
-    /// Room for `n` more bytes.
-    @inline(__always) mutating func reserve(_ n: Int) {
-        if count + n > capacity { grow(count + n) }
-    }
-
-    mutating func grow(_ needed: Int) {
-        let newCapacity = max(2 * capacity, needed)
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        grown.update(from: base, count: count)
-        base.deallocate()
-        base = grown
-        capacity = newCapacity
-    }
-
-    @inline(__always) mutating func byte(_ value: UInt8) {
-        reserve(1)
-        base[count] = value
-        count += 1
-    }
+    @inline(__always) mutating func byte(_ value: UInt8) { out.byte(value) }
 
     @inline(__always) mutating func varint(_ value: UInt64) {
-        reserve(10)
+        out.reserve(10)
         var v = value
         while v >= 0x80 {
-            base[count] = UInt8(truncatingIfNeeded: v) | 0x80
-            count += 1
+            out.reservedByte(UInt8(truncatingIfNeeded: v) | 0x80)
             v >>= 7
         }
-        base[count] = UInt8(v)
-        count += 1
+        out.reservedByte(UInt8(v))
     }
 
     /// Field `f`'s key; a name not yet interned goes through the coder's `writeField`.
@@ -238,12 +216,12 @@ struct BinaryAccountSink {
     }
 
     @inline(__always) mutating func decimal(_ value: FixedDecimal) {
-        reserve(17)
-        base[count] = Tag.decimal
-        let raw = UnsafeMutableRawPointer(base + count + 1)
+        out.reserve(17)
+        out.reservedByte(Tag.decimal)
+        let raw = UnsafeMutableRawPointer(out.base + out.count)
         raw.storeBytes(of: UInt64(truncatingIfNeeded: value.raw).littleEndian, as: UInt64.self)
         raw.storeBytes(of: UInt64(truncatingIfNeeded: value.raw >> 64).littleEndian, toByteOffset: 8, as: UInt64.self)
-        count += 17
+        out.count += 16
     }
 
     mutating func string(_ value: String) {
@@ -251,9 +229,7 @@ struct BinaryAccountSink {
         var value = value
         value.withUTF8 { utf8 in
             varint(UInt64(utf8.count))
-            reserve(utf8.count)
-            if let source = utf8.baseAddress, utf8.count > 0 { (base + count).update(from: source, count: utf8.count) }
-            count += utf8.count
+            out.append(utf8)
         }
     }
 

@@ -85,8 +85,7 @@ final class BinaryEncodingCore {
     var accountKeyIDs = [Int](repeating: -1, count: BinaryAccountField.allCases.count)
 
     /// Scratch buffer of the hand-written account path (BinaryAccountCoding.swift), reused for every account.
-    var scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 4096)
-    var scratchCapacity = 4096
+    var scratch = RawByteBuffer(capacity: 4096)
 
     init() { bytes.reserveCapacity(1 << 16) }
 

@@ -42,4 +42,31 @@ import Testing
         #expect(WholeDivisor(.zero) == nil)
         #expect(WholeDivisor(-FixedDecimal(3)) == nil)
     }
+
+    /// The multiply-high quotient at its edges: divisors at and around powers of two (where
+    /// `ℓ = ⌈log2 L⌉` steps), 1 and 2^64 − 1, against numerators at the range's ends
+    /// (±Int128.max), at multiples of L and one unit either side, and at 2^k ± 1.
+    @Test func edgesEqualTheGeneralDivision() {
+        var wholes: [UInt64] = [1, 2, 3, 5, 7, 10, 125, UInt64.max, UInt64.max - 1, 1_000_000_000_000_000_000]
+        for k in 1..<64 { wholes += [UInt64(1) << k, (UInt64(1) << k) - 1, (UInt64(1) << k) + 1] }
+        var numerators: [Int128] = [0, 1, -1, Int128.max, -Int128.max, Int128.max - 1]
+        for k in stride(from: 1, to: 127, by: 7) { numerators += [Int128(1) << k, (Int128(1) << k) - 1, (Int128(1) << k) + 1] }
+        var checked = 0
+        for whole in wholes {
+            let divisor = WholeDivisor(whole: whole)
+            let decimal = FixedDecimal(raw: Int128(whole) * FixedDecimal.unitRaw)
+            var xs = numerators
+            for base in [Int128.max / 3, Int128(UInt64.max), Int128(1) << 100] {
+                let multiple = base / Int128(whole) * Int128(whole)
+                xs += [multiple, multiple - 1, multiple + 1, multiple - Int128(whole / 2), multiple + Int128(whole / 2)]
+            }
+            for raw in xs {
+                for x in [FixedDecimal(raw: raw), FixedDecimal(raw: -raw)] {
+                    #expect(divisor.divide(x) == x.divided(by: decimal, rounding: .halfEven), "\(x.raw) / \(whole)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 10_000, "only \(checked) cases")
+    }
 }

@@ -61,6 +61,10 @@ public struct ColumnarEvaluator: Sendable {
     func evaluate(account k: Int, _ book: ColumnarBook, _ rows: Rows, into results: ColumnarResults, prices: Bool) {
         let first = book.positionStart[k], end = book.positionStart[k + 1]
         var crossPnl = FixedDecimal.zero, crossMM = FixedDecimal.zero, crossIM = FixedDecimal.zero
+        // Each isolated position's pool is stored as soon as its numbers are known (pools
+        // crossPool + 1, + 2, … in position order), the cross pool after the loop.
+        var isolatedPool = book.poolStart[k] + 1
+        var worst = MarginStatus.healthy
         for p in first..<end {
             let row = rows.positions[p]
             let i = Int(row.instrument)
@@ -121,6 +125,11 @@ public struct ColumnarEvaluator: Sendable {
                 crossPnl += pnl
                 crossMM += mm
                 crossIM += initial
+            } else {
+                let pool = storePool(collateral: book.isolatedMargin[p], pnl: pnl, mm: mm, im: initial, count: 1,
+                                     at: isolatedPool, into: results)
+                if pool > worst { worst = pool }
+                isolatedPool += 1
             }
         }
         // Collateral and debt (docs/loans.md), as MarginEvaluator.collateralValue(of:) and debtMargin(of:).
@@ -142,14 +151,9 @@ public struct ColumnarEvaluator: Sendable {
         crossMM += debtMM
         crossIM += debtIM
         let crossPool = book.poolStart[k]
-        var worst = storePool(collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM,
-                              count: book.crossCount[k], debt: debt, at: crossPool, into: results)
-        for p in first..<end where book.isIsolated[p] {
-            let pool = storePool(collateral: book.isolatedMargin[p], pnl: results.unrealizedPnl[p],
-                                 mm: results.maintenanceMargin[p], im: results.initialMargin[p], count: 1,
-                                 at: book.positionPool[p], into: results)
-            if pool > worst { worst = pool }
-        }
+        let crossStatus = storePool(collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM,
+                                    count: book.crossCount[k], debt: debt, at: crossPool, into: results)
+        if crossStatus > worst { worst = crossStatus }
         results.accountStatus[k] = worst
         guard prices else { return }
         let crossEquity = results.equity[crossPool]

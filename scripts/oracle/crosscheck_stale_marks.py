@@ -166,6 +166,7 @@ class Reference:
         self.pending = []                    # scheduled tolerance changes: (effective time, order, value)
         self.slices = {}                     # (underlying, expiry time) -> source time of the last slice
         self.snapshots = []                  # per command: the state after it
+        self.refused = set()                 # commands generated to be refused
 
     def start(self, sym, price, vol, src):
         o = self.opts[sym]
@@ -393,8 +394,23 @@ def gen_case(rng):
     cmds, expect = [], []                      # expect[i]: the reference events of cmds[i]
     clock = [START]
     last_src = {sym: START for sym in opts}
+    und_time = {u: START for u in und}         # the underlyings' last mark source times
+    refused = ref.refused                      # indices of commands the engine must refuse
 
     def add(cmd, events):
+        if cmd["type"] == "fill" or len(cmds) in refused:
+            # a refused command does not move time, so it does not apply a due scheduled change
+            # (the engine applies it after the next applied command); a fill may be refused (thin
+            # accounts), so a due change is applied by a `tick` first and the model stays simple
+            if any(x[0] <= clock[0] for x in ref.pending):
+                moved = len(cmds) in refused
+                refused.discard(len(cmds))
+                cmds.append({"time": iso(clock[0]), "type": "tick"})
+                expect.append([])
+                ref.snap()
+                ref.after_command(clock[0])
+                if moved:
+                    refused.add(len(cmds))
         cmds.append(cmd)
         expect.append(events)
         ref.snap()
@@ -432,6 +448,16 @@ def gen_case(rng):
             Fx = underlying_move(rng, ref, u)
             if Fx is None:
                 continue
+            if rng.random() < 0.04:                # refused (source time older than the mark's, or price 0): re-marks nothing
+                cmd = {"time": iso(t), "type": "mark", "symbol": u, "price": dec(Fx * F(1, 2))}
+                if rng.random() < 0.5:
+                    cmd["source_time"] = iso(und_time[u] - 1)
+                else:
+                    cmd["price"] = "0"
+                refused.add(len(cmds))
+                add(cmd, [])
+                continue
+            und_time[u] = t
             add({"time": iso(t), "type": "mark", "symbol": u, "price": dec(Fx)}, ref.mark_underlying(u, Fx, t))
         elif r < 0.64 and live():                  # a fresh fed option mark
             sym = rng.choice(live())
@@ -552,13 +578,18 @@ def compare_positions(i, got, snapshot, opts, stats):
     return problems
 
 
-def compare_events(groups, cmds, expect, opts, stats, snapshots):
+def compare_events(groups, cmds, expect, opts, stats, snapshots, refused):
     problems = []
     for i, (cmd, got, want) in enumerate(zip(cmds, groups, expect)):
         problems += compare_positions(i, got, snapshots[i], opts, stats)
         for e in got:
-            if e["type"] == "rejected" and cmd["type"] != "fill":
+            if e["type"] == "rejected" and cmd["type"] != "fill" and i not in refused:
                 problems.append(f"command {i} ({cmd['type']}) rejected: {e.get('code')} {e.get('field')} {e.get('reason')}")
+        if i in refused:
+            stats["refused"] += 1
+            if not any(e["type"] == "rejected" for e in got):
+                problems.append(f"command {i} ({cmd['type']} {cmd.get('price')} source_time {cmd.get('source_time')}): "
+                                f"not refused")
         mine = [(e["type"], e["symbol"], e) for e in got if e["type"] in MARK_EVENTS]
         gk = sorted((a, b) for a, b, _ in mine)
         wk = sorted((a, b) for a, b, _ in want)
@@ -722,7 +753,7 @@ def run_case(solvent, doc, opts, ref, expect, tmp, name, stats, other_paths=None
         keep = f"/tmp/solvent-stale-marks-{name}.json"
         os.replace(path, keep)
         return [err + f" (kept {keep})"]
-    problems = compare_events(groups, doc["commands"], expect, opts, stats, ref.snapshots)
+    problems = compare_events(groups, doc["commands"], expect, opts, stats, ref.snapshots, ref.refused)
     problems += compare_accounts(summary, opts, ref, stats)
     if name == "docs-example":
         problems += docs_example_figures(events)
@@ -901,7 +932,7 @@ def main():
     tally = [0, 0]
     stats = {"commands": 0, "option_mark_stale": 0, "option_mark_computed": 0, "prices": 0, "floored": 0,
              "equities": 0, "margins": 0, "max_rel": 0.0, "event_positions": 0, "backstop_fills": 0, "notes": set(),
-             "rescans": 0, "replays": 0}
+             "rescans": 0, "replays": 0, "refused": 0}
     with tempfile.TemporaryDirectory() as tmp:
         for name, (doc, opts, ref, expect) in fixed_cases():
             record(name, run_case(args.solvent, doc, opts, ref, expect, tmp, name, stats), tally)
@@ -917,7 +948,7 @@ def main():
           f"{stats['equities']} pool equities, {stats['margins']} standard IM/MM pairs, "
           f"{stats['event_positions']} option positions in margin/liquidation events, "
           f"{stats['backstop_fills']} backstop option fills, {stats['rescans']} full-rescan runs, "
-          f"{stats['replays']} journal replays; "
+          f"{stats['replays']} journal replays, {stats['refused']} refused underlying marks; "
           f"largest relative price difference beyond the 1e-18 quantum {stats['max_rel']:.2e} ({stats.get('worst', '-')})")
     for note in sorted(stats["notes"]):
         print(f"note (not counted as a failure): {note}")

@@ -17,6 +17,12 @@ private let leaseTestsRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         try #require(Backend.postgresURL, "SOLVENT_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
     }
 
+    /// The lease of the expiry tests (ms). Everything a holder does while it must still hold the
+    /// lease (a second node's refused acquire; `JournaledEngine.create` or `recover` and two
+    /// appends, which check the lease by PostgreSQL's clock) has this long: 300–400 ms leases
+    /// failed whenever a debug build on a loaded 2-core machine took longer (a CI flake).
+    static let lease = 2_000
+
     static func freshSchema() -> String { "lease_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
 
     static func document(_ name: String) throws -> JSONValue {
@@ -26,21 +32,21 @@ private let leaseTestsRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
     @Test(.enabled(if: enabled)) func acquireRenewExpireAndEpochIncrement() async throws {
         let url = try Self.url(), schema = Self.freshSchema()
         defer { try? PostgresJournal(url: url, schema: schema).destroy() }
-        let a = try PostgresLease(url: url, schema: schema, node: "a", advertise: "http://a", milliseconds: 400)
-        let b = try PostgresLease(url: url, schema: schema, node: "b", advertise: "http://b", milliseconds: 400)
+        let a = try PostgresLease(url: url, schema: schema, node: "a", advertise: "http://a", milliseconds: Self.lease)
+        let b = try PostgresLease(url: url, schema: schema, node: "b", advertise: "http://b", milliseconds: Self.lease)
         // Never held: the first acquisition gets epoch 1; the second node is refused while it is held.
         #expect(try await a.current().live == false)
         #expect(try await a.acquire() == 1)
         #expect(try await b.acquire() == nil)
         let held = try await b.current()
         #expect(held.holder == "a" && held.advertise == "http://a" && held.epoch == 1 && held.live)
-        #expect(held.remainingMilliseconds > 0 && held.remainingMilliseconds <= 400)
+        #expect(held.remainingMilliseconds > 0 && held.remainingMilliseconds <= Self.lease)
         // Renewal: only the holder at its epoch.
         #expect(try await a.renew(epoch: 1))
         #expect(try await b.renew(epoch: 1) == false)
         #expect(try await a.renew(epoch: 2) == false)
         // Past the lease (PostgreSQL's clock) the holder can no longer renew; another node acquires with epoch + 1.
-        try await Task.sleep(for: .milliseconds(600))
+        try await Task.sleep(for: .milliseconds(Self.lease + 300))
         #expect(try await a.current().live == false)
         #expect(try await a.renew(epoch: 1) == false)
         #expect(try await b.acquire() == 2)
@@ -62,8 +68,8 @@ private let leaseTestsRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         let journalA = try PostgresJournal(url: url, schema: schema)
         defer { try? journalA.destroy() }
         let journalB = try PostgresJournal(url: url, schema: schema)
-        let leaseA = try PostgresLease(url: url, schema: schema, node: "a", advertise: "http://a", milliseconds: 300)
-        let leaseB = try PostgresLease(url: url, schema: schema, node: "b", advertise: "http://b", milliseconds: 300)
+        let leaseA = try PostgresLease(url: url, schema: schema, node: "a", advertise: "http://a", milliseconds: Self.lease)
+        let leaseB = try PostgresLease(url: url, schema: schema, node: "b", advertise: "http://b", milliseconds: Self.lease)
 
         // A standby never appends.
         journalA.fence = .standby
@@ -78,7 +84,7 @@ private let leaseTestsRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         #expect(try journalA.head() == 2)
 
         // A is paused past its lease; B takes over at epoch 2 and catches up from the journal.
-        try await Task.sleep(for: .milliseconds(450))
+        try await Task.sleep(for: .milliseconds(Self.lease + 300))
         let epochB = try #require(try await leaseB.acquire())
         #expect(epochB == epochA + 1)
         journalB.fence = .leader(lease: "leader", holder: "b", epoch: epochB)
@@ -101,7 +107,7 @@ private let leaseTestsRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         #expect(keys == [1, 2, 3, 4])
 
         // B's lease lapses too: its own appends stop (expiry by PostgreSQL's clock), before anyone else acquired.
-        try await Task.sleep(for: .milliseconds(450))
+        try await Task.sleep(for: .milliseconds(Self.lease + 300))
         #expect(throws: JournalFenced.self) { _ = try journalB.append(key: "z", body: Array("{}".utf8)) }
         await leaseA.close()
         await leaseB.close()

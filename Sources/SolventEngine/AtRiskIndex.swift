@@ -11,8 +11,8 @@ public struct PriceBand: Sendable, Hashable {
 
 /// Finds the accounts a price tick may move across a threshold, without a rescan.
 ///
-/// Per instrument, a max-heap of lower band edges and a min-heap of upper band edges (plain
-/// binary heaps, `EdgeHeap`: a pop sifts one path down, where the min-max heap of
+/// Per instrument, a max-heap of lower band edges and a min-heap of upper band edges (4-ary
+/// heaps, `EdgeHeap`: a pop sifts one path down, where the min-max heap of
 /// swift-collections compared grandchildren at every level);
 /// entries are versioned, so re-registering an account makes its old entries stale
 /// (they are skipped when popped and dropped when a heap is compacted).
@@ -120,21 +120,25 @@ struct AtRiskIndex: Sendable {
     }
 }
 
-/// A binary heap of band edges (`AtRiskIndex.Entry`, ordered by price, then account): the
+/// A 4-ary heap of band edges (`AtRiskIndex.Entry`, ordered by price, then account): the
 /// highest first (lower edges: a falling mark reaches the highest first) or the lowest first
-/// (upper edges). Which of two equal-priority entries pops first does not matter to the index
-/// (`crossed` returns a set of accounts; `reevaluate` sorts it).
+/// (upper edges). Four children per node: a pop sifts down half as many levels as a binary
+/// heap (≈ 8 instead of ≈ 17 at 100k entries), comparing the four children of a level in one
+/// 128-byte span (two cache lines instead of one per level: the levels below the cached top
+/// are the misses of a large book). Which of two equal-priority entries pops first does not
+/// matter to the index (`crossed` returns a set of accounts; `reevaluate` sorts it).
 struct EdgeHeap: Sendable {
     private(set) var items: [AtRiskIndex.Entry] = []
     let highestFirst: Bool
 
     init(highestFirst: Bool) { self.highestFirst = highestFirst }
 
-    /// A heap of `entries`, built in O(n) (Floyd).
+    /// A heap of `entries`, built in O(n) (Floyd: every inner node sifted down, last first).
     init(_ entries: [AtRiskIndex.Entry], highestFirst: Bool) {
         self.highestFirst = highestFirst
         items = entries
-        var i = items.count / 2
+        guard items.count > 1 else { return }
+        var i = (items.count - 2) / 4 + 1  // one past the last inner node (the parent of the last entry)
         while i > 0 {
             i -= 1
             siftDown(from: i)
@@ -144,16 +148,13 @@ struct EdgeHeap: Sendable {
     var count: Int { items.count }
     var top: AtRiskIndex.Entry? { items.first }
 
-    /// Whether `a` pops before `b`.
-    @inline(__always) private func before(_ a: AtRiskIndex.Entry, _ b: AtRiskIndex.Entry) -> Bool { highestFirst ? b < a : a < b }
-
     mutating func insert(_ entry: AtRiskIndex.Entry) {
         items.append(entry)
         let first = highestFirst
         items.withUnsafeMutableBufferPointer { heap in
             var child = heap.count - 1
             while child > 0 {
-                let parent = (child - 1) / 2
+                let parent = (child - 1) / 4
                 guard first ? heap[parent] < entry : entry < heap[parent] else { break }
                 heap[child] = heap[parent]
                 child = parent
@@ -177,12 +178,19 @@ struct EdgeHeap: Sendable {
             let entry = heap[start]
             var i = start
             while true {
-                var child = 2 * i + 1
+                let child = 4 * i + 1
                 guard child < n else { break }
-                if child + 1 < n, first ? heap[child] < heap[child + 1] : heap[child + 1] < heap[child] { child += 1 }
-                guard first ? entry < heap[child] : heap[child] < entry else { break }
-                heap[i] = heap[child]
-                i = child
+                // The child that pops first among the (up to) four.
+                var best = child
+                var c = child + 1
+                let end = Swift.min(child + 4, n)
+                while c < end {
+                    if first ? heap[best] < heap[c] : heap[c] < heap[best] { best = c }
+                    c += 1
+                }
+                guard first ? entry < heap[best] : heap[best] < entry else { break }
+                heap[i] = heap[best]
+                i = best
             }
             heap[i] = entry
         }

@@ -33,7 +33,7 @@ import Testing
         }
         for shard in 0..<2 {
             for attempt in 0..<5 {
-                let port = 20_000 + Int.random(in: 0..<30_000)
+                let port = testListenPort()
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-members-\(UUID().uuidString)").path
                 let (process, _, output) = try ServeCLITests().launch([
                     "serve", "--data", folder, "--port", "\(port)", "--postgres", url, "--schema", schema, "--node-id", "n1",

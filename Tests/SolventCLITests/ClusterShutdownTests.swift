@@ -22,7 +22,7 @@ import Testing
             try? FileManager.default.removeItem(atPath: log)
         }
         for _ in 0..<5 {
-            let port = 20_000 + Int.random(in: 0..<30_000)
+            let port = testListenPort()
             let (process, _, output) = try ServeCLITests().launch([
                 "serve", "--data", folder, "--port", "\(port)", "--postgres", url, "--schema", schema, "--node-id", "n1",
                 "--advertise", "http://127.0.0.1:\(port)", "--lease-ms", "1000",

@@ -55,7 +55,7 @@ import Testing
         func start(_ id: String, environment: [String: String] = [:]) throws -> Node {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-cluster-\(id)-\(UUID().uuidString)").path
             for _ in 0..<5 {
-                let port = 20_000 + Int.random(in: 0..<30_000)
+                let port = testListenPort()
                 let (process, _, output) = try ServeCLITests().launch([
                     "serve", "--data", folder, "--port", "\(port)", "--postgres", url, "--schema", schema, "--node-id", id,
                     "--advertise", "http://127.0.0.1:\(port)", "--lease-ms", "\(ClusterTests.leaseMilliseconds)", "--snapshot-every", "50",

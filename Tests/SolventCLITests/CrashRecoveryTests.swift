@@ -82,7 +82,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-serve-pg-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let serve = ServeCLITests()
-        let port = 20_000 + Int.random(in: 0..<20_000)
+        let port = testListenPort()
         let (first, _, output) = try serve.start(data: folder, port: port, extra: ["--postgres", url, "--schema", schema])
         let key = try #require(output.split(separator: "\n").first { $0.hasPrefix("operator key: ") }.map { String($0.dropFirst("operator key: ".count)) })
         let ack = try serve.curl(["-H", "Authorization: Bearer \(key)", "-H", "Idempotency-Key: pg1", "-X", "POST", "http://127.0.0.1:\(port)/v1/commands",

@@ -56,7 +56,7 @@ import Testing
     @Test func serveSurvivesRestart() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-serve-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let port = 20_000 + Int.random(in: 0..<20_000)
+        let port = testListenPort()
         let (first, _, output) = try start(data: folder, port: port)
         let line = output.split(separator: "\n").first { $0.hasPrefix("operator key: ") }
         let key = try #require(line.map { String($0.dropFirst("operator key: ".count)) })
@@ -103,7 +103,7 @@ import Testing
     @Test func keysLifecycleAndAttacksAgainstARunningServer() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-keys-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let port = 20_000 + Int.random(in: 0..<20_000)
+        let port = testListenPort()
         let (server, _, output) = try start(data: folder, port: port)
         let line = output.split(separator: "\n").first { $0.hasPrefix("operator key: ") }
         let operatorKey = try #require(line.map { String($0.dropFirst("operator key: ".count)) })
@@ -162,7 +162,7 @@ import Testing
     @Test func sigtermUnderLoadLosesNoAcknowledgedCommand() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-sigterm-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let port = 20_000 + Int.random(in: 0..<20_000)
+        let port = testListenPort()
         let (server, _, output) = try start(data: folder, port: port, extra: ["--rate-limit", "100000", "--burst", "100000"])
         let key = try #require(output.split(separator: "\n").first { $0.hasPrefix("operator key: ") }.map { String($0.dropFirst("operator key: ".count)) })
         let acknowledged = Acknowledged()
@@ -238,8 +238,8 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-config-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let filePort = 20_000 + Int.random(in: 0..<10_000)
-        let envPort = filePort + 10_000
+        let filePort = Int.random(in: 20_000..<26_000)
+        let envPort = filePort + 6_000  // both below the ephemeral range (TestListenPort.swift)
         let file = folder + "/solvent.json"
         try #"{"port": \#(filePort), "rate_limit": 50, "log_level": "warning"}"#.write(toFile: file, atomically: true, encoding: .utf8)
         // The environment's port wins over the file's; the file's rate limit holds.

@@ -28,7 +28,7 @@ import Testing
         func start(_ id: String, shard: Int, genesis: String? = nil) throws -> ClusterTests.Node {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("solvent-shard-\(id)-\(UUID().uuidString)").path
             for _ in 0..<5 {
-                let port = 20_000 + Int.random(in: 0..<30_000)
+                let port = testListenPort()
                 var arguments = [
                     "serve", "--data", folder, "--port", "\(port)", "--postgres", url, "--schema", schema, "--node-id", id,
                     "--advertise", "http://127.0.0.1:\(port)", "--lease-ms", "\(ClusterTests.leaseMilliseconds)", "--snapshot-every", "50",

@@ -14,9 +14,12 @@ public import SolventCore
 /// Delegated accounts (portfolio margin, per-account haircuts) are skipped.
 public struct ColumnarEvaluator: Sendable {
     public let evaluator: MarginEvaluator
+    /// The pool status rule with its exact shortcut (ColumnarStatus.swift).
+    public let statusRule: ColumnarStatusRule
 
     public init(market: Market, policy: MarginPolicy) {
         evaluator = MarginEvaluator(market: market, policy: policy)
+        statusRule = ColumnarStatusRule(policy: policy)
     }
 
     /// Evaluates every non-delegated account of `book` (at the book's marks) into `results`.
@@ -156,6 +159,17 @@ public struct ColumnarEvaluator: Sendable {
         if crossStatus > worst { worst = crossStatus }
         results.accountStatus[k] = worst
         guard prices else { return }
+        accountPrices(k, first: first, end: end, collateral: collateral, crossPnl: crossPnl, crossMM: crossMM,
+                      crossPool: crossPool, book, rows, into: results)
+    }
+
+    /// The prices of account `k` (its positions' liquidation and bankruptcy prices, its
+    /// collateral liquidation prices), after its pools are stored: a function of its own, so
+    /// that the pool path above is compiled (and its helpers inlined) without it.
+    @inline(never)
+    func accountPrices(_ k: Int, first: Int, end: Int, collateral: FixedDecimal, crossPnl: FixedDecimal, crossMM: FixedDecimal,
+                       crossPool: Int, _ book: ColumnarBook, _ rows: Rows, into results: ColumnarResults) {
+        let settle = book.settle[k]
         let crossEquity = results.equity[crossPool]
         for p in first..<end {
             let row = rows.positions[p]
@@ -260,7 +274,7 @@ public struct ColumnarEvaluator: Sendable {
                    debt: FixedDecimal = .zero, at q: Int, into results: ColumnarResults) -> MarginStatus {
         let policy = evaluator.policy
         let equity = collateral + pnl
-        let status = MarginEvaluator.status(equity: equity, maintenance: mm, policy: policy, hasPositions: count > 0 || debt.isPositive)
+        let status = statusRule.status(equity: equity, maintenance: mm, hasPositions: count > 0 || debt.isPositive)
         var ratio = ColumnarResults.absent
         if equity.isPositive {
             var quotient: FixedDecimal? = nil

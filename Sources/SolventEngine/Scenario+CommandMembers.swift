@@ -45,6 +45,14 @@ extension Scenario {
         commandMembers[type].map { commonCommandMembers + $0 }
     }
 
+    /// Members of a scenario's top-level `parameters` (docs/scenarios.md), as `decodeParameters`
+    /// reads them (the policy ratios come from `start.policy`; `change_parameters` also takes them).
+    public static let parameterMembers = ["preset", "grace_period_ms", "hysteresis", "liquidation_fee_rate", "liquidation_step_fraction",
+                                          "liquidation_steps_per_command", "liquidation_notional_cap", "liquidation_cap_interval_ms",
+                                          "price_band", "oracle_divergence_limit", "index_move_limit", "index_move_window_ms",
+                                          "mark_staleness_ms", "execution", "backstop", "adl", "finality_depth", "unconfirmed_haircut",
+                                          "option_delta_hedge", "option_mark_tolerance", "socialize_over"]
+
     /// Members of one `debt_rates` entry of `change_parameters` (docs/loans.md).
     static let debtRateMembers = ["maintenance", "initial"]
 }

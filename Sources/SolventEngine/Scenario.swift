@@ -38,13 +38,15 @@ public struct Scenario: Sendable {
         return engine
     }
 
-    /// Decodes a scenario document; every rejection names the JSON path.
-    public static func decode(_ json: JSONValue) throws(InputError) -> Scenario {
+    /// Decodes a scenario document; every rejection names the JSON path. An unknown member of
+    /// `parameters`, `shard` or a command is refused unless `unknownMembers` is `.ignored` (a
+    /// stored journal's genesis: Scenario+CommandMembers.swift).
+    public static func decode(_ json: JSONValue, unknownMembers: UnknownMembers = .refused) throws(InputError) -> Scenario {
         let root = JSONReader(json, path: "")
         let startReader = try root.required("start")
         let start = try EvaluateInput.decode(startReader.value)
         let startTime = try startReader.optional("time")?.time() ?? 0
-        var parameters = try decodeParameters(root.optional("parameters"), policy: start.policy)
+        var parameters = try decodeParameters(root.optional("parameters"), policy: start.policy, unknownMembers: unknownMembers)
         parameters.policy = start.policy
         var fund: [(String, FixedDecimal)] = []
         if let fundReader = try root.optional("insurance_fund") {
@@ -60,7 +62,7 @@ public struct Scenario: Sendable {
         var last = startTime
         for (n, value) in try list.elements().enumerated() {
             let reader = JSONReader(value, path: "commands[\(n)]")
-            let command = try decodeCommand(reader, assetIndex: assetIndex, defaultTime: last)
+            let command = try decodeCommand(reader, assetIndex: assetIndex, defaultTime: last, unknownMembers: unknownMembers)
             // Account ids in a scenario file follow the one pattern (SolventCore.AccountID); the
             // journal's own decoding does not re-check them, so older journals still replay.
             if case .object(let members) = value, case .string(let id)? = members.first(where: { $0.key == "account" })?.value {
@@ -72,7 +74,10 @@ public struct Scenario: Sendable {
         var lending: [LendingTerms] = []
         if let reader = try root.optional("lending") { lending = try LendingTerms.decodeAll(reader, assets: start.market.assets.map(\.symbol)) }
         var scenario = Scenario(start: start, startTime: startTime, parameters: parameters, insuranceFund: fund, commands: commands, lending: lending)
-        if let reader = try root.optional("shard") { scenario.shard = try decodeShard(reader) }
+        if let reader = try root.optional("shard") {
+            try reader.refuseUnknownMembers(known: ["index", "count"], of: "shard", unknownMembers)
+            scenario.shard = try decodeShard(reader)
+        }
         return scenario
     }
 
@@ -96,10 +101,12 @@ public struct Scenario: Sendable {
         return Int(n)
     }
 
-    public static func decodeParameters(_ reader: JSONReader?, policy: MarginPolicy) throws(InputError) -> EngineParameters {
+    public static func decodeParameters(_ reader: JSONReader?, policy: MarginPolicy,
+                                        unknownMembers: UnknownMembers = .refused) throws(InputError) -> EngineParameters {
         var p = EngineParameters()
         p.policy = policy
         guard let reader else { return p }
+        try reader.refuseUnknownMembers(known: parameterMembers, of: "parameters", unknownMembers)
         if let preset = try reader.optional("preset") {
             switch try preset.string() {
             case "exchange": p = .exchange

@@ -241,7 +241,7 @@ public struct JournaledEngine: Sendable {
         let engine: Engine
         if let start { engine = start.engine } else {
             guard let genesisBytes = contents.genesis else { throw JournalError("the journal has no genesis document") }
-            engine = try Scenario.decode(JSONParser.parseStored(genesisBytes)).makeEngine()
+            engine = try Scenario.decode(JSONParser.parseStored(genesisBytes), unknownMembers: .ignored).makeEngine()
         }
         var recovered = JournaledEngine(engine: engine, journal: journal, lastSequence: start?.sequence ?? 0, snapshotEvery: snapshotEvery)
         // A reorganization notice in the tail rolls back before the snapshot: only then is the
@@ -300,7 +300,7 @@ public struct JournaledEngine: Sendable {
         }
         let contents = try history()
         guard let genesis = contents.genesis else { throw JournalError("the journal has no genesis document") }
-        var replay = JournaledEngine(engine: try base ?? Scenario.decode(JSONParser.parseStored(genesis)).makeEngine(),
+        var replay = JournaledEngine(engine: try base ?? Scenario.decode(JSONParser.parseStored(genesis), unknownMembers: .ignored).makeEngine(),
                                      journal: journal, lastSequence: baseSequence, snapshotEvery: 0)
         let affected = Set(orphaned.map { engine.state.accounts[$0.account].id })
         replay.engine.beginReplay(notice: timed.time, affected: affected, from: earliest)  // restated calls wait for the notice

@@ -59,6 +59,41 @@ import Testing
         }
     }
 
+    /// A scenario's `parameters` and `shard` refuse strangers too (a misspelled `grace_period_ms`
+    /// ran with the preset's grace period); ignored (a stored genesis) they are skipped.
+    @Test func scenarioParametersAndShard() throws {
+        let cases: [(String, String, String)] = [
+            (#""commands": []"#, #""parameters": {"grace_period": 60000}, "commands": []"#, "parameters.grace_period"),
+            (#""commands": []"#, #""parameters": {"backstop": true, "Adl": false}, "commands": []"#, "parameters.Adl"),
+            (#""commands": []"#, #""shard": {"index": 0, "count": 1, "of": 2}, "commands": []"#, "shard.of"),
+        ]
+        var checked = 0
+        for (find, replace, path) in cases {
+            let document = try JSONParser.parse(CommandBodies.genesis.replacingOccurrences(of: find, with: replace))
+            do {
+                _ = try Scenario.decode(document)
+                Issue.record("accepted \(path)")
+            } catch {
+                #expect(error.path == path)
+                #expect(error.reason.hasPrefix("unknown member of "))
+                checked += 1
+            }
+            #expect(try Scenario.decode(document, unknownMembers: .ignored).commands.isEmpty)
+        }
+        #expect(checked == cases.count)
+        // Every member the scenario decoder reads is known: the genesis with all of them decodes.
+        let all = #""parameters": {"preset": "exchange", "grace_period_ms": 0, "hysteresis": "0.05", "liquidation_fee_rate": "0.005", "#
+            + #""liquidation_step_fraction": "0.25", "liquidation_steps_per_command": 64, "liquidation_notional_cap": "1000000", "#
+            + #""liquidation_cap_interval_ms": 60000, "price_band": "0.1", "oracle_divergence_limit": "0.05", "index_move_limit": "0.3", "#
+            + #""index_move_window_ms": 60000, "mark_staleness_ms": 30000, "execution": "depth", "backstop": false, "adl": true, "#
+            + #""finality_depth": 6, "unconfirmed_haircut": "0.5", "option_delta_hedge": false, "option_mark_tolerance": "0.01", "#
+            + #""socialize_over": "all"}, "commands": []"#
+        let text = CommandBodies.genesis.replacingOccurrences(of: #""commands": []"#, with: all)
+        guard case .object(let parameters)? = try JSONParser.parse(text)["parameters"] else { Issue.record("no parameters"); return }
+        #expect(Set(parameters.map(\.key)) == Set(Scenario.parameterMembers))
+        #expect(try Scenario.decode(JSONParser.parse(text)).parameters.liquidationStepsPerCommand == 64)
+    }
+
     /// Nested: a `debt_rates` entry with a stranger is refused at its path; `parameters` and
     /// `lending` entries already were.
     @Test func nestedObjectsOfChangeParameters() throws {

@@ -75,4 +75,19 @@ import Testing
         // The same text from outside is refused.
         #expect(throws: InputError.self) { _ = try plain.submit(JSONParser.parse(stored)) }
     }
+
+    /// A stored genesis whose `parameters` hold a name the decoder does not know recovers too
+    /// (read with `.ignored`), while the same document is refused as a new scenario.
+    @Test func storedGenesisKeepsReplaying() throws {
+        let text = CommandBodies.genesis.replacingOccurrences(of: #""commands": []"#, with: #""parameters": {"mark_staleness_ms": 45000, "retired_knob": 1}, "commands": []"#)
+        let journal = MemoryJournal()
+        try journal.writeGenesis(Array(text.utf8))
+        _ = try journal.append(key: "", body: Array(#"{"time":1704067200000,"type":"tick"}"#.utf8))
+        let recovered = try JournaledEngine.recover(journal: journal).engine
+        #expect(recovered.lastSequence == 1)
+        #expect(recovered.engine.state.parameters.markStalenessMs == 45000)
+        #expect(throws: InputError(path: "parameters.retired_knob", reason: JSONReader.unknownMemberReason(of: "parameters", known: Scenario.parameterMembers))) {
+            _ = try JournaledEngine.create(scenario: JSONParser.parse(text), journal: MemoryJournal())
+        }
+    }
 }

@@ -107,7 +107,8 @@ extension Engine {
                                               share: FixedDecimal.minimum(firstShare, secondShare ?? firstShare)))
                     continue
                 }
-                var band = LinearBand(mark: mark, position: position, instrument: instrument, bracket: evaluation.positions[k].bracket)
+                var band = LinearBand(mark: mark, position: position, instrument: instrument, bracket: evaluation.positions[k].bracket,
+                                      continuity: bracketContinuity.flags(i, instrument.brackets.brackets))
                 band.limit(by: first!, share: firstShare)
                 if let second, let secondShare { band.limit(by: second, share: secondShare) }
                 result.append(PriceBand(instrument: i, low: band.low ?? .zero, high: band.high))
@@ -173,7 +174,9 @@ struct LinearBand {
     var low: FixedDecimal?
     var high: FixedDecimal?
 
-    init(mark: FixedDecimal, position: Position, instrument: Instrument, bracket b: Int) {
+    /// `continuity`: the instrument's flags of `continuous` per boundary (`BracketContinuity`),
+    /// when the caller holds them for this bracket table; nil computes each test.
+    init(mark: FixedDecimal, position: Position, instrument: Instrument, bracket b: Int, continuity: [Bool]? = nil) {
         self.mark = mark
         size = position.quantity.magnitude * instrument.contractSize
         side = position.quantity.isNegative ? -.one : .one
@@ -184,7 +187,7 @@ struct LinearBand {
         // Moving up: boundaries b+1, b+2, … while MM stays continuous across them.
         var j = b + 1
         while j < tiers.count {
-            guard Self.continuous(tiers[j - 1], tiers[j]) else {
+            guard continuity?[j] ?? Self.continuous(tiers[j - 1], tiers[j]) else {
                 // Stop before the notional reaches floor_j: price < (floor_j − 10^-18)/Q keeps the rounded notional below it.
                 high = (tiers[j].notionalFloor - .ulp).divided(by: size, rounding: .up) ?? mark
                 break
@@ -195,7 +198,7 @@ struct LinearBand {
         // Moving down: boundaries b, b−1, … (between tier j−1 and tier j).
         j = b
         while j > 0 {
-            guard Self.continuous(tiers[j - 1], tiers[j]) else {
+            guard continuity?[j] ?? Self.continuous(tiers[j - 1], tiers[j]) else {
                 // Stop before the notional falls below floor_j: price > floor_j/Q (rounded down) keeps it at or above.
                 low = tiers[j].notionalFloor.divided(by: size, rounding: .down) ?? mark
                 break

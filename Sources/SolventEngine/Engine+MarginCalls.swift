@@ -30,11 +30,15 @@ extension Engine {
         let record = state.accounts[a]
         let standard = isPoolCacheable(record)  // not portfolio-margined, no option: the standard evaluation and the linear/inverse bands
         // Pool numbers and statuses (the procedure, the events and the bands read no liquidation
-        // price), into the engine's scratch evaluation: no result arrays allocated per account.
-        var evaluation = Engine.emptyEvaluation
-        swap(&evaluation, &evaluationScratch)
-        evaluateAccount(record, prices: false, standard: standard, into: &evaluation)
-        defer { evaluationScratch = evaluation }  // back for the next account (a nested re-evaluation found it empty and used its own)
+        // price), into the engine's scratch evaluation: no result arrays allocated per account
+        // (the copy below shares its arrays and is gone before the next account's evaluation,
+        // unless a caller keeps the returned one: then the next fill copies on write).
+        if standard {
+            MarginEvaluator.evaluate(record.account, market: state.market, policy: state.parameters.policy, prices: false, into: &evaluationScratch)
+        } else {
+            evaluationScratch = evaluateAccount(record, prices: false)
+        }
+        let evaluation = evaluationScratch
         cachePoolNumbers(a, record, evaluation, cacheable: standard)  // for the pre-trade check (PoolNumbersCache.swift)
         let previous = record.procedures
         var liquidating = false, called = false
@@ -64,6 +68,9 @@ extension Engine {
         }
         state.accounts[a].indexVersion += 1
         var newBands = index.takeBands(a)  // the previous band array, refilled in place (no allocation per re-registration)
+        if standard {  // the linear bands read each boundary's continuity flag (BracketContinuity.swift)
+            for position in record.account.positions { bracketContinuity.refresh(position.instrument, state.market.instruments[position.instrument].brackets.brackets) }
+        }
         bands(a, evaluation, optionBands: !standard, into: &newBands)
         index.register(a, version: state.accounts[a].indexVersion, bands: newBands)
         return evaluation

@@ -27,6 +27,8 @@ public struct Engine: Sendable {
     var poolCache = PoolNumbersCache()
     /// The re-evaluation's evaluation, reused from account to account (`evaluateAndAdvance`: its arrays keep their capacity; derived, not part of the state).
     var evaluationScratch = Engine.emptyEvaluation
+    /// Each instrument's bracket-boundary continuity for the bands (BracketContinuity.swift; derived, not part of the state).
+    var bracketContinuity = BracketContinuity()
     /// The account a deposit, withdrawal, order or fill names, looked up once for the command (Engine+CommandAccount.swift; nil outside `apply`, not part of the state).
     var commandAccount: (id: String, index: Int)? = nil
 

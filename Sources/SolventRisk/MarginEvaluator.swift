@@ -78,14 +78,18 @@ public struct MarginEvaluator: Sendable {
     }
 
     /// `MarginEvaluator(market: market, policy: policy).evaluate(account, prices: prices)`
-    /// written into `result` (its arrays emptied first, their capacity kept): the engine's
+    /// written into `result` (its arrays overwritten, their capacity kept): the engine's
     /// re-evaluation passes a reused evaluation (no result array allocated per account) and
     /// reads the market and policy in place (no evaluator built per call). The same numbers.
     public static func evaluate(_ account: Account, market: Market, policy: MarginPolicy, prices: Bool, into result: inout AccountEvaluation) {
-        result.positions.removeAll(keepingCapacity: true)
-        result.pools.removeAll(keepingCapacity: true)
-        result.collateralLiquidationPrices = []
-        result.positions.reserveCapacity(account.positions.count)
+        // The previous account's entries are overwritten in place and the surplus cut at the end
+        // (`removeAll(keepingCapacity:)` goes through `replaceSubrange`, ≈ 80 instructions each).
+        if !result.collateralLiquidationPrices.isEmpty { result.collateralLiquidationPrices = [] }
+        var poolCount = 0
+        func put(_ pool: PoolEvaluation) {
+            if poolCount < result.pools.count { result.pools[poolCount] = pool } else { result.pools.append(pool) }
+            poolCount += 1
+        }
         var crossPnl = FixedDecimal.zero
         var crossMM = FixedDecimal.zero
         var crossIM = FixedDecimal.zero
@@ -111,19 +115,21 @@ public struct MarginEvaluator: Sendable {
                 crossIM += initial
                 crossCount += 1
             }
-            result.positions.append(PositionEvaluation(pool: pool, notional: notional, unrealizedPnl: pnl, initialMargin: initial,
-                                                       maintenanceMargin: maintenance, bracket: bracketIndex,
-                                                       maintenanceMarginRate: bracket.maintenanceMarginRate,
-                                                       liquidationPrice: nil, bankruptcyPrice: nil))
+            let numbers = PositionEvaluation(pool: pool, notional: notional, unrealizedPnl: pnl, initialMargin: initial,
+                                             maintenanceMargin: maintenance, bracket: bracketIndex,
+                                             maintenanceMarginRate: bracket.maintenanceMarginRate,
+                                             liquidationPrice: nil, bankruptcyPrice: nil)
+            if index < result.positions.count { result.positions[index] = numbers } else { result.positions.append(numbers) }
         }
+        if result.positions.count > account.positions.count { result.positions.removeSubrange(account.positions.count...) }
         let collateral = collateralValue(of: account, assets: market.assets)
         // Debt (docs/loans.md): each negative balance carries maintenance and initial margin
         // at its asset's debt rates, in the cross pool.
         let debt = debtMargin(of: account, assets: market.assets, policy: policy)
         crossMM += debt.maintenance
         crossIM += debt.initial
-        result.pools.append(makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount,
-                                     debt: debt.value, policy: policy))
+        put(makePool(.cross, collateral: collateral, pnl: crossPnl, mm: crossMM, im: crossIM, count: crossCount,
+                     debt: debt.value, policy: policy))
         for (index, position) in account.positions.enumerated() {
             let evaluation = result.positions[index]
             let rest: FixedDecimal
@@ -134,8 +140,8 @@ public struct MarginEvaluator: Sendable {
                 restWithoutMaintenance = others
                 rest = others - (crossMM - evaluation.maintenanceMargin)
             case .isolated(let margin):
-                result.pools.append(makePool(.isolated(position: index), collateral: margin, pnl: evaluation.unrealizedPnl,
-                                             mm: evaluation.maintenanceMargin, im: evaluation.initialMargin, count: 1, policy: policy))
+                put(makePool(.isolated(position: index), collateral: margin, pnl: evaluation.unrealizedPnl,
+                             mm: evaluation.maintenanceMargin, im: evaluation.initialMargin, count: 1, policy: policy))
                 rest = margin
                 restWithoutMaintenance = margin
             }
@@ -149,6 +155,7 @@ public struct MarginEvaluator: Sendable {
             result.positions[index].bankruptcyPrice = PositionMath.bankruptcyPrice(
                 rest: restWithoutMaintenance, side: position.side, size: size, entry: position.entryPrice, inverse: inverse)
         }
+        if result.pools.count > poolCount { result.pools.removeSubrange(poolCount...) }
         var worst = MarginStatus.healthy
         for pool in result.pools where pool.status > worst { worst = pool.status }
         result.status = worst

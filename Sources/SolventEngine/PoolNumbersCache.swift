@@ -11,12 +11,28 @@ public import SolventRisk
 /// **Staleness is impossible by construction, not by bookkeeping.** An entry is valid only while
 /// every input of the evaluation it records is *equal* to the current one: the account's settle
 /// asset, balances and positions (compared by value, so no mutation site can forget to
-/// invalidate it), and the market (assets, instruments with their brackets, marks) and margin
-/// policy of the cache's generation, themselves compared by value with the engine's current ones
-/// at every read. The standard evaluation (`MarginEvaluator.evaluate`) is a pure function of
-/// exactly these inputs, so equal inputs give the same numbers. Only accounts on that path are
-/// cached: no option position (option values read implied vols outside the market) and not
-/// portfolio-margined (`Engine.evaluateAccount`); the others keep the full evaluation.
+/// invalidate it), the assets, instruments (with their brackets) and margin policy of the
+/// cache's generation (compared by value with the engine's current ones at every read), and the
+/// marks **of the instruments the account holds** — only those: the standard evaluation
+/// (`MarginEvaluator.evaluate`) reads `market.marks[i]` of held instruments and nothing else of
+/// the marks, so a mark of an instrument the account does not hold leaves its entry valid
+/// (issue 18: any mark used to start a new generation, so the entries rarely held). The
+/// evaluation is a pure function of exactly these inputs, so equal inputs give the same numbers.
+/// Only accounts on that path are cached: no option position (option values read implied vols
+/// outside the market) and not portfolio-margined (`Engine.evaluateAccount`); the others keep
+/// the full evaluation.
+///
+/// The marks, two ways, both comparisons of values:
+/// - an account with **one position** keeps the mark its evaluation read (`Entry.mark`) and is
+///   valid while the current mark of that instrument equals it (so also after the mark moves
+///   away and back);
+/// - with several positions, **per-instrument stamps**: the cache keeps the marks it last saw
+///   (`marks`) and, per instrument, the clock value at which it saw that mark change
+///   (`markStamps`); each store first compares the current marks with `marks`, stamps every
+///   instrument whose mark differs with a new clock value, and takes the current marks. An
+///   entry (stamped with the clock at its store) is valid while every held instrument's stamp
+///   is at most the entry's and `marks[i]` equals the current mark: the stamp proves `marks[i]`
+///   has not changed since the store, when it equalled the mark the evaluation read.
 ///
 /// The comparisons are cheap when nothing changed: an array equal to the cached one usually *is*
 /// the cached one (same storage: `Array.==` returns at the identity check), and a changed one
@@ -24,45 +40,69 @@ public import SolventRisk
 /// an account's balances or positions after an evaluation copy that array (copy on write): one
 /// small allocation on a path that re-evaluates the account anyway.
 ///
-/// Memory: one 64-byte entry per account that was evaluated.
+/// Memory: one 96-byte entry per account that was evaluated, one mark and stamp per instrument.
 struct PoolNumbersCache: Sendable {
     /// The numbers of one account's last evaluation and the inputs they came from.
     struct Entry: Sendable {
         /// The cache generation the entry was taken in; 0: no entry.
         var generation: UInt64 = 0
+        /// The mark clock at the store (several positions: see the type).
+        var stamp: UInt64 = 0
         var settle: Int = 0
         var collateral: [CollateralBalance] = []
         var positions: [Position] = []
+        /// One position: whether its instrument had a mark at the evaluation, and that mark.
+        var hasMark: Bool = false
+        var mark: FixedDecimal = .zero
         /// Cross pool equity and initial margin (settle units), as `evaluateAccount(_, prices: false).cross` gave them.
         var equity: FixedDecimal = .zero
         var initialMargin: FixedDecimal = .zero
     }
 
-    /// Bumped whenever the market or the policy the entries were taken under changes value; 0: none taken yet.
+    /// Bumped whenever the assets, instruments or policy the entries were taken under change
+    /// value (or the number of instruments); 0: none taken yet.
     private(set) var generation: UInt64 = 0
-    private var market: Market? = nil
+    private var assets: [Asset] = []
+    private var instruments: [Instrument] = []
     private var policy: MarginPolicy? = nil
+    /// The marks as of the last store, and per instrument the clock value when its mark was last
+    /// seen to change (see the type).
+    private var marks: [FixedDecimal?] = []
+    private var markStamps: [UInt64] = []
+    private var clock: UInt64 = 0
     private var entries: [Entry] = []
 
-    /// Whether `market` and `policy` equal those of the current generation.
+    /// Whether the market's assets and instruments and `policy` equal those of the current generation.
     func isCurrent(market: Market, policy: MarginPolicy) -> Bool {
-        generation != 0 && self.market == market && self.policy == policy
+        generation != 0 && assets == market.assets && instruments == market.instruments && marks.count == market.marks.count
+            && self.policy == policy
     }
 
     /// Records account `a`'s cross numbers, evaluated from `account` under `market` and `policy`.
     mutating func store(_ a: Int, _ account: Account, equity: FixedDecimal, initialMargin: FixedDecimal, market: Market, policy: MarginPolicy) {
-        // A new generation when the market or policy changed value. Equal values keep the held
-        // copies: re-assigning them on every store cost two releases of a `Market` and a policy
-        // per evaluation (issue 18: ≈ 45 % of the store in `bench apply`'s profile); a read then
-        // compares equal values element by element until the next change.
+        // A new generation when the assets, instruments or policy changed value. Equal values keep
+        // the held copies (re-assigning them on every store cost releases per evaluation: issue 18).
         if !isCurrent(market: market, policy: policy) {
             generation &+= 1
-            self.market = market
+            clock &+= 1
+            assets = market.assets
+            instruments = market.instruments
             self.policy = policy
+            marks = market.marks
+            markStamps = Array(repeating: clock, count: marks.count)
+        } else if marks != market.marks {  // the identity check when no mark moved since the last store
+            clock &+= 1
+            for i in marks.indices where marks[i] != market.marks[i] { markStamps[i] = clock }
+            marks = market.marks
         }
         if a >= entries.count { entries.append(contentsOf: repeatElement(Entry(), count: a + 1 - entries.count)) }
-        entries[a] = Entry(generation: generation, settle: account.settle, collateral: account.collateral, positions: account.positions,
-                           equity: equity, initialMargin: initialMargin)
+        var entry = Entry(generation: generation, stamp: clock, settle: account.settle, collateral: account.collateral, positions: account.positions,
+                          equity: equity, initialMargin: initialMargin)
+        if account.positions.count == 1, let mark = market.marks[account.positions[0].instrument] {
+            entry.hasMark = true
+            entry.mark = mark
+        }
+        entries[a] = entry
     }
 
     /// Forgets account `a`'s entry (its evaluation left the cached path).
@@ -73,11 +113,22 @@ struct PoolNumbersCache: Sendable {
     /// Account `a`'s cross equity and initial margin when its entry is valid for `account`,
     /// `market` and `policy` (see the type), else nil.
     func numbers(_ a: Int, _ account: Account, market: Market, policy: MarginPolicy) -> (equity: FixedDecimal, initialMargin: FixedDecimal)? {
-        guard a < entries.count else { return nil }
-        let entry = entries[a]
-        guard entry.generation == generation, isCurrent(market: market, policy: policy), entry.settle == account.settle,
-              entry.collateral == account.collateral, entry.positions == account.positions else { return nil }
-        return (entry.equity, entry.initialMargin)
+        guard a < entries.count, entries[a].generation == generation, isCurrent(market: market, policy: policy),
+              entries[a].settle == account.settle, entries[a].collateral == account.collateral, entries[a].positions == account.positions
+        else { return nil }
+        let positions = account.positions
+        if positions.count == 1 {
+            // The one held instrument's mark equals the one the evaluation read (nil: had none).
+            let current = market.marks[positions[0].instrument]
+            guard entries[a].hasMark ? current == entries[a].mark : current == nil else { return nil }
+        } else {
+            let stamp = entries[a].stamp
+            for position in positions {
+                let i = position.instrument
+                guard markStamps[i] <= stamp, marks[i] == market.marks[i] else { return nil }
+            }
+        }
+        return (entries[a].equity, entries[a].initialMargin)
     }
 }
 

@@ -87,8 +87,7 @@ extension Engine {
         try requirePortfolioCollateral(a, asset: asset, field: "asset")  // a coin-settled portfolio: Engine+InverseOptions.swift
         state.accounts[a].credit(asset, amount)
         state.totals[asset].deposited += amount
-        emit(.deposited, account: a, [("asset", .text(assetSymbol)), ("amount", .decimal(amount)),
-                                      ("balance", .decimal(state.accounts[a].balance(asset)))])
+        emitCommandEvent(.deposited, account: a, .deposited(asset: assetSymbol, amount: amount, balance: state.accounts[a].balance(asset)))  // a compact record (CommandEventRecord.swift)
         return [a]
     }
 
@@ -177,8 +176,13 @@ extension Engine {
 
     /// `notional`, or nil when it does not fit the decimal range.
     func checkedNotional(_ quantity: FixedDecimal, _ instrument: Instrument, price: FixedDecimal) -> FixedDecimal? {
-        guard let size = quantity.magnitude.multiplied(by: instrument.contractSize, rounding: .halfEven) else { return nil }
-        if instrument.kind.settlement == .inverse { return size.divided(by: price, rounding: .halfEven) }
+        checkedNotional(quantity, contractSize: instrument.contractSize, inverse: instrument.kind.settlement == .inverse, price: price)
+    }
+
+    /// `checkedNotional` from the instrument's contract size and settlement (no copy of the instrument).
+    func checkedNotional(_ quantity: FixedDecimal, contractSize: FixedDecimal, inverse: Bool, price: FixedDecimal) -> FixedDecimal? {
+        guard let size = quantity.magnitude.multiplied(by: contractSize, rounding: .halfEven) else { return nil }
+        if inverse { return size.divided(by: price, rounding: .halfEven) }
         return size.multiplied(by: price, rounding: .halfEven)
     }
 
@@ -196,8 +200,8 @@ extension Engine {
             state.orders[EngineState.scopedOrderKey(account: a, id: id)] = order
         }
         state.accounts[a].orders.append(id)
-        emit(.orderAccepted, account: a, [("order", .text(id)), ("symbol", .text(symbol)), ("quantity", .decimal(quantity)),
-                                          ("price", .decimal(price)), ("reserved_margin", .decimal(check.reservedMargin))])
+        emitCommandEvent(.orderAccepted, account: a, .orderAccepted(order: id, symbol: symbol, quantity: quantity, price: price,
+                                                                    reservedMargin: check.reservedMargin))  // a compact record (CommandEventRecord.swift)
         // Nothing to re-evaluate: an account's evaluation, procedure and bands read its balances,
         // positions and the market, never its orders (evaluateAccount, advance, bands), so the
         // re-evaluation after an order only repeated the last one (issue 18: 45 % of the order's
@@ -224,17 +228,19 @@ extension Engine {
         try requireTradable(i, account: a)  // Engine+Expiry.swift
         guard !quantity.isZero else { throw RejectReason(.invalidInput, field: "quantity", "must not be zero") }
         guard price.isPositive else { throw RejectReason(.invalidInput, field: "price", "must be positive") }
-        let instrument = state.market.instruments[i]
-        // The record's fields are read in place below (a copy of the whole `EngineAccount`
-        // retained and released each of its arrays and dictionaries: issue 18).
+        // The record's and the instrument's fields are read in place below (a copy of the whole
+        // `EngineAccount` or `Instrument` retained and released each of its arrays, strings and
+        // dictionaries: issue 18).
         guard state.accounts[a].orders.count < RangeContract.maxOrdersPerAccount else {
             throw RejectReason(.outOfRange, field: "account", "out of range: an account holds at most \(RangeContract.maxOrdersPerAccount) resting orders")
         }
         let settle = state.accounts[a].account.settle
-        guard state.market.assets[settle].symbol == instrument.settle else {
-            throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(instrument.settle), the account in \(state.market.assets[settle].symbol)")
+        guard state.market.assets[settle].symbol == state.market.instruments[i].settle else {
+            throw RejectReason(.settleMismatch, field: "symbol", "\(symbol) settles in \(state.market.instruments[i].settle), the account in \(state.market.assets[settle].symbol)")
         }
         _ = try mark(i)
+        let contractSize = state.market.instruments[i].contractSize
+        let inverse = state.market.instruments[i].kind.settlement == .inverse
         let position = positionQuantity(a, i)
         // Sums over resting orders and the exposure's notional use checked arithmetic: a total
         // beyond the decimal range is refused (out of range), never a trap.
@@ -272,8 +278,8 @@ extension Engine {
             let openingSize = FixedDecimal.maximum(.zero, quantity.magnitude - closable)
             let opening = quantity.isNegative ? -openingSize : openingSize
             let exposure = try sum([position.signum == quantity.signum ? position : .zero, sameSide, opening])
-            guard let newNotional = checkedNotional(exposure, instrument, price: price) else { throw overflow }
-            let table = instrument.brackets
+            guard let newNotional = checkedNotional(exposure, contractSize: contractSize, inverse: inverse, price: price) else { throw overflow }
+            let table = state.market.instruments[i].brackets
             if newNotional >= table.brackets[table.brackets.count - 1].notionalCap {
                 throw RejectReason(.positionLimit, field: "quantity", "notional \(newNotional) reaches the position limit \(table.brackets[table.brackets.count - 1].notionalCap)")
             }
@@ -282,7 +288,7 @@ extension Engine {
             if leverage > bracket.maxLeverage {
                 throw RejectReason(.leverageAboveBracket, field: "quantity", "leverage \(leverage) is above \(bracket.maxLeverage), the maximum for notional \(newNotional)")
             }
-            reserved = notional(opening, instrument, price: price) / leverage
+            reserved = PositionMath.notional(size: opening.magnitude * contractSize, mark: price, inverse: inverse) / leverage  // `notional`
             let cross = crossEquityAndInitialMargin(a)  // the last evaluation's numbers when still valid (PoolNumbersCache.swift)
             let resting = try sum(openOrders.map(\.reservedMargin))
             guard let available = try? cross.equity.subtractingChecked(cross.initialMargin).subtractingChecked(resting) else { throw overflow }
@@ -358,9 +364,8 @@ extension Engine {
         let realized = applyTrade(a, i, quantity: applied, price: price)
         state.accounts[a].credit(settle, -appliedFee)
         state.totals[settle].fees += appliedFee
-        emit(.filled, account: a, [("symbol", .text(symbol)), ("quantity", .decimal(applied)), ("price", .decimal(price)),
-                                   ("fee", .decimal(appliedFee)), ("realized_pnl", .decimal(realized)),
-                                   ("position", .decimal(positionQuantity(a, i)))])
+        emitCommandEvent(.filled, account: a, .filled(symbol: symbol, quantity: applied, price: price, fee: appliedFee, realizedPnl: realized,
+                                                      position: positionQuantity(a, i)))  // a compact record (CommandEventRecord.swift)
         // A fill that closes the last cross position with a negative settle balance leaves a
         // deficit: settled as an emptied pool's (other collateral, fund, bad debt). A wallet
         // overdrawn by the opening margin of an isolated position is no such deficit.

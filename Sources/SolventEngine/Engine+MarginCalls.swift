@@ -13,8 +13,9 @@ extension Engine {
             }
         }
         if fullRescan { list = Array(state.accounts.indices) }
-        // In index order, each account once (sorted in place: no set built per command).
-        list.sort()
+        // In index order, each account once (sorted in place: no set built per command). A list
+        // of one is sorted already: not sorted, so not copied from the caller's (issue 18).
+        if list.count > 1 { list.sort() }
         var previous = -1
         for a in list where a != previous {
             previous = a

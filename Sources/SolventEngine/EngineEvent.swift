@@ -92,6 +92,7 @@ public struct EngineEvent: Sendable, Hashable {
             switch payload {
             case .fields(let fields): return fields
             case .procedure(let record): return record.fields
+            case .command(let record): return record.fields
             }
         }
         set { payload = .fields(newValue) }
@@ -112,6 +113,14 @@ public struct EngineEvent: Sendable, Hashable {
         self.kind = kind
         self.account = account
         payload = .procedure(procedure)
+    }
+
+    init(sequence: Int64, time: Int64, kind: EventKind, account: String?, command: CommandEventRecord) {
+        self.sequence = sequence
+        self.time = time
+        self.kind = kind
+        self.account = account
+        payload = .command(command)
     }
 
     public static func == (a: EngineEvent, b: EngineEvent) -> Bool { a.json == b.json }
@@ -157,6 +166,7 @@ public struct EngineEvent: Sendable, Hashable {
                 value.write(into: &writer)
             }
         case .procedure(let record): record.write(into: &writer)
+        case .command(let record): record.write(into: &writer)
         }
         writer.endObject()
     }

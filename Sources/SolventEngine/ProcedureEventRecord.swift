@@ -141,6 +141,8 @@ enum ProcedureEventExtra: Sendable {
 enum EngineEventPayload: Sendable {
     case fields([(String, EventValue)])
     case procedure(ProcedureEventRecord)
+    /// An `order_accepted`, `deposited` or `filled` event (CommandEventRecord.swift).
+    case command(CommandEventRecord)
 }
 
 extension Engine {

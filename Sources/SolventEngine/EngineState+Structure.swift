@@ -28,7 +28,7 @@ extension EngineState {
         }
         if totals.count != assets { return "totals: \(totals.count) entries for \(assets) assets" }
         for (a, record) in accounts.enumerated() {
-            let path = "accounts[\(a)]"
+            var path: String { "accounts[\(a)]" }  // formed only for a problem (not once per account)
             let account = record.account
             guard account.settle >= 0, account.settle < assets else { return "\(path).settle: asset \(account.settle) of \(assets)" }
             for (k, balance) in account.collateral.enumerated() where balance.asset < 0 || balance.asset >= assets {

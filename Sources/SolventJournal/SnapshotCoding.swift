@@ -51,7 +51,7 @@ extension Snapshot {
     /// state's recomputed hash differs from the stored one (a damaged or forged snapshot).
     public func restoredEngine() -> Engine? {
         guard let state = decodedState() else { return nil }
-        let restored = Engine(restoring: state)
-        return restored.stateHash() == stateHash ? restored : nil
+        let restored = Engine.restoringWithStateHash(state)  // the hash computed while the index is rebuilt
+        return restored.stateHash == stateHash ? restored.engine : nil
     }
 }

@@ -6,7 +6,8 @@ import Testing
 /// The restore's at-risk index built with the accounts' bands computed on the worker threads
 /// (`Engine.restoreBands(parallel: true)`, chunks of several sizes) against the one computed on
 /// the calling thread: the same bands per account, the same index (heap layouts, versions, live
-/// counts), and an engine holding either index answers the same commands with the same events.
+/// counts), and an engine holding either index answers the same commands with the same events;
+/// `Engine.restoringWithStateHash` (the hash computed alongside) gives the same engine and hash.
 @Suite struct RestoreBandsTests {
     @Test func parallelRebuildIsTheSequentialOne() {
         var checkedAccounts = 0, checkedBands = 0, checkedEvents = 0
@@ -18,6 +19,8 @@ import Testing
             let restored = Engine(restoring: state, parallelIndex: true)  // below the minimum: on this thread
             #expect(restored.index.sameContents(as: sequential.index))
             #expect(restored.state.accounts == sequential.state.accounts)  // the version stamps included
+            let (alongside, hash) = Engine.restoringWithStateHash(state)  // below the minimum: one thread
+            #expect(alongside.index.sameContents(as: sequential.index) && hash == sequential.stateHash())
             let sequentialBands = sequential.restoreBands(parallel: false)
             for chunk in [1, 7, 64, 599, 600, 10_000] {
                 let parallelBands = sequential.restoreBands(parallel: true, chunk: chunk)
@@ -49,5 +52,10 @@ import Testing
         #expect(parallel.index.sameContents(as: sequential.index))
         #expect(parallel.state.accounts == sequential.state.accounts)
         #expect(sequential.state.accounts.count == Engine.parallelBandsMinimum + 100)
+        // The hash computed while the index is built (recovery's `Snapshot.restoredEngine`).
+        let (alongside, hash) = Engine.restoringWithStateHash(engine.state)
+        #expect(alongside.index.sameContents(as: sequential.index))
+        #expect(alongside.state.accounts == sequential.state.accounts)
+        #expect(hash == sequential.stateHash() && hash == engine.stateHash())
     }
 }

@@ -515,7 +515,7 @@ extension Engine {
         }
         if left.isPositive { left -= socialize(left, from: a, settle: settle, instrument: instrument) }
         if left.isPositive {
-            state.accounts[a].badDebt += left
+            state.accounts[a].recordBadDebt(left)  // counted at most 1e20 (EngineAccount+Memos.swift)
             emit(.badDebt, account: a, [("amount", .decimal(left)), ("asset", .text(state.market.assets[settle].symbol)),
                                         ("pool", .text(poolName(pool, account: a)))])
         }
@@ -584,7 +584,7 @@ extension Engine {
             } else {
                 state.accounts[b].credit(settle, -share)
             }
-            state.accounts[b].socializedLoss += share
+            state.accounts[b].recordSocializedLoss(share)  // counted at most 1e20 (EngineAccount+Memos.swift)
             left -= share
             emit(.socializedLoss, account: b, [("amount", .decimal(share)), ("bankrupt_account", .text(state.accounts[bankrupt].id)),
                                                ("base", .text(state.parameters.socializeOver.rawValue)), ("weight", .decimal(weight)),

@@ -202,7 +202,7 @@ extension Engine {
             } else {
                 state.accounts[b].credit(s, -charge.amount)
             }
-            state.accounts[b].socializedLoss += charge.amount
+            state.accounts[b].recordSocializedLoss(charge.amount)  // counted at most 1e20 (EngineAccount+Memos.swift)
             emit(.socializedLoss, account: b, [("amount", .decimal(charge.amount)), ("bankrupt_account", .text(bankrupt)),
                                                ("base", .text(SocializationBase.profitable.rawValue)), ("pool", .text(poolName(pool, account: b))),
                                                ("symbol", .text(symbol))])

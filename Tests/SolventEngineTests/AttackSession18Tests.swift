@@ -1,6 +1,6 @@
 import Foundation
 import SolventCore
-import SolventEngine
+@testable import SolventEngine
 import SolventFuzzing
 import Testing
 
@@ -74,5 +74,55 @@ import Testing
         }
         #expect(checked == 3)
         #expect(EngineState.orderIDProblem("ordinary-id_1.ü€😀") == nil)
+    }
+    /// One isolated long of 1e9 at 1e8 (leverage 1000, inside the contract) whose mark falls to
+    /// 1e-8 and is closed against a book at 1e-8 leaves ≈ 9.99e16 of bad debt (no fund, no ADL,
+    /// no profitable holder). The account's cumulative `badDebt` was a plain sum: ≈ 1,703 such
+    /// cycles (feeders' marks and fills, 8 commands each; `solvent simulate` of them trapped
+    /// after 8 s) passed 1.7e20 and trapped in the liquidation, and so would every later command.
+    /// Here the memo starts 5e16 below the largest decimal (where ≈ 1,703 cycles leave it; before
+    /// the fix the first cycle trapped): two cycles apply, the memo is counted at its bound
+    /// (`memoLimit`, 1e20), and the venue's own flows stay exact (money conserved).
+    @Test func cumulativeBadDebtIsCountedAtMostTheMemoLimit() throws {
+        let json = """
+        {"start":{"time":"2024-01-01T00:00:00Z","policy":{"warning_ratio":"0.70","call_ratio":"0.85","restore_ratio":"0.70"},
+          "assets":{"USDT":"1","BTC":"50000"},
+          "instruments":[{"symbol":"P","kind":"linear_perpetual","base":"BTC","settle":"USDT","contract_size":"1",
+                          "brackets":[{"notional_floor":"0","notional_cap":"1000000000000000","max_leverage":"1000","mmr":"0.0005"}]}],
+          "marks":{"P":"100000000"},
+          "accounts":[{"id":"x","settle":"USDT","collateral":{"USDT":"1000000000000000"},"positions":[]}]},
+         "parameters":{"execution":"depth","mark_staleness_ms":300000000,"adl":false},"commands":[]}
+        """
+        var engine = try Scenario.decode(JSONParser.parse(Array(json.utf8))).makeEngine()
+        let a = try #require(engine.state.accountIndex["x"])
+        let limit = EngineAccount.memoLimit
+        engine.state.accounts[a].badDebt = FixedDecimal(raw: .max) - FixedDecimal("50000000000000000")!
+        var t: Int64 = 1_704_067_201_000
+        func apply(_ command: EngineCommand) -> [EngineEvent] {
+            t += 10
+            return engine.apply(TimedCommand(time: t, command: command))
+        }
+        #expect(apply(.setMarginMode(account: "x", symbol: "P", isolated: true)).first?.kind == .marginModeSet)
+        var cycles = 0
+        for _ in 0..<2 {
+            _ = apply(.markPrice(symbol: "P", price: FixedDecimal("100000000")!, sourceTime: t + 10))
+            let filled = apply(.fill(account: "x", symbol: "P", quantity: FixedDecimal("1000000000")!, price: FixedDecimal("100000000")!, fee: .zero, orderID: nil))
+            #expect(filled.first?.kind == .filled, "\(filled.map(\.json))")
+            _ = apply(.deposit(account: "x", asset: "USDT", amount: FixedDecimal("100000000000000")!, settle: nil))
+            var crash = apply(.markPrice(symbol: "P", price: FixedDecimal("0.00000001")!, sourceTime: t + 10))
+            let tiny = [BookLevel(price: FixedDecimal("0.00000001")!, quantity: FixedDecimal("1000000000")!)]
+            crash += apply(.book(symbol: "P", bids: tiny, asks: [BookLevel(price: FixedDecimal("0.00000002")!, quantity: FixedDecimal("1000000000")!)]))
+            crash += apply(.tick)
+            #expect(crash.contains { $0.kind == .badDebt }, "\(crash.map(\.json))")
+            cycles += 1
+        }
+        #expect(cycles == 2)
+        #expect(engine.state.accounts[a].badDebt == limit)
+        #expect(engine.state.accounts[a].account.positions.isEmpty)
+        #expect(conserved(engine))
+        EngineFuzzer.checkInvariants(engine)
+        // The socialized-loss memo saturates the same way.
+        #expect(EngineAccount.memo(limit - FixedDecimal.one, adding: FixedDecimal(5)) == limit)
+        #expect(EngineAccount.memo(FixedDecimal(2), adding: FixedDecimal(3)) == FixedDecimal(5))
     }
 }

@@ -299,10 +299,10 @@ struct ShardRouterMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         // Routed by the typed command's account (the route's own decoder), never by a raw
-        // `"account"` member: the decoder ignores members a command does not have, so a mark
+        // `"account"` member: the decoder ignored members a command does not have, so a mark
         // carrying `"account":"x"` went to x's shard alone and left the shards' markets apart
-        // (AttackSession17Tests). A body that is no command is answered here (every shard would
-        // answer the same 400).
+        // (AttackSession17Tests); it now refuses them, so such a body is no command. A body that
+        // is no command is answered here (every shard would answer the same 400).
         var account: String?
         do { account = try Self.routedAccount(document) } catch { return try await next(request, context) }
         if account == nil, document["type"] == .string("cancel_order"), let token = request.headers.bearer?.token,

@@ -272,7 +272,6 @@ public struct ColumnarEvaluator: Sendable {
     @inline(__always)
     func storePool(collateral: FixedDecimal, pnl: FixedDecimal, mm: FixedDecimal, im: FixedDecimal, count: Int,
                    debt: FixedDecimal = .zero, at q: Int, into results: ColumnarResults) -> MarginStatus {
-        let policy = evaluator.policy
         let equity = collateral + pnl
         let status = statusRule.status(equity: equity, maintenance: mm, hasPositions: count > 0 || debt.isPositive)
         var ratio = ColumnarResults.absent
@@ -284,7 +283,7 @@ public struct ColumnarEvaluator: Sendable {
         var call = FixedDecimal.zero
         if status >= .marginCall {
             // A demand is a promise: rounded up, so that paying it always cures (MM ≤ restore·equity).
-            if let target = mm.divided(by: policy.restoreRatio, rounding: .up),
+            if let target = statusRule.callTarget(mm),
                let shortfall = try? target.subtractingChecked(equity) {
                 call = FixedDecimal.maximum(.zero, shortfall)
             } else {

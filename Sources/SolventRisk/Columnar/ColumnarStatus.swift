@@ -13,11 +13,15 @@ public struct ColumnarStatusRule: Sendable {
     /// `10^(18−e)` and `m` of the call and warning ratios (`scale` 0: no short form).
     let callScale: Int128, callMantissa: Int128
     let warningScale: Int128, warningMantissa: Int128
+    /// The restore ratio's short form (nil without one, or when it is zero): the call amount's
+    /// divisor (``ScaledDecimal/divideUp(_:by:)``).
+    let restore: ScaledDecimal?
 
     public init(policy: MarginPolicy) {
         self.policy = policy
         (callScale, callMantissa) = Self.parts(policy.callRatio)
         (warningScale, warningMantissa) = Self.parts(policy.warningRatio)
+        restore = ScaledDecimal(policy.restoreRatio).flatMap { $0.mantissa != 0 ? $0 : nil }
     }
 
     /// `(10^(18−e), m)` of a ratio's short form, `(0, 0)` without one.
@@ -43,6 +47,14 @@ public struct ColumnarStatusRule: Sendable {
     public static func maintenance(_ maintenance: FixedDecimal, atLeast equity: FixedDecimal, times ratio: FixedDecimal) -> Bool {
         let (scale, mantissa) = parts(ratio)
         return atLeast(maintenance, equity, ratio: ratio, scale: scale, mantissa: mantissa)
+    }
+
+    /// `MM / restore ratio` rounded up (nil beyond the range or for a zero ratio), as
+    /// MarginEvaluator's call amount computes it.
+    @inline(__always)
+    func callTarget(_ maintenance: FixedDecimal) -> FixedDecimal? {
+        if let restore { return ScaledDecimal.divideUp(maintenance, by: restore) }
+        return maintenance.divided(by: policy.restoreRatio, rounding: .up)
     }
 
     /// The pool's status, equal to ``MarginEvaluator/status(equity:maintenance:policy:hasPositions:)``.

@@ -53,6 +53,12 @@ extension Scenario {
                                           "mark_staleness_ms", "execution", "backstop", "adl", "finality_depth", "unconfirmed_haircut",
                                           "option_delta_hedge", "option_mark_tolerance", "socialize_over"]
 
+    /// Members of a scenario's `start` object: the evaluate input's (docs/evaluate.md, as
+    /// `EvaluateInput.decode` reads them) plus `time`. Only the root of `start` is checked; its
+    /// nested objects (instruments, accounts, policy …) and evaluate documents are not, yet.
+    public static let startMembers = ["time", "assets", "haircuts", "haircut_model", "instruments", "marks", "accounts", "policy",
+                                      "portfolio_policy", "implied_vols", "smiles", "rate", "valuation_time"]
+
     /// Members of one `debt_rates` entry of `change_parameters` (docs/loans.md).
     static let debtRateMembers = ["maintenance", "initial"]
 }

@@ -45,6 +45,7 @@ public struct Scenario: Sendable {
         let root = JSONReader(json, path: "")
         let startReader = try root.required("start")
         let start = try EvaluateInput.decode(startReader.value)
+        try startReader.refuseUnknownMembers(known: startMembers, of: "start", unknownMembers)  // its root only (Scenario+CommandMembers.swift)
         let startTime = try startReader.optional("time")?.time() ?? 0
         var parameters = try decodeParameters(root.optional("parameters"), policy: start.policy, unknownMembers: unknownMembers)
         parameters.policy = start.policy

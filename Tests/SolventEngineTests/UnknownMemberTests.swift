@@ -59,13 +59,14 @@ import Testing
         }
     }
 
-    /// A scenario's `parameters` and `shard` refuse strangers too (a misspelled `grace_period_ms`
+    /// A scenario's `parameters`, `shard` and the root of `start` refuse strangers too (a misspelled `grace_period_ms`
     /// ran with the preset's grace period); ignored (a stored genesis) they are skipped.
     @Test func scenarioParametersAndShard() throws {
         let cases: [(String, String, String)] = [
             (#""commands": []"#, #""parameters": {"grace_period": 60000}, "commands": []"#, "parameters.grace_period"),
             (#""commands": []"#, #""parameters": {"backstop": true, "Adl": false}, "commands": []"#, "parameters.Adl"),
             (#""commands": []"#, #""shard": {"index": 0, "count": 1, "of": 2}, "commands": []"#, "shard.of"),
+            (#""marks": {"#, #""haircut": {"BTC": "0.1"}, "marks": {"#, "start.haircut"),
         ]
         var checked = 0
         for (find, replace, path) in cases {

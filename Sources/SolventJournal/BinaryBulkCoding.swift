@@ -1,3 +1,4 @@
+import Foundation  // malloc, realloc, free
 import SolventEngine
 
 /// Hand-written paths for the two containers that hold one entry per account in the engine
@@ -53,37 +54,45 @@ extension BinaryDecodingCore {
     /// The array is built at its exact size (no growth slack: one per account of the restored engine).
     func fastAccounts(at p: Int) -> ([EngineAccount], Int)? {
         guard p < bytes.count, bytes[p] == Tag.unkeyed else { return nil }
+        // The records are gathered in `malloc`ed memory grown by `realloc` (Swift values are
+        // bitwise movable): a large block grows by remapping its pages (glibc `mremap`) instead of
+        // the copy per doubling an `allocate`/`moveInitialize` growth made (≈ 0.1 s at 1M).
+        let stride = MemoryLayout<EngineAccount>.stride
         var capacity = 1024
-        var buffer = UnsafeMutablePointer<EngineAccount>.allocate(capacity: capacity)
+        guard let first = malloc(capacity * stride) else { return nil }
+        var buffer = first.bindMemory(to: EngineAccount.self, capacity: capacity)
         var count = 0
+        func discard() {
+            buffer.deinitialize(count: count)
+            free(buffer)
+        }
         var q = p + 1
         while q < bytes.count, bytes[q] != Tag.end {
             guard let (record, end) = fastAccount(at: q) else {
-                buffer.deinitialize(count: count)
-                buffer.deallocate()
+                discard()
                 return nil
             }
             if count == capacity {
-                let grown = UnsafeMutablePointer<EngineAccount>.allocate(capacity: 2 * capacity)
-                grown.moveInitialize(from: buffer, count: count)
-                buffer.deallocate()
-                buffer = grown
+                guard let grown = realloc(buffer, 2 * capacity * stride) else {
+                    discard()
+                    return nil
+                }
                 capacity *= 2
+                buffer = grown.bindMemory(to: EngineAccount.self, capacity: capacity)
             }
             (buffer + count).initialize(to: record)
             count += 1
             q = end
         }
         guard q < bytes.count else {  // truncated: the generic decoder reports it
-            buffer.deinitialize(count: count)
-            buffer.deallocate()
+            discard()
             return nil
         }
         let accounts = [EngineAccount](unsafeUninitializedCapacity: count) { out, initialized in
             if count > 0 { out.baseAddress!.moveInitialize(from: buffer, count: count) }
             initialized = count
         }
-        buffer.deallocate()
+        free(buffer)
         return (accounts, q + 1)
     }
 

@@ -75,7 +75,12 @@ extension Engine {
     /// standard contract (with the standard option rule, Engine+Options.swift) otherwise.
     public func evaluateAccount(_ record: EngineAccount, prices: Bool = true) -> AccountEvaluation {
         // No option and not portfolio-margined: the evaluation view is the account itself (no premium basis).
-        if !record.isPortfolio && !record.account.positions.contains(where: { isOption($0.instrument) }) { return evaluator.evaluate(record.account, prices: prices) }
+        if !record.isPortfolio && !record.account.positions.contains(where: { isOption($0.instrument) }) {
+            // The market and policy read in place: no `MarginEvaluator` built (a copy of the engine's parameters, the market's arrays retained; issue 18).
+            var evaluation = AccountEvaluation.empty
+            MarginEvaluator.evaluate(record.account, market: state.market, policy: state.parameters.policy, prices: prices, into: &evaluation)
+            return evaluation
+        }
         let view = evaluationView(record)
         if record.isPortfolio { return portfolioEvaluation(view) }
         if record.account.positions.contains(where: { isOption($0.instrument) }) { return standardOptionEvaluation(view, prices: prices) }

@@ -51,6 +51,10 @@ public struct Engine: Sendable {
         for (k, position) in account.positions.enumerated() where !seen.insert(position.instrument).inserted {
             throw RejectReason(.invalidInput, field: "positions[\(k)].symbol", "a second position in \(state.market.instruments[position.instrument].symbol): the engine holds one position per instrument")
         }
+        // A position holds a quantity: a zero one has no side, and its liquidation price traps.
+        for (k, position) in account.positions.enumerated() where position.quantity.isZero {
+            throw RejectReason(.invalidInput, field: "positions[\(k)].quantity", "must not be zero")
+        }
         try requireTradablePositions(account, mode: mode)  // Engine+Expiry.swift
         if mode == .portfolio { try requirePortfolioCollateral(account) }  // Engine+InverseOptions.swift
         var record = EngineAccount(account: account)

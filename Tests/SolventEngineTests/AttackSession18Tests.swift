@@ -125,4 +125,24 @@ import Testing
         #expect(EngineAccount.memo(limit - FixedDecimal.one, adding: FixedDecimal(5)) == limit)
         #expect(EngineAccount.memo(FixedDecimal(2), adding: FixedDecimal(3)) == FixedDecimal(5))
     }
+
+    /// A library caller's opening account with a zero-quantity position (no side) was accepted,
+    /// and the first evaluation with prices trapped in the liquidation price ("side must be
+    /// ±1"); the scenario decoder already refuses it, `Engine.openAccount` now does too
+    /// (found through BacklogSeverityTests' generator, which could draw −0.01 + 0.01).
+    @Test func openAccountRefusesAZeroQuantityPosition() throws {
+        var engine = try Self.threeAccounts()
+        let hash = engine.stateHash()
+        let position = Position(instrument: 0, quantity: .zero, entryPrice: FixedDecimal(50_000), leverage: nil, marginMode: .cross)
+        #expect(throws: RejectReason.self) {
+            try engine.openAccount(Account(id: "z", settle: 0, collateral: [], positions: [position]))
+        }
+        do {
+            try engine.openAccount(Account(id: "z", settle: 0, collateral: [], positions: [position]))
+        } catch {
+            #expect(error.field == "positions[0].quantity")
+        }
+        #expect(engine.state.accountIndex["z"] == nil)
+        #expect(engine.stateHash() == hash)
+    }
 }

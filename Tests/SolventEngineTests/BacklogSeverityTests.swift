@@ -51,7 +51,8 @@ import Testing
                                           marginMode: .isolated(margin: (q.magnitude * 3_000 * FixedDecimal("0.2")!).rounded(toDigits: 2) + 10)))
             default:
                 if Bool.random(using: &rng) {
-                    positions.append(Position(instrument: ethPerp, quantity: RandomBook.decimal(-5, 5, digits: 2, using: &rng) + FixedDecimal("0.01")!,
+                    let q = RandomBook.decimal(-5, 5, digits: 2, using: &rng) + FixedDecimal("0.01")!  // a draw of −0.01 would open nothing
+                    positions.append(Position(instrument: ethPerp, quantity: q.isZero ? 1 : q,
                                               entryPrice: 3_000, leverage: nil, marginMode: .cross))
                 }
             }

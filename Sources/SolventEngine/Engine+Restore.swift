@@ -1,4 +1,3 @@
-import Dispatch
 public import SolventCore
 public import SolventRisk
 
@@ -26,23 +25,15 @@ extension Engine {
         for a in self.state.accounts.indices { self.state.accounts[a].indexVersion += 1 }
     }
 
-    /// `Engine(restoring: state)` and its `stateHash()`, the hash computed on one worker thread
-    /// while the index is rebuilt on the others (both only read the state): what a recovery
+    /// `Engine(restoring: state)` and its `stateHash()`, the hash computed as one more task of
+    /// the worker threads rebuilding the index (both only read the state): what a recovery
     /// checking a snapshot's stored hash needs, in less wall time (the same engine and hash).
     public static func restoringWithStateHash(_ state: EngineState, fullRescan: Bool = false) -> (engine: Engine, stateHash: String) {
         var engine = Engine(unindexed: state, fullRescan: fullRescan)
-        guard engine.state.accounts.count >= parallelBandsMinimum else {
-            engine.index = engine.restoreIndex(parallel: false)
-            return (engine, engine.stateHash())
-        }
         let reader = engine  // shares the state's storage: nothing below writes it
-        // Each slot is written by one of the two parts only; `concurrentPerform` returns after both.
+        // Written by the one task computing it; `concurrentPerform` returns after every task.
         nonisolated(unsafe) var hash = ""
-        nonisolated(unsafe) var index: AtRiskIndex? = nil
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 { hash = reader.stateHash() } else { index = reader.restoreIndex(parallel: true) }
-        }
-        engine.index = index ?? reader.restoreIndex(parallel: false)
+        engine.index = reader.restoreIndex(parallel: true, alongside: { hash = reader.stateHash() })
         return (engine, hash)
     }
 

@@ -18,10 +18,15 @@ extension Engine {
     ///
     /// `chunk`: accounts per chunk (tests); by default about 64 chunks of at least 1,024
     /// accounts, and none below `parallelBandsMinimum` accounts.
-    func restoreBands(parallel: Bool, chunk chunkSize: Int? = nil) -> [[PriceBand]] {
+    ///
+    /// `alongside`: other work on the same threads (the restore's state hash), run as the first
+    /// task of the same `concurrentPerform`, so the chunks balance around it (a nested
+    /// `concurrentPerform` would run its chunks on one thread); before the loop when sequential.
+    func restoreBands(parallel: Bool, chunk chunkSize: Int? = nil, alongside: (@Sendable () -> Void)? = nil) -> [[PriceBand]] {
         let n = state.accounts.count
         var result = [[PriceBand]](repeating: [], count: n)
         guard parallel, n >= (chunkSize == nil ? Self.parallelBandsMinimum : 1) else {
+            alongside?()
             for a in 0..<n { result[a] = bands(a, evaluateAccount(state.accounts[a], prices: false)) }
             return result
         }
@@ -34,7 +39,10 @@ extension Engine {
             // `concurrentPerform` returns after every chunk has finished.
             guard let base = out.baseAddress else { return }
             nonisolated(unsafe) let slots = base
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let first = alongside == nil ? 0 : 1
+            DispatchQueue.concurrentPerform(iterations: first + chunks) { task in
+                if let alongside, task == 0 { return alongside() }
+                let c = task - first
                 for a in (c * chunk)..<min(n, (c + 1) * chunk) {
                     // Each slot holds the empty array's shared storage: assigning it releases nothing shared by another thread's slot.
                     slots[a] = bands(a, evaluateAccount(state.accounts[a], prices: false))
@@ -46,8 +54,8 @@ extension Engine {
 
     /// The at-risk index of the current state, each account registered under its current version
     /// stamp with `restoreBands(parallel:chunk:)`: what `Engine(restoring:)` builds.
-    func restoreIndex(parallel: Bool, chunk: Int? = nil) -> AtRiskIndex {
-        let bands = restoreBands(parallel: parallel, chunk: chunk)
+    func restoreIndex(parallel: Bool, chunk: Int? = nil, alongside: (@Sendable () -> Void)? = nil) -> AtRiskIndex {
+        let bands = restoreBands(parallel: parallel, chunk: chunk, alongside: alongside)
         var registrations: [(version: Int64, bands: [PriceBand])] = []
         registrations.reserveCapacity(bands.count)
         for (a, accountBands) in bands.enumerated() { registrations.append((state.accounts[a].indexVersion, accountBands)) }

@@ -51,34 +51,9 @@ public enum PositionMath {
         func notional(_ price: FixedDecimal) -> FixedDecimal {
             (inverse ? size.divided(by: price, rounding: .halfEven) : size.multiplied(by: price, rounding: .halfEven)) ?? .max
         }
-        // Fast path: walk from the current bracket toward the solution (1–2 solves usually).
-        var index = startBracket
-        var lastDirection = 0
-        for _ in 0..<count {
-            guard let price = candidate(index) else { break }
-            var direction = 0
-            let n = notional(price)
-            if n < brackets.brackets[index].notionalFloor, index > 0 { direction = -1 }
-            else if index < count - 1, n >= brackets.brackets[index].notionalCap { direction = 1 }
-            if direction == 0 { return price }
-            if lastDirection != 0, direction != lastDirection { break }
-            lastDirection = direction
-            index += direction
-        }
-        // Exhaustive: every bracket's solution, kept when it lies in its own bracket
-        // (the highest such bracket when hand-set maintenance amounts allow several).
-        var nearest: (price: FixedDecimal, distance: FixedDecimal)? = nil
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            guard let price = candidate(index) else { continue }
-            let n = notional(price)
-            if brackets.contains(n, inBracket: index) { return price }
-            // Rounding can put an exact boundary solution one unit outside both brackets.
-            let b = brackets.brackets[index]
-            let distance = n < b.notionalFloor ? b.notionalFloor - n : n - b.notionalCap
-            if nearest == nil || distance < nearest!.distance { nearest = (price, distance) }
-        }
-        if let nearest, nearest.distance <= FixedDecimal(raw: 1_000) { return nearest.price }
-        return nil
+        // The walk from the current bracket, then every bracket (BracketSearch.swift).
+        return bracketSearch(count: count, start: startBracket, candidate: candidate, notional: notional,
+                             floor: { brackets.brackets[$0].notionalFloor }, cap: { brackets.brackets[$0].notionalCap })
     }
 
     /// The mark at which the pool's equity is zero: `K + pnl(P) = 0`, where `K` is

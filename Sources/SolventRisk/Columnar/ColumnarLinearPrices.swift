@@ -84,30 +84,8 @@ extension ColumnarEvaluator {
                     return nil
                 }
             }
-            var index = start
-            var lastDirection = 0
-            for _ in 0..<count {
-                guard let price = candidate(index) else { break }
-                var direction = 0
-                let n = notional(price)
-                if n < brackets[index].floor, index > 0 { direction = -1 }
-                else if index < count - 1, n >= brackets[index].cap { direction = 1 }
-                if direction == 0 { return price }
-                if lastDirection != 0, direction != lastDirection { break }
-                lastDirection = direction
-                index += direction
-            }
-            var nearest: (price: FixedDecimal, distance: FixedDecimal)? = nil
-            for index in stride(from: count - 1, through: 0, by: -1) {
-                guard let price = candidate(index) else { continue }
-                let n = notional(price)
-                let low = brackets[index].floor, cap = brackets[index].cap
-                if n >= low && (index == count - 1 || n < cap) { return price }
-                let distance = n < low ? low - n : n - cap
-                if nearest == nil || distance < nearest!.distance { nearest = (price, distance) }
-            }
-            if let nearest, nearest.distance <= FixedDecimal(raw: 1_000) { return nearest.price }
-            return nil
+            return bracketSearch(count: count, start: start, candidate: candidate, notional: notional,
+                                 floor: { brackets[$0].floor }, cap: { brackets[$0].cap })
         }
         func bankruptcy() -> FixedDecimal? {
             guard eQ >= 0 else { return general().bankruptcyPrice(restWithoutMaintenance: restWithoutMaintenance) }

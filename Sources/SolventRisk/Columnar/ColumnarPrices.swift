@@ -122,30 +122,7 @@ struct ColumnarPrices {
             if let s = sizeScaled, let divisor, let n = ScaledDecimal.multiply(s, price, divisor: divisor) { return n }
             return size.multiplied(by: price, rounding: .halfEven) ?? .max
         }
-        func floor(_ index: Int) -> FixedDecimal { book.bracketFloor[first + index] }
-        var index = start - first
-        var lastDirection = 0
-        for _ in 0..<count {
-            guard let price = candidate(index) else { break }
-            var direction = 0
-            let n = notional(price)
-            if n < floor(index), index > 0 { direction = -1 }
-            else if index < count - 1, n >= book.bracketCap[first + index] { direction = 1 }
-            if direction == 0 { return price }
-            if lastDirection != 0, direction != lastDirection { break }
-            lastDirection = direction
-            index += direction
-        }
-        var nearest: (price: FixedDecimal, distance: FixedDecimal)? = nil
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            guard let price = candidate(index) else { continue }
-            let n = notional(price)
-            let low = floor(index), cap = book.bracketCap[first + index]
-            if n >= low && (index == count - 1 || n < cap) { return price }
-            let distance = n < low ? low - n : n - cap
-            if nearest == nil || distance < nearest!.distance { nearest = (price, distance) }
-        }
-        if let nearest, nearest.distance <= FixedDecimal(raw: 1_000) { return nearest.price }
-        return nil
+        return bracketSearch(count: count, start: start - first, candidate: candidate, notional: notional,
+                             floor: { book.bracketFloor[first + $0] }, cap: { book.bracketCap[first + $0] })
     }
 }

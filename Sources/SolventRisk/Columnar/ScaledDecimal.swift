@@ -56,12 +56,13 @@ public struct ScaledDecimal: Sendable, Hashable {
         return (Int128(p.high) << 64 | Int128(p.low), e)
     }
 
-    /// `n / d` rounded half-even, equal to `n.divided(by: d's value, rounding: .halfEven)`
-    /// (nil when the quotient is beyond the range; `d` must not be zero): with
-    /// `d = m·10^e`, `n·10^18 / d = n·10^(18−e) / m`, one 192-by-64-bit division, whose
-    /// remainder `r` decides the rounding as the general path's `r·10^e` against `m·10^e` does.
-    @inlinable
-    public static func divide(_ n: FixedDecimal, by d: ScaledDecimal) -> FixedDecimal? {
+    /// `|n·10^18 / d|` truncated, with its remainder: with `d = m·10^e`, `n·10^(18−e) / m` by
+    /// one 192-by-64-bit division (the 128-bit magnitude times `10^(18−e)` in three limbs, then two
+    /// 128/64 steps). Returns the quotient's magnitude `q`, the remainder `r < m`, `m = |d's
+    /// mantissa|` and the quotient's sign; nil when the quotient needs more than 128 bits. The
+    /// rounding steps of ``divide(_:by:)`` and ``divideUp(_:by:)`` start from it. `d` ≠ 0.
+    @inlinable @inline(__always)
+    static func truncatedQuotient(_ n: FixedDecimal, by d: ScaledDecimal) -> (q: UInt128, r: UInt64, m: UInt64, negative: Bool)? {
         precondition(d.mantissa != 0, "division by zero")
         let negative = (n.raw < 0) != (d.mantissa < 0)
         let m = d.mantissa.magnitude
@@ -74,7 +75,18 @@ public struct ScaledDecimal: Sendable, Hashable {
         guard limb2 < m else { return nil }  // the quotient needs more than 128 bits
         let (q1, r1) = m.dividingFullWidth((high: limb2, low: limb1))
         let (q0, r) = m.dividingFullWidth((high: r1, low: p0.low))
-        var q = UInt128(q1) << 64 | UInt128(q0)
+        let q = UInt128(q1) << 64 | UInt128(q0)
+        return (q, r, m, negative)
+    }
+
+    /// `n / d` rounded half-even, equal to `n.divided(by: d's value, rounding: .halfEven)`
+    /// (nil when the quotient is beyond the range; `d` must not be zero): with
+    /// `d = m·10^e`, `n·10^18 / d = n·10^(18−e) / m`, one 192-by-64-bit division, whose
+    /// remainder `r` decides the rounding as the general path's `r·10^e` against `m·10^e` does.
+    @inlinable
+    public static func divide(_ n: FixedDecimal, by d: ScaledDecimal) -> FixedDecimal? {
+        guard let (quotient, r, m, negative) = truncatedQuotient(n, by: d) else { return nil }
+        var q = quotient
         let rest = m - r
         if r > rest || (r == rest && q & 1 == 1) {
             guard q != .max else { return nil }

@@ -152,6 +152,9 @@ public struct ParameterUpdate: Sendable, Hashable, Codable {
         check("unconfirmed_haircut", old.unconfirmedHaircut, new.unconfirmedHaircut)
         check("socialize_over", old.socializeOver.rawValue, new.socializeOver.rawValue)
         check("option_delta_hedge", old.deltaHedgeEnabled, new.deltaHedgeEnabled)
+        // The tolerance in effect (absent is the default 0.01), so naming the default changes nothing.
+        check("option_mark_tolerance", old.optionMarkTolerance ?? Engine.defaultOptionMarkTolerance,
+              new.optionMarkTolerance ?? Engine.defaultOptionMarkTolerance)
         return result
     }
 }

@@ -215,8 +215,14 @@ import Testing
         #expect(refused == 4)
         let change = try OptionBook.scenario(commands: #"[{"time": "2024-03-01T08:00:05Z", "type": "change_parameters", "parameters": {"option_mark_tolerance": "0.25"}}]"#)
         var changed = try change.makeEngine()
-        for c in change.commands { _ = changed.apply(c) }
+        var changeEvents: [EngineEvent] = []
+        for c in change.commands { changeEvents += changed.apply(c) }
         #expect(changed.optionMarkTolerance == dec("0.25"))
+        // parameters_applied lists the change (ORACLE4 found `"changes":[]` for it), old and new.
+        let applied = try #require(changeEvents.first { $0.kind == .parametersApplied })
+        #expect(applied.json.contains(#"{"field":"option_mark_tolerance","old":"0.01","new":"0.25"}"#), "\(applied.json)")
+        // Naming the default changes nothing.
+        #expect(!ParameterUpdate.differences(EngineParameters(), named.state.parameters).contains { $0.field == "option_mark_tolerance" })
         var w = JSONWriter()
         change.commands[0].writeCanonical(into: &w)
         #expect(String(decoding: w.bytes, as: UTF8.self).contains(#""option_mark_tolerance":"0.25""#))

@@ -759,10 +759,8 @@ def run_case(solvent, doc, opts, ref, expect, tmp, name, stats, other_paths=None
         problems += docs_example_figures(events)
     if other_paths is not None:
         problems += paths_agree(solvent, path, events + [summary], summary, tmp, name, other_paths, stats)
-    notes = parameters_applied_notes(groups, doc["commands"],
-                                     doc.get("parameters", {}).get("option_mark_tolerance", "0.01"))
-    if notes:
-        stats["notes"].update(notes)
+    problems += parameters_applied_problems(groups, doc["commands"],
+                                            doc.get("parameters", {}).get("option_mark_tolerance", "0.01"))
     if problems:
         keep = f"/tmp/solvent-stale-marks-{name}.json"
         os.replace(path, keep)
@@ -857,24 +855,29 @@ def docs_example_figures(events):
     return problems
 
 
-def parameters_applied_notes(groups, cmds, start_tolerance):
-    """docs/scenarios.md: `parameters_applied` lists exactly what changed ({field, old, new}).
-    Reported as a note, not a failure (see the report of brief ORACLE4)."""
-    notes = set()
+def parameters_applied_problems(groups, cmds, start_tolerance):
+    """docs/scenarios.md: `parameters_applied` lists exactly what changed ({field, old, new}):
+    a tolerance change names option_mark_tolerance with the old and new values (exact), and a
+    change to the value in force names nothing."""
+    problems = []
     current = F(start_tolerance)
-    for cmd, got in zip(cmds, groups):
+    for n, (cmd, got) in enumerate(zip(cmds, groups)):
         if cmd["type"] != "change_parameters":
             continue
         if "effective_time" in cmd:
             break                                  # the tolerance in force is no longer simple to follow
         new = F(cmd["parameters"]["option_mark_tolerance"])
-        moved, current = new != current, new
+        old, current = current, new
         for e in got:
-            if moved and e["type"] == "parameters_applied" and not any(c.get("field") == "option_mark_tolerance"
-                                                                      for c in e.get("changes", [])):
-                notes.add("parameters_applied does not list option_mark_tolerance in `changes` "
-                          "(docs/scenarios.md: it lists exactly what changed)")
-    return notes
+            if e["type"] != "parameters_applied":
+                continue
+            rows = [c for c in e.get("changes", []) if c.get("field") == "option_mark_tolerance"]
+            if new != old and (len(rows) != 1 or F(rows[0]["old"]) != old or F(rows[0]["new"]) != new):
+                problems.append(f"command {n}: parameters_applied changes {e.get('changes')}, expected "
+                                f"option_mark_tolerance {old} -> {new} (docs/scenarios.md: it lists exactly what changed)")
+            if new == old and rows:
+                problems.append(f"command {n}: parameters_applied lists option_mark_tolerance though it stays {old}")
+    return problems
 
 
 def fixed_cases():
